@@ -1,0 +1,90 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+/// Every executable is linked fully static: a per-request process must start in about a
+/// millisecond (see README, "Process start"). FoundationEssentials' static archive needs its two
+/// helper archives named explicitly, inside one link group.
+let staticExecutable: [LinkerSetting] = [
+    .unsafeFlags([
+        "-static-executable",
+        "-Xlinker", "--start-group",
+        "-Xlinker", "-lFoundationEssentials",
+        "-Xlinker", "-l_FoundationCollections",
+        "-Xlinker", "-l_FoundationCShims",
+        "-Xlinker", "-lswiftSynchronization",
+        "-Xlinker", "-lswiftCore",
+        "-Xlinker", "--end-group",
+    ]),
+]
+
+let swift5: [SwiftSetting] = [.swiftLanguageMode(.v5)]
+
+func library(_ name: String, _ deps: [Target.Dependency]) -> Target {
+    .target(name: name, dependencies: deps, swiftSettings: swift5)
+}
+
+func executable(_ name: String, _ deps: [Target.Dependency]) -> Target {
+    .executableTarget(name: name, dependencies: deps, path: "Sources/\(name)",
+                      swiftSettings: swift5, linkerSettings: staticExecutable)
+}
+
+func tests(_ name: String, _ deps: [Target.Dependency]) -> Target {
+    .testTarget(name: name, dependencies: deps, swiftSettings: swift5)
+}
+
+let package = Package(
+    name: "zendesk-klaviyo-bundle",
+    products: [
+        .executable(name: "sms-inbound", targets: ["sms-inbound"]),
+        .executable(name: "agent-reply", targets: ["agent-reply"]),
+        .executable(name: "ticket-metrics", targets: ["ticket-metrics"]),
+        .executable(name: "survey-dispatch", targets: ["survey-dispatch"]),
+        .executable(name: "brand-filter", targets: ["brand-filter"]),
+        .executable(name: "invoker", targets: ["invoker"]),
+        .executable(name: "sandbox", targets: ["sandbox"]),
+        .executable(name: "test-echo", targets: ["test-echo"]),
+    ],
+    targets: [
+        // C libraries: libcurl (headers only; loaded with dlopen on first use) and libcrypto.
+        .systemLibrary(name: "CCurl", path: "Sources/CCurl",
+                       providers: [.apt(["libcurl4-openssl-dev"])]),
+        .systemLibrary(name: "CCrypto", path: "Sources/CCrypto", pkgConfig: "libcrypto",
+                       providers: [.apt(["libssl-dev"])]),
+        .target(name: "CCurlShim", dependencies: ["CCurl"], path: "Sources/CCurlShim",
+                linkerSettings: [.linkedLibrary("dl"), .linkedLibrary("pthread")]),
+
+        // The shared function runtime: input modes, config, errors, logging, HTTP client, signatures.
+        library("FunctionRuntime", ["CCurlShim", "CCrypto"]),
+        // Typed clients of Zendesk, Klaviyo, Twilio and 2listen on top of the runtime's HTTP client.
+        library("ServiceClients", ["FunctionRuntime"]),
+        // A small strict HTTP/1.1 server on POSIX sockets (invoker and sandbox).
+        library("HTTPServer", ["FunctionRuntime"]),
+
+        // Integration functions: pure rules + orchestration, one module each.
+        library("SMSCore", ["FunctionRuntime"]),
+        library("SMSInbound", ["FunctionRuntime", "ServiceClients", "SMSCore"]),
+        library("AgentReply", ["FunctionRuntime", "ServiceClients", "SMSCore"]),
+        library("TicketMetrics", ["FunctionRuntime", "ServiceClients"]),
+        library("BrandFilter", ["FunctionRuntime"]),
+        library("SurveyDispatch", ["FunctionRuntime", "ServiceClients"]),
+
+        library("InvokerKit", ["FunctionRuntime", "HTTPServer"]),
+        library("SandboxKit", ["FunctionRuntime", "HTTPServer", "SMSCore"]),
+
+        executable("sms-inbound", ["SMSInbound"]),
+        executable("agent-reply", ["AgentReply"]),
+        executable("ticket-metrics", ["TicketMetrics"]),
+        executable("survey-dispatch", ["SurveyDispatch"]),
+        executable("brand-filter", ["BrandFilter"]),
+        executable("invoker", ["InvokerKit"]),
+        executable("sandbox", ["SandboxKit"]),
+        // Test-only function used to exercise the runtime and the invoker.
+        executable("test-echo", ["FunctionRuntime"]),
+
+        tests("FunctionRuntimeTests", ["FunctionRuntime", "HTTPServer"]),
+        tests("InvokerTests", ["InvokerKit", "FunctionRuntime", "HTTPServer"]),
+        tests("SandboxTests", ["SandboxKit", "FunctionRuntime", "HTTPServer"]),
+        tests("SMSTests", ["SMSCore", "SMSInbound", "AgentReply", "SandboxKit", "FunctionRuntime"]),
+        tests("MetricsSurveyTests", ["TicketMetrics", "BrandFilter", "SurveyDispatch", "SandboxKit", "FunctionRuntime"]),
+    ]
+)

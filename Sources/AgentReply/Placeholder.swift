@@ -1,0 +1,1 @@
+// AgentReply: see the issue that builds it.

@@ -1,0 +1,1 @@
+// BrandFilter: see the issue that builds it.

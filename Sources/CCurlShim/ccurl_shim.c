@@ -1,0 +1,163 @@
+/* Thin non-variadic bridge to libcurl, loaded lazily with dlopen.
+   Swift cannot call curl_easy_setopt (variadic) directly; this file gives it
+   fixed-signature entry points and keeps libcurl out of the process until the
+   first outbound request. */
+#include "ccurl_shim.h"
+#include <curl/curl.h>
+#include <dlfcn.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void *lib;
+static char load_error[256];
+static pthread_once_t load_once = PTHREAD_ONCE_INIT;
+
+static CURLcode (*p_global_init)(long);
+static CURL *(*p_easy_init)(void);
+static void (*p_easy_cleanup)(CURL *);
+static void (*p_easy_reset)(CURL *);
+static CURLcode (*p_easy_setopt)(CURL *, CURLoption, ...);
+static CURLcode (*p_easy_perform)(CURL *);
+static CURLcode (*p_easy_getinfo)(CURL *, CURLINFO, ...);
+static const char *(*p_easy_strerror)(CURLcode);
+static struct curl_slist *(*p_slist_append)(struct curl_slist *, const char *);
+static void (*p_slist_free_all)(struct curl_slist *);
+
+#define LOAD(sym, name) do { *(void **)(&sym) = dlsym(lib, name); if (!sym) { snprintf(load_error, sizeof load_error, "libcurl lacks %s", name); lib = NULL; return; } } while (0)
+
+static void do_load(void) {
+    const char *names[] = {"libcurl.so.4", "libcurl.so", NULL};
+    for (int i = 0; names[i] && !lib; i++) lib = dlopen(names[i], RTLD_NOW | RTLD_LOCAL);
+    if (!lib) {
+        const char *e = dlerror();
+        snprintf(load_error, sizeof load_error, "cannot load libcurl (install libcurl4-openssl-dev): %s", e ? e : "unknown");
+        return;
+    }
+    LOAD(p_global_init, "curl_global_init");
+    LOAD(p_easy_init, "curl_easy_init");
+    LOAD(p_easy_cleanup, "curl_easy_cleanup");
+    LOAD(p_easy_reset, "curl_easy_reset");
+    LOAD(p_easy_setopt, "curl_easy_setopt");
+    LOAD(p_easy_perform, "curl_easy_perform");
+    LOAD(p_easy_getinfo, "curl_easy_getinfo");
+    LOAD(p_easy_strerror, "curl_easy_strerror");
+    LOAD(p_slist_append, "curl_slist_append");
+    LOAD(p_slist_free_all, "curl_slist_free_all");
+    if (p_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+        snprintf(load_error, sizeof load_error, "curl_global_init failed");
+        lib = NULL;
+    }
+}
+
+int ccurl_load(void) {
+    pthread_once(&load_once, do_load);
+    return lib ? 0 : -1;
+}
+
+const char *ccurl_load_error(void) { return load_error; }
+
+void *ccurl_handle_new(void) {
+    if (ccurl_load() != 0) return NULL;
+    return p_easy_init();
+}
+
+void ccurl_handle_free(void *handle) {
+    if (handle && lib) p_easy_cleanup((CURL *)handle);
+}
+
+typedef struct buffer { char *data; size_t len, cap; } buffer;
+
+static size_t append(buffer *b, const char *p, size_t n) {
+    if (b->len + n + 1 > b->cap) {
+        size_t cap = b->cap ? b->cap * 2 : 4096;
+        while (cap < b->len + n + 1) cap *= 2;
+        char *d = realloc(b->data, cap);
+        if (!d) return 0;
+        b->data = d; b->cap = cap;
+    }
+    memcpy(b->data + b->len, p, n);
+    b->len += n;
+    b->data[b->len] = 0;
+    return n;
+}
+
+static size_t on_body(char *p, size_t size, size_t n, void *user) { return append(user, p, size * n); }
+
+static size_t on_header(char *p, size_t size, size_t n, void *user) {
+    buffer *b = user;
+    /* A new status line (after a redirect or 100-continue) restarts the block. */
+    if (size * n >= 5 && memcmp(p, "HTTP/", 5) == 0) b->len = 0;
+    return append(b, p, size * n);
+}
+
+int ccurl_perform(void *handle, const char *method, const char *url,
+                  const char *const *headers, size_t nheaders,
+                  const void *body, size_t body_len,
+                  long connect_timeout_ms, long total_timeout_ms,
+                  ccurl_result *out) {
+    memset(out, 0, sizeof *out);
+    if (!handle) {
+        out->curl_code = CURLE_FAILED_INIT;
+        snprintf(out->error, sizeof out->error, "%s", load_error[0] ? load_error : "no curl handle");
+        return out->curl_code;
+    }
+    CURL *c = handle;
+    buffer hb = {0}, bb = {0};
+    struct curl_slist *list = NULL;
+    p_easy_reset(c);
+    for (size_t i = 0; i < nheaders; i++) list = p_slist_append(list, headers[i]);
+    list = p_slist_append(list, "Expect:"); /* no 100-continue round trip */
+    p_easy_setopt(c, CURLOPT_URL, url);
+    p_easy_setopt(c, CURLOPT_HTTPHEADER, list);
+    p_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    p_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+    p_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
+    if (connect_timeout_ms > 0) p_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, connect_timeout_ms);
+    if (total_timeout_ms > 0) p_easy_setopt(c, CURLOPT_TIMEOUT_MS, total_timeout_ms);
+    if (strcmp(method, "GET") == 0) {
+        p_easy_setopt(c, CURLOPT_HTTPGET, 1L);
+    } else if (strcmp(method, "HEAD") == 0) {
+        p_easy_setopt(c, CURLOPT_NOBODY, 1L);
+    } else {
+        p_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+        if (body || strcmp(method, "POST") == 0 || strcmp(method, "PUT") == 0) {
+            p_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)body_len);
+            p_easy_setopt(c, CURLOPT_POSTFIELDS, body ? body : "");
+        }
+    }
+    p_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+    p_easy_setopt(c, CURLOPT_WRITEDATA, &bb);
+    p_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+    p_easy_setopt(c, CURLOPT_HEADERDATA, &hb);
+    char errbuf[CURL_ERROR_SIZE] = {0};
+    p_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
+
+    CURLcode rc = p_easy_perform(c);
+    long status = 0;
+    p_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+    curl_off_t uploaded = 0;
+    long request_size = 0;
+    p_easy_getinfo(c, CURLINFO_REQUEST_SIZE, &request_size);
+    p_easy_getinfo(c, CURLINFO_SIZE_UPLOAD_T, &uploaded);
+    p_slist_free_all(list);
+    p_easy_setopt(c, CURLOPT_HTTPHEADER, NULL);
+    p_easy_setopt(c, CURLOPT_ERRORBUFFER, NULL);
+
+    out->status = status;
+    out->curl_code = (int)rc;
+    out->sent = (request_size > 0 || uploaded > 0) ? 1 : 0;
+    if (rc != CURLE_OK)
+        snprintf(out->error, sizeof out->error, "%s", errbuf[0] ? errbuf : p_easy_strerror(rc));
+    if (!hb.data) append(&hb, "", 0);
+    if (!bb.data) append(&bb, "", 0);
+    out->headers = hb.data; out->headers_len = hb.len;
+    out->body = bb.data; out->body_len = bb.len;
+    return out->curl_code;
+}
+
+void ccurl_result_free(ccurl_result *r) {
+    free(r->headers); free(r->body);
+    r->headers = NULL; r->body = NULL;
+}

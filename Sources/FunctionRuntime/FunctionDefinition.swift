@@ -1,0 +1,30 @@
+/// Everything the runtime needs to know about one function.
+public struct FunctionDefinition: Sendable {
+    public typealias Handler = @Sendable (Event, FunctionContext) throws -> FunctionOutput
+    public typealias Command = @Sendable (FunctionContext) throws -> Int32
+
+    /// Kebab-case name, as in functions.json (`sms-inbound`).
+    public var name: String
+    /// One line saying what it does.
+    public var summary: String
+    /// Further help text (input shapes, configuration).
+    public var details: String
+    /// Signature schemes accepted over HTTP; the request's headers pick one. Empty: none needed.
+    public var signatures: [SignatureScheme]
+    /// Extra command-line flags, each running a command instead of reading events (e.g. `--scan`).
+    public var commands: [String: Command]
+    /// Flags shown in `--help` for `commands`.
+    public var commandHelp: [String: String]
+    public var handler: Handler
+
+    public init(name: String, summary: String, details: String = "", signatures: [SignatureScheme],
+                commands: [String: Command] = [:], commandHelp: [String: String] = [:], handler: @escaping Handler) {
+        self.name = name
+        self.summary = summary
+        self.details = details
+        self.signatures = signatures
+        self.commands = commands
+        self.commandHelp = commandHelp
+        self.handler = handler
+    }
+}

@@ -1,0 +1,246 @@
+import FoundationEssentials
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The entry point every function executable calls: reads the event(s) in whichever mode the
+/// process was started, verifies signatures, runs the handler, writes the result, logs one line
+/// per event and exits with the status of `RuntimeError.Code`.
+public enum FunctionRunner {
+    /// Runs `definition` as the process's main program.
+    public static func main(_ definition: FunctionDefinition) -> Never {
+        let status = run(definition, arguments: Array(CommandLine.arguments.dropFirst()), environment: Config.processEnvironment())
+        exit(status)
+    }
+
+    /// Runs `definition` with explicit arguments and environment; returns the exit status.
+    public static func run(_ definition: FunctionDefinition, arguments: [String], environment: [String: String]) -> Int32 {
+        var stream = false, dryRun = false
+        var commands: [String] = []
+        for arg in arguments {
+            switch arg {
+            case "--help", "-h":
+                StandardStreams.write(help(definition))
+                return 0
+            case "--stream": stream = true
+            case "--dry-run": dryRun = true
+            default:
+                if definition.commands[arg] != nil { commands.append(arg); continue }
+                StandardStreams.writeError("\(definition.name): unknown argument \(arg.debugDescription); see --help\n")
+                return RuntimeError.Code.usage.exitStatus
+            }
+        }
+        let mode: InputMode = environment["REQUEST_METHOD"] != nil ? .cgi
+            : environment["Http_Method"] != nil ? .watchdog
+            : stream ? .stream : .pipeline
+        let context = FunctionContext.make(name: definition.name, environment: environment, dryRun: dryRun, mode: mode)
+        if let command = commands.first {
+            return runCommand(definition, command: command, context: context)
+        }
+        switch mode {
+        case .pipeline:
+            let raw = StandardStreams.readAll()
+            if raw.allSatisfy({ [0x20, 0x09, 0x0A, 0x0D].contains($0) }) { return 0 }  // no event
+            let (bytes, _, status) = handle(definition, raw: raw, request: nil, mode: mode, context: context)
+            StandardStreams.write(bytes)
+            return status
+        case .stream:
+            return runStream(definition, context: context)
+        case .cgi, .watchdog:
+            return runHTTP(definition, mode: mode, environment: environment, context: context)
+        }
+    }
+
+    // MARK: - One event
+
+    /// Handles one event: signature check (HTTP modes), parse, handler, output rendering, log line.
+    /// Returns the bytes to write (for HTTP modes: the body only), the result object, and the exit status.
+    public static func handle(_ definition: FunctionDefinition, raw: [UInt8], request: IncomingRequest?, mode: InputMode,
+                              context: FunctionContext) -> (bytes: [UInt8], result: JSON, status: Int32) {
+        let started = Clock.monotonicMS()
+        context.http.deadline = Deadline(seconds: Double((try? context.config.int(ConfigKey.budgetMS, default: ConfigKey.defaultBudgetMS)) ?? ConfigKey.defaultBudgetMS) / 1000)
+        context.http.resetPlan()
+        var result: JSON
+        var bytes: [UInt8]
+        var status: Int32 = 0
+        var failure: RuntimeError?
+        do {
+            if mode.isHTTP, let request {
+                try SignatureCheck.verify(definition.signatures, request: request, body: raw, config: context.config, log: context.log)
+            }
+            let event = try Event.parse(raw: raw, contentType: request?.contentType, request: request, mode: mode)
+            let output = try definition.handler(event, context)
+            let pipelineStage = context.config.flag("INVOKER_PIPELINE")
+            switch output {
+            case .result(let r):
+                result = finish(r, definition: definition, context: context)
+                bytes = result.serializedBytes() + [0x0A]
+            case .passthrough(let r):
+                result = finish(r, definition: definition, context: context)
+                if mode.isHTTP && !pipelineStage { bytes = result.serializedBytes() + [0x0A] }
+                else { bytes = raw.last == 0x0A ? raw : raw + [0x0A] }
+            case .filtered(let r):
+                result = finish(r, definition: definition, context: context)
+                bytes = mode.isHTTP && !pipelineStage ? result.serializedBytes() + [0x0A] : []
+            }
+        } catch let error as RuntimeError {
+            failure = error
+            status = error.code.exitStatus
+            result = errorResult(definition, error)
+            bytes = result.serializedBytes() + [0x0A]
+        } catch {
+            let e = RuntimeError(.internal, "\(error)")
+            failure = e
+            status = e.code.exitStatus
+            result = errorResult(definition, e)
+            bytes = result.serializedBytes() + [0x0A]
+        }
+        var extra: JSON = [:]
+        for key in ["reason", "ticket_id", "message_id", "metric"] where !result[key].isNull { extra[key] = result[key] }
+        context.log.finish(outcome: result["outcome"].string ?? "unknown", durationMS: Clock.monotonicMS() - started,
+                           mode: mode, extra: extra, error: failure)
+        return (bytes, result, status)
+    }
+
+    static func finish(_ result: JSON, definition: FunctionDefinition, context: FunctionContext) -> JSON {
+        var r = result.object == nil ? ["result": result] : result
+        r["function"] = .string(definition.name)
+        if r["outcome"].isNull { r["outcome"] = "done" }
+        if context.dryRun {
+            r["dry_run"] = true
+            r["plan"] = .array(context.http.plan)
+        }
+        return r
+    }
+
+    static func errorResult(_ definition: FunctionDefinition, _ error: RuntimeError) -> JSON {
+        var r = error.json
+        r["function"] = .string(definition.name)
+        if let after = error.retryAfter { r["retry_after"] = .int(Int64(after)) }
+        r["outcome"] = "error"
+        return r
+    }
+
+    // MARK: - Modes
+
+    static func runStream(_ definition: FunctionDefinition, context: FunctionContext) -> Int32 {
+        var firstFailure: Int32 = 0
+        var pending: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        func process(_ line: ArraySlice<UInt8>) {
+            let trimmed = Array(line)
+            if trimmed.allSatisfy({ [0x20, 0x09, 0x0D].contains($0) }) { return }
+            let (bytes, _, status) = handle(definition, raw: trimmed, request: nil, mode: .stream, context: context)
+            StandardStreams.write(bytes)
+            if status != 0 && firstFailure == 0 { firstFailure = status }
+        }
+        while true {
+            let n = buffer.withUnsafeMutableBytes { read(0, $0.baseAddress, $0.count) }
+            if n < 0 { if errno == EINTR { continue }; break }
+            if n == 0 { break }
+            pending.append(contentsOf: buffer[0..<n])
+            while let nl = pending.firstIndex(of: 0x0A) {
+                process(pending[..<nl])
+                pending.removeSubrange(...nl)
+            }
+        }
+        if !pending.isEmpty { process(pending[...]) }
+        return firstFailure
+    }
+
+    static func runHTTP(_ definition: FunctionDefinition, mode: InputMode, environment env: [String: String], context: FunctionContext) -> Int32 {
+        let request: IncomingRequest
+        let raw: [UInt8]
+        if mode == .cgi {
+            request = cgiRequest(env)
+            let length = Int(env["CONTENT_LENGTH"] ?? "") ?? 0
+            raw = length > 0 ? StandardStreams.readAll(limit: length) : []
+        } else {
+            request = watchdogRequest(env)
+            raw = StandardStreams.readAll()
+        }
+        var (bytes, result, status) = handle(definition, raw: raw, request: request, mode: mode, context: context)
+        if raw.isEmpty && status == 0 && result["outcome"].string == "error" { status = 65 }
+        if mode == .cgi {
+            let http = ExitStatus.httpStatus(for: status)
+            var head = "Status: \(http) \(ExitStatus.reason(http))\r\nContent-Type: application/json\r\n"
+            if status == RuntimeError.Code.upstreamUnavailable.exitStatus {
+                head += "Retry-After: \(retryAfter(result))\r\n"
+            }
+            head += "X-Function-Exit: \(status)\r\n\r\n"
+            bytes = Array(head.utf8) + bytes
+        }
+        StandardStreams.write(bytes)
+        return mode == .cgi ? 0 : status
+    }
+
+    static func retryAfter(_ result: JSON) -> Int {
+        max(1, Int(result["retry_after"].int ?? 5))
+    }
+
+    static func runCommand(_ definition: FunctionDefinition, command: String, context: FunctionContext) -> Int32 {
+        let started = Clock.monotonicMS()
+        do {
+            let status = try definition.commands[command]!(context)
+            context.log.finish(outcome: "done", durationMS: Clock.monotonicMS() - started, mode: context.mode, extra: ["command": .string(command)])
+            return status
+        } catch let error as RuntimeError {
+            StandardStreams.write(errorResult(definition, error).serializedBytes() + [0x0A])
+            context.log.finish(outcome: "error", durationMS: Clock.monotonicMS() - started, mode: context.mode, error: error)
+            return error.code.exitStatus
+        } catch {
+            let e = RuntimeError(.internal, "\(error)")
+            StandardStreams.write(errorResult(definition, e).serializedBytes() + [0x0A])
+            context.log.finish(outcome: "error", durationMS: Clock.monotonicMS() - started, mode: context.mode, error: e)
+            return e.code.exitStatus
+        }
+    }
+
+    // MARK: - Requests from the environment
+
+    /// The request described by a CGI/1.1 environment (RFC 3875).
+    public static func cgiRequest(_ env: [String: String]) -> IncomingRequest {
+        var headers: [String: String] = [:]
+        for (k, v) in env where k.hasPrefix("HTTP_") {
+            headers[String(k.dropFirst(5)).lowercased().replacingAll("_", with: "-")] = v
+        }
+        if let t = env["CONTENT_TYPE"] { headers["content-type"] = t }
+        if let l = env["CONTENT_LENGTH"] { headers["content-length"] = l }
+        var path = (env["SCRIPT_NAME"] ?? "") + (env["PATH_INFO"] ?? "")
+        if let uri = env["REQUEST_URI"], !uri.isEmpty {
+            path = String(uri.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first ?? "")
+        }
+        return IncomingRequest(method: env["REQUEST_METHOD"] ?? "POST", path: path.isEmpty ? "/" : path,
+                               query: env["QUERY_STRING"] ?? "", headers: headers, contentType: env["CONTENT_TYPE"] ?? "")
+    }
+
+    /// The request described by an OpenFaaS classic-watchdog environment (`Http_*`).
+    public static func watchdogRequest(_ env: [String: String]) -> IncomingRequest {
+        var headers: [String: String] = [:]
+        let special: Set<String> = ["Http_Method", "Http_Path", "Http_Query", "Http_ContentLength", "Http_Transfer_Encoding"]
+        for (k, v) in env where k.hasPrefix("Http_") && !special.contains(k) {
+            headers[String(k.dropFirst(5)).lowercased().replacingAll("_", with: "-")] = v
+        }
+        let contentType = headers["content-type"] ?? ""
+        return IncomingRequest(method: env["Http_Method"] ?? "POST", path: env["Http_Path"].flatMap { $0.isEmpty ? nil : $0 } ?? "/",
+                               query: env["Http_Query"] ?? "", headers: headers, contentType: contentType)
+    }
+
+    // MARK: - Help
+
+    public static func help(_ d: FunctionDefinition) -> String {
+        var s = "\(d.name) — \(d.summary)\n\n"
+        s += "Usage:\n  \(d.name) [--dry-run] < event.json        one event (pipeline mode)\n"
+        s += "  \(d.name) --stream [--dry-run] < events.ndjson   one event per line, one result per line\n"
+        for (flag, text) in d.commandHelp.sorted(by: { $0.key < $1.key }) { s += "  \(d.name) \(flag)   \(text)\n" }
+        s += "  (CGI/1.1 when REQUEST_METHOD is set; OpenFaaS watchdog when Http_Method is set)\n\n"
+        if !d.details.isEmpty { s += d.details + "\n\n" }
+        if !d.signatures.isEmpty {
+            s += "Signatures over HTTP: " + d.signatures.map { "\($0.rawValue) (\($0.signatureHeader), secret \($0.secretVariable))" }.joined(separator: ", ")
+            s += "; unsigned only with the secret unset and ALLOW_UNSIGNED=1.\n\n"
+        }
+        s += "Exit status: 0 done (also: ignored by a rule), 64 usage, 65 invalid event, 77 bad or stale signature,\n"
+        s += "75 service unavailable after retries (HTTP 503 + Retry-After), 78 configuration missing, 70 internal.\n"
+        return s
+    }
+}

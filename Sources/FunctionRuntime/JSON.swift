@@ -1,0 +1,198 @@
+import FoundationEssentials
+
+/// A JSON document of any shape.
+///
+/// Webhook payloads and vendor responses are open-ended (new fields appear without notice), so the
+/// runtime keeps them as `JSON` and reads the few fields a rule needs. Integers are kept exact
+/// (`.int`) so that ids never pass through floating point.
+public enum JSON: Equatable, Sendable {
+    case null
+    case bool(Bool)
+    case int(Int64)
+    case double(Double)
+    case string(String)
+    case array([JSON])
+    case object([String: JSON])
+}
+
+extension JSON: Codable {
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.singleValueContainer()
+        if c.decodeNil() { self = .null; return }
+        if let b = try? c.decode(Bool.self) { self = .bool(b); return }
+        if let i = try? c.decode(Int64.self) { self = .int(i); return }
+        if let d = try? c.decode(Double.self) { self = .double(d); return }
+        if let s = try? c.decode(String.self) { self = .string(s); return }
+        if let a = try? c.decode([JSON].self) { self = .array(a); return }
+        if let o = try? c.decode([String: JSON].self) { self = .object(o); return }
+        throw DecodingError.dataCorruptedError(in: c, debugDescription: "not a JSON value")
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.singleValueContainer()
+        switch self {
+        case .null: try c.encodeNil()
+        case .bool(let b): try c.encode(b)
+        case .int(let i): try c.encode(i)
+        case .double(let d): try c.encode(d)
+        case .string(let s): try c.encode(s)
+        case .array(let a): try c.encode(a)
+        case .object(let o): try c.encode(o)
+        }
+    }
+}
+
+extension JSON {
+    /// Parses a UTF-8 JSON document. Throws `RuntimeError` `.invalidEvent` with the parser's reason.
+    public static func parse(_ bytes: some Collection<UInt8>) throws -> JSON {
+        do {
+            return try JSONDecoder().decode(JSON.self, from: Data(bytes))
+        } catch {
+            throw RuntimeError(.invalidEvent, "body is not valid JSON: \(JSON.describe(error))")
+        }
+    }
+
+    /// Parses a UTF-8 JSON string.
+    public static func parse(_ text: String) throws -> JSON { try parse(Array(text.utf8)) }
+
+    /// Serialises with sorted keys, no escaped slashes: stable output for tests and logs.
+    public func serialized(pretty: Bool = false) -> String {
+        String(decoding: serializedBytes(pretty: pretty), as: UTF8.self)
+    }
+
+    public func serializedBytes(pretty: Bool = false) -> [UInt8] {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = pretty ? [.sortedKeys, .withoutEscapingSlashes, .prettyPrinted]
+                                          : [.sortedKeys, .withoutEscapingSlashes]
+        // Encoding a JSON value cannot fail: every case maps to a JSON primitive.
+        return Array((try? encoder.encode(self)) ?? Data("null".utf8))
+    }
+
+    static func describe(_ error: Error) -> String {
+        if let e = error as? DecodingError {
+            switch e {
+            case .dataCorrupted(let c): return c.underlyingError.map { "\($0)" } ?? c.debugDescription
+            case .typeMismatch(_, let c), .valueNotFound(_, let c), .keyNotFound(_, let c): return c.debugDescription
+            @unknown default: return "\(e)"
+            }
+        }
+        return "\(error)"
+    }
+}
+
+// MARK: - Reading
+
+extension JSON {
+    /// The member `key` of an object, or `.null`.
+    public subscript(key: String) -> JSON {
+        get { if case .object(let o) = self { return o[key] ?? .null }; return .null }
+        set {
+            if case .object(var o) = self { o[key] = newValue; self = .object(o) }
+            else if case .null = self { self = .object([key: newValue]) }
+        }
+    }
+
+    /// The element at `index` of an array, or `.null`.
+    public subscript(index: Int) -> JSON {
+        if case .array(let a) = self, a.indices.contains(index) { return a[index] }
+        return .null
+    }
+
+    public var isNull: Bool { if case .null = self { return true }; return false }
+
+    /// A string, or a number rendered as a string (Zendesk event payloads carry ids as strings,
+    /// REST responses as numbers: callers read both the same way).
+    public var string: String? {
+        switch self {
+        case .string(let s): return s
+        case .int(let i): return String(i)
+        case .double(let d): return d == d.rounded() && abs(d) < 1e15 ? String(Int64(d)) : String(d)
+        default: return nil
+        }
+    }
+
+    /// A non-empty string (after trimming white space), or nil.
+    public var nonEmptyString: String? {
+        guard let s = string?.trimmed(), !s.isEmpty else { return nil }
+        return s
+    }
+
+    /// An integer, also from a numeric string ("123").
+    public var int: Int64? {
+        switch self {
+        case .int(let i): return i
+        case .double(let d): return d == d.rounded() ? Int64(exactly: d) : nil
+        case .string(let s): return Int64(s.trimmed())
+        default: return nil
+        }
+    }
+
+    public var double: Double? {
+        switch self {
+        case .int(let i): return Double(i)
+        case .double(let d): return d
+        case .string(let s): return Double(s)
+        default: return nil
+        }
+    }
+
+    public var bool: Bool? {
+        switch self {
+        case .bool(let b): return b
+        case .string(let s): return ["true", "1", "yes"].contains(s.lowercased()) ? true : (["false", "0", "no"].contains(s.lowercased()) ? false : nil)
+        case .int(let i): return i != 0
+        default: return nil
+        }
+    }
+
+    public var array: [JSON]? { if case .array(let a) = self { return a }; return nil }
+    public var object: [String: JSON]? { if case .object(let o) = self { return o }; return nil }
+
+    /// Follows a dotted path such as `"detail.brand_id"`; numeric parts index arrays.
+    public func at(_ path: String) -> JSON {
+        var node = self
+        for part in path.split(separator: ".") {
+            if let i = Int(part), case .array = node { node = node[i] } else { node = node[String(part)] }
+        }
+        return node
+    }
+}
+
+// MARK: - Building
+
+extension JSON: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, ExpressibleByBooleanLiteral,
+                ExpressibleByArrayLiteral, ExpressibleByDictionaryLiteral, ExpressibleByNilLiteral,
+                ExpressibleByFloatLiteral {
+    public init(stringLiteral value: String) { self = .string(value) }
+    public init(integerLiteral value: Int64) { self = .int(value) }
+    public init(booleanLiteral value: Bool) { self = .bool(value) }
+    public init(arrayLiteral elements: JSON...) { self = .array(elements) }
+    public init(dictionaryLiteral elements: (String, JSON)...) {
+        self = .object(Dictionary(elements, uniquingKeysWith: { _, last in last }))
+    }
+    public init(nilLiteral: ()) { self = .null }
+    public init(floatLiteral value: Double) { self = .double(value) }
+}
+
+extension JSON {
+    /// `.string` or `.null` for an optional string.
+    public init(_ value: String?) { self = value.map { .string($0) } ?? .null }
+    /// `.int` or `.null` for an optional integer.
+    public init(_ value: Int64?) { self = value.map { .int($0) } ?? .null }
+    public init(_ value: Int) { self = .int(Int64(value)) }
+    /// An array of strings.
+    public init(_ values: [String]) { self = .array(values.map { .string($0) }) }
+
+    /// The same object without the members whose value is `.null`.
+    public var droppingNulls: JSON {
+        guard case .object(let o) = self else { return self }
+        return .object(o.filter { !$0.value.isNull })
+    }
+
+    /// Merges the members of `other` into this object (other wins).
+    public func merging(_ other: JSON) -> JSON {
+        guard case .object(var o) = self, case .object(let p) = other else { return other.isNull ? self : other }
+        for (k, v) in p { o[k] = v }
+        return .object(o)
+    }
+}

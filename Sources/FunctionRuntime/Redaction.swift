@@ -1,0 +1,87 @@
+import FoundationEssentials
+
+/// Masks customer phone numbers, email addresses and configured secrets in text bound for logs.
+///
+/// A phone number keeps its first three and last two digits (`+15*******00`), an email its first
+/// letter and domain (`p***@example.com`), a secret is replaced by `[secret]`.
+public struct Redactor: Sendable {
+    public let secrets: [String]
+
+    public init(secrets: [String] = []) {
+        self.secrets = secrets.filter { !$0.isEmpty }.sorted { $0.count > $1.count }
+    }
+
+    public func redact(_ text: String) -> String {
+        var s = text
+        for secret in secrets where s.contains(secret) {
+            s = s.replacingAll(secret, with: "[secret]")
+        }
+        return maskEmails(maskPhones(s))
+    }
+
+    /// Runs of 7 or more digits (optionally led by `+` or `%2B`, with spaces, dots or dashes
+    /// between digits) are treated as phone numbers.
+    func maskPhones(_ s: String) -> String {
+        let chars = Array(s)
+        var out = ""
+        var i = 0
+        while i < chars.count {
+            // Find a candidate run starting at i.
+            var j = i
+            var prefix = ""
+            if chars[j] == "+" { prefix = "+"; j += 1 }
+            else if j + 2 < chars.count, chars[j] == "%", chars[j + 1] == "2", chars[j + 2] == "B" || chars[j + 2] == "b" {
+                prefix = String(chars[j...j + 2]); j += 3
+            }
+            var digits: [Character] = []
+            var k = j
+            while k < chars.count {
+                if chars[k].isASCII, chars[k].isNumber { digits.append(chars[k]); k += 1 }
+                else if (chars[k] == " " || chars[k] == "-" || chars[k] == "."), k + 1 < chars.count,
+                        chars[k + 1].isASCII, chars[k + 1].isNumber, !digits.isEmpty { k += 1 }
+                else { break }
+            }
+            let precededByDigit = i > 0 && chars[i - 1].isASCII && chars[i - 1].isNumber
+            if digits.count >= 7, !precededByDigit {
+                out += prefix + String(digits.prefix(3)) + String(repeating: "*", count: digits.count - 5) + String(digits.suffix(2))
+                i = k
+            } else {
+                out.append(chars[i])
+                i += 1
+            }
+        }
+        return out
+    }
+
+    func maskEmails(_ s: String) -> String {
+        guard s.contains("@") || s.contains("%40") else { return s }
+        let chars = Array(s)
+        var out = ""
+        var i = 0
+        func isLocal(_ c: Character) -> Bool { c.isLetter || c.isNumber || ".+_-%".contains(c) }
+        func isDomain(_ c: Character) -> Bool { c.isLetter || c.isNumber || ".-".contains(c) }
+        while i < chars.count {
+            var atLen = 0
+            if chars[i] == "@" { atLen = 1 }
+            else if i + 2 < chars.count, chars[i] == "%", chars[i + 1] == "4", chars[i + 2] == "0" { atLen = 3 }
+            if atLen > 0 {
+                // Walk back over the local part already copied to `out`.
+                var local = 0
+                var o = Array(out)
+                while local < o.count, isLocal(o[o.count - 1 - local]) { local += 1 }
+                var d = i + atLen
+                while d < chars.count, isDomain(chars[d]) { d += 1 }
+                if local > 0, d > i + atLen {
+                    let first = o[o.count - local]
+                    o.removeLast(local)
+                    out = String(o) + String(first) + "***" + String(chars[i..<d])
+                    i = d
+                    continue
+                }
+            }
+            out.append(chars[i])
+            i += 1
+        }
+        return out
+    }
+}

@@ -1,0 +1,106 @@
+import FoundationEssentials
+
+/// The webhook signature schemes the bundle verifies.
+///
+/// Verification happens only for events that arrived over HTTP (invoker, CGI, OpenFaaS watchdog);
+/// a pipeline or stream event on standard input is trusted, as its producer is local.
+public enum SignatureScheme: String, Sendable, CaseIterable {
+    /// `X-Zendesk-Webhook-Signature` = base64(HMAC-SHA256(secret, timestamp + body)), with
+    /// `X-Zendesk-Webhook-Signature-Timestamp` (ISO-8601) no older than 5 minutes and not in the future.
+    case zendesk
+    /// `X-Twilio-Signature` = base64(HMAC-SHA1(auth token, URL + each form parameter, sorted by
+    /// name, as name + value)). The URL is `PUBLIC_URL` + the path as called (+ `?query`).
+    case twilio
+    /// `Klaviyo-Signature` = hex(HMAC-SHA256(secret, body + `Klaviyo-Timestamp`)).
+    case klaviyo
+
+    /// The header carrying the signature (lower case).
+    public var signatureHeader: String {
+        switch self {
+        case .zendesk: return "x-zendesk-webhook-signature"
+        case .twilio: return "x-twilio-signature"
+        case .klaviyo: return "klaviyo-signature"
+        }
+    }
+
+    /// The configuration variable holding the secret.
+    public var secretVariable: String {
+        switch self {
+        case .zendesk: return ConfigKey.zendeskWebhookSecret
+        case .twilio: return ConfigKey.twilioAuthToken
+        case .klaviyo: return ConfigKey.klaviyoWebhookSecret
+        }
+    }
+}
+
+/// Signature computation and verification for each scheme. All comparisons are constant-time.
+public enum WebhookSignature {
+    /// How far a Zendesk or Klaviyo timestamp may lie in the past.
+    public static let maximumAge: Double = 300
+    /// How far it may lie in the future (clock skew between the sender and this host).
+    public static let maximumSkew: Double = 30
+
+    // MARK: Zendesk
+
+    public static func zendesk(secret: String, timestamp: String, body: some Collection<UInt8>) -> String {
+        Crypto.base64(Crypto.hmac(.sha256, key: Array(secret.utf8), message: Array(timestamp.utf8) + Array(body)))
+    }
+
+    /// Throws `.badSignature` unless `signature` is Zendesk's signature of `body` at a fresh `timestamp`.
+    public static func verifyZendesk(secret: String, signature: String?, timestamp: String?, body: [UInt8], now: Date = Date()) throws {
+        guard let signature, !signature.isEmpty else { throw RuntimeError(.badSignature, "missing X-Zendesk-Webhook-Signature header") }
+        guard let timestamp, !timestamp.isEmpty else { throw RuntimeError(.badSignature, "missing X-Zendesk-Webhook-Signature-Timestamp header") }
+        guard let when = Clock.parse(timestamp) else { throw RuntimeError(.badSignature, "signature timestamp is not ISO-8601: \(timestamp)") }
+        try checkFreshness(when, now: now)
+        let expected = zendesk(secret: secret, timestamp: timestamp, body: body)
+        guard Crypto.constantTimeEqual(Array(expected.utf8), Array(signature.trimmed().utf8)) else {
+            throw RuntimeError(.badSignature, "X-Zendesk-Webhook-Signature does not match the body")
+        }
+    }
+
+    // MARK: Twilio
+
+    public static func twilio(authToken: String, url: String, params: [(String, String)]) -> String {
+        var message = url
+        // Sorted by name; for equal names, by value (Twilio sorts the full key+value string).
+        for (k, v) in params.sorted(by: { $0.0 == $1.0 ? $0.1 < $1.1 : $0.0 < $1.0 }) { message += k + v }
+        return Crypto.base64(Crypto.hmac(.sha1, key: Array(authToken.utf8), message: Array(message.utf8)))
+    }
+
+    /// Throws `.badSignature` unless `signature` is Twilio's signature of the request.
+    public static func verifyTwilio(authToken: String, signature: String?, url: String, params: [(String, String)]) throws {
+        guard let signature, !signature.isEmpty else { throw RuntimeError(.badSignature, "missing X-Twilio-Signature header") }
+        let expected = twilio(authToken: authToken, url: url, params: params)
+        guard Crypto.constantTimeEqual(Array(expected.utf8), Array(signature.trimmed().utf8)) else {
+            throw RuntimeError(.badSignature, "X-Twilio-Signature does not match the URL and parameters")
+        }
+    }
+
+    // MARK: Klaviyo
+
+    public static func klaviyo(secret: String, timestamp: String, body: some Collection<UInt8>) -> String {
+        Crypto.hex(Crypto.hmac(.sha256, key: Array(secret.utf8), message: Array(body) + Array(timestamp.utf8)))
+    }
+
+    /// Throws `.badSignature` unless `signature` is Klaviyo's signature of `body` at a fresh `timestamp`
+    /// (Unix seconds or ISO-8601).
+    public static func verifyKlaviyo(secret: String, signature: String?, timestamp: String?, body: [UInt8], now: Date = Date()) throws {
+        guard let signature, !signature.isEmpty else { throw RuntimeError(.badSignature, "missing Klaviyo-Signature header") }
+        guard let timestamp, !timestamp.isEmpty else { throw RuntimeError(.badSignature, "missing Klaviyo-Timestamp header") }
+        let when: Date
+        if let seconds = Double(timestamp) { when = Date(timeIntervalSince1970: seconds > 1e12 ? seconds / 1000 : seconds) }
+        else if let d = Clock.parse(timestamp) { when = d }
+        else { throw RuntimeError(.badSignature, "Klaviyo-Timestamp is neither Unix time nor ISO-8601: \(timestamp)") }
+        try checkFreshness(when, now: now)
+        let expected = klaviyo(secret: secret, timestamp: timestamp, body: body)
+        guard Crypto.constantTimeEqual(Array(expected.utf8), Array(signature.trimmed().lowercased().utf8)) else {
+            throw RuntimeError(.badSignature, "Klaviyo-Signature does not match the body")
+        }
+    }
+
+    static func checkFreshness(_ when: Date, now: Date) throws {
+        let age = now.timeIntervalSince(when)
+        if age > maximumAge { throw RuntimeError(.badSignature, "signature timestamp is stale (\(Int(age)) s old, limit \(Int(maximumAge)) s)") }
+        if age < -maximumSkew { throw RuntimeError(.badSignature, "signature timestamp lies \(Int(-age)) s in the future") }
+    }
+}

@@ -1,0 +1,173 @@
+import FoundationEssentials
+import FunctionRuntime
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// One client connection: reads requests, hands them to the handler, writes responses.
+final class Connection {
+    let fd: Int32
+    let remote: String
+    let remotePort: Int
+    let limits: ServerLimits
+    private var buffer: [UInt8] = []
+
+    init(fd: Int32, remote: String, remotePort: Int, limits: ServerLimits) {
+        self.fd = fd
+        self.remote = remote
+        self.remotePort = remotePort
+        self.limits = limits
+    }
+
+    enum ReadError: Error { case closed, timeout, tooLarge(Int), bad(String), lengthRequired }
+
+    func serve(shouldStop: () -> Bool, begin: () -> Void, end: () -> Void, handler: HTTPServer.Handler) {
+        var first = true
+        while !shouldStop() {
+            let request: ServerRequest
+            do {
+                request = try readRequest(idleTimeout: first ? limits.readTimeout : limits.keepAliveTimeout)
+            } catch ReadError.closed {
+                return
+            } catch ReadError.timeout {
+                if !buffer.isEmpty { Self.write(fd, Self.serialize(errorResponse(408, "request_timeout", "request not received in time"), keepAlive: false, headOnly: false)) }
+                return
+            } catch ReadError.tooLarge(let status) {
+                let r = status == 413 ? errorResponse(413, "body_too_large", "body exceeds \(limits.maxBodyBytes) bytes")
+                                      : errorResponse(431, "headers_too_large", "request head exceeds \(limits.maxHeaderBytes) bytes")
+                Self.write(fd, Self.serialize(r, keepAlive: false, headOnly: false))
+                return
+            } catch ReadError.lengthRequired {
+                Self.write(fd, Self.serialize(errorResponse(411, "length_required", "send a Content-Length body (chunked requests are not accepted)"), keepAlive: false, headOnly: false))
+                return
+            } catch ReadError.bad(let why) {
+                Self.write(fd, Self.serialize(errorResponse(400, "bad_request", why), keepAlive: false, headOnly: false))
+                return
+            } catch {
+                return
+            }
+            first = false
+            begin()
+            let action = handler(request)
+            let keepAlive = wantsKeepAlive(request) && !shouldStop()
+            switch action {
+            case .reset:
+                var l = linger(l_onoff: 1, l_linger: 0)
+                setsockopt(fd, SOL_SOCKET, SO_LINGER, &l, socklen_t(MemoryLayout<linger>.size))
+                end()
+                return
+            case .respond(let response):
+                let closeAfter = !keepAlive || response.header("connection")?.lowercased() == "close"
+                Self.write(fd, Self.serialize(response, keepAlive: !closeAfter, headOnly: request.method == "HEAD"))
+                end()
+                if closeAfter { return }
+            }
+        }
+    }
+
+    func errorResponse(_ status: Int, _ code: String, _ message: String) -> ServerResponse {
+        .json(status, ["error": ["code": .string(code), "message": .string(message)]])
+    }
+
+    func wantsKeepAlive(_ r: ServerRequest) -> Bool {
+        let c = r.header("connection")?.lowercased() ?? ""
+        if r.version == "HTTP/1.0" { return c.contains("keep-alive") }
+        return !c.contains("close")
+    }
+
+    /// Waits for data up to `timeout` seconds and appends it; throws `.timeout` or `.closed`.
+    private func fill(until deadline: Double) throws {
+        let remaining = deadline - Clock.monotonicMS()
+        if remaining <= 0 { throw ReadError.timeout }
+        var p = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+        let rc = poll(&p, 1, Int32(max(1, remaining)))
+        if rc == 0 { throw ReadError.timeout }
+        if rc < 0 { if errno == EINTR { return }; throw ReadError.closed }
+        var chunk = [UInt8](repeating: 0, count: 16384)
+        let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+        if n <= 0 { if n < 0 && errno == EINTR { return }; throw ReadError.closed }
+        buffer.append(contentsOf: chunk[0..<n])
+    }
+
+    private func readRequest(idleTimeout: Double) throws -> ServerRequest {
+        // Wait for the first byte (idle keep-alive), then the whole head within readTimeout.
+        if buffer.isEmpty { try fill(until: Clock.monotonicMS() + idleTimeout * 1000) }
+        let headDeadline = Clock.monotonicMS() + limits.readTimeout * 1000
+        var headEnd: Int?
+        while true {
+            if let i = Self.find(buffer, [13, 10, 13, 10]) { headEnd = i; break }
+            if buffer.count > limits.maxHeaderBytes { throw ReadError.tooLarge(431) }
+            try fill(until: headDeadline)
+        }
+        let head = String(decoding: buffer[0..<headEnd!], as: UTF8.self)
+        if headEnd! > limits.maxHeaderBytes { throw ReadError.tooLarge(431) }
+        buffer.removeSubrange(0..<(headEnd! + 4))
+        var lines = head.split(separator: "\r\n", omittingEmptySubsequences: false).map(String.init)
+        let requestLine = lines.removeFirst().split(separator: " ", omittingEmptySubsequences: true)
+        guard requestLine.count == 3, requestLine[2].hasPrefix("HTTP/1.") else { throw ReadError.bad("malformed request line") }
+        var headers: [(String, String)] = []
+        for line in lines where !line.isEmpty {
+            guard let colon = line.firstIndex(of: ":"), colon != line.startIndex else { throw ReadError.bad("malformed header line") }
+            let name = String(line[..<colon])
+            if name.contains(" ") || name.contains("\t") { throw ReadError.bad("white space in header name") }
+            headers.append((name, line[line.index(after: colon)...].trimmed()))
+        }
+        var request = ServerRequest(method: String(requestLine[0]), target: String(requestLine[1]), version: String(requestLine[2]),
+                                    headerList: headers, remoteAddress: remote, remotePort: remotePort)
+        if let te = request.header("transfer-encoding"), !te.isEmpty { throw ReadError.lengthRequired }
+        let lengths = Set(headers.filter { $0.0.lowercased() == "content-length" }.map(\.1))
+        if lengths.count > 1 { throw ReadError.bad("conflicting Content-Length headers") }
+        if let l = lengths.first {
+            guard let length = Int(l), length >= 0 else { throw ReadError.bad("invalid Content-Length") }
+            if length > limits.maxBodyBytes { throw ReadError.tooLarge(413) }
+            let bodyDeadline = Clock.monotonicMS() + limits.readTimeout * 1000
+            while buffer.count < length { try fill(until: bodyDeadline) }
+            request.body = Array(buffer[0..<length])
+            buffer.removeSubrange(0..<length)
+        }
+        return request
+    }
+
+    static func find(_ haystack: [UInt8], _ needle: [UInt8]) -> Int? {
+        guard haystack.count >= needle.count else { return nil }
+        var i = 0
+        while i <= haystack.count - needle.count {
+            if haystack[i] == needle[0] && haystack[i + 1] == needle[1] && haystack[i + 2] == needle[2] && haystack[i + 3] == needle[3] { return i }
+            i += 1
+        }
+        return nil
+    }
+
+    static func serialize(_ r: ServerResponse, keepAlive: Bool, headOnly: Bool) -> [UInt8] {
+        var head = "HTTP/1.1 \(r.status) \(ExitStatus.reason(r.status))\r\n"
+        var hasLength = false, hasDate = false
+        for (k, v) in r.headers where k.lowercased() != "connection" {
+            if k.lowercased() == "content-length" { hasLength = true }
+            if k.lowercased() == "date" { hasDate = true }
+            head += "\(k): \(v)\r\n"
+        }
+        if !hasLength { head += "Content-Length: \(r.body.count)\r\n" }
+        if !hasDate { head += "Date: \(httpDate())\r\n" }
+        head += keepAlive ? "Connection: keep-alive\r\n\r\n" : "Connection: close\r\n\r\n"
+        return Array(head.utf8) + (headOnly ? [] : r.body)
+    }
+
+    static func write(_ fd: Int32, _ bytes: [UInt8]) {
+        var offset = 0
+        while offset < bytes.count {
+            let n = bytes[offset...].withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            if n < 0 { if errno == EINTR { continue }; return }
+            offset += n
+        }
+    }
+
+    /// IMF-fixdate, e.g. `Sun, 06 Nov 1994 08:49:37 GMT`.
+    static func httpDate() -> String {
+        var t = time(nil)
+        var tmv = tm()
+        gmtime_r(&t, &tmv)
+        var buf = [CChar](repeating: 0, count: 64)
+        strftime(&buf, buf.count, "%a, %d %b %Y %H:%M:%S GMT", &tmv)
+        return String(cString: buf)
+    }
+}

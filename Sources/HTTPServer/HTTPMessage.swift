@@ -1,0 +1,80 @@
+import FunctionRuntime
+
+/// A request received by `HTTPServer`.
+public struct ServerRequest: Sendable {
+    public var method: String
+    /// The request target as sent (`/path?query`).
+    public var target: String
+    public var version: String
+    /// Headers in arrival order, names as sent.
+    public var headerList: [(String, String)]
+    public var body: [UInt8]
+    /// The peer's address (IP text).
+    public var remoteAddress: String
+    public var remotePort: Int
+
+    public init(method: String, target: String, version: String = "HTTP/1.1", headerList: [(String, String)] = [],
+                body: [UInt8] = [], remoteAddress: String = "127.0.0.1", remotePort: Int = 0) {
+        self.method = method
+        self.target = target
+        self.version = version
+        self.headerList = headerList
+        self.body = body
+        self.remoteAddress = remoteAddress
+        self.remotePort = remotePort
+    }
+
+    /// The path part of the target, percent-escapes kept.
+    public var path: String { String(target.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first ?? "") }
+    /// The query part of the target (without `?`), or "".
+    public var query: String {
+        let parts = target.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)
+        return parts.count > 1 ? String(parts[1]) : ""
+    }
+    /// Query parameters, decoded.
+    public var queryItems: [(String, String)] { FormDecoding.pairs(Array(query.utf8)) }
+    public func queryValue(_ name: String) -> String? { queryItems.last(where: { $0.0 == name })?.1 }
+
+    /// The value of a header (case-insensitive); repeated headers merged with ", ".
+    public func header(_ name: String) -> String? {
+        let values = headerList.filter { $0.0.lowercased() == name.lowercased() }.map(\.1)
+        return values.isEmpty ? nil : values.joined(separator: ", ")
+    }
+
+    /// The body as JSON (`.null` when empty or invalid).
+    public var json: JSON { body.isEmpty ? .null : ((try? JSON.parse(body)) ?? .null) }
+}
+
+/// A response to send.
+public struct ServerResponse: Sendable {
+    public var status: Int
+    public var headers: [(String, String)]
+    public var body: [UInt8]
+
+    public init(status: Int, headers: [(String, String)] = [], body: [UInt8] = []) {
+        self.status = status
+        self.headers = headers
+        self.body = body
+    }
+
+    /// A JSON response (`Content-Type: application/json`).
+    public static func json(_ status: Int, _ value: JSON, headers: [(String, String)] = []) -> ServerResponse {
+        ServerResponse(status: status, headers: [("Content-Type", "application/json; charset=utf-8")] + headers,
+                       body: value.serializedBytes() + [0x0A])
+    }
+
+    /// A plain-text response.
+    public static func text(_ status: Int, _ text: String, headers: [(String, String)] = []) -> ServerResponse {
+        ServerResponse(status: status, headers: [("Content-Type", "text/plain; charset=utf-8")] + headers, body: Array(text.utf8))
+    }
+
+    public func header(_ name: String) -> String? { headers.last(where: { $0.0.lowercased() == name.lowercased() })?.1 }
+}
+
+/// What a handler may do beyond answering: drop the connection without a response (used by the
+/// sandbox's fault injection to play a lost response or a reset).
+public enum ServerAction: Sendable {
+    case respond(ServerResponse)
+    /// Close the connection at once with TCP RST, sending nothing.
+    case reset
+}

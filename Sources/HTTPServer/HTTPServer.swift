@@ -1,0 +1,147 @@
+import FoundationEssentials
+import FunctionRuntime
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Limits that keep a slow or hostile client from pinning the server.
+public struct ServerLimits: Sendable {
+    /// Largest request head (request line + headers), bytes → 431.
+    public var maxHeaderBytes = 16 * 1024
+    /// Largest body, bytes → 413.
+    public var maxBodyBytes = 1024 * 1024
+    /// Seconds allowed to receive a whole request head, and between body reads → 408 / close.
+    public var readTimeout = 10.0
+    /// Seconds an idle keep-alive connection stays open.
+    public var keepAliveTimeout = 5.0
+    /// Concurrent connections; beyond it new ones get 503 and are closed.
+    public var maxConnections = 256
+
+    public init() {}
+}
+
+/// A small, strict HTTP/1.1 server on POSIX sockets: one thread per connection, keep-alive,
+/// Content-Length bodies (chunked request bodies are refused with 411), size and time limits, and
+/// a graceful stop that finishes the requests in flight.
+public final class HTTPServer: @unchecked Sendable {
+    public typealias Handler = @Sendable (ServerRequest) -> ServerAction
+
+    public let limits: ServerLimits
+    private let handler: Handler
+    private var listenFD: Int32 = -1
+    public private(set) var port: Int = 0
+    private let lock = Lock()
+    private var openConnections = 0
+    private var inFlight = 0
+    private var stopping = false
+    private var connectionFDs: Set<Int32> = []
+
+    public init(limits: ServerLimits = ServerLimits(), handler: @escaping Handler) {
+        self.limits = limits
+        self.handler = handler
+    }
+
+    /// Binds `host:port` (port 0 picks a free one; see `port`) and starts accepting on a thread.
+    public func start(host: String = "127.0.0.1", port requested: Int) throws {
+        signal(SIGPIPE, SIG_IGN)
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw RuntimeError(.internal, "socket: \(String(cString: strerror(errno)))") }
+        var one: Int32 = 1
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_port = in_port_t(UInt16(requested).bigEndian)
+        guard inet_pton(AF_INET, host == "localhost" ? "127.0.0.1" : host, &addr.sin_addr) == 1 else {
+            close(fd); throw RuntimeError(.usage, "not an IPv4 address: \(host)")
+        }
+        let bound = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        guard bound == 0 else {
+            let e = String(cString: strerror(errno)); close(fd)
+            throw RuntimeError(.usage, "cannot listen on \(host):\(requested): \(e)")
+        }
+        guard listen(fd, 128) == 0 else { close(fd); throw RuntimeError(.internal, "listen failed") }
+        var actual = sockaddr_in()
+        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &actual) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) } }
+        port = Int(UInt16(bigEndian: actual.sin_port))
+        listenFD = fd
+        Thread.detach { [self] in acceptLoop() }
+    }
+
+    /// Stops accepting, waits up to `deadline` seconds for requests in flight, then closes all
+    /// connections. Returns true when everything in flight finished in time.
+    @discardableResult
+    public func stop(deadline: Double = 10) -> Bool {
+        lock.withLock { stopping = true }
+        if listenFD >= 0 { shutdown(listenFD, Int32(SHUT_RDWR)); close(listenFD); listenFD = -1 }
+        let until = Clock.monotonicMS() + deadline * 1000
+        while lock.withLock({ inFlight }) > 0 && Clock.monotonicMS() < until { HTTPClient.sleep(0.01) }
+        let clean = lock.withLock { inFlight } == 0
+        lock.withLock { for fd in connectionFDs { shutdown(fd, Int32(SHUT_RDWR)) } }
+        return clean
+    }
+
+    /// Requests currently being handled.
+    public var requestsInFlight: Int { lock.withLock { inFlight } }
+
+    private func acceptLoop() {
+        while true {
+            var addr = sockaddr_in()
+            var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+            let fd = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { accept(listenFD, $0, &len) } }
+            if fd < 0 {
+                if errno == EINTR { continue }
+                if lock.withLock({ stopping }) || errno == EBADF || errno == EINVAL { return }
+                continue
+            }
+            var ip = [CChar](repeating: 0, count: Int(INET_ADDRSTRLEN))
+            inet_ntop(AF_INET, &addr.sin_addr, &ip, socklen_t(INET_ADDRSTRLEN))
+            let remote = String(cString: ip)
+            let remotePort = Int(UInt16(bigEndian: addr.sin_port))
+            let admitted: Bool = lock.withLock {
+                if openConnections >= limits.maxConnections || stopping { return false }
+                openConnections += 1
+                connectionFDs.insert(fd)
+                return true
+            }
+            if !admitted {
+                let r = ServerResponse.json(503, ["error": ["code": "overloaded", "message": "too many connections"]], headers: [("Retry-After", "1")])
+                Connection.write(fd, Connection.serialize(r, keepAlive: false, headOnly: false))
+                close(fd)
+                continue
+            }
+            Thread.detach { [self] in
+                let connection = Connection(fd: fd, remote: remote, remotePort: remotePort, limits: limits)
+                connection.serve(
+                    shouldStop: { [self] in self.lock.withLock { self.stopping } },
+                    begin: { [self] in self.lock.withLock { self.inFlight += 1 } },
+                    end: { [self] in self.lock.withLock { self.inFlight -= 1 } },
+                    handler: handler)
+                lock.withLock { openConnections -= 1; connectionFDs.remove(fd) }
+                close(fd)
+            }
+        }
+    }
+}
+
+/// Starting detached threads without Foundation's Thread (FoundationEssentials has none).
+public enum Thread {
+    private final class Box { let body: () -> Void; init(_ b: @escaping () -> Void) { body = b } }
+
+    /// Runs `body` on a new detached thread.
+    public static func detach(_ body: @escaping () -> Void) {
+        let box = Unmanaged.passRetained(Box(body)).toOpaque()
+        var thread = pthread_t()
+        var attr = pthread_attr_t()
+        pthread_attr_init(&attr)
+        pthread_attr_setdetachstate(&attr, Int32(PTHREAD_CREATE_DETACHED))
+        pthread_attr_setstacksize(&attr, 1 << 20)
+        let rc = pthread_create(&thread, &attr, { arg in
+            let b = Unmanaged<Box>.fromOpaque(arg!).takeRetainedValue()
+            b.body()
+            return nil
+        }, box)
+        pthread_attr_destroy(&attr)
+        if rc != 0 { Unmanaged<Box>.fromOpaque(box).release() }
+    }
+}

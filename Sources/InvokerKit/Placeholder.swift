@@ -1,0 +1,1 @@
+// InvokerKit: see the issue that builds it.

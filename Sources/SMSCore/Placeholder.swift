@@ -1,0 +1,1 @@
+// SMSCore: see the issue that builds it.

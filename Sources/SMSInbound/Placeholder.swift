@@ -1,0 +1,1 @@
+// SMSInbound: see the issue that builds it.

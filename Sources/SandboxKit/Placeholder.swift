@@ -1,0 +1,1 @@
+// SandboxKit: see the issue that builds it.

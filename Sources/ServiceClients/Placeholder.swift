@@ -1,0 +1,1 @@
+// ServiceClients: see the issue that builds it.

@@ -1,0 +1,1 @@
+// SurveyDispatch: see the issue that builds it.

@@ -1,0 +1,1 @@
+// TicketMetrics: see the issue that builds it.
