@@ -88,6 +88,12 @@ public enum FunctionRunner {
             status = error.code.exitStatus
             result = errorResult(definition, error)
             bytes = result.serializedBytes() + [0x0A]
+        } catch let error as RuntimeErrorConvertible {
+            let e = error.runtimeError
+            failure = e
+            status = e.code.exitStatus
+            result = errorResult(definition, e)
+            bytes = result.serializedBytes() + [0x0A]
         } catch {
             let e = RuntimeError(.internal, "\(error)")
             failure = e
@@ -189,7 +195,7 @@ public enum FunctionRunner {
             context.log.finish(outcome: "error", durationMS: Clock.monotonicMS() - started, mode: context.mode, error: error)
             return error.code.exitStatus
         } catch {
-            let e = RuntimeError(.internal, "\(error)")
+            let e = (error as? RuntimeErrorConvertible)?.runtimeError ?? RuntimeError(.internal, "\(error)")
             StandardStreams.write(errorResult(definition, e).serializedBytes() + [0x0A])
             context.log.finish(outcome: "error", durationMS: Clock.monotonicMS() - started, mode: context.mode, error: e)
             return e.code.exitStatus

@@ -103,3 +103,9 @@ public enum ExitStatus {
         }
     }
 }
+
+/// An error of another module that knows which `RuntimeError` it amounts to (and so which exit
+/// status and HTTP status the invocation ends with).
+public protocol RuntimeErrorConvertible: Error {
+    var runtimeError: RuntimeError { get }
+}

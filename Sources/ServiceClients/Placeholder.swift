@@ -1,1 +1,0 @@
-// ServiceClients: see the issue that builds it.

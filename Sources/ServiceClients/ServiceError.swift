@@ -1,0 +1,51 @@
+import FunctionRuntime
+
+/// A final, non-success answer from a service (after the runtime's retries).
+public struct ServiceError: Error, CustomStringConvertible, RuntimeErrorConvertible {
+    public enum Code: String, Sendable {
+        /// 401/403: the configured credentials were refused.
+        case unauthorized
+        /// 404.
+        case notFound = "not_found"
+        /// 409: a conflict (e.g. `safe_update` saw a newer ticket).
+        case conflict
+        /// 422 and other 4xx: the service refused the request as it stands.
+        case rejected
+        /// 5xx that the runtime did not retry, or an answer that could not be read.
+        case unexpected
+    }
+
+    public let code: Code
+    public let service: String
+    public let status: Int
+    public let method: String
+    public let path: String
+    /// The service's error body (JSON when it sent JSON).
+    public let body: JSON
+
+    public init(service: String, method: String, path: String, response: HTTPResponse) {
+        self.service = service
+        self.method = method
+        self.path = path
+        self.status = response.status
+        self.body = response.json.isNull ? .string(String(response.text.prefix(500))) : response.json
+        switch response.status {
+        case 401, 403: code = .unauthorized
+        case 404: code = .notFound
+        case 409: code = .conflict
+        case 400..<500: code = .rejected
+        default: code = .unexpected
+        }
+    }
+
+    public var description: String { "\(service) answered \(status) to \(method) \(path): \(body.serialized().prefix(300))" }
+
+    /// Bad credentials are a configuration problem (exit 78); a refused request is a bug or an
+    /// unexpected state (exit 70): neither gets better by retrying.
+    public var runtimeError: RuntimeError {
+        switch code {
+        case .unauthorized: return RuntimeError(.configMissing, "\(description) — check the \(service) credentials")
+        default: return RuntimeError(.internal, description)
+        }
+    }
+}
