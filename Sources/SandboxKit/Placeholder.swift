@@ -1,1 +1,0 @@
-// SandboxKit: see the issue that builds it.
