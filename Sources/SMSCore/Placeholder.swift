@@ -1,1 +1,0 @@
-// SMSCore: see the issue that builds it.

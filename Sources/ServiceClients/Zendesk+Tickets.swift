@@ -1,0 +1,123 @@
+import FunctionRuntime
+
+/// A ticket read by id, with the sideloaded records that were asked for.
+public struct ZendeskTicketDocument: Sendable {
+    /// The `ticket` object as Zendesk sent it.
+    public let ticket: JSON
+    /// Sideloaded `users` (with `include=users`), else empty.
+    public let users: [JSON]
+    /// Sideloaded `groups` (with `include=groups`), else empty.
+    public let groups: [JSON]
+
+    public init(ticket: JSON, users: [JSON] = [], groups: [JSON] = []) {
+        self.ticket = ticket
+        self.users = users
+        self.groups = groups
+    }
+
+    /// The sideloaded user with `id`, if any.
+    public func user(_ id: Int64?) -> JSON? {
+        guard let id else { return nil }
+        return users.first { $0["id"].int == id }
+    }
+}
+
+/// The result of a ticket creation.
+public struct ZendeskCreatedTicket: Sendable {
+    public let ticket: JSON
+    public let audit: JSON
+    /// True when Zendesk replayed an earlier creation with the same `Idempotency-Key`
+    /// (`x-idempotency-lookup: hit`): no new ticket was made.
+    public let replayed: Bool
+}
+
+extension Zendesk {
+    /// Sort order of a comment listing.
+    public enum SortOrder: String, Sendable { case ascending = "asc", descending = "desc" }
+
+    /// `GET /api/v2/tickets/{id}.json`, optionally sideloading `users` and/or `groups`
+    /// (`include=users,groups`). A missing ticket throws `ServiceError` with code `.notFound`.
+    public func ticket(id: Int64, include: [String] = []) throws -> ZendeskTicketDocument {
+        var path = "/api/v2/tickets/\(id).json"
+        if !include.isEmpty { path += "?include=" + ServiceClient.query(include.joined(separator: ",")) }
+        let doc = try client.json("GET", path)
+        return ZendeskTicketDocument(ticket: doc["ticket"], users: doc["users"].array ?? [], groups: doc["groups"].array ?? [])
+    }
+
+    /// The ticket's comments (`GET /api/v2/tickets/{id}/comments.json`), following `next_page`
+    /// until the listing ends (at most 5000 comments, Zendesk's cap per ticket).
+    public func comments(ticketID: Int64, sortOrder: SortOrder = .ascending) throws -> [JSON] {
+        var result: [JSON] = []
+        var page = 1
+        while page <= 50 {
+            let doc = try client.json("GET", "/api/v2/tickets/\(ticketID)/comments.json?sort_order=\(sortOrder.rawValue)&per_page=100&page=\(page)")
+            let items = doc["comments"].array ?? []
+            result += items
+            if items.isEmpty || doc["next_page"].nonEmptyString == nil { break }
+            page += 1
+        }
+        return result
+    }
+
+    /// `PUT /api/v2/tickets/{id}.json` with `{"ticket": fields}`. With `safeUpdateStamp` (the
+    /// ticket's `updated_at` as read) the update is a collision-guarded `safe_update`: Zendesk answers
+    /// 409 (thrown as `ServiceError` `.conflict`) when the ticket changed meanwhile. A closed ticket
+    /// answers 422 (`.rejected`; see `isClosedTicketError`). Returns the updated ticket.
+    @discardableResult
+    public func updateTicket(id: Int64, fields: JSON, safeUpdateStamp: String? = nil) throws -> JSON {
+        var ticket = fields
+        if let stamp = safeUpdateStamp {
+            ticket["safe_update"] = true
+            ticket["updated_stamp"] = .string(stamp)
+        }
+        let doc = try client.json("PUT", "/api/v2/tickets/\(id).json", body: ["ticket": ticket])
+        return doc["ticket"]
+    }
+
+    /// `POST /api/v2/tickets.json` with `{"ticket": fields}`. With `idempotencyKey` the request
+    /// carries `Idempotency-Key` (Zendesk replays the first answer for 2 h) and is safe to retry.
+    public func createTicket(_ fields: JSON, idempotencyKey: String? = nil) throws -> ZendeskCreatedTicket {
+        var extra: [(String, String)] = []
+        if let idempotencyKey { extra.append(("Idempotency-Key", idempotencyKey)) }
+        let body: JSON = ["ticket": fields]
+        let response = try client.send("POST", "/api/v2/tickets.json", body: body.serializedBytes(), contentType: "application/json",
+                                       extraHeaders: extra, retrySafe: idempotencyKey != nil)
+        guard response.isSuccess else {
+            throw ServiceError(service: client.service, method: "POST", path: "/api/v2/tickets.json", response: response)
+        }
+        let doc = response.json
+        return ZendeskCreatedTicket(ticket: doc["ticket"], audit: doc["audit"],
+                                    replayed: response.headers["x-idempotency-lookup"]?.lowercased() == "hit")
+    }
+
+    /// Tickets whose `external_id` is exactly `externalID` (`GET /api/v2/tickets.json?external_id=`).
+    /// External ids are not unique: several tickets may come back, oldest first as Zendesk lists them.
+    public func tickets(externalID: String) throws -> [JSON] {
+        let doc = try client.json("GET", "/api/v2/tickets.json?external_id=" + ServiceClient.query(externalID))
+        return doc["tickets"].array ?? []
+    }
+
+    /// Adds tags without replacing the others (`PUT /api/v2/tickets/{id}/tags.json`).
+    public func addTags(ticketID: Int64, _ tags: [String]) throws {
+        try client.json("PUT", "/api/v2/tickets/\(ticketID)/tags.json", body: ["tags": JSON(tags)])
+    }
+
+    /// Merges `sourceIDs` into `targetID` (`POST /api/v2/tickets/{id}/merge.json`); asynchronous on
+    /// Zendesk's side: returns the job status.
+    @discardableResult
+    public func merge(into targetID: Int64, sourceIDs: [Int64], targetComment: String? = nil, sourceComment: String? = nil) throws -> JSON {
+        var body: JSON = ["ids": .array(sourceIDs.map { .int($0) })]
+        if let targetComment { body["target_comment"] = .string(targetComment) }
+        if let sourceComment { body["source_comment"] = .string(sourceComment) }
+        return try client.json("POST", "/api/v2/tickets/\(targetID)/merge.json", body: body, retrySafe: true)
+    }
+}
+
+extension ServiceError {
+    /// True for Zendesk's 422 on a closed ticket ("closed prevents ticket update").
+    public var isClosedTicketError: Bool {
+        guard status == 422 else { return false }
+        let text = body.serialized().lowercased()
+        return text.contains("closed prevents ticket update") || text.contains("closed")
+    }
+}
