@@ -15,14 +15,19 @@ public struct Config: Sendable {
         self.environment = environment
     }
 
-    /// The current process environment.
+    /// The current process environment (parsed on bytes: a Character-based split of every
+    /// variable costs more than the rest of a function's start).
     public static func processEnvironment() -> [String: String] {
         var env: [String: String] = [:]
         var p = environ
         while let entry = p.pointee {
-            let s = String(cString: entry)
-            if let eq = s.firstIndex(of: "=") {
-                env[String(s[..<eq])] = String(s[s.index(after: eq)...])
+            let length = strlen(entry)
+            entry.withMemoryRebound(to: UInt8.self, capacity: length) { bytes in
+                let buffer = UnsafeBufferPointer(start: bytes, count: length)
+                if let eq = buffer.firstIndex(of: UInt8(ascii: "=")) {
+                    env[String(decoding: UnsafeBufferPointer(rebasing: buffer[..<eq]), as: UTF8.self)] =
+                        String(decoding: UnsafeBufferPointer(rebasing: buffer[(eq + 1)...]), as: UTF8.self)
+                }
             }
             p += 1
         }

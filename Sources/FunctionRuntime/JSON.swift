@@ -46,9 +46,9 @@ extension JSON {
     /// Parses a UTF-8 JSON document. Throws `RuntimeError` `.invalidEvent` with the parser's reason.
     public static func parse(_ bytes: some Collection<UInt8>) throws -> JSON {
         do {
-            return try JSONDecoder().decode(JSON.self, from: Data(bytes))
+            return try JSONParser.parse(Array(bytes))
         } catch {
-            throw RuntimeError(.invalidEvent, "body is not valid JSON: \(JSON.describe(error))")
+            throw RuntimeError(.invalidEvent, "body is not valid JSON: \(error)")
         }
     }
 
@@ -61,11 +61,9 @@ extension JSON {
     }
 
     public func serializedBytes(pretty: Bool = false) -> [UInt8] {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = pretty ? [.sortedKeys, .withoutEscapingSlashes, .prettyPrinted]
-                                          : [.sortedKeys, .withoutEscapingSlashes]
-        // Encoding a JSON value cannot fail: every case maps to a JSON primitive.
-        return Array((try? encoder.encode(self)) ?? Data("null".utf8))
+        var writer = JSONWriter(pretty: pretty)
+        writer.write(self)
+        return writer.out
     }
 
     static func describe(_ error: Error) -> String {
