@@ -97,9 +97,19 @@ extension Zendesk {
         return doc["tickets"].array ?? []
     }
 
-    /// Adds tags without replacing the others (`PUT /api/v2/tickets/{id}/tags.json`).
-    public func addTags(ticketID: Int64, _ tags: [String]) throws {
-        try client.json("PUT", "/api/v2/tickets/\(ticketID)/tags.json", body: ["tags": JSON(tags)])
+    /// The ticket's audits (`GET /api/v2/tickets/{id}/audits.json`), following `next_page`. Each
+    /// audit's `metadata.custom` holds the `metadata` object sent with the write that made it.
+    public func audits(ticketID: Int64) throws -> [JSON] {
+        var result: [JSON] = []
+        var page = 1
+        while page <= 50 {
+            let doc = try client.json("GET", "/api/v2/tickets/\(ticketID)/audits.json?page=\(page)")
+            let items = doc["audits"].array ?? []
+            result += items
+            if items.isEmpty || doc["next_page"].nonEmptyString == nil { break }
+            page += 1
+        }
+        return result
     }
 
     /// Merges `sourceIDs` into `targetID` (`POST /api/v2/tickets/{id}/merge.json`); asynchronous on

@@ -1,0 +1,75 @@
+import FunctionRuntime
+
+extension ConfigKey {
+    /// `exact` switches opt-out keywords to whole-message matching (default: contains-word).
+    public static let smsOptOutMatch = "SMS_OPTOUT_MATCH"
+    /// Klaviyo system-webhook topic of a text a customer sent us (default `event:klaviyo.received_sms`).
+    public static let klaviyoInboundSMSTopic = "KLAVIYO_SMS_INBOUND_TOPIC"
+    /// Klaviyo system-webhook topic of a campaign/flow SMS we sent (default `event:klaviyo.sent_sms`).
+    public static let klaviyoSentSMSTopic = "KLAVIYO_SMS_SENT_TOPIC"
+    /// Klaviyo metric recorded for an agent reply sent through Twilio (default `Zendesk SMS Reply`).
+    public static let klaviyoReplyMetric = "KLAVIYO_SMS_REPLY_METRIC"
+}
+
+/// Which service sends SMS (`SMS_PROVIDER`).
+public enum SMSProvider: String, Sendable {
+    /// Klaviyo's Conversations API: replies go out from the conversation's Klaviyo number.
+    case klaviyo
+    /// Twilio Programmable Messaging: replies go out from the brand number recorded on the ticket.
+    case twilio
+}
+
+/// The SMS configuration, read once per invocation.
+public struct SMSSettings: Sendable {
+    public var provider: SMSProvider
+    public var keywords: SMSKeywords
+    public var brandID: Int64?
+    public var inboundTopic: String
+    public var sentTopic: String
+    public var replyMetric: String
+    /// True when a Klaviyo API key is configured (consent checks, profile names, reply events).
+    public var hasKlaviyo: Bool
+
+    public init(provider: SMSProvider = .klaviyo, keywords: SMSKeywords = SMSKeywords(), brandID: Int64? = nil,
+                inboundTopic: String = SMSSettings.defaultInboundTopic, sentTopic: String = SMSSettings.defaultSentTopic,
+                replyMetric: String = SMSSettings.defaultReplyMetric, hasKlaviyo: Bool = true) {
+        self.provider = provider
+        self.keywords = keywords
+        self.brandID = brandID
+        self.inboundTopic = inboundTopic
+        self.sentTopic = sentTopic
+        self.replyMetric = replyMetric
+        self.hasKlaviyo = hasKlaviyo
+    }
+
+    public static let defaultInboundTopic = "event:klaviyo.received_sms"
+    public static let defaultSentTopic = "event:klaviyo.sent_sms"
+    public static let defaultReplyMetric = "Zendesk SMS Reply"
+
+    /// Reads `SMS_PROVIDER` (klaviyo|twilio, default klaviyo), `SMS_KEYWORDS`, `SMS_OPTOUT_MATCH`
+    /// (contains|exact), `ZENDESK_SMS_BRAND_ID`, the two Klaviyo topics and the reply metric.
+    public init(config: Config) throws {
+        let providerName = config.value(ConfigKey.smsProvider, default: "klaviyo").lowercased()
+        guard let provider = SMSProvider(rawValue: providerName) else {
+            throw SMSError(.badConfiguration, "SMS_PROVIDER must be klaviyo or twilio, got \(providerName.debugDescription)")
+        }
+        let matchName = config.value(ConfigKey.smsOptOutMatch, default: "contains").lowercased()
+        let matching: OptOutMatching
+        switch matchName {
+        case "exact", "whole", "whole_message": matching = .exact
+        case "contains", "contains_word", "word": matching = .containsWord
+        default: throw SMSError(.badConfiguration, "SMS_OPTOUT_MATCH must be contains or exact, got \(matchName.debugDescription)")
+        }
+        var brandID: Int64?
+        if let b = config.value(ConfigKey.zendeskSMSBrandID) {
+            guard let id = Int64(b) else { throw SMSError(.badConfiguration, "ZENDESK_SMS_BRAND_ID must be a number, got \(b.debugDescription)") }
+            brandID = id
+        }
+        self.init(provider: provider, keywords: SMSKeywords(automation: config.list(ConfigKey.smsKeywords), optOutMatching: matching),
+                  brandID: brandID,
+                  inboundTopic: config.value(ConfigKey.klaviyoInboundSMSTopic, default: SMSSettings.defaultInboundTopic),
+                  sentTopic: config.value(ConfigKey.klaviyoSentSMSTopic, default: SMSSettings.defaultSentTopic),
+                  replyMetric: config.value(ConfigKey.klaviyoReplyMetric, default: SMSSettings.defaultReplyMetric),
+                  hasKlaviyo: config.value(ConfigKey.klaviyoAPIKey) != nil)
+    }
+}
