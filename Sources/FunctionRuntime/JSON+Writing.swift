@@ -13,7 +13,7 @@ struct JSONWriter {
         case .int(let i): append(String(i))
         case .double(let d):
             if !d.isFinite { append("null") }
-            else if d == d.rounded(), abs(d) < 1e15 { append(String(Int64(d))) }
+            else if d == d.rounded(), abs(d) < 1e15 { append(String(Int64(d)) + ".0") }  // stays a double when read back
             else { append(String(d)) }
         case .string(let s): writeString(s)
         case .array(let a):

@@ -1,0 +1,110 @@
+import Testing
+import FoundationEssentials
+import FunctionRuntime
+
+/// Vectors computed independently of this code base (Python's hmac module, and the example in
+/// Twilio's own SDK tests), never by the functions under test.
+@Suite struct SignatureTests {
+    static let zendeskSecret = "dGhpc19zZWNyZXQ"
+    static let zendeskTimestamp = "2026-11-21T10:00:00Z"
+    static let zendeskBody = #"{"type":"zen:event-type:ticket.created","id":"1"}"#
+    static let zendeskSignature = "fCZ7qoC9Lna8NWwiDXxHvJescbUVIe0YX1o3WN/JCE8="
+    static let at = Clock.parse("2026-11-21T10:01:00Z")!
+
+    @Test func zendeskMatchesIndependentVector() throws {
+        #expect(WebhookSignature.zendesk(secret: Self.zendeskSecret, timestamp: Self.zendeskTimestamp, body: Array(Self.zendeskBody.utf8)) == Self.zendeskSignature)
+        try WebhookSignature.verifyZendesk(secret: Self.zendeskSecret, signature: Self.zendeskSignature, timestamp: Self.zendeskTimestamp,
+                                           body: Array(Self.zendeskBody.utf8), now: Self.at)
+    }
+
+    @Test func zendeskRejectsTamperedBodyWrongSecretStaleAndFuture() {
+        func verify(secret: String = SignatureTests.zendeskSecret, body: String = SignatureTests.zendeskBody, timestamp: String = SignatureTests.zendeskTimestamp, signature: String? = SignatureTests.zendeskSignature, now: Date = SignatureTests.at) -> RuntimeError.Code? {
+            do {
+                try WebhookSignature.verifyZendesk(secret: secret, signature: signature, timestamp: timestamp, body: Array(body.utf8), now: now)
+                return nil
+            } catch let e as RuntimeError { return e.code } catch { return .internal }
+        }
+        #expect(verify(body: Self.zendeskBody + " ") == .badSignature)
+        #expect(verify(secret: "other") == .badSignature)
+        #expect(verify(signature: nil) == .badSignature)
+        #expect(verify(now: Self.at.addingTimeInterval(300)) == .badSignature)       // 6 minutes old
+        #expect(verify(now: Self.at.addingTimeInterval(-120)) == .badSignature)      // 1 minute in the future
+        #expect(verify(timestamp: "yesterday") == .badSignature)
+        #expect(verify(now: Self.at.addingTimeInterval(230)) == nil)                 // 4 min 50 s old: still fresh
+    }
+
+    @Test func twilioMatchesTheSDKExample() throws {
+        let url = "https://mycompany.com/myapp.php?foo=1&bar=2"
+        let params = [("CallSid", "CA1234567890ABCDE"), ("Caller", "+14158675309"), ("Digits", "1234"),
+                      ("From", "+14158675309"), ("To", "+18005551212")]
+        #expect(WebhookSignature.twilio(authToken: "12345", url: url, params: params) == "RSOYDt4T1cUTdK1PDd93/VVr8B8=")
+        // Order of the parameters as received does not matter.
+        try WebhookSignature.verifyTwilio(authToken: "12345", signature: "RSOYDt4T1cUTdK1PDd93/VVr8B8=", url: url, params: params.reversed())
+        #expect(throws: RuntimeError.self) {
+            try WebhookSignature.verifyTwilio(authToken: "12345", signature: "RSOYDt4T1cUTdK1PDd93/VVr8B8=", url: url,
+                                              params: params.map { $0.0 == "Digits" ? ($0.0, "1235") : $0 })
+        }
+        #expect(throws: RuntimeError.self) {
+            try WebhookSignature.verifyTwilio(authToken: "54321", signature: "RSOYDt4T1cUTdK1PDd93/VVr8B8=", url: url, params: params)
+        }
+    }
+
+    @Test func klaviyoMatchesIndependentVector() throws {
+        let secret = "klaviyo-secret-0123456789", ts = "1763719200"
+        let expected = "ceecf544b8d38e2535e607366cc24f4d541952b42abe82317ce5bef44223a6bc"
+        #expect(WebhookSignature.klaviyo(secret: secret, timestamp: ts, body: Array(Self.zendeskBody.utf8)) == expected)
+        let now = Date(timeIntervalSince1970: 1_763_719_260)
+        try WebhookSignature.verifyKlaviyo(secret: secret, signature: expected, timestamp: ts, body: Array(Self.zendeskBody.utf8), now: now)
+        #expect(throws: RuntimeError.self) {
+            try WebhookSignature.verifyKlaviyo(secret: secret, signature: expected, timestamp: ts, body: Array(Self.zendeskBody.utf8),
+                                               now: now.addingTimeInterval(3600))
+        }
+    }
+
+    @Test func constantTimeCompareNeedsEqualLengthAndContent() {
+        #expect(Crypto.constantTimeEqual([1, 2, 3], [1, 2, 3]))
+        #expect(!Crypto.constantTimeEqual([1, 2, 3], [1, 2, 4]))
+        #expect(!Crypto.constantTimeEqual([1, 2, 3], [1, 2]))
+        #expect(!Crypto.constantTimeEqual([], []))
+    }
+}
+
+@Suite struct ClockTests {
+    @Test func parsesTheFormsVendorsSend() {
+        #expect(Clock.parse("2026-11-20T10:00:00Z")?.timeIntervalSince1970 == 1_795_168_800)
+        #expect(Clock.parse("2026-11-20T12:00:00+02:00")?.timeIntervalSince1970 == 1_795_168_800)
+        #expect(Clock.parse("2026-11-20T10:00:00.250Z")?.timeIntervalSince1970 == 1_795_168_800.25)
+        #expect(Clock.parse("2026-11-20")?.timeIntervalSince1970 == 1_795_132_800)
+        #expect(Clock.parse("2026-13-20T10:00:00Z") == nil)
+        #expect(Clock.parse("2026-11-20T10:00:00") == nil)  // no zone: ambiguous, refused
+        #expect(Clock.iso8601(Date(timeIntervalSince1970: 1_795_168_800.9)) == "2026-11-20T10:00:00Z")
+    }
+}
+
+@Suite struct ExitStatusTests {
+    @Test func everyCodeHasItsExitAndHTTPStatus() {
+        let expected: [RuntimeError.Code: (Int32, Int)] = [.usage: (64, 500), .invalidEvent: (65, 400), .badSignature: (77, 401),
+                                                           .upstreamUnavailable: (75, 503), .configMissing: (78, 500), .internal: (70, 500)]
+        for code in RuntimeError.Code.allCases {
+            #expect(code.exitStatus == expected[code]!.0)
+            #expect(ExitStatus.httpStatus(for: code.exitStatus) == expected[code]!.1)
+            #expect(RuntimeError.Code(exitStatus: code.exitStatus) == code)
+        }
+        #expect(ExitStatus.httpStatus(for: 0) == 200)
+    }
+}
+
+@Suite struct RedactionTests {
+    @Test func masksPhonesEmailsAndSecrets() {
+        let r = Redactor(secrets: ["sk_live_abcdef"])
+        let out = r.redact("from +15551230000 to %2B15559870000 mail pat.doe@example.com key sk_live_abcdef id 12345")
+        #expect(!out.contains("5551230000"))
+        #expect(!out.contains("5559870000"))
+        #expect(!out.contains("pat.doe@"))
+        #expect(!out.contains("sk_live_abcdef"))
+        #expect(out.contains("@example.com"))
+        #expect(out.contains("id 12345"))  // short numbers (ids) stay
+        #expect(r.redact("p%40example.com").contains("%40example.com"))
+        #expect(!r.redact("p.doe%40example.com").contains("p.doe"))
+    }
+}
