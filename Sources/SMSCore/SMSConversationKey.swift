@@ -1,5 +1,3 @@
-import FunctionRuntime
-
 /// Identifies one SMS conversation: a customer's phone and the brand number they texted.
 ///
 /// Recorded on the Zendesk ticket as `external_id` `sms:<customer>:<brand number>` so that replies
@@ -31,7 +29,10 @@ public struct SMSConversationKey: Sendable, Equatable {
     /// same key: Zendesk creates one ticket and refuses the other (different body) with
     /// `IdempotentRequestError`, or replays it (same message, same body).
     public func idempotencyKey(after predecessor: Int64?) -> String {
-        let material = "sms-ticket|\(customer)|\(brandNumber)|\(predecessor.map(String.init) ?? "first")"
-        return "sms-" + String(Crypto.hex(Crypto.sha256(Array(material.utf8))).prefix(40))
+        func token(_ s: String) -> String {
+            String(s.unicodeScalars.filter { ($0.value >= 48 && $0.value <= 57) || ($0.value >= 65 && $0.value <= 90) || ($0.value >= 97 && $0.value <= 122) }
+                .map(Character.init))
+        }
+        return "sms-\(token(customer))-\(token(brandNumber))-\(predecessor.map { "after\($0)" } ?? "first")"
     }
 }

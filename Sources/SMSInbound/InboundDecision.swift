@@ -1,0 +1,133 @@
+import FunctionRuntime
+import ServiceClients
+import SMSCore
+
+/// Why an inbound item opens no ticket activity.
+public enum IgnoreReason: String, Sendable, Equatable {
+    /// The number texted is an alphanumeric / branded sender id (cannot receive texts).
+    case brandedSender = "branded_sender"
+    /// An opt-out, opt-in or automation keyword (Klaviyo answers these itself).
+    case keyword
+    /// The sender is not a consented SMS subscriber.
+    case notConsented = "not_consented"
+    /// No text and no media.
+    case empty
+    /// A campaign/flow SMS for a customer without an open SMS ticket.
+    case noOpenTicket = "no_open_ticket"
+    /// A Klaviyo webhook item of another topic.
+    case topic
+}
+
+/// The live facts of one ticket of a conversation (read by id, not from search).
+public struct TicketFacts: Sendable, Equatable {
+    public var id: Int64
+    public var status: String
+    public var updatedAt: String?
+    public var requesterID: Int64?
+
+    public init(id: Int64, status: String, updatedAt: String? = nil, requesterID: Int64? = nil) {
+        self.id = id
+        self.status = status
+        self.updatedAt = updatedAt
+        self.requesterID = requesterID
+    }
+
+    public init?(ticket: JSON) {
+        guard let id = ticket["id"].int, let status = ticket["status"].string?.lowercased() else { return nil }
+        self.init(id: id, status: status, updatedAt: ticket["updated_at"].string, requesterID: ticket["requester_id"].int)
+    }
+
+    public var isClosed: Bool { status == "closed" }
+}
+
+/// What `sms-inbound` does with one item: the plan the orchestrator executes.
+public enum InboundDecision: Sendable, Equatable {
+    /// Nothing to do; `detail` says more (e.g. which keyword kind).
+    case ignore(IgnoreReason, detail: String? = nil)
+    /// The message is already on this ticket (a repeated delivery).
+    case duplicate(ticketID: Int64)
+    /// Add the text as a public comment by the requester; `reopen` for a solved ticket. The write
+    /// is collision-guarded with `stamp` (the ticket's `updated_at` as read).
+    case comment(ticketID: Int64, stamp: String?, reopen: Bool)
+    /// The conversation's last ticket is closed: open a follow-up of it.
+    case followUp(closedTicketID: Int64)
+    /// No ticket yet: create one.
+    case create
+    /// Add a campaign/flow SMS as a private note (by the API agent) on this ticket.
+    case note(ticketID: Int64, stamp: String?)
+
+    /// The `outcome` this decision reports once carried out.
+    public var outcome: String {
+        switch self {
+        case .ignore: return "ignored"
+        case .duplicate: return "duplicate"
+        case .comment(_, _, let reopen): return reopen ? "reopened" : "commented"
+        case .followUp: return "followup"
+        case .create: return "created"
+        case .note: return "noted"
+        }
+    }
+}
+
+/// The rules of `sms-inbound`, as pure functions of the message and the facts read from services.
+public enum InboundRules {
+    /// Rules that need no service: a branded sender id, keywords, an empty text. Nil: go on.
+    public static func screen(_ m: InboundMessage, settings: SMSSettings) -> InboundDecision? {
+        if !PhoneNumber.isDialable(m.to) && m.to != "klaviyo" { return .ignore(.brandedSender) }
+        if let kind = settings.keywords.match(m.body, from: m.from) { return .ignore(.keyword, detail: kind.rawValue) }
+        if m.body.trimmed().isEmpty && m.mediaCount == 0 { return .ignore(.empty) }
+        return nil
+    }
+
+    /// Consent: with Klaviyo, the sender's profile must have SMS marketing or transactional consent
+    /// SUBSCRIBED. Without a Klaviyo key (Twilio-only setups) consent is the absence of an
+    /// opt-out: opt-out words never get this far, and Twilio refuses replies to opted-out numbers
+    /// (21610), so the text is accepted.
+    public static func consent(profile: KlaviyoProfile?, settings: SMSSettings) -> InboundDecision? {
+        guard settings.hasKlaviyo else { return nil }
+        guard let profile, profile.isSMSSubscribed else { return .ignore(.notConsented) }
+        return nil
+    }
+
+    /// The conversation's current ticket: the non-closed ticket with the lowest id (a
+    /// deterministic winner when a race left more than one).
+    public static func activeTicket(_ tickets: [TicketFacts]) -> TicketFacts? {
+        tickets.filter { !$0.isClosed }.min { $0.id < $1.id }
+    }
+
+    /// Where a text goes, given the conversation's tickets (live) and the ticket that already
+    /// records this message id, if any.
+    public static func route(tickets: [TicketFacts], handledBy: Int64?) -> InboundDecision {
+        if let handledBy { return .duplicate(ticketID: handledBy) }
+        if let active = activeTicket(tickets) {
+            return .comment(ticketID: active.id, stamp: active.updatedAt, reopen: active.status == "solved")
+        }
+        if let closed = tickets.filter(\.isClosed).max(by: { $0.id < $1.id }) {
+            return .followUp(closedTicketID: closed.id)
+        }
+        return .create
+    }
+
+    /// Where a campaign/flow SMS goes: a private note on the open SMS ticket, if there is one.
+    public static func routeCampaign(active: TicketFacts?, alreadyNoted: Bool) -> InboundDecision {
+        guard let active else { return .ignore(.noOpenTicket) }
+        if alreadyNoted { return .duplicate(ticketID: active.id) }
+        return .note(ticketID: active.id, stamp: active.updatedAt)
+    }
+
+    /// True when an audit list records `messageID` (written as `metadata.custom.sms_message_id`).
+    public static func records(_ audits: [JSON], messageID: String) -> Bool {
+        audits.contains { $0.at("metadata.custom.sms_message_id").string == messageID }
+    }
+
+    /// The subject of a new SMS ticket.
+    public static func subject(customerName: String?, phone: String) -> String {
+        if let name = customerName?.trimmed(), !name.isEmpty { return "SMS conversation with \(name)" }
+        return "SMS conversation with \(phone)"
+    }
+
+    /// The private note for a campaign/flow SMS.
+    public static func campaignNote(_ sms: CampaignSMS) -> String {
+        "Klaviyo sent this SMS to the customer (\(sms.source)):\n\n" + SMSText.clean(sms.body)
+    }
+}

@@ -1,0 +1,103 @@
+import FunctionRuntime
+import SMSCore
+
+/// Reads the three input shapes of `sms-inbound` into work items.
+///
+/// - normalized JSON: `{"message_id","from","to","body","media_urls":[…],"received_at","profile_id"?,"conversation_id"?}`;
+/// - a Twilio inbound webhook (form fields `MessageSid`/`SmsMessageSid`, `From`, `To`, `Body`,
+///   `NumMedia`, `MediaUrl{N}`; other fields ignored);
+/// - a Klaviyo system-webhook batch `{"data":[{"external_id","topic","payload"}],"meta":{…}}`:
+///   items of the inbound topic are texts, items of the sent topic are campaign/flow SMS, others
+///   are reported as `ignored` (`topic`). `payload` has the shape of Klaviyo's Get Event answer
+///   (`data.id`, `data.attributes.event_properties`, `data.relationships.profile.data.id`,
+///   optionally `included` profiles); the fields are looked up by several usual names (see
+///   `field(_:_:)`).
+public enum InboundInput {
+    /// The items of `json`, and whether it was a batch (Klaviyo) whose results are reported as a list.
+    public static func items(from json: JSON, settings: SMSSettings) throws -> (items: [InboundItem], batch: Bool) {
+        if let data = json["data"].array, json["message_id"].isNull {
+            return (try data.map { try klaviyoItem($0, settings: settings) }, true)
+        }
+        if json["MessageSid"].nonEmptyString != nil || json["SmsMessageSid"].nonEmptyString != nil || json["SmsSid"].nonEmptyString != nil {
+            return ([.message(try twilio(json))], false)
+        }
+        return ([.message(try normalized(json))], false)
+    }
+
+    /// The normalized shape.
+    public static func normalized(_ json: JSON) throws -> InboundMessage {
+        guard let id = json["message_id"].nonEmptyString else { throw SMSError(.invalidMessage, "message_id is missing") }
+        guard let from = json["from"].nonEmptyString else { throw SMSError(.invalidMessage, "from is missing") }
+        guard let to = json["to"].nonEmptyString else { throw SMSError(.invalidMessage, "to is missing") }
+        let media = json["media_urls"].array?.count ?? 0
+        return InboundMessage(messageID: id, from: PhoneNumber.normalize(from), to: PhoneNumber.normalize(to),
+                              body: json["body"].string ?? "", mediaCount: media, receivedAt: json["received_at"].nonEmptyString,
+                              profileID: json["profile_id"].nonEmptyString, conversationID: json["conversation_id"].nonEmptyString)
+    }
+
+    /// Twilio's inbound webhook fields (all strings).
+    public static func twilio(_ json: JSON) throws -> InboundMessage {
+        guard let id = json["MessageSid"].nonEmptyString ?? json["SmsMessageSid"].nonEmptyString ?? json["SmsSid"].nonEmptyString else {
+            throw SMSError(.invalidMessage, "MessageSid is missing")
+        }
+        guard let from = json["From"].nonEmptyString, let to = json["To"].nonEmptyString else {
+            throw SMSError(.invalidMessage, "From and To are required")
+        }
+        var media = Int(json["NumMedia"].int ?? 0)
+        if media == 0 {
+            media = (json.object ?? [:]).keys.filter { $0.hasPrefix("MediaUrl") }.count
+        }
+        return InboundMessage(messageID: id, from: PhoneNumber.normalize(from), to: PhoneNumber.normalize(to),
+                              body: json["Body"].string ?? "", mediaCount: media)
+    }
+
+    /// One item of a Klaviyo system-webhook batch.
+    public static func klaviyoItem(_ item: JSON, settings: SMSSettings) throws -> InboundItem {
+        let topic = item["topic"].string ?? ""
+        let payload = item["payload"]
+        let event = payload["data"].isNull ? payload : payload["data"]
+        let props = event["attributes"]["event_properties"].isNull ? event : event["attributes"]["event_properties"]
+        let profileID = event.at("relationships.profile.data.id").nonEmptyString ?? field(props, ["profile_id", "profileid"])
+        let included = (payload["included"].array ?? []).first { $0["type"].string == "profile" }
+        let profilePhone = included?["attributes"]["phone_number"].nonEmptyString
+        let id = event["id"].nonEmptyString ?? field(props, ["message_id", "messageid", "message_sid", "sid"]) ?? item["external_id"].nonEmptyString
+        let body = field(props, ["message_body", "body", "message", "text", "content"]) ?? ""
+        if topic == settings.inboundTopic {
+            guard let id else { throw SMSError(.invalidMessage, "a Klaviyo \(topic) item has no event id") }
+            guard let from = field(props, ["from_number", "from", "from_phone_number", "phone_number", "customer_phone_number"]) ?? profilePhone else {
+                throw SMSError(.invalidMessage, "a Klaviyo \(topic) item names no sender phone number")
+            }
+            let to = field(props, ["to_number", "to", "sending_number", "klaviyo_number", "company_phone_number"]) ?? "klaviyo"
+            let media = props["media_urls"].array?.count ?? Int(props["num_media"].int ?? 0)
+            return .message(InboundMessage(messageID: id, from: PhoneNumber.normalize(from), to: PhoneNumber.normalize(to), body: body,
+                                           mediaCount: media, receivedAt: event["attributes"]["datetime"].nonEmptyString,
+                                           profileID: profileID, conversationID: field(props, ["conversation_id"])))
+        }
+        if topic == settings.sentTopic {
+            guard let id else { throw SMSError(.invalidMessage, "a Klaviyo \(topic) item has no event id") }
+            let customer = field(props, ["to_number", "to", "phone_number", "recipient", "customer_phone_number"]) ?? profilePhone
+            let source: String
+            if let campaign = field(props, ["campaign_name", "campaign"]) { source = "Campaign: \(campaign)" }
+            else if let flow = field(props, ["flow_name", "flow"]) { source = "Flow: \(flow)" }
+            else { source = "Campaign/flow" }
+            return .campaign(CampaignSMS(messageID: id, customer: customer.map(PhoneNumber.normalize), profileID: profileID, body: body, source: source))
+        }
+        return .otherTopic(id: id, topic: topic)
+    }
+
+    /// The first non-empty string member of `object` whose name, lower-cased with spaces, `$`
+    /// and `-` turned into `_`, is one of `names` (so "Message Body", "message_body" and
+    /// "$message_body" all match `message_body`).
+    public static func field(_ object: JSON, _ names: [String]) -> String? {
+        guard let o = object.object else { return nil }
+        var byName: [String: String] = [:]
+        for (k, v) in o {
+            guard let s = v.nonEmptyString, v.object == nil else { continue }
+            var key = k.lowercased().replacingAll(" ", with: "_").replacingAll("-", with: "_")
+            while key.hasPrefix("$") || key.hasPrefix("_") { key.removeFirst() }
+            byName[key] = s
+        }
+        for n in names { if let v = byName[n] { return v } }
+        return nil
+    }
+}

@@ -1,0 +1,62 @@
+import FunctionRuntime
+import SMSCore
+
+/// A text a customer sent to one of the brand's numbers, whatever the input shape.
+public struct InboundMessage: Sendable, Equatable {
+    /// The provider's message id (Twilio `MessageSid`, Klaviyo event id): the idempotency key.
+    public var messageID: String
+    /// The customer's number (E.164).
+    public var from: String
+    /// The brand number (or sender id) the customer texted.
+    public var to: String
+    /// The text, verbatim.
+    public var body: String
+    /// Number of media attachments (images, GIFs), which are not shown in Zendesk.
+    public var mediaCount: Int
+    public var receivedAt: String?
+    public var profileID: String?
+    public var conversationID: String?
+
+    public init(messageID: String, from: String, to: String, body: String, mediaCount: Int = 0, receivedAt: String? = nil,
+                profileID: String? = nil, conversationID: String? = nil) {
+        self.messageID = messageID
+        self.from = from
+        self.to = to
+        self.body = body
+        self.mediaCount = mediaCount
+        self.receivedAt = receivedAt
+        self.profileID = profileID
+        self.conversationID = conversationID
+    }
+
+    /// The conversation this text belongs to.
+    public var conversation: SMSConversationKey { SMSConversationKey(customer: from, brandNumber: to) }
+}
+
+/// An SMS a Klaviyo campaign or flow sent to a customer (to be noted on the open SMS ticket).
+public struct CampaignSMS: Sendable, Equatable {
+    public var messageID: String
+    /// The customer's number, when the payload names it.
+    public var customer: String?
+    /// The Klaviyo profile id, when the payload names it.
+    public var profileID: String?
+    public var body: String
+    /// "Campaign: <name>" or "Flow: <name>" (or "Campaign/flow" when unnamed).
+    public var source: String
+
+    public init(messageID: String, customer: String?, profileID: String?, body: String, source: String) {
+        self.messageID = messageID
+        self.customer = customer
+        self.profileID = profileID
+        self.body = body
+        self.source = source
+    }
+}
+
+/// One unit of work of `sms-inbound`.
+public enum InboundItem: Sendable, Equatable {
+    case message(InboundMessage)
+    case campaign(CampaignSMS)
+    /// A Klaviyo webhook item of a topic this function does not handle.
+    case otherTopic(id: String?, topic: String)
+}

@@ -1,1 +1,0 @@
-// SMSInbound: see the issue that builds it.

@@ -1,0 +1,203 @@
+import FunctionRuntime
+import ServiceClients
+import SMSCore
+
+/// Carries out `sms-inbound`: reads the facts through the service clients, asks `InboundRules`,
+/// executes the decision. Stateless: duplicates and races are settled through Zendesk.
+///
+/// - A handled message is recorded in the audit of the write that added it
+///   (`metadata.custom.sms_message_id`); every write re-checks that record first.
+/// - Comments are collision-guarded (`safe_update` + `updated_stamp`): of two writers racing,
+///   one gets 409, re-reads, and then sees the other's message (duplicate) or retries.
+/// - Tickets are created with an `Idempotency-Key` derived from the customer, the brand number
+///   and the ticket it follows: a repeated delivery is replayed (duplicate); a different first
+///   text racing it is refused and re-routed onto the ticket that won. Should two tickets still
+///   exist, the lowest id wins and the other one's text is moved there and the ticket merged.
+public struct SMSInboundHandler {
+    public let zendesk: Zendesk
+    public let klaviyo: Klaviyo?
+    public let settings: SMSSettings
+    public let log: EventLog?
+    static let attempts = 4
+
+    public init(zendesk: Zendesk, klaviyo: Klaviyo?, settings: SMSSettings, log: EventLog? = nil) {
+        self.zendesk = zendesk
+        self.klaviyo = klaviyo
+        self.settings = settings
+        self.log = log
+    }
+
+    /// Handles one item and returns its result object (without `function`).
+    public func handle(_ item: InboundItem) throws -> JSON {
+        switch item {
+        case .message(let m): return try handle(m)
+        case .campaign(let c): return try handle(c)
+        case .otherTopic(let id, let topic):
+            return result(.ignore(.topic), messageID: id, extra: ["topic": .string(topic)])
+        }
+    }
+
+    // MARK: - Customer texts
+
+    func handle(_ m: InboundMessage) throws -> JSON {
+        if let early = InboundRules.screen(m, settings: settings) { return result(early, messageID: m.messageID) }
+        var profile: KlaviyoProfile?
+        if let klaviyo, settings.hasKlaviyo {
+            profile = try m.profileID.flatMap { try klaviyo.profile(id: $0) } ?? klaviyo.profile(phone: m.from)
+        }
+        if let refused = InboundRules.consent(profile: profile, settings: settings) { return result(refused, messageID: m.messageID) }
+
+        let key = m.conversation
+        let comment = SMSText.inboundComment(body: m.body, mediaCount: m.mediaCount)
+        let metadata: JSON = ["sms_message_id": .string(m.messageID), "sms_direction": "inbound"]
+        var requesterID: Int64?
+        for _ in 0..<Self.attempts {
+            let (tickets, handledBy) = try conversationFacts(key, messageID: m.messageID)
+            let decision = InboundRules.route(tickets: tickets, handledBy: handledBy)
+            switch decision {
+            case .duplicate, .ignore, .note:
+                return result(decision, messageID: m.messageID)
+            case .comment(let id, let stamp, let reopen):
+                let author = tickets.first { $0.id == id }?.requesterID
+                var fields: JSON = ["comment": (["body": .string(comment), "public": true, "author_id": JSON(author)] as JSON).droppingNulls,
+                                    "metadata": metadata]
+                if reopen { fields["status"] = "open" }
+                do {
+                    try zendesk.updateTicket(id: id, fields: fields, safeUpdateStamp: stamp)
+                    return result(decision, messageID: m.messageID, ticketID: id)
+                } catch let e as ServiceError where e.code == .conflict || e.isClosedTicketError {
+                    log?.note("ticket \(id) changed or closed while commenting (\(e.status)); re-reading")
+                    continue
+                }
+            case .followUp, .create:
+                if requesterID == nil { requesterID = try requester(for: m, profile: profile) }
+                var predecessor: Int64?
+                if case .followUp(let closed) = decision { predecessor = closed }
+                var fields: JSON = [
+                    "subject": .string(InboundRules.subject(customerName: profile?.displayName, phone: m.from)),
+                    "comment": ["body": .string(comment), "public": true, "author_id": JSON(requesterID)],
+                    "requester_id": JSON(requesterID),
+                    "submitter_id": JSON(requesterID),
+                    "tags": ["sms"],
+                    "external_id": .string(key.externalID),
+                    "metadata": metadata,
+                ]
+                if let brand = settings.brandID { fields["brand_id"] = .int(brand) }
+                if let predecessor { fields["via_followup_source_id"] = .int(predecessor) }
+                let created: ZendeskCreatedTicket
+                do {
+                    created = try zendesk.createTicket(fields, idempotencyKey: key.idempotencyKey(after: predecessor))
+                } catch let e as ServiceError where e.status == 400 && e.body.serialized().contains("IdempotentRequestError") {
+                    log?.note("another text created this conversation's ticket first; re-routing")
+                    continue
+                }
+                guard let id = created.ticket["id"].int else { throw SMSError(.unsettled, "Zendesk created a ticket without an id") }
+                if created.replayed { return result(.duplicate(ticketID: id), messageID: m.messageID, ticketID: id) }
+                return try settleRace(created: id, decision: decision, message: m, comment: comment, metadata: metadata, authorID: requesterID)
+            }
+        }
+        throw SMSError(.unsettled, "the conversation's ticket kept changing; giving up for now so the delivery is retried")
+    }
+
+    /// After creating a ticket: when another non-closed ticket of the same conversation has a
+    /// lower id, it wins. The text moves there (unless already recorded) and the new ticket is
+    /// merged into it.
+    func settleRace(created id: Int64, decision: InboundDecision, message m: InboundMessage, comment: String, metadata: JSON,
+                    authorID: Int64?) throws -> JSON {
+        let tickets = try zendesk.tickets(externalID: m.conversation.externalID).compactMap(TicketFacts.init(ticket:))
+        guard let winner = InboundRules.activeTicket(tickets), winner.id < id else {
+            return result(decision, messageID: m.messageID, ticketID: id)
+        }
+        log?.note("ticket \(id) lost a creation race to ticket \(winner.id); moving the text and merging")
+        if !InboundRules.records(try zendesk.audits(ticketID: winner.id), messageID: m.messageID) {
+            try zendesk.updateTicket(id: winner.id, fields: ["comment": (["body": .string(comment), "public": true, "author_id": JSON(authorID)] as JSON).droppingNulls,
+                                                              "metadata": metadata])
+        }
+        try zendesk.merge(into: winner.id, sourceIDs: [id], targetComment: "Duplicate SMS ticket #\(id) merged into this conversation.",
+                          sourceComment: "Merged into #\(winner.id) (same SMS conversation).")
+        return result(.comment(ticketID: winner.id, stamp: nil, reopen: false), messageID: m.messageID, ticketID: winner.id,
+                      extra: ["merged_ticket_id": .int(id)])
+    }
+
+    /// The conversation's tickets, live (each re-read by id), and the ticket whose audits already
+    /// record `messageID`.
+    func conversationFacts(_ key: SMSConversationKey, messageID: String) throws -> ([TicketFacts], Int64?) {
+        let listed = try zendesk.tickets(externalID: key.externalID).compactMap(TicketFacts.init(ticket:))
+        var tickets = listed
+        var handledBy: Int64?
+        if let active = InboundRules.activeTicket(listed) {
+            // Re-read by id: the live status and updated_at decide the write.
+            let live = try zendesk.ticket(id: active.id).ticket
+            if let fresh = TicketFacts(ticket: live) {
+                tickets = listed.map { $0.id == fresh.id ? fresh : $0 }
+            }
+            if InboundRules.records(try zendesk.audits(ticketID: active.id), messageID: messageID) { handledBy = active.id }
+        }
+        return (tickets, handledBy)
+    }
+
+    /// The Zendesk end-user for the sender: found by phone, else created (or matched by email)
+    /// with the Klaviyo profile's name.
+    func requester(for m: InboundMessage, profile: KlaviyoProfile?) throws -> Int64 {
+        if let user = try zendesk.user(phone: m.from), let id = user["id"].int { return id }
+        var fields: JSON = ["name": .string(profile?.displayName ?? m.from), "phone": .string(m.from), "role": "end-user"]
+        if let email = profile?.email { fields["email"] = .string(email); fields["skip_verify_email"] = true }
+        else { fields["external_id"] = .string("sms:" + m.from) }
+        guard let id = try zendesk.createOrUpdateUser(fields)["id"].int else {
+            throw SMSError(.unsettled, "Zendesk answered a user creation without an id")
+        }
+        return id
+    }
+
+    // MARK: - Campaign and flow SMS
+
+    func handle(_ c: CampaignSMS) throws -> JSON {
+        var phone = c.customer
+        if phone == nil, let id = c.profileID, let klaviyo { phone = try klaviyo.profile(id: id)?.phoneNumber }
+        guard let phone else { return result(.ignore(.noOpenTicket, detail: "no customer phone"), messageID: c.messageID) }
+        let metadata: JSON = ["sms_message_id": .string(c.messageID), "sms_direction": "campaign"]
+        for _ in 0..<Self.attempts {
+            let active = try openSMSTicket(customer: phone)
+            let noted = try active.map { InboundRules.records(try zendesk.audits(ticketID: $0.id), messageID: c.messageID) } ?? false
+            let decision = InboundRules.routeCampaign(active: active, alreadyNoted: noted)
+            guard case .note(let id, let stamp) = decision else { return result(decision, messageID: c.messageID) }
+            do {
+                try zendesk.updateTicket(id: id, fields: ["comment": ["body": .string(InboundRules.campaignNote(c)), "public": false],
+                                                          "metadata": metadata], safeUpdateStamp: stamp)
+                return result(decision, messageID: c.messageID, ticketID: id)
+            } catch let e as ServiceError where e.code == .conflict || e.isClosedTicketError {
+                continue
+            }
+        }
+        throw SMSError(.unsettled, "the SMS ticket kept changing; giving up for now so the delivery is retried")
+    }
+
+    /// The customer's open SMS ticket on any brand number: requested by the end-user with that
+    /// phone, tagged `sms`, not closed (found by search, then re-read by id).
+    func openSMSTicket(customer phone: String) throws -> TicketFacts? {
+        guard let user = try zendesk.user(phone: phone), let userID = user["id"].int else { return nil }
+        let found = try zendesk.ticketSearchFirstPage("tags:sms requester:\(userID) status<closed")
+        let candidates = found.compactMap(TicketFacts.init(ticket:)).filter { !$0.isClosed }.sorted { $0.id < $1.id }
+        for c in candidates {
+            if let live = TicketFacts(ticket: try zendesk.ticket(id: c.id).ticket), !live.isClosed { return live }
+        }
+        return nil
+    }
+
+    // MARK: - Results
+
+    func result(_ decision: InboundDecision, messageID: String?, ticketID: Int64? = nil, extra: JSON = [:]) -> JSON {
+        var r: JSON = ["outcome": .string(decision.outcome), "message_id": JSON(messageID)]
+        switch decision {
+        case .ignore(let reason, let detail):
+            r["reason"] = .string(reason.rawValue)
+            if let detail { r["detail"] = .string(detail) }
+        case .duplicate(let id): r["ticket_id"] = .int(id)
+        case .comment(let id, _, _), .note(let id, _): r["ticket_id"] = .int(id)
+        case .followUp(let closed): r["followup_source_id"] = .int(closed)
+        case .create: break
+        }
+        if let ticketID { r["ticket_id"] = .int(ticketID) }
+        return r.droppingNulls.merging(extra)
+    }
+}
