@@ -42,6 +42,7 @@ let package = Package(
         .executable(name: "brand-filter", targets: ["brand-filter"]),
         .executable(name: "invoker", targets: ["invoker"]),
         .executable(name: "sandbox", targets: ["sandbox"]),
+        .executable(name: "bundle-setup", targets: ["bundle-setup"]),
         .executable(name: "test-echo", targets: ["test-echo"]),
     ],
     targets: [
@@ -68,6 +69,9 @@ let package = Package(
         library("BrandFilter", ["FunctionRuntime"]),
         library("SurveyDispatch", ["FunctionRuntime", "ServiceClients"]),
 
+        // `./invoke setup` / `./invoke check`: wiring a real account (webhooks, automations, views).
+        library("SetupKit", ["FunctionRuntime", "ServiceClients"]),
+
         library("InvokerKit", ["FunctionRuntime", "HTTPServer"]),
         library("SandboxKit", ["FunctionRuntime", "HTTPServer", "SMSCore"]),
 
@@ -78,6 +82,7 @@ let package = Package(
         executable("brand-filter", ["BrandFilter"]),
         executable("invoker", ["InvokerKit"]),
         executable("sandbox", ["SandboxKit"]),
+        executable("bundle-setup", ["SetupKit"]),
         // Test-only function used to exercise the runtime and the invoker.
         executable("test-echo", ["FunctionRuntime"]),
 
@@ -85,6 +90,7 @@ let package = Package(
         tests("InvokerTests", ["InvokerKit", "FunctionRuntime", "HTTPServer"]),
         tests("SandboxTests", ["SandboxKit", "FunctionRuntime", "HTTPServer"]),
         tests("SMSTests", ["SMSCore", "SMSInbound", "AgentReply", "SandboxKit", "FunctionRuntime"]),
+        tests("SetupTests", ["SetupKit", "SandboxKit", "FunctionRuntime", "HTTPServer"]),
         tests("MetricsSurveyTests", ["TicketMetrics", "BrandFilter", "SurveyDispatch", "SandboxKit", "FunctionRuntime"]),
     ]
 )

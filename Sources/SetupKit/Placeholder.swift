@@ -1,0 +1,1 @@
+// SetupKit: see issue 6.
