@@ -1,1 +1,3 @@
-print("not yet implemented")
+import InvokerKit
+
+InvokerCommand.main()

@@ -1,23 +1,53 @@
 import FunctionRuntime
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Test-only function: echoes the event, or behaves as asked by its fields, so that tests can
 /// drive every path of the runtime and the invoker:
 /// - `{"fail":"invalid_event"|"upstream_unavailable"|…}` throws that error code;
 /// - `{"sleep_ms":N}` sleeps first; `{"filter":true}` filters, `{"pass":true}` passes through;
-/// - `{"fetch":"URL"}` GETs the URL through the runtime's HTTP client and reports the status.
+/// - `{"fetch":"URL"}` GETs the URL through the runtime's HTTP client and reports the status;
+/// - `{"exit":N}` exits at once with status N, writing nothing (the caller maps the bare status);
+/// - `{"pid_file":"PATH"}` writes `<pid> <process group>` (and the sleeper's pid, see below) to PATH;
+/// - `{"spawn_sleeper":true}` starts `/bin/sleep 60` in the function's process group first (a straggler
+///   that keeps standard output open, as a careless function's child would);
+/// - `{"echo_env":["NAME",…]}` reports those environment variables under `"env"` (null when unset);
+/// - `{"in_<mode>":{…}}` overrides any of these fields when running in that input mode
+///   (`cgi`, `pipeline`, `stream`, `watchdog`), so one event can behave differently per pipeline stage.
 FunctionRunner.main(FunctionDefinition(
     name: "test-echo",
     summary: "test-only echo function for the runtime and invoker tests",
     signatures: [.zendesk, .twilio, .klaviyo]
 ) { event, context in
-    if let ms = event.json["sleep_ms"].int { HTTPClient.sleep(Double(ms) / 1000) }
-    if let code = event.json["fail"].string {
+    var knobs = event.json
+    if let scoped = event.json["in_\(event.mode.rawValue)"].object {
+        for (key, value) in scoped { knobs[key] = value }
+    }
+    if let status = knobs["exit"].int { exit(Int32(truncatingIfNeeded: status)) }
+    var sleeper: pid_t = 0
+    if knobs["spawn_sleeper"].bool == true {
+        var argv: [UnsafeMutablePointer<CChar>?] = [strdup("/bin/sleep"), strdup("60"), nil]
+        defer { for p in argv { free(p) } }
+        _ = posix_spawn(&sleeper, "/bin/sleep", nil, nil, &argv, environ)
+    }
+    if let path = knobs["pid_file"].string {
+        let text = "\(getpid()) \(getpgrp())" + (sleeper > 0 ? " \(sleeper)" : "") + "\n"
+        if let f = fopen(path, "w") { fputs(text, f); fclose(f) }
+    }
+    if let ms = knobs["sleep_ms"].int { HTTPClient.sleep(Double(ms) / 1000) }
+    if let code = knobs["fail"].string {
         throw RuntimeError(RuntimeError.Code(rawValue: code) ?? .internal, "asked to fail with \(code)", retryAfter: 2)
     }
-    if event.json["filter"].bool == true { return .filtered(result: ["outcome": "filtered"]) }
-    if event.json["pass"].bool == true { return .passthrough(result: ["outcome": "passed"]) }
+    if knobs["filter"].bool == true { return .filtered(result: ["outcome": "filtered"]) }
+    if knobs["pass"].bool == true { return .passthrough(result: ["outcome": "passed"]) }
     var result: JSON = ["outcome": "echoed", "event": event.json, "mode": .string(event.mode.rawValue)]
-    if let url = event.json["fetch"].string {
+    if let names = knobs["echo_env"].array {
+        var env: [String: JSON] = [:]
+        for name in names.compactMap(\.string) { env[name] = getenv(name).map { .string(String(cString: $0)) } ?? .null }
+        result["env"] = .object(env)
+    }
+    if let url = knobs["fetch"].string {
         let response = try context.http.send(HTTPRequest("GET", url, service: "test"))
         result["fetch_status"] = .int(Int64(response.status))
         result["fetch_body"] = .string(response.text)

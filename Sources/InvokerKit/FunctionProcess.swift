@@ -1,0 +1,188 @@
+import FoundationEssentials
+import FunctionRuntime
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// How a function process ended.
+public enum ProcessEnd: Sendable, Equatable {
+    /// Exited by itself with this status.
+    case exited(Int32)
+    /// Killed by a signal it did not ask for (a crash).
+    case signaled(Int32)
+    /// Ran past its time limit; its whole process group was killed.
+    case timedOut
+    /// Wrote more than the output limit; its whole process group was killed.
+    case outputTooLarge
+    /// Could not be started (errno text).
+    case spawnFailed(String)
+}
+
+/// One finished run of a function executable.
+public struct ProcessResult: Sendable {
+    public var end: ProcessEnd
+    /// Everything the process wrote to standard output.
+    public var stdout: [UInt8]
+    /// The process id, which was also its process group id.
+    public var pid: Int32
+    public var milliseconds: Double
+}
+
+/// Runs one executable per call with `posix_spawn`: its own process group, a clean signal state,
+/// only fds 0–2 open (stdin and stdout are pipes, stderr is the invoker's, so the function's log
+/// lines join the invoker's), `input` written to stdin while stdout is read (no pipe deadlock),
+/// and the process group killed with SIGKILL on timeout and after the process ends (no stragglers).
+public enum FunctionProcess {
+    /// Output beyond this many bytes ends the process (`.outputTooLarge`).
+    public static let maximumOutput = 16 << 20
+
+    private static let registryLock = Lock()
+    nonisolated(unsafe) private static var running: Set<pid_t> = []
+
+    /// Kills the process group of every function still running (when the invoker must exit
+    /// before they finish); returns how many there were.
+    @discardableResult
+    public static func killAll() -> Int {
+        registryLock.withLock {
+            for pid in running { kill(-pid, SIGKILL) }
+            return running.count
+        }
+    }
+
+    public static func run(executable: String, arguments: [String], environment: [String: String],
+                           input: [UInt8], timeoutMS: Int) -> ProcessResult {
+        let started = Clock.monotonicMS()
+        let deadline = started + Double(timeoutMS)
+        var inPipe: [Int32] = [-1, -1], outPipe: [Int32] = [-1, -1]
+        guard pipe(&inPipe) == 0 else { return failed("pipe", started) }
+        guard pipe(&outPipe) == 0 else { close(inPipe[0]); close(inPipe[1]); return failed("pipe", started) }
+
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        posix_spawn_file_actions_adddup2(&actions, inPipe[0], 0)
+        posix_spawn_file_actions_adddup2(&actions, outPipe[1], 1)
+        // Connections, the listening socket and other requests' pipes must not leak into the child.
+        _ = spawnActionsAddCloseFrom(&actions, 3)
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+        posix_spawnattr_setpgroup(&attributes, 0)
+        var emptyMask = sigset_t()
+        sigemptyset(&emptyMask)
+        posix_spawnattr_setsigmask(&attributes, &emptyMask)
+        var defaults = sigset_t()
+        sigemptyset(&defaults)
+        for s in [SIGPIPE, SIGTERM, SIGINT, SIGHUP, SIGCHLD] { sigaddset(&defaults, s) }
+        posix_spawnattr_setsigdefault(&attributes, &defaults)
+
+        let argv = ([executable] + arguments).map { strdup($0) } + [nil]
+        let envp = environment.sorted { $0.key < $1.key }.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        var pid: pid_t = 0
+        let rc = argv.withUnsafeBufferPointer { a in
+            envp.withUnsafeBufferPointer { e in
+                posix_spawn(&pid, executable, &actions, &attributes, UnsafeMutablePointer(mutating: a.baseAddress!),
+                            UnsafeMutablePointer(mutating: e.baseAddress!))
+            }
+        }
+        for p in argv { free(p) }
+        for p in envp { free(p) }
+        posix_spawn_file_actions_destroy(&actions)
+        posix_spawnattr_destroy(&attributes)
+        close(inPipe[0]); close(outPipe[1])
+        if rc != 0 {
+            close(inPipe[1]); close(outPipe[0])
+            return failed(String(cString: strerror(rc)), started)
+        }
+
+        registryLock.withLock { _ = running.insert(pid) }
+        var stdinFD: Int32 = inPipe[1], stdoutFD: Int32 = outPipe[0]
+        _ = fcntl(stdinFD, F_SETFL, fcntl(stdinFD, F_GETFL) | O_NONBLOCK)
+        _ = fcntl(stdoutFD, F_SETFL, fcntl(stdoutFD, F_GETFL) | O_NONBLOCK)
+        if input.isEmpty { close(stdinFD); stdinFD = -1 }
+        var written = 0
+        var output: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        var exited = false
+        var end: ProcessEnd?
+        var idleWait = 0.1  // ms between exit checks once stdout is closed
+
+        /// Reads what is available; returns false at end of file.
+        func drain() -> Bool {
+            while true {
+                let n = chunk.withUnsafeMutableBytes { read(stdoutFD, $0.baseAddress, $0.count) }
+                if n > 0 {
+                    output.append(contentsOf: chunk[0..<n])
+                    if output.count > maximumOutput { end = .outputTooLarge; return true }
+                    continue
+                }
+                if n == 0 { return false }
+                if errno == EINTR { continue }
+                return true  // EAGAIN: nothing more for now
+            }
+        }
+
+        while end == nil {
+            let remaining = deadline - Clock.monotonicMS()
+            if remaining <= 0 { end = .timedOut; break }
+            var fds: [pollfd] = []
+            if stdinFD >= 0 { fds.append(pollfd(fd: stdinFD, events: Int16(POLLOUT), revents: 0)) }
+            if stdoutFD >= 0 { fds.append(pollfd(fd: stdoutFD, events: Int16(POLLIN), revents: 0)) }
+            if fds.isEmpty {
+                HTTPClient.sleep(min(idleWait, remaining) / 1000)
+                idleWait = min(idleWait * 2, 5)
+            } else {
+                _ = poll(&fds, nfds_t(fds.count), Int32(max(1, min(remaining, 10))))
+            }
+            for p in fds where p.revents != 0 {
+                if p.fd == stdinFD {
+                    let n = input[written...].withUnsafeBytes { write(stdinFD, $0.baseAddress, min($0.count, 65536)) }
+                    if n > 0 { written += n }
+                    if written >= input.count || (n < 0 && errno != EAGAIN && errno != EINTR) {
+                        close(stdinFD); stdinFD = -1   // done, or the function stopped reading (EPIPE)
+                    }
+                } else if p.fd == stdoutFD {
+                    if !drain() { close(stdoutFD); stdoutFD = -1 }
+                }
+            }
+            if end != nil { break }
+            if !exited && hasExited(pid) {
+                exited = true
+                // A child of the function may still hold stdout open: take what is there and stop.
+                if stdoutFD >= 0 { _ = drain() }
+                break
+            }
+        }
+        // Kill the whole group while the leader is still a zombie (its pid cannot be reused yet):
+        // this ends a hung function, or anything it left running.
+        kill(-pid, SIGKILL)
+        var status: Int32 = 0
+        registryLock.withLock {
+            running.remove(pid)
+            while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        }
+        if stdinFD >= 0 { close(stdinFD) }
+        if stdoutFD >= 0 { close(stdoutFD) }
+        if end == nil {
+            let signal = status & 0x7f
+            end = signal == 0 ? .exited((status >> 8) & 0xff) : .signaled(signal)
+        }
+        return ProcessResult(end: end!, stdout: output, pid: pid, milliseconds: Clock.monotonicMS() - started)
+    }
+
+    /// True once `pid` has ended; it stays a zombie (not reaped) until `waitpid`.
+    static func hasExited(_ pid: pid_t) -> Bool {
+        var info = siginfo_t()
+        let rc = waitid(P_PID, id_t(pid), &info, WEXITED | WNOHANG | WNOWAIT)
+        return rc == 0 && info.si_signo == SIGCHLD
+    }
+
+    static func failed(_ why: String, _ started: Double) -> ProcessResult {
+        ProcessResult(end: .spawnFailed(why), stdout: [], pid: 0, milliseconds: Clock.monotonicMS() - started)
+    }
+}
+
+/// glibc's `posix_spawn_file_actions_addclosefrom_np` (2.34+): the child closes every fd from
+/// `from` up before `exec`. Swift's Glibc module does not declare it (it is a GNU extension), so it
+/// is bound by symbol name; its signature is `int (posix_spawn_file_actions_t *, int)`.
+@_silgen_name("posix_spawn_file_actions_addclosefrom_np")
+func spawnActionsAddCloseFrom(_ actions: UnsafeMutablePointer<posix_spawn_file_actions_t>, _ from: Int32) -> Int32

@@ -1,0 +1,173 @@
+import FoundationEssentials
+import FunctionRuntime
+import HTTPServer
+
+/// The request handler of the `invoker` server: routes a request to its function or pipeline,
+/// enforces the route's limits, runs the stages and turns what they wrote into the response.
+public final class Invoker: @unchecked Sendable {
+    public let file: FunctionsFile
+    /// The allowlisted part of the invoker's environment, given to every function.
+    public let baseEnvironment: [String: String]
+    public let launcher: FunctionLauncher
+    public let accessLog: AccessLog
+    private let routeLimits: [String: RouteLimits]
+    private let routeSlots: [String: ConcurrencyLimit]
+    private let functionSlots: [String: ConcurrencyLimit]
+    private let lock = Lock()
+    private var server = CGIEnvironment.ServerInfo(host: "127.0.0.1", port: 0)
+
+    /// - Parameters:
+    ///   - environment: the invoker's environment; only the allowlisted variables reach functions.
+    public init(file: FunctionsFile, environment: [String: String], launcher: FunctionLauncher = SpawnLauncher(),
+                accessLog: AccessLog? = nil) {
+        self.file = file
+        self.baseEnvironment = CGIEnvironment.base(environment)
+        self.launcher = launcher
+        self.accessLog = accessLog ?? AccessLog(redactor: Redactor(secrets: Config(environment: environment).secrets))
+        var limits: [String: RouteLimits] = [:], slots: [String: ConcurrencyLimit] = [:]
+        for route in file.routes {
+            let key = Self.key(route.method, route.path)
+            let l = file.limits(for: route)
+            limits[key] = l
+            slots[key] = ConcurrencyLimit(limit: l.concurrency)
+        }
+        routeLimits = limits
+        routeSlots = slots
+        var perFunction: [String: ConcurrencyLimit] = [:]
+        for (name, spec) in file.functions { if let c = spec.settings.concurrency { perFunction[name] = ConcurrencyLimit(limit: c) } }
+        functionSlots = perFunction
+    }
+
+    static func key(_ method: String, _ path: String) -> String { method + " " + path }
+
+    /// The listener limits from the file's `server` object (the body limit is the largest any route accepts).
+    public var serverLimits: ServerLimits {
+        var l = ServerLimits()
+        l.maxHeaderBytes = file.server.maxHeaderBytes
+        l.maxBodyBytes = file.largestBody
+        l.readTimeout = Double(file.server.readTimeoutMS) / 1000
+        l.keepAliveTimeout = Double(file.server.keepAliveMS) / 1000
+        l.maxConnections = file.server.maxConnections
+        return l
+    }
+
+    /// Starts an `HTTPServer` on `host:port` (0: any free port) answering with this invoker.
+    public func start(host: String, port: Int) throws -> HTTPServer {
+        let http = HTTPServer(limits: serverLimits) { [self] request in .respond(handle(request)) }
+        try http.start(host: host, port: port)
+        lock.withLock { server = CGIEnvironment.ServerInfo(host: host, port: http.port) }
+        return http
+    }
+
+    /// Answers one request and writes its access-log line.
+    public func handle(_ request: ServerRequest) -> ServerResponse {
+        let started = Clock.monotonicMS()
+        var function: String?
+        var exit: Int32?
+        var note: String?
+        let response = respond(request, function: &function, exit: &exit, note: &note)
+        accessLog.record(method: request.method, target: request.target, status: response.status,
+                         milliseconds: Clock.monotonicMS() - started, function: function, exit: exit, note: note)
+        return response
+    }
+
+    func respond(_ request: ServerRequest, function: inout String?, exit: inout Int32?, note: inout String?) -> ServerResponse {
+        let path = request.path
+        if FunctionsFile.reservedPaths.contains(path) {
+            guard request.method == "GET" || request.method == "HEAD" else {
+                return Outcome.error(405, "method_not_allowed", "\(path) answers GET", headers: [("Allow", "GET, HEAD")])
+            }
+            return .json(200, ["status": "ok", "routes": .int(Int64(file.routes.count))])
+        }
+        guard let route = file.route(method: request.method, path: path), let limits = routeLimits[Self.key(route.method, route.path)] else {
+            let allowed = file.methods(at: path)
+            if allowed.isEmpty { return Outcome.error(404, "not_found", "no route for \(path)") }
+            return Outcome.error(405, "method_not_allowed", "\(path) answers \(allowed.joined(separator: ", "))",
+                                 headers: [("Allow", allowed.joined(separator: ", "))])
+        }
+        function = route.target
+        if request.body.count > limits.maxBodyBytes {
+            return Outcome.error(413, "body_too_large", "body exceeds \(limits.maxBodyBytes) bytes", headers: [("Connection", "close")])
+        }
+        let routeSlot = routeSlots[Self.key(route.method, route.path)]!
+        guard routeSlot.tryAcquire() else {
+            note = "route concurrency limit \(routeSlot.limit) reached"
+            return Outcome.error(429, "too_many_requests", "\(route.method) \(route.path) is handling \(routeSlot.limit) requests; retry shortly",
+                                 headers: [("Retry-After", "1")])
+        }
+        defer { routeSlot.release() }
+        var held: [ConcurrencyLimit] = []
+        defer { for s in held { s.release() } }
+        for name in Set(route.stages).sorted() {
+            guard let slot = functionSlots[name] else { continue }
+            guard slot.tryAcquire() else {
+                note = "function \(name) concurrency limit \(slot.limit) reached"
+                return Outcome.error(429, "too_many_requests", "\(name) is handling \(slot.limit) requests; retry shortly",
+                                     headers: [("Retry-After", "1")])
+            }
+            held.append(slot)
+        }
+        return runStages(route, limits: limits, request: request, exit: &exit, note: &note)
+    }
+
+    /// Runs the route's stages. The first stage gets the HTTP request in CGI mode (with
+    /// `INVOKER_PIPELINE=1` in a pipeline, so a filter answers with the raw event or an empty
+    /// body); each later stage gets the previous stage's body on stdin in plain pipeline mode.
+    func runStages(_ route: Route, limits: RouteLimits, request: ServerRequest, exit: inout Int32?, note: inout String?) -> ServerResponse {
+        let deadline = Clock.monotonicMS() + Double(limits.timeoutMS)
+        let info = lock.withLock { server }
+        var input = request.body
+        for (index, name) in route.stages.enumerated() {
+            let spec = file.functions[name] ?? FunctionSpec(name: name)
+            let isFirst = index == 0, isLast = index == route.stages.count - 1
+            let timeout = min(Double(limits.stageTimeoutMS[index]), (deadline - Clock.monotonicMS()).rounded())
+            if timeout < 1 {
+                note = "route deadline passed before \(name)"
+                return Outcome.error(504, "function_timeout", "\(route.target) did not finish within \(limits.timeoutMS) ms")
+            }
+            var env = baseEnvironment.merging(limits.stageEnv[index]) { $1 }
+            if isFirst {
+                for (k, v) in CGIEnvironment.metaVariables(for: request, route: route, executable: spec.path, server: info) { env[k] = v }
+                if route.isPipeline { env["INVOKER_PIPELINE"] = "1" }
+            }
+            let result = launcher.run(spec, environment: env, input: input, timeoutMS: Int(timeout))
+            switch result.end {
+            case .timedOut:
+                note = "\(name) killed after \(Int(timeout)) ms"
+                return Outcome.error(504, "function_timeout", "\(name) did not finish within \(Int(timeout)) ms")
+            case .outputTooLarge:
+                note = "\(name) killed: output over \(FunctionProcess.maximumOutput) bytes"
+                return Outcome.error(502, "bad_function_response", "\(name) wrote more than \(FunctionProcess.maximumOutput) bytes")
+            case .spawnFailed(let why):
+                note = "\(name) could not start: \(why)"
+                return Outcome.error(500, "function_unavailable", "\(name) could not be started")
+            case .signaled(let signal):
+                note = "\(name) died of signal \(signal)"
+                return Outcome.error(500, "function_crashed", "\(name) ended abnormally")
+            case .exited(let status):
+                exit = status
+                if isFirst {
+                    if result.stdout.isEmpty {
+                        if route.isPipeline && status == 0 { return Outcome.filtered }
+                        return Outcome.fromExitStatus(status, body: [], function: name)
+                    }
+                    guard let response = CGIResponse.parse(result.stdout) else {
+                        note = "\(name) wrote no valid CGI header block"
+                        return Outcome.error(502, "bad_function_response", "\(name) wrote a malformed CGI response")
+                    }
+                    if let reported = response.header("x-function-exit").flatMap({ Int32($0) }) { exit = reported }
+                    if isLast || response.status != 200 { return response }
+                    if Self.isBlank(response.body) { return Outcome.filtered }
+                    input = response.body
+                } else {
+                    if isLast || status != 0 { return Outcome.fromExitStatus(status, body: result.stdout, function: name) }
+                    if Self.isBlank(result.stdout) { return Outcome.filtered }
+                    input = result.stdout
+                }
+            }
+        }
+        return Outcome.error(500, "internal", "route has no stages")  // unreachable: the loader requires one
+    }
+
+    static func isBlank(_ bytes: [UInt8]) -> Bool { bytes.allSatisfy { [0x20, 0x09, 0x0A, 0x0D].contains($0) } }
+}

@@ -1,0 +1,154 @@
+import FoundationEssentials
+import FunctionRuntime
+import HTTPServer
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The `invoker` command line: `--serve`, `--list`, `--help`.
+public struct InvokerCommand: Sendable, Equatable {
+    public enum Action: Sendable, Equatable { case serve, list, help }
+
+    public var action: Action
+    public var config: String?
+    public var host = "127.0.0.1"
+    public var port = 8080
+    public var functionsDirectory: String?
+
+    public static let usage = """
+        invoker — serves the bundle's functions over HTTP/1.1, one process per request (CGI/1.1).
+
+        Usage:
+          invoker --serve --config functions.json [--port 8080] [--host 127.0.0.1] [--functions-dir DIR]
+          invoker --list --config functions.json [--functions-dir DIR]
+          invoker --help
+
+        --config FILE        routes and limits (schema: README, "functions.json")
+        --port N             TCP port (0 picks a free one); default 8080
+        --host ADDR          IPv4 address to listen on; default 127.0.0.1
+        --functions-dir DIR  where the function executables are; default the invoker's own directory
+
+        Prints `listening on http://HOST:PORT` on standard error once ready, then one JSON access-log
+        line per request. GET /healthz answers 200. SIGTERM or SIGINT: stop accepting, let requests in
+        flight finish (server.drain_ms), exit 0.
+        Exit status: 0 stopped cleanly, 64 usage, 71 cannot listen, 78 functions.json rejected.
+
+        """
+
+    /// Parses the arguments (without the program name). Throws `.usage`.
+    public static func parse(_ arguments: [String]) throws -> InvokerCommand {
+        var command = InvokerCommand(action: .help)
+        var action: Action?
+        var i = 0
+        func value(_ flag: String) throws -> String {
+            i += 1
+            guard i < arguments.count, !arguments[i].hasPrefix("--") else { throw InvokerError(.usage, "\(flag) needs a value") }
+            return arguments[i]
+        }
+        func setAction(_ a: Action) throws {
+            if let action, action != a { throw InvokerError(.usage, "give only one of --serve, --list, --help") }
+            action = a
+        }
+        while i < arguments.count {
+            let arg = arguments[i]
+            switch arg {
+            case "--serve": try setAction(.serve)
+            case "--list": try setAction(.list)
+            case "--help", "-h": try setAction(.help)
+            case "--config": command.config = try value(arg)
+            case "--host": command.host = try value(arg)
+            case "--functions-dir": command.functionsDirectory = try value(arg)
+            case "--port":
+                let v = try value(arg)
+                guard let p = Int(v), (0...65535).contains(p) else { throw InvokerError(.usage, "--port must be 0…65535, got \(v)") }
+                command.port = p
+            default:
+                throw InvokerError(.usage, "unknown argument \(arg.debugDescription); see --help")
+            }
+            i += 1
+        }
+        command.action = action ?? .help
+        if command.action != .help && command.config == nil { throw InvokerError(.usage, "--config FILE is required") }
+        return command
+    }
+
+    /// The directory holding the running executable.
+    public static func executableDirectory() -> String {
+        var buffer = [CChar](repeating: 0, count: 4096)
+        let n = readlink("/proc/self/exe", &buffer, buffer.count - 1)
+        guard n > 0 else { return "." }
+        let path = String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        guard let slash = path.lastIndex(of: "/") else { return "." }
+        return slash == path.startIndex ? "/" : String(path[..<slash])
+    }
+
+    /// Runs the `invoker` process; never returns.
+    public static func main() -> Never {
+        let status: Int32
+        do {
+            let command = try parse(Array(CommandLine.arguments.dropFirst()))
+            status = try command.run()
+        } catch let error as InvokerError {
+            for p in error.problems { StandardStreams.writeError("invoker: \(p)\n") }
+            status = error.code.exitStatus
+        } catch {
+            StandardStreams.writeError("invoker: \(error)\n")
+            status = 70
+        }
+        exit(status)
+    }
+
+    /// Runs the command; for `--serve` this returns only after a SIGTERM/SIGINT drain.
+    public func run() throws -> Int32 {
+        switch action {
+        case .help:
+            StandardStreams.write(Self.usage)
+            return 0
+        case .list:
+            let file = try FunctionsFile.load(path: config!, functionsDirectory: functionsDirectory ?? Self.executableDirectory())
+            StandardStreams.write(Self.listing(file))
+            return 0
+        case .serve:
+            let file = try FunctionsFile.load(path: config!, functionsDirectory: functionsDirectory ?? Self.executableDirectory())
+            return try serve(file)
+        }
+    }
+
+    /// One line per route: method, path, what runs, and the limits that apply.
+    public static func listing(_ file: FunctionsFile) -> String {
+        let width = (file.routes.map { $0.method.count + 1 + $0.path.count }.max() ?? 0) + 2
+        var out = ""
+        for route in file.routes {
+            let l = file.limits(for: route)
+            let head = "\(route.method) \(route.path)"
+            out += head + String(repeating: " ", count: max(1, width - head.count)) + route.target
+            out += "   (timeout \(l.timeoutMS) ms, body ≤ \(l.maxBodyBytes) bytes, concurrency \(l.concurrency))\n"
+        }
+        return out
+    }
+
+    func serve(_ file: FunctionsFile) throws -> Int32 {
+        // Block SIGTERM/SIGINT in every thread (threads inherit the mask) and take them with sigwait.
+        var signals = sigset_t()
+        sigemptyset(&signals)
+        sigaddset(&signals, SIGTERM)
+        sigaddset(&signals, SIGINT)
+        pthread_sigmask(SIG_BLOCK, &signals, nil)
+        let invoker = Invoker(file: file, environment: Config.processEnvironment())
+        let http: HTTPServer
+        do { http = try invoker.start(host: host, port: port) } catch let e as RuntimeError {
+            throw InvokerError(.server, e.message)
+        }
+        StandardStreams.writeError("listening on http://\(host):\(http.port)\n")
+        var received: Int32 = 0
+        sigwait(&signals, &received)
+        StandardStreams.writeError("invoker: \(received == SIGINT ? "SIGINT" : "SIGTERM") received; draining \(http.requestsInFlight) request(s)\n")
+        let clean = http.stop(deadline: Double(file.server.drainMS) / 1000)
+        if !clean {
+            let killed = FunctionProcess.killAll()
+            StandardStreams.writeError("invoker: drain deadline passed; killed \(killed) function process group(s)\n")
+        }
+        StandardStreams.writeError("invoker: stopped\n")
+        return 0
+    }
+}

@@ -1,1 +1,0 @@
-// InvokerKit: see the issue that builds it.
