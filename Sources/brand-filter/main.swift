@@ -1,1 +1,4 @@
-print("not yet implemented")
+import BrandFilter
+import FunctionRuntime
+
+FunctionRunner.main(BrandFilterFunction.definition)

@@ -1,1 +1,4 @@
-print("not yet implemented")
+import FunctionRuntime
+import TicketMetrics
+
+FunctionRunner.main(TicketMetricsFunction.definition)

@@ -1,0 +1,32 @@
+import FunctionRuntime
+
+/// The `brand-filter` function: a filter stage in front of the other Zendesk functions.
+///
+/// A selected event is written out unchanged, byte for byte (so `brand-filter < e.json |
+/// ticket-metrics` chains); a dropped one produces no output and exit 0, and `--stream` drops the
+/// line. Over plain HTTP it answers `{"outcome":"passed"|"filtered"}`; as an invoker pipeline
+/// stage, a filtered event ends the pipeline with 200.
+public enum BrandFilterFunction {
+    public static let definition = FunctionDefinition(
+        name: "brand-filter",
+        summary: "passes Zendesk events of the selected brands (ZENDESK_BRANDS), drops the others",
+        details: """
+        Input: a Zendesk event-subscription payload (detail.brand_id) or a trigger body carrying
+        "brand_id" (or "ticket": {"brand_id"}). ZENDESK_BRANDS = all (default) or brand ids "1,2".
+        An event without a brand passes only with `all`. A passing event is written out unchanged.
+        """,
+        signatures: [.zendesk]
+    ) { event, context in
+        try handle(event.json, selection: BrandSelection(config: context.config))
+    }
+
+    /// The output for one event.
+    public static func handle(_ event: JSON, selection: BrandSelection) -> FunctionOutput {
+        switch BrandFilterRule.decide(event: event, selection: selection) {
+        case .pass(let brand):
+            return .passthrough(result: JSON.object(["outcome": "passed", "brand_id": JSON(brand)]).droppingNulls)
+        case .filter(let brand, let reason):
+            return .filtered(result: JSON.object(["outcome": "filtered", "reason": .string(reason), "brand_id": JSON(brand)]).droppingNulls)
+        }
+    }
+}

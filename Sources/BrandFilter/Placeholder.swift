@@ -1,1 +1,0 @@
-// BrandFilter: see the issue that builds it.

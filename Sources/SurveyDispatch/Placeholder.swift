@@ -1,1 +1,0 @@
-// SurveyDispatch: see the issue that builds it.

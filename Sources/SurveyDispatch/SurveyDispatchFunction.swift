@@ -1,0 +1,36 @@
+import FunctionRuntime
+import ServiceClients
+
+/// The `survey-dispatch` function: sends the 2listen survey once a ticket is really finished.
+public enum SurveyDispatchFunction {
+    public static let definition = FunctionDefinition(
+        name: "survey-dispatch",
+        summary: "sends the 2listen survey for a solved ticket, exactly once",
+        details: """
+        Input: any Zendesk event or trigger/automation body naming a ticket (detail.id, subject
+        zen:ticket:ID, ticket_id, ticket.id or id). The ticket is re-read live; the survey goes out
+        when it is solved, SURVEY_DELAY_HOURS (2) have passed since it was solved, it has a public
+        comment, lacks SURVEY_TAG (pesquisa2listen_disparada) and the requester has an email.
+        POST SURVEY_URL (Basic SURVEY_EMAIL/token : SURVEY_TOKEN) with name, email, ticket_id and the
+        members of SURVEY_BODY_TEMPLATE (JSON, {{ticket.requester.name}}-style placeholders), then
+        SURVEY_TAG is added. A claim tag taken with safe_update first makes it exactly once.
+        """,
+        signatures: [.zendesk],
+        commands: ["--scan": { context in try SurveyScan.run(context: context) }],
+        commandHelp: ["--scan": "find due tickets (search) and dispatch each; one line per ticket, then a summary"]
+    ) { event, context in
+        .result(try SurveyDispatcher(context: context).run(ticketID: try ticketID(in: event.json)))
+    }
+
+    /// The ticket an event names: `detail.id`, `subject` `zen:ticket:ID`, `ticket_id`,
+    /// `ticket.id` or `id`; `.invalidEvent` when none.
+    public static func ticketID(in json: JSON) throws -> Int64 {
+        let id = json.at("detail.id").int
+            ?? json["subject"].string.flatMap { $0.hasPrefix("zen:ticket:") ? Int64($0.dropFirst("zen:ticket:".count)) : nil }
+            ?? json["ticket_id"].int ?? json.at("ticket.id").int ?? json["id"].int
+        guard let id, id > 0 else {
+            throw RuntimeError(.invalidEvent, "no ticket id (detail.id, subject zen:ticket:ID, ticket_id, ticket.id or id)")
+        }
+        return id
+    }
+}

@@ -1,1 +1,0 @@
-// TicketMetrics: see the issue that builds it.
