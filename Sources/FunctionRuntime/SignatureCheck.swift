@@ -7,6 +7,8 @@ public enum SignatureCheck {
     /// - No secret configured for any accepted scheme: allowed only with `ALLOW_UNSIGNED=1`
     ///   (noted in the log); otherwise `.configMissing` naming the secret variable.
     /// - A secret is configured but the request carries no signature: `.badSignature`.
+    /// - `ZENDESK_WEBHOOK_SECRET` / `KLAVIYO_WEBHOOK_SECRET` may list several secrets separated by
+    ///   commas; the request passes when any of them verifies it.
     public static func verify(_ schemes: [SignatureScheme], request: IncomingRequest, body: [UInt8], config: Config, log: EventLog?) throws {
         guard !schemes.isEmpty else { return }
         let configured = schemes.filter { config.value($0.secretVariable) != nil }
@@ -20,7 +22,25 @@ public enum SignatureCheck {
         guard let scheme = configured.first(where: { request.header($0.signatureHeader) != nil }) else {
             throw RuntimeError(.badSignature, "missing signature header (\(configured.map(\.signatureHeader).joined(separator: " or ")))")
         }
-        let secret = config.value(scheme.secretVariable)!
+        // Zendesk and Klaviyo secrets may be a comma-separated list: each Zendesk webhook has its
+        // own signing secret, and a list lets a secret be rotated without downtime.
+        let secrets = scheme == .twilio ? [config.value(scheme.secretVariable)!]
+                                        : config.list(scheme.secretVariable)
+        var lastError: RuntimeError?
+        for secret in secrets {
+            do {
+                try verify(scheme, secret: secret, request: request, body: body, config: config)
+                return
+            } catch let error as RuntimeError {
+                // A stale or missing timestamp fails the same way for every secret.
+                if error.message.contains("stale") || error.message.contains("future") || error.message.contains("missing") { throw error }
+                lastError = error
+            }
+        }
+        throw lastError ?? RuntimeError(.badSignature, "no secret to verify with")
+    }
+
+    static func verify(_ scheme: SignatureScheme, secret: String, request: IncomingRequest, body: [UInt8], config: Config) throws {
         switch scheme {
         case .zendesk:
             try WebhookSignature.verifyZendesk(secret: secret, signature: request.header(scheme.signatureHeader),

@@ -72,6 +72,23 @@ import FunctionRuntime
         #expect(out["query"] == "a=1")
     }
 
+    @Test func cgiAcceptsAnyOfSeveralSecrets() throws {
+        let body = #"{"ticket":2}"#
+        let ts = Clock.iso8601(Date())
+        func status(secrets: String, signedWith: String) throws -> Int {
+            let sig = WebhookSignature.zendesk(secret: signedWith, timestamp: ts, body: Array(body.utf8))
+            let r = try ProcessRunner.run("test-echo", environment: [
+                "REQUEST_METHOD": "POST", "CONTENT_LENGTH": String(body.utf8.count), "CONTENT_TYPE": "application/json",
+                "HTTP_X_ZENDESK_WEBHOOK_SIGNATURE": sig, "HTTP_X_ZENDESK_WEBHOOK_SIGNATURE_TIMESTAMP": ts,
+                "ZENDESK_WEBHOOK_SECRET": secrets,
+            ], stdin: body)
+            return try Self.splitCGI(r.stdout).0
+        }
+        #expect(try status(secrets: "first-secret, second-secret", signedWith: "second-secret") == 200)
+        #expect(try status(secrets: "first-secret,second-secret", signedWith: "first-secret") == 200)
+        #expect(try status(secrets: "first-secret,second-secret", signedWith: "third-secret") == 401)
+    }
+
     @Test func cgiRejectsTamperedBodyWith401AndNoWork() throws {
         let body = #"{"fetch":"http://127.0.0.1:1/never"}"#
         let ts = Clock.iso8601(Date())
