@@ -21,3 +21,10 @@ extension Zendesk {
         try client.json("POST", "/api/v2/users/create_or_update.json", body: ["user": fields], retrySafe: true)["user"]
     }
 }
+
+extension Zendesk {
+    /// `GET /api/v2/users/{id}.json` → the `user` object (role, email, phone, …).
+    public func user(id: Int64) throws -> JSON {
+        try client.json("GET", "/api/v2/users/\(id).json")["user"]
+    }
+}

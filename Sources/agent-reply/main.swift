@@ -1,1 +1,4 @@
-print("not yet implemented")
+import AgentReply
+import FunctionRuntime
+
+FunctionRunner.main(AgentReplyFunction.definition)

@@ -1,0 +1,35 @@
+import FunctionRuntime
+import ServiceClients
+import SMSCore
+
+/// The `agent-reply` function: an agent's public reply on an SMS ticket goes back as SMS.
+public enum AgentReplyFunction {
+    public static let definition = FunctionDefinition(
+        name: "agent-reply",
+        summary: "relays an agent's public Zendesk reply on an SMS ticket to the customer as SMS, exactly once",
+        details: """
+        Input: the Zendesk event-subscription webhook zen:event-type:ticket.comment_added, or a trigger webhook
+        whose JSON body is {"ticket_id":"{{ticket.id}}"} (the latest public comment is relayed).
+        Output: {"function":"agent-reply","outcome":"sent|skipped|duplicate|failed","reason"?,"ticket_id","comment_id",
+        "provider","parts","segments","encoding","message_ids"?,"provider_code"?}.
+        Provider refusals answer failed with exit 0; a provider that stays unavailable ends with exit 75.
+        Configuration: SMS_PROVIDER (klaviyo|twilio), KLAVIYO_SMS_REPLY_METRIC (Twilio replies recorded in Klaviyo).
+        """,
+        signatures: [.zendesk],
+        handler: { event, context in try handle(event, context: context) })
+
+    public static func handle(_ event: Event, context: FunctionContext) throws -> FunctionOutput {
+        let settings = try SMSSettings(config: context.config)
+        guard let reply = try ReplyEvent.parse(event.json) else {
+            return .result(["outcome": "skipped", "reason": .string(SkipReason.notCommentEvent.rawValue)])
+        }
+        let zendesk = try Zendesk(config: context.config, http: context.http)
+        let klaviyo = settings.hasKlaviyo ? try Klaviyo(config: context.config, http: context.http) : nil
+        let twilio = settings.provider == .twilio ? try Twilio(config: context.config, http: context.http) : nil
+        if settings.provider == .klaviyo && klaviyo == nil {
+            throw RuntimeError(.configMissing, "SMS_PROVIDER=klaviyo needs KLAVIYO_API_KEY")
+        }
+        let handler = AgentReplyHandler(zendesk: zendesk, klaviyo: klaviyo, twilio: twilio, settings: settings, log: context.log)
+        return .result(try handler.handle(reply))
+    }
+}

@@ -1,1 +1,0 @@
-// AgentReply: see the issue that builds it.
