@@ -1,0 +1,77 @@
+import FoundationEssentials
+import FunctionRuntime
+import HTTPServer
+
+extension ZendeskEmulator {
+    /// Dispatches a call to its endpoint (paths with or without `.json`); 404 `InvalidEndpoint`
+    /// for anything Zendesk does not serve here.
+    func route(_ c: ZendeskCall) throws -> ServerResponse {
+        // Users, groups, brands.
+        if c.match("GET", "users/me") != nil { return try showUser(c, "\(Self.apiUserID)") }
+        if c.match("GET", "users/show_many") != nil { return try showManyUsers(c) }
+        if c.match("GET", "users/search") != nil { return try searchUsersEndpoint(c) }
+        if c.match("POST", "users/create_or_update") != nil { return try createOrUpdateUser(c) }
+        if let m = c.match("GET", "users/*") { return try showUser(c, m[0]) }
+        if let m = c.match("PUT", "users/*") { return try updateUser(c, m[0]) }
+        if c.match("POST", "users") != nil { return try createUser(c) }
+        if c.match("GET", "groups") != nil { return listGroups(c) }
+        if let m = c.match("GET", "groups/*") { return try showGroup(c, m[0]) }
+        if c.match("GET", "brands") != nil { return listBrands(c) }
+        if let m = c.match("GET", "brands/*") { return try showBrand(c, m[0]) }
+
+        // Tickets.
+        if c.match("GET", "tickets/show_many") != nil { return try showManyTickets(c) }
+        if c.match("GET", "tickets") != nil { return listTickets(c) }
+        if c.match("POST", "tickets") != nil { return try postTicket(c) }
+        if let m = c.match("GET", "tickets/*") { return try showTicket(c, try ticketID(m[0])) }
+        if let m = c.match("PUT", "tickets/*") { return try updateTicket(c, try ticketID(m[0])) }
+        if let m = c.match("GET", "tickets/*/comments") { return try listComments(c, try ticketID(m[0])) }
+        if let m = c.match("GET", "tickets/*/audits") { return try listAudits(c, try ticketID(m[0])) }
+        if let m = c.match("GET", "tickets/*/metrics") { return try ticketMetrics(c, try ticketID(m[0])) }
+        if let m = c.match("GET", "ticket_metrics/*") { return try ticketMetrics(c, try ticketID(m[0])) }
+        if let m = c.match("GET", "tickets/*/tags") { return try getTags(c, try ticketID(m[0])) }
+        for method in ["PUT", "POST", "DELETE"] {
+            if let m = c.match(method, "tickets/*/tags") { return try changeTags(c, try ticketID(m[0])) }
+        }
+        if let m = c.match("POST", "tickets/*/merge") { return try merge(c, try ticketID(m[0])) }
+        if let m = c.match("GET", "job_statuses/*") { return try showJob(c, m[0]) }
+
+        // Search and export.
+        if c.match("GET", "search") != nil { return try search(c) }
+        if c.match("GET", "incremental/tickets/cursor") != nil { return try incrementalTickets(c) }
+
+        // Business rules.
+        if let m = c.match("GET", "webhooks/*/signing_secret") { return try signingSecret(c, m[0]) }
+        if let m = c.match("POST", "webhooks/*/signing_secret") { return try resetSigningSecret(c, m[0]) }
+        if c.parts.count == 1, Self.ruleKinds[c.parts[0]] != nil {
+            switch c.method {
+            case "GET": return listRules(c, kind: c.parts[0])
+            case "POST": return try createRule(c, kind: c.parts[0])
+            default: throw ZendeskRefusal.noEndpoint
+            }
+        }
+        if c.parts.count == 2, Self.ruleKinds[c.parts[0]] != nil {
+            switch c.method {
+            case "GET": return try showRule(c, kind: c.parts[0], id: c.parts[1])
+            case "PUT": return try updateRule(c, kind: c.parts[0], id: c.parts[1])
+            case "PATCH" where c.parts[0] == "webhooks": return try updateRule(c, kind: c.parts[0], id: c.parts[1])
+            case "DELETE": return try deleteRule(c, kind: c.parts[0], id: c.parts[1])
+            default: throw ZendeskRefusal.noEndpoint
+            }
+        }
+        throw ZendeskRefusal.noEndpoint
+    }
+
+    /// A ticket id from a path part; 404 when it is not a number.
+    func ticketID(_ text: String) throws -> Int64 {
+        guard let id = Int64(text) else { throw ZendeskRefusal.notFound }
+        return id
+    }
+
+    /// A list response with Zendesk's offset-pagination members (one page).
+    func page(_ key: String, _ items: [JSON], extra: [String: JSON] = [:]) -> ServerResponse {
+        var o: [String: JSON] = [key: .array(items), "next_page": nil, "previous_page": nil, "count": JSON(items.count)]
+        for (k, v) in extra { o[k] = v }
+        return .json(200, .object(o))
+    }
+}
