@@ -1,0 +1,144 @@
+import FoundationEssentials
+import FunctionRuntime
+import HTTPServer
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Small pieces the emulators share: credentials from headers, E.164 checks, path matching, ids,
+/// and the RFC 2822 dates Twilio uses.
+public enum EmulatorSupport {
+    /// The `user:password` pair of an HTTP Basic `Authorization` header, or nil.
+    public static func basicCredentials(_ request: ServerRequest) -> (user: String, password: String)? {
+        guard let header = request.header("authorization"), header.lowercased().hasPrefix("basic ") else { return nil }
+        guard let decoded = Crypto.base64Decode(String(header.dropFirst(6)).trimmed()) else { return nil }
+        let text = String(decoding: decoded, as: UTF8.self)
+        guard let colon = text.firstIndex(of: ":") else { return nil }
+        return (String(text[..<colon]), String(text[text.index(after: colon)...]))
+    }
+
+    /// True for an E.164 number: `+`, a non-zero digit, then 6 to 14 more digits.
+    public static func isE164(_ text: String) -> Bool {
+        let chars = Array(text.utf8)
+        guard chars.count >= 8, chars.count <= 16, chars[0] == UInt8(ascii: "+"),
+              chars[1] >= UInt8(ascii: "1"), chars[1] <= UInt8(ascii: "9") else { return false }
+        return chars.dropFirst().allSatisfy { $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }
+    }
+
+    /// A plausible e-mail address (`local@domain.tld`, no white space).
+    public static func isEmail(_ text: String) -> Bool {
+        guard !text.contains(" "), let at = text.firstIndex(of: "@") else { return false }
+        let local = text[..<at], domain = text[text.index(after: at)...]
+        return !local.isEmpty && domain.contains(".") && !domain.hasPrefix(".") && !domain.hasSuffix(".") && !domain.contains("@")
+    }
+
+    /// Matches `path` against a pattern of literal segments and `{name}` captures
+    /// (`/api/profiles/{id}/conversation`); a trailing slash on `path` is ignored.
+    public static func match(_ path: String, _ pattern: String) -> [String: String]? {
+        let p = path.split(separator: "/", omittingEmptySubsequences: true)
+        let q = pattern.split(separator: "/", omittingEmptySubsequences: true)
+        guard p.count == q.count else { return nil }
+        var captures: [String: String] = [:]
+        for (a, b) in zip(p, q) {
+            if b.hasPrefix("{") && b.hasSuffix("}") {
+                captures[String(b.dropFirst().dropLast())] = FormDecoding.decode(Array(a.replacingAll("+", with: "%2B").utf8))
+            } else if a != b {
+                return nil
+            }
+        }
+        return captures
+    }
+
+    /// `count` random bytes as lower-case hex.
+    public static func randomHex(_ count: Int) -> String { Crypto.hex(Crypto.randomBytes(count)) }
+
+    /// A Klaviyo-style 26-character upper-case identifier.
+    public static func klaviyoID() -> String { "01" + randomHex(12).uppercased() }
+
+    /// A random RFC 4122 version-4 UUID in lower case.
+    public static func uuid() -> String {
+        var b = Crypto.randomBytes(16)
+        b[6] = (b[6] & 0x0F) | 0x40
+        b[8] = (b[8] & 0x3F) | 0x80
+        let h = Crypto.hex(b)
+        let c = Array(h)
+        return String(c[0..<8]) + "-" + String(c[8..<12]) + "-" + String(c[12..<16]) + "-" + String(c[16..<20]) + "-" + String(c[20..<32])
+    }
+
+    /// RFC 2822 date as Twilio writes it: `Wed, 18 Nov 2026 10:00:00 +0000`.
+    public static func rfc2822(_ date: Date) -> String {
+        var t = time_t(date.timeIntervalSince1970.rounded(.down))
+        var tmv = tm()
+        gmtime_r(&t, &tmv)
+        var buf = [CChar](repeating: 0, count: 64)
+        strftime(&buf, buf.count, "%a, %d %b %Y %H:%M:%S +0000", &tmv)
+        return String(cString: buf)
+    }
+
+    /// Parses the RFC 2822 form written by `rfc2822` (`Wed, 18 Nov 2026 10:00:00 +0000`).
+    public static func parseRFC2822(_ text: String) -> Date? {
+        let parts = text.split(separator: " ")
+        guard parts.count >= 5 else { return nil }
+        let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+        guard let day = Int(parts[1]), let m = months.firstIndex(of: String(parts[2])), let year = Int(parts[3]) else { return nil }
+        let pad = { (n: Int) in n < 10 ? "0\(n)" : String(n) }
+        return Clock.parse("\(year)-\(pad(m + 1))-\(pad(day))T\(parts[4])Z")
+    }
+
+    /// The UTC calendar day (`2026-11-20`) of a date.
+    public static func day(_ date: Date) -> String { String(Clock.iso8601(date).prefix(10)) }
+
+    /// A JSON string array from a JSON value holding strings (other members skipped).
+    public static func strings(_ value: JSON) -> [String] { (value.array ?? []).compactMap(\.string) }
+
+    /// The bytes of a file, or nil when it cannot be read.
+    public static func readFile(_ path: String) -> [UInt8]? {
+        let fd = open(path, O_RDONLY)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var out: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if n < 0 { if errno == EINTR { continue }; return nil }
+            if n == 0 { break }
+            out.append(contentsOf: chunk[0..<n])
+        }
+        return out
+    }
+
+    /// Writes `bytes` to `path.tmp`, syncs it, and renames it over `path`.
+    public static func writeAtomically(_ path: String, _ bytes: [UInt8]) -> Bool {
+        let tmp = path + ".tmp"
+        let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        guard fd >= 0 else { return false }
+        var offset = 0
+        while offset < bytes.count {
+            let n = bytes[offset...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+            if n < 0 { if errno == EINTR { continue }; close(fd); unlink(tmp); return false }
+            offset += n
+        }
+        fsync(fd)
+        close(fd)
+        return rename(tmp, path) == 0
+    }
+}
+
+/// A sliding one-minute request window: `limit` requests per minute, 0 meaning unlimited.
+public struct RateLimiter: Sendable {
+    public var limit: Int = 0
+    private var hits: [Double] = []
+
+    public init(limit: Int = 0) { self.limit = limit }
+
+    /// Records a request; returns nil when it is allowed, or the whole seconds to wait (≥ 1) when
+    /// the window is full.
+    public mutating func admit(now: Double = Clock.monotonicMS() / 1000) -> Int? {
+        guard limit > 0 else { return nil }
+        hits.removeAll { now - $0 >= 60 }
+        if hits.count < limit { hits.append(now); return nil }
+        return max(1, Int((60 - (now - hits[0])).rounded(.up)))
+    }
+
+    public mutating func clear() { hits = [] }
+}

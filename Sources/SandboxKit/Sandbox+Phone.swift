@@ -1,0 +1,83 @@
+import FoundationEssentials
+import FunctionRuntime
+import HTTPServer
+
+/// The "phone": a customer texting one of the owned Twilio numbers.
+///
+/// `POST /_ctl/phone/text {"from","to","body","media_urls"?}` records the inbound message and
+/// posts Twilio's inbound-message webhook to the number's `sms_url`: form-encoded `MessageSid`,
+/// `SmsSid`, `SmsMessageSid`, `AccountSid`, `From`, `To`, `Body`, `NumMedia`, `NumSegments`,
+/// `SmsStatus` (received), `ApiVersion`, `MediaUrl{N}`, `MediaContentType{N}`, and `OptOutType`
+/// when the body is an opt-out keyword (Twilio then updates its opt-out list itself), signed with
+/// `X-Twilio-Signature` over the URL it posts to. It answers `{"delivered", "status", "message_sid",
+/// "url", "response"}` once the endpoint answered (outside the sandbox lock, so the endpoint may
+/// call the sandbox back).
+extension Sandbox {
+    func phoneText(_ doc: JSON) throws -> ServerResponse {
+        guard let from = doc["from"].string, EmulatorSupport.isE164(from) else { throw RuntimeError(.usage, "from must be an E.164 number") }
+        guard let to = doc["to"].string else { throw RuntimeError(.usage, "to must be one of the owned numbers") }
+        guard let text = doc["body"].string else { throw RuntimeError(.usage, "body must be a string") }
+        var media: [(url: String, type: String)] = []
+        for entry in doc["media_urls"].array ?? [] {
+            if let url = entry.string { media.append((url, Self.contentType(forMedia: url))) }
+            else if let url = entry["url"].string { media.append((url, entry["content_type"].string ?? Self.contentType(forMedia: url))) }
+        }
+        typealias Prepared = (url: String, params: [(String, String)], token: String, sid: String)
+        let prepared: Prepared? = try lock.withLock { () throws -> Prepared? in
+            guard twilio.owns(to) else { throw RuntimeError(.usage, "\(to) is not an owned Twilio number") }
+            guard let url = twilio.smsURL(for: to) else { return nil }
+            let optOut = twilio.applyOptOutKeyword(from: from, body: text)
+            let message = twilio.recordInbound(from: from, to: to, body: text, mediaURLs: media.map(\.url), context: context)
+            let sid = message["sid"].string ?? ""
+            var params: [(String, String)] = [
+                ("ToCountry", "US"), ("ToState", ""), ("SmsMessageSid", sid), ("NumMedia", String(media.count)), ("ToCity", ""),
+                ("FromZip", ""), ("SmsSid", sid), ("FromState", ""), ("SmsStatus", "received"), ("FromCity", ""),
+                ("Body", text), ("FromCountry", "US"), ("To", to), ("ToZip", ""),
+                ("NumSegments", message["num_segments"].string ?? "1"), ("MessageSid", sid), ("AccountSid", twilio.accountSID),
+                ("From", from), ("ApiVersion", "2010-04-01"),
+            ]
+            for (i, m) in media.enumerated() {
+                params.append(("MediaUrl\(i)", m.url))
+                params.append(("MediaContentType\(i)", m.type))
+            }
+            if let optOut { params.append(("OptOutType", optOut)) }
+            persist()
+            return (url, params, twilio.authToken, sid)
+        }
+        let redactor = lock.withLock { self.redactor }
+        guard let prepared else {
+            emit("phone \(from) texted \(to): recorded, no sms_url configured", redactor: redactor)
+            return .json(409, ["error": ["code": "no_sms_url", "message": .string("\(to) has no sms_url; configure one with POST /_ctl/twilio/numbers")]])
+        }
+        let signature = WebhookSignature.twilio(authToken: prepared.token, url: prepared.url, params: prepared.params)
+        var policy = RetryPolicy()
+        policy.maxAttempts = 1
+        policy.retryStatuses = []
+        let client = HTTPClient(deadline: Deadline(seconds: options.twilioWebhookTimeout), policy: policy)
+        let request = HTTPRequest("POST", prepared.url,
+                                  headers: [("Content-Type", "application/x-www-form-urlencoded"), ("X-Twilio-Signature", signature),
+                                            ("User-Agent", "TwilioProxy/1.1"), ("I-Twilio-Idempotency-Token", EmulatorSupport.uuid())],
+                                  body: Array(FormDecoding.body(prepared.params).utf8), service: "twilio-webhook")
+        do {
+            let response = try client.send(request)
+            emit("phone \(from) texted \(to) → \(prepared.url) answered \(response.status)", redactor: redactor)
+            let answer: JSON = (try? JSON.parse(response.body)) ?? .string(response.text)
+            return .json(200, ["delivered": .bool((200..<300).contains(response.status)), "status": .int(Int64(response.status)),
+                               "message_sid": .string(prepared.sid), "url": .string(prepared.url), "response": answer])
+        } catch {
+            emit("phone \(from) texted \(to) → \(prepared.url) unreachable", redactor: redactor)
+            return .json(200, ["delivered": false, "status": .null, "message_sid": .string(prepared.sid), "url": .string(prepared.url),
+                               "error": .string("\(error)")])
+        }
+    }
+
+    static func contentType(forMedia url: String) -> String {
+        let lower = url.lowercased().split(separator: "?").first.map(String.init) ?? ""
+        if lower.hasSuffix(".jpg") || lower.hasSuffix(".jpeg") { return "image/jpeg" }
+        if lower.hasSuffix(".png") { return "image/png" }
+        if lower.hasSuffix(".gif") { return "image/gif" }
+        if lower.hasSuffix(".mp4") { return "video/mp4" }
+        if lower.hasSuffix(".pdf") { return "application/pdf" }
+        return "image/jpeg"
+    }
+}

@@ -1,0 +1,185 @@
+import FoundationEssentials
+import FunctionRuntime
+import HTTPServer
+
+/// A local Zendesk + Klaviyo + Twilio + 2listen on one HTTP server.
+///
+/// The four emulators are mounted under `/zendesk`, `/klaviyo`, `/twilio` and `/survey`; the
+/// control API lives under `/_ctl` (see `Sandbox+Control.swift`). One lock serialises every call
+/// into the emulators. Every service request is recorded (`{seq, time, service, method, path,
+/// query, headers (Authorization redacted), body, status, fault}`) and printed as one readable,
+/// redacted line on the event log. Faults (`Sandbox+Faults.swift`) can make a request answer
+/// 429/503, wait, reset the connection, or lose its response. Zendesk event-subscription webhooks
+/// are delivered in the background with Zendesk's retry rules (`Sandbox+Deliveries.swift`).
+public final class Sandbox: @unchecked Sendable {
+    public let options: SandboxOptions
+    public let zendesk = ZendeskEmulator()
+    public let klaviyo = KlaviyoEmulator()
+    public let twilio = TwilioEmulator()
+    public let survey = SurveyEmulator()
+    /// The clock, event hook and log shared with the emulators.
+    public let context = EmulatorContext()
+
+    var emulators: [Emulator] { [zendesk, klaviyo, twilio, survey] }
+    /// Serialises every access to emulator state, the request log, faults and deliveries.
+    let lock = Lock()
+    var server: HTTPServer?
+    var host = "127.0.0.1"
+    public private(set) var port = 0
+    var requests: [JSON] = []
+    var nextSeq = 1
+    var faults: [FaultRule] = []
+    var deliveries: [JSON] = []
+    /// The configuration applied so far, per service, over the defaults.
+    var config: JSON = Sandbox.defaultConfig
+    let deliveryQueue = DeliveryQueue()
+
+    static let defaultConfig: JSON = [
+        "zendesk": ["email": "agent@example.com", "token": "zd-token", "account_id": 10001, "rate_limit": 0],
+        "klaviyo": KlaviyoEmulator.defaultConfig,
+        "twilio": TwilioEmulator.defaultConfig,
+        "survey": SurveyEmulator.defaultConfig,
+    ]
+
+    var loaded = false
+
+    /// Creates the sandbox. With `options.statePath`, the state is loaded by `start` (or
+    /// `loadState()`).
+    public init(options: SandboxOptions = SandboxOptions()) {
+        self.options = options
+        let log = options.eventLog
+        context.log = { [weak self] line in
+            guard let self, let log else { return }
+            log(self.redactor.redact(line))
+        }
+        context.emitZendeskEvent = { [weak self] type, payload in self?.enqueueZendeskEvent(type: type, payload: payload) }
+    }
+
+    /// Binds `host:port` (0 picks a free port) and starts serving; returns the bound port.
+    @discardableResult
+    public func start(host: String = "127.0.0.1", port: Int = 0) throws -> Int {
+        try loadState()
+        let server = HTTPServer { [weak self] request in
+            guard let self else { return .respond(.json(503, ["error": "sandbox stopped"])) }
+            return self.handle(request)
+        }
+        try server.start(host: host, port: port)
+        self.server = server
+        self.host = host == "0.0.0.0" ? "127.0.0.1" : host
+        self.port = server.port
+        return server.port
+    }
+
+    /// `http://host:port`.
+    public var baseURL: String { "http://\(host):\(port)" }
+
+    /// Stops serving (requests in flight finish first) and saves the state when persistent.
+    public func stop() {
+        server?.stop(deadline: 5)
+        server = nil
+        lock.withLock { persist() }
+    }
+
+    /// The environment a function needs to talk to this sandbox.
+    public func functionEnvironment() -> [String: String] {
+        let c = lock.withLock { config }
+        let base = baseURL
+        return [
+            ConfigKey.zendeskURL: base + "/zendesk",
+            ConfigKey.zendeskEmail: c.at("zendesk.email").string ?? "agent@example.com",
+            ConfigKey.zendeskAPIToken: c.at("zendesk.token").string ?? "zd-token",
+            ConfigKey.klaviyoURL: base + "/klaviyo",
+            ConfigKey.klaviyoAPIKey: c.at("klaviyo.api_key").string ?? "pk_test",
+            ConfigKey.klaviyoRevision: ConfigKey.defaultKlaviyoRevision,
+            ConfigKey.twilioURL: base + "/twilio",
+            ConfigKey.twilioAccountSID: c.at("twilio.account_sid").string ?? "AC_test",
+            ConfigKey.twilioAuthToken: c.at("twilio.auth_token").string ?? "tw-token",
+            ConfigKey.surveyURL: base + "/survey/s1",
+            ConfigKey.surveyEmail: c.at("survey.email").string ?? "survey@example.com",
+            ConfigKey.surveyToken: c.at("survey.token").string ?? "sv-token",
+        ]
+    }
+
+    /// Masks the configured secrets, phone numbers and e-mail addresses in event-log lines.
+    var redactor: Redactor {
+        let c = config
+        return Redactor(secrets: [c.at("zendesk.token").string, c.at("klaviyo.api_key").string,
+                                  c.at("twilio.auth_token").string, c.at("survey.token").string].compactMap { $0 })
+    }
+
+    /// Writes one line to the event log (redacted). Call with the lock held or not: it only reads
+    /// the configuration snapshot it is given.
+    func emit(_ line: String, redactor: Redactor) {
+        options.eventLog?(redactor.redact(line))
+    }
+
+    // MARK: Requests
+
+    func handle(_ request: ServerRequest) -> ServerAction {
+        let path = request.path
+        if path == "/_ctl" || path.hasPrefix("/_ctl/") {
+            return .respond(control(request, path: String(path.dropFirst(5))))
+        }
+        guard let emulator = emulators.first(where: { path == $0.prefix || path.hasPrefix($0.prefix + "/") }) else {
+            return .respond(.json(404, ["error": "not_found",
+                                        "message": .string("no service at \(path); use /zendesk, /klaviyo, /twilio, /survey or /_ctl")]))
+        }
+        var sub = String(path.dropFirst(emulator.prefix.count))
+        if sub.isEmpty { sub = "/" }
+        let service = emulator.name
+        let rule = lock.withLock { takeFault(service: service, method: request.method, path: sub) }
+        if let rule {
+            switch rule.mode {
+            case .status:
+                let response = Self.serviceError(service, status: rule.status, retryAfter: rule.retryAfter)
+                lock.withLock { record(request, service: service, path: sub, status: response.status, fault: rule.mode.rawValue) }
+                return .respond(response)
+            case .reset:
+                lock.withLock { record(request, service: service, path: sub, status: nil, fault: rule.mode.rawValue) }
+                return .reset
+            case .delay:
+                HTTPClient.sleep(Double(rule.ms) / 1000)
+            case .loseResponse:
+                break
+            }
+        }
+        let response: ServerResponse = lock.withLock {
+            let response = emulator.handle(request, path: sub, context: context)
+            record(request, service: service, path: sub, status: response.status, fault: rule?.mode.rawValue)
+            if !["GET", "HEAD", "OPTIONS"].contains(request.method) { persist() }
+            return response
+        }
+        if rule?.mode == .loseResponse { return .reset }
+        return .respond(response)
+    }
+
+    /// Appends a request to the log and prints its line. Call with the lock held.
+    func record(_ request: ServerRequest, service: String, path: String, status: Int?, fault: String?) {
+        var headers: [String: JSON] = [:]
+        for (name, value) in request.headerList {
+            let lower = name.lowercased()
+            headers[lower] = .string(lower == "authorization" ? Self.redactedAuthorization(value) : value)
+        }
+        var body: JSON = .null
+        if !request.body.isEmpty {
+            if let parsed = try? JSON.parse(request.body) { body = parsed }
+            else { body = .string(String(decoding: request.body, as: UTF8.self)) }
+        }
+        let entry: JSON = ["seq": .int(Int64(nextSeq)), "time": .string(context.nowISO), "service": .string(service),
+                           "method": .string(request.method), "path": .string(path), "query": .string(request.query),
+                           "headers": .object(headers), "body": body, "status": status.map { .int(Int64($0)) } ?? .null,
+                           "fault": JSON(fault)]
+        nextSeq += 1
+        requests.append(entry)
+        let query = request.query.isEmpty ? "" : "?" + FormDecoding.decode(Array(request.query.utf8))
+        let outcome = status.map(String.init) ?? "connection reset"
+        emit("\(Clock.iso8601(Date()).suffix(9).dropLast()) \(service) \(request.method) \(path)\(query) → \(outcome)\(fault.map { " [fault: \($0)]" } ?? "")",
+             redactor: redactor)
+    }
+
+    /// `Basic …` / `Bearer …` / `Klaviyo-API-Key …` with the credential replaced.
+    static func redactedAuthorization(_ value: String) -> String {
+        let scheme = value.split(separator: " ", maxSplits: 1).first.map(String.init) ?? ""
+        return scheme.isEmpty ? "[redacted]" : scheme + " [redacted]"
+    }
+}
