@@ -1,0 +1,133 @@
+import FunctionRuntime
+import ServiceClients
+import SMSCore
+import SMSInbound
+import Testing
+
+@Suite struct InboundRulesTests {
+    let settings = SMSSettings(provider: .twilio, keywords: SMSKeywords(automation: ["PROMO"]))
+    func message(_ body: String, to: String = "+15559870000", media: Int = 0) -> InboundMessage {
+        InboundMessage(messageID: "SM1", from: "+15551230000", to: to, body: body, mediaCount: media)
+    }
+
+    @Test func brandedSenderIsIgnored() {
+        #expect(InboundRules.screen(message("hi", to: "ACME"), settings: settings) == .ignore(.brandedSender))
+        #expect(InboundRules.screen(message("hi"), settings: settings) == nil)
+    }
+
+    @Test func keywordsAreIgnoredButHelpIsNot() {
+        #expect(InboundRules.screen(message("STOP"), settings: settings) == .ignore(.keyword, detail: "opt_out"))
+        #expect(InboundRules.screen(message("join"), settings: settings) == .ignore(.keyword, detail: "opt_in"))
+        #expect(InboundRules.screen(message("promo"), settings: settings) == .ignore(.keyword, detail: "automation"))
+        #expect(InboundRules.screen(message("HELP"), settings: settings) == nil)
+        #expect(InboundRules.screen(message("Info"), settings: settings) == nil)
+    }
+
+    @Test func mediaOnlyLandsEmptyDoesNot() {
+        #expect(InboundRules.screen(message("", media: 1), settings: settings) == nil)
+        #expect(InboundRules.screen(message("  "), settings: settings) == .ignore(.empty))
+    }
+
+    @Test func consent() {
+        let subscribed = KlaviyoProfile(id: "P", smsMarketingConsent: "SUBSCRIBED")
+        let transactional = KlaviyoProfile(id: "P", smsMarketingConsent: "UNSUBSCRIBED", smsTransactionalConsent: "SUBSCRIBED")
+        let never = KlaviyoProfile(id: "P", smsMarketingConsent: "NEVER_SUBSCRIBED")
+        #expect(InboundRules.consent(profile: subscribed, settings: settings) == nil)
+        #expect(InboundRules.consent(profile: transactional, settings: settings) == nil)
+        #expect(InboundRules.consent(profile: never, settings: settings) == .ignore(.notConsented))
+        #expect(InboundRules.consent(profile: nil, settings: settings) == .ignore(.notConsented))
+        var twilioOnly = settings
+        twilioOnly.hasKlaviyo = false
+        #expect(InboundRules.consent(profile: nil, settings: twilioOnly) == nil)
+    }
+
+    @Test(arguments: ["new", "open", "pending", "hold"])
+    func activeTicketsGetAComment(status: String) {
+        let d = InboundRules.route(tickets: [TicketFacts(id: 4, status: status, updatedAt: "T")], handledBy: nil)
+        #expect(d == .comment(ticketID: 4, stamp: "T", reopen: false))
+        #expect(d.outcome == "commented")
+    }
+
+    @Test func solvedTicketIsReopened() {
+        let d = InboundRules.route(tickets: [TicketFacts(id: 4, status: "solved", updatedAt: "T")], handledBy: nil)
+        #expect(d == .comment(ticketID: 4, stamp: "T", reopen: true))
+        #expect(d.outcome == "reopened")
+    }
+
+    @Test func closedTicketGetsAFollowUpOfTheNewestClosed() {
+        let d = InboundRules.route(tickets: [TicketFacts(id: 2, status: "closed"), TicketFacts(id: 9, status: "closed")], handledBy: nil)
+        #expect(d == .followUp(closedTicketID: 9))
+        #expect(d.outcome == "followup")
+    }
+
+    @Test func noTicketCreatesOne() {
+        #expect(InboundRules.route(tickets: [], handledBy: nil) == .create)
+    }
+
+    @Test func openFollowUpWinsOverClosedAndLowestIDWinsARace() {
+        let tickets = [TicketFacts(id: 2, status: "closed"), TicketFacts(id: 12, status: "new"), TicketFacts(id: 11, status: "open")]
+        #expect(InboundRules.route(tickets: tickets, handledBy: nil) == .comment(ticketID: 11, stamp: nil, reopen: false))
+    }
+
+    @Test func handledMessageIsADuplicate() {
+        #expect(InboundRules.route(tickets: [TicketFacts(id: 4, status: "open")], handledBy: 4) == .duplicate(ticketID: 4))
+        let audits: [JSON] = [["metadata": ["custom": [:]]], ["metadata": ["custom": ["sms_message_id": "SM1"]]]]
+        #expect(InboundRules.records(audits, messageID: "SM1"))
+        #expect(!InboundRules.records(audits, messageID: "SM2"))
+    }
+
+    @Test func campaignSMSBecomesANoteOnlyOnAnOpenTicket() {
+        #expect(InboundRules.routeCampaign(active: nil, alreadyNoted: false) == .ignore(.noOpenTicket))
+        #expect(InboundRules.routeCampaign(active: TicketFacts(id: 3, status: "open", updatedAt: "T"), alreadyNoted: false) == .note(ticketID: 3, stamp: "T"))
+        #expect(InboundRules.routeCampaign(active: TicketFacts(id: 3, status: "open"), alreadyNoted: true) == .duplicate(ticketID: 3))
+        let note = InboundRules.campaignNote(CampaignSMS(messageID: "e", customer: nil, profileID: nil, body: "20% off", source: "Campaign: Black Friday"))
+        #expect(note.contains("Campaign: Black Friday") && note.contains("20% off"))
+    }
+
+    @Test func subjectNamesTheCustomer() {
+        #expect(InboundRules.subject(customerName: "Pat Doe", phone: "+1555").contains("Pat Doe"))
+        #expect(InboundRules.subject(customerName: nil, phone: "+15551230000").contains("+15551230000"))
+    }
+}
+
+@Suite struct InboundInputTests {
+    let settings = SMSSettings()
+
+    @Test func normalizedShape() throws {
+        let json = try JSON.parse(#"{"message_id":"SM1","from":"+15551230000","to":"+15559870000","body":"Olá 😀","media_urls":["https://x/1.gif"],"received_at":"2026-11-20T10:00:00Z"}"#)
+        let (items, batch) = try InboundInput.items(from: json, settings: settings)
+        #expect(!batch)
+        #expect(items == [.message(InboundMessage(messageID: "SM1", from: "+15551230000", to: "+15559870000", body: "Olá 😀", mediaCount: 1,
+                                                  receivedAt: "2026-11-20T10:00:00Z"))])
+    }
+
+    @Test func twilioForm() throws {
+        let json: JSON = ["MessageSid": "SMabc", "From": "+15551230000", "To": "+15559870000", "Body": "hi", "NumMedia": "2",
+                          "MediaUrl0": "u", "MediaUrl1": "v", "AccountSid": "AC1", "FromCountry": "US"]
+        let (items, _) = try InboundInput.items(from: json, settings: settings)
+        #expect(items == [.message(InboundMessage(messageID: "SMabc", from: "+15551230000", to: "+15559870000", body: "hi", mediaCount: 2))])
+    }
+
+    @Test func klaviyoBatch() throws {
+        let json = try JSON.parse(#"""
+        {"data":[
+          {"external_id":"e1","topic":"event:klaviyo.received_sms","payload":{"data":{"type":"event","id":"EV1",
+             "attributes":{"event_properties":{"Message Body":"Where is my order?","From Number":"+15551230000","To Number":"+15559870000"}},
+             "relationships":{"profile":{"data":{"type":"profile","id":"P1"}}}}}},
+          {"external_id":"e2","topic":"event:klaviyo.sent_sms","payload":{"data":{"type":"event","id":"EV2",
+             "attributes":{"event_properties":{"Message Body":"Sale!","Campaign Name":"Black Friday","To Number":"+15551230000"}}}}},
+          {"external_id":"e3","topic":"event:klaviyo.clicked_sms","payload":{}}
+        ],"meta":{}}
+        """#)
+        let (items, batch) = try InboundInput.items(from: json, settings: settings)
+        #expect(batch)
+        #expect(items.count == 3)
+        #expect(items[0] == .message(InboundMessage(messageID: "EV1", from: "+15551230000", to: "+15559870000", body: "Where is my order?", profileID: "P1")))
+        #expect(items[1] == .campaign(CampaignSMS(messageID: "EV2", customer: "+15551230000", profileID: nil, body: "Sale!", source: "Campaign: Black Friday")))
+        #expect(items[2] == .otherTopic(id: "e3", topic: "event:klaviyo.clicked_sms"))
+    }
+
+    @Test func missingFieldsAreInvalid() {
+        #expect(throws: SMSError.self) { try InboundInput.items(from: ["message_id": "x", "to": "+15559870000"], settings: settings) }
+    }
+}
