@@ -1,0 +1,155 @@
+import Foundation
+import FunctionRuntime
+import SandboxKit
+
+/// A built executable of this package run as a child process.
+enum Exec {
+    struct Output {
+        var status: Int32
+        var stdout: String
+        var stderr: String
+        /// Each stdout line parsed as JSON.
+        var lines: [JSON] { stdout.split(separator: "\n").compactMap { try? JSON.parse(String($0)) } }
+        var json: JSON { lines.last ?? .null }
+    }
+
+    /// Where `swift build` put the executables: beside the test bundle.
+    static var directory: String {
+        URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent().path
+    }
+
+    static func path(_ name: String) -> String { directory + "/" + name }
+
+    static func run(_ name: String, _ arguments: [String] = [], env: [String: String], stdin: String) throws -> Output {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: path(name))
+        p.arguments = arguments
+        p.environment = env.merging(["PATH": "/usr/bin:/bin"]) { a, _ in a }
+        let inPipe = Pipe(), outPipe = Pipe(), errPipe = Pipe()
+        p.standardInput = inPipe
+        p.standardOutput = outPipe
+        p.standardError = errPipe
+        try p.run()
+        inPipe.fileHandleForWriting.write(Data(stdin.utf8))
+        try inPipe.fileHandleForWriting.close()
+        // Read both pipes concurrently so neither can fill up and block the child.
+        final class Box: @unchecked Sendable { var data = Data() }
+        let err = Box()
+        let group = DispatchGroup()
+        group.enter()
+        DispatchQueue.global().async { err.data = errPipe.fileHandleForReading.readDataToEndOfFile(); group.leave() }
+        let outData = outPipe.fileHandleForReading.readDataToEndOfFile()
+        group.wait()
+        let errData = err.data
+        p.waitUntilExit()
+        return Output(status: p.terminationStatus, stdout: String(decoding: outData, as: UTF8.self), stderr: String(decoding: errData, as: UTF8.self))
+    }
+}
+
+/// A sandbox on a free port plus helpers to drive it.
+final class Bench {
+    let sandbox: Sandbox
+    let secret = "whsec-metrics-test"
+
+    init(seed: JSON) throws {
+        sandbox = Sandbox(options: SandboxOptions())
+        try sandbox.start(host: "127.0.0.1", port: 0)
+        try sandbox.seed(seed)
+    }
+
+    deinit { sandbox.stop() }
+
+    var env: [String: String] { sandbox.functionEnvironment() }
+
+    func run(_ function: String, _ arguments: [String] = [], event: JSON, env extra: [String: String] = [:]) throws -> Exec.Output {
+        try Exec.run(function, arguments, env: env.merging(extra) { _, b in b }, stdin: event.serialized())
+    }
+
+    func state() -> JSON { sandbox.state() }
+
+    /// A Zendesk event-subscription payload rendered from the sandbox's current state.
+    func zendeskEvent(_ type: String, ticket: Int, previous: String? = nil) throws -> JSON {
+        var path = "/_ctl/zendesk-event?type=\(type)&ticket=\(ticket)"
+        if let previous { path += "&previous=\(previous)" }
+        let client = HTTPClient(deadline: Deadline(seconds: 5))
+        let r = try client.send(HTTPRequest("GET", sandbox.baseURL + path))
+        guard r.status == 200 else { throw RuntimeError(.internal, "zendesk-event: \(r.status) \(r.text)") }
+        return r.json
+    }
+
+    /// Acts as the Zendesk agent (the API user) on the sandbox.
+    @discardableResult
+    func agent(_ method: String, _ path: String, _ body: JSON) throws -> HTTPResponse {
+        let client = HTTPClient(deadline: Deadline(seconds: 5))
+        let auth = "Basic " + Crypto.base64(Array("agent@example.com/token:zd-token".utf8))
+        return try client.send(HTTPRequest(method, sandbox.baseURL + "/zendesk" + path, json: body, headers: [("Authorization", auth)]))
+    }
+
+    func surveySubmissions() -> [JSON] { state().at("survey.submissions").array ?? [] }
+    func klaviyoEvents() -> [JSON] { state().at("klaviyo.events").array ?? [] }
+    func ticket(_ id: Int) -> JSON { (state().at("zendesk.tickets").array ?? []).first { $0["id"].int == Int64(id) } ?? .null }
+    func tags(_ id: Int) -> [String] { (ticket(id)["tags"].array ?? []).compactMap(\.string) }
+}
+
+/// The `invoker` executable serving the product's functions.json, pointed at a sandbox.
+final class InvokerProcess {
+    let process = Process()
+    var baseURL = ""
+    let secret: String
+
+    /// The repository's functions.json (two levels above this file's directory).
+    static var productConfig: String {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("functions.json").path
+    }
+
+    init(env: [String: String], secret: String) throws {
+        self.secret = secret
+        process.executableURL = URL(fileURLWithPath: Exec.path("invoker"))
+        process.arguments = ["--serve", "--config", Self.productConfig, "--port", "0", "--functions-dir", Exec.directory]
+        var e = env
+        e["PATH"] = "/usr/bin:/bin"
+        e["ZENDESK_WEBHOOK_SECRET"] = secret
+        process.environment = e
+        let errPipe = Pipe()
+        process.standardError = errPipe
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        let handle = errPipe.fileHandleForReading
+        var seen = ""
+        let deadline = Date().addingTimeInterval(10)
+        while Date() < deadline {
+            let chunk = handle.availableData
+            if chunk.isEmpty { break }
+            seen += String(decoding: chunk, as: UTF8.self)
+            if let r = seen.range(of: "listening on "), let end = seen[r.upperBound...].firstIndex(where: { $0 == "\n" || $0 == " " }) {
+                baseURL = String(seen[r.upperBound..<end])
+                break
+            }
+        }
+        guard !baseURL.isEmpty else {
+            process.terminate()
+            throw RuntimeError(.internal, "invoker did not start: \(seen)")
+        }
+        // Keep draining the access log so the invoker never blocks on a full pipe.
+        DispatchQueue.global().async { while !handle.availableData.isEmpty {} }
+    }
+
+    deinit {
+        if process.isRunning { process.terminate(); process.waitUntilExit() }
+    }
+
+    /// POSTs `body` signed as a Zendesk webhook (`X-Zendesk-Webhook-Signature` over timestamp + body).
+    func postSigned(_ path: String, _ body: JSON, signature override: String? = nil) throws -> HTTPResponse {
+        let bytes = body.serializedBytes()
+        let timestamp = Clock.iso8601(Date())
+        let signature = override ?? WebhookSignature.zendesk(secret: secret, timestamp: timestamp, body: bytes)
+        var policy = RetryPolicy()
+        policy.maxAttempts = 1
+        policy.retryStatuses = []
+        let client = HTTPClient(deadline: Deadline(seconds: 20), policy: policy)
+        return try client.send(HTTPRequest("POST", baseURL + path, headers: [
+            ("Content-Type", "application/json"), ("X-Zendesk-Webhook-Signature", signature),
+            ("X-Zendesk-Webhook-Signature-Timestamp", timestamp)], body: bytes))
+    }
+}

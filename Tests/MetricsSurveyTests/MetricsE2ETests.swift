@@ -1,0 +1,153 @@
+import Foundation
+import FunctionRuntime
+import SandboxKit
+import Testing
+
+/// End to end: the sandbox, the invoker serving the product's functions.json (route
+/// `POST /zendesk/tickets` → pipeline [brand-filter, ticket-metrics]), and signed Zendesk webhooks.
+@Suite(.serialized) struct MetricsE2ETests {
+    static let seed: JSON = [
+        "zendesk": [
+            "brands": [["id": 1, "name": "Main", "default": true], ["id": 2, "name": "Other"]],
+            "users": [["id": 2001, "name": "Pat Doe", "email": "pat@example.com", "phone": "+15551230000", "role": "end-user"],
+                      ["id": 2002, "name": "Anon", "role": "end-user"],
+                      ["id": 3001, "name": "Ann Agent", "email": "ann@example.com", "role": "agent"]],
+            "groups": [["id": 77, "name": "Tier 1"]],
+            "tickets": [
+                ["id": 1, "subject": "Order late", "status": "open", "requester_id": 2001, "assignee_id": 3001, "group_id": 77,
+                 "brand_id": 1, "priority": "high", "type": "question", "tags": ["vip"],
+                 "custom_fields": [["id": 360001, "value": "gold"]],
+                 "comments": [["author_id": 2001, "body": "Where is my order?"]]],
+                ["id": 2, "subject": "No contact", "status": "open", "requester_id": 2002, "brand_id": 1,
+                 "comments": [["author_id": 2002, "body": "Hello"]]],
+                ["id": 3, "subject": "Other brand", "status": "open", "requester_id": 2001, "brand_id": 2,
+                 "comments": [["author_id": 2001, "body": "Hi"]]],
+            ],
+        ],
+    ]
+
+    @Test func openedTicketHasAllFourteenPropertiesAndIsRecordedOnce() throws {
+        let bench = try Bench(seed: Self.seed)
+        let invoker = try InvokerProcess(env: bench.env, secret: bench.secret)
+        let event = try bench.zendeskEvent("ticket.created", ticket: 1)
+        let first = try invoker.postSigned("/zendesk/tickets", event)
+        #expect(first.status == 200)
+        #expect(first.json["outcome"] == "emitted")
+        let again = try invoker.postSigned("/zendesk/tickets", event)
+        #expect(again.status == 200)
+        let events = bench.klaviyoEvents()
+        #expect(events.count == 1)
+        let e = events.first ?? .null
+        #expect(e["metric"] == "Opened Ticket")
+        let p = e["properties"]
+        #expect(Set(p.object?.keys.map { $0 } ?? []) == ["Assignee_email", "Assignee_name", "Channel", "Description", "Fields", "Group_name",
+                                                          "Priority", "Subject", "Tags", "Ticket_id", "Type", "Via", "Zendesk_url", "Status"])
+        #expect(p["Assignee_email"] == "ann@example.com")
+        #expect(p["Assignee_name"] == "Ann Agent")
+        #expect(p["Description"] == "Where is my order?")
+        #expect(p["Fields"] == ["360001": "gold"])
+        #expect(p["Group_name"] == "Tier 1")
+        #expect(p["Priority"] == "high")
+        #expect(p["Subject"] == "Order late")
+        #expect(p["Tags"] == ["vip"])
+        #expect(p["Ticket_id"] == 1)
+        #expect(p["Type"] == "question")
+        #expect(p["Status"] == "open")
+        #expect(p["Zendesk_url"].string?.hasSuffix("/agent/tickets/1") == true)
+        #expect(p["Channel"].string != nil)
+        #expect(e["unique_id"].string?.hasSuffix(":1:opened") == true)
+        // `time` is when the ticket was created in Zendesk, not when the event was recorded.
+        #expect(Clock.parse(e["time"].string ?? "") == Clock.parse(bench.ticket(1)["created_at"].string ?? "x"))
+    }
+
+    @Test func solvedGivesNothingAndClosedGivesResolvedTicket() throws {
+        let bench = try Bench(seed: Self.seed)
+        let invoker = try InvokerProcess(env: bench.env, secret: bench.secret)
+        try bench.agent("PUT", "/api/v2/tickets/1.json", ["ticket": ["status": "solved"]])
+        let solved = try invoker.postSigned("/zendesk/tickets", try bench.zendeskEvent("ticket.status_changed", ticket: 1))
+        #expect(solved.status == 200)
+        #expect(solved.json["outcome"] == "skipped")
+        #expect(bench.klaviyoEvents().isEmpty)
+        try bench.agent("PUT", "/api/v2/tickets/1.json", ["ticket": ["status": "closed"]])
+        let closedEvent = try bench.zendeskEvent("ticket.status_changed", ticket: 1)
+        let closed = try invoker.postSigned("/zendesk/tickets", closedEvent)
+        #expect(closed.status == 200)
+        #expect(try invoker.postSigned("/zendesk/tickets", closedEvent).status == 200)  // re-delivery
+        let events = bench.klaviyoEvents()
+        #expect(events.count == 1)
+        #expect(events.first?["metric"] == "Resolved Ticket")
+        #expect(events.first?["properties"]["Status"] == "closed")
+        #expect(events.first?["properties"].object?.count == 14)
+        #expect(events.first?["unique_id"].string?.hasSuffix(":1:resolved") == true)
+    }
+
+    @Test func requesterWithoutEmailOrPhoneIsSkipped() throws {
+        let bench = try Bench(seed: Self.seed)
+        let invoker = try InvokerProcess(env: bench.env, secret: bench.secret)
+        let r = try invoker.postSigned("/zendesk/tickets", try bench.zendeskEvent("ticket.created", ticket: 2))
+        #expect(r.status == 200)
+        #expect(r.json["outcome"] == "skipped")
+        #expect(r.json["reason"] == "no_email_or_phone")
+        #expect(bench.klaviyoEvents().isEmpty)
+    }
+
+    @Test func brandFilterPassesSelectedBrandAndEndsThePipelineOtherwise() throws {
+        let bench = try Bench(seed: Self.seed)
+        let invoker = try InvokerProcess(env: bench.env.merging(["ZENDESK_BRANDS": "1"]) { _, b in b }, secret: bench.secret)
+        let other = try invoker.postSigned("/zendesk/tickets", try bench.zendeskEvent("ticket.created", ticket: 3))
+        #expect(other.status == 200)
+        #expect(bench.klaviyoEvents().isEmpty)
+        let noBrand = try invoker.postSigned("/zendesk/tickets", ["type": "ticket.created", "ticket_id": "1"])
+        #expect(noBrand.status == 200)
+        #expect(bench.klaviyoEvents().isEmpty)
+        let main = try invoker.postSigned("/zendesk/tickets", try bench.zendeskEvent("ticket.created", ticket: 1))
+        #expect(main.status == 200)
+        #expect(bench.klaviyoEvents().count == 1)
+    }
+
+    @Test func withAllBrandsAnEventWithoutBrandPasses() throws {
+        let bench = try Bench(seed: Self.seed)
+        let invoker = try InvokerProcess(env: bench.env, secret: bench.secret)
+        let r = try invoker.postSigned("/zendesk/tickets", ["type": "ticket.created", "ticket_id": "1"])
+        #expect(r.status == 200)
+        #expect(bench.klaviyoEvents().count == 1)
+    }
+
+    @Test func badSignatureIsRefusedAndRecordsNothing() throws {
+        let bench = try Bench(seed: Self.seed)
+        let invoker = try InvokerProcess(env: bench.env, secret: bench.secret)
+        let r = try invoker.postSigned("/zendesk/tickets", try bench.zendeskEvent("ticket.created", ticket: 1), signature: "bm9wZQ==")
+        #expect(r.status == 401)
+        #expect(bench.klaviyoEvents().isEmpty)
+    }
+
+    @Test func brandFilterStreamKeepsMatchingLinesByteForByte() throws {
+        let lines = [#"{"detail":{"brand_id":"1"},  "n":1}"#, #"{"detail":{"brand_id":"2"},"n":2}"#, #"{"n":3}"#, #"{"brand_id":1,"n":4}"#]
+        let r = try Exec.run("brand-filter", ["--stream"], env: ["ZENDESK_BRANDS": "1"], stdin: lines.joined(separator: "\n") + "\n")
+        #expect(r.status == 0)
+        #expect(r.stdout == lines[0] + "\n" + lines[3] + "\n")
+        let one = try Exec.run("brand-filter", env: ["ZENDESK_BRANDS": "2"], stdin: lines[0])
+        #expect(one.status == 0)
+        #expect(one.stdout.isEmpty)
+        let all = try Exec.run("brand-filter", env: [:], stdin: lines[2])
+        #expect(all.stdout == lines[2] + "\n")
+    }
+
+    @Test func streamDryRunTurnsEventsIntoKlaviyoBodiesWithoutSending() throws {
+        let bench = try Bench(seed: Self.seed)
+        let created = try bench.zendeskEvent("ticket.created", ticket: 1)
+        let other = try bench.zendeskEvent("ticket.created", ticket: 3)
+        let r = try Exec.run("ticket-metrics", ["--stream", "--dry-run"], env: bench.env.merging(["TICKET_METRICS_BACKFILL": "1"]) { _, b in b },
+                             stdin: created.serialized() + "\n" + other.serialized() + "\n")
+        #expect(r.status == 0)
+        let out = r.lines
+        #expect(out.count == 2)
+        #expect(out.map { $0["ticket_id"] } == [1, 3])
+        let body = out.first?["plan"][0]["body"] ?? .null
+        #expect(body.at("data.attributes.metric.data.attributes.name") == "Opened Ticket")
+        #expect(body.at("data.attributes.backfill") == true)
+        #expect(body.at("data.attributes.properties").object?.count == 14)
+        #expect(out.first?["plan"][0]["url"].string?.hasSuffix("/api/events") == true)
+        #expect(bench.klaviyoEvents().isEmpty)
+    }
+}
