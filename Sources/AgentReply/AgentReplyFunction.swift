@@ -29,7 +29,14 @@ public enum AgentReplyFunction {
         if settings.provider == .klaviyo && klaviyo == nil {
             throw RuntimeError(.configMissing, "SMS_PROVIDER=klaviyo needs KLAVIYO_API_KEY")
         }
-        let handler = AgentReplyHandler(zendesk: zendesk, klaviyo: klaviyo, twilio: twilio, settings: settings, log: context.log)
+        let config = context.config
+        let provider = settings.provider
+        let senders: @Sendable () throws -> (twilio: Twilio?, klaviyo: Klaviyo?) = {
+            let http = HTTPClient(deadline: context.http.deadline, log: context.log, dryRun: context.dryRun)
+            return provider == .twilio ? (try Twilio(config: config, http: http), nil) : (nil, try Klaviyo(config: config, http: http))
+        }
+        let handler = AgentReplyHandler(zendesk: zendesk, klaviyo: klaviyo, twilio: twilio, settings: settings, log: context.log,
+                                        senders: senders)
         return .result(try handler.handle(reply))
     }
 }

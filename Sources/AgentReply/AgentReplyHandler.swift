@@ -23,13 +23,19 @@ public struct AgentReplyHandler {
     public let twilio: Twilio?
     public let settings: SMSSettings
     public let log: EventLog?
+    /// Makes the client each send goes through. A send gets a client of its own (a fresh
+    /// connection): libcurl silently repeats a request whose reused keep-alive connection died
+    /// before an answer, which for a send whose answer was lost means a double text.
+    public let senders: (@Sendable () throws -> (twilio: Twilio?, klaviyo: Klaviyo?))?
 
-    public init(zendesk: Zendesk, klaviyo: Klaviyo?, twilio: Twilio?, settings: SMSSettings, log: EventLog? = nil) {
+    public init(zendesk: Zendesk, klaviyo: Klaviyo?, twilio: Twilio?, settings: SMSSettings, log: EventLog? = nil,
+                senders: (@Sendable () throws -> (twilio: Twilio?, klaviyo: Klaviyo?))? = nil) {
         self.zendesk = zendesk
         self.klaviyo = klaviyo
         self.twilio = twilio
         self.settings = settings
         self.log = log
+        self.senders = senders
     }
 
     public func handle(_ e: ReplyEvent) throws -> JSON {
@@ -108,7 +114,8 @@ public struct AgentReplyHandler {
         var sids: [JSON] = []
         for (i, part) in plan.parts.enumerated() {
             do {
-                switch try twilio.sendMessage(to: plan.customer, from: from, body: part) {
+                let sender = try senders?().twilio ?? twilio
+                switch try sender.sendMessage(to: plan.customer, from: from, body: part) {
                 case .success(let message):
                     sids.append(message["sid"])
                 case .failure(let refusal):
@@ -156,7 +163,8 @@ public struct AgentReplyHandler {
         var ids: [JSON] = []
         for (i, part) in plan.parts.enumerated() {
             do {
-                switch try klaviyo.sendConversationMessage(conversationID: conversation, body: part) {
+                let sender = try senders?().klaviyo ?? klaviyo
+                switch try sender.sendConversationMessage(conversationID: conversation, body: part) {
                 case .success(let id): ids.append(JSON(id))
                 case .failure(let refusal):
                     return failed(base.merging(["parts_sent": .int(Int64(i))]), reason: "provider_refused", code: .string(refusal.refusal.code),
