@@ -309,7 +309,8 @@ extension ZendeskEmulator {
         let data = try c.body(root: "ticket")
         if ticket.status == "closed" { throw ZendeskRefusal.closed }
         try checkSafeUpdate(data, ticket)
-        let comment: JSON? = data["comment"].isNull ? nil : try commentInput(data["comment"])
+        var comment: JSON?
+        if !data["comment"].isNull { comment = try commentInput(data["comment"]) }
         try checkValues(data)
         try checkReferences(data)
         _ = try existingUser(data["requester_id"], field: "requester_id")
