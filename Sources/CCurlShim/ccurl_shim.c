@@ -96,7 +96,7 @@ int ccurl_perform(void *handle, const char *method, const char *url,
                   const char *const *headers, size_t nheaders,
                   const void *body, size_t body_len,
                   long connect_timeout_ms, long total_timeout_ms,
-                  ccurl_result *out) {
+                  int fresh_connection, ccurl_result *out) {
     memset(out, 0, sizeof *out);
     if (!handle) {
         out->curl_code = CURLE_FAILED_INIT;
@@ -114,6 +114,7 @@ int ccurl_perform(void *handle, const char *method, const char *url,
     p_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
     p_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
     p_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
+    if (fresh_connection) p_easy_setopt(c, CURLOPT_FRESH_CONNECT, 1L);
     if (connect_timeout_ms > 0) p_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, connect_timeout_ms);
     if (total_timeout_ms > 0) p_easy_setopt(c, CURLOPT_TIMEOUT_MS, total_timeout_ms);
     if (strcmp(method, "GET") == 0) {

@@ -21,10 +21,13 @@ public enum Crypto {
 
     /// SHA-256 of `data`.
     public static func sha256(_ data: some Collection<UInt8>) -> [UInt8] {
+        // Through EVP like HMAC: the low-level SHA256() reads CPU capabilities that are only
+        // initialised on the EVP path in a fully static executable, and crashed there.
         let d = Array(data)
-        var out = [UInt8](repeating: 0, count: Int(SHA256_DIGEST_LENGTH))
-        d.withUnsafeBytes { p in _ = SHA256(p.baseAddress?.assumingMemoryBound(to: UInt8.self), d.count, &out) }
-        return out
+        var out = [UInt8](repeating: 0, count: Int(EVP_MAX_MD_SIZE))
+        var length: UInt32 = 0
+        d.withUnsafeBytes { p in _ = EVP_Digest(p.baseAddress, d.count, &out, &length, EVP_sha256(), nil) }
+        return Array(out.prefix(Int(length)))
     }
 
     /// Compares two byte strings in time that depends only on their lengths.

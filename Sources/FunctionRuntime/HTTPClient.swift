@@ -218,15 +218,17 @@ public final class HTTPClient: @unchecked Sendable {
         var result = ccurl_result()
         let timeoutMS = max(1, Int(timeout * 1000))
         let connectMS = min(timeoutMS, Int(policy.connectTimeout * 1000))
+        // A write that must not be repeated never rides a reused connection (see ccurl_perform).
+        let fresh: Int32 = request.idempotent || request.retrySafe ? 0 : 1
         let rc: Int32 = cStrings.withUnsafeMutableBufferPointer { hp in
             hp.baseAddress!.withMemoryRebound(to: UnsafePointer<CChar>?.self, capacity: max(1, hp.count)) { hptr in
                 if let body = request.body {
                     return body.withUnsafeBytes { bp in
                         ccurl_perform(handle, request.method, request.url, hptr, hp.count,
-                                      bp.baseAddress ?? UnsafeRawPointer(bitPattern: 1), bp.count, connectMS, timeoutMS, &result)
+                                      bp.baseAddress ?? UnsafeRawPointer(bitPattern: 1), bp.count, connectMS, timeoutMS, fresh, &result)
                     }
                 }
-                return ccurl_perform(handle, request.method, request.url, hptr, hp.count, nil, 0, connectMS, timeoutMS, &result)
+                return ccurl_perform(handle, request.method, request.url, hptr, hp.count, nil, 0, connectMS, timeoutMS, fresh, &result)
             }
         }
         defer { ccurl_result_free(&result) }

@@ -7,6 +7,7 @@ import Glibc
 /// drive every path of the runtime and the invoker:
 /// - `{"fail":"invalid_event"|"upstream_unavailable"|…}` throws that error code;
 /// - `{"sleep_ms":N}` sleeps first; `{"filter":true}` filters, `{"pass":true}` passes through;
+/// - `{"sha256":"text"}` reports the hex SHA-256 of the text (libcrypto in the static binary);
 /// - `{"fetch":"URL"}` GETs the URL through the runtime's HTTP client and reports the status;
 /// - `{"exit":N}` exits at once with status N, writing nothing (the caller maps the bare status);
 /// - `{"pid_file":"PATH"}` writes `<pid> <process group>` (and the sleeper's pid, see below) to PATH;
@@ -38,6 +39,9 @@ FunctionRunner.main(FunctionDefinition(
     if let ms = knobs["sleep_ms"].int { HTTPClient.sleep(Double(ms) / 1000) }
     if let code = knobs["fail"].string {
         throw RuntimeError(RuntimeError.Code(rawValue: code) ?? .internal, "asked to fail with \(code)", retryAfter: 2)
+    }
+    if let text = knobs["sha256"].string {
+        return .result(["outcome": "hashed", "sha256": .string(Crypto.hex(Crypto.sha256(Array(text.utf8))))])
     }
     if knobs["filter"].bool == true { return .filtered(result: ["outcome": "filtered"]) }
     if knobs["pass"].bool == true { return .passthrough(result: ["outcome": "passed"]) }

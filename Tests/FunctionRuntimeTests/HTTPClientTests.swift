@@ -88,6 +88,25 @@ import HTTPServer
         #expect(safe.count == 2)
     }
 
+    @Test func aPostOnAReusedConnectionIsNotSilentlyResent() throws {
+        // libcurl re-sends a request by itself when a reused keep-alive connection dies before
+        // the answer; for a write that would be a duplicate the caller never hears of.
+        let s = try ScriptedServer([.respond(.json(200, ["warm": true])), .reset, .respond(.json(201, ["id": 9]))])
+        let (c, _) = client()
+        #expect(try c.send(HTTPRequest("GET", s.url, service: "svc")).status == 200)
+        do {
+            _ = try c.send(HTTPRequest("POST", s.url, json: ["a": 1], service: "svc"))
+            Issue.record("the lost POST must surface as outcome unknown")
+        } catch let e as RuntimeError {
+            #expect(e.outcomeUnknown)
+        }
+        #expect(s.count == 2)
+    }
+
+    @Test func sha256MatchesTheStandardVector() {
+        #expect(Crypto.hex(Crypto.sha256(Array("abc".utf8))) == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+    }
+
     @Test func finalClientErrorsAreReturnedNotRetried() throws {
         let s = try ScriptedServer([.respond(.json(422, ["error": "closed"]))])
         let (c, _) = client()

@@ -162,6 +162,12 @@ import FunctionRuntime
         #expect(out["path"] == "/fn")
     }
 
+    @Test func hashingWorksInTheStaticExecutable() throws {
+        let r = try ProcessRunner.run("test-echo", stdin: #"{"sha256":"abc"}"#)
+        #expect(r.status == 0)
+        #expect(try JSON.parse(r.stdout)["sha256"] == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+    }
+
     @Test func helpAndUsage() throws {
         let help = try ProcessRunner.run("test-echo", arguments: ["--help"])
         #expect(help.status == 0)
