@@ -1,0 +1,108 @@
+import FunctionRuntime
+
+/// The objects a deployment needs, as a pure function of the options.
+///
+/// - always: a Zendesk event-subscription webhook for `ticket.created` and
+///   `ticket.status_changed` → the `/zendesk/tickets` route (brand filter → ticket metrics);
+/// - `--sms`: a webhook for `ticket.comment_added` → `/zendesk/comments` (agent replies as SMS),
+///   the automation "close SMS tickets 24 h after solved", the view "SMS tickets", and (when a
+///   Klaviyo key is configured and the URL is https) a Klaviyo webhook for inbound SMS →
+///   `/klaviyo/webhooks`;
+/// - `--survey`: a trigger-driven webhook → `/survey/dispatch` and an hourly automation calling it
+///   for solved tickets (2 h or more since the update, a public comment, neither the survey tag nor
+///   the "requested" marker tag), which adds the marker tag so it calls once per solve.
+public enum DesiredObjects {
+    public static let ticketsRoute = "/zendesk/tickets"
+    public static let commentsRoute = "/zendesk/comments"
+    public static let surveyRoute = "/survey/dispatch"
+    public static let klaviyoRoute = "/klaviyo/webhooks"
+    /// Tag the survey automation adds so that it calls the survey route once per solve.
+    public static let surveyRequestedTag = "zk_survey_requested"
+
+    public static let ticketWebhookName = "\(ManagedObject.marker) ticket events → ticket-metrics"
+    public static let commentWebhookName = "\(ManagedObject.marker) ticket comments → agent-reply"
+    public static let surveyWebhookName = "\(ManagedObject.marker) survey dispatch → survey-dispatch"
+    public static let closeAutomationName = "\(ManagedObject.marker) Close SMS tickets 24 h after solved"
+    public static let surveyAutomationName = "\(ManagedObject.marker) 2listen survey for solved tickets"
+    public static let smsViewName = "\(ManagedObject.marker) SMS tickets"
+    public static let klaviyoWebhookName = "\(ManagedObject.marker) inbound SMS → sms-inbound"
+
+    /// The objects for `options`; `klaviyo` tells whether a Klaviyo key is configured,
+    /// `surveyTag` the tag survey-dispatch adds, `smsTopic` the Klaviyo topic of inbound texts.
+    public static func objects(for options: SetupOptions, klaviyo: Bool, surveyTag: String, smsTopic: String) -> [ManagedObject] {
+        guard !options.remove, let base = options.publicURL else { return [] }
+        var list: [ManagedObject] = [
+            webhook(ticketWebhookName, base + ticketsRoute,
+                    ["zen:event-type:ticket.created", "zen:event-type:ticket.status_changed"]),
+        ]
+        if options.sms {
+            list.append(webhook(commentWebhookName, base + commentsRoute, ["zen:event-type:ticket.comment_added"]))
+            list.append(ManagedObject(kind: .zendeskAutomation, name: closeAutomationName, body: [
+                "title": .string(closeAutomationName),
+                "active": true,
+                "conditions": [
+                    "all": [
+                        condition("status", "is", "solved"),
+                        condition("SOLVED", "greater_than", "24"),
+                        condition("current_tags", "includes", "sms"),
+                    ],
+                    "any": [],
+                ],
+                "actions": [["field": "status", "value": "closed"]],
+            ]))
+            list.append(ManagedObject(kind: .zendeskView, name: smsViewName, body: [
+                "title": .string(smsViewName),
+                "active": true,
+                "all": [condition("status", "less_than", "closed"), condition("current_tags", "includes", "sms")],
+                "any": [],
+                "output": ["columns": ["status", "requester", "description", "updated"], "sort_by": "updated", "sort_order": "desc"],
+            ]))
+            if klaviyo && base.hasPrefix("https://") {
+                list.append(ManagedObject(kind: .klaviyoWebhook, name: klaviyoWebhookName, body: [
+                    "name": .string(klaviyoWebhookName),
+                    "endpoint_url": .string(base + klaviyoRoute),
+                    "topics": [.string(smsTopic)],
+                ]))
+            }
+        }
+        if options.survey {
+            list.append(webhook(surveyWebhookName, base + surveyRoute, ["conditional_ticket_events"]))
+            let payload = #"{"ticket_id":"{{ticket.id}}","source":"zendesk-automation"}"#
+            list.append(ManagedObject(kind: .zendeskAutomation, name: surveyAutomationName, body: [
+                "title": .string(surveyAutomationName),
+                "active": true,
+                "conditions": [
+                    "all": [
+                        condition("status", "is", "solved"),
+                        // Hours are whole hours: "greater than 1" fires once 2 h have passed.
+                        condition("updated_at", "greater_than", "1"),
+                        condition("ticket_is_public", "is", "public"),
+                        condition("current_tags", "not_includes", .string(surveyTag)),
+                        condition("current_tags", "not_includes", .string(surveyRequestedTag)),
+                    ],
+                    "any": [],
+                ],
+                "actions": [
+                    ["field": "notification_webhook", "value": [.string("{{webhook:\(surveyWebhookName)}}"), .string(payload)]],
+                    ["field": "current_tags", "value": .string(surveyRequestedTag)],
+                ],
+            ]))
+        }
+        return list
+    }
+
+    static func webhook(_ name: String, _ endpoint: String, _ subscriptions: [String]) -> ManagedObject {
+        ManagedObject(kind: .zendeskWebhook, name: name, body: [
+            "name": .string(name),
+            "endpoint": .string(endpoint),
+            "http_method": "POST",
+            "request_format": "json",
+            "status": "active",
+            "subscriptions": JSON(subscriptions),
+        ])
+    }
+
+    static func condition(_ field: String, _ op: String, _ value: JSON) -> JSON {
+        ["field": .string(field), "operator": .string(op), "value": value]
+    }
+}

@@ -1,1 +1,0 @@
-// SetupKit: see issue 6.

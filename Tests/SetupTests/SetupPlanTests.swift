@@ -1,0 +1,119 @@
+import Testing
+import FunctionRuntime
+import SetupKit
+
+@Suite struct SetupOptionsTests {
+    @Test func parsesFlagsAndNormalisesTheURL() throws {
+        let o = try SetupOptions.parse(["setup", "--public-url", "https://h.example.com/", "--brands", "1,2", "--sms", "--survey", "--apply"])
+        #expect(o.mode == .setup)
+        #expect(o.publicURL == "https://h.example.com")
+        #expect(o.brands == ["1", "2"])
+        #expect(o.sms && o.survey && o.apply && !o.remove)
+        #expect(try SetupOptions.parse(["setup", "--brands", "all"], defaultPublicURL: "https://x").brands == nil)
+    }
+
+    @Test(arguments: [["bogus"], ["setup", "--public-url"], ["setup", "--public-url", "ftp://x"], ["setup", "--brands", "a,b", "--public-url", "https://x"],
+                      ["setup", "--wat", "--public-url", "https://x"], ["check", "--apply"], ["setup"]])
+    func refusesBadArguments(_ args: [String]) {
+        #expect(throws: SetupError.self) { try SetupOptions.parse(args) }
+    }
+}
+
+@Suite struct DesiredObjectsTests {
+    func objects(_ flags: [String], klaviyo: Bool = true) throws -> [ManagedObject] {
+        DesiredObjects.objects(for: try SetupOptions.parse(["setup", "--public-url", "https://h.example.com"] + flags),
+                               klaviyo: klaviyo, surveyTag: "pesquisa2listen_disparada", smsTopic: "event:klaviyo.received_sms")
+    }
+
+    @Test func metricsOnlyNeedsOneWebhook() throws {
+        let list = try objects([])
+        #expect(list.count == 1)
+        #expect(list[0].kind == .zendeskWebhook)
+        #expect(list[0].body["endpoint"] == "https://h.example.com/zendesk/tickets")
+        #expect(list[0].body["subscriptions"] == ["zen:event-type:ticket.created", "zen:event-type:ticket.status_changed"])
+    }
+
+    @Test func smsAddsCommentWebhookAutomationViewAndKlaviyoWebhook() throws {
+        let list = try objects(["--sms"])
+        #expect(list.map(\.kind) == [.zendeskWebhook, .zendeskWebhook, .zendeskAutomation, .zendeskView, .klaviyoWebhook])
+        let automation = list[2].body
+        let all = automation["conditions"]["all"].array ?? []
+        #expect(all.contains(["field": "SOLVED", "operator": "greater_than", "value": "24"]))
+        #expect(all.contains(["field": "current_tags", "operator": "includes", "value": "sms"]))
+        // The action closes the ticket, which nullifies the "status is solved" condition.
+        #expect(automation["actions"] == [["field": "status", "value": "closed"]])
+        #expect(list[3].body["all"].array?.contains(["field": "status", "operator": "less_than", "value": "closed"]) == true)
+        #expect(try objects(["--sms"], klaviyo: false).contains { $0.kind == .klaviyoWebhook } == false)
+        // Klaviyo only calls https endpoints.
+        let http = DesiredObjects.objects(for: try SetupOptions.parse(["setup", "--public-url", "http://h", "--sms"]), klaviyo: true, surveyTag: "t", smsTopic: "x")
+        #expect(!http.contains { $0.kind == .klaviyoWebhook })
+    }
+
+    @Test func surveyAutomationCallsItsWebhookOncePerSolve() throws {
+        let list = try objects(["--survey"])
+        let automation = try #require(list.first { $0.kind == .zendeskAutomation })
+        let all = automation.body["conditions"]["all"].array ?? []
+        #expect(all.contains(["field": "current_tags", "operator": "not_includes", "value": "pesquisa2listen_disparada"]))
+        #expect(all.contains(["field": "current_tags", "operator": "not_includes", "value": .string(DesiredObjects.surveyRequestedTag)]))
+        #expect(all.contains(["field": "ticket_is_public", "operator": "is", "value": "public"]))
+        let actions = automation.body["actions"].array ?? []
+        #expect(actions.contains(["field": "current_tags", "value": .string(DesiredObjects.surveyRequestedTag)]))
+        #expect(actions.first?["value"][0] == .string("{{webhook:\(DesiredObjects.surveyWebhookName)}}"))
+    }
+
+    @Test func removeWantsNothing() throws {
+        #expect(DesiredObjects.objects(for: try SetupOptions.parse(["setup", "--remove", "--sms"]), klaviyo: true, surveyTag: "t", smsTopic: "x").isEmpty)
+    }
+}
+
+@Suite struct SetupPlanTests {
+    let hook = ManagedObject(kind: .zendeskWebhook, name: "[zk-bundle] a", body: [
+        "name": "[zk-bundle] a", "endpoint": "https://h/x", "http_method": "POST", "request_format": "json", "status": "active",
+        "subscriptions": ["s1", "s2"]])
+
+    @Test func createsWhatIsMissingAndLeavesWhatMatches() {
+        #expect(SetupPlan.make(desired: [hook], existing: []).map(\.action) == [.create])
+        // Same fields in another order, plus fields Zendesk adds: unchanged.
+        var served = hook.body
+        served["subscriptions"] = ["s2", "s1"]
+        served["id"] = "01ABC"
+        served["created_at"] = "2026-01-01T00:00:00Z"
+        let existing = ExistingObject(kind: .zendeskWebhook, id: "01ABC", name: hook.name, body: served)
+        let steps = SetupPlan.make(desired: [hook], existing: [existing])
+        #expect(steps.map(\.action) == [.unchanged])
+        #expect(steps[0].id == "01ABC")
+    }
+
+    @Test func updatesWhatDrifted() {
+        var served = hook.body
+        served["endpoint"] = "https://old/x"
+        served["status"] = "inactive"
+        let steps = SetupPlan.make(desired: [hook], existing: [ExistingObject(kind: .zendeskWebhook, id: "1", name: hook.name, body: served)])
+        #expect(steps.map(\.action) == [.update])
+        #expect(steps[0].changes == ["endpoint", "status"])
+    }
+
+    @Test func deletesRulesBeforeWebhooksAndCreatesWebhooksBeforeRules() {
+        let rule = ManagedObject(kind: .zendeskAutomation, name: "[zk-bundle] r", body: [
+            "title": "[zk-bundle] r", "active": true, "conditions": ["all": [], "any": []],
+            "actions": [["field": "notification_webhook", "value": ["{{webhook:[zk-bundle] a}}", "{}"]]]])
+        let created = SetupPlan.make(desired: [rule, hook], existing: [])
+        #expect(created.map(\.kind) == [.zendeskWebhook, .zendeskAutomation])
+        let old = [ExistingObject(kind: .zendeskWebhook, id: "w", name: "[zk-bundle] old hook", body: [:]),
+                   ExistingObject(kind: .zendeskView, id: "v", name: "[zk-bundle] old view", body: [:])]
+        let removed = SetupPlan.make(desired: [], existing: old)
+        #expect(removed.map(\.action) == [.delete, .delete])
+        #expect(removed.map(\.kind) == [.zendeskView, .zendeskWebhook])
+    }
+
+    @Test func resolvesWebhookPlaceholders() {
+        let v: JSON = ["actions": [["field": "notification_webhook", "value": ["{{webhook:[zk-bundle] a}}", "{}"]]]]
+        #expect(SetupPlan.resolve(v, webhookIDs: ["[zk-bundle] a": "01XYZ"])["actions"][0]["value"][0] == "01XYZ")
+    }
+
+    @Test func viewConditionsCompareAcrossRequestAndResponseShapes() {
+        let request: JSON = ["active": true, "all": [["field": "status", "operator": "less_than", "value": "closed"]], "any": []]
+        let response: JSON = ["active": true, "conditions": ["all": [["field": "status", "operator": "less_than", "value": "closed"]], "any": []]]
+        #expect(SetupPlan.fingerprint(.zendeskView, request) == SetupPlan.fingerprint(.zendeskView, response))
+    }
+}
