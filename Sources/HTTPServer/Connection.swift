@@ -120,6 +120,10 @@ final class Connection {
         if let l = lengths.first {
             guard let length = Int(l), length >= 0 else { throw ReadError.bad("invalid Content-Length") }
             if length > limits.maxBodyBytes { throw ReadError.tooLarge(413) }
+            // A client that asked to wait (curl does for bodies over 1 KiB) gets the go-ahead at once.
+            if buffer.count < length, request.version == "HTTP/1.1", request.header("expect")?.lowercased() == "100-continue" {
+                Self.write(fd, Array("HTTP/1.1 100 Continue\r\n\r\n".utf8))
+            }
             let bodyDeadline = Clock.monotonicMS() + limits.readTimeout * 1000
             while buffer.count < length { try fill(until: bodyDeadline) }
             request.body = Array(buffer[0..<length])

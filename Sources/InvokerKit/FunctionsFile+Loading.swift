@@ -78,12 +78,19 @@ extension FunctionsFile {
                         if FunctionsFile.reservedEnv.contains(name) || name.hasPrefix("HTTP_") {
                             fail(p, "is set by the invoker for each request and cannot be configured"); continue
                         }
-                        guard let v = value.string else { fail(p, "must be a string"); continue }
+                        guard let v = Self.text(value) else { fail(p, "must be a string"); continue }
                         s.env[name] = v
                     }
                 } else { fail(path + ".env", "must be an object of strings") }
             }
             return s
+        }
+
+        /// The text of a JSON string, and only of a string (the runtime's `JSON.string` also
+        /// renders numbers, which a strict file must not accept).
+        static func text(_ value: JSON?) -> String? {
+            if case .string(let s)? = value { return s }
+            return nil
         }
 
         static func isVariableName(_ s: String) -> Bool {
@@ -100,7 +107,7 @@ extension FunctionsFile {
         }
 
         mutating func description(_ o: [String: JSON], at path: String) {
-            if let d = o["description"], d.string == nil { fail(path + ".description", "must be a string") }
+            if let d = o["description"], Self.text(d) == nil { fail(path + ".description", "must be a string") }
         }
 
         mutating func file(_ json: JSON) -> FunctionsFile {
@@ -127,11 +134,11 @@ extension FunctionsFile {
                     description(fo, at: path)
                     var spec = FunctionSpec(name: name, settings: settings(fo, at: path))
                     if let e = fo["executable"] {
-                        if let s = e.string, Self.isExecutableName(s) { spec.executable = s }
+                        if let s = Self.text(e), Self.isExecutableName(s) { spec.executable = s }
                         else { fail(path + ".executable", "must be a file name inside the functions directory (no /)") }
                     }
                     if let a = fo["args"] {
-                        if let items = a.array, items.allSatisfy({ $0.string != nil }) { spec.args = items.compactMap(\.string) }
+                        if let items = a.array, items.allSatisfy({ Self.text($0) != nil }) { spec.args = items.compactMap { Self.text($0) } }
                         else { fail(path + ".args", "must be an array of strings") }
                     }
                     file.functions[name] = spec
@@ -145,10 +152,10 @@ extension FunctionsFile {
                 let path = "routes[\(index)]"
                 guard let ro = object(value, at: path, allowed: FunctionsFile.routeKeys) else { continue }
                 description(ro, at: path)
-                guard let method = ro["method"]?.string, FunctionsFile.methods.contains(method) else {
+                guard let method = Self.text(ro["method"]), FunctionsFile.methods.contains(method) else {
                     fail(path + ".method", "must be one of \(FunctionsFile.methods.sorted().joined(separator: ", ")) (upper case)"); continue
                 }
-                guard let routePath = ro["path"]?.string, routePath.hasPrefix("/"),
+                guard let routePath = Self.text(ro["path"]), routePath.hasPrefix("/"),
                       !routePath.contains("?"), !routePath.contains("#"), !routePath.contains(" "), !routePath.contains("%") else {
                     fail(path + ".path", "must be an absolute path starting with / (no query, fragment, spaces or escapes)"); continue
                 }
@@ -160,13 +167,13 @@ extension FunctionsFile {
                 let isPipeline: Bool
                 switch (ro["function"], ro["pipeline"]) {
                 case (let f?, nil):
-                    guard let name = f.string, Self.isFunctionName(name) else { fail(path + ".function", "must be a function name"); continue }
+                    guard let name = Self.text(f), Self.isFunctionName(name) else { fail(path + ".function", "must be a function name"); continue }
                     stages = [name]; isPipeline = false
                 case (nil, let p?):
-                    guard let items = p.array, items.count >= 2, items.allSatisfy({ $0.string.map(Self.isFunctionName) ?? false }) else {
+                    guard let items = p.array, items.count >= 2, items.allSatisfy({ Self.text($0).map(Self.isFunctionName) ?? false }) else {
                         fail(path + ".pipeline", "must be an array of two or more function names"); continue
                     }
-                    stages = items.compactMap(\.string); isPipeline = true
+                    stages = items.compactMap { Self.text($0) }; isPipeline = true
                 case (nil, nil):
                     fail(path, "needs \"function\" or \"pipeline\""); continue
                 default:

@@ -15,6 +15,14 @@ public struct InvokerCommand: Sendable, Equatable {
     public var port = 8080
     public var functionsDirectory: String?
 
+    public init(action: Action, config: String? = nil, host: String = "127.0.0.1", port: Int = 8080, functionsDirectory: String? = nil) {
+        self.action = action
+        self.config = config
+        self.host = host
+        self.port = port
+        self.functionsDirectory = functionsDirectory
+    }
+
     public static let usage = """
         invoker — serves the bundle's functions over HTTP/1.1, one process per request (CGI/1.1).
 

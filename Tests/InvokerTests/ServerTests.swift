@@ -1,0 +1,267 @@
+import FoundationEssentials
+import FunctionRuntime
+import HTTPServer
+import InvokerKit
+import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The invoker end to end (in this process, on a free port), running the test-echo function.
+@Suite struct ServerTests {
+    static let config = """
+        {"server": {"read_timeout_ms": 800, "keep_alive_ms": 3000},
+         "defaults": {"env": {"ALLOW_UNSIGNED": "1", "LEVEL": "defaults", "DEFAULT_ONLY": "d"}},
+         "functions": {"echo-env": {"executable": "test-echo", "env": {"LEVEL": "function"}},
+                       "echo-a": {"executable": "test-echo"}, "echo-b": {"executable": "test-echo"}},
+         "routes": [
+           {"method": "POST", "path": "/echo", "function": "test-echo"},
+           {"method": "POST", "path": "/env", "function": "echo-env", "env": {"LEVEL": "route", "ROUTE_ONLY": "r"}},
+           {"method": "POST", "path": "/small", "function": "test-echo", "max_body_bytes": 100},
+           {"method": "POST", "path": "/slow", "function": "test-echo", "timeout_ms": 700},
+           {"method": "POST", "path": "/single", "function": "test-echo", "concurrency": 1},
+           {"method": "POST", "path": "/pipe", "pipeline": ["echo-a", "echo-b"]},
+           {"method": "POST", "path": "/pipe3", "pipeline": ["test-echo", "test-echo", "test-echo"]}
+         ]}
+        """
+
+    @Test func healthzAndUnroutedPaths() throws {
+        let t = try TestInvoker(Self.config); defer { t.stop() }
+        let health = try send("GET", "/healthz", port: t.port)
+        #expect(health.status == 200)
+        #expect(health.json["status"] == "ok" && health.json["routes"] == 7)
+        #expect(try send("POST", "/healthz", port: t.port).status == 405)
+        #expect(try send("GET", "/nowhere", port: t.port).status == 404)
+        let wrongMethod = try send("GET", "/echo", port: t.port)
+        #expect(wrongMethod.status == 405 && wrongMethod.header("Allow") == "POST")
+    }
+
+    @Test func echoesThroughCGI() throws {
+        let t = try TestInvoker(Self.config); defer { t.stop() }
+        let r = try post("/echo?x=1", ["hello": "world"], port: t.port)
+        #expect(r.status == 200)
+        #expect(r.header("Content-Type") == "application/json")
+        #expect(r.json["outcome"] == "echoed" && r.json["mode"] == "cgi")
+        #expect(r.json["event"] == ["hello": "world"])
+        #expect(r.json["path"] == "/echo" && r.json["query"] == "x=1" && r.json["method"] == "POST")
+    }
+
+    /// Exit statuses written by the runtime's CGI output, bare (no output), and from a pipeline's last stage.
+    @Test(arguments: [(Int32(0), 200), (64, 500), (65, 400), (70, 500), (75, 503), (77, 401), (78, 500), (3, 500)])
+    func bareExitStatusMapsToHTTP(exit: Int32, http: Int) throws {
+        let t = try TestInvoker(Self.config); defer { t.stop() }
+        let r = try post("/echo", ["exit": .int(Int64(exit))], port: t.port)
+        #expect(r.status == http)
+        #expect(r.header("X-Function-Exit") == String(exit))
+        if exit == 75 { #expect(Int(r.header("Retry-After") ?? "") ?? 0 >= 1) } else { #expect(r.header("Retry-After") == nil) }
+        #expect(t.accessLog.last?["exit"] == .int(Int64(exit)))
+    }
+
+    @Test(arguments: [("invalid_event", 400, Int32(65)), ("bad_signature", 401, 77), ("upstream_unavailable", 503, 75),
+                      ("config_missing", 500, 78), ("usage", 500, 64), ("internal", 500, 70)])
+    func runtimeErrorsMapToHTTP(code: String, http: Int, exit: Int32) throws {
+        let t = try TestInvoker(Self.config); defer { t.stop() }
+        let r = try post("/echo", ["fail": .string(code)], port: t.port)
+        #expect(r.status == http)
+        #expect(r.json["error"]["code"] == .string(code))
+        #expect(r.header("Retry-After") == (code == "upstream_unavailable" ? "2" : nil))
+        #expect(t.accessLog.last?["exit"] == .int(Int64(exit)))
+        // The same failure in a pipeline's last stage (plain mode: exit status → HTTP).
+        let p = try post("/pipe", ["pass": true, "in_pipeline": ["pass": false, "fail": .string(code)]], port: t.port)
+        #expect(p.status == http)
+        #expect(p.json["error"]["code"] == .string(code))
+        #expect(p.header("Retry-After") == (code == "upstream_unavailable" ? "2" : nil))
+    }
+
+    @Test func bodyOverTheRouteLimitIs413() throws {
+        let t = try TestInvoker(Self.config); defer { t.stop() }
+        let body = Array(#"{"pad":""#.utf8) + [UInt8](repeating: 0x61, count: 150) + Array(#""}"#.utf8)
+        let small = try send("POST", "/small", port: t.port, headers: [("Content-Type", "application/json")], body: body)
+        #expect(small.status == 413)
+        #expect(small.json["error"]["code"] == "body_too_large")
+        let echo = try send("POST", "/echo", port: t.port, headers: [("Content-Type", "application/json")], body: body)
+        #expect(echo.status == 200)
+        // Beyond what any route accepts, the listener refuses before reading the body.
+        let c = try TestConnection(port: t.port)
+        c.send("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: \(4 << 20)\r\n\r\n")
+        #expect(try c.readResponse().status == 413)
+    }
+
+    @Test func hungFunctionIsKilledWithItsProcessGroup() throws {
+        let t = try TestInvoker(Self.config); defer { t.stop() }
+        let dir = TempDir(); defer { dir.remove() }
+        let started = Clock.monotonicMS()
+        let r = try post("/slow", ["sleep_ms": 30000, "spawn_sleeper": true, "pid_file": .string(dir.path + "/pids")], port: t.port)
+        let elapsed = Clock.monotonicMS() - started
+        #expect(r.status == 504)
+        #expect(r.json["error"]["code"] == "function_timeout")
+        #expect(elapsed >= 650 && elapsed < 10_000, "\(elapsed) ms")
+        let ids = try #require(dir.read("pids")).split(separator: " ").compactMap { Int32($0.trimmed()) }
+        try #require(ids.count == 3)
+        #expect(ids[1] == ids[0], "the function leads its own process group")
+        #expect(ids[1] != getpgrp())
+        #expect(eventually { liveMembers(ids[1]).isEmpty }, "still running: \(liveMembers(ids[1]))")
+    }
+
+    @Test func stragglersDoNotHoldTheResponseAndAreKilled() throws {
+        let t = try TestInvoker(Self.config); defer { t.stop() }
+        let dir = TempDir(); defer { dir.remove() }
+        let started = Clock.monotonicMS()
+        // The function answers at once but leaves a child holding its stdout for 60 s.
+        let r = try post("/echo", ["spawn_sleeper": true, "pid_file": .string(dir.path + "/pids")], port: t.port)
+        #expect(r.status == 200 && r.json["outcome"] == "echoed")
+        #expect(Clock.monotonicMS() - started < 5000)
+        let ids = try #require(dir.read("pids")).split(separator: " ").compactMap { Int32($0.trimmed()) }
+        try #require(ids.count == 3)
+        #expect(eventually { liveMembers(ids[1]).isEmpty }, "still running: \(liveMembers(ids[1]))")
+    }
+
+    @Test func concurrencyLimitAnswers429WithRetryAfter() throws {
+        let t = try TestInvoker(Self.config); defer { t.stop() }
+        let first = try TestConnection(port: t.port)
+        first.request("POST", "/single", headers: [("Content-Type", "application/json")], body: Array(#"{"sleep_ms":1500}"#.utf8))
+        #expect(eventually { t.server.requestsInFlight == 1 })
+        HTTPClient.sleep(0.1)
+        let second = try post("/single", ["n": 2], port: t.port)
+        #expect(second.status == 429)
+        #expect(second.header("Retry-After") == "1")
+        #expect(second.json["error"]["code"] == "too_many_requests")
+        #expect(try post("/echo", ["n": 3], port: t.port).status == 200)   // other routes are not limited
+        #expect(try first.readResponse().status == 200)
+        #expect(try post("/single", ["n": 4], port: t.port).status == 200)  // the slot is free again
+    }
+
+    @Test func slowClientIsCutOffWithoutBlockingOthers() throws {
+        let t = try TestInvoker(Self.config); defer { t.stop() }
+        let slow = try TestConnection(port: t.port)
+        let started = Clock.monotonicMS()
+        slow.send("POST /echo HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: appl")   // half a head, then nothing
+        let other = try send("GET", "/healthz", port: t.port)
+        #expect(other.status == 200)
+        #expect(Clock.monotonicMS() - started < 700, "another client was served while the slow one dawdled")
+        #expect(slow.closedByPeer(within: 10))
+        let elapsed = Clock.monotonicMS() - started
+        #expect(elapsed >= 700 && elapsed < 10_000, "\(elapsed) ms")
+        #expect(slow.pending.hasPrefix("HTTP/1.1 408"), "\(slow.pending)")
+    }
+
+    @Test func keepAliveServesSeveralRequestsOnOneConnection() throws {
+        let t = try TestInvoker(Self.config); defer { t.stop() }
+        let c = try TestConnection(port: t.port)
+        var ports: [JSON] = []
+        for i in 0..<3 {
+            let event: JSON = ["n": .int(Int64(i)), "echo_env": ["REMOTE_PORT"]]
+            c.request("POST", "/echo", headers: [("Content-Type", "application/json")], body: event.serializedBytes())
+            let r = try c.readResponse()
+            #expect(r.status == 200)
+            #expect(r.header("Connection") == "keep-alive")
+            #expect(r.json["event"]["n"] == .int(Int64(i)))
+            ports.append(r.json["env"]["REMOTE_PORT"])
+        }
+        #expect(ports.count == 3 && Set(ports.compactMap(\.string)).count == 1, "\(ports)")
+        c.request("GET", "/healthz", headers: [("Connection", "close")])
+        let last = try c.readResponse()
+        #expect(last.status == 200 && last.header("Connection") == "close")
+        #expect(c.closedByPeer(within: 5))
+    }
+
+    @Test func expectContinueGetsTheGoAheadBeforeTheBody() throws {
+        let t = try TestInvoker(Self.config); defer { t.stop() }
+        let body = Array(#"{"n":100}"#.utf8)
+        let c = try TestConnection(port: t.port)
+        c.send("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nExpect: 100-continue\r\nContent-Length: \(body.count)\r\n\r\n")
+        let interim = try c.readResponse(timeout: 3)
+        #expect(interim.status == 100)
+        c.send(body)
+        let r = try c.readResponse()
+        #expect(r.status == 200 && r.json["event"]["n"] == 100)
+    }
+
+    @Test func proxyHeaderIsDroppedAndRepeatedHeadersMerged() throws {
+        let t = try TestInvoker(Self.config, environment: ["PATH": "/usr/bin:/bin", "HTTP_PROXY": "http://from-env:1"])
+        defer { t.stop() }
+        let r = try post("/echo", ["echo_env": ["HTTP_PROXY", "HTTP_X_MULTI", "HTTP_X_TRACE"]], port: t.port,
+                         headers: [("Proxy", "http://evil.test:3128"), ("X-Multi", "a"), ("X-Multi", "b"), ("X_Multi", "spoof"), ("X-Trace", "t1")])
+        #expect(r.status == 200)
+        #expect(r.json["env"]["HTTP_PROXY"] == .null)
+        #expect(r.json["headers"]["proxy"] == .null)
+        #expect(r.json["env"]["HTTP_X_MULTI"] == "a, b")
+        #expect(r.json["headers"]["x-multi"] == "a, b")
+        #expect(r.json["env"]["HTTP_X_TRACE"] == "t1")
+    }
+
+    @Test func environmentIsAllowlistedAndLayered() throws {
+        let t = try TestInvoker(Self.config, environment: [
+            "PATH": "/usr/bin:/bin", "ZENDESK_URL": "https://z.example.test", "TWILIO_AUTH_TOKEN_FILE": "/run/secrets/twilio",
+            "DATABASE_PASSWORD": "hunter2", "LD_PRELOAD": "/evil.so",
+        ])
+        defer { t.stop() }
+        let names = ["PATH", "ZENDESK_URL", "TWILIO_AUTH_TOKEN_FILE", "DATABASE_PASSWORD", "LD_PRELOAD", "LEVEL", "ROUTE_ONLY",
+                     "DEFAULT_ONLY", "REQUEST_METHOD", "SCRIPT_NAME", "PATH_INFO", "REQUEST_URI", "QUERY_STRING", "CONTENT_TYPE",
+                     "CONTENT_LENGTH", "SERVER_NAME", "SERVER_PORT", "SERVER_PROTOCOL", "GATEWAY_INTERFACE", "REMOTE_ADDR", "INVOKER_PIPELINE"]
+        let event: JSON = ["echo_env": .array(names.map { .string($0) })]
+        let r = try send("POST", "/env?a=b", port: t.port, headers: [("Content-Type", "application/json")], body: event.serializedBytes())
+        let env = r.json["env"]
+        #expect(env["PATH"] == "/usr/bin:/bin")
+        #expect(env["ZENDESK_URL"] == "https://z.example.test")
+        #expect(env["TWILIO_AUTH_TOKEN_FILE"] == "/run/secrets/twilio")
+        #expect(env["DATABASE_PASSWORD"] == .null && env["LD_PRELOAD"] == .null)
+        #expect(env["LEVEL"] == "function" && env["ROUTE_ONLY"] == "r" && env["DEFAULT_ONLY"] == "d")
+        #expect(env["REQUEST_METHOD"] == "POST" && env["SCRIPT_NAME"] == "/env" && env["PATH_INFO"] == "")
+        #expect(env["REQUEST_URI"] == "/env?a=b" && env["QUERY_STRING"] == "a=b")
+        #expect(env["CONTENT_TYPE"] == "application/json")
+        #expect(env["CONTENT_LENGTH"] == .string(String(event.serializedBytes().count)))
+        #expect(env["SERVER_NAME"] == "127.0.0.1" && env["SERVER_PORT"] == .string(String(t.port)))
+        #expect(env["SERVER_PROTOCOL"] == "HTTP/1.1" && env["GATEWAY_INTERFACE"] == "CGI/1.1")
+        #expect(env["REMOTE_ADDR"] == "127.0.0.1")
+        #expect(env["INVOKER_PIPELINE"] == .null)
+    }
+
+    @Test func pipelinePassesTheEventToTheNextStage() throws {
+        let t = try TestInvoker(Self.config); defer { t.stop() }
+        let event: JSON = ["pass": true, "in_pipeline": ["pass": false, "echo_env": ["INVOKER_PIPELINE", "REQUEST_METHOD"]], "ticket": 42]
+        let r = try post("/pipe", event, port: t.port)
+        #expect(r.status == 200)
+        #expect(r.json["mode"] == "pipeline")
+        // The second stage got the original event, not the first stage's result object.
+        #expect(r.json["event"] == event)
+        #expect(r.json["env"]["REQUEST_METHOD"] == .null && r.json["env"]["INVOKER_PIPELINE"] == .null)
+        #expect(t.accessLog.last?["function"] == "echo-a | echo-b")
+    }
+
+    @Test func pipelineEndsWhenTheFirstStageFilters() throws {
+        let t = try TestInvoker(Self.config); defer { t.stop() }
+        let r = try post("/pipe", ["filter": true], port: t.port)
+        #expect(r.status == 200)
+        #expect(r.text == "{\"outcome\":\"filtered\"}\n")
+        // A later stage filtering ends it the same way.
+        let middle = try post("/pipe3", ["pass": true, "in_pipeline": ["pass": false, "filter": true]], port: t.port)
+        #expect(middle.status == 200 && middle.json == ["outcome": "filtered"])
+        // Without filtering, all three stages run.
+        let through = try post("/pipe3", ["pass": true], port: t.port)
+        #expect(through.status == 200 && through.json == ["pass": true])
+    }
+
+    @Test func pipelineStopsAtTheFirstStagesRefusal() throws {
+        let t = try TestInvoker(Self.config); defer { t.stop() }
+        let r = try post("/pipe", ["fail": "bad_signature"], port: t.port)
+        #expect(r.status == 401)
+        #expect(r.json["error"]["code"] == "bad_signature")
+        #expect(r.json["function"] == "test-echo")
+        #expect(t.accessLog.last?["exit"] == 77)
+    }
+
+    @Test func accessLogHasOneLinePerRequestWithoutBodiesOrContacts() throws {
+        let t = try TestInvoker(Self.config); defer { t.stop() }
+        _ = try post("/echo?From=%2B15551234567&email=jane%40example.com", ["secret_body_marker": "x"], port: t.port)
+        _ = try send("GET", "/healthz", port: t.port)
+        let lines = t.accessLog
+        #expect(lines.count == 2)
+        let first = try #require(lines.first)
+        #expect(first["method"] == "POST" && first["status"] == 200 && first["function"] == "test-echo" && first["exit"] == 0)
+        #expect(first["ms"].double != nil)
+        #expect(!t.rawAccessLog.contains("5551234567") && !t.rawAccessLog.contains("jane"))
+        #expect(!t.rawAccessLog.contains("secret_body_marker"))
+        #expect(lines.last?["path"] == "/healthz")
+    }
+}
