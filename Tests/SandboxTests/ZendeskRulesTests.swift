@@ -106,3 +106,41 @@ import Testing
         #expect(list["triggers"].array?.count == 1)
     }
 }
+
+@Suite struct ZendeskAutomationRunTests {
+    @Test func automationsFireOnceAfterTheirTimeAndCallWebhooks() throws {
+        let zd = ZendeskHarness()
+        var hook = ZendeskRulesTests.hook
+        hook["webhook"]["subscriptions"] = ["conditional_ticket_events"]
+        let hookID = zd.call("POST", "/api/v2/webhooks", hook).json["webhook"]["id"].string ?? ""
+        let survey: JSON = ["automation": [
+            "title": "Survey", "conditions": ["all": [["field": "status", "operator": "is", "value": "solved"],
+                                                      ["field": "updated_at", "operator": "greater_than", "value": "1"],
+                                                      ["field": "current_tags", "operator": "not_includes", "value": "survey_requested"]]],
+            "actions": [["field": "notification_webhook", "value": [.string(hookID), "{\"ticket_id\":\"{{ticket.id}}\"}"]],
+                        ["field": "current_tags", "value": "survey_requested"]]]]
+        #expect(zd.call("POST", "/api/v2/automations.json", survey).status == 201)
+        let close: JSON = ["automation": [
+            "title": "Close", "conditions": ["all": [["field": "status", "operator": "is", "value": "solved"],
+                                                     ["field": "SOLVED", "operator": "greater_than", "value": "24"]]],
+            "actions": [["field": "status", "value": "closed"]]]]
+        #expect(zd.call("POST", "/api/v2/automations.json", close).status == 201)
+        let id = zd.ticket(["comment": ["body": "x"], "status": "solved"])
+        #expect(zd.emulator.runAutomations(context: zd.context).isEmpty)
+
+        zd.context.offset += 2 * 3600 + 60
+        let calls = zd.emulator.runAutomations(context: zd.context)
+        #expect(calls.count == 1)
+        #expect(calls.first?.body == "{\"ticket_id\":\"\(id)\"}")
+        #expect(calls.first?.webhookID == hookID)
+        #expect(zd.state(id)["tags"] == ["survey_requested"])
+        #expect(zd.emulator.runAutomations(context: zd.context).isEmpty)
+
+        zd.events.removeAll()
+        zd.context.offset += 24 * 3600
+        _ = zd.emulator.runAutomations(context: zd.context)
+        #expect(zd.state(id)["status"] == "closed")
+        #expect(zd.events.map(\.type) == ["ticket.status_changed"])
+        #expect(zd.events.first?.payload["event"]["current"] == "CLOSED")
+    }
+}
