@@ -210,3 +210,22 @@ import Testing
         #expect(metric["reopens"] == 0)
     }
 }
+
+@Suite struct ZendeskPaginationTests {
+    @Test func commentsComeInPagesOfAtMost100() {
+        let zd = ZendeskHarness()
+        let id = zd.ticket(["comment": ["body": "c0"]])
+        for i in 1...104 { _ = zd.update(id, ["comment": .object(["body": .string("c\(i)")])]) }
+        let first = zd.call("GET", "/api/v2/tickets/\(id)/comments.json")
+        #expect(first.json["comments"].array?.count == 100)
+        #expect(first.json["count"] == 105)
+        let next = first.json["next_page"].string ?? ""
+        #expect(next.hasSuffix("page=2"))
+        let second = zd.call("GET", "/api/v2/tickets/\(id)/comments.json?page=2")
+        #expect(second.json["comments"].array?.compactMap { $0["body"].string } == ["c100", "c101", "c102", "c103", "c104"])
+        #expect(second.json["next_page"].isNull)
+        #expect(second.json["previous_page"].string != nil)
+        let small = zd.call("GET", "/api/v2/tickets/\(id)/comments.json?sort_order=desc&per_page=2&page=3")
+        #expect(small.json["comments"].array?.compactMap { $0["body"].string } == ["c100", "c99"])
+    }
+}

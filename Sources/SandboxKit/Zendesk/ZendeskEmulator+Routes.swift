@@ -68,9 +68,20 @@ extension ZendeskEmulator {
         return id
     }
 
-    /// A list response with Zendesk's offset-pagination members (one page).
-    func page(_ key: String, _ items: [JSON], extra: [String: JSON] = [:]) -> ServerResponse {
-        var o: [String: JSON] = [key: .array(items), "next_page": nil, "previous_page": nil, "count": JSON(items.count)]
+    /// A list response with Zendesk's offset pagination: `per_page` (default and maximum 100)
+    /// and `page` (from 1), `next_page`/`previous_page` URLs, `count` of all items.
+    func page(_ c: ZendeskCall, _ key: String, _ items: [JSON], extra: [String: JSON] = [:]) -> ServerResponse {
+        let perPage = min(100, max(1, Int(c.query("per_page") ?? "") ?? 100))
+        let number = max(1, Int(c.query("page") ?? "") ?? 1)
+        let start = min(items.count, (number - 1) * perPage)
+        let slice = Array(items[start..<min(items.count, start + perPage)])
+        func link(_ n: Int) -> JSON {
+            var pairs = c.request.queryItems.filter { $0.0 != "page" }
+            pairs.append(("page", String(n)))
+            return .string("\(c.baseURL)/api/v2/\(c.parts.joined(separator: "/")).json?\(FormDecoding.body(pairs))")
+        }
+        var o: [String: JSON] = [key: .array(slice), "next_page": start + perPage < items.count ? link(number + 1) : nil,
+                                 "previous_page": number > 1 ? link(number - 1) : nil, "count": JSON(items.count)]
         for (k, v) in extra { o[k] = v }
         return .json(200, .object(o))
     }

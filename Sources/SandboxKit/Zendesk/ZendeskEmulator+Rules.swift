@@ -44,7 +44,7 @@ extension ZendeskEmulator {
             return .json(200, ["webhooks": .array(items), "meta": ["has_more": false, "after_cursor": nil, "before_cursor": nil],
                                "links": ["next": nil, "prev": nil]])
         }
-        return page(kind, items)
+        return page(c, kind, items)
     }
 
     /// A stored rule from the request fields: views keep top-level `all`/`any` as `conditions`.

@@ -133,7 +133,8 @@ extension ZendeskEmulator {
     }
 
     /// `GET /api/v2/search?query=…[&sort_by=&sort_order=]`: tickets (and `type:user` users) in
-    /// `results` with `result_type`, plus `count`. Results beyond 1000 are not returned.
+    /// `results` with `result_type`, plus `count`; offset pages of up to 100, and results beyond
+    /// 1000 are not returned.
     func search(_ c: ZendeskCall) throws -> ServerResponse {
         guard let query = c.query("query")?.trimmed(), !query.isEmpty else {
             throw ZendeskRefusal.badRequest("The query parameter is required", error: "invalid")
@@ -167,8 +168,12 @@ extension ZendeskEmulator {
         }
         let count = results.count
         results = Array(results.prefix(Self.maxSearchResults))
-        return .json(200, ["results": .array(results), "count": JSON(count), "next_page": nil, "previous_page": nil,
-                           "facets": nil])
+        var reply = page(c, "results", results, extra: ["facets": nil])
+        if var body = try? JSON.parse(reply.body) {
+            body["count"] = JSON(count)
+            reply = .json(200, body)
+        }
+        return reply
     }
 
     /// `GET /api/v2/incremental/tickets/cursor.json?start_time=<unix>` or `?cursor=`: tickets

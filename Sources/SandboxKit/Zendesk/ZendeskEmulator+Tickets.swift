@@ -384,12 +384,12 @@ extension ZendeskEmulator {
     func listTickets(_ c: ZendeskCall) -> ServerResponse {
         let external = c.query("external_id")
         let found = tickets.values.filter { external == nil || $0.externalID == external }.sorted { $0.id < $1.id }
-        return page("tickets", found.map { $0.view(baseURL: c.baseURL) })
+        return page(c, "tickets", found.map { $0.view(baseURL: c.baseURL) })
     }
 
     func showManyTickets(_ c: ZendeskCall) throws -> ServerResponse {
         guard let ids = Self.idList(c.query("ids")) else { throw ZendeskRefusal.badRequest("ids must be comma-separated ticket ids") }
-        return page("tickets", ids.compactMap { tickets[$0] }.map { $0.view(baseURL: c.baseURL) })
+        return page(c, "tickets", ids.compactMap { tickets[$0] }.map { $0.view(baseURL: c.baseURL) })
     }
 
     /// Comments oldest first; `sort_order=desc` (or `sort=-created_at`) newest first.
@@ -401,14 +401,14 @@ extension ZendeskEmulator {
         if (c.query("include") ?? "").split(separator: ",").contains("users") {
             extra["users"] = .array(Set(ticket.comments.map(\.authorID)).sorted().compactMap { users[$0] }.map { userView(c, $0) })
         }
-        return page("comments", comments, extra: extra)
+        return page(c, "comments", comments, extra: extra)
     }
 
     func listAudits(_ c: ZendeskCall, _ id: Int64) throws -> ServerResponse {
         guard let ticket = tickets[id] else { throw ZendeskRefusal.notFound }
         var audits = ticket.audits
         if c.query("sort_order") == "desc" { audits.reverse() }
-        return page("audits", audits)
+        return page(c, "audits", audits)
     }
 
     /// `GET /api/v2/tickets/{id}/metrics`: solved_at, reopens, replies, resolution times.

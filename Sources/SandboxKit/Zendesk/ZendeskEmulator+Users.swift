@@ -128,7 +128,7 @@ extension ZendeskEmulator {
 
     func showManyUsers(_ c: ZendeskCall) throws -> ServerResponse {
         guard let ids = Self.idList(c.query("ids")) else { throw ZendeskRefusal.badRequest("ids must be comma-separated user ids") }
-        return page("users", ids.compactMap { users[$0] }.map { userView(c, $0) })
+        return page(c, "users", ids.compactMap { users[$0] }.map { userView(c, $0) })
     }
 
     /// `GET /api/v2/users/search?query=` (phone:, email:, external_id:, name:, role:, or bare
@@ -142,7 +142,7 @@ extension ZendeskEmulator {
         } else {
             throw ZendeskRefusal.badRequest("query or external_id is required")
         }
-        return page("users", found.map { userView(c, $0) })
+        return page(c, "users", found.map { userView(c, $0) })
     }
 
     var sortedUsers: [JSON] { users.values.sorted { ($0["id"].int ?? 0) < ($1["id"].int ?? 0) } }
@@ -178,7 +178,7 @@ extension ZendeskEmulator {
     }
 
     func listGroups(_ c: ZendeskCall) -> ServerResponse {
-        page("groups", groups.values.sorted { ($0["id"].int ?? 0) < ($1["id"].int ?? 0) }.map { groupView(c, $0) })
+        page(c, "groups", groups.values.sorted { ($0["id"].int ?? 0) < ($1["id"].int ?? 0) }.map { groupView(c, $0) })
     }
 
     func showGroup(_ c: ZendeskCall, _ idText: String) throws -> ServerResponse {
@@ -191,7 +191,7 @@ extension ZendeskEmulator {
     }
 
     func listBrands(_ c: ZendeskCall) -> ServerResponse {
-        page("brands", brands.values.sorted { ($0["id"].int ?? 0) < ($1["id"].int ?? 0) }.map { brandView(c, $0) })
+        page(c, "brands", brands.values.sorted { ($0["id"].int ?? 0) < ($1["id"].int ?? 0) }.map { brandView(c, $0) })
     }
 
     func showBrand(_ c: ZendeskCall, _ idText: String) throws -> ServerResponse {

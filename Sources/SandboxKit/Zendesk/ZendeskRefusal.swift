@@ -47,20 +47,10 @@ struct ZendeskRefusal: Error {
 
 /// Value checks Zendesk applies to user and ticket input.
 enum ZendeskFormat {
-    /// E.164: `+`, a non-zero digit, at most 15 digits in all.
-    static func isE164(_ text: String) -> Bool {
-        let u = Array(text.utf8)
-        guard u.count >= 3, u.count <= 16, u[0] == UInt8(ascii: "+"), u[1] != UInt8(ascii: "0") else { return false }
-        return u.dropFirst().allSatisfy { $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }
-    }
+    /// E.164, as the whole sandbox checks it.
+    static func isE164(_ text: String) -> Bool { EmulatorSupport.isE164(text) }
 
-    /// `local@domain.tld` without spaces.
-    static func isEmail(_ text: String) -> Bool {
-        let parts = text.split(separator: "@", omittingEmptySubsequences: false)
-        guard parts.count == 2, !parts[0].isEmpty, !text.contains(" ") else { return false }
-        let domain = parts[1].split(separator: ".", omittingEmptySubsequences: false)
-        return domain.count >= 2 && domain.allSatisfy { !$0.isEmpty }
-    }
+    static func isEmail(_ text: String) -> Bool { EmulatorSupport.isEmail(text) }
 
     /// Tags: white space separates tags, duplicates collapse, order kept.
     static func tags(_ values: [JSON]) -> [String] {
