@@ -13,7 +13,8 @@ import HTTPServer
 /// | `GET /_ctl/deliveries` | the Zendesk webhook deliveries |
 /// | `GET`/`POST /_ctl/faults` | list / replace the fault rules |
 /// | `GET`/`POST /_ctl/config` | the configuration in effect / merge configuration |
-/// | `GET`/`POST /_ctl/clock` | the clock / `{"advance_seconds": N}` moves it |
+/// | `GET`/`POST /_ctl/clock` | the clock / `{"advance_seconds": N}` moves it, then runs the Zendesk automations |
+/// | `POST /_ctl/zendesk/run-automations` | run the Zendesk automations now (Zendesk runs them hourly) |
 /// | `GET /_ctl/zendesk-event?type=…&ticket=ID[&comment=ID\|last][&previous=STATUS]` | a rendered event payload |
 /// | `POST /_ctl/phone/text` | a customer texts an owned number (see `Sandbox+Phone.swift`) |
 /// | `POST /_ctl/twilio/numbers` | add or reconfigure owned numbers `{"number","sms_url"}` |
@@ -55,9 +56,13 @@ extension Sandbox {
                 let doc = try body(request)
                 guard let seconds = doc["advance_seconds"].double else { throw RuntimeError(.usage, "send {\"advance_seconds\": N}") }
                 advanceClock(seconds: seconds)
-                let clock = lock.withLock { clockDocument() }
+                let fired = runAutomations()
+                var clock = lock.withLock { clockDocument() }
+                clock["automation_webhooks"] = .int(Int64(fired))
                 emit("control: clock advanced \(Int(seconds)) s, now \(clock["now"].string ?? "")", redactor: lock.withLock { redactor })
                 return .json(200, clock)
+            case ("POST", "/zendesk/run-automations"):
+                return .json(200, ["automation_webhooks": .int(Int64(runAutomations()))])
             case ("GET", "/zendesk-event"):
                 return try zendeskEvent(request)
             case ("POST", "/phone/text"):

@@ -32,14 +32,45 @@ extension Sandbox {
         let body = payload.serializedBytes()
         let accountID = payload["account_id"].string ?? config.at("zendesk.account_id").string ?? "10001"
         for target in targets {
-            let invocationID = EmulatorSupport.randomHex(8)
-            let index = deliveries.count
-            deliveries.append(["webhook_id": .string(target.id), "invocation_id": .string(invocationID), "type": .string(type),
-                               "endpoint": .string(target.endpoint), "event_id": payload["id"], "ticket_id": payload.at("detail.id"),
-                               "status": .null, "attempts": 0, "statuses": [], "outcome": "pending", "queued_at": .string(context.nowISO)])
-            let job = WebhookJob(index: index, webhookID: target.id, invocationID: invocationID, endpoint: target.endpoint,
-                                 secret: target.secret, accountID: accountID, type: type, body: body)
-            deliveryQueue.enqueue(key: target.id) { [weak self] in self?.deliver(job) }
+            queueJob(WebhookJob(index: 0, webhookID: target.id, invocationID: EmulatorSupport.randomHex(8), endpoint: target.endpoint,
+                                secret: target.secret, accountID: accountID, type: type, method: "POST", body: body),
+                     extra: ["event_id": payload["id"], "ticket_id": payload.at("detail.id")])
+        }
+    }
+
+    /// Records and queues the webhook calls of triggers and automations (`notification_webhook`
+    /// actions), signed like every Zendesk webhook. Call with the lock held.
+    func queueRuleDeliveries(_ calls: [ZendeskRuleDelivery]) {
+        let accountID = config.at("zendesk.account_id").string ?? "10001"
+        for call in calls {
+            queueJob(WebhookJob(index: 0, webhookID: call.webhookID, invocationID: EmulatorSupport.randomHex(8), endpoint: call.endpoint,
+                                secret: call.secret, accountID: accountID, type: "\(call.ruleKind):\(call.ruleID)",
+                                method: call.method.uppercased(), body: Array(call.body.utf8)),
+                     extra: ["ticket_id": .string(String(call.ticketID))])
+        }
+    }
+
+    func queueJob(_ job: WebhookJob, extra: [String: JSON]) {
+        var job = job
+        job.index = deliveries.count
+        var record: JSON = ["webhook_id": .string(job.webhookID), "invocation_id": .string(job.invocationID), "type": .string(job.type),
+                            "endpoint": .string(job.endpoint), "status": .null, "attempts": 0, "statuses": [],
+                            "outcome": "pending", "queued_at": .string(context.nowISO)]
+        for (k, v) in extra { record[k] = v }
+        deliveries.append(record)
+        let queued = job
+        deliveryQueue.enqueue(key: job.webhookID) { [weak self] in self?.deliver(queued) }
+    }
+
+    /// Runs the Zendesk automations against the sandbox clock now and delivers the webhook calls
+    /// they make. Returns how many calls were queued.
+    @discardableResult
+    public func runAutomations() -> Int {
+        lock.withLock {
+            let calls = zendesk.runAutomations(context: context)
+            queueRuleDeliveries(calls)
+            persist()
+            return calls.count
         }
     }
 
@@ -51,6 +82,7 @@ extension Sandbox {
         var secret: String
         var accountID: String
         var type: String
+        var method: String
         var body: [UInt8]
     }
 
@@ -79,7 +111,7 @@ extension Sandbox {
             let client = HTTPClient(deadline: Deadline(seconds: options.webhookTimeout), policy: policy)
             var wait: Double?
             do {
-                let response = try client.send(HTTPRequest("POST", job.endpoint, headers: headers, body: job.body, service: "webhook"))
+                let response = try client.send(HTTPRequest(job.method, job.endpoint, headers: headers, body: job.body, service: "webhook"))
                 lastStatus = response.status
                 statuses.append(.int(Int64(response.status)))
                 if (200..<300).contains(response.status) { outcome = "delivered" }

@@ -42,6 +42,8 @@ public final class Sandbox: @unchecked Sendable {
     ]
 
     var loaded = false
+    /// Bumped by each start and stop, so a periodic automation runner knows when to end.
+    var serving = 0
 
     /// Creates the sandbox. With `options.statePath`, the state is loaded by `start` (or
     /// `loadState()`).
@@ -67,6 +69,16 @@ public final class Sandbox: @unchecked Sendable {
         self.server = server
         self.host = host == "0.0.0.0" ? "127.0.0.1" : host
         self.port = server.port
+        if let interval = options.automationInterval, interval > 0 {
+            let generation = lock.withLock { () -> Int in serving += 1; return serving }
+            Thread.detach { [weak self] in
+                while true {
+                    HTTPClient.sleep(interval)
+                    guard let self, self.lock.withLock({ self.serving == generation }) else { return }
+                    self.runAutomations()
+                }
+            }
+        }
         return server.port
     }
 
@@ -77,6 +89,7 @@ public final class Sandbox: @unchecked Sendable {
     public func stop() {
         server?.stop(deadline: 5)
         server = nil
+        lock.withLock { serving += 1 }
         lock.withLock { persist() }
     }
 

@@ -20,6 +20,10 @@ public struct SandboxOptions: Sendable {
     /// Seconds the sandbox waits for a bundle endpoint to answer an inbound Twilio message.
     public var twilioWebhookTimeout: Double = 15
 
+    /// Seconds between automatic runs of the Zendesk automations while serving (Zendesk runs
+    /// them hourly); nil: only `POST /_ctl/clock` and `POST /_ctl/zendesk/run-automations` run them.
+    public var automationInterval: Double?
+
     public init(statePath: String? = nil, eventLog: (@Sendable (String) -> Void)? = nil) {
         self.statePath = statePath
         self.eventLog = eventLog

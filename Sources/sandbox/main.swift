@@ -67,7 +67,9 @@ sigaddset(&signals, SIGTERM)
 sigaddset(&signals, SIGINT)
 pthread_sigmask(SIG_BLOCK, &signals, nil)
 
-let sandbox = Sandbox(options: SandboxOptions(statePath: statePath, eventLog: { gate.write($0) }))
+var options = SandboxOptions(statePath: statePath, eventLog: { gate.write($0) })
+options.automationInterval = 60
+let sandbox = Sandbox(options: options)
 do {
     try sandbox.loadState()
     if let seedPath {
