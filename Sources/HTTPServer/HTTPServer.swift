@@ -94,6 +94,9 @@ public final class HTTPServer: @unchecked Sendable {
                 if lock.withLock({ stopping }) || errno == EBADF || errno == EINVAL { return }
                 continue
             }
+            // A client that stops reading cannot pin a thread in send() beyond the read timeout.
+            var sendTimeout = timeval(tv_sec: Int(limits.readTimeout), tv_usec: Int((limits.readTimeout - Double(Int(limits.readTimeout))) * 1e6))
+            setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &sendTimeout, socklen_t(MemoryLayout<timeval>.size))
             var ip = [CChar](repeating: 0, count: Int(INET_ADDRSTRLEN))
             inet_ntop(AF_INET, &addr.sin_addr, &ip, socklen_t(INET_ADDRSTRLEN))
             let remote = String(cString: ip)
