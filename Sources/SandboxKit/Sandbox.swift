@@ -34,6 +34,9 @@ public final class Sandbox: @unchecked Sendable {
     var config: JSON = Sandbox.defaultConfig
     let deliveryQueue = DeliveryQueue()
 
+    /// The most service requests kept in the log (the oldest are dropped beyond it).
+    static let requestLogLimit = 5000
+
     static let defaultConfig: JSON = [
         "zendesk": ["email": "agent@example.com", "token": "zd-token", "account_id": 10001, "rate_limit": 0],
         "klaviyo": KlaviyoEmulator.defaultConfig,
@@ -184,10 +187,15 @@ public final class Sandbox: @unchecked Sendable {
                            "fault": JSON(fault)]
         nextSeq += 1
         requests.append(entry)
-        let query = request.query.isEmpty ? "" : "?" + FormDecoding.decode(Array(request.query.utf8))
+        if requests.count > Self.requestLogLimit { requests.removeFirst(requests.count - Self.requestLogLimit) }
+        // The path names resources (no customer data): only secrets are masked there; the query
+        // (searches, filters) is fully redacted.
+        let r = redactor
+        var safePath = path
+        for secret in r.secrets where safePath.contains(secret) { safePath = safePath.replacingAll(secret, with: "[secret]") }
+        let query = request.query.isEmpty ? "" : "?" + r.redact(FormDecoding.decode(Array(request.query.utf8)))
         let outcome = status.map(String.init) ?? "connection reset"
-        emit("\(Clock.iso8601(Date()).suffix(9).dropLast()) \(service) \(request.method) \(path)\(query) → \(outcome)\(fault.map { " [fault: \($0)]" } ?? "")",
-             redactor: redactor)
+        options.eventLog?("\(Clock.iso8601(Date()).suffix(9).dropLast()) \(service) \(request.method) \(safePath)\(query) → \(outcome)\(fault.map { " [fault: \($0)]" } ?? "")")
     }
 
     /// `Basic …` / `Bearer …` / `Klaviyo-API-Key …` with the credential replaced.

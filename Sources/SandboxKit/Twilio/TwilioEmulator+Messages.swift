@@ -52,7 +52,7 @@ extension TwilioEmulator {
             "subresource_uris": ["media": .string(uri.replacingAll(".json", with: "/Media.json"))],
         ]
         messages.append(message)
-        context.log("twilio message \(sid) queued (\(message["num_segments"].string ?? "1") segment(s))")
+        context.log("twilio message queued (\(message["num_segments"].string ?? "1") segment(s))")
         return .json(201, message)
     }
 
