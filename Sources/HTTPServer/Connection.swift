@@ -10,13 +10,21 @@ final class Connection {
     let remote: String
     let remotePort: Int
     let limits: ServerLimits
+    let onRejected: HTTPServer.RejectionObserver?
     private var buffer: [UInt8] = []
 
-    init(fd: Int32, remote: String, remotePort: Int, limits: ServerLimits) {
+    init(fd: Int32, remote: String, remotePort: Int, limits: ServerLimits, onRejected: HTTPServer.RejectionObserver? = nil) {
         self.fd = fd
         self.remote = remote
         self.remotePort = remotePort
         self.limits = limits
+        self.onRejected = onRejected
+    }
+
+    /// Answers a request the server refused before any handler saw it, and tells the observer.
+    private func reject(_ response: ServerResponse) {
+        Self.write(fd, Self.serialize(response, keepAlive: false, headOnly: false))
+        onRejected?(response.status, remote)
     }
 
     enum ReadError: Error { case closed, timeout, tooLarge(Int), bad(String), lengthRequired }
@@ -30,18 +38,18 @@ final class Connection {
             } catch ReadError.closed {
                 return
             } catch ReadError.timeout {
-                if !buffer.isEmpty { Self.write(fd, Self.serialize(errorResponse(408, "request_timeout", "request not received in time"), keepAlive: false, headOnly: false)) }
+                if !buffer.isEmpty { reject(errorResponse(408, "request_timeout", "request not received in time")) }
                 return
             } catch ReadError.tooLarge(let status) {
                 let r = status == 413 ? errorResponse(413, "body_too_large", "body exceeds \(limits.maxBodyBytes) bytes")
                                       : errorResponse(431, "headers_too_large", "request head exceeds \(limits.maxHeaderBytes) bytes")
-                Self.write(fd, Self.serialize(r, keepAlive: false, headOnly: false))
+                reject(r)
                 return
             } catch ReadError.lengthRequired {
-                Self.write(fd, Self.serialize(errorResponse(411, "length_required", "send a Content-Length body (chunked requests are not accepted)"), keepAlive: false, headOnly: false))
+                reject(errorResponse(411, "length_required", "send a Content-Length body (chunked requests are not accepted)"))
                 return
             } catch ReadError.bad(let why) {
-                Self.write(fd, Self.serialize(errorResponse(400, "bad_request", why), keepAlive: false, headOnly: false))
+                reject(errorResponse(400, "bad_request", why))
                 return
             } catch {
                 return

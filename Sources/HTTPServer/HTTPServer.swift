@@ -25,6 +25,12 @@ public struct ServerLimits: Sendable {
 /// a graceful stop that finishes the requests in flight.
 public final class HTTPServer: @unchecked Sendable {
     public typealias Handler = @Sendable (ServerRequest) -> ServerAction
+    /// Told about each request the server answered itself without calling the handler
+    /// (400, 408, 411, 413, 431): the status and the client's address.
+    public typealias RejectionObserver = @Sendable (_ status: Int, _ remoteAddress: String) -> Void
+
+    /// Set before `start` to see the requests refused by the server's own limits (e.g. to log them).
+    public var onRejected: RejectionObserver?
 
     public let limits: ServerLimits
     private let handler: Handler
@@ -114,7 +120,7 @@ public final class HTTPServer: @unchecked Sendable {
                 continue
             }
             Thread.detach { [self] in
-                let connection = Connection(fd: fd, remote: remote, remotePort: remotePort, limits: limits)
+                let connection = Connection(fd: fd, remote: remote, remotePort: remotePort, limits: limits, onRejected: onRejected)
                 connection.serve(
                     shouldStop: { [self] in self.lock.withLock { self.stopping } },
                     begin: { [self] in self.lock.withLock { self.inFlight += 1 } },

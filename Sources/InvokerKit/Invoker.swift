@@ -54,6 +54,11 @@ public final class Invoker: @unchecked Sendable {
     /// Starts an `HTTPServer` on `host:port` (0: any free port) answering with this invoker.
     public func start(host: String, port: Int) throws -> HTTPServer {
         let http = HTTPServer(limits: serverLimits) { [self] request in .respond(handle(request)) }
+        let log = accessLog
+        http.onRejected = { status, _ in
+            log.record(method: "-", target: "-", status: status, milliseconds: 0, function: nil, exit: nil,
+                       note: "refused by the listener (slow, oversized or malformed request)")
+        }
         try http.start(host: host, port: port)
         lock.withLock { server = CGIEnvironment.ServerInfo(host: host, port: http.port) }
         return http

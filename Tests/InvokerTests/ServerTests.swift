@@ -143,6 +143,7 @@ import Glibc
         let elapsed = Clock.monotonicMS() - started
         #expect(elapsed >= 700 && elapsed < 10_000, "\(elapsed) ms")
         #expect(slow.pending.hasPrefix("HTTP/1.1 408"), "\(slow.pending)")
+        #expect(eventually { t.accessLog.contains { $0["status"] == 408 } }, "the refusal is in the access log")
     }
 
     @Test func keepAliveServesSeveralRequestsOnOneConnection() throws {
