@@ -40,6 +40,11 @@ public final class EmulatorContext: @unchecked Sendable {
     /// `ticket.status_changed`, `ticket.comment_added`), `payload` the full event body.
     public var emitZendeskEvent: (_ type: String, _ payload: JSON) -> Void = { _, _ in }
 
+    /// Called by the Zendesk emulator with the webhook calls its triggers or automations made
+    /// (`notification_webhook` actions) while handling a request; the sandbox delivers them in
+    /// the background, signed, with Zendesk's retry rules.
+    public var deliverRuleWebhooks: (_ calls: [ZendeskRuleDelivery]) -> Void = { _ in }
+
     /// Writes one readable line to the sandbox's event log (stdout).
     public var log: (String) -> Void = { _ in }
 

@@ -58,6 +58,7 @@ public final class Sandbox: @unchecked Sendable {
             log(self.redactor.redact(line))
         }
         context.emitZendeskEvent = { [weak self] type, payload in self?.enqueueZendeskEvent(type: type, payload: payload) }
+        context.deliverRuleWebhooks = { [weak self] calls in self?.queueRuleDeliveries(calls) }
     }
 
     /// Binds `host:port` (0 picks a free port) and starts serving; returns the bound port.
