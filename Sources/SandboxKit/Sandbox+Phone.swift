@@ -23,8 +23,13 @@ extension Sandbox {
             else if let url = entry["url"].string { media.append((url, entry["content_type"].string ?? Self.contentType(forMedia: url))) }
         }
         typealias Prepared = (url: String, params: [(String, String)], token: String, sid: String)
+        if lock.withLock({ !twilio.owns(to) && klaviyo.conversation(number: to, customerPhone: from) != nil }) {
+            return klaviyoText(from: from, to: to, body: text, mediaURLs: media.map(\.url))
+        }
         let prepared: Prepared? = try lock.withLock { () throws -> Prepared? in
-            guard twilio.owns(to) else { throw RuntimeError(.usage, "\(to) is not an owned Twilio number") }
+            guard twilio.owns(to) else {
+                throw RuntimeError(.usage, "\(to) is neither an owned Twilio number nor the Klaviyo number of a conversation with \(from)")
+            }
             guard let url = twilio.smsURL(for: to) else { return nil }
             let optOut = twilio.applyOptOutKeyword(from: from, body: text)
             let message = twilio.recordInbound(from: from, to: to, body: text, mediaURLs: media.map(\.url), context: context)
@@ -69,6 +74,41 @@ extension Sandbox {
             return .json(200, ["delivered": false, "status": .null, "message_sid": .string(prepared.sid), "url": .string(prepared.url),
                                "error": .string("\(error)")])
         }
+    }
+
+    /// A customer texting the Klaviyo number of their conversation: Klaviyo posts an
+    /// `event:klaviyo.received_sms` system-webhook batch `{"data":[{"external_id","topic","payload"}],
+    /// "meta":{…}}` to each webhook subscribed to that topic, with `Klaviyo-Webhook-Id`,
+    /// `Klaviyo-Timestamp` (Unix seconds) and `Klaviyo-Signature` (hex HMAC-SHA256 of body + timestamp).
+    func klaviyoText(from: String, to: String, body text: String, mediaURLs: [String]) -> ServerResponse {
+        let (targets, item): ([(id: String, endpoint: String, secret: String)], JSON) = lock.withLock {
+            let (conversation, profile) = klaviyo.conversation(number: to, customerPhone: from)!
+            let item = klaviyo.recordReceivedSMS(conversation: conversation, profile: profile, body: text, mediaURLs: mediaURLs, context: context)
+            persist()
+            return (klaviyo.webhookTargets(topic: KlaviyoEmulator.receivedSMSTopic), item)
+        }
+        let redactor = lock.withLock { self.redactor }
+        var results: [JSON] = []
+        for target in targets {
+            let timestamp = String(Int(Date().timeIntervalSince1970))
+            let payload: JSON = ["data": [item], "meta": ["webhook_id": .string(target.id), "timestamp": .string(timestamp)]]
+            let bytes = payload.serializedBytes()
+            var policy = RetryPolicy()
+            policy.maxAttempts = 1
+            policy.retryStatuses = []
+            let client = HTTPClient(deadline: Deadline(seconds: options.twilioWebhookTimeout), policy: policy)
+            let request = HTTPRequest("POST", target.endpoint,
+                                      headers: [("Content-Type", "application/json"), ("Klaviyo-Webhook-Id", target.id),
+                                                ("Klaviyo-Timestamp", timestamp),
+                                                ("Klaviyo-Signature", WebhookSignature.klaviyo(secret: target.secret, timestamp: timestamp, body: bytes))],
+                                      body: bytes, service: "klaviyo-webhook")
+            let status: Int? = (try? client.send(request))?.status
+            emit("phone \(from) texted Klaviyo number \(to) → webhook \(target.id) answered \(status.map(String.init) ?? "nothing")", redactor: redactor)
+            results.append(["webhook_id": .string(target.id), "status": status.map { .int(Int64($0)) } ?? .null])
+        }
+        if targets.isEmpty { emit("phone \(from) texted Klaviyo number \(to): recorded, no webhook subscribed", redactor: redactor) }
+        let delivered = !results.isEmpty && results.allSatisfy { ($0["status"].int ?? 0) >= 200 && ($0["status"].int ?? 0) < 300 }
+        return .json(200, ["delivered": .bool(delivered), "provider": "klaviyo", "event_id": item["external_id"], "webhooks": .array(results)])
     }
 
     static func contentType(forMedia url: String) -> String {

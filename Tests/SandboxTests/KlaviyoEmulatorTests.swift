@@ -186,4 +186,26 @@ import Testing
         #expect((limited.retryAfter ?? 0) >= 1)
         #expect(limited.json["errors"][0]["code"].string == "throttled")
     }
+
+    @Test func webhooksAndAccounts() throws {
+        let sandbox = try startSandbox()
+        defer { sandbox.stop() }
+        let c = Caller(sandbox)
+        let h = Caller.klaviyoHeaders
+        #expect(try c.send("GET", "/klaviyo/api/accounts", headers: h).json["data"][0]["type"].string == "account")
+        func hook(_ url: String) -> JSON {
+            ["data": ["type": "webhook", "attributes": ["name": "in", "endpoint_url": .string(url), "secret_key": "k"],
+                      "relationships": ["webhook-topics": ["data": [["type": "webhook-topic", "id": "event:klaviyo.received_sms"]]]]]]
+        }
+        #expect(try c.json("POST", "/klaviyo/api/webhooks", hook("http://insecure.example.com/x"), headers: h).status == 400)
+        let created = try c.json("POST", "/klaviyo/api/webhooks", hook("https://bundle.example.com/klaviyo/webhooks"), headers: h)
+        #expect(created.status == 201)
+        let id = created.json["data"]["id"].string ?? ""
+        let listed = try c.send("GET", "/klaviyo/api/webhooks?include=webhook-topics", headers: h)
+        #expect(listed.json["data"][0]["relationships"]["webhook-topics"]["data"][0]["id"].string == "event:klaviyo.received_sms")
+        #expect(listed.json["data"][0]["attributes"]["secret_key"].isNull)
+        #expect(try c.send("GET", "/klaviyo/api/webhooks/\(id)", headers: h).status == 200)
+        #expect(try c.send("DELETE", "/klaviyo/api/webhooks/\(id)", headers: h).status == 204)
+        #expect(try c.send("DELETE", "/klaviyo/api/webhooks/\(id)", headers: h).status == 404)
+    }
 }

@@ -29,6 +29,10 @@ import Testing
         #expect(shown.status == 200)
         #expect(shown.json["sid"].string == sid)
         #expect(try c.send("GET", "/twilio/2010-04-01/Accounts/AC_test/Messages/SM00.json", headers: [Caller.twilioAuth]).status == 404)
+        let account = try c.send("GET", "/twilio/2010-04-01/Accounts/AC_test.json", headers: [Caller.twilioAuth])
+        #expect(account.status == 200)
+        #expect(account.json["sid"].string == "AC_test")
+        #expect(try c.send("GET", "/twilio/2010-04-01/Accounts/AC_else.json", headers: [Caller.twilioAuth]).status == 404)
         let state = sandbox.state()["twilio"]["messages"].array ?? []
         #expect(state.count == 1)
         #expect(state.first?["body"].string == "Hello")

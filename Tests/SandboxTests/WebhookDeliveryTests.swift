@@ -153,4 +153,34 @@ import Testing
         let send = try c.form(TwilioEmulatorTests.messages, [("To", "+15551230000"), ("From", "+15559870000"), ("Body", "x")], headers: [Caller.twilioAuth])
         #expect(send.json["code"].int == 21610)
     }
+
+    @Test func aTextToAKlaviyoConversationNumberDeliversASignedKlaviyoWebhook() throws {
+        let receiver = try Receiver()
+        defer { receiver.stop() }
+        let sandbox = try startSandbox()
+        defer { sandbox.stop() }
+        var seed = KlaviyoEmulatorTests.seed
+        seed["klaviyo"]["webhooks"] = [["id": "KW1", "name": "in", "endpoint_url": .string(receiver.url + "/klaviyo/webhooks"),
+                                        "secret_key": "kl-secret", "topics": ["event:klaviyo.received_sms"]]]
+        try sandbox.seed(seed)
+        let c = Caller(sandbox)
+        let r = try c.ctl("POST", "/phone/text", ["from": "+15551230000", "to": "+15559870000", "body": "Need help"])
+        #expect(r.status == 200)
+        #expect(r.json["delivered"].bool == true)
+        #expect(r.json["provider"].string == "klaviyo")
+        guard let hook = receiver.received.first else { Issue.record("no webhook"); return }
+        #expect(hook.header("klaviyo-webhook-id") == "KW1")
+        #expect(throws: Never.self) {
+            try WebhookSignature.verifyKlaviyo(secret: "kl-secret", signature: hook.header("klaviyo-signature"),
+                                               timestamp: hook.header("klaviyo-timestamp"), body: hook.body)
+        }
+        let body = (try? JSON.parse(hook.body)) ?? .null
+        let item = body["data"][0]
+        #expect(item["topic"].string == "event:klaviyo.received_sms")
+        #expect(item.at("payload.data.attributes.event_properties.message_body").string == "Need help")
+        #expect(item.at("payload.data.attributes.event_properties.from_number").string == "+15551230000")
+        #expect(item.at("payload.data.relationships.profile.data.id").string == "P1")
+        #expect(sandbox.state()["klaviyo"]["received_sms"].array?.count == 1)
+        #expect(sandbox.state()["klaviyo"]["conversation_messages"].array?.isEmpty == true)
+    }
 }

@@ -24,6 +24,10 @@ public final class KlaviyoEmulator: Emulator {
     var events: [JSON] = []
     var conversations: [JSON] = []
     var messages: [JSON] = []
+    /// System webhooks (`id`, `name`, `endpoint_url`, `secret_key`, `topics`, `enabled`, …).
+    var webhooks: [JSON] = []
+    /// Texts customers sent into conversations (played through the control API).
+    var received: [JSON] = []
     /// Dedupe keys of recorded events: profile id + metric + (unique_id or time to the second).
     var eventKeys: Set<String> = []
 
@@ -92,6 +96,28 @@ public final class KlaviyoEmulator: Emulator {
             guard m == "POST" else { throw methodNotAllowed(m) }
             return try createEvent(request, context: context)
         }
+        if EmulatorSupport.match(path, "/api/accounts") != nil {
+            guard m == "GET" else { throw methodNotAllowed(m) }
+            return Self.document(200, ["data": [["type": "account", "id": "SANDBOX",
+                                                 "attributes": ["contact_information": ["organization_name": "Sandbox", "default_sender_email": "sandbox@example.com"],
+                                                                "industry": .null, "timezone": "UTC", "preferred_currency": "USD",
+                                                                "public_api_key": "SANDBX", "locale": "en-US"]]],
+                                       "links": ["self": .null, "next": .null, "prev": .null]])
+        }
+        if EmulatorSupport.match(path, "/api/webhooks") != nil {
+            switch m {
+            case "GET": return listWebhooks(request)
+            case "POST": return try createWebhook(request, context: context)
+            default: throw methodNotAllowed(m)
+            }
+        }
+        if let c = EmulatorSupport.match(path, "/api/webhooks/{id}") {
+            switch m {
+            case "GET": return try getWebhook(request, id: c["id"]!)
+            case "DELETE": return try deleteWebhook(id: c["id"]!)
+            default: throw methodNotAllowed(m)
+            }
+        }
         if EmulatorSupport.match(path, "/api/conversation-messages") != nil {
             guard m == "POST" else { throw methodNotAllowed(m) }
             return try createConversationMessage(request, context: context)
@@ -128,7 +154,8 @@ public final class KlaviyoEmulator: Emulator {
 
     public func snapshot() -> JSON {
         ["profiles": .array(profiles), "events": .array(events), "conversations": .array(conversations),
-         "conversation_messages": .array(messages)]
+         "conversation_messages": .array(messages), "webhooks": .array(webhooks),
+         "received_sms": .array(received)]
     }
 
     public func restore(_ snapshot: JSON) throws {
@@ -137,6 +164,8 @@ public final class KlaviyoEmulator: Emulator {
         events = snapshot["events"].array ?? []
         conversations = snapshot["conversations"].array ?? []
         messages = snapshot["conversation_messages"].array ?? []
+        webhooks = snapshot["webhooks"].array ?? []
+        received = snapshot["received_sms"].array ?? []
         if snapshot["config"].object != nil { try configure(snapshot["config"]) }
         for e in events { eventKeys.insert(Self.eventKey(profileID: e["profile_id"].string ?? "", metric: e["metric"].string ?? "",
                                                          uniqueID: e["unique_id"].string, time: e["time"].string ?? "")) }
@@ -149,6 +178,8 @@ public final class KlaviyoEmulator: Emulator {
         events = []
         conversations = []
         messages = []
+        webhooks = []
+        received = []
         eventKeys = []
     }
 
@@ -167,7 +198,7 @@ public final class KlaviyoEmulator: Emulator {
 
     public func seed(_ document: JSON, context: EmulatorContext) throws {
         guard let o = document.object else { throw RuntimeError(.usage, "seed.klaviyo must be an object") }
-        for key in o.keys where !["profiles", "conversations"].contains(key) {
+        for key in o.keys where !["profiles", "conversations", "webhooks"].contains(key) {
             throw RuntimeError(.usage, "unknown seed.klaviyo key \(key)")
         }
         for spec in document["profiles"].array ?? [] {
@@ -186,6 +217,11 @@ public final class KlaviyoEmulator: Emulator {
             conversation["channel"] = spec["channel"].isNull ? "sms" : spec["channel"]
             if let i = conversations.firstIndex(where: { $0["id"] == conversation["id"] }) { conversations[i] = conversation }
             else { conversations.append(conversation) }
+        }
+        // Webhooks seeded directly may use any URL (the API itself requires https).
+        for spec in document["webhooks"].array ?? [] {
+            let hook = try newWebhook(spec, context: context)
+            if let i = webhooks.firstIndex(where: { $0["id"] == hook["id"] }) { webhooks[i] = hook } else { webhooks.append(hook) }
         }
     }
 }

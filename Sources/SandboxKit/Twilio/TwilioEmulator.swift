@@ -42,6 +42,14 @@ public final class TwilioEmulator: Emulator {
                 throw TwilioError.generic(401)
             }
             if let wait = limiter.admit() { throw TwilioError.generic(429, retryAfter: wait) }
+            if let c = EmulatorSupport.match(path, "/2010-04-01/Accounts/{account}") {
+                let sid = c["account"]!.hasSuffix(".json") ? String(c["account"]!.dropLast(5)) : c["account"]!
+                try checkAccount(sid, path: path)
+                guard request.method == "GET" else { throw TwilioError(405, 20004, "Method not allowed") }
+                return .json(200, ["sid": .string(sid), "friendly_name": "Sandbox account", "status": "active", "type": "Full",
+                                   "date_created": .string(EmulatorSupport.rfc2822(Date(timeIntervalSince1970: 1_700_000_000))),
+                                   "uri": .string("/2010-04-01/Accounts/\(sid).json")])
+            }
             if let c = EmulatorSupport.match(path, "/2010-04-01/Accounts/{sid}/Messages.json") {
                 try checkAccount(c["sid"]!, path: path)
                 switch request.method {
