@@ -46,16 +46,18 @@ let package = Package(
         .executable(name: "test-echo", targets: ["test-echo"]),
     ],
     targets: [
-        // C libraries: libcurl (headers only; loaded with dlopen on first use) and libcrypto.
+        // C libraries, both loaded with dlopen on first use (headers only at build time): libcurl
+        // for outbound HTTP, libcrypto for HMAC and hashes (one shared OpenSSL per process).
         .systemLibrary(name: "CCurl", path: "Sources/CCurl",
                        providers: [.apt(["libcurl4-openssl-dev"])]),
-        .systemLibrary(name: "CCrypto", path: "Sources/CCrypto", pkgConfig: "libcrypto",
+        .systemLibrary(name: "CCrypto", path: "Sources/CCrypto",
                        providers: [.apt(["libssl-dev"])]),
-        .target(name: "CCurlShim", dependencies: ["CCurl"], path: "Sources/CCurlShim",
+        // The bridge to them: loading, fixed-signature entry points, and the thread they run on.
+        .target(name: "CShims", dependencies: ["CCurl", "CCrypto"], path: "Sources/CShims",
                 linkerSettings: [.linkedLibrary("dl"), .linkedLibrary("pthread")]),
 
         // The shared function runtime: input modes, config, errors, logging, HTTP client, signatures.
-        library("FunctionRuntime", ["CCurlShim", "CCrypto"]),
+        library("FunctionRuntime", ["CShims"]),
         // Typed clients of Zendesk, Klaviyo, Twilio and 2listen on top of the runtime's HTTP client.
         library("ServiceClients", ["FunctionRuntime"]),
         // A small strict HTTP/1.1 server on POSIX sockets (invoker and sandbox).
@@ -89,7 +91,7 @@ let package = Package(
         tests("FunctionRuntimeTests", ["FunctionRuntime", "HTTPServer"]),
         tests("InvokerTests", ["InvokerKit", "FunctionRuntime", "HTTPServer"]),
         tests("SandboxTests", ["SandboxKit", "FunctionRuntime", "HTTPServer"]),
-        tests("SMSTests", ["SMSCore", "SMSInbound", "AgentReply", "SandboxKit", "FunctionRuntime"]),
+        tests("SMSTests", ["SMSCore", "SMSInbound", "AgentReply", "SandboxKit", "FunctionRuntime", "InvokerKit", "HTTPServer"]),
         tests("SetupTests", ["SetupKit", "SandboxKit", "FunctionRuntime", "HTTPServer"]),
         tests("MetricsSurveyTests", ["TicketMetrics", "BrandFilter", "SurveyDispatch", "SandboxKit", "FunctionRuntime"]),
     ]

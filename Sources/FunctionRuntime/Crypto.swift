@@ -1,39 +1,43 @@
-import CCrypto
+import CShims
 import FoundationEssentials
+#if canImport(Glibc)
+import Glibc
+#endif
 
-/// HMAC, digests and encodings through OpenSSL's libcrypto.
+/// HMAC, digests and encodings through OpenSSL's libcrypto (loaded on first use; see
+/// CCryptoShim). A process without a usable libcrypto cannot verify anything: it says so on
+/// standard error and exits 70 rather than guess.
 public enum Crypto {
     public enum Digest { case sha1, sha256 }
 
     /// HMAC of `message` under `key`.
     public static func hmac(_ digest: Digest, key: some Collection<UInt8>, message: some Collection<UInt8>) -> [UInt8] {
         let k = Array(key), m = Array(message)
-        var out = [UInt8](repeating: 0, count: Int(EVP_MAX_MD_SIZE))
-        var length: UInt32 = 0
-        let md = digest == .sha1 ? EVP_sha1() : EVP_sha256()
-        k.withUnsafeBytes { kp in
+        var out = [UInt8](repeating: 0, count: 64)
+        let n = k.withUnsafeBytes { kp in
             m.withUnsafeBytes { mp in
-                _ = HMAC(md, kp.baseAddress, Int32(k.count), mp.baseAddress?.assumingMemoryBound(to: UInt8.self), m.count, &out, &length)
+                ccrypto_hmac(digest == .sha256 ? 1 : 0, kp.baseAddress, k.count, mp.baseAddress, m.count, &out)
             }
         }
-        return Array(out.prefix(Int(length)))
+        if n < 0 { unavailable() }
+        return Array(out.prefix(Int(n)))
     }
 
     /// SHA-256 of `data`.
     public static func sha256(_ data: some Collection<UInt8>) -> [UInt8] {
-        // Through EVP like HMAC: the low-level SHA256() reads CPU capabilities that are only
-        // initialised on the EVP path in a fully static executable, and crashed there.
         let d = Array(data)
-        var out = [UInt8](repeating: 0, count: Int(EVP_MAX_MD_SIZE))
-        var length: UInt32 = 0
-        d.withUnsafeBytes { p in _ = EVP_Digest(p.baseAddress, d.count, &out, &length, EVP_sha256(), nil) }
-        return Array(out.prefix(Int(length)))
+        var out = [UInt8](repeating: 0, count: 32)
+        let n = d.withUnsafeBytes { ccrypto_sha256($0.baseAddress, d.count, &out) }
+        if n < 0 { unavailable() }
+        return out
     }
 
     /// Compares two byte strings in time that depends only on their lengths.
     public static func constantTimeEqual(_ a: [UInt8], _ b: [UInt8]) -> Bool {
         guard a.count == b.count, !a.isEmpty else { return false }
-        return a.withUnsafeBytes { ap in b.withUnsafeBytes { bp in CRYPTO_memcmp(ap.baseAddress, bp.baseAddress, a.count) == 0 } }
+        let r = a.withUnsafeBytes { ap in b.withUnsafeBytes { bp in ccrypto_memcmp(ap.baseAddress, bp.baseAddress, a.count) } }
+        if r < 0 { unavailable() }
+        return r == 0
     }
 
     public static func base64(_ bytes: [UInt8]) -> String { Data(bytes).base64EncodedString() }
@@ -66,7 +70,7 @@ public enum Crypto {
     /// Random bytes from the OpenSSL generator.
     public static func randomBytes(_ count: Int) -> [UInt8] {
         var out = [UInt8](repeating: 0, count: count)
-        _ = RAND_bytes(&out, Int32(count))
+        if ccrypto_random(&out, Int32(count)) != 1 { unavailable() }
         return out
     }
 
@@ -76,5 +80,10 @@ public enum Crypto {
         case UInt8(ascii: "a")...UInt8(ascii: "f"): return c - UInt8(ascii: "a") + 10
         default: return nil
         }
+    }
+
+    private static func unavailable() -> Never {
+        StandardStreams.writeError("fatal: \(String(cString: ccrypto_load_error()))\n")
+        exit(RuntimeError.Code.internal.exitStatus)
     }
 }

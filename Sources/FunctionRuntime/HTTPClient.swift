@@ -1,4 +1,4 @@
-import CCurlShim
+import CShims
 import FoundationEssentials
 #if canImport(Glibc)
 import Glibc

@@ -7,7 +7,7 @@ import Glibc
 /// drive every path of the runtime and the invoker:
 /// - `{"fail":"invalid_event"|"upstream_unavailable"|…}` throws that error code;
 /// - `{"sleep_ms":N}` sleeps first; `{"filter":true}` filters, `{"pass":true}` passes through;
-/// - `{"sha256":"text"}` reports the hex SHA-256 of the text (libcrypto in the static binary);
+/// - `{"sha256":"text"}` / `{"hmac":"text"}` report the hex SHA-256 / HMAC-SHA256 (key "key") of the text;
 /// - `{"fetch":"URL"}` GETs the URL through the runtime's HTTP client and reports the status;
 /// - `{"exit":N}` exits at once with status N, writing nothing (the caller maps the bare status);
 /// - `{"pid_file":"PATH"}` writes `<pid> <process group>` (and the sleeper's pid, see below) to PATH;
@@ -39,6 +39,9 @@ FunctionRunner.main(FunctionDefinition(
     if let ms = knobs["sleep_ms"].int { HTTPClient.sleep(Double(ms) / 1000) }
     if let code = knobs["fail"].string {
         throw RuntimeError(RuntimeError.Code(rawValue: code) ?? .internal, "asked to fail with \(code)", retryAfter: 2)
+    }
+    if let text = knobs["hmac"].string {
+        return .result(["outcome": "hmac", "hmac": .string(Crypto.hex(Crypto.hmac(.sha256, key: Array("key".utf8), message: Array(text.utf8))))])
     }
     if let text = knobs["sha256"].string {
         return .result(["outcome": "hashed", "sha256": .string(Crypto.hex(Crypto.sha256(Array(text.utf8))))])

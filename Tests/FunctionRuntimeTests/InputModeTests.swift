@@ -1,6 +1,7 @@
 import Testing
 import Foundation
 import FunctionRuntime
+import HTTPServer
 
 /// The four input modes, driven through the test-only `test-echo` executable.
 @Suite struct InputModeTests {
@@ -166,6 +167,36 @@ import FunctionRuntime
         let r = try ProcessRunner.run("test-echo", stdin: #"{"sha256":"abc"}"#)
         #expect(r.status == 0)
         #expect(try JSON.parse(r.stdout)["sha256"] == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+    }
+
+    @Test func signedRequestThenOutboundCallInTheStaticExecutable() throws {
+        // Regression: verifying the signature (libcrypto) and then calling out (libcurl, which
+        // loads libssl) crashed the fully static executable; see CShims/foreign_thread.h.
+        let server = try HTTPServer { _ in .respond(.json(200, ["ok": true])) }
+        try server.start(port: 0)
+        defer { server.stop(deadline: 0) }
+        let body = #"{"fetch":"http://localhost:\#(server.port)/x"}"#
+        let ts = Clock.iso8601(Date())
+        let sig = WebhookSignature.zendesk(secret: "s3cret", timestamp: ts, body: Array(body.utf8))
+        let r = try ProcessRunner.run("test-echo", environment: [
+            "REQUEST_METHOD": "POST", "CONTENT_LENGTH": String(body.utf8.count), "CONTENT_TYPE": "application/json",
+            "HTTP_X_ZENDESK_WEBHOOK_SIGNATURE": sig, "HTTP_X_ZENDESK_WEBHOOK_SIGNATURE_TIMESTAMP": ts, "ZENDESK_WEBHOOK_SECRET": "s3cret",
+        ], stdin: body)
+        #expect(r.status == 0)
+        let (status, _, out) = try Self.splitCGI(r.stdout)
+        #expect(status == 200)
+        #expect(out["fetch_status"] == 200)
+        let hmac = try ProcessRunner.run("test-echo", stdin: #"{"hmac":"msg"}"#)
+        #expect(try JSON.parse(hmac.stdout)["hmac"] == "2d93cbc1be167bcb1637a4a23cbff01a7878f0c50ee833954ea5221bb1b8c628")
+    }
+
+    @Test func fetchInPipelineMode() throws {
+        let server = try HTTPServer { _ in .respond(.json(200, ["ok": true])) }
+        try server.start(port: 0)
+        defer { server.stop(deadline: 0) }
+        let r = try ProcessRunner.run("test-echo", stdin: #"{"fetch":"http://127.0.0.1:\#(server.port)/"}"#)
+        #expect(r.status == 0)
+        #expect(try JSON.parse(r.stdout)["fetch_status"] == 200)
     }
 
     @Test func helpAndUsage() throws {

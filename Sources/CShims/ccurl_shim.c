@@ -3,6 +3,7 @@
    fixed-signature entry points and keeps libcurl out of the process until the
    first outbound request. */
 #include "ccurl_shim.h"
+#include "foreign_thread.h"
 #include <curl/curl.h>
 #include <dlfcn.h>
 #include <pthread.h>
@@ -51,20 +52,29 @@ static void do_load(void) {
     }
 }
 
+static void load_job(void *arg) { pthread_once(&load_once, do_load); *(int *)arg = lib ? 0 : -1; }
+
 int ccurl_load(void) {
-    pthread_once(&load_once, do_load);
-    return lib ? 0 : -1;
+    int rc;
+    foreign_run(load_job, &rc);
+    return rc;
 }
 
 const char *ccurl_load_error(void) { return load_error; }
 
+static void new_job(void *arg) { *(void **)arg = p_easy_init(); }
+
 void *ccurl_handle_new(void) {
     if (ccurl_load() != 0) return NULL;
-    return p_easy_init();
+    void *handle = NULL;
+    foreign_run(new_job, &handle);
+    return handle;
 }
 
+static void free_job(void *arg) { p_easy_cleanup((CURL *)arg); }
+
 void ccurl_handle_free(void *handle) {
-    if (handle && lib) p_easy_cleanup((CURL *)handle);
+    if (handle && lib) foreign_run(free_job, handle);
 }
 
 typedef struct buffer { char *data; size_t len, cap; } buffer;
@@ -92,11 +102,11 @@ static size_t on_header(char *p, size_t size, size_t n, void *user) {
     return append(b, p, size * n);
 }
 
-int ccurl_perform(void *handle, const char *method, const char *url,
-                  const char *const *headers, size_t nheaders,
-                  const void *body, size_t body_len,
-                  long connect_timeout_ms, long total_timeout_ms,
-                  int fresh_connection, ccurl_result *out) {
+static int perform(void *handle, const char *method, const char *url,
+                   const char *const *headers, size_t nheaders,
+                   const void *body, size_t body_len,
+                   long connect_timeout_ms, long total_timeout_ms,
+                   int fresh_connection, ccurl_result *out) {
     memset(out, 0, sizeof *out);
     if (!handle) {
         out->curl_code = CURLE_FAILED_INIT;
@@ -156,6 +166,30 @@ int ccurl_perform(void *handle, const char *method, const char *url,
     out->headers = hb.data; out->headers_len = hb.len;
     out->body = bb.data; out->body_len = bb.len;
     return out->curl_code;
+}
+
+typedef struct perform_args {
+    void *handle; const char *method, *url; const char *const *headers; size_t nheaders;
+    const void *body; size_t body_len; long connect_ms, total_ms; int fresh; ccurl_result *out; int rc;
+} perform_args;
+
+static void perform_job(void *arg) {
+    perform_args *a = arg;
+    a->rc = perform(a->handle, a->method, a->url, a->headers, a->nheaders, a->body, a->body_len,
+                    a->connect_ms, a->total_ms, a->fresh, a->out);
+}
+
+int ccurl_perform(void *handle, const char *method, const char *url,
+                  const char *const *headers, size_t nheaders,
+                  const void *body, size_t body_len,
+                  long connect_timeout_ms, long total_timeout_ms,
+                  int fresh_connection, ccurl_result *out) {
+    if (!handle) return perform(handle, method, url, headers, nheaders, body, body_len,
+                                connect_timeout_ms, total_timeout_ms, fresh_connection, out);
+    perform_args a = {handle, method, url, headers, nheaders, body, body_len,
+                      connect_timeout_ms, total_timeout_ms, fresh_connection, out, 0};
+    foreign_run(perform_job, &a);
+    return a.rc;
 }
 
 void ccurl_result_free(ccurl_result *r) {
