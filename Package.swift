@@ -1,21 +1,22 @@
 // swift-tools-version:6.0
 import PackageDescription
 
-/// Every executable is linked fully static: a per-request process must start in about a
-/// millisecond (see README, "Process start"). FoundationEssentials' static archive needs its two
-/// helper archives named explicitly, inside one link group.
-let staticExecutable: [LinkerSetting] = [
-    .unsafeFlags([
-        "-static-executable",
-        "-Xlinker", "--start-group",
-        "-Xlinker", "-lFoundationEssentials",
-        "-Xlinker", "-l_FoundationCollections",
-        "-Xlinker", "-l_FoundationCShims",
-        "-Xlinker", "-lswiftSynchronization",
-        "-Xlinker", "-lswiftCore",
-        "-Xlinker", "--end-group",
-    ]),
+/// FoundationEssentials' static archive needs its helper archives named explicitly, inside one
+/// link group, whenever the Swift runtime is linked statically.
+let foundationEssentialsGroup = [
+    "-Xlinker", "--start-group",
+    "-Xlinker", "-lFoundationEssentials",
+    "-Xlinker", "-l_FoundationCollections",
+    "-Xlinker", "-l_FoundationCShims",
+    "-Xlinker", "-lswiftSynchronization",
+    "-Xlinker", "-lswiftCore",
+    "-Xlinker", "--end-group",
 ]
+/// Function executables are fully static: a per-request process must start in about a
+/// millisecond (see README, "Process start").
+let staticExecutable: [LinkerSetting] = [.unsafeFlags(["-static-executable"] + foundationEssentialsGroup)]
+/// Tools link glibc dynamically but carry the Swift runtime, so they run without a toolchain.
+let staticStdlib: [LinkerSetting] = [.unsafeFlags(["-static-stdlib"] + foundationEssentialsGroup)]
 
 let swift5: [SwiftSetting] = [.swiftLanguageMode(.v5)]
 
@@ -26,6 +27,12 @@ func library(_ name: String, _ deps: [Target.Dependency]) -> Target {
 func executable(_ name: String, _ deps: [Target.Dependency]) -> Target {
     .executableTarget(name: name, dependencies: deps, path: "Sources/\(name)",
                       swiftSettings: swift5, linkerSettings: staticExecutable)
+}
+
+/// Long-running tools (invoker, sandbox, setup) start rarely and serve many requests on many
+/// threads: they link dynamically, so libcurl and libcrypto run on any thread.
+func tool(_ name: String, _ deps: [Target.Dependency]) -> Target {
+    .executableTarget(name: name, dependencies: deps, path: "Sources/\(name)", swiftSettings: swift5, linkerSettings: staticStdlib)
 }
 
 func tests(_ name: String, _ deps: [Target.Dependency]) -> Target {
@@ -82,9 +89,9 @@ let package = Package(
         executable("ticket-metrics", ["TicketMetrics"]),
         executable("survey-dispatch", ["SurveyDispatch"]),
         executable("brand-filter", ["BrandFilter"]),
-        executable("invoker", ["InvokerKit"]),
-        executable("sandbox", ["SandboxKit"]),
-        executable("bundle-setup", ["SetupKit"]),
+        tool("invoker", ["InvokerKit"]),
+        tool("sandbox", ["SandboxKit"]),
+        tool("bundle-setup", ["SetupKit"]),
         // Test-only function used to exercise the runtime and the invoker.
         executable("test-echo", ["FunctionRuntime"]),
 
