@@ -2,7 +2,8 @@ import FoundationEssentials
 import FunctionRuntime
 
 /// One fault-injection rule: `{"service"?, "method"?, "path_regex"?, "times": 1 (0 = always),
-/// "mode": "status"|"delay"|"reset"|"lose_response", "status": 503, "retry_after": 1, "ms": 0}`.
+/// "probability": 1.0, "mode": "status"|"delay"|"reset"|"lose_response", "status": 503,
+/// "retry_after": 1, "ms": 0}`.
 ///
 /// `path_regex` is searched in the path below the service prefix (`/api/events`). The first rule
 /// that matches a request fires and uses up one of its `times`.
@@ -28,6 +29,8 @@ public struct FaultRule: Sendable {
     public var status: Int
     public var retryAfter: Int
     public var ms: Int
+    /// The chance (0…1) that a matching request is hit; a miss uses up no firing.
+    public var probability: Double
 
     /// Parses a rule; throws `.usage` with the reason when it is malformed.
     public init(_ json: JSON) throws {
@@ -53,6 +56,8 @@ public struct FaultRule: Sendable {
         retryAfter = Int(json["retry_after"].int ?? 1)
         ms = Int(json["ms"].int ?? 0)
         guard ms >= 0, retryAfter >= 0 else { throw RuntimeError(.usage, "ms and retry_after must not be negative") }
+        probability = json["probability"].double ?? 1
+        guard (0...1).contains(probability) else { throw RuntimeError(.usage, "probability must lie between 0 and 1") }
     }
 
     /// True when the rule applies to a request.
@@ -62,12 +67,14 @@ public struct FaultRule: Sendable {
         if let p = pathRegex {
             guard let regex = try? Regex(p), path.contains(regex) else { return false }
         }
-        return remaining.map { $0 > 0 } ?? true
+        guard remaining.map({ $0 > 0 }) ?? true else { return false }
+        return probability >= 1 || Double.random(in: 0..<1) < probability
     }
 
     public var json: JSON {
         ["service": JSON(service), "method": JSON(method), "path_regex": JSON(pathRegex),
          "times": .int(Int64(remaining ?? 0)), "always": .bool(remaining == nil), "mode": .string(mode.rawValue),
-         "status": .int(Int64(status)), "retry_after": .int(Int64(retryAfter)), "ms": .int(Int64(ms))]
+         "status": .int(Int64(status)), "retry_after": .int(Int64(retryAfter)), "ms": .int(Int64(ms)),
+         "probability": .double(probability)]
     }
 }

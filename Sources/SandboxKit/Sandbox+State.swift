@@ -136,7 +136,7 @@ extension FaultRule {
     /// The rule as it is saved and reloaded (`times` = firings left, 0 = always).
     var persisted: JSON {
         var o: JSON = ["mode": .string(mode.rawValue), "times": .int(Int64(remaining ?? 0)), "status": .int(Int64(status)),
-                       "retry_after": .int(Int64(retryAfter)), "ms": .int(Int64(ms))]
+                       "retry_after": .int(Int64(retryAfter)), "ms": .int(Int64(ms)), "probability": .double(probability)]
         if let service { o["service"] = .string(service) }
         if let method { o["method"] = .string(method) }
         if let pathRegex { o["path_regex"] = .string(pathRegex) }

@@ -96,7 +96,23 @@ import Testing
         #expect(try c.ctl("POST", "/faults", ["rules": [["mode": "explode"]]]).status == 400)
         #expect(try c.ctl("POST", "/faults", ["rules": [["mode": "status", "path_regex": "(("]]]).status == 400)
         #expect(try c.ctl("POST", "/faults", ["rules": [["mode": "status", "service": "nope"]]]).status == 400)
+        #expect(try c.ctl("POST", "/faults", ["rules": [["mode": "status", "probability": 2]]]).status == 400)
         let listed = try c.ctl("GET", "/faults")
         #expect(listed.json["rules"].array?.isEmpty == true)
+    }
+
+    @Test func probabilityZeroNeverFiresAndTheFirstMatchingRuleWins() throws {
+        let sandbox = try startSandbox()
+        defer { sandbox.stop() }
+        try sandbox.setFaults([["service": "klaviyo", "mode": "status", "status": 500, "times": 0, "probability": 0],
+                               ["service": "klaviyo", "mode": "status", "status": 429, "times": 1],
+                               ["service": "klaviyo", "mode": "status", "status": 503, "times": 1]])
+        let c = Caller(sandbox)
+        #expect(try c.send("GET", "/klaviyo/api/profiles", headers: Caller.klaviyoHeaders).status == 429)
+        #expect(try c.send("GET", "/klaviyo/api/profiles", headers: Caller.klaviyoHeaders).status == 503)
+        #expect(try c.send("GET", "/klaviyo/api/profiles", headers: Caller.klaviyoHeaders).status == 200)
+        let rules = sandbox.faultRules()["rules"].array ?? []
+        #expect(rules.map { $0["times"].int ?? -1 } == [0, 0, 0])
+        #expect(rules.first?["always"].bool == true)
     }
 }
