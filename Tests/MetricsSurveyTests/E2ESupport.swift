@@ -96,6 +96,8 @@ final class InvokerProcess {
     let process = Process()
     var baseURL = ""
     let secret: String
+    /// The invoker's standard error: access log and the functions' log lines.
+    let log = TextBuffer()
 
     /// The repository's functions.json (two levels above this file's directory).
     static var productConfig: String {
@@ -131,8 +133,16 @@ final class InvokerProcess {
             process.terminate()
             throw RuntimeError(.internal, "invoker did not start: \(seen)")
         }
-        // Keep draining the access log so the invoker never blocks on a full pipe.
-        DispatchQueue.global().async { while !handle.availableData.isEmpty {} }
+        // Keep draining the access log (kept for failure messages) so the invoker never blocks.
+        let log = self.log
+        log.append(seen)
+        DispatchQueue.global().async {
+            while true {
+                let d = handle.availableData
+                if d.isEmpty { break }
+                log.append(String(decoding: d, as: UTF8.self))
+            }
+        }
     }
 
     deinit {
@@ -152,4 +162,12 @@ final class InvokerProcess {
             ("Content-Type", "application/json"), ("X-Zendesk-Webhook-Signature", signature),
             ("X-Zendesk-Webhook-Signature-Timestamp", timestamp)], body: bytes))
     }
+}
+
+/// Text appended from another thread.
+final class TextBuffer: @unchecked Sendable {
+    private let lock = NSLock()
+    private var text = ""
+    func append(_ s: String) { lock.lock(); text += s; lock.unlock() }
+    var value: String { lock.lock(); defer { lock.unlock() }; return text }
 }

@@ -89,7 +89,7 @@ import Testing
         let bench = try Bench(seed: Self.seed([Self.solved(1)]))
         let invoker = try InvokerProcess(env: bench.env, secret: bench.secret)
         let r = try invoker.postSigned("/survey/dispatch", ["ticket_id": "1"])
-        #expect(r.status == 200)
+        #expect(r.status == 200, "\(r.text) \(invoker.log.value)")
         #expect(r.json["outcome"] == "dispatched")
         #expect(bench.surveySubmissions().count == 1)
     }
