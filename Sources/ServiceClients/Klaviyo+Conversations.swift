@@ -12,7 +12,11 @@ extension Klaviyo {
     /// The id of the profile's SMS conversation (`GET /api/profiles/{id}/conversation`), nil when
     /// the profile has none.
     public func conversationID(profileID: String) throws -> String? {
-        try client.json("GET", "/api/profiles/\(ServiceClient.query(profileID))/conversation")["data"]["id"].nonEmptyString
+        let path = "/api/profiles/\(ServiceClient.query(profileID))/conversation"
+        let response = try client.send("GET", path)
+        if response.status == 404 { return nil }  // the profile has no conversation (yet)
+        guard response.isSuccess else { throw ServiceError(service: client.service, method: "GET", path: path, response: response) }
+        return response.json["data"]["id"].nonEmptyString
     }
 
     /// Sends `body` on a conversation (`POST /api/conversation-messages`): Klaviyo texts the
