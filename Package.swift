@@ -50,6 +50,7 @@ let package = Package(
         .executable(name: "invoker", targets: ["invoker"]),
         .executable(name: "sandbox", targets: ["sandbox"]),
         .executable(name: "bundle-setup", targets: ["bundle-setup"]),
+        .executable(name: "bundle-demo", targets: ["bundle-demo"]),
         .executable(name: "test-echo", targets: ["test-echo"]),
     ],
     targets: [
@@ -82,6 +83,8 @@ let package = Package(
         library("SetupKit", ["FunctionRuntime", "ServiceClients"]),
 
         library("InvokerKit", ["FunctionRuntime", "HTTPServer"]),
+        // `./invoke serve` on the built-in sandbox, and `./invoke demo`.
+        library("DemoKit", ["FunctionRuntime", "HTTPServer", "SandboxKit", "SetupKit", "InvokerKit"]),
         library("SandboxKit", ["FunctionRuntime", "HTTPServer", "SMSCore"]),
 
         executable("sms-inbound", ["SMSInbound"]),
@@ -92,6 +95,7 @@ let package = Package(
         tool("invoker", ["InvokerKit"]),
         tool("sandbox", ["SandboxKit"]),
         tool("bundle-setup", ["SetupKit"]),
+        tool("bundle-demo", ["DemoKit"]),
         // Test-only function used to exercise the runtime and the invoker.
         executable("test-echo", ["FunctionRuntime"]),
 
@@ -99,6 +103,7 @@ let package = Package(
         tests("InvokerTests", ["InvokerKit", "FunctionRuntime", "HTTPServer"]),
         tests("SandboxTests", ["SandboxKit", "FunctionRuntime", "HTTPServer"]),
         tests("SMSTests", ["SMSCore", "SMSInbound", "AgentReply", "SandboxKit", "FunctionRuntime", "InvokerKit", "HTTPServer"]),
+        tests("DemoTests", ["DemoKit", "SandboxKit", "FunctionRuntime", "HTTPServer"]),
         tests("SetupTests", ["SetupKit", "SandboxKit", "FunctionRuntime", "HTTPServer"]),
         tests("MetricsSurveyTests", ["TicketMetrics", "BrandFilter", "SurveyDispatch", "SandboxKit", "FunctionRuntime"]),
     ]

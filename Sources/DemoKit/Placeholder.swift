@@ -1,0 +1,1 @@
+// DemoKit: the embedded default of issue 3.
