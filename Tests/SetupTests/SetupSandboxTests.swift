@@ -110,3 +110,85 @@ import SetupKit
         #expect(text.contains("401"))
     }
 }
+
+/// `bundle-setup check` against the sandbox, with a small server standing in for the bundle's
+/// public URL.
+@Suite struct CheckSandboxTests {
+    func bundle() throws -> HTTPServer {
+        let server = HTTPServer { request in
+            request.path == "/healthz" ? .respond(.json(200, ["status": "ok"])) : .respond(.json(404, [:]))
+        }
+        try server.start(port: 0)
+        return server
+    }
+
+    func env(_ sandbox: Sandbox, _ extra: [String: String] = [:]) -> [String: String] {
+        var env = sandbox.functionEnvironment()
+        env["SMS_PROVIDER"] = "twilio"
+        for (k, v) in extra { env[k] = v }
+        return env
+    }
+
+    func run(_ args: [String], _ env: [String: String]) -> (Int32, String) {
+        let out = SetupSandboxTests.Output()
+        return (BundleSetup.run(arguments: args, environment: env, write: out.write), out.text)
+    }
+
+    @Test func readyAfterSetupAndNotBefore() throws {
+        let sandbox = Sandbox()
+        _ = try sandbox.start()
+        defer { sandbox.stop() }
+        let server = try bundle()
+        defer { server.stop(deadline: 0) }
+        let url = "http://127.0.0.1:\(server.port)"
+        var environment = env(sandbox)
+        environment.removeValue(forKey: ConfigKey.klaviyoAPIKey)
+
+        // Before setup: the webhooks are missing, and check says how to fix it.
+        let (before, beforeText) = run(["check", "--public-url", url, "--sms"], env(sandbox))
+        #expect(before == 78)
+        #expect(beforeText.contains("missing"))
+        #expect(beforeText.contains("./invoke setup --public-url \(url) --sms --apply"))
+
+        let (applied, setupText) = run(["setup", "--public-url", url, "--sms", "--apply"], environment)
+        #expect(applied == 0, "\(setupText)")
+        let secretLine = try #require(setupText.split(separator: "\n").first { $0.contains("ZENDESK_WEBHOOK_SECRET=") })
+        let secrets = String(secretLine.split(separator: "=", maxSplits: 1)[1])
+
+        // The secrets not yet configured: check names that.
+        let (unconfigured, unconfiguredText) = run(["check", "--public-url", url, "--sms"], env(sandbox))
+        #expect(unconfigured == 78)
+        #expect(unconfiguredText.contains("not in ZENDESK_WEBHOOK_SECRET"))
+
+        let (ready, readyText) = run(["check", "--public-url", url, "--sms"], env(sandbox, [ConfigKey.zendeskWebhookSecret: secrets]))
+        #expect(ready == 0, "\(readyText)")
+        #expect(readyText.contains("Ready."))
+        #expect(!readyText.contains(" failed "))
+        #expect(!readyText.contains(" missing "))
+    }
+
+    @Test func wrongTokenIsReportedAsExactlyThat() throws {
+        let sandbox = Sandbox()
+        _ = try sandbox.start()
+        defer { sandbox.stop() }
+        let server = try bundle()
+        defer { server.stop(deadline: 0) }
+        let (status, text) = run(["check", "--public-url", "http://127.0.0.1:\(server.port)"],
+                                 env(sandbox, [ConfigKey.zendeskAPIToken: "not-the-token"]))
+        #expect(status == 78)
+        let line = try #require(text.split(separator: "\n").first { $0.hasPrefix("Zendesk credentials") })
+        #expect(line.contains("failed"))
+        #expect(line.contains("credentials refused (HTTP 401)"))
+        // Klaviyo's key is fine and is reported ready: only the broken credential is flagged.
+        #expect(text.split(separator: "\n").contains { $0.hasPrefix("Klaviyo API key") && $0.contains("ready") })
+    }
+
+    @Test func unreachablePublicURLIsReported() throws {
+        let sandbox = Sandbox()
+        _ = try sandbox.start()
+        defer { sandbox.stop() }
+        let (status, text) = run(["check", "--public-url", "http://127.0.0.1:9"], env(sandbox))
+        #expect(status == 78)
+        #expect(text.split(separator: "\n").contains { $0.hasPrefix("Public URL") && $0.contains("failed") })
+    }
+}
