@@ -1,1 +1,3 @@
-print("not yet implemented")
+import DemoKit
+
+DemoCommand.main()

@@ -1,1 +1,0 @@
-// DemoKit: the embedded default of issue 3.
