@@ -161,7 +161,12 @@ public final class Sandbox: @unchecked Sendable {
             }
         }
         let response: ServerResponse = lock.withLock {
-            let response = emulator.handle(request, path: sub, context: context)
+            var response = emulator.handle(request, path: sub, context: context)
+            // The services' `Date` header tells their clock: the sandbox clock, so a moved clock
+            // is what a function reading "Zendesk's time" sees.
+            if response.header("date") == nil {
+                response.headers.append(("Date", EmulatorSupport.rfc2822(context.now).replacingAll("+0000", with: "GMT")))
+            }
             record(request, service: service, path: sub, status: response.status, fault: rule?.mode.rawValue)
             if !["GET", "HEAD", "OPTIONS"].contains(request.method) { persist() }
             return response
