@@ -1,4 +1,5 @@
 import FunctionRuntime
+import InvokerKit
 
 /// How a `DemoStack` runs: where functions.json and the function executables are, the ports,
 /// and where the sandbox keeps its state and where the logs go.
@@ -26,7 +27,10 @@ public struct DemoStackOptions: Sendable {
     /// `PATH`, `HOME`, `LANG`, `TZ` for the functions (the rest of the environment never reaches them).
     public var processEnvironment: [String: String] = [:]
 
-    public init(configPath: String, functionsDirectory: String) {
+    /// The directory of the running executable (a release build keeps the functions there).
+    public static var executableDirectory: String { InvokerCommand.executableDirectory() }
+
+    public init(configPath: String, functionsDirectory: String = DemoStackOptions.executableDirectory) {
         self.configPath = configPath
         self.functionsDirectory = functionsDirectory
     }
