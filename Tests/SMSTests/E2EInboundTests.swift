@@ -272,6 +272,9 @@ import Testing
 
     @Test func firstTextsArrivingTogetherEndAsOneTicket() throws {
         let bench = try SMSBench()
+        // Ticket creations are held back a moment, so all three texts find no ticket and race to create one.
+        try bench.faults(["rules": [["service": "zendesk", "method": "POST", "path_regex": "^/api/v2/tickets\\.json$", "mode": "delay",
+                                     "ms": 400, "times": 0]]])
         let bodies = ["Hi!", "I need help with order 123", "It arrived broken"]
         let answers = simultaneously(bodies.map { body in { @Sendable in try? bench.text(body, from: B.kim, to: B.brandB) } })
         #expect(answers.allSatisfy { $0?.status == 200 }, "\(answers.map { $0?.text ?? "no answer" })")
@@ -284,6 +287,9 @@ import Testing
             #expect(texts.filter { $0 == body }.count == 1, "\(body) exactly once on the ticket: \(texts)")
         }
         #expect(Set(answers.compactMap { $0?.json["ticket_id"].int }) == [id], "every answer names the surviving ticket")
+        let creations = bench.requests.filter { $0["method"].string == "POST" && $0["path"].string == "/api/v2/tickets.json" }
+        #expect(creations.filter { $0["status"].int == 201 }.count == 1)
+        #expect(creations.filter { $0["status"].int == 400 }.count >= 1, "the race happened: a competing creation was refused (Idempotency-Key)")
     }
 
     @Test func zendeskUnavailableBrieflyIsRetriedWithinTheBudget() throws {
