@@ -249,6 +249,9 @@ import Testing
 
     @Test func duplicateDeliveriesAtTheSameMoment() throws {
         let bench = try SMSBench()
+        // Writes are held back a moment so that every copy has read the same state before the first lands.
+        try bench.faults(["rules": [["service": "zendesk", "method": "POST", "path_regex": "^/api/v2/tickets\\.json$", "mode": "delay", "ms": 300, "times": 0],
+                                    ["service": "zendesk", "method": "PUT", "path_regex": "^/api/v2/tickets/[0-9]+\\.json$", "mode": "delay", "ms": 300, "times": 0]]])
         // A new conversation: four copies of the first text.
         let sid = B.messageSID()
         let answers = simultaneously((0..<4).map { _ in { @Sendable in try? bench.text("Is anyone there?", sid: sid) } })
@@ -268,6 +271,9 @@ import Testing
         #expect(outcomes2.filter { $0 == "commented" }.count == 1, "\(outcomes2) \(again.map { $0?.text ?? "" })")
         #expect(outcomes2.filter { $0 == "duplicate" }.count == 3, "\(outcomes2)")
         #expect(bench.comments(id).map { $0["body"].string } == ["Is anyone there?", "Hello?"])
+        let writes = bench.requests.filter { ["POST", "PUT"].contains($0["method"].string ?? "") && ($0["path"].string ?? "").hasPrefix("/api/v2/tickets") }
+        #expect(writes.filter { $0["status"].int == 201 }.count >= 2, "copies raced to create (replayed by Idempotency-Key)")
+        #expect(writes.filter { $0["status"].int == 409 }.count >= 1, "copies raced to comment (refused by safe_update)")
     }
 
     @Test func firstTextsArrivingTogetherEndAsOneTicket() throws {

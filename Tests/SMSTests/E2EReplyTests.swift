@@ -75,6 +75,8 @@ import Testing
         // Four deliveries of one event at the same moment.
         let c2 = try bench.addComment(ticket: 601, body: "Concurrent duplicate check")
         let event = try bench.zendeskEvent(ticket: 601, comment: c2)
+        // Claims are held back a moment so that every delivery has read the ticket before the first claim lands.
+        try bench.faults(["rules": [["service": "zendesk", "method": "PUT", "path_regex": "/tags\\.json$", "mode": "delay", "ms": 300, "times": 0]]])
         let answers = simultaneously((0..<4).map { _ in { @Sendable in try? bench.postZendesk("/zendesk/comments", event) } })
         let outcomes = answers.compactMap { $0?.outcome }
         #expect(outcomes.count == 4, "\(answers.map { $0?.text ?? "no answer" })")
@@ -82,6 +84,8 @@ import Testing
         #expect(outcomes.filter { $0 == "duplicate" }.count == 3, "\(outcomes)")
         #expect(bench.sentSMS.filter { $0["body"].string == "Concurrent duplicate check" }.count == 1)
         #expect(bench.sentSMS.count == 2)
+        let claims = bench.requests.filter { $0["method"].string == "PUT" && ($0["path"].string ?? "").hasSuffix("/tags.json") }
+        #expect(claims.filter { $0["status"].int == 409 }.count >= 1, "deliveries raced for the claim (refused by safe_update)")
     }
 
     @Test func sameEmailPrivateRequesterAndNonSMSCommentsAreNotSent() throws {
