@@ -140,11 +140,12 @@ public struct AgentReplyHandler {
         var r = base.merging(["outcome": "sent", "message_ids": .array(sids)])
         if settings.hasKlaviyo, let klaviyo {
             do {
-                try klaviyo.recordEvent(metric: settings.replyMetric, profile: ["phone_number": .string(plan.customer)],
-                                        properties: ["zendesk_ticket_id": .int(ticketID), "zendesk_comment_id": .int(commentID),
-                                                     "from_number": .string(from), "segments": .int(Int64(plan.segments)),
-                                                     "encoding": .string(plan.encoding.rawValue), "body": .string(plan.parts.joined(separator: "\n"))],
-                                        uniqueID: "zendesk-sms-reply-\(commentID)")
+                try klaviyo.createEvent(KlaviyoEvent(
+                    metric: settings.replyMetric, phoneNumber: plan.customer,
+                    properties: ["zendesk_ticket_id": .int(ticketID), "zendesk_comment_id": .int(commentID),
+                                 "from_number": .string(from), "segments": .int(Int64(plan.segments)),
+                                 "encoding": .string(plan.encoding.rawValue), "body": .string(plan.parts.joined(separator: "\n"))],
+                    uniqueID: "zendesk-sms-reply-\(commentID)"))
                 r["klaviyo_event"] = "recorded"
             } catch {
                 log?.note("recording the reply in Klaviyo failed: \(error)")

@@ -1,3 +1,4 @@
+import FoundationEssentials
 import FunctionRuntime
 import ServiceClients
 import SMSCore
@@ -120,8 +121,8 @@ public enum ReplyRules {
     /// earlier than two minutes before the comment (clock skew).
     public static func isRelay(_ message: JSON, of part: String, commentCreatedAt: String?) -> Bool {
         guard message["body"].string == part else { return false }
-        guard let created = commentCreatedAt.flatMap(RFC2822Date.isoEpochSeconds),
-              let sent = message["date_created"].string.flatMap(RFC2822Date.epochSeconds) else { return true }
-        return sent >= created - 120
+        guard let created = commentCreatedAt.flatMap(Clock.parse),
+              let sent = message["date_created"].string.flatMap(Clock.parseRFC2822) else { return true }
+        return sent.timeIntervalSince(created) >= -120
     }
 }

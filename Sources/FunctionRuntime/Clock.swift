@@ -82,6 +82,29 @@ public enum Clock {
         return Date(timeIntervalSince1970: Double(seconds - offset) + fraction)
     }
 
+    /// Parses the RFC 2822 / IMF-fixdate forms of HTTP `Date` headers and Twilio's resources:
+    /// `Sun, 06 Nov 1994 08:49:37 GMT`, `Sat, 21 Nov 2026 13:30:06 +0000` (the weekday is
+    /// optional; `GMT`/`UT`/`Z` or a `±hhmm` offset). Nil for anything else.
+    public static func parseRFC2822(_ text: String) -> Date? {
+        var parts = text.trimmed().split(separator: " ").map(String.init)
+        if let first = parts.first, first.hasSuffix(",") { parts.removeFirst() }
+        let months = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]
+        guard parts.count == 5, let day = Int(parts[0]), (1...31).contains(day),
+              let month = months.firstIndex(of: parts[1].lowercased()), let year = Int(parts[2]), parts[2].count == 4 else { return nil }
+        let hms = parts[3].split(separator: ":")
+        guard hms.count == 3, hms.allSatisfy({ $0.count == 2 && Int($0) != nil }) else { return nil }
+        let zone = parts[4]
+        var offset = ""
+        switch zone.uppercased() {
+        case "GMT", "UT", "UTC", "Z": offset = "Z"
+        default:
+            guard zone.count == 5, zone.first == "+" || zone.first == "-", Int(zone.dropFirst()) != nil else { return nil }
+            offset = String(zone.prefix(3)) + ":" + String(zone.suffix(2))
+        }
+        func two(_ n: Int) -> String { n < 10 ? "0\(n)" : "\(n)" }
+        return parse("\(year)-\(two(month + 1))-\(two(day))T\(parts[3])\(offset)")
+    }
+
     /// Milliseconds on a monotonic clock, for durations.
     public static func monotonicMS() -> Double {
         var ts = timespec()

@@ -176,7 +176,7 @@ public struct SMSInboundHandler {
     /// phone, tagged `sms`, not closed (found by search, then re-read by id).
     func openSMSTicket(customer phone: String) throws -> TicketFacts? {
         guard let user = try zendesk.user(phone: phone), let userID = user["id"].int else { return nil }
-        let found = try zendesk.ticketSearchFirstPage("tags:sms requester:\(userID) status<closed")
+        let found = try zendesk.searchTickets("type:ticket tags:sms requester:\(userID) status<closed", limit: 100).tickets
         let candidates = found.compactMap(TicketFacts.init(ticket:)).filter { !$0.isClosed }.sorted { $0.id < $1.id }
         for c in candidates {
             if let live = TicketFacts(ticket: try zendesk.ticket(id: c.id).ticket), !live.isClosed { return live }

@@ -34,18 +34,6 @@ extension Klaviyo {
         }
         throw ServiceError(service: client.service, method: "POST", path: "/api/conversation-messages", response: response)
     }
-
-    /// Records an event (`POST /api/events`) for the profile identified by `profile` attributes
-    /// (`phone_number`, `email`, …). `uniqueID` makes a repeat harmless (Klaviyo keeps one event per
-    /// profile + metric + unique_id), so the request is retried freely.
-    public func recordEvent(metric: String, profile: JSON, properties: JSON, uniqueID: String, time: String? = nil) throws {
-        var attributes: JSON = ["properties": properties, "unique_id": .string(uniqueID),
-                                "metric": ["data": ["type": "metric", "attributes": ["name": .string(metric)]]],
-                                "profile": ["data": ["type": "profile", "attributes": profile]]]
-        if let time { attributes["time"] = .string(time) }
-        try client.json("POST", "/api/events", body: ["data": ["type": "event", "attributes": attributes]],
-                        contentType: Klaviyo.mediaType, retrySafe: true)
-    }
 }
 
 /// A Klaviyo refusal as an error value (for `Result`).

@@ -29,7 +29,7 @@ public struct SurveyDispatcher {
         let doc = try zendesk.ticket(id: ticketID, include: ["users"])
         let metric = try zendesk.ticketMetric(ticketID: ticketID)
         let comments = try zendesk.comments(ticketID: ticketID)
-        let requester = try doc.ticket["requester_id"].int.map { id in try doc.user(id) ?? zendesk.showUser(id: id) }
+        let requester = try doc.ticket["requester_id"].int.map { id in try doc.user(id) ?? zendesk.user(id: id) }
         return SurveyFacts(ticket: doc.ticket, requester: requester, assignee: doc.user(doc.ticket["assignee_id"].int),
                            hasPublicComment: comments.contains { $0["public"].bool == true },
                            solvedAt: metric.solvedAt, now: metric.serverDate ?? context.now,

@@ -27,7 +27,7 @@ public struct TicketFacts: Sendable, Equatable {
         func user(_ id: Int64?) throws -> JSON? {
             guard let id, id > 0 else { return nil }
             if let u = doc.user(id) { return u }
-            return try zendesk.showUser(id: id)
+            return try zendesk.user(id: id)
         }
         let assigneeID = event.detail["assignee_id"].int ?? t["assignee_id"].int
         let groupID = event.detail["group_id"].int ?? t["group_id"].int

@@ -79,6 +79,15 @@ import FunctionRuntime
         #expect(Clock.parse("2026-11-20T10:00:00") == nil)  // no zone: ambiguous, refused
         #expect(Clock.iso8601(Date(timeIntervalSince1970: 1_795_168_800.9)) == "2026-11-20T10:00:00Z")
     }
+
+    @Test func parsesHTTPAndTwilioDates() {
+        #expect(Clock.parseRFC2822("Sun, 06 Nov 1994 08:49:37 GMT") == Clock.parse("1994-11-06T08:49:37Z"))
+        #expect(Clock.parseRFC2822("Fri, 20 Nov 2026 11:00:00 +0100")?.timeIntervalSince1970 == 1_795_168_800)
+        #expect(Clock.parseRFC2822("20 Nov 2026 10:00:00 +0000")?.timeIntervalSince1970 == 1_795_168_800)
+        #expect(Clock.parseRFC2822("Sunday, 06-Nov-94 08:49:37 GMT") == nil)
+        #expect(Clock.parseRFC2822("Fri, 20 Nov 2026 10:00 +0000") == nil)
+        #expect(Clock.parseRFC2822("garbage") == nil)
+    }
 }
 
 @Suite struct ExitStatusTests {

@@ -1,5 +1,6 @@
 import SMSCore
 import Testing
+import FunctionRuntime
 
 @Suite struct SMSTextTests {
     @Test func splitsLongRepliesAtWordBoundaries() {
@@ -57,9 +58,9 @@ import Testing
     }
 
     @Test func rfc2822Dates() {
-        #expect(RFC2822Date.epochSeconds("Thu, 01 Jan 1970 00:01:00 +0000") == 60)
-        #expect(RFC2822Date.epochSeconds("Sat, 21 Nov 2026 13:30:06 +0000") == RFC2822Date.isoEpochSeconds("2026-11-21T13:30:06Z"))
-        #expect(RFC2822Date.epochSeconds("Sat, 21 Nov 2026 14:30:06 +0100") == RFC2822Date.isoEpochSeconds("2026-11-21T13:30:06Z"))
-        #expect(RFC2822Date.epochSeconds("garbage") == nil)
+        #expect(Clock.parseRFC2822("Thu, 01 Jan 1970 00:01:00 +0000")?.timeIntervalSince1970 == 60)
+        #expect(Clock.parseRFC2822("Sat, 21 Nov 2026 13:30:06 +0000") == Clock.parse("2026-11-21T13:30:06Z"))
+        #expect(Clock.parseRFC2822("Sat, 21 Nov 2026 14:30:06 +0100") == Clock.parse("2026-11-21T13:30:06Z"))
+        #expect(Clock.parseRFC2822("garbage") == nil)
     }
 }
