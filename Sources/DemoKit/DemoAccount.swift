@@ -23,9 +23,10 @@ public enum DemoAccount {
     public static let customerProfileID = "01DEMOCASEYPROFILE00000000"
     public static let conversationID = "01DEMOCASEYCONVERSATION000"
 
-    /// The seed document (`Sandbox.seed`) with the number's `sms_url` pointing at `invokerURL`.
+    /// The seed document (`Sandbox.seed`). The number's SMS webhook is not wired here: setup
+    /// points it at the invoker's `/sms/inbound` through Twilio's IncomingPhoneNumbers API.
     /// Every record has a fixed id, so seeding again (a restarted `serve`) replaces rather than adds.
-    public static func seed(invokerURL: String) -> JSON {
+    public static func seed() -> JSON {
         [
             "zendesk": [
                 "brands": [["id": .int(brandID), "name": .string(brandName), "subdomain": "acme", "default": true]],
@@ -43,7 +44,7 @@ public enum DemoAccount {
                 ]],
                 "conversations": [["id": .string(conversationID), "profile_id": .string(customerProfileID), "number": .string(brandNumber)]],
             ],
-            "twilio": ["numbers": [["number": .string(brandNumber), "sms_url": .string(invokerURL + "/sms/inbound")]]],
+            "twilio": ["numbers": [.string(brandNumber)]],
         ]
     }
 }

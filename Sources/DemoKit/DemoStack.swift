@@ -86,12 +86,15 @@ public final class DemoStack: @unchecked Sendable {
 
     /// Seeds the account, runs the setup and configures the invoker.
     func prepare(_ options: DemoStackOptions) throws {
-        do { try sandbox.seed(DemoAccount.seed(invokerURL: invokerURL)) } catch let e as RuntimeError {
+        do { try sandbox.seed(DemoAccount.seed()) } catch let e as RuntimeError {
             throw DemoError(.startup, "seeding the demo account failed: \(e.message)")
         }
         let lines = LineCollector()
         let arguments = ["setup", "--public-url", invokerURL, "--sms", "--survey", "--apply"]
-        let status = BundleSetup.run(arguments: arguments, environment: sandbox.functionEnvironment(), write: { lines.append($0) })
+        // SMS through Twilio: setup also points the brand number's SMS webhook at /sms/inbound.
+        var setupEnvironment = sandbox.functionEnvironment()
+        setupEnvironment[ConfigKey.smsProvider] = "twilio"
+        let status = BundleSetup.run(arguments: arguments, environment: setupEnvironment, write: { lines.append($0) })
         setupOutput = lines.lines
         guard status == 0 else {
             throw DemoError(.setup, "bundle-setup \(arguments.joined(separator: " ")) exited \(status):\n" + setupOutput.joined(separator: "\n"))

@@ -75,16 +75,6 @@ public enum EmulatorSupport {
         return String(cString: buf)
     }
 
-    /// Parses the RFC 2822 form written by `rfc2822` (`Wed, 18 Nov 2026 10:00:00 +0000`).
-    public static func parseRFC2822(_ text: String) -> Date? {
-        let parts = text.split(separator: " ")
-        guard parts.count >= 5 else { return nil }
-        let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
-        guard let day = Int(parts[1]), let m = months.firstIndex(of: String(parts[2])), let year = Int(parts[3]) else { return nil }
-        let pad = { (n: Int) in n < 10 ? "0\(n)" : String(n) }
-        return Clock.parse("\(year)-\(pad(m + 1))-\(pad(day))T\(parts[4])Z")
-    }
-
     /// The UTC calendar day (`2026-11-20`) of a date.
     public static func day(_ date: Date) -> String { String(Clock.iso8601(date).prefix(10)) }
 

@@ -60,6 +60,13 @@ public struct CheckCommand {
                 let t = try Twilio(config: config, http: context.http)
                 _ = try t.account()
                 rows.append(Row(item: "Twilio account", status: .ready, detail: "account readable", fix: ""))
+                if let base = options.publicURL {
+                    let target = base + TwilioNumberPlan.route
+                    let pointed = try t.incomingNumbers().filter { $0.smsURL == target }
+                    rows.append(pointed.isEmpty
+                        ? Row(item: "Twilio numbers", status: .missing, detail: "no number posts incoming texts to \(target)", fix: setupHint)
+                        : Row(item: "Twilio numbers", status: .ready, detail: "\(pointed.count) number(s) post to \(target)", fix: ""))
+                }
             } catch {
                 rows.append(failure("Twilio account", error, fix: "set TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN from the Twilio console"))
             }

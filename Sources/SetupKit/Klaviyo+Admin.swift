@@ -43,3 +43,30 @@ extension Twilio {
     /// `GET /2010-04-01/Accounts/{sid}.json`: a harmless read proving the credentials work.
     public func account() throws -> JSON { try client.json("GET", "/2010-04-01/Accounts/\(accountSID).json") }
 }
+
+extension Twilio {
+    /// The account's numbers (`GET …/IncomingPhoneNumbers.json`, every page).
+    public func incomingNumbers() throws -> [TwilioNumberPlan.Number] {
+        var found: [TwilioNumberPlan.Number] = []
+        var path: String? = "/2010-04-01/Accounts/\(accountSID)/IncomingPhoneNumbers.json?PageSize=100"
+        var pages = 0
+        while let p = path, pages < 20 {
+            let body = try client.json("GET", p)
+            for item in body["incoming_phone_numbers"].array ?? [] {
+                guard let sid = item["sid"].string, let number = item["phone_number"].string else { continue }
+                found.append(.init(sid: sid, phoneNumber: number, smsURL: item["sms_url"].string ?? ""))
+            }
+            path = body["next_page_uri"].nonEmptyString
+            pages += 1
+        }
+        return found
+    }
+
+    /// Points a number's incoming texts at `url` (empty clears it), posted as a form.
+    public func setSMSURL(numberSID: String, url: String) throws {
+        let form = FormDecoding.body([("SmsUrl", url), ("SmsMethod", "POST")])
+        let path = "/2010-04-01/Accounts/\(accountSID)/IncomingPhoneNumbers/\(numberSID).json"
+        let response = try client.send("POST", path, body: Array(form.utf8), contentType: "application/x-www-form-urlencoded", retrySafe: true)
+        guard response.isSuccess else { throw ServiceError(service: "twilio", method: "POST", path: path, response: response) }
+    }
+}

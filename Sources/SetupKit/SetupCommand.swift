@@ -22,6 +22,8 @@ public struct SetupCommand {
     /// The result of a run, for callers and tests.
     public struct Outcome: Sendable {
         public var steps: [PlanStep]
+        /// Where the Twilio numbers will post incoming texts (`SMS_PROVIDER=twilio`).
+        public var numberSteps: [TwilioNumberPlan.Step]
         public var applied: Bool
         /// Signing secrets of webhooks created in this run, by configuration variable.
         public var secrets: [String: String]
@@ -50,20 +52,38 @@ public struct SetupCommand {
                                              surveyTag: context.config.value(ConfigKey.surveyTag, default: "pesquisa2listen_disparada"),
                                              smsTopic: context.config.value("KLAVIYO_SMS_INBOUND_TOPIC", default: "event:klaviyo.received_sms"))
         let steps = SetupPlan.make(desired: desired, existing: existing)
-        report(steps)
+        var numberSteps: [TwilioNumberPlan.Step] = []
+        let twilio = context.config.value(ConfigKey.smsProvider) == "twilio" && context.config.value(ConfigKey.twilioAccountSID) != nil
+            ? try Twilio(config: context.config, http: context.http) : nil
+        if let twilio, options.sms || options.remove {
+            numberSteps = try TwilioNumberPlan.make(numbers: try twilio.incomingNumbers(), publicURL: options.publicURL,
+                                                    chosen: options.smsNumbers, remove: options.remove)
+        }
+        report(steps, numbers: numberSteps.count)
+        for s in numberSteps {
+            let detail = s.action == .clear ? "  (stop posting to the bundle)" : (s.detail.isEmpty ? "" : "  → " + s.detail)
+            write("  " + pad(s.action.rawValue, 10) + pad("twilio number", 20) + s.number.phoneNumber + detail)
+        }
         if let klaviyoNote { write(klaviyoNote) }
         if options.sms && klaviyo == nil { write("Note: KLAVIYO_API_KEY is not set; no Klaviyo webhook is planned for inbound SMS.") }
 
         guard options.apply else {
-            if steps.contains(where: { $0.action != .unchanged }) { write("Dry run: nothing changed. Run again with --apply to make these changes.") }
-            return Outcome(steps: steps, applied: false, secrets: [:])
+            if steps.contains(where: { $0.action != .unchanged }) || numberSteps.contains(where: { $0.action == .point || $0.action == .clear }) {
+                write("Dry run: nothing changed. Run again with --apply to make these changes.")
+            }
+            return Outcome(steps: steps, numberSteps: numberSteps, applied: false, secrets: [:])
+        }
+        if let twilio {
+            for s in numberSteps where s.action == .point || s.action == .clear {
+                try twilio.setSMSURL(numberSID: s.number.sid, url: s.action == .point ? s.detail : "")
+            }
         }
         let secrets = try apply(steps, zendesk: zendesk, klaviyo: klaviyo, existing: existing)
-        return Outcome(steps: steps, applied: true, secrets: secrets)
+        return Outcome(steps: steps, numberSteps: numberSteps, applied: true, secrets: secrets)
     }
 
-    func report(_ steps: [PlanStep]) {
-        if steps.isEmpty { write("Nothing to do: no managed objects exist and none are needed."); return }
+    func report(_ steps: [PlanStep], numbers: Int) {
+        if steps.isEmpty && numbers == 0 { write("Nothing to do: no managed objects exist and none are needed."); return }
         write(options.remove ? "Plan (remove everything setup created):" : "Plan:")
         for s in steps {
             let detail = s.changes.isEmpty ? "" : "  (" + s.changes.joined(separator: ", ") + ")"

@@ -13,6 +13,8 @@ public struct SetupOptions: Equatable, Sendable {
     public var apply = false
     /// Take away everything setup created.
     public var remove = false
+    /// Twilio numbers to point at the bundle (`--sms-numbers`); nil = the ones free or already ours.
+    public var smsNumbers: [String]?
     /// Write each signing secret to a file in this directory (mode 0600) instead of printing it.
     public var secretsDirectory: String?
 
@@ -20,13 +22,14 @@ public struct SetupOptions: Equatable, Sendable {
 
     public static let usage = """
     Usage:
-      bundle-setup setup --public-url https://your.host [--brands all|ID,ID] [--sms] [--survey] [--apply] [--remove] [--secrets-dir DIR]
+      bundle-setup setup --public-url https://your.host [--brands all|ID,ID] [--sms] [--sms-numbers +1…,+1…] [--survey] [--apply] [--remove] [--secrets-dir DIR]
       bundle-setup check [--public-url https://your.host] [--sms] [--survey]
 
     setup prints the plan of changes and applies it only with --apply; running it again changes nothing.
     --remove plans (and with --apply, performs) the removal of everything setup created.
     Credentials come from the environment: ZENDESK_URL, ZENDESK_EMAIL + ZENDESK_API_TOKEN (or ZENDESK_OAUTH_TOKEN),
-    KLAVIYO_API_KEY (optional: Klaviyo webhook for inbound SMS), PUBLIC_URL (or --public-url).
+    KLAVIYO_API_KEY (optional: Klaviyo webhook for inbound SMS), PUBLIC_URL (or --public-url); with SMS_PROVIDER=twilio,
+    TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN: the account's numbers are pointed at /sms/inbound (--sms-numbers chooses them).
     """
 
     /// Parses the arguments after the program name. `publicURL` falls back to `defaultPublicURL`.
@@ -53,6 +56,14 @@ public struct SetupOptions: Equatable, Sendable {
                     o.brands = ids
                 }
             case "--sms": o.sms = true
+            case "--sms-numbers" where mode == .setup:
+                let v = try value(a)
+                let numbers = v.split(separator: ",").map { $0.trimmed() }.filter { !$0.isEmpty }
+                guard !numbers.isEmpty, numbers.allSatisfy({ $0.hasPrefix("+") && $0.count >= 8 && $0.dropFirst().allSatisfy(\.isNumber) }) else {
+                    throw SetupError(.usage, "--sms-numbers takes comma-separated E.164 numbers (+15551230000), got \(v)")
+                }
+                o.smsNumbers = numbers
+                o.sms = true
             case "--survey": o.survey = true
             case "--apply" where mode == .setup: o.apply = true
             case "--remove" where mode == .setup: o.remove = true

@@ -117,3 +117,32 @@ import SetupKit
         #expect(SetupPlan.fingerprint(.zendeskView, request) == SetupPlan.fingerprint(.zendeskView, response))
     }
 }
+
+@Suite struct TwilioNumberPlanTests {
+    let free = TwilioNumberPlan.Number(sid: "PN1", phoneNumber: "+15550000001", smsURL: "")
+    let ours = TwilioNumberPlan.Number(sid: "PN2", phoneNumber: "+15550000002", smsURL: "https://h/sms/inbound")
+    let other = TwilioNumberPlan.Number(sid: "PN3", phoneNumber: "+15550000003", smsURL: "https://elsewhere.example.com/sms")
+    let oldHost = TwilioNumberPlan.Number(sid: "PN4", phoneNumber: "+15550000004", smsURL: "https://old/sms/inbound")
+
+    @Test func pointsFreeAndOwnNumbersAndLeavesOthersAlone() throws {
+        let steps = try TwilioNumberPlan.make(numbers: [free, ours, other, oldHost], publicURL: "https://h", chosen: nil, remove: false)
+        #expect(steps.map(\.action) == [.point, .unchanged, .leave, .point])
+        #expect(steps[0].detail == "https://h/sms/inbound")
+        #expect(steps[2].detail.contains("--sms-numbers"))
+    }
+
+    @Test func namedNumbersAreTakenOverAndOnlyThem() throws {
+        let steps = try TwilioNumberPlan.make(numbers: [free, other], publicURL: "https://h", chosen: ["+15550000003"], remove: false)
+        #expect(steps.map(\.action) == [.point])
+        #expect(steps[0].number.sid == "PN3")
+        #expect(throws: SetupError.self) {
+            try TwilioNumberPlan.make(numbers: [free], publicURL: "https://h", chosen: ["+15559999999"], remove: false)
+        }
+    }
+
+    @Test func removeClearsOnlyWhatPostsToTheBundle() throws {
+        let steps = try TwilioNumberPlan.make(numbers: [free, ours, other], publicURL: "https://h", chosen: nil, remove: true)
+        #expect(steps.map(\.number.sid) == ["PN2"])
+        #expect(steps.map(\.action) == [.clear])
+    }
+}

@@ -141,6 +141,7 @@ import SetupKit
         let server = try bundle()
         defer { server.stop(deadline: 0) }
         let url = "http://127.0.0.1:\(server.port)"
+        try sandbox.seed(["twilio": ["numbers": ["+15550100100"]]])
         var environment = env(sandbox)
         environment.removeValue(forKey: ConfigKey.klaviyoAPIKey)
 
@@ -190,5 +191,43 @@ import SetupKit
         let (status, text) = run(["check", "--public-url", "http://127.0.0.1:9"], env(sandbox))
         #expect(status == 78)
         #expect(text.split(separator: "\n").contains { $0.hasPrefix("Public URL") && $0.contains("failed") })
+    }
+}
+
+/// With `SMS_PROVIDER=twilio`, setup points the account's numbers at the bundle through Twilio's
+/// IncomingPhoneNumbers API (as emulated by the sandbox), and check verifies it.
+@Suite struct SetupTwilioNumberTests {
+    func smsURLs(_ sandbox: Sandbox) -> [String: String] {
+        (sandbox.state()["twilio"]["sms_urls"].object ?? [:]).compactMapValues(\.string)
+    }
+
+    @Test func setupPointsFreeNumbersLeavesForeignOnesAndRemoveClears() throws {
+        let sandbox = Sandbox()
+        _ = try sandbox.start()
+        defer { sandbox.stop() }
+        try sandbox.seed(["twilio": ["numbers": ["+15550100100", ["number": "+15550100200", "sms_url": "https://elsewhere.example.com/hook"]]]])
+        var env = sandbox.functionEnvironment()
+        env.removeValue(forKey: ConfigKey.klaviyoAPIKey)
+        env["SMS_PROVIDER"] = "twilio"
+        let out = SetupSandboxTests.Output()
+        let args = ["setup", "--public-url", "https://bundle.example.com", "--sms", "--apply"]
+        #expect(BundleSetup.run(arguments: args, environment: env, write: out.write) == 0)
+        #expect(smsURLs(sandbox)["+15550100100"] == "https://bundle.example.com/sms/inbound")
+        #expect(smsURLs(sandbox)["+15550100200"] == "https://elsewhere.example.com/hook")
+        #expect(out.text.contains("leave"))
+
+        let again = SetupSandboxTests.Output()
+        #expect(BundleSetup.run(arguments: args, environment: env, write: again.write) == 0)
+        #expect(again.text.contains("unchanged twilio number       +15550100100"))
+        #expect(!again.text.contains("  update    twilio number"))
+
+        let takeOver = SetupSandboxTests.Output()
+        #expect(BundleSetup.run(arguments: args + ["--sms-numbers", "+15550100200"], environment: env, write: takeOver.write) == 0)
+        #expect(smsURLs(sandbox)["+15550100200"] == "https://bundle.example.com/sms/inbound")
+
+        let removed = SetupSandboxTests.Output()
+        #expect(BundleSetup.run(arguments: ["setup", "--remove", "--apply"], environment: env, write: removed.write) == 0)
+        #expect(smsURLs(sandbox)["+15550100100"] == nil)
+        #expect(smsURLs(sandbox)["+15550100200"] == nil)
     }
 }

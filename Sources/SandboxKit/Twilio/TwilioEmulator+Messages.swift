@@ -69,7 +69,7 @@ extension TwilioEmulator {
                 throw TwilioError(400, 20001, "Invalid \(key): \(value); use YYYY-MM-DD")
             }
             found = found.filter { m in
-                guard let d = m["date_created"].string.flatMap(EmulatorSupport.parseRFC2822) else { return false }
+                guard let d = m["date_created"].string.flatMap(Clock.parseRFC2822) else { return false }
                 return keep(EmulatorSupport.day(d), day)
             }
         }

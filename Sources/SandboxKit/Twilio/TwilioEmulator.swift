@@ -67,6 +67,23 @@ public final class TwilioEmulator: Emulator {
                 }
                 return .json(200, m)
             }
+            if let c = EmulatorSupport.match(path, "/2010-04-01/Accounts/{sid}/IncomingPhoneNumbers.json") {
+                try checkAccount(c["sid"]!, path: path)
+                guard request.method == "GET" else { throw TwilioError(405, 20004, "Method not allowed") }
+                return listIncomingNumbers(request)
+            }
+            if let c = EmulatorSupport.match(path, "/2010-04-01/Accounts/{sid}/IncomingPhoneNumbers/{number}") {
+                try checkAccount(c["sid"]!, path: path)
+                let sid = c["number"]!.hasSuffix(".json") ? String(c["number"]!.dropLast(5)) : c["number"]!
+                guard let number = numbers.first(where: { Self.numberSID($0) == sid }) else {
+                    throw TwilioError(404, 20404, "The requested resource \(path) was not found")
+                }
+                switch request.method {
+                case "GET": return .json(200, incomingNumber(number))
+                case "POST": return try updateIncomingNumber(number, request)
+                default: throw TwilioError(405, 20004, "Method not allowed")
+                }
+            }
             throw TwilioError(404, 20404, "The requested resource \(path) was not found")
         } catch let error as TwilioError {
             return error.response

@@ -1,0 +1,50 @@
+import FoundationEssentials
+import FunctionRuntime
+import HTTPServer
+
+/// The account's phone numbers as Twilio's IncomingPhoneNumbers resources: list, fetch, and
+/// update of where a number posts incoming messages (`SmsUrl`, `SmsMethod`).
+extension TwilioEmulator {
+    /// A number's resource sid: `PN` + 32 hex digits, stable for the number.
+    public static func numberSID(_ number: String) -> String {
+        "PN" + Crypto.hex(Crypto.sha256(Array(number.utf8))).prefix(32)
+    }
+
+    func incomingNumber(_ number: String) -> JSON {
+        let sid = Self.numberSID(number)
+        return [
+            "sid": .string(sid), "account_sid": .string(accountSID), "phone_number": .string(number),
+            "friendly_name": .string(number), "sms_url": .string(smsURLs[number] ?? ""), "sms_method": "POST",
+            "capabilities": ["sms": true, "mms": true, "voice": true],
+            "uri": .string("/2010-04-01/Accounts/\(accountSID)/IncomingPhoneNumbers/\(sid).json"),
+        ]
+    }
+
+    /// `GET …/IncomingPhoneNumbers.json[?PhoneNumber=…]`: one page holding every owned number.
+    func listIncomingNumbers(_ request: ServerRequest) -> ServerResponse {
+        let filter = request.queryValue("PhoneNumber")
+        let items = numbers.filter { filter == nil || $0 == filter }.map(incomingNumber)
+        let uri = "/2010-04-01/Accounts/\(accountSID)/IncomingPhoneNumbers.json"
+        return .json(200, ["incoming_phone_numbers": .array(items), "page": 0, "page_size": 50, "start": 0,
+                           "end": .int(Int64(max(0, items.count - 1))), "uri": .string(uri),
+                           "first_page_uri": .string(uri + "?Page=0&PageSize=50"), "next_page_uri": nil, "previous_page_uri": nil])
+    }
+
+    /// `POST …/IncomingPhoneNumbers/{sid}.json` with `SmsUrl` (an http(s) URL, or empty to clear)
+    /// and `SmsMethod` (GET or POST); other parameters are accepted and ignored here.
+    func updateIncomingNumber(_ number: String, _ request: ServerRequest) throws -> ServerResponse {
+        let params = FormDecoding.pairs(request.body)
+        if let method = params.last(where: { $0.0 == "SmsMethod" })?.1, !["GET", "POST"].contains(method.uppercased()) {
+            throw TwilioError(400, 21501, "SmsMethod must be GET or POST")
+        }
+        if let url = params.last(where: { $0.0 == "SmsUrl" })?.1 {
+            if url.isEmpty {
+                smsURLs[number] = nil
+            } else {
+                guard url.hasPrefix("http://") || url.hasPrefix("https://") else { throw TwilioError(400, 21502, "SmsUrl is not a valid URL") }
+                smsURLs[number] = url
+            }
+        }
+        return .json(200, incomingNumber(number))
+    }
+}
