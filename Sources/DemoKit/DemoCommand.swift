@@ -126,8 +126,8 @@ public struct DemoCommand: Sendable, Equatable {
 
     func runDemo(environment: [String: String]) throws -> Int32 {
         var options = stackOptions(environment: environment)
-        let access = LineCollector()
-        let events = LineCollector()
+        let access = Locked<[String]>([])
+        let events = Locked<[String]>([])
         let verbose = self.verbose
         options.accessLog = { line in if verbose { StandardStreams.writeError(line) } else { access.append(line) } }
         options.sandboxLog = { line in if verbose { StandardStreams.writeError("sandbox: " + line + "\n") } else { events.append(line) } }
@@ -145,8 +145,8 @@ public struct DemoCommand: Sendable, Equatable {
             StandardStreams.write("\nDemo FAILED at \(e.message)\n")
             if let captured {
                 let functionLog = captured.end()
-                StandardStreams.writeError("sandbox event log (last lines):\n" + events.lines.suffix(60).joined(separator: "\n") + "\n")
-                StandardStreams.writeError("invoker access log (last lines):\n" + access.lines.suffix(30).joined())
+                StandardStreams.writeError("sandbox event log (last lines):\n" + events.value.suffix(60).joined(separator: "\n") + "\n")
+                StandardStreams.writeError("invoker access log (last lines):\n" + access.value.suffix(30).joined())
                 StandardStreams.writeError("function log (last lines):\n" + functionLog.split(separator: "\n").suffix(30).joined(separator: "\n") + "\n")
             }
             return e.code.exitStatus

@@ -19,7 +19,7 @@ public final class DemoStack: @unchecked Sendable {
     public let sandbox: Sandbox
     public let file: FunctionsFile
     let server: HTTPServer
-    let box: InvokerBox
+    let box: Locked<Invoker?>
     public let invokerURL: String
     /// The environment every function gets.
     public private(set) var environment: [String: String] = [:]
@@ -53,9 +53,9 @@ public final class DemoStack: @unchecked Sendable {
         } catch let e as RuntimeError {
             throw DemoError(.startup, "the sandbox could not start: \(e.message)")
         }
-        let box = InvokerBox()
+        let box = Locked<Invoker?>(nil)
         let server = HTTPServer(limits: Invoker(file: file, environment: [:]).serverLimits) { request in
-            guard let invoker = box.invoker else {
+            guard let invoker = box.value else {
                 return .respond(.json(503, ["error": "starting"], headers: [("Retry-After", "1")]))
             }
             return .respond(invoker.handle(request))
@@ -76,7 +76,7 @@ public final class DemoStack: @unchecked Sendable {
         return stack
     }
 
-    init(sandbox: Sandbox, file: FunctionsFile, server: HTTPServer, box: InvokerBox, invokerURL: String) {
+    init(sandbox: Sandbox, file: FunctionsFile, server: HTTPServer, box: Locked<Invoker?>, invokerURL: String) {
         self.sandbox = sandbox
         self.file = file
         self.server = server
@@ -89,13 +89,13 @@ public final class DemoStack: @unchecked Sendable {
         do { try sandbox.seed(DemoAccount.seed()) } catch let e as RuntimeError {
             throw DemoError(.startup, "seeding the demo account failed: \(e.message)")
         }
-        let lines = LineCollector()
+        let lines = Locked<[String]>([])
         let arguments = ["setup", "--public-url", invokerURL, "--sms", "--survey", "--apply"]
         // SMS through Twilio: setup also points the brand number's SMS webhook at /sms/inbound.
         var setupEnvironment = sandbox.functionEnvironment()
         setupEnvironment[ConfigKey.smsProvider] = "twilio"
         let status = BundleSetup.run(arguments: arguments, environment: setupEnvironment, write: { lines.append($0) })
-        setupOutput = lines.lines
+        setupOutput = lines.value
         guard status == 0 else {
             throw DemoError(.setup, "bundle-setup \(arguments.joined(separator: " ")) exited \(status):\n" + setupOutput.joined(separator: "\n"))
         }
@@ -111,7 +111,7 @@ public final class DemoStack: @unchecked Sendable {
         environment = env
         let log = AccessLog(redactor: Redactor(secrets: Config(environment: env).secrets),
                             write: options.accessLog ?? { StandardStreams.writeError($0) })
-        box.invoker = Invoker(file: file, environment: env, accessLog: log)
+        box.value = Invoker(file: file, environment: env, accessLog: log)
     }
 
     /// The signing secrets of the Zendesk webhooks that call this invoker.
@@ -130,23 +130,4 @@ public final class DemoStack: @unchecked Sendable {
         sandbox.stop()
         return clean
     }
-}
-
-/// The invoker the listener answers with, set once the environment is known.
-final class InvokerBox: @unchecked Sendable {
-    private let lock = Lock()
-    private var stored: Invoker?
-    var invoker: Invoker? {
-        get { lock.withLock { stored } }
-        set { lock.withLock { stored = newValue } }
-    }
-}
-
-/// Lines written from several threads.
-public final class LineCollector: @unchecked Sendable {
-    private let lock = Lock()
-    private var stored: [String] = []
-    public init() {}
-    public func append(_ line: String) { lock.withLock { stored.append(line) } }
-    public var lines: [String] { lock.withLock { stored } }
 }

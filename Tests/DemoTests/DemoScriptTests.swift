@@ -9,7 +9,7 @@ import DemoKit
     @Test func conversationRunsEndToEnd() throws {
         let stack = try DemoStack.start(DemoTestSupport.options())
         defer { stack.stop() }
-        let transcript = LineCollector()
+        let transcript = Locked<[String]>([])
         let result = try DemoScript(stack: stack, write: { transcript.append($0) }).run()
         #expect(result.steps.count == 4)
 
@@ -40,7 +40,7 @@ import DemoKit
         let paths = Set(facts.deliveries.compactMap { $0["endpoint"].string.map(HTTPClient.pathOf) })
         #expect(paths == ["/zendesk/tickets", "/zendesk/comments", "/survey/dispatch"])
         // The transcript tells each step.
-        let text = transcript.lines.joined(separator: "\n")
+        let text = transcript.value.joined(separator: "\n")
         for needle in ["Opened Ticket", "one SMS", "2listen survey", "Resolved Ticket", "Demo passed"] {
             #expect(text.contains(needle), "transcript lacks \(needle)")
         }
@@ -52,7 +52,7 @@ import DemoKit
         defer { stack.stop() }
         // 2listen now refuses the bundle's token: survey-dispatch cannot send.
         try stack.sandbox.configure(["survey": ["token": "another-token"]])
-        let transcript = LineCollector()
+        let transcript = Locked<[String]>([])
         var caught: DemoError?
         do { _ = try DemoScript(stack: stack, write: { transcript.append($0) }).run() } catch let e as DemoError { caught = e }
         let error = try #require(caught)
@@ -60,6 +60,6 @@ import DemoKit
         #expect(error.code.exitStatus != 0)
         #expect(error.message.hasPrefix("step 3 (solved → survey after the delay)"), "\(error.message)")
         #expect(SandboxFacts(stack.sandbox.state()).surveys.isEmpty)
-        #expect(!transcript.lines.joined().contains("Demo passed"))
+        #expect(!transcript.value.joined().contains("Demo passed"))
     }
 }

@@ -10,7 +10,7 @@ enum DemoTestSupport {
     }
 
     /// Options for a stack on free ports, quiet logs, functions from this build.
-    static func options(statePath: String? = nil, events: LineCollector = LineCollector()) -> DemoStackOptions {
+    static func options(statePath: String? = nil, events: Locked<[String]> = Locked([])) -> DemoStackOptions {
         var o = DemoStackOptions(configPath: functionsFile)
         o.statePath = statePath
         o.accessLog = { events.append($0) }

@@ -36,9 +36,9 @@ final class SMSBench: @unchecked Sendable {
     let sandbox: Sandbox
     let file: FunctionsFile
     private let server: HTTPServer
-    private let box = InvokerBox()
+    private let box = Locked<Invoker?>(nil)
     /// The invoker's access-log lines (status, exit, notes such as a crash signal).
-    let accessLines = LineCollector()
+    let accessLines = Locked<[String]>([])
     /// The Zendesk webhook secret the invoker's functions verify with (see `configure`).
     private(set) var zendeskSecret = "zd-webhook-secret-" + SMSBench.randomHex(8)
 
@@ -80,7 +80,7 @@ final class SMSBench: @unchecked Sendable {
         file = try FunctionsFile.load(path: Self.functionsFile, functionsDirectory: InvokerCommand.executableDirectory())
         let box = self.box
         server = HTTPServer(limits: Invoker(file: file, environment: [:]).serverLimits) { request in
-            guard let invoker = box.invoker else { return .respond(.json(503, ["error": "invoker not configured"])) }
+            guard let invoker = box.value else { return .respond(.json(503, ["error": "invoker not configured"])) }
             return .respond(invoker.handle(request))
         }
         try server.start(host: "127.0.0.1", port: 0)
@@ -107,7 +107,7 @@ final class SMSBench: @unchecked Sendable {
         for (k, v) in env { environment[k] = v }
         let lines = accessLines
         let log = AccessLog(redactor: Redactor(secrets: []), write: { line in lines.append(line) })
-        box.invoker = Invoker(file: file, environment: environment, accessLog: log)
+        box.value = Invoker(file: file, environment: environment, accessLog: log)
     }
 
     /// The repository's functions.json (this file is Tests/SMSTests/E2EHarness.swift).
@@ -246,24 +246,6 @@ final class SMSBench: @unchecked Sendable {
     var klaviyoEvents: [JSON] { state().at("klaviyo.events").array ?? [] }
     /// The service requests the sandbox saw.
     var requests: [JSON] { sandbox.requestLog() }
-}
-
-/// Lines written from several threads.
-final class LineCollector: @unchecked Sendable {
-    private let lock = Lock()
-    private var stored: [String] = []
-    func append(_ line: String) { lock.withLock { stored.append(line) } }
-    var lines: [String] { lock.withLock { stored } }
-}
-
-/// The invoker the listener currently answers with.
-final class InvokerBox: @unchecked Sendable {
-    private let lock = Lock()
-    private var stored: Invoker?
-    var invoker: Invoker? {
-        get { lock.withLock { stored } }
-        set { lock.withLock { stored = newValue } }
-    }
 }
 
 /// Results of `simultaneously`, filled from several threads.

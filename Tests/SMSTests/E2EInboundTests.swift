@@ -104,10 +104,10 @@ import Testing
         let bench = try SMSBench()
         for from in [B.lee, B.stranger] {
             let r = try bench.text("Where is my order?", from: from)
-            #expect(r.status == 200, "\(bench.accessLines.lines)")
+            #expect(r.status == 200, "\(bench.accessLines.value)")
             #expect(r.outcome == "ignored" && r.reason == "not_consented", "\(from): \(r.text)")
         }
-        #expect(bench.tickets.isEmpty, "\(bench.accessLines.lines)")
+        #expect(bench.tickets.isEmpty, "\(bench.accessLines.value)")
         #expect(!bench.users.contains { [B.lee, B.stranger].contains($0["phone"].string ?? "") }, "no Zendesk user for them either")
     }
 

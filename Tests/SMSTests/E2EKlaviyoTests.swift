@@ -45,7 +45,7 @@ import Testing
         let r = try bench.sandboxCall("POST", "/_ctl/phone/text",
                                       json: ["from": .string(B.pat), "to": .string(Self.klaviyoNumber), "body": "Hi, texting your Klaviyo number"])
         #expect(r.status == 200, "\(r.text)")
-        #expect(r.json["delivered"].bool == true, "\(r.text) \(bench.accessLines.lines)")
+        #expect(r.json["delivered"].bool == true, "\(r.text) \(bench.accessLines.value)")
         #expect(r.json["webhooks"][0]["status"].int == 200)
         let tickets = bench.tickets(customer: B.pat, brand: Self.klaviyoNumber)
         #expect(tickets.count == 1, "\(bench.tickets.map { $0["external_id"] })")
