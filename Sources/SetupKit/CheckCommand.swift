@@ -26,7 +26,7 @@ public struct CheckCommand {
     public func run() -> (rows: [Row], ready: Bool) {
         var rows: [Row] = []
         let config = context.config
-        let setupHint = "./invoke setup --public-url \(options.publicURL ?? "https://your.host")\(options.sms ? " --sms" : "")\(options.survey ? " --survey" : "") --apply"
+        let setupHint = "./invoke setup --public-url \(options.publicURL ?? "https://your.host")\(options.sms ? " --sms" : "")\(options.survey ? " --survey" : "")\(options.triggers ? " --triggers" : "") --apply"
 
         // Zendesk credentials.
         var zendesk: Zendesk?

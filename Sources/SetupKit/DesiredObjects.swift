@@ -3,7 +3,8 @@ import FunctionRuntime
 /// The objects a deployment needs, as a pure function of the options.
 ///
 /// - always: a Zendesk event-subscription webhook for `ticket.created` and
-///   `ticket.status_changed` → the `/zendesk/tickets` route (brand filter → ticket metrics);
+///   `ticket.status_changed` → the `/zendesk/tickets` route (brand filter → ticket metrics), or,
+///   with `--triggers`, a trigger-driven webhook and the triggers "created" and "closed";
 /// - `--sms`: a webhook for `ticket.comment_added` → `/zendesk/comments` (agent replies as SMS),
 ///   the automation "close SMS tickets 24 h after solved", the view "SMS tickets", and (when a
 ///   Klaviyo key is configured and the URL is https) a Klaviyo webhook for inbound SMS →
@@ -26,17 +27,23 @@ public enum DesiredObjects {
     public static let surveyAutomationName = "\(ManagedObject.marker) 2listen survey for solved tickets"
     public static let smsViewName = "\(ManagedObject.marker) SMS tickets"
     public static let klaviyoWebhookName = "\(ManagedObject.marker) inbound SMS → sms-inbound"
+    public static let ticketTriggerWebhookName = "\(ManagedObject.marker) ticket triggers → ticket-metrics"
+    public static let commentTriggerWebhookName = "\(ManagedObject.marker) comment trigger → agent-reply"
+    public static let createdTriggerName = "\(ManagedObject.marker) Ticket created → Opened Ticket"
+    public static let closedTriggerName = "\(ManagedObject.marker) Ticket closed → Resolved Ticket"
+    public static let commentTriggerName = "\(ManagedObject.marker) Public agent comment on an SMS ticket → SMS"
 
     /// The objects for `options`; `klaviyo` tells whether a Klaviyo key is configured,
     /// `surveyTag` the tag survey-dispatch adds, `smsTopic` the Klaviyo topic of inbound texts.
     public static func objects(for options: SetupOptions, klaviyo: Bool, surveyTag: String, smsTopic: String) -> [ManagedObject] {
         guard !options.remove, let base = options.publicURL else { return [] }
-        var list: [ManagedObject] = [
+        var list: [ManagedObject] = options.triggers ? ticketTriggers(base) : [
             webhook(ticketWebhookName, base + ticketsRoute,
                     ["zen:event-type:ticket.created", "zen:event-type:ticket.status_changed"]),
         ]
         if options.sms {
-            list.append(webhook(commentWebhookName, base + commentsRoute, ["zen:event-type:ticket.comment_added"]))
+            list += options.triggers ? commentTrigger(base)
+                                     : [webhook(commentWebhookName, base + commentsRoute, ["zen:event-type:ticket.comment_added"])]
             list.append(ManagedObject(kind: .zendeskAutomation, name: closeAutomationName, body: [
                 "title": .string(closeAutomationName),
                 "active": true,
@@ -89,6 +96,41 @@ public enum DesiredObjects {
             ]))
         }
         return list
+    }
+
+    /// Trigger-driven ticket metrics: a `conditional_ticket_events` webhook and two triggers whose
+    /// JSON bodies are the trigger bodies ticket-metrics reads (`type`, `ticket_id`, `status`,
+    /// `brand_id` for the brand filter). Zendesk runs triggers on agent and API updates; a ticket
+    /// closed by an automation may not fire them (see README).
+    static func ticketTriggers(_ base: String) -> [ManagedObject] {
+        let hook = "{{webhook:\(ticketTriggerWebhookName)}}"
+        let created = #"{"type":"ticket.created","ticket_id":"{{ticket.id}}","brand_id":"{{ticket.brand.id}}"}"#
+        let closed = #"{"type":"ticket.status_changed","ticket_id":"{{ticket.id}}","status":"closed","brand_id":"{{ticket.brand.id}}"}"#
+        return [
+            webhook(ticketTriggerWebhookName, base + ticketsRoute, ["conditional_ticket_events"]),
+            trigger(createdTriggerName, all: [condition("update_type", "is", "Create")], hook: hook, body: created),
+            trigger(closedTriggerName, all: [condition("status", "changed_to", "closed")], hook: hook, body: closed),
+        ]
+    }
+
+    /// Trigger-driven agent replies: public comments by agents on tickets tagged `sms`.
+    static func commentTrigger(_ base: String) -> [ManagedObject] {
+        [
+            webhook(commentTriggerWebhookName, base + commentsRoute, ["conditional_ticket_events"]),
+            trigger(commentTriggerName,
+                    all: [condition("comment_is_public", "is", "true"), condition("current_tags", "includes", "sms"),
+                          condition("role", "is", "agent")],
+                    hook: "{{webhook:\(commentTriggerWebhookName)}}", body: #"{"ticket_id":"{{ticket.id}}"}"#),
+        ]
+    }
+
+    static func trigger(_ name: String, all: [JSON], hook: String, body: String) -> ManagedObject {
+        ManagedObject(kind: .zendeskTrigger, name: name, body: [
+            "title": .string(name),
+            "active": true,
+            "conditions": ["all": .array(all), "any": []],
+            "actions": [["field": "notification_webhook", "value": [.string(hook), .string(body)]]],
+        ])
     }
 
     static func webhook(_ name: String, _ endpoint: String, _ subscriptions: [String]) -> ManagedObject {

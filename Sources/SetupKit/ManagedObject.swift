@@ -6,6 +6,7 @@ public struct ManagedObject: Equatable, Sendable {
     public enum Kind: String, Sendable, CaseIterable {
         case zendeskWebhook = "zendesk webhook"
         case zendeskAutomation = "zendesk automation"
+        case zendeskTrigger = "zendesk trigger"
         case zendeskView = "zendesk view"
         case klaviyoWebhook = "klaviyo webhook"
     }

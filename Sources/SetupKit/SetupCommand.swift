@@ -41,7 +41,7 @@ public struct SetupCommand {
         }
 
         var existing: [ExistingObject] = []
-        for kind in [ManagedObject.Kind.zendeskWebhook, .zendeskAutomation, .zendeskView] { existing += try zendesk.managedObjects(kind) }
+        for kind in [ManagedObject.Kind.zendeskWebhook, .zendeskAutomation, .zendeskTrigger, .zendeskView] { existing += try zendesk.managedObjects(kind) }
         var klaviyoNote: String?
         if let klaviyo, options.sms || options.remove {
             do { existing += try klaviyo.managedWebhooks() } catch let e as ServiceError where e.status == 403 || e.status == 404 {

@@ -9,6 +9,9 @@ public struct SetupOptions: Equatable, Sendable {
     public var brands: [String]?
     public var sms = false
     public var survey = false
+    /// Trigger-driven webhooks (`conditional_ticket_events` + triggers) instead of event
+    /// subscriptions, for accounts that do not offer event subscriptions.
+    public var triggers = false
     /// Make the changes (setup is a dry run by default).
     public var apply = false
     /// Take away everything setup created.
@@ -22,10 +25,11 @@ public struct SetupOptions: Equatable, Sendable {
 
     public static let usage = """
     Usage:
-      bundle-setup setup --public-url https://your.host [--brands all|ID,ID] [--sms] [--sms-numbers +1…,+1…] [--survey] [--apply] [--remove] [--secrets-dir DIR]
-      bundle-setup check [--public-url https://your.host] [--sms] [--survey]
+      bundle-setup setup --public-url https://your.host [--brands all|ID,ID] [--sms] [--sms-numbers +1…,+1…] [--survey] [--triggers] [--apply] [--remove] [--secrets-dir DIR]
+      bundle-setup check [--public-url https://your.host] [--sms] [--survey] [--triggers]
 
     setup prints the plan of changes and applies it only with --apply; running it again changes nothing.
+    --triggers uses trigger-driven webhooks and triggers instead of event subscriptions (accounts without them).
     --remove plans (and with --apply, performs) the removal of everything setup created.
     Credentials come from the environment: ZENDESK_URL, ZENDESK_EMAIL + ZENDESK_API_TOKEN (or ZENDESK_OAUTH_TOKEN),
     KLAVIYO_API_KEY (optional: Klaviyo webhook for inbound SMS), PUBLIC_URL (or --public-url); with SMS_PROVIDER=twilio,
@@ -65,6 +69,7 @@ public struct SetupOptions: Equatable, Sendable {
                 o.smsNumbers = numbers
                 o.sms = true
             case "--survey": o.survey = true
+            case "--triggers": o.triggers = true
             case "--apply" where mode == .setup: o.apply = true
             case "--remove" where mode == .setup: o.remove = true
             case "--secrets-dir" where mode == .setup: o.secretsDirectory = try value(a)

@@ -97,7 +97,7 @@ public enum SetupPlan {
         case .zendeskWebhook:
             return ["endpoint": norm(body["endpoint"]), "http_method": norm(body["http_method"]), "request_format": norm(body["request_format"]),
                     "status": norm(body["status"]), "subscriptions": set(body["subscriptions"])]
-        case .zendeskAutomation:
+        case .zendeskAutomation, .zendeskTrigger:
             return ["active": norm(body["active"]), "conditions.all": conditions(body["conditions"]["all"]),
                     "conditions.any": conditions(body["conditions"]["any"]),
                     "actions": .array((body["actions"].array ?? []).map { norm(["field": $0["field"], "value": $0["value"]]) })]

@@ -9,6 +9,7 @@ extension Zendesk {
         switch kind {
         case .zendeskWebhook: return ("/api/v2/webhooks", "webhook", "webhooks")
         case .zendeskAutomation: return ("/api/v2/automations", "automation", "automations")
+        case .zendeskTrigger: return ("/api/v2/triggers", "trigger", "triggers")
         case .zendeskView: return ("/api/v2/views", "view", "views")
         case .klaviyoWebhook: preconditionFailure("not a Zendesk object")
         }

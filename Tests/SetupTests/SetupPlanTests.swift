@@ -61,6 +61,26 @@ import SetupKit
         #expect(actions.first?["value"][0] == .string("{{webhook:\(DesiredObjects.surveyWebhookName)}}"))
     }
 
+    @Test func triggersReplaceEventSubscriptions() throws {
+        let list = try objects(["--triggers", "--sms"])
+        let hooks = list.filter { $0.kind == .zendeskWebhook }
+        #expect(hooks.map(\.name) == [DesiredObjects.ticketTriggerWebhookName, DesiredObjects.commentTriggerWebhookName])
+        for hook in hooks { #expect(hook.body["subscriptions"] == ["conditional_ticket_events"]) }
+        let triggers = list.filter { $0.kind == .zendeskTrigger }
+        #expect(triggers.map(\.name) == [DesiredObjects.createdTriggerName, DesiredObjects.closedTriggerName, DesiredObjects.commentTriggerName])
+        // Each trigger calls its webhook with the trigger body the function reads.
+        let created = try JSON.parse(triggers[0].body["actions"][0]["value"][1].string ?? "")
+        #expect(created["type"] == "ticket.created")
+        #expect(created["ticket_id"] == "{{ticket.id}}")
+        #expect(created["brand_id"] == "{{ticket.brand.id}}")
+        #expect(triggers[0].body["actions"][0]["value"][0] == .string("{{webhook:\(DesiredObjects.ticketTriggerWebhookName)}}"))
+        let closed = try JSON.parse(triggers[1].body["actions"][0]["value"][1].string ?? "")
+        #expect(closed["status"] == "closed")
+        #expect(triggers[1].body["conditions"]["all"] == [["field": "status", "operator": "changed_to", "value": "closed"]])
+        #expect(triggers[2].body["actions"][0]["value"][0] == .string("{{webhook:\(DesiredObjects.commentTriggerWebhookName)}}"))
+        #expect(!list.contains { $0.name == DesiredObjects.ticketWebhookName || $0.name == DesiredObjects.commentWebhookName })
+    }
+
     @Test func removeWantsNothing() throws {
         #expect(DesiredObjects.objects(for: try SetupOptions.parse(["setup", "--remove", "--sms"]), klaviyo: true, surveyTag: "t", smsTopic: "x").isEmpty)
     }

@@ -25,7 +25,7 @@ import SetupKit
     func managedNames(_ sandbox: Sandbox) -> [String] {
         let z = sandbox.state()["zendesk"]
         var names: [String] = []
-        for key in ["webhooks", "automations", "views"] {
+        for key in ["webhooks", "automations", "triggers", "views"] {
             for item in z[key].array ?? [] {
                 let name = (item["name"].string ?? item["title"].string) ?? ""
                 if name.hasPrefix(ManagedObject.marker) { names.append(name) }
@@ -76,6 +76,38 @@ import SetupKit
 
         let (removed, removeText) = run(sandbox, ["setup", "--remove", "--apply"])
         #expect(removed == 0, "\(removeText)")
+        #expect(managedNames(sandbox).isEmpty)
+    }
+
+    @Test func triggerModeIsAcceptedIdempotentAndSwitchesCleanly() throws {
+        let sandbox = Sandbox()
+        _ = try sandbox.start()
+        defer { sandbox.stop() }
+        let args = ["setup", "--public-url", "https://bundle.example.com", "--sms", "--triggers", "--apply"]
+        let (first, text) = run(sandbox, args)
+        #expect(first == 0, "\(text)")
+        let names = managedNames(sandbox)
+        #expect(names.contains(DesiredObjects.createdTriggerName))
+        #expect(names.contains(DesiredObjects.closedTriggerName))
+        #expect(names.contains(DesiredObjects.commentTriggerName))
+        #expect(!names.contains(DesiredObjects.ticketWebhookName))
+        // The triggers name the trigger webhooks by id.
+        let hooks = sandbox.state()["zendesk"]["webhooks"].array ?? []
+        let ticketHook = try #require(hooks.first { $0["name"].string == DesiredObjects.ticketTriggerWebhookName })
+        let created = try #require((sandbox.state()["zendesk"]["triggers"].array ?? []).first { $0["title"].string == DesiredObjects.createdTriggerName })
+        #expect(created["actions"][0]["value"][0] == ticketHook["id"])
+
+        let (second, again) = run(sandbox, args)
+        #expect(second == 0)
+        #expect(managedNames(sandbox) == names)
+        #expect(!again.contains("  create") && !again.contains("  update") && !again.contains("  delete"))
+
+        // Back to event subscriptions: the triggers and their webhooks go, the event webhooks come.
+        let (switched, switchText) = run(sandbox, ["setup", "--public-url", "https://bundle.example.com", "--sms", "--apply"])
+        #expect(switched == 0, "\(switchText)")
+        #expect(managedNames(sandbox).sorted() == [DesiredObjects.closeAutomationName, DesiredObjects.smsViewName,
+                                                   DesiredObjects.commentWebhookName, DesiredObjects.ticketWebhookName].sorted())
+        #expect(run(sandbox, ["setup", "--remove", "--apply"]).0 == 0)
         #expect(managedNames(sandbox).isEmpty)
     }
 
