@@ -3,9 +3,9 @@
    OPENSSL_init_ssl, so the runtime uses the shared library here too: one OpenSSL per process. */
 #include "ccrypto_shim.h"
 #include "foreign_thread.h"
+#include "library_loader.h"
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
-#include <dlfcn.h>
 #include <pthread.h>
 #include <stdio.h>
 
@@ -20,22 +20,14 @@ static int (*p_digest)(const void *, size_t, unsigned char *, unsigned int *, co
 static int (*p_memcmp)(const void *, const void *, size_t);
 static int (*p_rand)(unsigned char *, int);
 
-#define LOAD(sym, name) do { *(void **)(&sym) = dlsym(lib, name); if (!sym) { snprintf(load_error, sizeof load_error, "libcrypto lacks %s", name); lib = NULL; return; } } while (0)
-
 static void do_load(void) {
-    const char *names[] = {"libcrypto.so.3", "libcrypto.so", NULL};
-    for (int i = 0; names[i] && !lib; i++) lib = dlopen(names[i], RTLD_LAZY | RTLD_LOCAL);
-    if (!lib) {
-        const char *e = dlerror();
-        snprintf(load_error, sizeof load_error, "cannot load libcrypto (install libssl3 / libssl-dev): %s", e ? e : "unknown");
-        return;
-    }
-    LOAD(p_sha1, "EVP_sha1");
-    LOAD(p_sha256, "EVP_sha256");
-    LOAD(p_hmac, "HMAC");
-    LOAD(p_digest, "EVP_Digest");
-    LOAD(p_memcmp, "CRYPTO_memcmp");
-    LOAD(p_rand, "RAND_bytes");
+    static const char *const names[] = {"libcrypto.so.3", "libcrypto.so", NULL};
+    const shim_symbol symbols[] = {
+        {"EVP_sha1", (void **)&p_sha1}, {"EVP_sha256", (void **)&p_sha256}, {"HMAC", (void **)&p_hmac},
+        {"EVP_Digest", (void **)&p_digest}, {"CRYPTO_memcmp", (void **)&p_memcmp}, {"RAND_bytes", (void **)&p_rand},
+    };
+    lib = shim_open("libcrypto", "libssl3 / libssl-dev", names, symbols, sizeof symbols / sizeof *symbols,
+                    load_error, sizeof load_error);
 }
 
 static void load_job(void *arg) { pthread_once(&load_once, do_load); *(int *)arg = lib ? 0 : -1; }

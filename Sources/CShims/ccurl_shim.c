@@ -4,8 +4,8 @@
    first outbound request. */
 #include "ccurl_shim.h"
 #include "foreign_thread.h"
+#include "library_loader.h"
 #include <curl/curl.h>
-#include <dlfcn.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,27 +26,18 @@ static const char *(*p_easy_strerror)(CURLcode);
 static struct curl_slist *(*p_slist_append)(struct curl_slist *, const char *);
 static void (*p_slist_free_all)(struct curl_slist *);
 
-#define LOAD(sym, name) do { *(void **)(&sym) = dlsym(lib, name); if (!sym) { snprintf(load_error, sizeof load_error, "libcurl lacks %s", name); lib = NULL; return; } } while (0)
-
 static void do_load(void) {
-    const char *names[] = {"libcurl.so.4", "libcurl.so", NULL};
-    for (int i = 0; names[i] && !lib; i++) lib = dlopen(names[i], RTLD_LAZY | RTLD_LOCAL);  /* lazy: ~17% fewer instructions to load */
-    if (!lib) {
-        const char *e = dlerror();
-        snprintf(load_error, sizeof load_error, "cannot load libcurl (install libcurl4-openssl-dev): %s", e ? e : "unknown");
-        return;
-    }
-    LOAD(p_global_init, "curl_global_init");
-    LOAD(p_easy_init, "curl_easy_init");
-    LOAD(p_easy_cleanup, "curl_easy_cleanup");
-    LOAD(p_easy_reset, "curl_easy_reset");
-    LOAD(p_easy_setopt, "curl_easy_setopt");
-    LOAD(p_easy_perform, "curl_easy_perform");
-    LOAD(p_easy_getinfo, "curl_easy_getinfo");
-    LOAD(p_easy_strerror, "curl_easy_strerror");
-    LOAD(p_slist_append, "curl_slist_append");
-    LOAD(p_slist_free_all, "curl_slist_free_all");
-    if (p_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+    static const char *const names[] = {"libcurl.so.4", "libcurl.so", NULL};
+    const shim_symbol symbols[] = {
+        {"curl_global_init", (void **)&p_global_init}, {"curl_easy_init", (void **)&p_easy_init},
+        {"curl_easy_cleanup", (void **)&p_easy_cleanup}, {"curl_easy_reset", (void **)&p_easy_reset},
+        {"curl_easy_setopt", (void **)&p_easy_setopt}, {"curl_easy_perform", (void **)&p_easy_perform},
+        {"curl_easy_getinfo", (void **)&p_easy_getinfo}, {"curl_easy_strerror", (void **)&p_easy_strerror},
+        {"curl_slist_append", (void **)&p_slist_append}, {"curl_slist_free_all", (void **)&p_slist_free_all},
+    };
+    lib = shim_open("libcurl", "libcurl4-openssl-dev", names, symbols, sizeof symbols / sizeof *symbols,
+                    load_error, sizeof load_error);
+    if (lib && p_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
         snprintf(load_error, sizeof load_error, "curl_global_init failed");
         lib = NULL;
     }
