@@ -130,9 +130,9 @@ import Testing
 
     @Test func longReplyIsSplitIntoOrderedParts() throws {
         let bench = try SMSBench(seed: Self.seed())
-        let words = (1...222).map { "word\(String(format4: $0))" }  // 222 × 8 characters + 221 spaces
-        let text = words.joined(separator: " ")
-        #expect(text.count == 1997)
+        let words = (1...222).map { "word\(String(format4: $0))" }  // 222 × 8 characters + 221 spaces + "!!!"
+        let text = words.joined(separator: " ") + "!!!"
+        #expect(text.count == 2000)
         let c = try bench.addComment(ticket: 601, body: text)
         let r = try bench.commentAdded(ticket: 601, comment: c)
         #expect(r.outcome == "sent", "\(r.text)")
@@ -141,7 +141,7 @@ import Testing
         #expect(sent.count == 2)
         #expect(sent.allSatisfy { $0.count <= 1600 })
         #expect(sent.first?.hasPrefix("word0001 word0002") == true, "parts go out in order")
-        #expect(sent.last?.hasSuffix("word0222") == true)
+        #expect(sent.last?.hasSuffix("word0222!!!") == true)
         #expect(sent.joined(separator: " ") == text, "split at word boundaries, nothing lost")
         #expect(sent.allSatisfy { !$0.hasPrefix(" ") && !$0.hasSuffix(" ") })
         let expected = sent.map { gsmSegments($0.count) }.reduce(0, +)
