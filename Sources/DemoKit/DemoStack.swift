@@ -90,7 +90,7 @@ public final class DemoStack: @unchecked Sendable {
             throw DemoError(.startup, "seeding the demo account failed: \(e.message)")
         }
         let lines = Locked<[String]>([])
-        let arguments = ["setup", "--public-url", invokerURL, "--sms", "--survey", "--apply"]
+        let arguments = ["setup", "--public-url", invokerURL, "--sms", "--survey", "--apply"] + (options.triggers ? ["--triggers"] : [])
         // SMS through Twilio: setup also points the brand number's SMS webhook at /sms/inbound.
         var setupEnvironment = sandbox.functionEnvironment()
         setupEnvironment[ConfigKey.smsProvider] = "twilio"

@@ -26,6 +26,9 @@ public struct DemoStackOptions: Sendable {
     public var accessLog: (@Sendable (String) -> Void)?
     /// `PATH`, `HOME`, `LANG`, `TZ` for the functions (the rest of the environment never reaches them).
     public var processEnvironment: [String: String] = [:]
+    /// Wire Zendesk with trigger-driven webhooks and triggers (`setup --triggers`) instead of
+    /// event subscriptions.
+    public var triggers = false
 
     /// The directory of the running executable (a release build keeps the functions there).
     public static var executableDirectory: String { InvokerCommand.executableDirectory() }

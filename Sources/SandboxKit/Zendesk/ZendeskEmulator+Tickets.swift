@@ -296,6 +296,9 @@ extension ZendeskEmulator {
         tickets[ticket.id] = ticket
         c.context.log("zendesk: ticket \(ticket.id) created (status \(status), tags \(ticket.tags.joined(separator: ",")))")
         emit("ticket.created", ticket: ticket.id, context: c.context)
+        runTriggers(ticketID: ticket.id, update: TriggerUpdate(isCreate: true, previousStatus: nil,
+                                                               publicComment: comment["public"].bool ?? true, updaterRole: apiUserRole),
+                    context: c.context)
         let url = "\(c.baseURL)/api/v2/tickets/\(ticket.id).json"
         return .json(201, ["ticket": ticket.view(baseURL: c.baseURL), "audit": ticket.audits[audit]], headers: [("Location", url)])
     }
@@ -357,6 +360,9 @@ extension ZendeskEmulator {
         c.context.log("zendesk: ticket \(id) updated (status \(ticket.status)\(added != nil ? ", comment added" : ""))")
         if let added { emit("ticket.comment_added", ticket: id, comment: added.id, context: c.context) }
         if ticket.status != previous { emit("ticket.status_changed", ticket: id, previous: previous, context: c.context) }
+        runTriggers(ticketID: id, update: TriggerUpdate(isCreate: false, previousStatus: previous, publicComment: added?.isPublic,
+                                                        updaterRole: apiUserRole), context: c.context)
+        guard let ticket = tickets[id] else { return .json(200, [:]) }
         return .json(200, ["ticket": ticket.view(baseURL: c.baseURL), "audit": ticket.audits[audit]])
     }
 
