@@ -14,13 +14,6 @@ public enum FormDecoding {
         return result
     }
 
-    /// The pairs as a JSON object of strings (a repeated name keeps its last value).
-    public static func object(_ body: some Collection<UInt8>) -> JSON {
-        var o: [String: JSON] = [:]
-        for (k, v) in pairs(body) { o[k] = .string(v) }
-        return .object(o)
-    }
-
     /// Percent-decodes one component, `+` meaning space.
     public static func decode(_ bytes: some Collection<UInt8>) -> String {
         var out: [UInt8] = []

@@ -15,33 +15,6 @@ public enum JSON: Equatable, Sendable {
     case object([String: JSON])
 }
 
-extension JSON: Codable {
-    public init(from decoder: Decoder) throws {
-        let c = try decoder.singleValueContainer()
-        if c.decodeNil() { self = .null; return }
-        if let b = try? c.decode(Bool.self) { self = .bool(b); return }
-        if let i = try? c.decode(Int64.self) { self = .int(i); return }
-        if let d = try? c.decode(Double.self) { self = .double(d); return }
-        if let s = try? c.decode(String.self) { self = .string(s); return }
-        if let a = try? c.decode([JSON].self) { self = .array(a); return }
-        if let o = try? c.decode([String: JSON].self) { self = .object(o); return }
-        throw DecodingError.dataCorruptedError(in: c, debugDescription: "not a JSON value")
-    }
-
-    public func encode(to encoder: Encoder) throws {
-        var c = encoder.singleValueContainer()
-        switch self {
-        case .null: try c.encodeNil()
-        case .bool(let b): try c.encode(b)
-        case .int(let i): try c.encode(i)
-        case .double(let d): try c.encode(d)
-        case .string(let s): try c.encode(s)
-        case .array(let a): try c.encode(a)
-        case .object(let o): try c.encode(o)
-        }
-    }
-}
-
 extension JSON {
     /// Parses a UTF-8 JSON document. Throws `RuntimeError` `.invalidEvent` with the parser's reason.
     public static func parse(_ bytes: some Collection<UInt8>) throws -> JSON {
@@ -64,17 +37,6 @@ extension JSON {
         var writer = JSONWriter(pretty: pretty)
         writer.write(self)
         return writer.out
-    }
-
-    static func describe(_ error: Error) -> String {
-        if let e = error as? DecodingError {
-            switch e {
-            case .dataCorrupted(let c): return c.underlyingError.map { "\($0)" } ?? c.debugDescription
-            case .typeMismatch(_, let c), .valueNotFound(_, let c), .keyNotFound(_, let c): return c.debugDescription
-            @unknown default: return "\(e)"
-            }
-        }
-        return "\(error)"
     }
 }
 

@@ -59,8 +59,6 @@ public struct RuntimeError: Error, CustomStringConvertible, Sendable {
 
 /// Exit status ↔ HTTP status, shared by the CGI output of the runtime and by the invoker.
 public enum ExitStatus {
-    public static let ok: Int32 = 0
-
     /// The HTTP status for a function's exit status: 0 → 200, 65 → 400, 77 → 401, 75 → 503,
     /// everything else → 500.
     public static func httpStatus(for exit: Int32) -> Int {
