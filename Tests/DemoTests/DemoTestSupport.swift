@@ -28,9 +28,15 @@ enum DemoTestSupport {
 
     /// Runs `command` with `/bin/sh -c`; returns status and standard output.
     static func shell(_ command: String) throws -> (status: Int32, output: String) {
+        try run("/bin/sh", ["-c", command])
+    }
+
+    /// Runs an executable to its end (standard error discarded); returns status and standard output.
+    static func run(_ executable: String, _ arguments: [String], environment: [String: String]? = nil) throws -> (status: Int32, output: String) {
         let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/bin/sh")
-        p.arguments = ["-c", command]
+        p.executableURL = URL(fileURLWithPath: executable)
+        p.arguments = arguments
+        if let environment { p.environment = environment }
         let out = Pipe()
         p.standardOutput = out
         p.standardError = FileHandle.nullDevice

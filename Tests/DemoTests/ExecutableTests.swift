@@ -8,18 +8,9 @@ import DemoKit
     static var binary: String { DemoStackOptions.executableDirectory + "/bundle-demo" }
 
     @Test func demoPassesAndPrintsATranscript() throws {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: Self.binary)
-        p.arguments = ["demo", "--config", DemoTestSupport.functionsFile]
-        p.environment = ["PATH": "/usr/bin:/bin"]
-        let out = Pipe()
-        p.standardOutput = out
-        p.standardError = FileHandle.nullDevice
-        try p.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        let text = String(decoding: data, as: UTF8.self)
-        #expect(p.terminationStatus == 0, "\(text)")
+        let (status, text) = try DemoTestSupport.run(Self.binary, ["demo", "--config", DemoTestSupport.functionsFile],
+                                                     environment: ["PATH": "/usr/bin:/bin"])
+        #expect(status == 0, "\(text)")
         for needle in ["1. ", "2. ", "3. ", "4. ", "Demo passed"] { #expect(text.contains(needle), "\(text)") }
         // The transcript names no customer phone number or email.
         #expect(!text.contains(DemoAccount.customerPhone))

@@ -100,3 +100,21 @@ func eventually(_ seconds: Double = 10, _ condition: () -> Bool) -> Bool {
     }
     return condition()
 }
+
+extension Caller {
+    /// The sandbox's default Zendesk agent (API token auth).
+    static let zendeskAgent = Caller.basic("agent@example.com/token", "zd-token")
+
+    /// Registers an active JSON webhook in the sandbox's Zendesk as the default agent and reads its
+    /// signing secret: the creation status, the webhook id and the secret ("" when absent).
+    func zendeskWebhook(name: String, endpoint: String, subscriptions: [String]) throws -> (status: Int, id: String, secret: String) {
+        let hook = try json("POST", "/zendesk/api/v2/webhooks",
+                            ["webhook": ["name": .string(name), "endpoint": .string(endpoint), "http_method": "POST",
+                                         "request_format": "json", "status": "active", "subscriptions": JSON(subscriptions)]],
+                            headers: [Caller.zendeskAgent])
+        let id = hook.json["webhook"]["id"].string ?? ""
+        let secret = try send("GET", "/zendesk/api/v2/webhooks/\(id)/signing_secret", headers: [Caller.zendeskAgent])
+            .json["signing_secret"]["secret"].string ?? ""
+        return (hook.status, id, secret)
+    }
+}

@@ -5,7 +5,7 @@ import Testing
 
 /// The Zendesk emulator and the sandbox's webhook delivery together, over real HTTP.
 @Suite struct SandboxZendeskWebhookTests {
-    static let agent = Caller.basic("agent@example.com/token", "zd-token")
+    static let agent = Caller.zendeskAgent
 
     @Test func aTicketCreatedThroughTheAPIReachesTheRegisteredWebhookSigned() throws {
         let receiver = try Receiver()
@@ -15,13 +15,9 @@ import Testing
         let sandbox = try startSandbox(options)
         defer { sandbox.stop() }
         let c = Caller(sandbox)
-        let hook = try c.json("POST", "/zendesk/api/v2/webhooks",
-                              ["webhook": ["name": "bundle", "endpoint": .string(receiver.url + "/zendesk/events"), "http_method": "POST",
-                                           "request_format": "json", "status": "active",
-                                           "subscriptions": ["zen:event-type:ticket.created"]]], headers: [Self.agent])
-        #expect(hook.status == 201)
-        let hookID = hook.json["webhook"]["id"].string ?? ""
-        let secret = try c.send("GET", "/zendesk/api/v2/webhooks/\(hookID)/signing_secret", headers: [Self.agent]).json["signing_secret"]["secret"].string ?? ""
+        let (status, hookID, secret) = try c.zendeskWebhook(name: "bundle", endpoint: receiver.url + "/zendesk/events",
+                                                            subscriptions: ["zen:event-type:ticket.created"])
+        #expect(status == 201)
         #expect(!secret.isEmpty)
         let ticket = try c.json("POST", "/zendesk/api/v2/tickets.json",
                                 ["ticket": ["subject": "Hi", "comment": ["body": "Help", "public": true],
@@ -62,12 +58,8 @@ import Testing
         defer { sandbox.stop() }
         let c = Caller(sandbox)
         let agent = SandboxZendeskWebhookTests.agent
-        let hook = try c.json("POST", "/zendesk/api/v2/webhooks",
-                              ["webhook": ["name": "survey", "endpoint": .string(receiver.url + "/survey"), "http_method": "POST",
-                                           "request_format": "json", "status": "active", "subscriptions": ["conditional_ticket_events"]]],
-                              headers: [agent])
-        let hookID = hook.json["webhook"]["id"].string ?? ""
-        let secret = try c.send("GET", "/zendesk/api/v2/webhooks/\(hookID)/signing_secret", headers: [agent]).json["signing_secret"]["secret"].string ?? ""
+        let (_, hookID, secret) = try c.zendeskWebhook(name: "survey", endpoint: receiver.url + "/survey",
+                                                       subscriptions: ["conditional_ticket_events"])
         let automation: JSON = ["automation": [
             "title": "Survey", "conditions": ["all": [["field": "status", "operator": "is", "value": "solved"],
                                                       ["field": "SOLVED", "operator": "greater_than", "value": "1"],

@@ -5,16 +5,14 @@ import SandboxKit
 /// Triggers run after ticket changes made through the API: each trigger whose conditions hold
 /// for that change fires once, calling its webhook signed, with `{{ticket.*}}` filled in.
 @Suite struct ZendeskTriggerTests {
-    static let agent = ("Authorization", "Basic " + Crypto.base64(Array("agent@example.com/token:zd-token".utf8)))
+    static let agent = Caller.zendeskAgent
 
     func setUp() throws -> (Sandbox, Receiver, Caller, String) {
         let sandbox = try startSandbox()
         let receiver = try Receiver()
         let caller = Caller(sandbox)
-        let hook = try caller.json("POST", "/zendesk/api/v2/webhooks", ["webhook": [
-            "name": "t", "endpoint": .string(receiver.url + "/hook"), "http_method": "POST", "request_format": "json",
-            "status": "active", "subscriptions": ["conditional_ticket_events"]]], headers: [Self.agent])
-        let hookID = try #require(hook.json["webhook"]["id"].string)
+        let (status, hookID, _) = try caller.zendeskWebhook(name: "t", endpoint: receiver.url + "/hook", subscriptions: ["conditional_ticket_events"])
+        #expect(status == 201)
         func trigger(_ title: String, _ all: JSON, _ body: String) throws {
             let r = try caller.json("POST", "/zendesk/api/v2/triggers", ["trigger": [
                 "title": .string(title), "conditions": ["all": all, "any": []],
