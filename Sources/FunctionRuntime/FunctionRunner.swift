@@ -165,8 +165,8 @@ public enum FunctionRunner {
             request = watchdogRequest(env)
             raw = StandardStreams.readAll()
         }
-        var (bytes, result, status) = handle(definition, raw: raw, request: request, mode: mode, context: context)
-        if raw.isEmpty && status == 0 && result["outcome"].string == "error" { status = 65 }
+        let (body, result, status) = handle(definition, raw: raw, request: request, mode: mode, context: context)
+        var bytes = body
         if mode == .cgi {
             let http = ExitStatus.httpStatus(for: status)
             var head = "Status: \(http) \(ExitStatus.reason(http))\r\nContent-Type: application/json\r\n"
