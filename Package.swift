@@ -80,7 +80,7 @@ let package = Package(
         library("SurveyDispatch", ["FunctionRuntime", "ServiceClients"]),
 
         // `./invoke setup` / `./invoke check`: wiring a real account (webhooks, automations, views).
-        library("SetupKit", ["FunctionRuntime", "ServiceClients"]),
+        library("SetupKit", ["FunctionRuntime", "ServiceClients", "SMSCore"]),
 
         library("InvokerKit", ["FunctionRuntime", "HTTPServer"]),
         // `./invoke serve` on the built-in sandbox, and `./invoke demo`.
@@ -104,7 +104,7 @@ let package = Package(
         tests("SandboxTests", ["SandboxKit", "FunctionRuntime", "HTTPServer"]),
         tests("SMSTests", ["SMSCore", "SMSInbound", "AgentReply", "SandboxKit", "FunctionRuntime", "InvokerKit", "HTTPServer"]),
         tests("DemoTests", ["DemoKit", "SandboxKit", "FunctionRuntime", "HTTPServer"]),
-        tests("SetupTests", ["SetupKit", "SandboxKit", "FunctionRuntime", "HTTPServer"]),
+        tests("SetupTests", ["SetupKit", "SMSCore", "SandboxKit", "FunctionRuntime", "HTTPServer"]),
         tests("MetricsSurveyTests", ["TicketMetrics", "BrandFilter", "SurveyDispatch", "SandboxKit", "FunctionRuntime"]),
     ]
 )

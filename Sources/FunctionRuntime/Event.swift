@@ -87,4 +87,8 @@ public enum FunctionOutput: Sendable {
     /// The event ends here (a filter dropped it): no output in a pipeline or stream; over plain
     /// HTTP the `result` object is answered.
     case filtered(result: JSON)
+    /// A result object answered with the exit status of `failure` (e.g. a batch whose items were
+    /// handled except some that met a transient failure: the sender re-delivers, and the handled
+    /// items are recognised as duplicates).
+    case partial(result: JSON, failure: RuntimeError)
 }

@@ -29,6 +29,8 @@ public final class EventLog: @unchecked Sendable {
     public let redactor: Redactor
     private var calls: [UpstreamCall] = []
     private var notes: [String] = []
+    private var warned = false
+    private var attention: [JSON] = []
     private let lock = Lock()
 
     public init(function: String, redactor: Redactor) {
@@ -50,6 +52,24 @@ public final class EventLog: @unchecked Sendable {
         notes.append(redactor.redact(text))
     }
 
+    /// Adds a note and raises the line's `level` to `warn`.
+    public func warn(_ text: String) {
+        lock.lock(); defer { lock.unlock() }
+        notes.append(redactor.redact(text))
+        warned = true
+    }
+
+    /// Records an outcome that no one can settle automatically: the line gets `level` `warn` and
+    /// an `attention` entry `{kind, ticket_id?, detail, action}`, which the invoker counts and lists
+    /// (`./invoke attention`) and which CGI/FaaS deployments can grep for.
+    public func needsPerson(_ kind: String, ticketID: Int64?, detail: String, action: String) {
+        lock.lock(); defer { lock.unlock() }
+        var entry: JSON = ["kind": .string(kind), "detail": .string(redactor.redact(detail)), "action": .string(action)]
+        if let ticketID { entry["ticket_id"] = .int(ticketID) }
+        attention.append(entry)
+        warned = true
+    }
+
     /// The calls recorded since the last `finish`.
     public var upstreamCalls: [UpstreamCall] {
         lock.lock(); defer { lock.unlock() }
@@ -59,11 +79,13 @@ public final class EventLog: @unchecked Sendable {
     /// Writes the line for one event and starts a new one.
     public func finish(outcome: String, durationMS: Double, mode: InputMode, extra: JSON = .null, error: RuntimeError? = nil) {
         lock.lock()
-        let c = calls, n = notes
-        calls = []; notes = []
+        let c = calls, n = notes, w = warned, a = attention
+        calls = []; notes = []; warned = false; attention = []
         lock.unlock()
+        let level = error.map { $0.code == .upstreamUnavailable ? "warn" : "error" } ?? (w ? "warn" : "info")
         var line: JSON = [
             "ts": .string(Clock.iso8601(Clock.now())),
+            "level": .string(level),
             "function": .string(function),
             "outcome": .string(outcome),
             "mode": .string(mode.rawValue),
@@ -71,6 +93,7 @@ public final class EventLog: @unchecked Sendable {
             "upstream": .array(c.map(\.json)),
         ]
         if !n.isEmpty { line["notes"] = .array(n.map { .string($0) }) }
+        if !a.isEmpty { line["attention"] = .array(a) }
         if let error { line["error"] = ["code": .string(error.code.rawValue), "message": .string(redactor.redact(error.message))] }
         if case .object(let o) = extra { for (k, v) in o { line[k] = .string(redactor.redact(v.string ?? v.serialized())) } }
         var text = line.serialized()

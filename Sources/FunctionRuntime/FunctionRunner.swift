@@ -82,6 +82,11 @@ public enum FunctionRunner {
             case .filtered(let r):
                 result = finish(r, definition: definition, context: context)
                 bytes = mode.isHTTP && !pipelineStage ? result.serializedBytes() + [0x0A] : []
+            case .partial(let r, let error):
+                result = finish(r, definition: definition, context: context)
+                bytes = result.serializedBytes() + [0x0A]
+                failure = error
+                status = error.code.exitStatus
             }
         } catch let error as RuntimeError {
             failure = error

@@ -1,7 +1,7 @@
 import FunctionRuntime
 
 /// The one error type of the SMS modules.
-public struct SMSError: Error, CustomStringConvertible, RuntimeErrorConvertible {
+public struct SMSError: Error, CustomStringConvertible, RuntimeErrorConvertible, Equatable {
     public enum Code: String, Sendable {
         /// The event has no usable message (no sender, no message id, unknown shape). Exit 65.
         case invalidMessage = "invalid_message"

@@ -3,9 +3,11 @@ import FunctionRuntime
 extension ConfigKey {
     /// `exact` switches opt-out keywords to whole-message matching (default: contains-word).
     public static let smsOptOutMatch = "SMS_OPTOUT_MATCH"
-    /// Klaviyo system-webhook topic of a text a customer sent us (default `event:klaviyo.received_sms`).
+    /// Klaviyo system-webhook topic of a text a customer sent us (default `event:klaviyo.sent_sms`:
+    /// Klaviyo names SMS metrics from the profile's side, so "Sent SMS" is the customer's text).
     public static let klaviyoInboundSMSTopic = "KLAVIYO_SMS_INBOUND_TOPIC"
-    /// Klaviyo system-webhook topic of a campaign/flow SMS we sent (default `event:klaviyo.sent_sms`).
+    /// Klaviyo system-webhook topic of an SMS of ours that reached the customer — campaign, flow or
+    /// conversation reply (default `event:klaviyo.received_sms`, "Received SMS").
     public static let klaviyoSentSMSTopic = "KLAVIYO_SMS_SENT_TOPIC"
     /// Klaviyo metric recorded for an agent reply sent through Twilio (default `Zendesk SMS Reply`).
     public static let klaviyoReplyMetric = "KLAVIYO_SMS_REPLY_METRIC"
@@ -42,8 +44,15 @@ public struct SMSSettings: Sendable {
         self.hasKlaviyo = hasKlaviyo
     }
 
-    public static let defaultInboundTopic = "event:klaviyo.received_sms"
-    public static let defaultSentTopic = "event:klaviyo.sent_sms"
+    /// "Sent SMS": the customer texted one of the brand's numbers (Klaviyo help centre, "SMS
+    /// Metrics": "someone texted your destination number").
+    public static let defaultInboundTopic = "event:klaviyo.sent_sms"
+    /// "Received SMS": a message of the brand reached the customer ("your recipient has received
+    /// an SMS").
+    public static let defaultSentTopic = "event:klaviyo.received_sms"
+    /// The topics a Klaviyo webhook subscribes for this bundle: inbound texts and outbound messages.
+    public var klaviyoTopics: [String] { [inboundTopic, sentTopic] }
+
     public static let defaultReplyMetric = "Zendesk SMS Reply"
 
     /// Reads `SMS_PROVIDER` (klaviyo|twilio, default klaviyo), `SMS_KEYWORDS`, `SMS_OPTOUT_MATCH`

@@ -16,6 +16,9 @@ public enum IgnoreReason: String, Sendable, Equatable {
     case noOpenTicket = "no_open_ticket"
     /// A Klaviyo webhook item of another topic.
     case topic
+    /// An outbound Klaviyo item that names no campaign or flow: the brand's own conversation
+    /// reply, already on the ticket (never noted again: no echo).
+    case conversationReply = "conversation_reply"
 }
 
 /// The live facts of one ticket of a conversation (read by id, not from search).
@@ -74,6 +77,15 @@ public enum InboundRules {
     /// Rules that need no service: a branded sender id, keywords, an empty text. Nil: go on.
     public static func screen(_ m: InboundMessage, settings: SMSSettings) -> InboundDecision? {
         if !PhoneNumber.isDialable(m.to) && m.to != "klaviyo" { return .ignore(.brandedSender) }
+        // Twilio Advanced Opt-Out is authoritative when it classified the text.
+        switch m.optOutType {
+        case "STOP": return .ignore(.keyword, detail: KeywordKind.optOut.rawValue)
+        case "START": return .ignore(.keyword, detail: KeywordKind.optIn.rawValue)
+        case "HELP":
+            if m.body.trimmed().isEmpty && m.mediaCount == 0 { return .ignore(.empty) }
+            return nil
+        default: break
+        }
         if let kind = settings.keywords.match(m.body, from: m.from) { return .ignore(.keyword, detail: kind.rawValue) }
         if m.body.trimmed().isEmpty && m.mediaCount == 0 { return .ignore(.empty) }
         return nil

@@ -7,16 +7,26 @@ import SMSCore
 /// - a Twilio inbound webhook (form fields `MessageSid`/`SmsMessageSid`, `From`, `To`, `Body`,
 ///   `NumMedia`, `MediaUrl{N}`; other fields ignored);
 /// - a Klaviyo system-webhook batch `{"data":[{"external_id","topic","payload"}],"meta":{…}}`:
-///   items of the inbound topic are texts, items of the sent topic are campaign/flow SMS, others
-///   are reported as `ignored` (`topic`). `payload` has the shape of Klaviyo's Get Event answer
+///   items of the inbound topic ("Sent SMS": the customer texted) are texts, items of the
+///   outbound topic ("Received SMS": a message of the brand reached the customer) are campaign/flow
+///   SMS — or, naming neither, the brand's own conversation reply (ignored) — others are reported
+///   as `ignored` (`topic`). `payload` has the shape of Klaviyo's Get Event answer
 ///   (`data.id`, `data.attributes.event_properties`, `data.relationships.profile.data.id`,
 ///   optionally `included` profiles); the fields are looked up by several usual names (see
 ///   `field(_:_:)`).
 public enum InboundInput {
-    /// The items of `json`, and whether it was a batch (Klaviyo) whose results are reported as a list.
+    /// The items of `json`, and whether it was a batch (Klaviyo) whose results are reported as a
+    /// list. In a batch, an item that cannot be read becomes `.invalid` (its own error entry) so
+    /// one bad item never drops the others; a single event that cannot be read throws.
     public static func items(from json: JSON, settings: SMSSettings) throws -> (items: [InboundItem], batch: Bool) {
         if let data = json["data"].array, json["message_id"].isNull {
-            return (try data.map { try klaviyoItem($0, settings: settings) }, true)
+            return (data.map { item in
+                do { return try klaviyoItem(item, settings: settings) } catch let e as SMSError {
+                    return .invalid(id: item["external_id"].nonEmptyString, error: e)
+                } catch {
+                    return .invalid(id: item["external_id"].nonEmptyString, error: SMSError(.invalidMessage, "\(error)"))
+                }
+            }, true)
         }
         if json["MessageSid"].nonEmptyString != nil || json["SmsMessageSid"].nonEmptyString != nil || json["SmsSid"].nonEmptyString != nil {
             return ([.message(try twilio(json))], false)
@@ -47,8 +57,10 @@ public enum InboundInput {
         if media == 0 {
             media = (json.object ?? [:]).keys.filter { $0.hasPrefix("MediaUrl") }.count
         }
+        // Advanced Opt-Out: Twilio says which keyword class it matched (STOP, START, HELP).
+        let optOut = json["OptOutType"].nonEmptyString.map { $0.uppercased() }
         return InboundMessage(messageID: id, from: PhoneNumber.normalize(from), to: PhoneNumber.normalize(to),
-                              body: json["Body"].string ?? "", mediaCount: media)
+                              body: json["Body"].string ?? "", mediaCount: media, optOutType: optOut)
     }
 
     /// One item of a Klaviyo system-webhook batch.
@@ -62,14 +74,18 @@ public enum InboundInput {
         let profilePhone = included?["attributes"]["phone_number"].nonEmptyString
         let id = event["id"].nonEmptyString ?? field(props, ["message_id", "messageid", "message_sid", "sid"]) ?? item["external_id"].nonEmptyString
         let body = field(props, ["message_body", "body", "message", "text", "content"]) ?? ""
+        guard item.object != nil else { throw SMSError(.invalidMessage, "a batch item is not an object") }
         if topic == settings.inboundTopic {
             guard let id else { throw SMSError(.invalidMessage, "a Klaviyo \(topic) item has no event id") }
-            guard let from = field(props, ["from_number", "from", "from_phone_number", "phone_number", "customer_phone_number"]) ?? profilePhone else {
-                throw SMSError(.invalidMessage, "a Klaviyo \(topic) item names no sender phone number")
+            // The payload may name the customer only through the profile relationship: the
+            // handler then reads the profile (phone and consent in one call).
+            let from = field(props, ["from_number", "from", "from_phone_number", "phone_number", "customer_phone_number"]) ?? profilePhone
+            guard from != nil || profileID != nil else {
+                throw SMSError(.invalidMessage, "a Klaviyo \(topic) item names neither a sender phone number nor a profile")
             }
             let to = field(props, ["to_number", "to", "sending_number", "klaviyo_number", "company_phone_number"]) ?? "klaviyo"
             let media = props["media_urls"].array?.count ?? Int(props["num_media"].int ?? 0)
-            return .message(InboundMessage(messageID: id, from: PhoneNumber.normalize(from), to: PhoneNumber.normalize(to), body: body,
+            return .message(InboundMessage(messageID: id, from: from.map(PhoneNumber.normalize) ?? "", to: PhoneNumber.normalize(to), body: body,
                                            mediaCount: media, receivedAt: event["attributes"]["datetime"].nonEmptyString,
                                            profileID: profileID, conversationID: field(props, ["conversation_id"])))
         }
@@ -79,7 +95,11 @@ public enum InboundInput {
             let source: String
             if let campaign = field(props, ["campaign_name", "campaign"]) { source = "Campaign: \(campaign)" }
             else if let flow = field(props, ["flow_name", "flow"]) { source = "Flow: \(flow)" }
-            else { source = "Campaign/flow" }
+            else {
+                // Neither a campaign nor a flow: the brand's own conversation reply, which is on
+                // the ticket already (it was sent from there). Never noted: no echo.
+                return .conversationReply(id: id)
+            }
             return .campaign(CampaignSMS(messageID: id, customer: customer.map(PhoneNumber.normalize), profileID: profileID, body: body, source: source))
         }
         return .otherTopic(id: id, topic: topic)

@@ -16,9 +16,12 @@ public struct InboundMessage: Sendable, Equatable {
     public var receivedAt: String?
     public var profileID: String?
     public var conversationID: String?
+    /// Twilio Advanced Opt-Out's `OptOutType` (`STOP`, `START`, `HELP`), upper-cased: when present
+    /// it decides over the keyword table.
+    public var optOutType: String?
 
     public init(messageID: String, from: String, to: String, body: String, mediaCount: Int = 0, receivedAt: String? = nil,
-                profileID: String? = nil, conversationID: String? = nil) {
+                profileID: String? = nil, conversationID: String? = nil, optOutType: String? = nil) {
         self.messageID = messageID
         self.from = from
         self.to = to
@@ -27,6 +30,7 @@ public struct InboundMessage: Sendable, Equatable {
         self.receivedAt = receivedAt
         self.profileID = profileID
         self.conversationID = conversationID
+        self.optOutType = optOutType
     }
 
     /// The conversation this text belongs to.
@@ -59,4 +63,20 @@ public enum InboundItem: Sendable, Equatable {
     case campaign(CampaignSMS)
     /// A Klaviyo webhook item of a topic this function does not handle.
     case otherTopic(id: String?, topic: String)
+    /// An outbound item naming no campaign or flow: the brand's own conversation reply.
+    case conversationReply(id: String)
+    /// A batch item that cannot be read (its own error entry; the rest of the batch goes on).
+    case invalid(id: String?, error: SMSError)
+}
+
+extension InboundItem {
+    /// The item's message id, when it has one.
+    public var id: String? {
+        switch self {
+        case .message(let m): return m.messageID
+        case .campaign(let c): return c.messageID
+        case .otherTopic(let id, _), .invalid(let id, _): return id
+        case .conversationReply(let id): return id
+        }
+    }
 }

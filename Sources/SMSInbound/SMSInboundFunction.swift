@@ -13,16 +13,22 @@ public enum SMSInboundFunction {
         Output: {"function":"sms-inbound","outcome":"created|commented|reopened|followup|duplicate|ignored","reason"?,"ticket_id"?,"message_id"};
         a Klaviyo batch answers {"function":"sms-inbound","outcome":"batch","results":[one object per item, in order]}.
         Configuration: SMS_PROVIDER (klaviyo|twilio), SMS_KEYWORDS (comma-separated automation keywords),
-        SMS_OPTOUT_MATCH (contains|exact), ZENDESK_SMS_BRAND_ID, KLAVIYO_SMS_INBOUND_TOPIC (default event:klaviyo.received_sms),
-        KLAVIYO_SMS_SENT_TOPIC (default event:klaviyo.sent_sms; campaign/flow SMS become private notes).
+        SMS_OPTOUT_MATCH (contains|exact), ZENDESK_SMS_BRAND_ID, KLAVIYO_SMS_INBOUND_TOPIC (default event:klaviyo.sent_sms, "Sent SMS": the customer texted),
+        KLAVIYO_SMS_SENT_TOPIC (default event:klaviyo.received_sms, "Received SMS": campaign/flow SMS become private notes).
         """,
         signatures: [.twilio, .klaviyo],
         handler: { event, context in try handle(event, context: context) })
 
     /// Handles one event (one item, or a Klaviyo batch of several).
+    ///
+    /// A batch gives each item its own result: an item that cannot be read or is refused is an
+    /// `error` entry and the others go on. When any item met a transient failure (a service
+    /// unavailable), the batch answers with exit 75 (HTTP 503) after all items were tried: Klaviyo
+    /// re-delivers the batch, and the items already handled are recognised as duplicates.
     public static func handle(_ event: Event, context: FunctionContext) throws -> FunctionOutput {
         let settings = try SMSSettings(config: context.config)
         let (items, batch) = try InboundInput.items(from: event.json, settings: settings)
+        if batch, let request = event.request { try checkWebhookID(event.json, request: request) }
         let zendesk = try Zendesk(config: context.config, http: context.http)
         let klaviyo = settings.hasKlaviyo ? try Klaviyo(config: context.config, http: context.http) : nil
         let handler = SMSInboundHandler(zendesk: zendesk, klaviyo: klaviyo, settings: settings, log: context.log)
@@ -30,7 +36,36 @@ public enum SMSInboundFunction {
             return .result(try handler.handle(item))
         }
         var results: [JSON] = []
-        for item in items { results.append(try handler.handle(item)) }
-        return .result(["outcome": "batch", "results": .array(results)])
+        var transient: RuntimeError?
+        for item in items {
+            do {
+                results.append(try handler.handle(item))
+            } catch {
+                let e = (error as? RuntimeError) ?? (error as? RuntimeErrorConvertible)?.runtimeError ?? RuntimeError(.internal, "\(error)")
+                if e.code == .upstreamUnavailable, transient == nil { transient = e }
+                if e.code == .configMissing { throw e }
+                context.log.warn("batch item \(item.id ?? "?") failed: \(e)")
+                results.append(["outcome": "error", "message_id": JSON(item.id),
+                                "error": ["code": .string(e.code.rawValue), "message": .string(e.message)],
+                                "retry": .bool(e.code == .upstreamUnavailable)])
+            }
+        }
+        let result: JSON = ["outcome": "batch", "results": .array(results)]
+        if let transient {
+            return .partial(result: result, failure: RuntimeError(.upstreamUnavailable, "an item of the batch met a transient failure (\(transient.message)); Klaviyo re-delivers it",
+                                                                  retryAfter: transient.retryAfter ?? 2))
+        }
+        return .result(result)
+    }
+
+    /// Klaviyo repeats the webhook's id in the signed body (`meta.klaviyo_webhook_id`): it must
+    /// equal the `Klaviyo-Webhook-Id` header, or the body was signed for another webhook.
+    static func checkWebhookID(_ json: JSON, request: IncomingRequest) throws {
+        guard let header = request.header("klaviyo-webhook-id") else { return }
+        let meta = json["meta"]
+        guard let named = meta["klaviyo_webhook_id"].nonEmptyString ?? meta["webhook_id"].nonEmptyString else { return }
+        guard named == header else {
+            throw RuntimeError(.badSignature, "meta.klaviyo_webhook_id (\(named)) differs from the Klaviyo-Webhook-Id header (\(header))")
+        }
     }
 }

@@ -34,15 +34,31 @@ public struct SMSInboundHandler {
         case .campaign(let c): return try handle(c)
         case .otherTopic(let id, let topic):
             return result(.ignore(.topic), messageID: id, extra: ["topic": .string(topic)])
+        case .conversationReply(let id):
+            return result(.ignore(.conversationReply), messageID: id)
+        case .invalid(let id, let error):
+            log?.warn("batch item \(id ?? "?") cannot be read: \(error.message)")
+            return ["outcome": "error", "message_id": JSON(id), "error": ["code": .string(RuntimeError.Code.invalidEvent.rawValue),
+                                                                          "message": .string(error.message)], "retry": false]
         }
     }
 
     // MARK: - Customer texts
 
-    func handle(_ m: InboundMessage) throws -> JSON {
-        if let early = InboundRules.screen(m, settings: settings) { return result(early, messageID: m.messageID) }
+    func handle(_ message: InboundMessage) throws -> JSON {
+        var m = message
         var profile: KlaviyoProfile?
-        if let klaviyo, settings.hasKlaviyo {
+        if m.from.isEmpty {
+            // A Klaviyo item naming the customer only by profile: one read gives phone and consent.
+            guard let klaviyo, let id = m.profileID else { throw SMSError(.invalidMessage, "the message names no sender phone number") }
+            profile = try klaviyo.profile(id: id)
+            guard let phone = profile?.phoneNumber.map(PhoneNumber.normalize) else {
+                return result(.ignore(.notConsented, detail: "profile \(id) has no phone number"), messageID: m.messageID)
+            }
+            m.from = phone
+        }
+        if let early = InboundRules.screen(m, settings: settings) { return result(early, messageID: m.messageID) }
+        if profile == nil, let klaviyo, settings.hasKlaviyo {
             profile = try m.profileID.flatMap { try klaviyo.profile(id: $0) } ?? klaviyo.profile(phone: m.from)
         }
         if let refused = InboundRules.consent(profile: profile, settings: settings) { return result(refused, messageID: m.messageID) }

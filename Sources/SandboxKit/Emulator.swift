@@ -45,6 +45,10 @@ public final class EmulatorContext: @unchecked Sendable {
     /// the background, signed, with Zendesk's retry rules.
     public var deliverRuleWebhooks: (_ calls: [ZendeskRuleDelivery]) -> Void = { _ in }
 
+    /// Called by the Klaviyo emulator with a system-webhook item (`{"external_id","topic","payload"}`)
+    /// of a metric it recorded; the sandbox posts it, signed, to the webhooks subscribed to its topic.
+    public var emitKlaviyoWebhook: (_ item: JSON) -> Void = { _ in }
+
     /// Writes one readable line to the sandbox's event log (stdout).
     public var log: (String) -> Void = { _ in }
 

@@ -17,6 +17,7 @@ import HTTPServer
 /// | `POST /_ctl/zendesk/run-automations` | run the Zendesk automations now (Zendesk runs them hourly) |
 /// | `GET /_ctl/zendesk-event?type=…&ticket=ID[&comment=ID\|last][&previous=STATUS]` | a rendered event payload |
 /// | `POST /_ctl/phone/text` | a customer texts an owned number (see `Sandbox+Phone.swift`) |
+/// | `POST /_ctl/klaviyo/sms` | a campaign or flow SMS reaches a profile `{"profile_id"\|"phone","body","campaign"\|"flow"}` ("Received SMS") |
 /// | `POST /_ctl/twilio/numbers` | add or reconfigure owned numbers `{"number","sms_url"}` |
 ///
 /// Malformed control requests answer 400 `{"error":{"code":"usage","message"}}`.
@@ -67,6 +68,14 @@ extension Sandbox {
                 return try zendeskEvent(request)
             case ("POST", "/phone/text"):
                 return try phoneText(try body(request))
+            case ("POST", "/klaviyo/sms"):
+                let spec = try body(request)
+                let item = try lock.withLock {
+                    let item = try klaviyo.sendMarketingSMS(spec, context: context)
+                    persist()
+                    return item
+                }
+                return .json(200, ["event_id": item["external_id"], "topic": item["topic"]])
             case ("POST", "/twilio/numbers"):
                 let doc = try body(request)
                 let entries = doc["numbers"].array ?? doc.array ?? [doc]

@@ -76,39 +76,61 @@ extension Sandbox {
         }
     }
 
-    /// A customer texting the Klaviyo number of their conversation: Klaviyo posts an
-    /// `event:klaviyo.received_sms` system-webhook batch `{"data":[{"external_id","topic","payload"}],
+    /// A customer texting the Klaviyo number of their conversation: Klaviyo records "Sent SMS" and
+    /// posts an `event:klaviyo.sent_sms` system-webhook batch `{"data":[{"external_id","topic","payload"}],
     /// "meta":{…}}` to each webhook subscribed to that topic, with `Klaviyo-Webhook-Id`,
     /// `Klaviyo-Timestamp` (Unix seconds) and `Klaviyo-Signature` (hex HMAC-SHA256 of body + timestamp).
     func klaviyoText(from: String, to: String, body text: String, mediaURLs: [String]) -> ServerResponse {
         let (targets, item): ([(id: String, endpoint: String, secret: String)], JSON) = lock.withLock {
             let (conversation, profile) = klaviyo.conversation(number: to, customerPhone: from)!
-            let item = klaviyo.recordReceivedSMS(conversation: conversation, profile: profile, body: text, mediaURLs: mediaURLs, context: context)
+            let item = klaviyo.recordCustomerText(conversation: conversation, profile: profile, body: text, mediaURLs: mediaURLs, context: context)
             persist()
-            return (klaviyo.webhookTargets(topic: KlaviyoEmulator.receivedSMSTopic), item)
+            return (klaviyo.webhookTargets(topic: KlaviyoEmulator.sentSMSTopic), item)
         }
         let redactor = lock.withLock { self.redactor }
         var results: [JSON] = []
         for target in targets {
-            let timestamp = String(Int(Date().timeIntervalSince1970))
-            let payload: JSON = ["data": [item], "meta": ["webhook_id": .string(target.id), "timestamp": .string(timestamp)]]
-            let bytes = payload.serializedBytes()
-            var policy = RetryPolicy()
-            policy.maxAttempts = 1
-            policy.retryStatuses = []
-            let client = HTTPClient(deadline: Deadline(seconds: options.twilioWebhookTimeout), policy: policy)
-            let request = HTTPRequest("POST", target.endpoint,
-                                      headers: [("Content-Type", "application/json"), ("Klaviyo-Webhook-Id", target.id),
-                                                ("Klaviyo-Timestamp", timestamp),
-                                                ("Klaviyo-Signature", WebhookSignature.klaviyo(secret: target.secret, timestamp: timestamp, body: bytes))],
-                                      body: bytes, service: "klaviyo-webhook")
-            let status: Int? = (try? client.send(request))?.status
+            let status = postKlaviyoWebhook(item, to: target)
             emit("phone \(from) texted Klaviyo number \(to) → webhook \(target.id) answered \(status.map(String.init) ?? "nothing")", redactor: redactor)
             results.append(["webhook_id": .string(target.id), "status": status.map { .int(Int64($0)) } ?? .null])
         }
         if targets.isEmpty { emit("phone \(from) texted Klaviyo number \(to): recorded, no webhook subscribed", redactor: redactor) }
         let delivered = !results.isEmpty && results.allSatisfy { ($0["status"].int ?? 0) >= 200 && ($0["status"].int ?? 0) < 300 }
         return .json(200, ["delivered": .bool(delivered), "provider": "klaviyo", "event_id": item["external_id"], "webhooks": .array(results)])
+    }
+
+    /// Posts one Klaviyo system-webhook batch holding `item` to `target`, signed as Klaviyo signs
+    /// (`Klaviyo-Webhook-Id`, `Klaviyo-Timestamp` in Unix seconds, `Klaviyo-Signature` = hex
+    /// HMAC-SHA256 of body + timestamp; `meta.klaviyo_webhook_id` repeats the webhook id). One
+    /// attempt; returns the answer's status (nil: unreachable).
+    func postKlaviyoWebhook(_ item: JSON, to target: (id: String, endpoint: String, secret: String)) -> Int? {
+        let timestamp = String(Int(Date().timeIntervalSince1970))
+        let payload: JSON = ["data": [item], "meta": ["klaviyo_webhook_id": .string(target.id), "timestamp": .string(timestamp)]]
+        let bytes = payload.serializedBytes()
+        var policy = RetryPolicy()
+        policy.maxAttempts = 1
+        policy.retryStatuses = []
+        let client = HTTPClient(deadline: Deadline(seconds: options.twilioWebhookTimeout), policy: policy)
+        let request = HTTPRequest("POST", target.endpoint,
+                                  headers: [("Content-Type", "application/json"), ("Klaviyo-Webhook-Id", target.id),
+                                            ("Klaviyo-Timestamp", timestamp),
+                                            ("Klaviyo-Signature", WebhookSignature.klaviyo(secret: target.secret, timestamp: timestamp, body: bytes))],
+                                  body: bytes, service: "klaviyo-webhook")
+        return (try? client.send(request))?.status
+    }
+
+    /// Queues the delivery of a Klaviyo webhook item (an outbound "Received SMS") to every webhook
+    /// subscribed to its topic, in the background. Call with the lock held.
+    func queueKlaviyoWebhook(_ item: JSON) {
+        let topic = item["topic"].string ?? ""
+        for target in klaviyo.webhookTargets(topic: topic) {
+            deliveryQueue.enqueue(key: "klaviyo:" + target.id) { [weak self] in
+                guard let self else { return }
+                let status = self.postKlaviyoWebhook(item, to: target)
+                self.emit("klaviyo \(topic) \(item["external_id"].string ?? "") → webhook \(target.id) answered \(status.map(String.init) ?? "nothing")",
+                          redactor: self.lock.withLock { self.redactor })
+            }
+        }
     }
 
     static func contentType(forMedia url: String) -> String {

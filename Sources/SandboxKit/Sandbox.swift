@@ -59,6 +59,7 @@ public final class Sandbox: @unchecked Sendable {
         }
         context.emitZendeskEvent = { [weak self] type, payload in self?.enqueueZendeskEvent(type: type, payload: payload) }
         context.deliverRuleWebhooks = { [weak self] calls in self?.queueRuleDeliveries(calls) }
+        context.emitKlaviyoWebhook = { [weak self] item in self?.queueKlaviyoWebhook(item) }
     }
 
     /// Binds `host:port` (0 picks a free port) and starts serving; returns the bound port.

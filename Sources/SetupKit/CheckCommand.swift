@@ -1,5 +1,6 @@
 import FunctionRuntime
 import ServiceClients
+import SMSCore
 
 /// `./invoke check`: verifies each configured credential with a harmless read, that the public
 /// URL reaches `/healthz`, and that the webhooks setup creates exist, are active and are signed
@@ -51,6 +52,7 @@ public struct CheckCommand {
             let k = try Klaviyo(config: config, http: context.http)
             _ = try k.account()
             rows.append(Row(item: "Klaviyo API key", status: .ready, detail: "account readable", fix: ""))
+            if options.sms, let row = try klaviyoWebhookRow(k, setupHint: setupHint) { rows.append(row) }
         } catch {
             rows.append(failure("Klaviyo API key", error, fix: "set KLAVIYO_API_KEY to a private key with events:write, profiles:read and accounts:read scopes"))
         }
@@ -103,8 +105,32 @@ public struct CheckCommand {
         return (rows, ready)
     }
 
+    /// The Klaviyo webhook for SMS (Klaviyo provider, https public URL): present and subscribed to
+    /// both topics — inbound texts ("Sent SMS") and the brand's messages ("Received SMS"). Nil
+    /// when not applicable; a row saying so when the account cannot use the Webhooks API.
+    func klaviyoWebhookRow(_ klaviyo: Klaviyo, setupHint: String) throws -> Row? {
+        guard context.config.value(ConfigKey.smsProvider, default: "klaviyo") == "klaviyo",
+              let base = options.publicURL, base.hasPrefix("https://") else { return nil }
+        let item = "Klaviyo SMS webhook"
+        let topics = try SMSSettings(config: context.config).klaviyoTopics
+        let existing: [ExistingObject]
+        do { existing = try klaviyo.managedWebhooks() } catch let e as ServiceError where e.status == 403 || e.status == 404 {
+            return Row(item: item, status: .missing, detail: "this account cannot use Klaviyo's Webhooks API (\(e.status))",
+                       fix: "create it in Klaviyo's UI (README, Klaviyo webhook): \(base)\(DesiredObjects.klaviyoRoute), topics \(topics.joined(separator: " and "))")
+        }
+        guard let hook = existing.first(where: { $0.name == DesiredObjects.klaviyoWebhookName }) else {
+            return Row(item: item, status: .missing, detail: "not in Klaviyo", fix: setupHint)
+        }
+        let subscribed = Set((hook.body["topics"].array ?? []).compactMap(\.string))
+        let absent = topics.filter { !subscribed.contains($0) }
+        guard absent.isEmpty else {
+            return Row(item: item, status: .failed, detail: "not subscribed to \(absent.joined(separator: ", "))", fix: setupHint)
+        }
+        return Row(item: item, status: .ready, detail: "\(topics.joined(separator: " + ")) → \(hook.body["endpoint_url"].string ?? "")", fix: "")
+    }
+
     func webhookRows(_ zendesk: Zendesk, setupHint: String) -> [Row] {
-        let wanted = DesiredObjects.objects(for: options, klaviyo: false, surveyTag: "", smsTopic: "").filter { $0.kind == .zendeskWebhook }
+        let wanted = DesiredObjects.objects(for: options, klaviyo: false, surveyTag: "", smsTopics: []).filter { $0.kind == .zendeskWebhook }
         guard !wanted.isEmpty else { return [] }
         let existing: [ExistingObject]
         do { existing = try zendesk.managedObjects(.zendeskWebhook) } catch {

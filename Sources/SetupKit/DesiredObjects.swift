@@ -34,8 +34,10 @@ public enum DesiredObjects {
     public static let commentTriggerName = "\(ManagedObject.marker) Public agent comment on an SMS ticket → SMS"
 
     /// The objects for `options`; `klaviyo` tells whether a Klaviyo key is configured,
-    /// `surveyTag` the tag survey-dispatch adds, `smsTopic` the Klaviyo topic of inbound texts.
-    public static func objects(for options: SetupOptions, klaviyo: Bool, surveyTag: String, smsTopic: String) -> [ManagedObject] {
+    /// `surveyTag` the tag survey-dispatch adds, `smsTopics` the Klaviyo topics the webhook
+    /// subscribes: the customers' texts (inbound → tickets) and the brand's messages that reached
+    /// them (outbound → campaign/flow notes).
+    public static func objects(for options: SetupOptions, klaviyo: Bool, surveyTag: String, smsTopics: [String]) -> [ManagedObject] {
         guard !options.remove, let base = options.publicURL else { return [] }
         var list: [ManagedObject] = options.triggers ? ticketTriggers(base) : [
             webhook(ticketWebhookName, base + ticketsRoute,
@@ -68,7 +70,7 @@ public enum DesiredObjects {
                 list.append(ManagedObject(kind: .klaviyoWebhook, name: klaviyoWebhookName, body: [
                     "name": .string(klaviyoWebhookName),
                     "endpoint_url": .string(base + klaviyoRoute),
-                    "topics": [.string(smsTopic)],
+                    "topics": JSON(smsTopics),
                 ]))
             }
         }

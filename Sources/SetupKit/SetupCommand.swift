@@ -1,6 +1,7 @@
 import FoundationEssentials
 import FunctionRuntime
 import ServiceClients
+import SMSCore
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -50,7 +51,7 @@ public struct SetupCommand {
         }
         let desired = DesiredObjects.objects(for: options, klaviyo: klaviyo != nil && klaviyoNote == nil,
                                              surveyTag: context.config.value(ConfigKey.surveyTag, default: "pesquisa2listen_disparada"),
-                                             smsTopic: context.config.value("KLAVIYO_SMS_INBOUND_TOPIC", default: "event:klaviyo.received_sms"))
+                                             smsTopics: try SMSSettings(config: context.config).klaviyoTopics)
         let steps = SetupPlan.make(desired: desired, existing: existing)
         var numberSteps: [TwilioNumberPlan.Step] = []
         let twilio = context.config.value(ConfigKey.smsProvider) == "twilio" && context.config.value(ConfigKey.twilioAccountSID) != nil

@@ -13,18 +13,18 @@ import Testing
     static let patProfile = "01PATPROFILE0000000000000A"
 
     /// POSTs a Klaviyo system-webhook batch signed with `secret`.
-    func postBatch(_ bench: SMSBench, _ items: [JSON], secret: String = E2EKlaviyoTests.secret) throws -> SMSBench.Answer {
+    func postBatch(_ bench: SMSBench, _ items: [JSON], secret: String = E2EKlaviyoTests.secret, bodyWebhookID: String = "WH1") throws -> SMSBench.Answer {
         let timestamp = String(Int(Date().timeIntervalSince1970))
-        let body: JSON = ["data": .array(items), "meta": ["webhook_id": "WH1", "timestamp": .string(timestamp)]]
+        let body: JSON = ["data": .array(items), "meta": ["klaviyo_webhook_id": .string(bodyWebhookID), "timestamp": .string(timestamp)]]
         let bytes = body.serializedBytes()
         return try bench.post("/klaviyo/webhooks", headers: [
             ("Content-Type", "application/json"), ("Klaviyo-Webhook-Id", "WH1"), ("Klaviyo-Timestamp", timestamp),
             ("Klaviyo-Signature", WebhookSignature.klaviyo(secret: secret, timestamp: timestamp, body: bytes))], body: bytes)
     }
 
-    /// A campaign SMS Klaviyo sent to Pat (`event:klaviyo.sent_sms`).
+    /// A campaign SMS that reached Pat ("Received SMS", `event:klaviyo.received_sms`).
     func campaignItem(id: String, body: String, campaign: String) -> JSON {
-        ["external_id": .string(id), "topic": "event:klaviyo.sent_sms",
+        ["external_id": .string(id), "topic": "event:klaviyo.received_sms",
          "payload": ["data": ["type": "event", "id": .string(id),
                               "attributes": ["datetime": "2026-11-21T10:00:00+00:00",
                                              "event_properties": ["message_body": .string(body), "campaign_name": .string(campaign),
@@ -39,7 +39,7 @@ import Testing
             ["id": "CONV-PAT", "profile_id": .string(Self.patProfile), "number": .string(Self.klaviyoNumber)]]]]))
         try bench.sandbox.seed(["klaviyo": ["webhooks": [
             ["id": "WH1", "name": "bundle", "endpoint_url": .string(bench.invokerURL + "/klaviyo/webhooks"),
-             "secret_key": .string(Self.secret), "topics": ["event:klaviyo.received_sms"]]]]])
+             "secret_key": .string(Self.secret), "topics": ["event:klaviyo.sent_sms", "event:klaviyo.received_sms"]]]]])
         bench.configure(["SMS_PROVIDER": "klaviyo", "KLAVIYO_WEBHOOK_SECRET": Self.secret])
 
         let r = try bench.sandboxCall("POST", "/_ctl/phone/text",
@@ -62,6 +62,114 @@ import Testing
         #expect(bench.klaviyoMessages.first?["from_number"].string == Self.klaviyoNumber)
         #expect(bench.klaviyoMessages.first?["body"].string == "Thanks Pat, looking into it.")
         #expect(bench.sentSMS.isEmpty)
+
+        // Klaviyo reports the reply back as "Received SMS" naming no campaign or flow: it is the
+        // reply already on the ticket, never added again (no echo).
+        #expect(bench.sandbox.waitForDeliveries(timeout: 10))
+        #expect(bench.klaviyoEvents.filter { $0["metric"] == "Received SMS" }.count == 1)
+        #expect(bench.comments(id).count == 2, "\(bench.comments(id).map { $0["body"] })")
+
+        // A campaign that reaches Pat while the ticket is open becomes a private note naming it.
+        let sent = try bench.sandboxCall("POST", "/_ctl/klaviyo/sms",
+                                         json: ["phone": .string(B.pat), "campaign": "Black Friday", "body": "40% off everything"])
+        #expect(sent.status == 200, "\(sent.text)")
+        #expect(sent.json["topic"].string == "event:klaviyo.received_sms")
+        #expect(bench.sandbox.waitForDeliveries(timeout: 10))
+        let note = bench.comments(id).last ?? .null
+        #expect(bench.comments(id).count == 3)
+        #expect(note["public"].bool == false)
+        #expect((note["body"].string ?? "").contains("Campaign: Black Friday"), "\(note)")
+    }
+
+    /// A text in the documented Get-Event shape whose customer is named only by the profile
+    /// relationship: the profile is read (phone and consent) and the ticket opens.
+    func profileOnlyText(id: String, body: String, profile: String = E2EKlaviyoTests.patProfile) -> JSON {
+        ["external_id": .string(id), "topic": "event:klaviyo.sent_sms",
+         "payload": ["data": ["type": "event", "id": .string(id),
+                              "attributes": ["datetime": "2026-11-21T10:00:00+00:00", "timestamp": 1_795_000_000,
+                                             "event_properties": ["Message Body": .string(body)]],
+                              "relationships": ["profile": ["data": ["type": "profile", "id": .string(profile)]],
+                                                "metric": ["data": ["type": "metric", "id": "SENTSMS"]]]]]]
+    }
+
+    @Test func customerKnownOnlyByProfileOpensTheTicket() throws {
+        let bench = try SMSBench(env: ["KLAVIYO_WEBHOOK_SECRET": Self.secret])
+        let r = try postBatch(bench, [profileOnlyText(id: "EV-PROFILE-ONLY", body: "Is my parcel lost?")])
+        #expect(r.status == 200, "\(r.text)")
+        #expect(r.json["results"][0]["outcome"].string == "created", "\(r.text)")
+        let ticket = bench.tickets.first ?? .null
+        #expect(bench.tickets.count == 1)
+        #expect(ticket["requester_id"].int == B.patID)
+        #expect(bench.comments(ticket["id"].int ?? -1).map { $0["body"].string } == ["Is my parcel lost?"])
+        // A non-consented profile named the same way opens nothing.
+        let lee = try postBatch(bench, [profileOnlyText(id: "EV-LEE", body: "hello", profile: "01LEEPROFILE0000000000000A")])
+        #expect(lee.json["results"][0]["reason"].string == "not_consented", "\(lee.text)")
+        #expect(bench.tickets.count == 1)
+    }
+
+    @Test func campaignWithoutAnOpenTicketCreatesNothing() throws {
+        let bench = try SMSBench(env: ["KLAVIYO_WEBHOOK_SECRET": Self.secret])
+        let r = try postBatch(bench, [campaignItem(id: "EV-C1", body: "Sale", campaign: "Spring")])
+        #expect(r.status == 200)
+        #expect(r.json["results"][0]["outcome"].string == "ignored")
+        #expect(r.json["results"][0]["reason"].string == "no_open_ticket", "\(r.text)")
+        #expect(bench.tickets.isEmpty)
+    }
+
+    /// One unreadable item gets its own error entry; the others are handled, once each, also when
+    /// the batch is delivered again.
+    @Test func aMixedBatchDoesEachThingOnce() throws {
+        let bench = try SMSBench(env: ["KLAVIYO_WEBHOOK_SECRET": Self.secret])
+        let reply: JSON = ["external_id": "EV-REPLY", "topic": "event:klaviyo.received_sms",
+                           "payload": ["data": ["type": "event", "id": "EV-REPLY", "attributes": ["event_properties": ["Message Body": "Agent text"]],
+                                                "relationships": ["profile": ["data": ["type": "profile", "id": .string(Self.patProfile)]]]]]]
+        let broken: JSON = ["external_id": "EV-BROKEN", "topic": "event:klaviyo.sent_sms", "payload": ["data": ["type": "event", "id": "EV-BROKEN"]]]
+        let batch = [profileOnlyText(id: "EV-T1", body: "First text"), broken, campaignItem(id: "EV-C2", body: "Flash sale", campaign: "Flash"), reply]
+        let first = try postBatch(bench, batch)
+        #expect(first.status == 200, "\(first.text)")
+        let outcomes = (first.json["results"].array ?? []).map { $0["outcome"].string ?? "?" }
+        #expect(outcomes == ["created", "error", "noted", "ignored"], "\(first.text)")
+        #expect(first.json["results"][1]["error"]["code"].string == "invalid_event")
+        #expect(first.json["results"][3]["reason"].string == "conversation_reply")
+        let id = bench.tickets.first?["id"].int ?? -1
+        #expect(bench.comments(id).count == 2)
+
+        let again = try postBatch(bench, batch)
+        #expect(again.status == 200)
+        #expect((again.json["results"].array ?? []).map { $0["outcome"].string ?? "?" } == ["duplicate", "error", "duplicate", "ignored"], "\(again.text)")
+        #expect(bench.tickets.count == 1)
+        #expect(bench.comments(id).count == 2)
+    }
+
+    /// A transient failure of one item answers 503 after the others were handled; the
+    /// re-delivery completes it and recognises the rest.
+    @Test func aTransientFailureAnswers503AndTheRedeliveryCompletes() throws {
+        let bench = try SMSBench(seed: B.seed(["zendesk": ["tickets": [
+            ["id": 701, "status": "open", "requester_id": .int(B.patID), "external_id": .string("sms:\(B.pat):\(B.brandA)"),
+             "tags": ["sms"], "comments": [["author_id": .int(B.patID), "body": "Hello", "public": true]]]]]]),
+            env: ["KLAVIYO_WEBHOOK_SECRET": Self.secret])
+        try bench.faults(["rules": [["service": "zendesk", "method": "POST", "path_regex": "^/api/v2/tickets\\.json", "times": 0,
+                                     "mode": "status", "status": 503, "retry_after": 0]]])
+        let batch = [campaignItem(id: "EV-C3", body: "Weekend deal", campaign: "Weekend"),
+                     profileOnlyText(id: "EV-KIM", body: "Kim here", profile: "01KIMPROFILE0000000000000A")]
+        let first = try postBatch(bench, batch)
+        #expect(first.status == 503, "\(first.text)")
+        #expect(first.json["results"][0]["outcome"].string == "noted", "\(first.text)")
+        #expect(first.json["results"][1]["outcome"].string == "error")
+        #expect(first.json["results"][1]["retry"].bool == true)
+        try bench.faults(["rules": []])
+        let again = try postBatch(bench, batch)
+        #expect(again.status == 200, "\(again.text)")
+        #expect(again.json["results"][0]["outcome"].string == "duplicate")
+        #expect(again.json["results"][1]["outcome"].string == "created", "\(again.text)")
+        #expect(bench.comments(701).count == 2)
+    }
+
+    @Test func aBodySignedForAnotherWebhookIsRefused() throws {
+        let bench = try SMSBench(env: ["KLAVIYO_WEBHOOK_SECRET": Self.secret])
+        let r = try postBatch(bench, [profileOnlyText(id: "EV-X", body: "hi")], bodyWebhookID: "WH-OTHER")
+        #expect(r.status == 401, "\(r.text)")
+        #expect(bench.tickets.isEmpty)
     }
 
     @Test func campaignSMSBecomesAPrivateNoteThatIsNeverRelayed() throws {

@@ -108,23 +108,66 @@ import Testing
         #expect(items == [.message(InboundMessage(messageID: "SMabc", from: "+15551230000", to: "+15559870000", body: "hi", mediaCount: 2))])
     }
 
+    /// Klaviyo names SMS metrics from the profile's side: "Sent SMS" (`sent_sms`) is the
+    /// customer's text, "Received SMS" (`received_sms`) a message of the brand that reached them.
     @Test func klaviyoBatch() throws {
         let json = try JSON.parse(#"""
         {"data":[
-          {"external_id":"e1","topic":"event:klaviyo.received_sms","payload":{"data":{"type":"event","id":"EV1",
+          {"external_id":"e1","topic":"event:klaviyo.sent_sms","payload":{"data":{"type":"event","id":"EV1",
              "attributes":{"event_properties":{"Message Body":"Where is my order?","From Number":"+15551230000","To Number":"+15559870000"}},
              "relationships":{"profile":{"data":{"type":"profile","id":"P1"}}}}}},
-          {"external_id":"e2","topic":"event:klaviyo.sent_sms","payload":{"data":{"type":"event","id":"EV2",
+          {"external_id":"e2","topic":"event:klaviyo.received_sms","payload":{"data":{"type":"event","id":"EV2",
              "attributes":{"event_properties":{"Message Body":"Sale!","Campaign Name":"Black Friday","To Number":"+15551230000"}}}}},
-          {"external_id":"e3","topic":"event:klaviyo.clicked_sms","payload":{}}
+          {"external_id":"e3","topic":"event:klaviyo.clicked_sms","payload":{}},
+          {"external_id":"e4","topic":"event:klaviyo.sent_sms","payload":{"data":{"type":"event","id":"EV4",
+             "attributes":{"datetime":"2026-11-20T10:00:00+00:00","event_properties":{"Message Body":"only my profile"}},
+             "relationships":{"profile":{"data":{"type":"profile","id":"P4"}}}}}},
+          {"external_id":"e5","topic":"event:klaviyo.received_sms","payload":{"data":{"type":"event","id":"EV5",
+             "attributes":{"event_properties":{"Message Body":"Thanks, on its way"}},
+             "relationships":{"profile":{"data":{"type":"profile","id":"P1"}}}}}},
+          {"external_id":"e6","topic":"event:klaviyo.sent_sms","payload":{"data":{"type":"event","id":"EV6",
+             "attributes":{"event_properties":{"Message Body":"who am I?"}}}}},
+          "not an item"
         ],"meta":{}}
         """#)
         let (items, batch) = try InboundInput.items(from: json, settings: settings)
         #expect(batch)
-        #expect(items.count == 3)
+        #expect(items.count == 7)
         #expect(items[0] == .message(InboundMessage(messageID: "EV1", from: "+15551230000", to: "+15559870000", body: "Where is my order?", profileID: "P1")))
         #expect(items[1] == .campaign(CampaignSMS(messageID: "EV2", customer: "+15551230000", profileID: nil, body: "Sale!", source: "Campaign: Black Friday")))
         #expect(items[2] == .otherTopic(id: "e3", topic: "event:klaviyo.clicked_sms"))
+        // Known only by its profile: the handler reads the profile for the phone and consent.
+        #expect(items[3] == .message(InboundMessage(messageID: "EV4", from: "", to: "klaviyo", body: "only my profile",
+                                                    receivedAt: "2026-11-20T10:00:00+00:00", profileID: "P4")))
+        // Outbound with neither campaign nor flow: the brand's own conversation reply.
+        #expect(items[4] == .conversationReply(id: "EV5"))
+        // Unreadable items are their own error entries; the batch still parses.
+        guard case .invalid(let id, let error) = items[5] else { Issue.record("\(items[5])"); return }
+        #expect(id == "e6" && error.code == .invalidMessage)
+        guard case .invalid(nil, _) = items[6] else { Issue.record("\(items[6])"); return }
+    }
+
+    /// The topics can be configured, and the defaults carry Klaviyo's meaning.
+    @Test func topicDefaultsFollowKlaviyo() {
+        #expect(SMSSettings.defaultInboundTopic == "event:klaviyo.sent_sms")
+        #expect(SMSSettings.defaultSentTopic == "event:klaviyo.received_sms")
+    }
+
+    /// Twilio Advanced Opt-Out's `OptOutType` decides over the keyword table: a custom opt-out
+    /// word ("ARRET") is ignored, a custom help word opens a ticket.
+    @Test func twilioAdvancedOptOutIsAuthoritative() throws {
+        func screened(_ body: String, _ type: String?) throws -> InboundDecision? {
+            var json: JSON = ["MessageSid": "SM1", "From": "+15551230000", "To": "+15559870000", "Body": .string(body)]
+            if let type { json["OptOutType"] = .string(type) }
+            guard case .message(let m) = try InboundInput.items(from: json, settings: settings).items[0] else { return .create }
+            return InboundRules.screen(m, settings: settings)
+        }
+        #expect(try screened("ARRET", "STOP") == .ignore(.keyword, detail: "opt_out"))
+        #expect(try screened("ARRET", nil) == nil)
+        #expect(try screened("OUI", "START") == .ignore(.keyword, detail: "opt_in"))
+        #expect(try screened("AIDE", "HELP") == nil)
+        #expect(try screened("help", "HELP") == nil)
+        #expect(try screened("STOP", nil) == .ignore(.keyword, detail: "opt_out"))
     }
 
     @Test func missingFieldsAreInvalid() {

@@ -161,7 +161,7 @@ import Testing
         defer { sandbox.stop() }
         var seed = KlaviyoEmulatorTests.seed
         seed["klaviyo"]["webhooks"] = [["id": "KW1", "name": "in", "endpoint_url": .string(receiver.url + "/klaviyo/webhooks"),
-                                        "secret_key": "kl-secret", "topics": ["event:klaviyo.received_sms"]]]
+                                        "secret_key": "kl-secret", "topics": ["event:klaviyo.sent_sms"]]]
         try sandbox.seed(seed)
         let c = Caller(sandbox)
         let r = try c.ctl("POST", "/phone/text", ["from": "+15551230000", "to": "+15559870000", "body": "Need help"])
@@ -176,11 +176,14 @@ import Testing
         }
         let body = (try? JSON.parse(hook.body)) ?? .null
         let item = body["data"][0]
-        #expect(item["topic"].string == "event:klaviyo.received_sms")
-        #expect(item.at("payload.data.attributes.event_properties.message_body").string == "Need help")
-        #expect(item.at("payload.data.attributes.event_properties.from_number").string == "+15551230000")
+        // The customer's text is "Sent SMS" (Klaviyo names SMS metrics from the profile's side).
+        #expect(item["topic"].string == "event:klaviyo.sent_sms")
+        #expect(body["meta"]["klaviyo_webhook_id"].string == "KW1")
+        #expect(item.at("payload.data.attributes.event_properties.Message Body").string == "Need help")
+        #expect(item.at("payload.data.attributes.event_properties.From Number").string == "+15551230000")
         #expect(item.at("payload.data.relationships.profile.data.id").string == "P1")
         #expect(sandbox.state()["klaviyo"]["received_sms"].array?.count == 1)
+        #expect(sandbox.state()["klaviyo"]["events"].array?.map { $0["metric"] } == ["Sent SMS"])
         #expect(sandbox.state()["klaviyo"]["conversation_messages"].array?.isEmpty == true)
     }
 }

@@ -1,6 +1,7 @@
 import Testing
 import FunctionRuntime
 import SetupKit
+import SMSCore
 
 @Suite struct SetupOptionsTests {
     @Test func parsesFlagsAndNormalisesTheURL() throws {
@@ -22,7 +23,7 @@ import SetupKit
 @Suite struct DesiredObjectsTests {
     func objects(_ flags: [String], klaviyo: Bool = true) throws -> [ManagedObject] {
         DesiredObjects.objects(for: try SetupOptions.parse(["setup", "--public-url", "https://h.example.com"] + flags),
-                               klaviyo: klaviyo, surveyTag: "pesquisa2listen_disparada", smsTopic: "event:klaviyo.received_sms")
+                               klaviyo: klaviyo, surveyTag: "pesquisa2listen_disparada", smsTopics: SMSSettings().klaviyoTopics)
     }
 
     @Test func metricsOnlyNeedsOneWebhook() throws {
@@ -45,7 +46,10 @@ import SetupKit
         #expect(list[3].body["all"].array?.contains(["field": "status", "operator": "less_than", "value": "closed"]) == true)
         #expect(try objects(["--sms"], klaviyo: false).contains { $0.kind == .klaviyoWebhook } == false)
         // Klaviyo only calls https endpoints.
-        let http = DesiredObjects.objects(for: try SetupOptions.parse(["setup", "--public-url", "http://h", "--sms"]), klaviyo: true, surveyTag: "t", smsTopic: "x")
+        // Both SMS topics, with Klaviyo's meaning: "Sent SMS" is the customer's text (inbound),
+        // "Received SMS" a message of the brand that reached the customer (outbound).
+        #expect(list[4].body["topics"] == ["event:klaviyo.sent_sms", "event:klaviyo.received_sms"])
+        let http = DesiredObjects.objects(for: try SetupOptions.parse(["setup", "--public-url", "http://h", "--sms"]), klaviyo: true, surveyTag: "t", smsTopics: ["x"])
         #expect(!http.contains { $0.kind == .klaviyoWebhook })
     }
 
@@ -82,7 +86,7 @@ import SetupKit
     }
 
     @Test func removeWantsNothing() throws {
-        #expect(DesiredObjects.objects(for: try SetupOptions.parse(["setup", "--remove", "--sms"]), klaviyo: true, surveyTag: "t", smsTopic: "x").isEmpty)
+        #expect(DesiredObjects.objects(for: try SetupOptions.parse(["setup", "--remove", "--sms"]), klaviyo: true, surveyTag: "t", smsTopics: ["x"]).isEmpty)
     }
 }
 

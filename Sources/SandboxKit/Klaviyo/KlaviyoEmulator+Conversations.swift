@@ -37,6 +37,8 @@ extension KlaviyoEmulator {
                              "to_number": profile["phone_number"], "created": .string(context.nowISO)]
         messages.append(message)
         context.log("klaviyo conversation message sent in conversation \(conversationID)")
+        // Klaviyo records the reply as "Received SMS" of the profile (no campaign, no flow).
+        _ = recordDelivered(profile: profile, from: conversation["number"], body: text, source: [:], context: context)
         return Self.document(202, ["data": ["type": "conversation-message", "id": message["id"],
                                             "attributes": ["body": .string(text), "created": message["created"]],
                                             "relationships": ["conversation": ["data": ["type": "conversation", "id": .string(conversationID)]]]]])

@@ -7,8 +7,8 @@ import HTTPServer
 ///
 /// A webhook is created with `data.type` "webhook", `attributes` {name, endpoint_url (https),
 /// secret_key} and `relationships.webhook-topics.data` [{type "webhook-topic", id}]. The sandbox
-/// posts the topics it emulates (`event:klaviyo.received_sms` when a customer texts a
-/// conversation number) to the subscribed webhooks, signed with `Klaviyo-Signature`.
+/// posts the SMS topics it emulates (`KlaviyoEmulator+SMSEvents.swift`) to the subscribed
+/// webhooks, signed with `Klaviyo-Signature`.
 extension KlaviyoEmulator {
     func webhookResource(_ hook: JSON, request: ServerRequest) -> JSON {
         let id = hook["id"].string ?? ""
@@ -92,30 +92,4 @@ extension KlaviyoEmulator {
         return nil
     }
 
-    /// Records a text a customer sent into a conversation (state `received_sms`); returns the `event:klaviyo.received_sms`
-    /// system-webhook item (`{"external_id","topic","payload"}`, the payload shaped like Get Event
-    /// with the profile included).
-    public func recordReceivedSMS(conversation: JSON, profile: JSON, body: String, mediaURLs: [String], context: EmulatorContext) -> JSON {
-        let eventID = EmulatorSupport.klaviyoID()
-        let profileID = profile["id"].string ?? ""
-        let properties: JSON = ["message_body": .string(body), "from_number": profile["phone_number"], "to_number": conversation["number"],
-                                "conversation_id": conversation["id"], "media_urls": JSON(mediaURLs), "num_media": .int(Int64(mediaURLs.count))]
-        received.append(["id": .string(eventID), "conversation_id": conversation["id"], "profile_id": .string(profileID), "body": .string(body),
-                         "from_number": profile["phone_number"], "to_number": conversation["number"], "media_urls": JSON(mediaURLs),
-                         "created": .string(context.nowISO)])
-        var attributes = profile.object ?? [:]
-        attributes["id"] = nil
-        attributes["subscriptions"] = nil
-        let payload: JSON = [
-            "data": ["type": "event", "id": .string(eventID),
-                     "attributes": ["timestamp": .int(Int64(context.now.timeIntervalSince1970)), "datetime": .string(context.nowISO),
-                                    "uuid": .string(EmulatorSupport.uuid()), "event_properties": properties],
-                     "relationships": ["profile": ["data": ["type": "profile", "id": .string(profileID)]],
-                                       "metric": ["data": ["type": "metric", "id": "RECEIVED_SMS"]]]],
-            "included": [["type": "profile", "id": .string(profileID), "attributes": .object(attributes)]],
-        ]
-        return ["external_id": .string(eventID), "topic": .string(Self.receivedSMSTopic), "payload": payload]
-    }
-
-    public static let receivedSMSTopic = "event:klaviyo.received_sms"
 }

@@ -93,8 +93,15 @@ public final class KlaviyoEmulator: Emulator {
             return try getProfile(request, id: c["id"]!)
         }
         if EmulatorSupport.match(path, "/api/events") != nil {
-            guard m == "POST" else { throw methodNotAllowed(m) }
-            return try createEvent(request, context: context)
+            switch m {
+            case "POST": return try createEvent(request, context: context)
+            case "GET": return try listEvents(request)
+            default: throw methodNotAllowed(m)
+            }
+        }
+        if EmulatorSupport.match(path, "/api/metrics") != nil {
+            guard m == "GET" else { throw methodNotAllowed(m) }
+            return listMetrics(request)
         }
         if EmulatorSupport.match(path, "/api/accounts") != nil {
             guard m == "GET" else { throw methodNotAllowed(m) }
