@@ -36,7 +36,7 @@ public enum AgentReplyFunction {
             return provider == .twilio ? (try Twilio(config: config, http: http), nil) : (nil, try Klaviyo(config: config, http: http))
         }
         let handler = AgentReplyHandler(zendesk: zendesk, klaviyo: klaviyo, twilio: twilio, settings: settings, log: context.log,
-                                        senders: senders)
+                                        senders: senders, remaining: { context.http.deadline.remaining })
         return .result(try handler.handle(reply))
     }
 }

@@ -5,18 +5,24 @@ import SMSCore
 /// Carries out `agent-reply`: reads the ticket, the comment and the people involved, asks
 /// `ReplyRules`, and relays the comment as SMS at most once.
 ///
-/// Exactly-once without state of its own:
-/// 1. Before sending, the relay is claimed on the ticket: tag `sms_reply_<comment id>` added with
-///    `safe_update`. Of two deliveries racing, one gets 409, re-reads and finds the claim.
-/// 2. A delivery that finds the claim does not send: it answers `duplicate`, after asking
-///    Twilio (messages To/From, newest first) whether the text went out (`provider_confirmed`).
-/// 3. A send whose answer was lost is checked the same way: found → `sent`; not found → `failed`
-///    with reason `outcome_unknown` and the claim kept (no double text; the agent can re-send).
-/// 4. Provider unavailable before anything went out: the claim is released and the invocation
-///    ends with exit 75, so Zendesk's re-delivery tries again. If releasing fails too, the
-///    re-delivery answers `duplicate` with `provider_confirmed: false` (never a double text).
-/// 5. Provider refusals (opted out, invalid number, …) → `failed` with the provider's code, claim
-///    kept (a retry cannot help).
+/// Exactly once, never lost, without state of its own (see `ReplyClaim`):
+/// 1. **Claim**: tag `sms_reply_<comment>_claim_<time>_<nonce>` added with `safe_update`. Of two
+///    deliveries racing, one gets 409 and re-reads. A delivery whose claim landed but whose answer
+///    was lost recognises its own nonce and goes on.
+/// 2. **Send** each part. A send whose answer was lost is looked up in the provider's own record
+///    (Twilio's message list; Klaviyo's "Received SMS" events of the profile): found → sent; not
+///    in Twilio's list → Twilio never created it, so it is sent again; not (yet) in Klaviyo's
+///    events → exit 75 with the claim kept, and the re-delivery settles it.
+/// 3. **Commit**: the reply's Klaviyo event (Twilio provider), then the tag `sms_reply_<comment>`
+///    replacing the claim. When either fails the SMS is out but the relay is not finished: exit 75,
+///    and the re-delivery, finding the claim and the sent message, finishes it.
+/// 4. A delivery that finds **another's claim** asks the provider's record: all parts out →
+///    finish the effects and commit (`duplicate`); else, while the claim is younger than the lease
+///    (`SMS_REPLY_LEASE_SECONDS`), the other delivery may be sending: wait within the budget, then
+///    exit 75; once the lease is over, take the relay over and send what did not go out.
+/// 5. Provider unavailable before anything went out: the claim is released, exit 75. Provider
+///    refusals (opted out 21610, invalid number 21211, …) → `failed`, recorded with the tag
+///    `sms_reply_<comment>_refused`, and listed for a person (a retry cannot help).
 public struct AgentReplyHandler {
     public let zendesk: Zendesk
     public let klaviyo: Klaviyo?
@@ -27,20 +33,27 @@ public struct AgentReplyHandler {
     /// connection): libcurl silently repeats a request whose reused keep-alive connection died
     /// before an answer, which for a send whose answer was lost means a double text.
     public let senders: (@Sendable () throws -> (twilio: Twilio?, klaviyo: Klaviyo?))?
+    /// Seconds left of the invocation's time budget (waiting for another delivery stops short of it).
+    public let remaining: @Sendable () -> Double
 
     public init(zendesk: Zendesk, klaviyo: Klaviyo?, twilio: Twilio?, settings: SMSSettings, log: EventLog? = nil,
-                senders: (@Sendable () throws -> (twilio: Twilio?, klaviyo: Klaviyo?))? = nil) {
+                senders: (@Sendable () throws -> (twilio: Twilio?, klaviyo: Klaviyo?))? = nil,
+                remaining: @escaping @Sendable () -> Double = { 8 }) {
         self.zendesk = zendesk
         self.klaviyo = klaviyo
         self.twilio = twilio
         self.settings = settings
         self.log = log
         self.senders = senders
+        self.remaining = remaining
     }
 
     public func handle(_ e: ReplyEvent) throws -> JSON {
-        var doc = try zendesk.ticket(id: e.ticketID, include: ["users"])
-        var ticket = doc.ticket
+        let doc: ZendeskTicketDocument
+        do { doc = try zendesk.ticket(id: e.ticketID, include: ["users"]) } catch let err as ServiceError where err.code == .notFound {
+            return ["outcome": "skipped", "reason": .string(SkipReason.ticketNotFound.rawValue), "ticket_id": .int(e.ticketID)]
+        }
+        let ticket = doc.ticket
         let comments = try zendesk.comments(ticketID: e.ticketID, sortOrder: .descending)
         let found = e.commentID.map { id in comments.first { $0["id"].int == id } } ?? comments.first { $0["public"].bool == true }
         guard let comment = found, let commentID = comment["id"].int else {
@@ -76,127 +89,12 @@ public struct AgentReplyHandler {
         base["encoding"] = .string(plan.encoding.rawValue)
         base["parts"] = .int(Int64(plan.parts.count))
         if plan.attachmentsNotSent > 0 { base["attachments_not_sent"] = .int(Int64(plan.attachmentsNotSent)) }
+        let relay = Relay(plan: plan, ticketID: e.ticketID, commentID: commentID, profile: facts.profile)
         if settings.provider == .twilio && plan.brandNumber == nil {
-            return failed(base, reason: "no_brand_number", code: nil)
+            return needsPerson(relay, failed(base, reason: "no_brand_number", code: nil),
+                               action: "the ticket does not say which number the customer texted (external_id sms:<customer>:<number>): reply by another channel")
         }
-
-        // Claim the relay on the ticket (collision-guarded), or find it already claimed.
-        let tag = ReplyRules.claimTag(commentID: commentID)
-        var claimed = false
-        for _ in 0..<4 {
-            let tags = (ticket["tags"].array ?? []).compactMap(\.string)
-            if tags.contains(tag) { return try alreadyClaimed(plan, commentCreatedAt: comment["created_at"].string, base) }
-            do {
-                try zendesk.addTags(ticketID: e.ticketID, [tag], safeUpdateStamp: ticket["updated_at"].string ?? "")
-                claimed = true
-                break
-            } catch let err as ServiceError where err.code == .conflict {
-                doc = try zendesk.ticket(id: e.ticketID)
-                ticket = doc.ticket
-            } catch let err as ServiceError where err.isClosedTicketError {
-                return skipped(.notSMSTicket, base.merging(["detail": "ticket closed"]))
-            }
-        }
-        guard claimed else { throw SMSError(.unsettled, "the ticket kept changing while claiming the reply") }
-
-        let outcome: JSON
-        switch settings.provider {
-        case .twilio: outcome = try sendTwilio(plan, commentID: commentID, createdAt: comment["created_at"].string, ticketID: e.ticketID, claim: tag, base)
-        case .klaviyo: outcome = try sendKlaviyo(plan, profile: facts.profile, ticketID: e.ticketID, claim: tag, base)
-        }
-        return outcome
-    }
-
-    // MARK: - Providers
-
-    func sendTwilio(_ plan: ReplyPlan, commentID: Int64, createdAt: String?, ticketID: Int64, claim: String, _ base: JSON) throws -> JSON {
-        guard let twilio, let from = plan.brandNumber else { throw SMSError(.badConfiguration, "Twilio is not configured") }
-        var sids: [JSON] = []
-        for (i, part) in plan.parts.enumerated() {
-            do {
-                let sender = try senders?().twilio ?? twilio
-                switch try sender.sendMessage(to: plan.customer, from: from, body: part) {
-                case .success(let message):
-                    sids.append(message["sid"])
-                case .failure(let refusal):
-                    return failed(base.merging(["parts_sent": .int(Int64(i))]), reason: "provider_refused", code: .int(Int64(refusal.code)),
-                                  message: refusal.message)
-                }
-            } catch let err as RuntimeError where err.code == .upstreamUnavailable {
-                if err.outcomeUnknown {
-                    let recent = try twilio.messages(to: plan.customer, from: from)
-                    if let m = recent.first(where: { ReplyRules.isRelay($0, of: part, commentCreatedAt: createdAt) }) {
-                        log?.note("Twilio's answer was lost; the message is in Twilio's list: not re-sending")
-                        sids.append(m["sid"])
-                        continue
-                    }
-                    return failed(base.merging(["parts_sent": .int(Int64(i))]), reason: "outcome_unknown", code: nil,
-                                  message: "the send may or may not have gone out; not re-sending to avoid a double text")
-                }
-                if i == 0 { release(claim, ticketID: ticketID) ; throw err }
-                return failed(base.merging(["parts_sent": .int(Int64(i))]), reason: "partial_send", code: nil, message: err.message)
-            }
-        }
-        var r = base.merging(["outcome": "sent", "message_ids": .array(sids)])
-        if settings.hasKlaviyo, let klaviyo {
-            do {
-                try klaviyo.createEvent(KlaviyoEvent(
-                    metric: settings.replyMetric, phoneNumber: plan.customer,
-                    properties: ["zendesk_ticket_id": .int(ticketID), "zendesk_comment_id": .int(commentID),
-                                 "from_number": .string(from), "segments": .int(Int64(plan.segments)),
-                                 "encoding": .string(plan.encoding.rawValue), "body": .string(plan.parts.joined(separator: "\n"))],
-                    uniqueID: "zendesk-sms-reply-\(commentID)"))
-                r["klaviyo_event"] = "recorded"
-            } catch {
-                log?.note("recording the reply in Klaviyo failed: \(error)")
-                r["klaviyo_event"] = "failed"
-            }
-        }
-        return r
-    }
-
-    func sendKlaviyo(_ plan: ReplyPlan, profile: KlaviyoProfile?, ticketID: Int64, claim: String, _ base: JSON) throws -> JSON {
-        guard let klaviyo, let profile else { release(claim, ticketID: ticketID); return failed(base, reason: "no_profile", code: nil) }
-        guard let conversation = try klaviyo.conversationID(profileID: profile.id) else {
-            release(claim, ticketID: ticketID)
-            return failed(base, reason: "no_conversation", code: nil)
-        }
-        var ids: [JSON] = []
-        for (i, part) in plan.parts.enumerated() {
-            do {
-                let sender = try senders?().klaviyo ?? klaviyo
-                switch try sender.sendConversationMessage(conversationID: conversation, body: part) {
-                case .success(let id): ids.append(JSON(id))
-                case .failure(let refusal):
-                    return failed(base.merging(["parts_sent": .int(Int64(i))]), reason: "provider_refused", code: .string(refusal.refusal.code),
-                                  message: refusal.refusal.detail)
-                }
-            } catch let err as RuntimeError where err.code == .upstreamUnavailable {
-                if err.outcomeUnknown {
-                    return failed(base.merging(["parts_sent": .int(Int64(i))]), reason: "outcome_unknown", code: nil,
-                                  message: "Klaviyo's answer was lost; not re-sending to avoid a double text")
-                }
-                if i == 0 { release(claim, ticketID: ticketID); throw err }
-                return failed(base.merging(["parts_sent": .int(Int64(i))]), reason: "partial_send", code: nil, message: err.message)
-            }
-        }
-        return base.merging(["outcome": "sent", "message_ids": .array(ids)])
-    }
-
-    /// The relay was claimed by an earlier or concurrent delivery: never send again. With Twilio,
-    /// say whether the text is confirmed in Twilio's list.
-    func alreadyClaimed(_ plan: ReplyPlan, commentCreatedAt: String?, _ base: JSON) throws -> JSON {
-        var r = base.merging(["outcome": "duplicate"])
-        if settings.provider == .twilio, let twilio, let from = plan.brandNumber, let first = plan.parts.first {
-            let recent = try twilio.messages(to: plan.customer, from: from)
-            r["provider_confirmed"] = .bool(recent.contains { ReplyRules.isRelay($0, of: first, commentCreatedAt: commentCreatedAt) })
-        }
-        return r
-    }
-
-    /// Removes the claim tag so a re-delivery may send (best effort).
-    func release(_ tag: String, ticketID: Int64) {
-        do { try zendesk.removeTags(ticketID: ticketID, [tag]) } catch { log?.note("releasing the reply claim failed: \(error)") }
+        return try claimAndSend(relay, ticket: ticket, base: base)
     }
 
     // MARK: - Results

@@ -19,6 +19,8 @@ public enum SkipReason: String, Sendable, Equatable {
     case notCommentEvent = "not_comment_event"
     /// The comment no longer exists / none found.
     case noComment = "no_comment"
+    /// The ticket does not exist (deleted, or a bad id).
+    case ticketNotFound = "ticket_not_found"
 }
 
 /// The facts `agent-reply` decides on, read from Zendesk (and Klaviyo).
@@ -112,17 +114,5 @@ public enum ReplyRules {
         }
         return ReplyPlan(customer: customer, brandNumber: brandNumber, parts: parts, segments: segments, encoding: encoding,
                          attachmentsNotSent: attachments)
-    }
-
-    /// The ticket tag that claims the relay of a comment (added with `safe_update` before sending).
-    public static func claimTag(commentID: Int64) -> String { "sms_reply_\(commentID)" }
-
-    /// True when a Twilio message (resource JSON) is the relay of `part`: same text, created no
-    /// earlier than two minutes before the comment (clock skew).
-    public static func isRelay(_ message: JSON, of part: String, commentCreatedAt: String?) -> Bool {
-        guard message["body"].string == part else { return false }
-        guard let created = commentCreatedAt.flatMap(Clock.parse),
-              let sent = message["date_created"].string.flatMap(Clock.parseRFC2822) else { return true }
-        return sent.timeIntervalSince(created) >= -120
     }
 }

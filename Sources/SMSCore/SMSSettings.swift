@@ -9,6 +9,9 @@ extension ConfigKey {
     /// Klaviyo system-webhook topic of an SMS of ours that reached the customer — campaign, flow or
     /// conversation reply (default `event:klaviyo.received_sms`, "Received SMS").
     public static let klaviyoSentSMSTopic = "KLAVIYO_SMS_SENT_TOPIC"
+    /// Seconds a delivery's claim on a reply protects it from being sent by another delivery
+    /// (default 60; longer than any one invocation's time budget).
+    public static let smsReplyLeaseSeconds = "SMS_REPLY_LEASE_SECONDS"
     /// Klaviyo metric recorded for an agent reply sent through Twilio (default `Zendesk SMS Reply`).
     public static let klaviyoReplyMetric = "KLAVIYO_SMS_REPLY_METRIC"
 }
@@ -31,6 +34,8 @@ public struct SMSSettings: Sendable {
     public var replyMetric: String
     /// True when a Klaviyo API key is configured (consent checks, profile names, reply events).
     public var hasKlaviyo: Bool
+    /// See `ConfigKey.smsReplyLeaseSeconds`.
+    public var replyLeaseSeconds: Int = 60
 
     public init(provider: SMSProvider = .klaviyo, keywords: SMSKeywords = SMSKeywords(), brandID: Int64? = nil,
                 inboundTopic: String = SMSSettings.defaultInboundTopic, sentTopic: String = SMSSettings.defaultSentTopic,
@@ -80,5 +85,9 @@ public struct SMSSettings: Sendable {
                   sentTopic: config.value(ConfigKey.klaviyoSentSMSTopic, default: SMSSettings.defaultSentTopic),
                   replyMetric: config.value(ConfigKey.klaviyoReplyMetric, default: SMSSettings.defaultReplyMetric),
                   hasKlaviyo: config.value(ConfigKey.klaviyoAPIKey) != nil)
+        replyLeaseSeconds = try config.int(ConfigKey.smsReplyLeaseSeconds, default: 60)
+        guard replyLeaseSeconds >= 15 else {
+            throw SMSError(.badConfiguration, "SMS_REPLY_LEASE_SECONDS must be at least 15 (longer than one invocation), got \(replyLeaseSeconds)")
+        }
     }
 }

@@ -1,6 +1,6 @@
 /// Text shaping for SMS bodies and Zendesk comments.
 public enum SMSText {
-    /// Twilio's and Klaviyo's limit on one message body, in characters.
+    /// Twilio's and Klaviyo's limit on one message body, in characters (Unicode code points).
     public static let maxMessageLength = 1600
 
     /// The body without NUL characters, otherwise verbatim (emoji, accents and line breaks kept).
@@ -21,19 +21,26 @@ public enum SMSText {
         return text.trimmed().isEmpty ? note : text + "\n\n" + note
     }
 
-    /// Splits `text` into ordered parts of at most `limit` characters, breaking at white space
-    /// where possible (a single word longer than the limit is cut). Parts are trimmed; a text
-    /// within the limit is one part.
+    /// Splits `text` into ordered parts of at most `limit` Unicode code points — the unit Twilio's
+    /// 1600-character limit counts (a "👍🏽" is one Swift `Character` but two code points) —
+    /// breaking at white space where possible (a single word longer than the limit is cut, never
+    /// inside a character). Parts are trimmed; a text within the limit is one part.
     public static func split(_ text: String, limit: Int = maxMessageLength) -> [String] {
+        if text.unicodeScalars.count <= limit { return [text] }
         let chars = Array(text)
-        if chars.count <= limit { return [text] }
         var parts: [String] = []
         var start = 0
         while start < chars.count {
             // Skip white space at the start of a part.
             while start < chars.count, chars[start].isWhitespace { start += 1 }
             if start >= chars.count { break }
-            var end = min(start + limit, chars.count)
+            // The longest run of whole characters within the limit.
+            var end = start, units = 0
+            while end < chars.count, units + chars[end].unicodeScalars.count <= limit {
+                units += chars[end].unicodeScalars.count
+                end += 1
+            }
+            if end == start { end = start + 1 }  // one character over the limit on its own
             if end < chars.count {
                 var cut = end
                 while cut > start, !chars[cut].isWhitespace { cut -= 1 }

@@ -1,3 +1,4 @@
+import FoundationEssentials
 import FunctionRuntime
 import ServiceClients
 import SMSCore
@@ -65,12 +66,46 @@ import Testing
         #expect(c?.customer == "+15551230000" && c?.brandNumber == nil)
     }
 
-    @Test func relayMatchingUsesBodyAndTime() {
-        let m: JSON = ["body": "hello", "date_created": "Sat, 21 Nov 2026 13:30:06 +0000"]
-        #expect(ReplyRules.isRelay(m, of: "hello", commentCreatedAt: "2026-11-21T13:30:00Z"))
-        #expect(!ReplyRules.isRelay(m, of: "hello", commentCreatedAt: "2026-11-21T15:00:00Z"))
-        #expect(!ReplyRules.isRelay(m, of: "other", commentCreatedAt: "2026-11-21T13:30:00Z"))
-        #expect(ReplyRules.claimTag(commentID: 5001) == "sms_reply_5001")
+    @Test func claimTagsCarryTimeAndNonce() throws {
+        let claim = ReplyClaim(commentID: 5001, time: 1_795_000_000, nonce: "a1b2c3")
+        #expect(claim.tag == "sms_reply_5001_claim_1795000000_a1b2c3")
+        #expect(ReplyClaim(tag: claim.tag, commentID: 5001) == claim)
+        #expect(ReplyClaim(tag: claim.tag, commentID: 5002) == nil)
+        #expect(ReplyClaim(tag: "sms_reply_5001_claim_x_y", commentID: 5001) == nil)
+        let fresh = ReplyClaim.new(commentID: 7, at: Date(timeIntervalSince1970: 100))
+        #expect(fresh.time == 100 && fresh != ReplyClaim.new(commentID: 7, at: Date(timeIntervalSince1970: 100)), "nonces differ")
+        #expect(ReplyClaim.doneTag(commentID: 5001) == "sms_reply_5001")
+    }
+
+    @Test func claimStateReadsTheTags() {
+        let a = ReplyClaim(commentID: 5, time: 200, nonce: "b"), b = ReplyClaim(commentID: 5, time: 100, nonce: "a")
+        #expect(ReplyClaimState(tags: ["sms"], commentID: 5) == .free)
+        #expect(ReplyClaimState(tags: ["sms", a.tag, b.tag, "sms_reply_6"], commentID: 5) == .claimed([b, a]))
+        #expect(ReplyClaimState(tags: [a.tag, "sms_reply_5"], commentID: 5) == .done)
+        #expect(ReplyClaimState(tags: ["sms_reply_5_refused"], commentID: 5) == .refused)
+        #expect(ReplyClaimState(tags: ["sms_reply_55"], commentID: 5) == .free)
+    }
+
+    /// Another delivery's claim: complete when the provider shows every part; wait while the
+    /// claim is within its lease; take over after it.
+    @Test func foreignClaims() {
+        let claim = ReplyClaim(commentID: 5, time: 1000, nonce: "n")
+        let at = { (s: Double) in Date(timeIntervalSince1970: s) }
+        #expect(ReplyRules.foreignClaim(claim, partsFound: 2, partsTotal: 2, now: at(1001), leaseSeconds: 60) == .complete)
+        #expect(ReplyRules.foreignClaim(claim, partsFound: 1, partsTotal: 2, now: at(1010), leaseSeconds: 60) == .wait(secondsLeft: 50))
+        #expect(ReplyRules.foreignClaim(claim, partsFound: 0, partsTotal: 1, now: at(1059), leaseSeconds: 60) == .wait(secondsLeft: 1))
+        #expect(ReplyRules.foreignClaim(claim, partsFound: 0, partsTotal: 1, now: at(1060), leaseSeconds: 60) == .takeOver)
+        #expect(ReplyRules.foreignClaim(claim, partsFound: 1, partsTotal: 2, now: at(5000), leaseSeconds: 60) == .takeOver)
+    }
+
+    @Test func partsAreMatchedToRecordsOnceEach() {
+        #expect(ReplyRules.partsFound(["a", "b", "a"], bodies: ["x", "a", "b"]) == [0: 1, 1: 2])
+        #expect(ReplyRules.partsFound(["a", "a"], bodies: ["a", "a"]) == [0: 0, 1: 1])
+        #expect(ReplyRules.partsFound(["hello"], bodies: []).isEmpty)
+        #expect(ReplyRules.namesCampaignOrFlow(["Campaign Name": "Black Friday"]))
+        #expect(ReplyRules.namesCampaignOrFlow(["$flow": "F1"]))
+        #expect(!ReplyRules.namesCampaignOrFlow(["Message Body": "hi", "Campaign Name": ""]))
+        #expect(ReplyRules.messageBody(["Message Body": "hi"]) == "hi")
     }
 
     @Test func eventShapes() throws {

@@ -22,6 +22,17 @@ import FunctionRuntime
         #expect(parts.joined(separator: " ").count == text.trimmed().count)
     }
 
+    /// 801 "👍🏽" are 801 Characters but 1,602 code points: over Twilio's 1600 (it counts code
+    /// points), so two parts, none split inside an emoji.
+    @Test func splitsByCodePointsNotCharacters() {
+        let text = String(repeating: "👍🏽", count: 801)
+        let parts = SMSText.split(text)
+        #expect(parts.count == 2)
+        #expect(parts.allSatisfy { $0.unicodeScalars.count <= 1600 })
+        #expect(parts.joined() == text)
+        #expect(parts.allSatisfy { $0.allSatisfy { $0 == "👍🏽" } })
+    }
+
     @Test func shortTextIsOnePart() {
         #expect(SMSText.split("hello") == ["hello"])
     }

@@ -61,6 +61,8 @@ import Testing
         let tooLong = try send(c, body: String(repeating: "a", count: 1601))
         #expect(tooLong.json["code"].int == 21617)
         #expect(try send(c, body: String(repeating: "a", count: 1600)).status == 201)
+        // Code points count, not Characters: 801 "👍🏽" are 1,602.
+        #expect(try send(c, body: String(repeating: "👍🏽", count: 801)).json["code"].int == 21617)
         let optedOut = try send(c, to: "+15551239999")
         #expect(optedOut.json["code"].int == 21610)
         #expect(sandbox.state()["twilio"]["messages"].array?.count == 1)

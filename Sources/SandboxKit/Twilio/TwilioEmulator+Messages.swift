@@ -35,7 +35,8 @@ extension TwilioEmulator {
         guard !body.isEmpty || !mediaURLs.isEmpty || value("ContentSid") != nil else {
             throw TwilioError(400, 21602, "Message body is required.")
         }
-        if body.count > Self.maxBody {
+        // Twilio counts code points, not grapheme clusters: "👍🏽" is two.
+        if body.unicodeScalars.count > Self.maxBody {
             throw TwilioError(400, 21617, "The concatenated message body exceeds the 1600 character limit.")
         }
         if optedOut.contains(to) { throw TwilioError(400, 21610, "Attempt to send to unsubscribed recipient") }

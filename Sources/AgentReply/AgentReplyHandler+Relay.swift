@@ -1,0 +1,265 @@
+import FoundationEssentials
+import FunctionRuntime
+import ServiceClients
+import SMSCore
+
+/// One comment's relay: what to send, and where it is recorded.
+struct Relay {
+    var plan: ReplyPlan
+    var ticketID: Int64
+    var commentID: Int64
+    /// The customer's Klaviyo profile (needed by the Klaviyo provider).
+    var profile: KlaviyoProfile?
+}
+
+/// Seconds of clock difference allowed between this process and the provider when a provider's
+/// record is matched against a claim's time.
+let providerClockSkew: Double = 10
+
+extension AgentReplyHandler {
+    // MARK: - Claim
+
+    /// Claims the relay (or finds where it stands) and carries it out; see the type's comment.
+    func claimAndSend(_ relay: Relay, ticket first: JSON, base: JSON) throws -> JSON {
+        let mine = ReplyClaim.new(commentID: relay.commentID, at: Clock.now())
+        var ticket = first
+        for _ in 0..<40 {
+            let tags = (ticket["tags"].array ?? []).compactMap(\.string)
+            switch ReplyClaimState(tags: tags, commentID: relay.commentID) {
+            case .done:
+                return try finishEffects(relay, messageIDs: [:], base: base.merging(["outcome": "duplicate", "provider_confirmed": true]))
+            case .refused:
+                return base.merging(["outcome": "duplicate", "reason": "provider_refused"])
+            case .claimed(let claims):
+                if claims.contains(mine) { return try send(relay, claim: mine, replacing: [], found: [:], base: base) }
+                let oldest = claims[0]
+                let found = try providerRecord(relay, since: oldest.date)
+                switch ReplyRules.foreignClaim(oldest, partsFound: found.count, partsTotal: relay.plan.parts.count, now: Clock.now(),
+                                               leaseSeconds: settings.replyLeaseSeconds) {
+                case .complete:
+                    log?.note("comment \(relay.commentID) was claimed by another delivery and its SMS is in the provider's record: finishing its effects")
+                    return try commit(relay, claims: claims, messageIDs: found, base: base.merging(["outcome": "duplicate", "provider_confirmed": true]))
+                case .wait(let left):
+                    // The other delivery is probably sending right now: give it time within our budget.
+                    if remaining() > 1.5 {
+                        HTTPClient.sleep(0.25)
+                        ticket = try zendesk.ticket(id: relay.ticketID).ticket
+                        continue
+                    }
+                    throw RuntimeError(.upstreamUnavailable, "comment \(relay.commentID) is being relayed by another delivery (claimed \(Int(Clock.now().timeIntervalSince(oldest.date))) s ago); retry later",
+                                       retryAfter: max(1, min(left, 30)))
+                case .takeOver:
+                    log?.warn("claim \(oldest.tag) outlived its lease and the provider's record lacks \(relay.plan.parts.count - found.count) part(s): taking the relay over")
+                    do {
+                        try zendesk.updateTicket(id: relay.ticketID, fields: ["additional_tags": [.string(mine.tag)], "remove_tags": JSON(claims.map(\.tag))],
+                                                 safeUpdateStamp: ticket["updated_at"].string ?? "")
+                    } catch let err as ServiceError where err.code == .conflict {
+                        ticket = try zendesk.ticket(id: relay.ticketID).ticket
+                        continue
+                    }
+                    return try send(relay, claim: mine, replacing: [], found: found, base: base)
+                }
+            case .free:
+                switch try takeClaim(mine, relay: relay, stamp: ticket["updated_at"].string ?? "") {
+                case .taken: return try send(relay, claim: mine, replacing: [], found: [:], base: base)
+                case .closed: return skipped(.notSMSTicket, base.merging(["detail": "ticket closed"]))
+                case .conflict: ticket = try zendesk.ticket(id: relay.ticketID).ticket
+                }
+            }
+        }
+        throw SMSError(.unsettled, "the ticket kept changing while claiming the reply")
+    }
+
+    enum ClaimWrite { case taken, conflict, closed }
+
+    /// Adds the claim tag with `safe_update`. A 409 means the ticket changed — or our own write
+    /// landed and its answer was lost: the caller re-reads and sees which.
+    func takeClaim(_ claim: ReplyClaim, relay: Relay, stamp: String) throws -> ClaimWrite {
+        do {
+            try zendesk.addTags(ticketID: relay.ticketID, [claim.tag], safeUpdateStamp: stamp)
+            return .taken
+        } catch let err as ServiceError where err.code == .conflict {
+            return .conflict
+        } catch let err as ServiceError where err.isClosedTicketError {
+            return .closed
+        } catch let err as RuntimeError where err.code == .upstreamUnavailable {
+            // The claim may have landed: if it did, it is ours to carry out.
+            guard (try? zendesk.tags(ticketID: relay.ticketID))?.contains(claim.tag) == true else { throw err }
+            return .taken
+        }
+    }
+
+    // MARK: - Send
+
+    /// Sends the parts the provider's record does not already show (`found`: part index →
+    /// message id), then commits.
+    func send(_ relay: Relay, claim: ReplyClaim, replacing: [ReplyClaim], found: [Int: JSON], base: JSON) throws -> JSON {
+        var ids = found
+        var conversation: String?
+        if settings.provider == .klaviyo {
+            guard let klaviyo, let profile = relay.profile else {
+                release(claim, relay: relay)
+                return needsPerson(relay, failed(base, reason: "no_profile", code: nil), action: "the customer has no Klaviyo profile: reply by another channel")
+            }
+            guard let id = try klaviyo.conversationID(profileID: profile.id) else {
+                release(claim, relay: relay)
+                return needsPerson(relay, failed(base, reason: "no_conversation", code: nil),
+                                   action: "the profile has no Klaviyo SMS conversation: reply from Klaviyo's inbox or by another channel")
+            }
+            conversation = id
+        }
+        for i in relay.plan.parts.indices where ids[i] == nil {
+            let outcome: PartOutcome
+            do {
+                outcome = try sendPart(relay, index: i, claim: claim, conversation: conversation, alreadySent: ids)
+            } catch let err as RuntimeError where err.code == .upstreamUnavailable && !err.outcomeUnknown && ids.isEmpty {
+                // Nothing went out: free the relay so the re-delivery sends it.
+                release(claim, relay: relay)
+                throw err
+            }
+            switch outcome {
+            case .sent(let id): ids[i] = id
+            case .refused(let code, let message):
+                _ = try? zendesk.updateTicket(id: relay.ticketID, fields: ["additional_tags": [.string(ReplyClaimState.refusedTag(commentID: relay.commentID))],
+                                                                            "remove_tags": [.string(claim.tag)]])
+                let r = failed(base.merging(["parts_sent": .int(Int64(ids.count))]), reason: "provider_refused", code: code, message: message)
+                return needsPerson(relay, r, action: "the provider refused the reply (\(code.serialized())): check the customer's number or opt-out, then reply by another channel")
+            }
+        }
+        let ordered = (0..<relay.plan.parts.count).compactMap { ids[$0] }
+        return try commit(relay, claims: [claim] + replacing, messageIDs: ids, base: base.merging(["outcome": "sent", "message_ids": .array(ordered)]))
+    }
+
+    enum PartOutcome {
+        case sent(JSON)
+        case refused(code: JSON, message: String)
+    }
+
+    /// Sends one part. An answer lost on the way is settled with the provider's record: found →
+    /// sent; not in Twilio's list → not created, sent again (up to three times); not in Klaviyo's
+    /// events → exit 75, the claim kept for the re-delivery to settle.
+    func sendPart(_ relay: Relay, index: Int, claim: ReplyClaim, conversation: String?, alreadySent: [Int: JSON]) throws -> PartOutcome {
+        let part = relay.plan.parts[index]
+        for attempt in 1...3 {
+            do {
+                let sender = try senders?() ?? (twilio: twilio, klaviyo: klaviyo)
+                if let conversation {
+                    guard let k = sender.klaviyo ?? klaviyo else { throw SMSError(.badConfiguration, "Klaviyo is not configured") }
+                    switch try k.sendConversationMessage(conversationID: conversation, body: part) {
+                    case .success(let id): return .sent(JSON(id))
+                    case .failure(let r): return .refused(code: .string(r.refusal.code), message: r.refusal.detail)
+                    }
+                }
+                guard let t = sender.twilio ?? twilio, let from = relay.plan.brandNumber else { throw SMSError(.badConfiguration, "Twilio is not configured") }
+                switch try t.sendMessage(to: relay.plan.customer, from: from, body: part) {
+                case .success(let message): return .sent(message["sid"])
+                case .failure(let r): return .refused(code: .int(Int64(r.code)), message: r.message)
+                }
+            } catch let err as RuntimeError where err.code == .upstreamUnavailable && err.outcomeUnknown {
+                let record = try providerRecord(relay, since: claim.date, excluding: Set(alreadySent.values.compactMap(\.string)))
+                if let id = record[index] {
+                    log?.note("the provider's answer was lost; part \(index + 1) is in its record: not re-sending")
+                    return .sent(id)
+                }
+                if settings.provider == .klaviyo {
+                    throw RuntimeError(.upstreamUnavailable, "Klaviyo's answer to part \(index + 1) was lost and its events do not show the reply yet; the claim stays and the re-delivery settles it",
+                                       retryAfter: settings.replyLeaseSeconds, outcomeUnknown: true)
+                }
+                log?.note("Twilio's answer was lost and its message list has no such message (attempt \(attempt)): sending again")
+            }
+        }
+        throw RuntimeError(.upstreamUnavailable, "Twilio kept losing its answers to part \(index + 1); the claim stays and the re-delivery settles it",
+                           retryAfter: settings.replyLeaseSeconds, outcomeUnknown: true)
+    }
+
+    // MARK: - Provider record
+
+    /// The parts of the relay that the provider's own record shows since `since` (part index →
+    /// message id): Twilio's messages To/From; Klaviyo's "Received SMS" events of the profile
+    /// that name no campaign or flow. Ids in `excluding` are not matched again.
+    func providerRecord(_ relay: Relay, since: Date, excluding: Set<String> = []) throws -> [Int: JSON] {
+        let from = since.addingTimeInterval(-providerClockSkew)
+        var records: [(body: String, id: JSON)] = []
+        switch settings.provider {
+        case .twilio:
+            guard let twilio, let brand = relay.plan.brandNumber else { return [:] }
+            for m in try twilio.messages(to: relay.plan.customer, from: brand) {
+                guard let created = m["date_created"].string.flatMap(Clock.parseRFC2822), created >= from else { continue }
+                records.append((m["body"].string ?? "", m["sid"]))
+            }
+        case .klaviyo:
+            guard let klaviyo, let profile = relay.profile,
+                  let metric = try klaviyo.metricID(named: AgentReplyHandler.receivedSMSMetric) else { return [:] }
+            for e in try klaviyo.events(profileID: profile.id, metricID: metric, since: from) {
+                let props = e["attributes"]["event_properties"]
+                if ReplyRules.namesCampaignOrFlow(props) { continue }
+                records.append((ReplyRules.messageBody(props) ?? "", e["id"]))
+            }
+        }
+        records.removeAll { $0.id.string.map(excluding.contains) ?? false }
+        // Oldest first, so the parts match the records in the order they were sent.
+        records.reverse()
+        return ReplyRules.partsFound(relay.plan.parts, bodies: records.map(\.body)).mapValues { records[$0].id }
+    }
+
+    /// Klaviyo's metric for a message of the brand that reached the customer.
+    static let receivedSMSMetric = "Received SMS"
+
+    // MARK: - Commit
+
+    /// Finishes the relay's effects and records it: the Klaviyo reply event (Twilio provider with
+    /// a Klaviyo key), then the done tag replacing the claims. A failure here ends with exit 75:
+    /// the SMS is out, the claim stays, and the re-delivery finishes the effects.
+    func commit(_ relay: Relay, claims: [ReplyClaim], messageIDs: [Int: JSON], base: JSON) throws -> JSON {
+        var r = try finishEffects(relay, messageIDs: messageIDs, base: base)
+        do {
+            try zendesk.updateTicket(id: relay.ticketID, fields: ["additional_tags": [.string(ReplyClaim.doneTag(commentID: relay.commentID))],
+                                                                  "remove_tags": JSON(claims.map(\.tag))])
+        } catch {
+            throw RuntimeError(.upstreamUnavailable, "the SMS went out but recording it on ticket \(relay.ticketID) failed (\(error)); the re-delivery records it",
+                               retryAfter: 2)
+        }
+        r["provider_confirmed"] = true
+        return r
+    }
+
+    /// Records the reply in Klaviyo as `KLAVIYO_SMS_REPLY_METRIC` (Twilio provider with a Klaviyo
+    /// key; `unique_id` per comment, so whoever finishes the relay records it once).
+    func finishEffects(_ relay: Relay, messageIDs: [Int: JSON], base: JSON) throws -> JSON {
+        var r = base
+        guard settings.provider == .twilio, settings.hasKlaviyo, let klaviyo, let from = relay.plan.brandNumber else { return r }
+        do {
+            try klaviyo.createEvent(KlaviyoEvent(
+                metric: settings.replyMetric, phoneNumber: relay.plan.customer,
+                properties: ["zendesk_ticket_id": .int(relay.ticketID), "zendesk_comment_id": .int(relay.commentID),
+                             "from_number": .string(from), "segments": .int(Int64(relay.plan.segments)),
+                             "encoding": .string(relay.plan.encoding.rawValue), "body": .string(relay.plan.parts.joined(separator: "\n"))],
+                uniqueID: "zendesk-sms-reply-\(relay.commentID)"))
+            r["klaviyo_event"] = "recorded"
+        } catch let err as RuntimeError where err.code == .upstreamUnavailable {
+            throw RuntimeError(.upstreamUnavailable, "the SMS went out but recording it in Klaviyo failed (\(err.message)); the re-delivery records it",
+                               retryAfter: err.retryAfter ?? 2)
+        } catch {
+            // Klaviyo refused the event (4xx): a retry cannot help; the SMS went out.
+            log?.needsPerson("reply_event_refused", ticketID: relay.ticketID, detail: "\(error)",
+                             action: "the reply was texted but Klaviyo refused the \(settings.replyMetric) event; check the metric and the profile")
+            r["klaviyo_event"] = "refused"
+        }
+        return r
+    }
+
+    /// Removes the claim so a re-delivery may send (best effort: a claim left behind is taken
+    /// over once its lease is over).
+    func release(_ claim: ReplyClaim, relay: Relay) {
+        do { try zendesk.removeTags(ticketID: relay.ticketID, [claim.tag]) } catch {
+            log?.note("releasing the reply claim failed: \(error); it is taken over after its lease")
+        }
+    }
+
+    /// Marks `result` as needing a person: counted and listed (`./invoke attention`).
+    func needsPerson(_ relay: Relay, _ result: JSON, action: String) -> JSON {
+        log?.needsPerson(result["reason"].string ?? "reply_failed", ticketID: relay.ticketID,
+                         detail: "comment \(relay.commentID): \(result["detail"].string ?? result["reason"].string ?? "")", action: action)
+        return result.merging(["attention": .string(action)])
+    }
+}
