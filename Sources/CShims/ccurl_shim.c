@@ -149,7 +149,9 @@ static int perform(void *handle, const char *method, const char *url,
 
     out->status = status;
     out->curl_code = (int)rc;
-    out->sent = (request_size > 0 || uploaded > 0) ? 1 : 0;
+    /* "sent" means the whole request reached the connection: a request cut off while its
+     * headers or body were still being written cannot have been processed by the server. */
+    out->sent = (request_size > 0 && uploaded >= (curl_off_t)body_len) ? 1 : 0;
     if (rc != CURLE_OK)
         snprintf(out->error, sizeof out->error, "%s", errbuf[0] ? errbuf : p_easy_strerror(rc));
     if (!hb.data) append(&hb, "", 0);

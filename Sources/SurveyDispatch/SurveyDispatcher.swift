@@ -48,6 +48,10 @@ public struct SurveyDispatcher {
             }
             switch SurveyRules.decide(facts, settings: settings) {
             case .skip(let reason, let detail):
+                if reason == "stale_claim" {
+                    context.log.needsPerson("stale_claim", ticketID: ticketID, detail: "survey claim \(detail["claim"].string ?? "") never completed",
+                                            action: detail["action"].string ?? "")
+                }
                 return skipped(result, reason, detail)
             case .dispatch(let body):
                 // Configuration problems surface before anything is written.
@@ -109,13 +113,21 @@ public struct SurveyDispatcher {
         case .commit(let tags):
             result["outcome"] = "dispatched"
             result["confirmed"] = .bool(outcome == .accepted)
+            if outcome == .unknown {
+                // 2listen documents no idempotency key and no lookup: whether it took the survey
+                // cannot be settled here. Never re-sent (a second survey is worse), never silent.
+                let action = "check 2listen for ticket \(ticketID): if the survey is there, remove the tag \(settings.tag)_unconfirmed; if not, remove \(settings.tag) and \(settings.tag)_unconfirmed and the next delivery or --scan sends it"
+                context.log.needsPerson("survey_unconfirmed", ticketID: ticketID, detail: "the survey POST's answer was lost (\(failure.map { "\($0)" } ?? "no answer"))",
+                                        action: action)
+                result["action"] = .string(action)
+            }
             do {
                 try zendesk.updateTicket(id: ticketID, fields: ["additional_tags": JSON(tags), "remove_tags": JSON([claim])])
                 result["recorded"] = true
             } catch {
                 // The survey went out: the claim stays, so no delivery sends it again.
                 let warning = "survey sent but tagging ticket \(ticketID) failed (\(error)); claim \(claim) stays so it is not sent again; add the tag \(settings.tag) by hand"
-                context.log.note(warning)
+                context.log.needsPerson("survey_not_recorded", ticketID: ticketID, detail: warning, action: "add the tag \(settings.tag) to ticket \(ticketID) and remove \(claim)")
                 result["recorded"] = false
                 result["warning"] = .string(warning)
             }

@@ -127,6 +127,7 @@ import Testing
         #expect(r.status == 0)
         #expect(r.json["outcome"] == "dispatched")
         #expect(r.json["recorded"] == false)
+        #expect(attention(r.stderr) == ["survey_not_recorded"], "listed for a person: \(r.stderr)")
         #expect(bench.surveySubmissions().count == 1)
         #expect(claims(bench.tags(1)).count == 1)
         try bench.sandbox.setFaults(["rules": []])
@@ -134,6 +135,42 @@ import Testing
         #expect(redelivered.json["outcome"] == "skipped")
         #expect(redelivered.json["reason"] == "claimed")
         #expect(bench.surveySubmissions().count == 1)
+    }
+
+    /// The kinds of the `attention` entries in a function's log lines.
+    func attention(_ stderr: String) -> [String] {
+        stderr.split(separator: "\n").compactMap { try? JSON.parse(Array($0.utf8)) }.flatMap { line in
+            (line["attention"].array ?? []).compactMap { $0["kind"].string }
+        }
+    }
+
+    /// 2listen's answer lost after the POST was sent: whether it took the survey cannot be
+    /// settled (no idempotency key, no lookup), so it is never re-sent — and never silent: the
+    /// log line is a warning listing it for a person, with what to do.
+    @Test func aLostSurveyAnswerIsListedForAPerson() throws {
+        let bench = try Bench(seed: Self.seed([Self.solved(1)]))
+        try bench.sandbox.setFaults(["rules": [["service": "survey", "times": 1, "mode": "lose_response"]]])
+        let r = try bench.run("survey-dispatch", event: ["ticket_id": "1"])
+        #expect(r.json["outcome"] == "dispatched")
+        #expect(r.json["confirmed"] == false)
+        #expect((r.json["action"].string ?? "").contains("check 2listen"))
+        #expect(attention(r.stderr) == ["survey_unconfirmed"], "\(r.stderr)")
+        #expect(r.stderr.contains(#""level":"warn""#))
+        #expect(bench.tags(1).sorted() == [Self.surveyTag, Self.surveyTag + "_unconfirmed"])
+        #expect(bench.surveySubmissions().count == 1)
+        // A re-delivery sends nothing more.
+        #expect(try bench.run("survey-dispatch", event: ["ticket_id": "1"]).json["reason"] == "already_surveyed")
+        #expect(bench.surveySubmissions().count == 1)
+    }
+
+    /// A survey endpoint that refuses the connection never received the survey: not ambiguous,
+    /// the claim is released and the delivery is retried.
+    @Test func aRefusedConnectionIsNotAmbiguous() throws {
+        let bench = try Bench(seed: Self.seed([Self.solved(1)]))
+        let r = try bench.run("survey-dispatch", event: ["ticket_id": "1"], env: ["SURVEY_URL": "http://127.0.0.1:9/survey/s1", "FUNCTION_BUDGET_MS": "2000"])
+        #expect(r.status == 75, "\(r.stdout)")
+        #expect(bench.tags(1).isEmpty, "claim released, no survey tag")
+        #expect(attention(r.stderr).isEmpty)
     }
 
     @Test func lostAnswerToTheClaimIsRecognisedAsOurOwn() throws {

@@ -10,7 +10,7 @@ typedef struct ccurl_result {
     size_t headers_len;
     char *body;             /* response body, NUL terminated */
     size_t body_len;
-    int sent;               /* 1 when the request was (at least partly) written to the peer */
+    int sent;               /* 1 when the whole request was written to the peer (it may have been processed) */
     char error[256];        /* curl's error text when curl_code != 0 */
 } ccurl_result;
 
