@@ -31,7 +31,8 @@ public enum SMSInboundFunction {
         if batch, let request = event.request { try checkWebhookID(event.json, request: request) }
         let zendesk = try Zendesk(config: context.config, http: context.http)
         let klaviyo = settings.hasKlaviyo ? try Klaviyo(config: context.config, http: context.http) : nil
-        let handler = SMSInboundHandler(zendesk: zendesk, klaviyo: klaviyo, settings: settings, log: context.log)
+        let handler = SMSInboundHandler(zendesk: zendesk, klaviyo: klaviyo, settings: settings, log: context.log,
+                                        remaining: { context.http.deadline.remaining })
         if !batch, let item = items.first {
             return .result(try handler.handle(item))
         }

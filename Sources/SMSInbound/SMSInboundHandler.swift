@@ -18,13 +18,28 @@ public struct SMSInboundHandler {
     public let klaviyo: Klaviyo?
     public let settings: SMSSettings
     public let log: EventLog?
-    static let attempts = 4
+    /// Seconds left of the invocation's time budget: a write that lost a race is decided again
+    /// (after a short random pause) for as long as the budget allows, so a burst of texts all
+    /// land instead of ending 503 — Twilio does not re-deliver an inbound webhook.
+    public let remaining: @Sendable () -> Double
 
-    public init(zendesk: Zendesk, klaviyo: Klaviyo?, settings: SMSSettings, log: EventLog? = nil) {
+    public init(zendesk: Zendesk, klaviyo: Klaviyo?, settings: SMSSettings, log: EventLog? = nil,
+                remaining: @escaping @Sendable () -> Double = { 8 }) {
         self.zendesk = zendesk
         self.klaviyo = klaviyo
         self.settings = settings
         self.log = log
+        self.remaining = remaining
+    }
+
+    /// The attempts of a write that may lose races: true while another is worth making, after a
+    /// pause that grows with the attempt, randomised so that racing writers spread out.
+    func another(_ attempt: inout Int) -> Bool {
+        attempt += 1
+        if attempt == 1 { return true }
+        guard attempt <= 60, remaining() > 1.0 else { return false }
+        HTTPClient.sleep(Double.random(in: 0.01...0.05) * Double(min(attempt, 8)))
+        return true
     }
 
     /// Handles one item and returns its result object (without `function`).
@@ -67,7 +82,8 @@ public struct SMSInboundHandler {
         let comment = SMSText.inboundComment(body: m.body, mediaCount: m.mediaCount)
         let metadata: JSON = ["sms_message_id": .string(m.messageID), "sms_direction": "inbound"]
         var requesterID: Int64?
-        for _ in 0..<Self.attempts {
+        var attempt = 0
+        while another(&attempt) {
             let (tickets, handledBy) = try conversationFacts(key, messageID: m.messageID)
             let decision = InboundRules.route(tickets: tickets, handledBy: handledBy)
             switch decision {
@@ -172,7 +188,8 @@ public struct SMSInboundHandler {
         if phone == nil, let id = c.profileID, let klaviyo { phone = try klaviyo.profile(id: id)?.phoneNumber }
         guard let phone else { return result(.ignore(.noOpenTicket, detail: "no customer phone"), messageID: c.messageID) }
         let metadata: JSON = ["sms_message_id": .string(c.messageID), "sms_direction": "campaign"]
-        for _ in 0..<Self.attempts {
+        var attempt = 0
+        while another(&attempt) {
             let active = try openSMSTicket(customer: phone)
             let noted = try active.map { InboundRules.records(try zendesk.audits(ticketID: $0.id), messageID: c.messageID) } ?? false
             let decision = InboundRules.routeCampaign(active: active, alreadyNoted: noted)

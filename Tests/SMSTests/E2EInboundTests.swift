@@ -298,6 +298,21 @@ import Testing
         #expect(creations.filter { $0["status"].int == 400 }.count >= 1, "the race happened: a competing creation was refused (Idempotency-Key)")
     }
 
+    /// Loss 5: Twilio does not re-deliver an inbound-message webhook answered 5xx. Twenty first
+    /// texts from one new number arriving at the same moment, each delivered once, all land on
+    /// one ticket with no 5xx.
+    @Test func twentyFirstTextsAtOnceAllLandOnOneTicket() throws {
+        let bench = try SMSBench()
+        let bodies = (1...20).map { "burst text \($0)" }
+        let answers = simultaneously(bodies.map { body in { @Sendable in try? bench.text(body, from: B.kim, to: B.brandB) } })
+        #expect(answers.allSatisfy { $0?.status == 200 }, "\(answers.map { "\($0?.status ?? 0) \($0?.text ?? "no answer")" })")
+        let live = bench.tickets(customer: B.kim, brand: B.brandB).filter { $0["status"].string != "closed" }
+        #expect(live.count == 1, "\(live.map { $0["id"] })")
+        let texts = bench.comments(live.first?["id"].int ?? -1).compactMap { $0["body"].string }
+        #expect(Set(texts) == Set(bodies), "every text once: \(texts.count) comments")
+        #expect(texts.count == 20)
+    }
+
     @Test func zendeskUnavailableBrieflyIsRetriedWithinTheBudget() throws {
         let bench = try SMSBench()
         try bench.faults(["rules": [["service": "zendesk", "mode": "status", "status": 503, "retry_after": 1, "times": 1]]])
