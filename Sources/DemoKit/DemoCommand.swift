@@ -23,6 +23,8 @@ public struct DemoCommand: Sendable, Equatable {
     public var sandboxPort: Int?
     public var statePath: String? = ".sandbox-state.json"
     public var functionsDirectory: String?
+    /// The invoker's state directory (spool and attention list); nil: none.
+    public var stateDirectory: String?
     public var verbose = false
 
     public init(action: Action) { self.action = action }
@@ -32,7 +34,7 @@ public struct DemoCommand: Sendable, Equatable {
 
         Usage:
           bundle-demo serve [--port 8080] [--sandbox-port N] [--host 127.0.0.1] [--config functions.json]
-                            [--state .sandbox-state.json | --no-state] [--functions-dir DIR]
+                            [--state .sandbox-state.json | --no-state] [--state-dir DIR] [--functions-dir DIR]
           bundle-demo demo  [--config functions.json] [--functions-dir DIR] [--verbose]
 
         serve  starts the sandbox (state kept in --state across restarts) and the invoker with every
@@ -77,6 +79,7 @@ public struct DemoCommand: Sendable, Equatable {
             case (.serve, "--host"): command.host = try value(arg)
             case (.serve, "--state"): command.statePath = try value(arg)
             case (.serve, "--no-state"): command.statePath = nil
+            case (.serve, "--state-dir"): command.stateDirectory = try value(arg)
             case (.demo, "--verbose"): command.verbose = true
             default: throw DemoError(.usage, "unknown argument \(arg.debugDescription) for \(first); see --help")
             }

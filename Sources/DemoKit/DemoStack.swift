@@ -111,7 +111,11 @@ public final class DemoStack: @unchecked Sendable {
         environment = env
         let log = AccessLog(redactor: Redactor(secrets: Config(environment: env).secrets),
                             write: options.accessLog ?? { StandardStreams.writeError($0) })
-        box.value = Invoker(file: file, environment: env, accessLog: log)
+        let state: InvokerState?
+        do { state = try options.stateDirectory.map(InvokerState.init(directory:)) } catch let e as RuntimeError {
+            throw DemoError(.startup, "the invoker's state directory cannot be used: \(e.message)")
+        }
+        box.value = Invoker(file: file, environment: env, accessLog: log, state: state)
     }
 
     /// The signing secrets of the Zendesk webhooks that call this invoker.

@@ -16,6 +16,8 @@ public struct DemoStackOptions: Sendable {
     public var sandboxPort = 0
     /// The sandbox's state file (nil: in memory only).
     public var statePath: String?
+    /// The invoker's state directory: spool and attention list (nil: none).
+    public var stateDirectory: String?
     /// Seconds between automatic runs of the sandbox's Zendesk automations (nil: only when the
     /// clock is moved or `/_ctl/zendesk/run-automations` is called).
     public var automationInterval: Double?

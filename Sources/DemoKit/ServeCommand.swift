@@ -27,6 +27,7 @@ struct ServeCommand {
         options.invokerPort = command.port
         options.sandboxPort = command.effectiveSandboxPort
         options.statePath = command.statePath
+        options.stateDirectory = command.stateDirectory
         options.automationInterval = 60
         options.sandboxLog = { line in gate.write("sandbox: " + line + "\n") }
         let stack = try DemoStack.start(options)

@@ -117,6 +117,11 @@ public enum ConfigKey {
     public static let allowUnsigned = "ALLOW_UNSIGNED"
     /// Total time one invocation may spend on outbound calls, in milliseconds (default 8000).
     public static let budgetMS = "FUNCTION_BUDGET_MS"
+    /// Set by the invoker for a spooled request run after it arrived: its arrival time (Unix
+    /// seconds), against which signature timestamps are judged fresh.
+    public static let invokerReceivedAt = "INVOKER_RECEIVED_AT"
+    /// A file the function appends its "needs a person" entries to (JSON lines), besides its log.
+    public static let attentionLog = "ATTENTION_LOG"
 
     public static let defaultKlaviyoURL = "https://a.klaviyo.com"
     public static let defaultKlaviyoRevision = "2026-07-15"

@@ -33,9 +33,13 @@ public final class EventLog: @unchecked Sendable {
     private var attention: [JSON] = []
     private let lock = Lock()
 
-    public init(function: String, redactor: Redactor) {
+    /// Where "needs a person" entries are appended as JSON lines (`ATTENTION_LOG`); nil: only the log.
+    public let attentionFile: String?
+
+    public init(function: String, redactor: Redactor, attentionFile: String? = nil) {
         self.function = function
         self.redactor = redactor
+        self.attentionFile = attentionFile
     }
 
     /// Records an outbound call for the current event's line.
@@ -99,6 +103,10 @@ public final class EventLog: @unchecked Sendable {
         var text = line.serialized()
         text += "\n"
         StandardStreams.writeError(text)
+        if let attentionFile, !a.isEmpty {
+            let ts = line["ts"]
+            AttentionFile.append(a.map { entry in entry.merging(["ts": ts, "function": .string(function)]) }, to: attentionFile)
+        }
     }
 }
 
@@ -128,5 +136,38 @@ public enum StandardStreams {
             out.append(contentsOf: buffer[0..<n])
         }
         return out
+    }
+}
+
+/// The "needs a person" list on disk: one JSON object per line (`ts`, `function`, `kind`,
+/// `ticket_id`, `detail`, `action`), appended with `O_APPEND` so concurrent writers never
+/// interleave within a line.
+public enum AttentionFile {
+    /// Appends `entries` (each as one line); failures are reported on standard error only.
+    public static func append(_ entries: [JSON], to path: String) {
+        var bytes: [UInt8] = []
+        for e in entries { bytes += e.serializedBytes() + [0x0A] }
+        if let slash = path.lastIndex(of: "/") { mkdir(String(path[..<slash]), 0o755) }
+        let fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o644)
+        guard fd >= 0 else {
+            StandardStreams.writeError("cannot append to \(path): \(String(cString: strerror(errno)))\n")
+            return
+        }
+        StandardStreams.write(bytes, to: fd)
+        close(fd)
+    }
+
+    /// The entries of the file, oldest first (unreadable lines skipped).
+    public static func read(_ path: String) -> [JSON] {
+        guard let fd = Optional(open(path, O_RDONLY | O_CLOEXEC)), fd >= 0 else { return [] }
+        defer { close(fd) }
+        var data: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let n = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+            if n <= 0 { break }
+            data += buffer[0..<n]
+        }
+        return data.split(separator: 0x0A).compactMap { try? JSON.parse(Array($0)) }
     }
 }

@@ -24,7 +24,7 @@ public final class FunctionContext: @unchecked Sendable {
     /// A context for tests and in-process use, reading `environment` instead of the process's.
     public static func make(name: String, environment: [String: String], dryRun: Bool = false, mode: InputMode = .pipeline) -> FunctionContext {
         let config = Config(environment: environment)
-        let log = EventLog(function: name, redactor: Redactor(secrets: config.secrets))
+        let log = EventLog(function: name, redactor: Redactor(secrets: config.secrets), attentionFile: config.value(ConfigKey.attentionLog))
         let budget = Double((try? config.int(ConfigKey.budgetMS, default: ConfigKey.defaultBudgetMS)) ?? ConfigKey.defaultBudgetMS) / 1000
         let http = HTTPClient(deadline: Deadline(seconds: budget), log: log, dryRun: dryRun)
         return FunctionContext(name: name, config: config, http: http, log: log, dryRun: dryRun, mode: mode)

@@ -1,3 +1,4 @@
+import FoundationEssentials
 /// Applies a function's signature policy to a request that arrived over HTTP.
 public enum SignatureCheck {
     /// Verifies `request` against the first accepted scheme whose signature header is present.
@@ -40,20 +41,40 @@ public enum SignatureCheck {
         throw lastError ?? RuntimeError(.badSignature, "no secret to verify with")
     }
 
+    /// The time a signature's freshness is judged against: when the invoker received the request
+    /// (`INVOKER_RECEIVED_AT`, Unix seconds, set for a spooled request run later), else now.
+    static func receivedAt(_ config: Config) -> Date {
+        if let v = config.value(ConfigKey.invokerReceivedAt), let t = Double(v), t.isFinite { return Date(timeIntervalSince1970: t) }
+        return Date()
+    }
+
     static func verify(_ scheme: SignatureScheme, secret: String, request: IncomingRequest, body: [UInt8], config: Config) throws {
+        let now = receivedAt(config)
         switch scheme {
         case .zendesk:
             try WebhookSignature.verifyZendesk(secret: secret, signature: request.header(scheme.signatureHeader),
-                                               timestamp: request.header("x-zendesk-webhook-signature-timestamp"), body: body)
+                                               timestamp: request.header("x-zendesk-webhook-signature-timestamp"), body: body, now: now)
         case .klaviyo:
             try WebhookSignature.verifyKlaviyo(secret: secret, signature: request.header(scheme.signatureHeader),
-                                               timestamp: request.header("klaviyo-timestamp"), body: body)
+                                               timestamp: request.header("klaviyo-timestamp"), body: body, now: now)
         case .twilio:
             let base = try config.require(ConfigKey.publicURL, for: "verifying X-Twilio-Signature")
             var url = (base.hasSuffix("/") ? String(base.dropLast()) : base) + request.path
             if !request.query.isEmpty { url += "?" + request.query }
-            let params = request.contentType.lowercased().hasPrefix("application/x-www-form-urlencoded") ? FormDecoding.pairs(body) : []
-            try WebhookSignature.verifyTwilio(authToken: secret, signature: request.header(scheme.signatureHeader), url: url, params: params)
+            let isForm = request.contentType.lowercased().hasPrefix("application/x-www-form-urlencoded")
+            if !isForm {
+                // Twilio signs a non-form body through the URL: its query carries bodySHA256, the
+                // hex SHA-256 of the body, and no parameters are signed.
+                let pairs = FormDecoding.pairs(Array(request.query.utf8))
+                guard let claimed = pairs.last(where: { $0.0 == "bodySHA256" })?.1 else {
+                    throw RuntimeError(.badSignature, "a Twilio-signed request that is not form-encoded must carry bodySHA256 in its URL")
+                }
+                guard Crypto.constantTimeEqual(Array(Crypto.hex(Crypto.sha256(body)).utf8), Array(claimed.lowercased().utf8)) else {
+                    throw RuntimeError(.badSignature, "bodySHA256 does not match the body")
+                }
+            }
+            try WebhookSignature.verifyTwilio(authToken: secret, signature: request.header(scheme.signatureHeader), url: url,
+                                              params: isForm ? FormDecoding.pairs(body) : [])
         }
     }
 }

@@ -88,7 +88,11 @@ public enum WebhookSignature {
         guard let signature, !signature.isEmpty else { throw RuntimeError(.badSignature, "missing Klaviyo-Signature header") }
         guard let timestamp, !timestamp.isEmpty else { throw RuntimeError(.badSignature, "missing Klaviyo-Timestamp header") }
         let when: Date
-        if let seconds = Double(timestamp) { when = Date(timeIntervalSince1970: seconds > 1e12 ? seconds / 1000 : seconds) }
+        if let seconds = Double(timestamp) {
+            // `nan`, `inf` and friends parse as Doubles but are no time.
+            guard seconds.isFinite, seconds > 0 else { throw RuntimeError(.badSignature, "Klaviyo-Timestamp is not a time: \(timestamp)") }
+            when = Date(timeIntervalSince1970: seconds > 1e12 ? seconds / 1000 : seconds)
+        }
         else if let d = Clock.parse(timestamp) { when = d }
         else { throw RuntimeError(.badSignature, "Klaviyo-Timestamp is neither Unix time nor ISO-8601: \(timestamp)") }
         try checkFreshness(when, now: now)

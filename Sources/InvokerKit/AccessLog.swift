@@ -18,7 +18,7 @@ public struct AccessLog: Sendable {
                      note: String? = nil) -> String {
         var line: JSON = [
             "ts": .string(Clock.iso8601(Clock.now())),
-            "method": .string(method),
+            "method": .string(Self.isMethodToken(method) ? method : "-"),
             "path": .string(redactor.redact(target)),
             "status": .int(Int64(status)),
             "ms": .double((milliseconds * 100).rounded() / 100),
@@ -27,6 +27,19 @@ public struct AccessLog: Sendable {
         line["exit"] = exit.map { .int(Int64($0)) } ?? .null
         if let note { line["note"] = .string(redactor.redact(note)) }
         return line.serialized()
+    }
+
+    /// True for an HTTP method token worth logging as it is: 1–16 upper-case ASCII letters.
+    /// Anything else (a body that overran its Content-Length and became the "next request") is
+    /// logged as "-": it may hold a customer's data.
+    public static func isMethodToken(_ method: String) -> Bool {
+        !method.isEmpty && method.utf8.count <= 16 && method.utf8.allSatisfy { $0 >= UInt8(ascii: "A") && $0 <= UInt8(ascii: "Z") }
+    }
+
+    /// A warning line of the invoker's own (`level` `warn`), redacted.
+    public func warn(_ message: String) {
+        let line: JSON = ["ts": .string(Clock.iso8601(Clock.now())), "level": "warn", "message": .string(redactor.redact(message))]
+        write(line.serialized() + "\n")
     }
 
     public func record(method: String, target: String, status: Int, milliseconds: Double, function: String?, exit: Int32?, note: String? = nil) {

@@ -11,8 +11,9 @@ extension FunctionsFile {
     static let settingKeys: Set<String> = ["timeout_ms", "max_body_bytes", "concurrency", "env"]
     static let topKeys: Set<String> = ["description", "defaults", "server", "functions", "routes"]
     static let functionKeys: Set<String> = settingKeys.union(["description", "executable", "args"])
-    static let routeKeys: Set<String> = settingKeys.union(["description", "method", "path", "function", "pipeline"])
-    static let serverKeys: Set<String> = ["read_timeout_ms", "keep_alive_ms", "max_header_bytes", "max_connections", "drain_ms"]
+    static let routeKeys: Set<String> = settingKeys.union(["description", "method", "path", "function", "pipeline", "ack"])
+    static let serverKeys: Set<String> = ["read_timeout_ms", "keep_alive_ms", "max_header_bytes", "max_connections", "drain_ms",
+                                          "spool_max_age_s"]
     static let methods: Set<String> = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
     /// Paths the invoker answers itself.
     static let reservedPaths: Set<String> = ["/healthz"]
@@ -124,6 +125,7 @@ extension FunctionsFile {
                 server.maxHeaderBytes = integer(o["max_header_bytes"], at: "server.max_header_bytes", in: 1024...(1 << 20), unit: "bytes") ?? server.maxHeaderBytes
                 server.maxConnections = integer(o["max_connections"], at: "server.max_connections", in: 1...65536, unit: "connections") ?? server.maxConnections
                 server.drainMS = integer(o["drain_ms"], at: "server.drain_ms", in: 0...600_000, unit: "milliseconds") ?? server.drainMS
+                server.spoolMaxAgeS = integer(o["spool_max_age_s"], at: "server.spool_max_age_s", in: 60...(30 * 86400), unit: "seconds") ?? server.spoolMaxAgeS
                 file.server = server
             }
             if let f = top["functions"], let o = object(f, at: "functions", allowed: Set(f.object?.keys.map { $0 } ?? [])) {
@@ -179,9 +181,16 @@ extension FunctionsFile {
                 default:
                     fail(path, "has both \"function\" and \"pipeline\"; give one"); continue
                 }
+                var ack = AckMode.direct
+                if let a = ro["ack"] {
+                    guard let text = Self.text(a), let mode = AckMode(rawValue: text) else {
+                        fail(path + ".ack", "must be \"direct\" or \"spooled\""); continue
+                    }
+                    ack = mode
+                }
                 for name in stages where file.functions[name] == nil { file.functions[name] = FunctionSpec(name: name) }
                 file.routes.append(Route(method: method, path: routePath, stages: stages, isPipeline: isPipeline,
-                                         settings: settings(ro, at: path)))
+                                         settings: settings(ro, at: path), ack: ack))
             }
             return file
         }

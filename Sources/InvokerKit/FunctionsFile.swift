@@ -70,6 +70,8 @@ public struct ServerSettings: Sendable, Equatable {
     public var maxConnections = 256
     /// On SIGTERM/SIGINT, how long requests in flight may take to finish.
     public var drainMS = 10_000
+    /// How long a spooled request is retried before it becomes a dead letter (default 24 h).
+    public var spoolMaxAgeS = 86_400
 
     public init() {}
 }
@@ -94,6 +96,15 @@ public struct FunctionSpec: Sendable, Equatable {
     }
 }
 
+/// When a route's sender gets its answer.
+public enum AckMode: String, Sendable, Equatable {
+    /// Once the function is done: its answer (the default).
+    case direct
+    /// Once the request is journaled on disk: the function's own answer when it finishes within
+    /// the route's time, else 200 "spooled", and the invoker retries it (see `Spool`).
+    case spooled
+}
+
 /// One route: method + exact path → a function, or a pipeline of functions.
 public struct Route: Sendable, Equatable {
     public var method: String
@@ -103,13 +114,16 @@ public struct Route: Sendable, Equatable {
     public var isPipeline: Bool
     /// The route's own settings (unresolved; see `FunctionsFile.limits(for:)`).
     public var settings: Settings
+    /// When the sender gets its answer (`"ack"`).
+    public var ack: AckMode
 
-    public init(method: String, path: String, stages: [String], isPipeline: Bool, settings: Settings = Settings()) {
+    public init(method: String, path: String, stages: [String], isPipeline: Bool, settings: Settings = Settings(), ack: AckMode = .direct) {
         self.method = method
         self.path = path
         self.stages = stages
         self.isPipeline = isPipeline
         self.settings = settings
+        self.ack = ack
     }
 
     /// `brand-filter | ticket-metrics` or `agent-reply`.

@@ -15,13 +15,25 @@ public final class Invoker: @unchecked Sendable {
     private let functionSlots: [String: ConcurrencyLimit]
     private let lock = Lock()
     private var server = CGIEnvironment.ServerInfo(host: "127.0.0.1", port: 0)
+    /// The journal of spooled routes (nil: no state directory; spooled routes answer directly).
+    public let spool: Spool?
+    /// Where the functions' and the spool's "needs a person" entries go (`ATTENTION_LOG`).
+    public let attentionLog: String?
+    let spoolRunning = Locked<Int>(0)
+    let spoolStopped = Locked<Bool>(false)
 
     /// - Parameters:
     ///   - environment: the invoker's environment; only the allowlisted variables reach functions.
+    ///   - state: the state directory's spool and attention list (see `InvokerState`); nil: no
+    ///     spool (spooled routes answer directly), attention entries only in `ATTENTION_LOG` if set.
     public init(file: FunctionsFile, environment: [String: String], launcher: FunctionLauncher = SpawnLauncher(),
-                accessLog: AccessLog? = nil) {
+                accessLog: AccessLog? = nil, state: InvokerState? = nil) {
         self.file = file
-        self.baseEnvironment = CGIEnvironment.base(environment)
+        var base = CGIEnvironment.base(environment)
+        spool = state?.spool
+        attentionLog = environment[ConfigKey.attentionLog] ?? state?.attentionLog
+        if let attentionLog { base[ConfigKey.attentionLog] = attentionLog }
+        self.baseEnvironment = base
         self.launcher = launcher
         self.accessLog = accessLog ?? AccessLog(redactor: Redactor(secrets: Config(environment: environment).secrets))
         var limits: [String: RouteLimits] = [:], slots: [String: ConcurrencyLimit] = [:]
@@ -36,9 +48,12 @@ public final class Invoker: @unchecked Sendable {
         var perFunction: [String: ConcurrencyLimit] = [:]
         for (name, spec) in file.functions { if let c = spec.settings.concurrency { perFunction[name] = ConcurrencyLimit(limit: c) } }
         functionSlots = perFunction
+        startSpoolWorker()
     }
 
     static func key(_ method: String, _ path: String) -> String { method + " " + path }
+
+    func routeLimitsFor(_ route: Route) -> RouteLimits? { routeLimits[Self.key(route.method, route.path)] }
 
     /// The listener limits from the file's `server` object (the body limit is the largest any route accepts).
     public var serverLimits: ServerLimits {
@@ -94,31 +109,45 @@ public final class Invoker: @unchecked Sendable {
         if request.body.count > limits.maxBodyBytes {
             return Outcome.error(413, "body_too_large", "body exceeds \(limits.maxBodyBytes) bytes", headers: [("Connection", "close")])
         }
+        if route.ack == .spooled, spool != nil {
+            return respondSpooled(route, limits: limits, request: request, exit: &exit, note: &note)
+        }
+        var busy = ""
+        guard let held = acquire(route, note: &note, message: &busy) else {
+            return Outcome.error(429, "too_many_requests", busy, headers: [("Retry-After", "1")])
+        }
+        defer { for s in held { s.release() } }
+        return runStages(route, limits: limits, request: request, exit: &exit, note: &note)
+    }
+
+    /// Takes the route's and its functions' concurrency slots, or none (nil, with `note` saying
+    /// which limit was reached). The caller releases what it got.
+    func acquire(_ route: Route, note: inout String?, message: inout String) -> [ConcurrencyLimit]? {
         let routeSlot = routeSlots[Self.key(route.method, route.path)]!
         guard routeSlot.tryAcquire() else {
             note = "route concurrency limit \(routeSlot.limit) reached"
-            return Outcome.error(429, "too_many_requests", "\(route.method) \(route.path) is handling \(routeSlot.limit) requests; retry shortly",
-                                 headers: [("Retry-After", "1")])
+            message = "\(route.method) \(route.path) is handling \(routeSlot.limit) requests; retry shortly"
+            return nil
         }
-        defer { routeSlot.release() }
-        var held: [ConcurrencyLimit] = []
-        defer { for s in held { s.release() } }
+        var held = [routeSlot]
         for name in Set(route.stages).sorted() {
             guard let slot = functionSlots[name] else { continue }
             guard slot.tryAcquire() else {
                 note = "function \(name) concurrency limit \(slot.limit) reached"
-                return Outcome.error(429, "too_many_requests", "\(name) is handling \(slot.limit) requests; retry shortly",
-                                     headers: [("Retry-After", "1")])
+                message = "\(name) is handling \(slot.limit) requests; retry shortly"
+                for s in held { s.release() }
+                return nil
             }
             held.append(slot)
         }
-        return runStages(route, limits: limits, request: request, exit: &exit, note: &note)
+        return held
     }
 
     /// Runs the route's stages. The first stage gets the HTTP request in CGI mode (with
     /// `INVOKER_PIPELINE=1` in a pipeline, so a filter answers with the raw event or an empty
     /// body); each later stage gets the previous stage's body on stdin in plain pipeline mode.
-    func runStages(_ route: Route, limits: RouteLimits, request: ServerRequest, exit: inout Int32?, note: inout String?) -> ServerResponse {
+    func runStages(_ route: Route, limits: RouteLimits, request: ServerRequest, exit: inout Int32?, note: inout String?,
+                   extraEnvironment: [String: String] = [:]) -> ServerResponse {
         let deadline = Clock.monotonicMS() + Double(limits.timeoutMS)
         let info = lock.withLock { server }
         var input = request.body
@@ -130,7 +159,7 @@ public final class Invoker: @unchecked Sendable {
                 note = "route deadline passed before \(name)"
                 return Outcome.error(504, "function_timeout", "\(route.target) did not finish within \(limits.timeoutMS) ms")
             }
-            var env = baseEnvironment.merging(limits.stageEnv[index]) { $1 }
+            var env = baseEnvironment.merging(limits.stageEnv[index]) { $1 }.merging(extraEnvironment) { $1 }
             if isFirst {
                 for (k, v) in CGIEnvironment.metaVariables(for: request, route: route, executable: spec.path, server: info) { env[k] = v }
                 if route.isPipeline { env["INVOKER_PIPELINE"] = "1" }

@@ -5,15 +5,21 @@ import HTTPServer
 import Glibc
 #endif
 
-/// The `invoker` command line: `--serve`, `--list`, `--help`.
+/// The `invoker` command line: `--serve`, `--list`, `--spool`, `--attention`, `--help`.
 public struct InvokerCommand: Sendable, Equatable {
-    public enum Action: Sendable, Equatable { case serve, list, help }
+    public enum Action: Sendable, Equatable { case serve, list, spool, attention, help }
 
     public var action: Action
     public var config: String?
     public var host = "127.0.0.1"
     public var port = 8080
     public var functionsDirectory: String?
+    /// The state directory (spool and attention list); nil: none.
+    public var stateDirectory: String?
+    /// `--spool --retry ID`: the dead letter to put back in line.
+    public var retry: String?
+    /// `--json`: machine-readable listings.
+    public var json = false
 
     public init(action: Action, config: String? = nil, host: String = "127.0.0.1", port: Int = 8080, functionsDirectory: String? = nil) {
         self.action = action
@@ -29,12 +35,20 @@ public struct InvokerCommand: Sendable, Equatable {
         Usage:
           invoker --serve --config functions.json [--port 8080] [--host 127.0.0.1] [--functions-dir DIR]
           invoker --list --config functions.json [--functions-dir DIR]
+          invoker --spool --state-dir DIR [--retry ID] [--json]
+          invoker --attention --state-dir DIR [--json]
           invoker --help
 
         --config FILE        routes and limits (schema: README, "functions.json")
         --port N             TCP port (0 picks a free one); default 8080
         --host ADDR          IPv4 address to listen on; default 127.0.0.1
         --functions-dir DIR  where the function executables are; default the invoker's own directory
+        --state-dir DIR      the spool of "ack": "spooled" routes (DIR/spool) and the list of outcomes that
+                             need a person (DIR/attention.jsonl); without it spooled routes answer directly
+        --spool              lists the spooled requests pending and the dead letters; --retry ID puts a
+                             dead letter back in line (the running invoker runs it within a second)
+        --attention          lists what needs a person: unconfirmed or refused replies and surveys, stale
+                             claims, dead letters — each with what to do
 
         Prints `listening on http://HOST:PORT` on standard error once ready, then one JSON access-log
         line per request. GET /healthz answers 200. SIGTERM or SIGINT: stop accepting, let requests in
@@ -62,6 +76,11 @@ public struct InvokerCommand: Sendable, Equatable {
             switch arg {
             case "--serve": try setAction(.serve)
             case "--list": try setAction(.list)
+            case "--spool": try setAction(.spool)
+            case "--attention": try setAction(.attention)
+            case "--state-dir": command.stateDirectory = try value(arg)
+            case "--retry": command.retry = try value(arg)
+            case "--json": command.json = true
             case "--help", "-h": try setAction(.help)
             case "--config": command.config = try value(arg)
             case "--host": command.host = try value(arg)
@@ -76,7 +95,11 @@ public struct InvokerCommand: Sendable, Equatable {
             i += 1
         }
         command.action = action ?? .help
-        if command.action != .help && command.config == nil { throw InvokerError(.usage, "--config FILE is required") }
+        if [.serve, .list].contains(command.action) && command.config == nil { throw InvokerError(.usage, "--config FILE is required") }
+        if [.spool, .attention].contains(command.action) && command.stateDirectory == nil {
+            throw InvokerError(.usage, "--state-dir DIR is required")
+        }
+        if command.retry != nil && command.action != .spool { throw InvokerError(.usage, "--retry goes with --spool") }
         return command
     }
 
@@ -119,7 +142,29 @@ public struct InvokerCommand: Sendable, Equatable {
         case .serve:
             let file = try FunctionsFile.load(path: config!, functionsDirectory: functionsDirectory ?? Self.executableDirectory())
             return try serve(file)
+        case .spool:
+            return spoolCommand(directory: stateDirectory! + "/spool")
+        case .attention:
+            let entries = AttentionFile.read(stateDirectory! + "/attention.jsonl")
+            StandardStreams.write(json ? JSON.array(entries).serialized() + "\n" : AttentionListing.text(entries))
+            return 0
         }
+    }
+
+    /// `--spool`: the pending requests and dead letters, or `--retry ID`.
+    func spoolCommand(directory: String) -> Int32 {
+        if let id = retry {
+            guard Spool.revive(directory: directory, id: id) else {
+                StandardStreams.writeError("invoker: no dead letter \(id) in \(directory)\n")
+                return 65
+            }
+            StandardStreams.write("\(id) is back in line; the running invoker retries it within a second\n")
+            return 0
+        }
+        let (pending, dead) = Spool.snapshot(directory: directory)
+        StandardStreams.write(json ? AttentionListing.spoolJSON(pending: pending, dead: dead).serialized() + "\n"
+                                   : AttentionListing.spoolText(pending: pending, dead: dead))
+        return 0
     }
 
     /// One line per route: method, path, what runs, and the limits that apply.
@@ -142,7 +187,11 @@ public struct InvokerCommand: Sendable, Equatable {
         sigaddset(&signals, SIGTERM)
         sigaddset(&signals, SIGINT)
         pthread_sigmask(SIG_BLOCK, &signals, nil)
-        let invoker = Invoker(file: file, environment: Config.processEnvironment())
+        let state: InvokerState?
+        do { state = try stateDirectory.map(InvokerState.init(directory:)) } catch let e as RuntimeError {
+            throw InvokerError(.server, e.message)
+        }
+        let invoker = Invoker(file: file, environment: Config.processEnvironment(), state: state)
         let http: HTTPServer
         do { http = try invoker.start(host: host, port: port) } catch let e as RuntimeError {
             throw InvokerError(.server, e.message)

@@ -10,6 +10,8 @@ import Glibc
 /// - `{"sha256":"text"}` / `{"hmac":"text"}` report the hex SHA-256 / HMAC-SHA256 (key "key") of the text;
 /// - `{"fetch":"URL"}` GETs the URL through the runtime's HTTP client and reports the status;
 /// - `{"exit":N}` exits at once with status N, writing nothing (the caller maps the bare status);
+/// - `{"count_file":"PATH","fail_times":N}` counts its runs in PATH and fails with
+///   `upstream_unavailable` on the first N (a service that comes back);
 /// - `{"pid_file":"PATH"}` writes `<pid> <process group>` (and the sleeper's pid, see below) to PATH;
 /// - `{"spawn_sleeper":true}` starts `/bin/sleep 60` in the function's process group first (a straggler
 ///   that keeps standard output open, as a careless function's child would);
@@ -26,6 +28,19 @@ FunctionRunner.main(FunctionDefinition(
         for (key, value) in scoped { knobs[key] = value }
     }
     if let status = knobs["exit"].int { exit(Int32(truncatingIfNeeded: status)) }
+    if let path = knobs["count_file"].string {
+        var count = 0
+        if let f = fopen(path, "r") {
+            var buffer = [CChar](repeating: 0, count: 32)
+            if fgets(&buffer, 32, f) != nil { count = Int(String(cString: buffer).trimmed()) ?? 0 }
+            fclose(f)
+        }
+        count += 1
+        if let f = fopen(path, "w") { fputs("\(count)\n", f); fclose(f) }
+        if count <= Int(knobs["fail_times"].int ?? 0) {
+            throw RuntimeError(.upstreamUnavailable, "asked to fail (run \(count))", retryAfter: 1)
+        }
+    }
     var sleeper: pid_t = 0
     if knobs["spawn_sleeper"].bool == true {
         var argv: [UnsafeMutablePointer<CChar>?] = [strdup("/bin/sleep"), strdup("60"), nil]

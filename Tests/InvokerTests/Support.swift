@@ -165,11 +165,12 @@ final class TestInvoker: @unchecked Sendable {
     /// - Parameters:
     ///   - config: the functions.json text; executables are looked up in the products directory.
     ///   - environment: the invoker's environment (only its allowlisted part reaches functions).
-    init(_ config: String, environment: [String: String] = ["PATH": "/usr/bin:/bin"]) throws {
+    init(_ config: String, environment: [String: String] = ["PATH": "/usr/bin:/bin"], state: InvokerState? = nil) throws {
         let file = try FunctionsFile.parse(Array(config.utf8), functionsDirectory: productsDirectory)
         let box = LineBox()
         invoker = Invoker(file: file, environment: environment,
-                          accessLog: AccessLog(redactor: Redactor(secrets: Config(environment: environment).secrets), write: { box.append($0) }))
+                          accessLog: AccessLog(redactor: Redactor(secrets: Config(environment: environment).secrets), write: { box.append($0) }),
+                          state: state)
         server = try invoker.start(host: "127.0.0.1", port: 0)
         log = box
     }
@@ -178,7 +179,10 @@ final class TestInvoker: @unchecked Sendable {
     var accessLog: [JSON] { log.lines.compactMap { try? JSON.parse($0) } }
     var rawAccessLog: String { log.lines.joined() }
 
-    func stop() { server.stop(deadline: 5) }
+    func stop() {
+        server.stop(deadline: 5)
+        invoker.stopSpool()
+    }
 }
 
 final class LineBox: @unchecked Sendable {
@@ -266,10 +270,11 @@ final class ChildProcess: @unchecked Sendable {
 }
 
 /// Starts `invoker --serve` on a free port; returns the process and its port.
-func startInvokerProcess(config: String, in dir: TempDir, environment: [String: String] = ["PATH": "/usr/bin:/bin"]) throws -> (ChildProcess, Int) {
+func startInvokerProcess(config: String, in dir: TempDir, environment: [String: String] = ["PATH": "/usr/bin:/bin"],
+                         arguments: [String] = []) throws -> (ChildProcess, Int) {
     let file = dir.write("functions.json", config)
     let child = try ChildProcess(productsDirectory + "/invoker",
-                                 ["--serve", "--config", file, "--port", "0", "--functions-dir", productsDirectory], environment: environment)
+                                 ["--serve", "--config", file, "--port", "0", "--functions-dir", productsDirectory] + arguments, environment: environment)
     guard child.waitForStderr("listening on http://127.0.0.1:") else { throw TestClientError.malformed("invoker did not start: \(child.stderr)") }
     let text = child.stderr
     let after = text[text.firstRange(of: "listening on http://127.0.0.1:")!.upperBound...]

@@ -1,0 +1,174 @@
+import FoundationEssentials
+import FunctionRuntime
+import HTTPServer
+
+/// The invoker's state directory: the spool (`<dir>/spool/`) and the attention list
+/// (`<dir>/attention.jsonl`, where functions append what needs a person).
+public struct InvokerState: Sendable {
+    public let directory: String
+    public let spool: Spool
+    public var attentionLog: String { directory + "/attention.jsonl" }
+
+    /// Opens (creating) the state in `directory`; throws when it cannot be used or another
+    /// invoker holds its spool.
+    public init(directory: String) throws {
+        self.directory = directory
+        spool = try Spool(directory: directory + "/spool")
+    }
+}
+
+/// What becomes of a spooled request after one run.
+public enum SpoolVerdict: Sendable, Equatable {
+    /// Done: never run again.
+    case done
+    /// Worth another attempt later (the function or a service was unavailable).
+    case retry
+    /// Refused for good (bad input, bad signature, configuration): a dead letter for a person.
+    case dead(String)
+}
+
+/// The spool's rules as pure functions.
+public enum SpoolRules {
+    /// 2xx → done; exit 75, 429, 502, 503, 504, a timeout or a crash → retry; exit 70 (a bug or an
+    /// unexpected answer) → retry up to 3 attempts; anything else (400, 401, 413, exit 65, 77, 78)
+    /// → dead.
+    public static func verdict(status: Int, exit: Int32?, attempts: Int) -> SpoolVerdict {
+        if (200..<300).contains(status) { return .done }
+        if exit == 75 || [429, 502, 503, 504].contains(status) { return .retry }
+        if exit == nil && status == 500 { return .retry }  // crashed or could not start
+        if exit == 70 { return attempts < 3 ? .retry : .dead("internal error after \(attempts) attempts") }
+        return .dead("refused with HTTP \(status)" + (exit.map { ", exit \($0)" } ?? ""))
+    }
+
+    /// Seconds before attempt `attempts + 1`: 1, 2, 4, … up to 5 minutes, with ±25 % jitter.
+    public static func backoff(attempts: Int) -> Double {
+        let base = min(300.0, Double(1 << min(20, max(0, attempts - 1))))
+        return base * Double.random(in: 0.75...1.25)
+    }
+}
+
+extension Invoker {
+    /// A request on a spooled route: journaled first (on disk, `fsync`ed), answered 200
+    /// `{"outcome":"spooled","spool_id"}` at once, and run right away in the background (or by
+    /// the worker once a slot is free), then retried until done or a dead letter. When the spool
+    /// cannot record it, the request is answered directly instead (never dropped).
+    func respondSpooled(_ route: Route, limits: RouteLimits, request: ServerRequest, exit: inout Int32?, note: inout String?) -> ServerResponse {
+        guard let spool else { return runStages(route, limits: limits, request: request, exit: &exit, note: &note) }
+        let item: Spool.Item
+        do { item = try spool.add(request) } catch {
+            note = "spool unavailable (\(error)); answered directly"
+            var busy = ""
+            guard let held = acquire(route, note: &note, message: &busy) else {
+                return Outcome.error(503, "spool_unavailable", "the spool cannot record the request", headers: [("Retry-After", "5")])
+            }
+            defer { for s in held { s.release() } }
+            return runStages(route, limits: limits, request: request, exit: &exit, note: &note)
+        }
+        spool.hold(item.id, seconds: Double(limits.timeoutMS) / 1000 + 30)
+        spoolRunning.withValue { $0 += 1 }
+        Thread.detach { [self] in
+            defer { spoolRunning.withValue { $0 -= 1 } }
+            runSpooled(item)
+        }
+        note = "spooled \(item.id)"
+        return acknowledged(item)
+    }
+
+    func acknowledged(_ item: Spool.Item) -> ServerResponse {
+        .json(200, ["outcome": "spooled", "spool_id": .string(item.id)], headers: [("X-Spool-Id", item.id)])
+    }
+
+    /// Records what one run of `item` means: done, a later attempt, or a dead letter (listed
+    /// for a person in the attention file).
+    @discardableResult
+    func settle(_ item: Spool.Item, response: ServerResponse, exit: Int32?, attempts: Int) -> SpoolVerdict {
+        guard let spool else { return .done }
+        var verdict = SpoolRules.verdict(status: response.status, exit: exit, attempts: attempts)
+        let now = Clock.now().timeIntervalSince1970
+        if verdict == .retry, now - item.receivedAt > Double(file.server.spoolMaxAgeS) {
+            verdict = .dead("still failing after \(Int(now - item.receivedAt)) s (server.spool_max_age_s \(file.server.spoolMaxAgeS))")
+        }
+        let answer = String(decoding: response.body.prefix(4096), as: UTF8.self)
+        switch verdict {
+        case .done:
+            spool.finish(item.id, status: response.status, exit: exit)
+        case .retry:
+            spool.reschedule(item.id, attempts: attempts, nextAt: now + SpoolRules.backoff(attempts: attempts), status: response.status, exit: exit)
+        case .dead(let reason):
+            spool.bury(item.id, reason: reason, answer: answer, status: response.status, exit: exit)
+            if let attentionLog {
+                AttentionFile.append([["ts": .string(Clock.iso8601(Clock.now())), "function": "invoker", "kind": "dead_letter",
+                                       "detail": .string("\(item.request.method) \(item.request.path) spooled \(item.id): \(reason)"),
+                                       "action": .string("read the answer with ./invoke spool; fix the cause, then ./invoke spool --retry \(item.id)")]],
+                                     to: attentionLog)
+            }
+            accessLog.warn("spooled request \(item.id) is a dead letter: \(reason)")
+        }
+        return verdict
+    }
+
+    /// Runs due spooled requests in the background (at most 8 at a time), for as long as the
+    /// process lives; requests left when it stops are replayed by the next start.
+    func startSpoolWorker() {
+        guard let spool else { return }
+        Thread.detach { [self] in
+            var ticks = 0
+            while !spoolStopped.value {
+                HTTPClient.sleep(0.1)
+                ticks += 1
+                if ticks % 10 == 0 { spool.refresh() }
+                let room = 8 - spoolRunning.value
+                guard room > 0 else { continue }
+                for item in spool.takeDue(now: Clock.now().timeIntervalSince1970).prefix(room) {
+                    spoolRunning.withValue { $0 += 1 }
+                    Thread.detach { [self] in
+                        defer { spoolRunning.withValue { $0 -= 1 } }
+                        runSpooled(item)
+                    }
+                }
+            }
+        }
+    }
+
+    /// Stops the spool worker and releases the spool (its journal stays for the next start).
+    /// Attempts already running finish first.
+    public func stopSpool() {
+        spoolStopped.value = true
+        _ = eventually(timeout: 30) { spoolRunning.value == 0 }
+        spool?.close()
+    }
+
+    func eventually(timeout: Double, _ condition: () -> Bool) -> Bool {
+        let until = Clock.monotonicMS() + timeout * 1000
+        while !condition() {
+            if Clock.monotonicMS() > until { return false }
+            HTTPClient.sleep(0.02)
+        }
+        return true
+    }
+
+    /// One background attempt of a spooled request.
+    func runSpooled(_ item: Spool.Item) {
+        guard let spool else { return }
+        let request = item.request
+        guard let route = file.route(method: request.method, path: request.path),
+              let limits = routeLimitsFor(route) else {
+            settle(item, response: Outcome.error(404, "not_found", "no route for \(request.path) any more"), exit: nil, attempts: item.attempts + 1)
+            return
+        }
+        var note: String?, busy = ""
+        guard let held = acquire(route, note: &note, message: &busy) else {
+            spool.hold(item.id, seconds: 0.2)  // no free slot: soon again, not counted as an attempt
+            return
+        }
+        defer { for s in held { s.release() } }
+        let started = Clock.monotonicMS()
+        var exit: Int32?
+        let response = runStages(route, limits: limits, request: request, exit: &exit, note: &note,
+                                 extraEnvironment: [ConfigKey.invokerReceivedAt: String(item.receivedAt)])
+        let verdict = settle(item, response: response, exit: exit, attempts: item.attempts + 1)
+        accessLog.record(method: request.method, target: request.target, status: response.status,
+                         milliseconds: Clock.monotonicMS() - started, function: route.target, exit: exit,
+                         note: "spooled \(item.id) attempt \(item.attempts + 1): \(verdict)" + (note.map { "; \($0)" } ?? ""))
+    }
+}
