@@ -119,7 +119,7 @@ extension Invoker {
                 if ticks % 10 == 0 { spool.refresh() }
                 let room = 8 - spoolRunning.value
                 guard room > 0 else { continue }
-                for item in spool.takeDue(now: Clock.now().timeIntervalSince1970).prefix(room) {
+                for item in spool.takeDue(now: Clock.now().timeIntervalSince1970, limit: room) {
                     spoolRunning.withValue { $0 += 1 }
                     Thread.detach { [self] in
                         defer { spoolRunning.withValue { $0 -= 1 } }

@@ -166,12 +166,12 @@ public final class Spool: @unchecked Sendable {
                     "status": .int(Int64(status)), "exit": JSON(exit.map(Int64.init)), "at": .double(Clock.now().timeIntervalSince1970)], sync: true)
     }
 
-    /// Items due at `now`, oldest first; `claim` marks them not due for `leaseSeconds` so a
-    /// second call does not hand them out again while they run.
-    public func takeDue(now: Double, leaseSeconds: Double = 60) -> [Item] {
+    /// Up to `limit` items due at `now`, oldest first, each marked not due for `leaseSeconds`
+    /// so that a second call does not hand it out again while it runs.
+    public func takeDue(now: Double, limit: Int, leaseSeconds: Double = 60) -> [Item] {
         lock.withLock {
             var due: [Item] = []
-            for id in state.order {
+            for id in state.order where due.count < limit {
                 guard var item = state.pending[id], item.nextAt <= now else { continue }
                 due.append(item)
                 item.nextAt = now + leaseSeconds
