@@ -24,11 +24,17 @@ public struct ReplyEvent: Sendable, Equatable {
             guard type.hasSuffix("ticket.comment_added") else { return nil }
             let subjectID = json["subject"].string.flatMap { s in s.split(separator: ":").last.flatMap { Int64($0) } }
             guard let ticket = json["detail"]["id"].int ?? subjectID else { throw SMSError(.invalidMessage, "the event names no ticket") }
-            return ReplyEvent(ticketID: ticket, commentID: json["event"]["comment"]["id"].int)
+            return try ReplyEvent(ticketID: checked(ticket), commentID: json["event"]["comment"]["id"].int)
         }
         guard let ticket = json["ticket_id"].int ?? json["ticket"]["id"].int else {
             throw SMSError(.invalidMessage, "expected a ticket.comment_added event or {\"ticket_id\":…}")
         }
-        return ReplyEvent(ticketID: ticket, commentID: json["comment_id"].int ?? json["comment"]["id"].int)
+        return try ReplyEvent(ticketID: checked(ticket), commentID: json["comment_id"].int ?? json["comment"]["id"].int)
+    }
+
+    /// Zendesk ids are positive.
+    static func checked(_ id: Int64) throws -> Int64 {
+        guard id > 0 else { throw SMSError(.invalidMessage, "ticket id \(id) is not a Zendesk id") }
+        return id
     }
 }

@@ -17,7 +17,9 @@ public enum BrandFilterFunction {
         """,
         signatures: [.zendesk]
     ) { event, context in
-        try handle(event.json, selection: BrandSelection(config: context.config))
+        // A Zendesk event is a JSON object: an array, a string or a number is bad input, never passed on.
+        guard event.json.object != nil else { throw RuntimeError(.invalidEvent, "the event must be a JSON object") }
+        return try handle(event.json, selection: BrandSelection(config: context.config))
     }
 
     /// The output for one event.

@@ -118,11 +118,15 @@ public final class DemoStack: @unchecked Sendable {
         box.value = Invoker(file: file, environment: env, accessLog: log, state: state)
     }
 
-    /// The signing secrets of the Zendesk webhooks that call this invoker.
+    /// The signing secrets of the Zendesk webhooks that call this invoker, each bound to the
+    /// route its webhook posts to (`/route=secret`).
     func webhookSecrets() -> [String] {
         (sandbox.state().at("zendesk.webhooks").array ?? [])
             .filter { ($0["endpoint"].string ?? "").hasPrefix(invokerURL + "/") && $0["status"].string == "active" }
-            .compactMap { $0["signing_secret"].string }
+            .compactMap { hook in
+                guard let secret = hook["signing_secret"].string, let endpoint = hook["endpoint"].string else { return nil }
+                return String(endpoint.dropFirst(invokerURL.count)) + "=" + secret
+            }
     }
 
     /// Stops the invoker (requests in flight finish, up to functions.json's `server.drain_ms`),

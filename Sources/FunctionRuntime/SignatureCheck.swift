@@ -26,7 +26,7 @@ public enum SignatureCheck {
         // Zendesk and Klaviyo secrets may be a comma-separated list: each Zendesk webhook has its
         // own signing secret, and a list lets a secret be rotated without downtime.
         let secrets = scheme == .twilio ? [config.value(scheme.secretVariable)!]
-                                        : config.list(scheme.secretVariable)
+                                        : SignatureCheck.secrets(config.list(scheme.secretVariable), path: request.path)
         var lastError: RuntimeError?
         for secret in secrets {
             do {
@@ -39,6 +39,16 @@ public enum SignatureCheck {
             }
         }
         throw lastError ?? RuntimeError(.badSignature, "no secret to verify with")
+    }
+
+    /// The secrets that may sign a request to `path`: an entry `/route=secret` only for that
+    /// route (so a webhook's secret is valid only where that webhook posts); a bare `secret` for
+    /// every route.
+    public static func secrets(_ entries: [String], path: String) -> [String] {
+        entries.compactMap { entry in
+            guard entry.hasPrefix("/"), let eq = entry.firstIndex(of: "=") else { return entry }
+            return entry[..<eq] == path ? String(entry[entry.index(after: eq)...]) : nil
+        }
     }
 
     /// The time a signature's freshness is judged against: when the invoker received the request

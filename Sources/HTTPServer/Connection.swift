@@ -11,14 +11,18 @@ final class Connection {
     let remotePort: Int
     let limits: ServerLimits
     let onRejected: HTTPServer.RejectionObserver?
+    /// Admitted beyond `maxConnections`: serves only `limits.reservedPaths`.
+    let reservedOnly: Bool
     private var buffer: [UInt8] = []
 
-    init(fd: Int32, remote: String, remotePort: Int, limits: ServerLimits, onRejected: HTTPServer.RejectionObserver? = nil) {
+    init(fd: Int32, remote: String, remotePort: Int, limits: ServerLimits, onRejected: HTTPServer.RejectionObserver? = nil,
+         reservedOnly: Bool = false) {
         self.fd = fd
         self.remote = remote
         self.remotePort = remotePort
         self.limits = limits
         self.onRejected = onRejected
+        self.reservedOnly = reservedOnly
     }
 
     /// Answers a request the server refused before any handler saw it, and tells the observer.
@@ -55,6 +59,10 @@ final class Connection {
                 return
             }
             first = false
+            if reservedOnly && !limits.reservedPaths.contains(request.path) {
+                reject(ServerResponse.json(503, ["error": ["code": "overloaded", "message": "too many connections"]], headers: [("Retry-After", "1")]))
+                return
+            }
             begin()
             let action = handler(request)
             let keepAlive = wantsKeepAlive(request) && !shouldStop()
@@ -115,6 +123,8 @@ final class Connection {
         guard requestLine.count == 3, requestLine[2].hasPrefix("HTTP/1.") else { throw ReadError.bad("malformed request line") }
         var headers: [(String, String)] = []
         for line in lines where !line.isEmpty {
+            // A lone CR or LF (or a NUL) inside a header line is how requests get smuggled.
+            if line.utf8.contains(where: { $0 == 13 || $0 == 10 || $0 == 0 }) { throw ReadError.bad("control character in a header line") }
             guard let colon = line.firstIndex(of: ":"), colon != line.startIndex else { throw ReadError.bad("malformed header line") }
             let name = String(line[..<colon])
             if name.contains(" ") || name.contains("\t") { throw ReadError.bad("white space in header name") }
@@ -122,11 +132,17 @@ final class Connection {
         }
         var request = ServerRequest(method: String(requestLine[0]), target: String(requestLine[1]), version: String(requestLine[2]),
                                     headerList: headers, remoteAddress: remote, remotePort: remotePort)
-        if let te = request.header("transfer-encoding"), !te.isEmpty { throw ReadError.lengthRequired }
+        if let te = request.header("transfer-encoding") {
+            if te.isEmpty { throw ReadError.bad("empty Transfer-Encoding") }
+            throw ReadError.lengthRequired
+        }
         let lengths = Set(headers.filter { $0.0.lowercased() == "content-length" }.map(\.1))
         if lengths.count > 1 { throw ReadError.bad("conflicting Content-Length headers") }
         if let l = lengths.first {
-            guard let length = Int(l), length >= 0 else { throw ReadError.bad("invalid Content-Length") }
+            // Digits only: "+2", "0x10" or " 2 2" are not lengths (RFC 9110, 8.6).
+            guard !l.isEmpty, l.utf8.count <= 18, l.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }), let length = Int(l) else {
+                throw ReadError.bad("invalid Content-Length")
+            }
             if length > limits.maxBodyBytes { throw ReadError.tooLarge(413) }
             // A client that asked to wait (curl does for bodies over 1 KiB) gets the go-ahead at once.
             if buffer.count < length, request.version == "HTTP/1.1", request.header("expect")?.lowercased() == "100-continue" {

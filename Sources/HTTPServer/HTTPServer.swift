@@ -16,6 +16,11 @@ public struct ServerLimits: Sendable {
     public var keepAliveTimeout = 5.0
     /// Concurrent connections; beyond it new ones get 503 and are closed.
     public var maxConnections = 256
+    /// Paths that stay answerable when every connection is taken (health checks): a few extra
+    /// connections are admitted beyond `maxConnections`, and serve only these paths (503 else).
+    public var reservedPaths: Set<String> = []
+    /// How many extra connections `reservedPaths` get.
+    public var reservedConnections = 4
 
     public init() {}
 }
@@ -107,20 +112,25 @@ public final class HTTPServer: @unchecked Sendable {
             inet_ntop(AF_INET, &addr.sin_addr, &ip, socklen_t(INET_ADDRSTRLEN))
             let remote = String(cString: ip)
             let remotePort = Int(UInt16(bigEndian: addr.sin_port))
-            let admitted: Bool = lock.withLock {
-                if openConnections >= limits.maxConnections || stopping { return false }
+            // Beyond maxConnections, a few more connections are let in for the reserved paths only
+            // (health checks keep answering while slow clients hold every ordinary slot).
+            let admitted: (ok: Bool, reservedOnly: Bool) = lock.withLock {
+                let reserve = limits.reservedPaths.isEmpty ? 0 : limits.reservedConnections
+                if openConnections >= limits.maxConnections + reserve || stopping { return (false, false) }
+                let reservedOnly = openConnections >= limits.maxConnections
                 openConnections += 1
                 connectionFDs.insert(fd)
-                return true
+                return (true, reservedOnly)
             }
-            if !admitted {
+            if !admitted.ok {
                 let r = ServerResponse.json(503, ["error": ["code": "overloaded", "message": "too many connections"]], headers: [("Retry-After", "1")])
                 Connection.write(fd, Connection.serialize(r, keepAlive: false, headOnly: false))
                 close(fd)
                 continue
             }
             Thread.detach { [self] in
-                let connection = Connection(fd: fd, remote: remote, remotePort: remotePort, limits: limits, onRejected: onRejected)
+                let connection = Connection(fd: fd, remote: remote, remotePort: remotePort, limits: limits, onRejected: onRejected,
+                                            reservedOnly: admitted.reservedOnly)
                 connection.serve(
                     shouldStop: { [self] in self.lock.withLock { self.stopping } },
                     begin: { [self] in self.lock.withLock { self.inFlight += 1 } },

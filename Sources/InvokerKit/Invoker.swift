@@ -63,6 +63,7 @@ public final class Invoker: @unchecked Sendable {
         l.readTimeout = Double(file.server.readTimeoutMS) / 1000
         l.keepAliveTimeout = Double(file.server.keepAliveMS) / 1000
         l.maxConnections = file.server.maxConnections
+        l.reservedPaths = FunctionsFile.reservedPaths
         return l
     }
 

@@ -29,9 +29,22 @@ public enum InboundInput {
             }, true)
         }
         if json["MessageSid"].nonEmptyString != nil || json["SmsMessageSid"].nonEmptyString != nil || json["SmsSid"].nonEmptyString != nil {
-            return ([.message(try twilio(json))], false)
+            return ([.message(try checked(twilio(json)))], false)
         }
-        return ([.message(try normalized(json))], false)
+        return ([.message(try checked(normalized(json)))], false)
+    }
+
+    /// Message ids longer than this are not provider ids (Twilio's are 34 characters, Klaviyo's 26).
+    static let maximumMessageIDLength = 256
+
+    /// Checks what every shape must give: a sender that is a phone number (a short code or an
+    /// alphanumeric sender cannot be the requester of a conversation) and a plausible message id.
+    static func checked(_ m: InboundMessage) throws -> InboundMessage {
+        guard m.messageID.utf8.count <= maximumMessageIDLength else {
+            throw SMSError(.invalidMessage, "the message id is \(m.messageID.utf8.count) bytes long (at most \(maximumMessageIDLength))")
+        }
+        guard m.from.isEmpty || PhoneNumber.isE164(m.from) else { throw SMSError(.invalidMessage, "the sender is not a phone number in E.164 form") }
+        return m
     }
 
     /// The normalized shape.
@@ -85,9 +98,9 @@ public enum InboundInput {
             }
             let to = field(props, ["to_number", "to", "sending_number", "klaviyo_number", "company_phone_number"]) ?? "klaviyo"
             let media = props["media_urls"].array?.count ?? Int(props["num_media"].int ?? 0)
-            return .message(InboundMessage(messageID: id, from: from.map(PhoneNumber.normalize) ?? "", to: PhoneNumber.normalize(to), body: body,
-                                           mediaCount: media, receivedAt: event["attributes"]["datetime"].nonEmptyString,
-                                           profileID: profileID, conversationID: field(props, ["conversation_id"])))
+            return .message(try checked(InboundMessage(messageID: id, from: from.map(PhoneNumber.normalize) ?? "", to: PhoneNumber.normalize(to), body: body,
+                                                       mediaCount: media, receivedAt: event["attributes"]["datetime"].nonEmptyString,
+                                                       profileID: profileID, conversationID: field(props, ["conversation_id"]))))
         }
         if topic == settings.sentTopic {
             guard let id else { throw SMSError(.invalidMessage, "a Klaviyo \(topic) item has no event id") }

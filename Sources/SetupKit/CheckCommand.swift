@@ -137,8 +137,11 @@ public struct CheckCommand {
             return [failure("Zendesk webhooks", error, fix: "the Zendesk user needs admin rights to read webhooks")]
         }
         var rows: [Row] = []
-        let known = Set(context.config.list(ConfigKey.zendeskWebhookSecret))
+        let entries = context.config.list(ConfigKey.zendeskWebhookSecret)
         for w in wanted {
+            let endpoint = w.body["endpoint"].string ?? ""
+            let route = String(endpoint.dropFirst(options.publicURL?.count ?? 0))
+            let known = Set(SignatureCheck.secrets(entries, path: route))
             let short = String(w.name.dropFirst(ManagedObject.marker.count + 1))
             guard let e = existing.first(where: { $0.name == w.name }) else {
                 rows.append(Row(item: "Webhook: \(short)", status: .missing, detail: "not in Zendesk", fix: setupHint))
@@ -150,8 +153,8 @@ public struct CheckCommand {
             } else if !diff.isEmpty {
                 rows.append(Row(item: "Webhook: \(short)", status: .failed, detail: "differs: \(diff.joined(separator: ", "))", fix: setupHint))
             } else if let secret = try? zendesk.webhookSigningSecret(id: e.id), !known.contains(secret) {
-                rows.append(Row(item: "Webhook: \(short)", status: .failed, detail: "its signing secret is not in ZENDESK_WEBHOOK_SECRET",
-                                fix: "add the webhook's signing secret (Admin Center → Webhooks → Reveal secret) to ZENDESK_WEBHOOK_SECRET, comma-separated"))
+                rows.append(Row(item: "Webhook: \(short)", status: .failed, detail: "its signing secret is not in ZENDESK_WEBHOOK_SECRET for \(route)",
+                                fix: "add \(route)=<the webhook's signing secret> (Admin Center → Webhooks → Reveal secret) to ZENDESK_WEBHOOK_SECRET, comma-separated"))
             } else {
                 rows.append(Row(item: "Webhook: \(short)", status: .ready, detail: "active → \(e.body["endpoint"].string ?? "")", fix: ""))
             }

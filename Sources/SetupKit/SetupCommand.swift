@@ -127,9 +127,15 @@ public struct SetupCommand {
         write("Applied: \(created) created, \(updated) updated, \(deleted) deleted.")
 
         var secrets: [String: String] = [:]
-        let activeWebhooks = steps.filter { $0.kind == .zendeskWebhook && $0.action != .delete }.compactMap { webhookIDs[$0.name] }
+        // Each webhook's secret is bound to the route it posts to (`/route=secret`): a signature
+        // made for one webhook is not accepted on another route.
+        let activeWebhooks = steps.filter { $0.kind == .zendeskWebhook && $0.action != .delete }.compactMap { step -> (id: String, route: String)? in
+            guard let id = webhookIDs[step.name], let endpoint = step.desired?.body["endpoint"].string else { return nil }
+            return (id, String(endpoint.dropFirst(options.publicURL?.count ?? 0)))
+        }
         if newZendeskSecrets || (options.secretsDirectory != nil && !activeWebhooks.isEmpty) {
-            secrets[ConfigKey.zendeskWebhookSecret] = try activeWebhooks.map { try zendesk.webhookSigningSecret(id: $0) }.joined(separator: ",")
+            secrets[ConfigKey.zendeskWebhookSecret] = try activeWebhooks.map { "\($0.route)=" + (try zendesk.webhookSigningSecret(id: $0.id)) }
+                .joined(separator: ",")
         }
         if let klaviyoSecret { secrets[ConfigKey.klaviyoWebhookSecret] = klaviyoSecret }
         if !secrets.isEmpty { try deliver(secrets) }

@@ -117,3 +117,21 @@ import FunctionRuntime
         #expect(!r.redact("p.doe%40example.com").contains("p.doe"))
     }
 }
+
+@Suite struct SignatureScopeTests {
+    @Test func klaviyoTimestampsThatAreNoTimeAreRefused() {
+        let body = Array("{}".utf8)
+        for stamp in ["nan", "inf", "-1", "0"] {
+            let sig = WebhookSignature.klaviyo(secret: "s", timestamp: stamp, body: body)
+            #expect(throws: RuntimeError.self, "\(stamp)") { try WebhookSignature.verifyKlaviyo(secret: "s", signature: sig, timestamp: stamp, body: body) }
+        }
+    }
+
+    /// A secret written `/route=secret` signs only requests to that route; a bare one any route.
+    @Test func secretsCanBeBoundToTheirRoute() {
+        let entries = ["/zendesk/comments=abc", "/zendesk/tickets=def", "legacy"]
+        #expect(SignatureCheck.secrets(entries, path: "/zendesk/comments") == ["abc", "legacy"])
+        #expect(SignatureCheck.secrets(entries, path: "/zendesk/tickets") == ["def", "legacy"])
+        #expect(SignatureCheck.secrets(["/zendesk/comments=abc"], path: "/survey/dispatch").isEmpty)
+    }
+}

@@ -64,3 +64,13 @@ import Testing
         #expect(f["reason"] == "brand_not_selected")
     }
 }
+
+@Suite struct BrandFilterInputTests {
+    /// A Zendesk event is a JSON object; anything else is refused (exit 65), never passed on.
+    @Test(arguments: ["[1,2]", "\"text\"", "42", "null"])
+    func nonObjectEventsAreRefused(_ input: String) throws {
+        let r = try Exec.run("brand-filter", env: ["ZENDESK_BRANDS": "all"], stdin: input)
+        #expect(r.status == 65, "\(r.stdout)")
+        #expect(!r.stdout.contains(input) || r.stdout.contains("error"))
+    }
+}

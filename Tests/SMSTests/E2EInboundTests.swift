@@ -370,4 +370,48 @@ import Testing
         #expect(stop.json.at("response.reason").string == "keyword")
         #expect(bench.comments(tickets.first?["id"].int ?? -1).count == 1)
     }
+
+    /// Twilio signs a JSON body through the URL: `bodySHA256` in the query, no parameters. A JSON
+    /// body with a signature over the bare URL is refused.
+    @Test func aTwilioSignedJSONBodyNeedsBodySHA256() throws {
+        let bench = try SMSBench()
+        let body = Array(#"{"message_id":"SMjson1","from":"+15551230000","to":"+15559870000","body":"json text"}"#.utf8)
+        func post(_ query: String, signedURL: String) throws -> SMSBench.Answer {
+            let sig = WebhookSignature.twilio(authToken: SMSBench.twilioToken, url: signedURL, params: [])
+            return try bench.post("/sms/inbound" + query, headers: [("Content-Type", "application/json"), ("X-Twilio-Signature", sig)], body: body)
+        }
+        let bare = try post("", signedURL: bench.invokerURL + "/sms/inbound")
+        #expect(bare.status == 401, "\(bare.text)")
+        let hash = Crypto.hex(Crypto.sha256(body))
+        let wrong = "?bodySHA256=" + String(repeating: "0", count: 64)
+        #expect(try post(wrong, signedURL: bench.invokerURL + "/sms/inbound" + wrong).status == 401)
+        let right = "?bodySHA256=" + hash
+        let ok = try post(right, signedURL: bench.invokerURL + "/sms/inbound" + right)
+        #expect(ok.status == 200 && ok.outcome == "created", "\(ok.text)")
+    }
+
+    /// Bad input is a 400 with a clear error, never a 500: a sender that is no phone number, a
+    /// message id of a kilobyte.
+    @Test func badSendersAndMessageIDsAre400() throws {
+        let bench = try SMSBench()
+        let notAPhone = try bench.text("hi", from: "not-a-phone")
+        #expect(notAPhone.status == 400, "\(notAPhone.text)")
+        let longID = try bench.text("hi", sid: "SM" + String(repeating: "a", count: 1100))
+        #expect(longID.status == 400, "\(longID.text)")
+        #expect(bench.tickets.isEmpty)
+    }
+
+    /// A Zendesk webhook's secret bound to its route (`/route=secret`) does not sign requests to
+    /// another route.
+    @Test func aZendeskSecretIsValidOnlyOnItsRoute() throws {
+        let bench = try SMSBench()
+        bench.configure(zendeskSecret: "/zendesk/tickets=tickets-secret")
+        let event: JSON = ["type": "zen:event-type:ticket.comment_added", "detail": ["id": "1"], "event": ["comment": ["id": "5"]]]
+        let r = try bench.postZendesk("/zendesk/comments", event, secret: "tickets-secret")
+        #expect(r.status == 401, "\(r.text)")
+        let zero = try bench.postZendesk("/zendesk/comments", ["ticket_id": 0], secret: "tickets-secret")
+        #expect(zero.status == 401)
+        bench.configure(zendeskSecret: "/zendesk/comments=comments-secret")
+        #expect(try bench.postZendesk("/zendesk/comments", ["ticket_id": 0], secret: "comments-secret").status == 400, "ticket id 0 is bad input")
+    }
 }
