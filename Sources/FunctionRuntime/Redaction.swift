@@ -20,7 +20,8 @@ public struct Redactor: Sendable {
     }
 
     /// Runs of 7 or more digits (optionally led by `+` or `%2B`, with spaces, dots or dashes
-    /// between digits) are treated as phone numbers.
+    /// between digits) are treated as phone numbers — unless they are part of a word (ids such
+    /// as `SM…` or hex stay greppable).
     func maskPhones(_ s: String) -> String {
         let chars = Array(s)
         var out = ""
@@ -41,8 +42,13 @@ public struct Redactor: Sendable {
                         chars[k + 1].isASCII, chars[k + 1].isNumber, !digits.isEmpty { k += 1 }
                 else { break }
             }
-            let precededByDigit = i > 0 && chars[i - 1].isASCII && chars[i - 1].isNumber
-            if digits.count >= 7, !precededByDigit {
+            // Digits inside a word (a Twilio SID, a hex id, a Klaviyo id) are no phone number;
+            // a percent-escape before it (`%3A%2B44…`) is a separator, not a word.
+            func isWordCharacter(_ c: Character) -> Bool { c.isASCII && (c.isLetter || c.isNumber) }
+            let escapeBefore = i >= 3 && chars[i - 3] == "%"
+            let insideWord = (prefix.isEmpty && i > 0 && isWordCharacter(chars[i - 1]) && !escapeBefore)
+                || (k < chars.count && chars[k].isASCII && chars[k].isLetter)
+            if digits.count >= 7, !insideWord {
                 out += prefix + String(digits.prefix(3)) + String(repeating: "*", count: digits.count - 5) + String(digits.suffix(2))
                 i = k
             } else {

@@ -28,6 +28,9 @@ public final class Sandbox: @unchecked Sendable {
     public private(set) var port = 0
     var requests: [JSON] = []
     var nextSeq = 1
+    /// Service requests answered and faults injected since start (the request log keeps only
+    /// the last entries; these count them all).
+    var counters = (requests: 0, faults: 0)
     var faults: [FaultRule] = []
     var deliveries: [JSON] = []
     /// The configuration applied so far, per service, over the defaults.
@@ -145,7 +148,14 @@ public final class Sandbox: @unchecked Sendable {
         var sub = String(path.dropFirst(emulator.prefix.count))
         if sub.isEmpty { sub = "/" }
         let service = emulator.name
-        let rule = lock.withLock { takeFault(service: service, method: request.method, path: sub) }
+        // A test runner acting as a person (an agent adding a comment) is never faulted: its
+        // actions are the scenario, not the system under test (`X-Sandbox-Actor: runner`).
+        let isRunner = request.header("x-sandbox-actor") == "runner"
+        let rule = isRunner ? nil : lock.withLock { takeFault(service: service, method: request.method, path: sub) }
+        lock.withLock {
+            counters.requests += 1
+            if rule != nil && rule?.mode != .delay { counters.faults += 1 }
+        }
         if let rule {
             switch rule.mode {
             case .status:
@@ -175,6 +185,9 @@ public final class Sandbox: @unchecked Sendable {
         if rule?.mode == .loseResponse { return .reset }
         return .respond(response)
     }
+
+    /// Service requests answered and faults injected (other than delays) since start.
+    public var traffic: (requests: Int, faults: Int) { lock.withLock { counters } }
 
     /// Appends a request to the log and prints its line. Call with the lock held.
     func record(_ request: ServerRequest, service: String, path: String, status: Int?, fault: String?) {

@@ -118,6 +118,18 @@ import FunctionRuntime
     }
 }
 
+@Suite struct RedactionScopeTests {
+    /// Ids stay greppable: digits inside a Twilio SID or a hex id are not a phone number.
+    @Test func idsAreNotMasked() {
+        let r = Redactor()
+        #expect(r.redact("SM609b1a5e9172424fbce773bc1169b403") == "SM609b1a5e9172424fbce773bc1169b403")
+        #expect(r.redact("sp1796158287017-4e5a870790") == "sp1796158287017-4e5a870790")
+        #expect(r.redact("query=phone%3A%2B447700900123") == "query=phone%3A%2B447*******23")
+        #expect(r.redact("from +15551230000.") == "from +155******00.")
+        #expect(r.redact("phone+15551230000") == "phone+155******00", "a + starts a number even after a word")
+    }
+}
+
 @Suite struct SignatureScopeTests {
     @Test func klaviyoTimestampsThatAreNoTimeAreRefused() {
         let body = Array("{}".utf8)

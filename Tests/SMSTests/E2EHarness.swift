@@ -89,6 +89,7 @@ final class SMSBench: @unchecked Sendable {
 
     deinit {
         _ = server.stop(deadline: 5)
+        box.value?.stopSpool()
         sandbox.stop()
     }
 
@@ -97,7 +98,7 @@ final class SMSBench: @unchecked Sendable {
 
     /// (Re)builds the invoker with the function environment plus `env` (which may override
     /// `ZENDESK_WEBHOOK_SECRET`, `SMS_PROVIDER`, …).
-    func configure(_ env: [String: String] = [:], zendeskSecret secret: String? = nil) {
+    func configure(_ env: [String: String] = [:], zendeskSecret secret: String? = nil, state: InvokerState? = nil) {
         if let secret { zendeskSecret = secret }
         var environment = sandbox.functionEnvironment()
         environment["PATH"] = "/usr/bin:/bin"
@@ -107,7 +108,8 @@ final class SMSBench: @unchecked Sendable {
         for (k, v) in env { environment[k] = v }
         let lines = accessLines
         let log = AccessLog(redactor: Redactor(secrets: []), write: { line in lines.append(line) })
-        box.value = Invoker(file: file, environment: environment, accessLog: log)
+        box.value?.stopSpool()
+        box.value = Invoker(file: file, environment: environment, accessLog: log, state: state)
     }
 
     /// The repository's functions.json (this file is Tests/SMSTests/E2EHarness.swift).
@@ -210,9 +212,10 @@ final class SMSBench: @unchecked Sendable {
 
     /// Calls the sandbox's Zendesk API as the API user (agent 1).
     @discardableResult
+    /// A Zendesk API call as the agent — the scenario's own action, never faulted.
     func zendesk(_ method: String, _ path: String, _ body: JSON? = nil) throws -> HTTPResponse {
         let auth = "Basic " + Crypto.base64(Array("agent@example.com/token:zd-token".utf8))
-        return try sandboxCall(method, "/zendesk" + path, json: body, headers: [("Authorization", auth)])
+        return try sandboxCall(method, "/zendesk" + path, json: body, headers: [("Authorization", auth), ("X-Sandbox-Actor", "runner")])
     }
 
     /// Adds a comment to a ticket through the Zendesk API (author: the API agent unless given);
