@@ -34,9 +34,9 @@ extension Sandbox {
         case "survey":
             return SurveyEmulator.error(status, ExitStatus.reason(status), retryAfter: after)
         default:
+            if status == 429 { return ZendeskEmulator.throttled(retryAfter: after ?? 1) }
             let body: JSON
             switch status {
-            case 429: body = ["error": "APIRateLimitExceeded", "description": "Number of allowed API requests per minute exceeded"]
             case 503: body = ["error": "ServiceUnavailable", "description": "Zendesk is temporarily unavailable; try again later"]
             default: body = ["error": .string(ExitStatus.reason(status).replacingAll(" ", with: "")), "description": .string(ExitStatus.reason(status))]
             }

@@ -141,11 +141,17 @@ public final class Sandbox: @unchecked Sendable {
         if path == "/_ctl" || path.hasPrefix("/_ctl/") {
             return .respond(control(request, path: String(path.dropFirst(5))))
         }
-        guard let emulator = emulators.first(where: { path == $0.prefix || path.hasPrefix($0.prefix + "/") }) else {
+        // Each service under its prefix (`/zendesk/api/v2/…`), or at the vendor's own paths
+        // (`/api/v2/…` Zendesk, `/2010-04-01/…` Twilio, other `/api/…` Klaviyo), so a vendor's SDK
+        // only needs its host pointed here.
+        let prefixed = emulators.first(where: { path == $0.prefix || path.hasPrefix($0.prefix + "/") })
+        let native: Emulator? = path.hasPrefix("/api/v2/") ? zendesk : path.hasPrefix("/2010-04-01/") ? twilio
+            : path.hasPrefix("/api/") ? klaviyo : nil
+        guard let emulator = prefixed ?? native else {
             return .respond(.json(404, ["error": "not_found",
                                         "message": .string("no service at \(path); use /zendesk, /klaviyo, /twilio, /survey or /_ctl")]))
         }
-        var sub = String(path.dropFirst(emulator.prefix.count))
+        var sub = prefixed == nil ? path : String(path.dropFirst(emulator.prefix.count))
         if sub.isEmpty { sub = "/" }
         let service = emulator.name
         // A test runner acting as a person (an agent adding a comment) is never faulted: its

@@ -60,8 +60,10 @@ extension KlaviyoEmulator {
         if !subscriptions { attributes["subscriptions"] = nil }
         let base = "http://\(request.header("host") ?? "127.0.0.1")\(prefix)"
         return ["type": "profile", "id": .string(id), "attributes": .object(attributes),
-                "relationships": ["lists": ["links": ["self": .string("\(base)/api/profiles/\(id)/relationships/lists/")]],
-                                  "segments": ["links": ["self": .string("\(base)/api/profiles/\(id)/relationships/segments/")]]],
+                "relationships": ["lists": ["links": ["self": .string("\(base)/api/profiles/\(id)/relationships/lists/"),
+                                                      "related": .string("\(base)/api/profiles/\(id)/lists/")]],
+                                  "segments": ["links": ["self": .string("\(base)/api/profiles/\(id)/relationships/segments/"),
+                                                         "related": .string("\(base)/api/profiles/\(id)/segments/")]]],
                 "links": ["self": .string("\(base)/api/profiles/\(id)/")]]
     }
 

@@ -21,7 +21,9 @@ extension KlaviyoEmulator {
     }
 
     func listWebhooks(_ request: ServerRequest) -> ServerResponse {
-        Self.document(200, ["data": .array(webhooks.map { webhookResource($0, request: request) }), "links": ["self": .null, "next": .null, "prev": .null]])
+        let base = "http://\(request.header("host") ?? "127.0.0.1")\(prefix)"
+        return Self.document(200, ["data": .array(webhooks.map { webhookResource($0, request: request) }),
+                                   "links": ["self": .string("\(base)/api/webhooks/"), "next": .null, "prev": .null]])
     }
 
     func getWebhook(_ request: ServerRequest, id: String) throws -> ServerResponse {

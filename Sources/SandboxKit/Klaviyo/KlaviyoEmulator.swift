@@ -37,7 +37,7 @@ public final class KlaviyoEmulator: Emulator {
 
     public func handle(_ request: ServerRequest, path: String, context: EmulatorContext) -> ServerResponse {
         do {
-            try authenticate(request)
+            try authenticate(request, context: context)
             if let wait = limiter.admit() { throw KlaviyoError.throttled(wait) }
             return try route(request, path: path, context: context)
         } catch let error as KlaviyoError {
@@ -47,7 +47,7 @@ public final class KlaviyoEmulator: Emulator {
         }
     }
 
-    func authenticate(_ request: ServerRequest) throws {
+    func authenticate(_ request: ServerRequest, context: EmulatorContext) throws {
         let header = request.header("authorization") ?? ""
         let prefix = "Klaviyo-API-Key "
         guard header.hasPrefix(prefix), header.dropFirst(prefix.count).trimmed() == apiKey else {
@@ -56,10 +56,18 @@ public final class KlaviyoEmulator: Emulator {
         guard let revision = request.header("revision"), !revision.isEmpty else {
             throw KlaviyoError(400, "Missing required header: revision.", code: "invalid", parameter: "revision")
         }
-        guard Self.isRevision(revision) else {
+        guard Self.isRevision(revision), Self.isPublishedRevision(revision, today: context.now) else {
             throw KlaviyoError(400, "Invalid revision header '\(revision)'; expected YYYY-MM-DD or YYYY-MM-DD.suffix.",
                                code: "invalid", parameter: "revision")
         }
+    }
+
+    /// A revision Klaviyo could have published: a real calendar date (2031-02-30 is none), not
+    /// after today.
+    static func isPublishedRevision(_ text: String, today: Date) -> Bool {
+        let date = String(text.prefix(10))
+        guard let parsed = Clock.parse(date + "T00:00:00Z"), Clock.iso8601(parsed).hasPrefix(date) else { return false }
+        return parsed <= today
     }
 
     /// `YYYY-MM-DD` optionally followed by `.` and a suffix of letters, digits, `_` or `-`.
@@ -105,11 +113,17 @@ public final class KlaviyoEmulator: Emulator {
         }
         if EmulatorSupport.match(path, "/api/accounts") != nil {
             guard m == "GET" else { throw methodNotAllowed(m) }
-            return Self.document(200, ["data": [["type": "account", "id": "SANDBOX",
-                                                 "attributes": ["contact_information": ["organization_name": "Sandbox", "default_sender_email": "sandbox@example.com"],
+            let base = "http://\(request.header("host") ?? "127.0.0.1")\(prefix)"
+            return Self.document(200, ["data": [["type": "account", "id": "SANDBX",
+                                                 "attributes": ["test_account": false,
+                                                                "contact_information": ["default_sender_name": "Sandbox", "default_sender_email": "sandbox@example.com",
+                                                                                        "website_url": "https://example.com", "organization_name": "Sandbox",
+                                                                                        "street_address": ["address1": "1 Sandbox Street", "address2": .null, "city": "Boston",
+                                                                                                           "region": "MA", "country": "US", "zip": "02110"]],
                                                                 "industry": .null, "timezone": "UTC", "preferred_currency": "USD",
-                                                                "public_api_key": "SANDBX", "locale": "en-US"]]],
-                                       "links": ["self": .null, "next": .null, "prev": .null]])
+                                                                "public_api_key": "SANDBX", "locale": "en-US"],
+                                                 "links": ["self": .string("\(base)/api/accounts/SANDBX/")]]],
+                                       "links": ["self": .string("\(base)/api/accounts/"), "next": .null, "prev": .null]])
         }
         if EmulatorSupport.match(path, "/api/webhooks") != nil {
             switch m {

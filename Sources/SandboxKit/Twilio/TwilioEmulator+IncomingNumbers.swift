@@ -15,7 +15,15 @@ extension TwilioEmulator {
         return [
             "sid": .string(sid), "account_sid": .string(accountSID), "phone_number": .string(number),
             "friendly_name": .string(number), "sms_url": .string(smsURLs[number] ?? ""), "sms_method": "POST",
-            "capabilities": ["sms": true, "mms": true, "voice": true],
+            "capabilities": ["sms": true, "mms": true, "voice": true, "fax": false],
+            "date_created": "Mon, 01 Jan 2024 00:00:00 +0000", "date_updated": "Mon, 01 Jan 2024 00:00:00 +0000",
+            "api_version": "2010-04-01", "beta": false, "origin": "twilio", "status": "in-use",
+            "sms_application_sid": "", "sms_fallback_url": "", "sms_fallback_method": "POST",
+            "voice_url": "", "voice_method": "POST", "voice_fallback_url": "", "voice_fallback_method": "POST",
+            "voice_caller_id_lookup": false, "status_callback": "", "status_callback_method": "POST",
+            "address_requirements": "none", "emergency_status": "Inactive", "bundle_sid": .null, "identity_sid": .null,
+            "trunk_sid": .null, "voice_receive_mode": "voice",
+            "subresource_uris": ["assigned_add_ons": .string("/2010-04-01/Accounts/\(accountSID)/IncomingPhoneNumbers/\(sid)/AssignedAddOns.json")],
             "uri": .string("/2010-04-01/Accounts/\(accountSID)/IncomingPhoneNumbers/\(sid).json"),
         ]
     }

@@ -57,8 +57,28 @@ extension TwilioEmulator {
         return .json(201, message)
     }
 
-    func listMessages(_ request: ServerRequest, path: String) throws -> ServerResponse {
-        var found = Array(messages.reversed())
+    /// A sent message as Twilio reports it later: `queued` at first, `sent` (with `date_sent`)
+    /// half a second after it was created, `delivered` after one second — the carrier's receipt.
+    static func lifecycle(_ message: JSON, now: Date) -> JSON {
+        guard message["direction"].string == "outbound-api", message["status"].string == "queued",
+              let created = message["date_created"].string.flatMap(Clock.parseRFC2822) else { return message }
+        let age = now.timeIntervalSince(created)
+        guard age >= 0.5 else { return message }
+        var m = message
+        let sent = EmulatorSupport.rfc2822(created.addingTimeInterval(0.5))
+        m["status"] = age >= 1 ? "delivered" : "sent"
+        m["date_sent"] = .string(sent)
+        m["date_updated"] = .string(age >= 1 ? EmulatorSupport.rfc2822(created.addingTimeInterval(1)) : sent)
+        m["price"] = "-0.00790"
+        return m
+    }
+
+    /// `GET …/Messages.json`: newest first, filtered by `To`, `From` and the UTC day the message
+    /// was sent (`DateSent`, `DateSent<`, `DateSent>`: messages not sent yet have no such day),
+    /// in pages of `PageSize` (default 50, at most 1000) numbered by `Page` from 0, with
+    /// `next_page_uri` while more remain.
+    func listMessages(_ request: ServerRequest, path: String, now: Date) throws -> ServerResponse {
+        var found = Array(messages.reversed()).map { Self.lifecycle($0, now: now) }
         if let to = request.queryValue("To") { found = found.filter { $0["to"].string == to } }
         if let from = request.queryValue("From") { found = found.filter { $0["from"].string == from } }
         for (key, keep) in [("DateSent", { (d: String, day: String) in d == day }),
@@ -70,15 +90,24 @@ extension TwilioEmulator {
                 throw TwilioError(400, 20001, "Invalid \(key): \(value); use YYYY-MM-DD")
             }
             found = found.filter { m in
-                guard let d = m["date_created"].string.flatMap(Clock.parseRFC2822) else { return false }
+                guard let d = m["date_sent"].string.flatMap(Clock.parseRFC2822) else { return false }
                 return keep(EmulatorSupport.day(d), day)
             }
         }
-        let pageSize = Int(request.queryValue("PageSize") ?? "") ?? 50
-        let page = Array(found.prefix(max(1, min(1000, pageSize))))
+        let pageSize = max(1, min(1000, Int(request.queryValue("PageSize") ?? "") ?? 50))
+        let pageNumber = max(0, Int(request.queryValue("Page") ?? "") ?? 0)
+        let start = min(found.count, pageNumber * pageSize)
+        let page = Array(found[start..<min(found.count, start + pageSize)])
         let uri = "/2010-04-01/Accounts/\(accountSID)/Messages.json"
-        return .json(200, ["messages": .array(page), "start": 0, "end": .int(Int64(max(page.count - 1, 0))), "page": 0,
-                           "page_size": .int(Int64(pageSize)), "first_page_uri": .string(uri), "next_page_uri": .null,
-                           "previous_page_uri": .null, "uri": .string(uri)])
+        func pageURI(_ n: Int) -> String {
+            var pairs = request.queryItems.filter { !["Page", "PageSize", "PageToken"].contains($0.0) }
+            pairs += [("PageSize", String(pageSize)), ("Page", String(n)), ("PageToken", "PA" + String(n))]
+            return uri + "?" + FormDecoding.body(pairs)
+        }
+        let hasMore = start + pageSize < found.count
+        return .json(200, ["messages": .array(page), "start": .int(Int64(start)), "end": .int(Int64(max(start + page.count - 1, 0))),
+                           "page": .int(Int64(pageNumber)), "page_size": .int(Int64(pageSize)), "first_page_uri": .string(pageURI(0)),
+                           "next_page_uri": hasMore ? .string(pageURI(pageNumber + 1)) : .null,
+                           "previous_page_uri": pageNumber > 0 ? .string(pageURI(pageNumber - 1)) : .null, "uri": .string(request.target)])
     }
 }

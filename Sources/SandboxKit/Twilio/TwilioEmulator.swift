@@ -54,7 +54,7 @@ public final class TwilioEmulator: Emulator {
                 try checkAccount(c["sid"]!, path: path)
                 switch request.method {
                 case "POST": return try createMessage(request, context: context)
-                case "GET": return try listMessages(request, path: path)
+                case "GET": return try listMessages(request, path: path, now: context.now)
                 default: throw TwilioError(405, 20004, "Method not allowed")
                 }
             }
@@ -65,7 +65,7 @@ public final class TwilioEmulator: Emulator {
                 guard let m = messages.first(where: { $0["sid"].string == sid }) else {
                     throw TwilioError(404, 20404, "The requested resource \(path) was not found")
                 }
-                return .json(200, m)
+                return .json(200, Self.lifecycle(m, now: context.now))
             }
             if let c = EmulatorSupport.match(path, "/2010-04-01/Accounts/{sid}/IncomingPhoneNumbers.json") {
                 try checkAccount(c["sid"]!, path: path)

@@ -70,7 +70,39 @@ extension ZendeskEmulator {
 
     /// A list response with Zendesk's offset pagination: `per_page` (default and maximum 100)
     /// and `page` (from 1), `next_page`/`previous_page` URLs, `count` of all items.
+    ///
+    /// With `page[size]` (at most 100) it is cursor pagination instead: `page[after]` /
+    /// `page[before]` opaque cursors, `meta {has_more, after_cursor, before_cursor}` and
+    /// `links {next, prev}`.
     func page(_ c: ZendeskCall, _ key: String, _ items: [JSON], extra: [String: JSON] = [:]) -> ServerResponse {
+        if let size = c.query("page[size]") {
+            let n = min(100, max(1, Int(size) ?? 100))
+            var start = 0
+            if let after = c.query("page[after]"), !after.isEmpty {
+                guard let position = Self.decodeCursor(after) else {
+                    return ZendeskRefusal.badRequest("Invalid cursor", error: "InvalidPaginationParameter").response
+                }
+                start = Int(position.0)
+            } else if let before = c.query("page[before]"), !before.isEmpty, let position = Self.decodeCursor(before) {
+                start = max(0, Int(position.0) - n)
+            }
+            start = min(start, items.count)
+            let end = min(items.count, start + n)
+            let hasMore = end < items.count
+            func link(_ name: String, _ cursor: String) -> JSON {
+                var pairs = c.request.queryItems.filter { !$0.0.hasPrefix("page[after]") && !$0.0.hasPrefix("page[before]") }
+                pairs.append((name, cursor))
+                return .string("\(c.baseURL)/api/v2/\(c.parts.joined(separator: "/")).json?\(FormDecoding.body(pairs))")
+            }
+            let afterCursor = Self.encodeCursor((Int64(end), 0)), beforeCursor = Self.encodeCursor((Int64(start), 0))
+            var o: [String: JSON] = [key: .array(Array(items[start..<end])),
+                                     "meta": ["has_more": .bool(hasMore), "after_cursor": hasMore ? .string(afterCursor) : .null,
+                                              "before_cursor": start > 0 ? .string(beforeCursor) : .null],
+                                     "links": ["next": hasMore ? link("page[after]", afterCursor) : .null,
+                                               "prev": start > 0 ? link("page[before]", beforeCursor) : .null]]
+            for (k, v) in extra { o[k] = v }
+            return .json(200, .object(o))
+        }
         let perPage = min(100, max(1, Int(c.query("per_page") ?? "") ?? 100))
         let number = max(1, Int(c.query("page") ?? "") ?? 1)
         let start = min(items.count, (number - 1) * perPage)

@@ -177,8 +177,8 @@ extension ZendeskEmulator {
     }
 
     /// `GET /api/v2/incremental/tickets/cursor.json?start_time=<unix>` or `?cursor=`: tickets
-    /// ordered by (updated_at, id) after the position, `after_cursor`, and `end_of_stream` true on
-    /// the last page.
+    /// ordered by (updated_at, id) after the position — leaving out those updated in the last
+    /// minute, as Zendesk does — `after_cursor`, and `end_of_stream` true on the last page.
     func incrementalTickets(_ c: ZendeskCall) throws -> ServerResponse {
         var after: (Int64, Int64)
         if let cursor = c.query("cursor"), !cursor.isEmpty {
@@ -193,7 +193,9 @@ extension ZendeskEmulator {
             throw ZendeskRefusal.badRequest("start_time (unix seconds) or cursor is required", error: "InvalidValue")
         }
         let perPage = min(1000, max(1, Int(c.query("per_page") ?? "") ?? 1000))
-        let ordered = tickets.values.map { t in ((Int64(Clock.parse(t.updatedAt)?.timeIntervalSince1970 ?? 0), t.id), t) }
+        // Zendesk leaves out what changed in the last minute (it may still be changing).
+        let horizon = Int64(c.now.timeIntervalSince1970) - 60
+        let ordered = tickets.values.filter { Int64(Clock.parse($0.updatedAt)?.timeIntervalSince1970 ?? 0) < horizon }.map { t in ((Int64(Clock.parse(t.updatedAt)?.timeIntervalSince1970 ?? 0), t.id), t) }
             .sorted { $0.0 < $1.0 }
         let remaining = ordered.filter { $0.0 >= after && $0.0 != after }
         let slice = Array(remaining.prefix(perPage))

@@ -71,13 +71,25 @@ public final class ZendeskEmulator: Emulator {
         }
         if let limited = rateLimit(now: context.now) { return limited }
         let call = ZendeskCall(request: request, path: path, context: context, baseURL: baseURL(request))
+        var response: ServerResponse
         do {
-            return try route(call)
+            response = try route(call)
         } catch let refusal as ZendeskRefusal {
-            return refusal.response
+            response = refusal.response
         } catch {
-            return .json(500, ["error": "InternalError", "description": .string("\(error)")])
+            response = .json(500, ["error": "InternalError", "description": .string("\(error)")])
         }
+        // Zendesk tells every answer's quota (clients such as zenpy pace themselves by it).
+        response.headers += rateLimitHeaders()
+        return response
+    }
+
+    /// The requests per minute of the account's plan (`rate_limit`, else 700, Zendesk Suite Professional).
+    var planLimit: Int { settings.rateLimit > 0 ? settings.rateLimit : 700 }
+
+    /// `X-Rate-Limit` and `X-Rate-Limit-Remaining` for the current minute.
+    func rateLimitHeaders() -> [(String, String)] {
+        [("X-Rate-Limit", String(planLimit)), ("X-Rate-Limit-Remaining", String(max(0, planLimit - recentRequests.count)))]
     }
 
     public func reset() {
@@ -149,15 +161,19 @@ public final class ZendeskEmulator: Emulator {
 
     /// 429 + `Retry-After` once more than `rate_limit` requests arrived within the last minute.
     func rateLimit(now: Date) -> ServerResponse? {
-        guard settings.rateLimit > 0 else { return nil }
         recentRequests.removeAll { now.timeIntervalSince($0) >= 60 || $0 > now }
-        if recentRequests.count >= settings.rateLimit {
+        if settings.rateLimit > 0, recentRequests.count >= settings.rateLimit {
             let wait = max(1, Int((60 - now.timeIntervalSince(recentRequests[0])).rounded(.up)))
-            return .json(429, ["error": "APIRateLimitExceeded", "description": "Number of allowed API requests per minute exceeded"],
-                         headers: [("Retry-After", String(wait))])
+            return Self.throttled(retryAfter: wait, headers: [("X-Rate-Limit", String(planLimit)), ("X-Rate-Limit-Remaining", "0")])
         }
         recentRequests.append(now)
         return nil
+    }
+
+    /// Zendesk's 429: a plain-text body (not JSON) and `Retry-After` in seconds.
+    public static func throttled(retryAfter: Int, headers: [(String, String)] = []) -> ServerResponse {
+        ServerResponse(status: 429, headers: [("Content-Type", "text/plain; charset=utf-8"), ("Retry-After", String(retryAfter))] + headers,
+                       body: Array("Rate limit exceeded. Please wait \(retryAfter) seconds and try again.\n".utf8))
     }
 
     /// `http://{Host}/zendesk`, the base of `url` fields and `Location`.

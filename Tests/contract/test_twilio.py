@@ -1,0 +1,119 @@
+"""Twilio's own SDK (`twilio` 9.x, unmodified; an HTTP client that only changes scheme and host)
+against the sandbox: sending and listing messages, the numbers `setup` points at the bundle, the
+account `check` reads, the documented refusals, and webhook signatures made by Twilio's own
+RequestValidator checked by `sms-inbound`."""
+import os
+import subprocess
+import time
+import urllib.parse
+
+import pytest
+from twilio.base.exceptions import TwilioRestException
+from twilio.http.http_client import TwilioHttpClient
+from twilio.request_validator import RequestValidator
+from twilio.rest import Client
+
+from conftest import BIN
+
+SID, TOKEN = "AC_test", "tw-token"
+
+
+class ToSandbox(TwilioHttpClient):
+    def __init__(self, base):
+        super().__init__()
+        self.base = base
+
+    def request(self, method, url, *args, **kwargs):
+        parts = urllib.parse.urlsplit(url)
+        return super().request(method, self.base + parts.path + (("?" + parts.query) if parts.query else ""), *args, **kwargs)
+
+
+@pytest.fixture
+def tw(sandbox):
+    return Client(SID, TOKEN, http_client=ToSandbox(sandbox.url))
+
+
+def test_send_then_list_and_fetch(tw):
+    m = tw.messages.create(to="+15551230000", from_="+15559870000", body="Your order ships today.")
+    assert m.sid.startswith("SM") and m.status == "queued" and m.num_segments == "1"
+    listed = tw.messages.list(to="+15551230000", from_="+15559870000", limit=20)
+    assert m.sid in [x.sid for x in listed]
+    # Real messages move on: queued → sent → delivered, and get date_sent.
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        fetched = tw.messages(m.sid).fetch()
+        if fetched.status == "delivered":
+            break
+        time.sleep(0.2)
+    assert fetched.status == "delivered"
+    assert fetched.date_sent is not None
+
+
+def test_date_sent_filters_on_the_send_date(tw):
+    m = tw.messages.create(to="+15551230000", from_="+15559870000", body="dated")
+    time.sleep(1.5)
+    today = tw.messages(m.sid).fetch().date_sent.date()
+    assert m.sid in [x.sid for x in tw.messages.list(date_sent=today, limit=50)]
+    assert tw.messages.list(date_sent_before=today.replace(year=today.year - 1), limit=50) == []
+
+
+def test_paging_gives_next_page_uri(tw):
+    for i in range(5):
+        tw.messages.create(to="+15551230000", from_="+15559870000", body=f"page {i}")
+    page = tw.messages.page(page_size=2)
+    assert len(list(page)) == 2
+    assert page.next_page_url
+    seen = {m.sid for m in tw.messages.list(page_size=2, limit=100)}
+    assert len(seen) >= 5
+
+
+def test_numbers_and_account(tw):
+    numbers = tw.incoming_phone_numbers.list()
+    assert [n.phone_number for n in numbers] == ["+15559870000"]
+    n = numbers[0]
+    updated = tw.incoming_phone_numbers(n.sid).update(sms_url="https://bundle.example.com/sms/inbound", sms_method="POST")
+    assert updated.sms_url == "https://bundle.example.com/sms/inbound"
+    for field in ["friendly_name", "capabilities", "date_created", "uri", "account_sid"]:
+        assert getattr(updated, field) is not None, field
+    account = tw.api.accounts(SID).fetch()
+    assert account.sid == SID and account.status == "active"
+    assert account.friendly_name and account.date_created and account.type
+
+
+@pytest.mark.parametrize("to,code", [("+15551239999", 21610), ("5551230000", 21211)])
+def test_refusals_carry_twilios_codes(tw, to, code):
+    with pytest.raises(TwilioRestException) as e:
+        tw.messages.create(to=to, from_="+15559870000", body="hi")
+    assert e.value.code == code and e.value.status == 400
+
+
+def test_wrong_from_and_wrong_credentials(sandbox, tw):
+    with pytest.raises(TwilioRestException) as e:
+        tw.messages.create(to="+15551230000", from_="+15550000000", body="hi")
+    assert e.value.code == 21606
+    bad = Client(SID, "wrong", http_client=ToSandbox(sandbox.url))
+    with pytest.raises(TwilioRestException) as e:
+        bad.messages.create(to="+15551230000", from_="+15559870000", body="hi")
+    assert e.value.status == 401 and e.value.code == 20003
+
+
+def run_inbound(params, signature, public_url="https://bundle.example.com"):
+    """sms-inbound in CGI mode, as a CGI server or the invoker runs it, on a signed Twilio form."""
+    body = urllib.parse.urlencode(params).encode()
+    env = {"PATH": "/usr/bin:/bin", "REQUEST_METHOD": "POST", "CONTENT_TYPE": "application/x-www-form-urlencoded",
+           "CONTENT_LENGTH": str(len(body)), "SCRIPT_NAME": "/sms/inbound", "PATH_INFO": "", "QUERY_STRING": "",
+           "GATEWAY_INTERFACE": "CGI/1.1", "SERVER_PROTOCOL": "HTTP/1.1", "HTTP_X_TWILIO_SIGNATURE": signature,
+           "PUBLIC_URL": public_url, "TWILIO_AUTH_TOKEN": TOKEN, "SMS_PROVIDER": "twilio",
+           # Nothing listens here: a verified request gets as far as Zendesk (503), a refused one never does.
+           "ZENDESK_URL": "http://127.0.0.1:9/zendesk", "ZENDESK_EMAIL": "a@example.com", "ZENDESK_API_TOKEN": "t",
+           "FUNCTION_BUDGET_MS": "300"}
+    out = subprocess.run([os.path.join(BIN, "sms-inbound")], input=body, env=env, capture_output=True, timeout=30).stdout.decode()
+    return int(out.split("\r\n", 1)[0].split()[1])
+
+
+def test_a_request_signed_by_twilios_validator_is_accepted_and_a_tampered_one_refused():
+    params = {"MessageSid": "SM" + "a" * 32, "From": "+15551230000", "To": "+15559870000", "Body": "Hello from the SDK", "NumMedia": "0"}
+    signature = RequestValidator(TOKEN).compute_signature("https://bundle.example.com/sms/inbound", params)
+    assert run_inbound(params, signature) == 503, "verified, then Zendesk (unreachable) was tried"
+    tampered = dict(params, Body="Hello from someone else")
+    assert run_inbound(tampered, signature) == 401
