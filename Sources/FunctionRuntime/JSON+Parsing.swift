@@ -192,6 +192,9 @@ struct JSONParser {
         let text = String(decoding: bytes[start..<i], as: UTF8.self)
         if isInteger, let v = Int64(text) { return .int(v) }
         guard let d = Double(text) else { throw Failure.unexpected("bad number", offset: start) }
+        // 2e555 is valid JSON text but no finite double: refused rather than turned into infinity
+        // (which has no JSON form and would not survive being written back).
+        guard d.isFinite else { throw Failure.unexpected("number out of range", offset: start) }
         return .double(d)
     }
 }

@@ -48,7 +48,10 @@ public struct Redactor: Sendable {
             let escapeBefore = i >= 3 && chars[i - 3] == "%"
             let insideWord = (prefix.isEmpty && i > 0 && isWordCharacter(chars[i - 1]) && !escapeBefore)
                 || (k < chars.count && chars[k].isASCII && chars[k].isLetter)
-            if digits.count >= 7, !insideWord {
+            // A date (`2010-04-01`, Twilio's API version in every path; `2026-12-01T…`) is no phone number.
+            let run = String(chars[j..<k])
+            let isDate = prefix.isEmpty && run.count == 10 && run.enumerated().allSatisfy { i, c in [4, 7].contains(i) ? c == "-" : c.isNumber }
+            if digits.count >= 7, !insideWord, !isDate {
                 out += prefix + String(digits.prefix(3)) + String(repeating: "*", count: digits.count - 5) + String(digits.suffix(2))
                 i = k
             } else {

@@ -22,7 +22,7 @@ import FunctionRuntime
         #expect(JSON.string("a\u{01}b\tc").serialized() == #""a\u0001b\tc""#)
     }
 
-    @Test(arguments: ["", "{", "{\"a\":}", "[1,]", "{\"a\" 1}", "tru", "01", "1.", "\"\u{01}\"", "{} x", "[\"\\x\"]"])
+    @Test(arguments: ["", "{", "{\"a\":}", "[1,]", "{\"a\" 1}", "tru", "01", "1.", "\"\u{01}\"", "{} x", "[\"\\x\"]", "2e555", "[-1e400]"])
     func rejectsInvalidDocuments(_ text: String) {
         #expect(throws: RuntimeError.self) { try JSON.parse(text) }
         do { _ = try JSON.parse(text) } catch let e as RuntimeError { #expect(e.code == .invalidEvent) } catch {}
