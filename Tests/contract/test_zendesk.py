@@ -120,3 +120,14 @@ def test_business_rules_and_webhooks(zd):
     assert hook.id in [w.id for w in zd.webhooks()]
     assert zd.webhooks.show_secret(hook).secret
     assert isinstance(list(zd.triggers()), list) and isinstance(list(zd.automations()), list) and isinstance(list(zd.views()), list)
+
+
+def test_merge_job_status_brands_groups(zd):
+    a = zd.tickets.create(Ticket(subject="dup a", comment=Comment(body="a", public=True), requester_id=2001)).ticket.id
+    b = zd.tickets.create(Ticket(subject="dup b", comment=Comment(body="b", public=True), requester_id=2001)).ticket.id
+    job = zd.tickets.merge(a, [b], target_comment="merged here", source_comment="merged away")
+    assert job.status in ("queued", "working", "completed")
+    assert zd.job_status(id=job.id).status in ("queued", "working", "completed")
+    assert zd.tickets(id=b).status == "closed"
+    assert [x.id for x in zd.brands()]
+    assert isinstance(list(zd.groups()), list)

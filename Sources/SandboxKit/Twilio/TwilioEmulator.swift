@@ -46,9 +46,14 @@ public final class TwilioEmulator: Emulator {
                 let sid = c["account"]!.hasSuffix(".json") ? String(c["account"]!.dropLast(5)) : c["account"]!
                 try checkAccount(sid, path: path)
                 guard request.method == "GET" else { throw TwilioError(405, 20004, "Method not allowed") }
+                let base = "/2010-04-01/Accounts/\(sid)"
+                let created = EmulatorSupport.rfc2822(Date(timeIntervalSince1970: 1_700_000_000))
                 return .json(200, ["sid": .string(sid), "friendly_name": "Sandbox account", "status": "active", "type": "Full",
-                                   "date_created": .string(EmulatorSupport.rfc2822(Date(timeIntervalSince1970: 1_700_000_000))),
-                                   "uri": .string("/2010-04-01/Accounts/\(sid).json")])
+                                   "owner_account_sid": .string(sid), "auth_token": "[redacted]",
+                                   "date_created": .string(created), "date_updated": .string(created),
+                                   "subresource_uris": ["messages": .string(base + "/Messages.json"),
+                                                        "incoming_phone_numbers": .string(base + "/IncomingPhoneNumbers.json")],
+                                   "uri": .string(base + ".json")])
             }
             if let c = EmulatorSupport.match(path, "/2010-04-01/Accounts/{sid}/Messages.json") {
                 try checkAccount(c["sid"]!, path: path)

@@ -24,6 +24,11 @@ extension ZendeskEmulator {
             "email": nil, "phone": nil, "role": "end-user", "external_id": nil, "active": true, "verified": false,
             "organization_id": nil, "tags": [], "user_fields": [:], "time_zone": "UTC", "locale": "en-US",
             "shared_phone_number": nil, "suspended": false, "created_at": .string(stamp), "updated_at": .string(stamp),
+            // The rest of Zendesk's documented user object (users.yml, UserObject).
+            "alias": "", "custom_role_id": nil, "default_group_id": nil, "details": "", "iana_time_zone": "Etc/UTC",
+            "last_login_at": nil, "locale_id": 1, "moderator": false, "notes": "", "only_private_comments": false,
+            "photo": nil, "report_csv": false, "restricted_agent": true, "role_type": nil, "shared": false,
+            "shared_agent": false, "signature": nil, "ticket_restriction": "requested", "two_factor_auth_enabled": nil,
         ]
         for (k, v) in spec.object ?? [:] where k != "skip_verify_email" && k != "identities" && k != "id" { record[k] = v }
         record["verified"] = .bool(spec["skip_verify_email"].bool == true || spec["verified"].bool == true)
