@@ -47,10 +47,9 @@ struct SoakReport {
         var k = kinds[kind] ?? (0, 0, 0, 0)
         k.expected += 1
         if happened > 1 { k.duplicated += 1; details.append("duplicated ×\(happened): \(what)") }
+        // Done but also listed (an unconfirmed survey that did go out) counts as done.
         if happened == 0 {
             if isFlagged { k.flagged += 1 } else { k.lost += 1; details.append("lost: \(what)") }
-        } else if isFlagged {
-            k.flagged += 0  // done, and also listed (e.g. an unconfirmed survey that did go out)
         }
         kinds[kind] = k
     }
@@ -219,16 +218,20 @@ final class Soak: @unchecked Sendable {
         let dead = Spool.snapshot(directory: state + "/spool")
         let allComments = (st.at("zendesk.tickets").array ?? []).flatMap { $0["comments"].array ?? [] }.compactMap { $0["body"].string }
         let commentCounts = Dictionary(allComments.map { ($0, 1) }, uniquingKeysWith: +)
+        // A text is listed for a person when its request is a dead letter of the spool.
+        let deadTexts = Set(dead.dead.compactMap { d in FormDecoding.pairs(d.item.request.body).last { $0.0 == "Body" }?.1 })
         for t in texts {
-            report.count("customer text → ticket comment", happened: commentCounts[t.body] ?? 0, flagged: !dead.dead.isEmpty, what: t.body)
+            report.count("customer text → ticket comment", happened: commentCounts[t.body] ?? 0, flagged: deadTexts.contains(t.body), what: t.body)
         }
         let sms = (st.at("twilio.messages").array ?? []).compactMap { $0["body"].string }
         let smsCounts = Dictionary(sms.map { ($0, 1) }, uniquingKeysWith: +)
         let events = st.at("klaviyo.events").array ?? []
         for r in replies {
-            report.count("agent reply → SMS", happened: smsCounts[r.body] ?? 0, flagged: flaggedTickets.contains(r.ticket), what: "ticket \(r.ticket) comment \(r.comment)")
+            // Listed for a person: an attention entry about this very comment.
+            let listed = attention.contains { $0["ticket_id"].int == r.ticket && ($0["detail"].string ?? "").contains("comment \(r.comment)") }
+            report.count("agent reply → SMS", happened: smsCounts[r.body] ?? 0, flagged: listed, what: "ticket \(r.ticket) comment \(r.comment)")
             let recorded = events.filter { $0["metric"] == "Zendesk SMS Reply" && $0["properties"]["zendesk_comment_id"].int == r.comment }.count
-            report.count("agent reply → Zendesk SMS Reply event", happened: recorded, flagged: flaggedTickets.contains(r.ticket), what: "comment \(r.comment)")
+            report.count("agent reply → Zendesk SMS Reply event", happened: recorded, flagged: listed, what: "comment \(r.comment)")
         }
         for i in 0..<closes {
             let id = Int64(1900 + i)
