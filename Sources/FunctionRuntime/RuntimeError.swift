@@ -37,18 +37,26 @@ public struct RuntimeError: Error, CustomStringConvertible, Sendable {
         }
     }
 
+    /// A finer cause within a code, for callers that decide on it (never on the message's wording).
+    public enum Detail: String, Sendable {
+        /// The signature does not match (another secret of a list may still match).
+        case signatureMismatch = "signature_mismatch"
+    }
+
     public let code: Code
     public let message: String
     /// Seconds after which a retry may succeed (for `.upstreamUnavailable`).
     public let retryAfter: Int?
     /// True when a write may or may not have taken effect (the request was sent, the answer was lost).
     public let outcomeUnknown: Bool
+    public let detail: Detail?
 
-    public init(_ code: Code, _ message: String, retryAfter: Int? = nil, outcomeUnknown: Bool = false) {
+    public init(_ code: Code, _ message: String, retryAfter: Int? = nil, outcomeUnknown: Bool = false, detail: Detail? = nil) {
         self.code = code
         self.message = message
         self.retryAfter = retryAfter
         self.outcomeUnknown = outcomeUnknown
+        self.detail = detail
     }
 
     public var description: String { "\(code.rawValue): \(message)" }

@@ -32,9 +32,9 @@ public enum SignatureCheck {
             do {
                 try verify(scheme, secret: secret, request: request, body: body, config: config)
                 return
-            } catch let error as RuntimeError {
-                // A stale or missing timestamp fails the same way for every secret.
-                if error.message.contains("stale") || error.message.contains("future") || error.message.contains("missing") { throw error }
+            } catch let error as RuntimeError where error.detail == .signatureMismatch {
+                // Only a mismatch depends on the secret; a stale or missing timestamp fails the
+                // same way for every secret and is thrown at once.
                 lastError = error
             }
         }

@@ -54,7 +54,7 @@ public enum WebhookSignature {
         try checkFreshness(when, now: now)
         let expected = zendesk(secret: secret, timestamp: timestamp, body: body)
         guard Crypto.constantTimeEqual(Array(expected.utf8), Array(signature.trimmed().utf8)) else {
-            throw RuntimeError(.badSignature, "X-Zendesk-Webhook-Signature does not match the body")
+            throw RuntimeError(.badSignature, "X-Zendesk-Webhook-Signature does not match the body", detail: .signatureMismatch)
         }
     }
 
@@ -72,7 +72,7 @@ public enum WebhookSignature {
         guard let signature, !signature.isEmpty else { throw RuntimeError(.badSignature, "missing X-Twilio-Signature header") }
         let expected = twilio(authToken: authToken, url: url, params: params)
         guard Crypto.constantTimeEqual(Array(expected.utf8), Array(signature.trimmed().utf8)) else {
-            throw RuntimeError(.badSignature, "X-Twilio-Signature does not match the URL and parameters")
+            throw RuntimeError(.badSignature, "X-Twilio-Signature does not match the URL and parameters", detail: .signatureMismatch)
         }
     }
 
@@ -98,7 +98,7 @@ public enum WebhookSignature {
         try checkFreshness(when, now: now)
         let expected = klaviyo(secret: secret, timestamp: timestamp, body: body)
         guard Crypto.constantTimeEqual(Array(expected.utf8), Array(signature.trimmed().lowercased().utf8)) else {
-            throw RuntimeError(.badSignature, "Klaviyo-Signature does not match the body")
+            throw RuntimeError(.badSignature, "Klaviyo-Signature does not match the body", detail: .signatureMismatch)
         }
     }
 

@@ -119,7 +119,7 @@ public struct SMSInboundHandler {
                 let created: ZendeskCreatedTicket
                 do {
                     created = try zendesk.createTicket(fields, idempotencyKey: key.idempotencyKey(after: predecessor))
-                } catch let e as ServiceError where e.status == 400 && e.body.serialized().contains("IdempotentRequestError") {
+                } catch let e as ServiceError where e.cause == .idempotencyKeyReused {
                     log?.note("another text created this conversation's ticket first; re-routing")
                     continue
                 }

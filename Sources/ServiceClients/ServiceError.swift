@@ -40,6 +40,25 @@ public struct ServiceError: Error, CustomStringConvertible, RuntimeErrorConverti
 
     public var description: String { "\(service) answered \(status) to \(method) \(path): \(body.serialized().prefix(300))" }
 
+    /// What a refusal means, read from the structure of the service's error body (its error code
+    /// field and which record field it names), never from its wording.
+    public enum Cause: Sendable, Equatable {
+        /// Zendesk 400 `"error": "IdempotentRequestError"`: the `Idempotency-Key` was used with
+        /// another body (a different request won the key).
+        case idempotencyKeyReused
+        /// Zendesk 422 `RecordInvalid` naming the `status` field: the ticket is closed and takes no update.
+        case closedTicket
+        /// Anything else.
+        case other
+    }
+
+    public var cause: Cause {
+        let error = body["error"].string
+        if status == 400 && error == "IdempotentRequestError" { return .idempotencyKeyReused }
+        if status == 422 && body["details"]["status"].array != nil { return .closedTicket }
+        return .other
+    }
+
     /// Bad credentials are a configuration problem (exit 78); a refused request is a bug or an
     /// unexpected state (exit 70): neither gets better by retrying.
     public var runtimeError: RuntimeError {

@@ -124,10 +124,6 @@ extension Zendesk {
 }
 
 extension ServiceError {
-    /// True for Zendesk's 422 on a closed ticket ("closed prevents ticket update").
-    public var isClosedTicketError: Bool {
-        guard status == 422 else { return false }
-        let text = body.serialized().lowercased()
-        return text.contains("closed prevents ticket update") || text.contains("closed")
-    }
+    /// True for Zendesk's 422 on a closed ticket (`RecordInvalid` with `details.status`).
+    public var isClosedTicketError: Bool { cause == .closedTicket }
 }

@@ -174,3 +174,18 @@ import Testing
         #expect(throws: SMSError.self) { try InboundInput.items(from: ["message_id": "x", "to": "+15559870000"], settings: settings) }
     }
 }
+
+/// Refusals are classified by the structure of Zendesk's error body, never by its wording.
+@Suite struct ServiceErrorCauseTests {
+    func error(_ status: Int, _ body: String) -> ServiceError {
+        ServiceError(service: "zendesk", method: "PUT", path: "/api/v2/tickets/1.json", response: HTTPResponse(status: status, body: Array(body.utf8)))
+    }
+
+    @Test func causes() {
+        #expect(error(400, #"{"error":"IdempotentRequestError","description":"reworded any way"}"#).cause == .idempotencyKeyReused)
+        #expect(error(422, #"{"error":"RecordInvalid","details":{"status":[{"description":"anything"}]}}"#).cause == .closedTicket)
+        #expect(error(422, #"{"error":"RecordInvalid","details":{"subject":[{"description":"the ticket is closed"}]}}"#).cause == .other,
+                "the word closed elsewhere means nothing")
+        #expect(error(400, #"{"error":"RecordInvalid","description":"IdempotentRequestError"}"#).cause == .other)
+    }
+}
