@@ -1,5 +1,6 @@
 import FoundationEssentials
 import FunctionRuntime
+import ServiceClients
 
 /// The relay of one comment, as recorded on its ticket with tags.
 ///
@@ -20,12 +21,13 @@ public struct ReplyClaim: Sendable, Equatable {
         self.nonce = nonce
     }
 
-    /// A new claim at `now` with a random 48-bit nonce.
+    /// A new claim at `now` with a random nonce.
     public static func new(commentID: Int64, at now: Date) -> ReplyClaim {
-        ReplyClaim(commentID: commentID, time: Int64(now.timeIntervalSince1970), nonce: String(UInt64.random(in: 1 << 40..<1 << 48), radix: 16))
+        let claim = ClaimTag.new(prefix: claimPrefix(commentID: commentID), at: now)
+        return ReplyClaim(commentID: commentID, time: claim.epoch, nonce: claim.nonce)
     }
 
-    public var tag: String { "\(ReplyClaim.claimPrefix(commentID: commentID))\(time)_\(nonce)" }
+    public var tag: String { ClaimTag(prefix: Self.claimPrefix(commentID: commentID), epoch: time, nonce: nonce).tag }
 
     public var date: Date { Date(timeIntervalSince1970: Double(time)) }
 
@@ -36,11 +38,8 @@ public struct ReplyClaim: Sendable, Equatable {
 
     /// Reads a claim tag of `commentID`; nil for any other tag.
     public init?(tag: String, commentID: Int64) {
-        let prefix = ReplyClaim.claimPrefix(commentID: commentID)
-        guard tag.hasPrefix(prefix) else { return nil }
-        let rest = tag.dropFirst(prefix.count).split(separator: "_", maxSplits: 1)
-        guard rest.count == 2, let time = Int64(rest[0]), !rest[1].isEmpty else { return nil }
-        self.init(commentID: commentID, time: time, nonce: String(rest[1]))
+        guard let claim = ClaimTag(tag: tag, prefix: ReplyClaim.claimPrefix(commentID: commentID)) else { return nil }
+        self.init(commentID: commentID, time: claim.epoch, nonce: claim.nonce)
     }
 }
 

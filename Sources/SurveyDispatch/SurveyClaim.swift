@@ -1,5 +1,6 @@
 import FoundationEssentials
 import FunctionRuntime
+import ServiceClients
 
 /// A claim on a ticket's survey: the tag `<SURVEY_TAG>_claim_<unix seconds>_<nonce>` added with
 /// `safe_update` before the survey is sent. The time says when it was taken (Zendesk's clock),
@@ -13,28 +14,19 @@ public struct SurveyClaim: Sendable, Equatable {
         self.nonce = nonce
     }
 
+    init(_ claim: ClaimTag) { self.init(epoch: claim.epoch, nonce: claim.nonce) }
+
     /// A new claim at `now` with a random 64-bit nonce.
-    public static func new(at now: Date) -> SurveyClaim {
-        let n = UInt64.random(in: 0...UInt64.max)
-        var hex = String(n, radix: 16)
-        while hex.count < 16 { hex = "0" + hex }
-        return SurveyClaim(epoch: Int64(now.timeIntervalSince1970), nonce: hex)
-    }
+    public static func new(at now: Date) -> SurveyClaim { SurveyClaim(ClaimTag.new(prefix: "", at: now)) }
 
     public static func prefix(for tag: String) -> String { tag + "_claim_" }
 
-    public func tag(for surveyTag: String) -> String { "\(SurveyClaim.prefix(for: surveyTag))\(epoch)_\(nonce)" }
+    public func tag(for surveyTag: String) -> String { ClaimTag(prefix: Self.prefix(for: surveyTag), epoch: epoch, nonce: nonce).tag }
 
     public var date: Date { Date(timeIntervalSince1970: Double(epoch)) }
 
     /// The claims among `tags` (tags with the prefix that do not parse are ignored).
     public static func claims(in tags: [String], surveyTag: String) -> [SurveyClaim] {
-        let prefix = prefix(for: surveyTag)
-        return tags.compactMap { tag in
-            guard tag.hasPrefix(prefix) else { return nil }
-            let parts = tag.dropFirst(prefix.count).split(separator: "_")
-            guard parts.count == 2, let epoch = Int64(parts[0]), !parts[1].isEmpty else { return nil }
-            return SurveyClaim(epoch: epoch, nonce: String(parts[1]))
-        }
+        tags.compactMap { ClaimTag(tag: $0, prefix: prefix(for: surveyTag)).map(SurveyClaim.init) }
     }
 }
