@@ -111,6 +111,9 @@ extension Invoker {
     /// process lives; requests left when it stops are replayed by the next start.
     func startSpoolWorker() {
         guard let spool else { return }
+        // A request handed out is held while it runs: longer than any route may take, so it is
+        // never handed out twice.
+        let lease = Double(file.routes.map { file.limits(for: $0).timeoutMS }.max() ?? 60_000) / 1000 + 30
         Thread.detach { [self] in
             var ticks = 0
             while !spoolStopped.value {
@@ -119,7 +122,7 @@ extension Invoker {
                 if ticks % 10 == 0 { spool.refresh() }
                 let room = 8 - spoolRunning.value
                 guard room > 0 else { continue }
-                for item in spool.takeDue(now: Clock.now().timeIntervalSince1970, limit: room) {
+                for item in spool.takeDue(now: Clock.now().timeIntervalSince1970, limit: room, leaseSeconds: lease) {
                     spoolRunning.withValue { $0 += 1 }
                     Thread.detach { [self] in
                         defer { spoolRunning.withValue { $0 -= 1 } }
