@@ -10,26 +10,26 @@ import ServiceClients
 ///   `safe_update`) and may be sending it. The nonce tells a delivery its own claim — whose answer
 ///   may have been lost — from another delivery's.
 public struct ReplyClaim: Sendable, Equatable {
-    public var commentID: Int64
-    /// When the claim was taken (Unix seconds).
-    public var time: Int64
-    public var nonce: String
+    public let commentID: Int64
+    /// The tag's time and nonce.
+    public let claim: ClaimTag
 
     public init(commentID: Int64, time: Int64, nonce: String) {
         self.commentID = commentID
-        self.time = time
-        self.nonce = nonce
+        claim = ClaimTag(prefix: Self.claimPrefix(commentID: commentID), epoch: time, nonce: nonce)
     }
 
     /// A new claim at `now` with a random nonce.
     public static func new(commentID: Int64, at now: Date) -> ReplyClaim {
-        let claim = ClaimTag.new(prefix: claimPrefix(commentID: commentID), at: now)
-        return ReplyClaim(commentID: commentID, time: claim.epoch, nonce: claim.nonce)
+        let fresh = ClaimTag.new(prefix: claimPrefix(commentID: commentID), at: now)
+        return ReplyClaim(commentID: commentID, time: fresh.epoch, nonce: fresh.nonce)
     }
 
-    public var tag: String { ClaimTag(prefix: Self.claimPrefix(commentID: commentID), epoch: time, nonce: nonce).tag }
-
-    public var date: Date { Date(timeIntervalSince1970: Double(time)) }
+    /// When the claim was taken (Unix seconds).
+    public var time: Int64 { claim.epoch }
+    public var nonce: String { claim.nonce }
+    public var tag: String { claim.tag }
+    public var date: Date { claim.date }
 
     /// `sms_reply_<comment id>`: the relay is done.
     public static func doneTag(commentID: Int64) -> String { "sms_reply_\(commentID)" }
@@ -38,8 +38,8 @@ public struct ReplyClaim: Sendable, Equatable {
 
     /// Reads a claim tag of `commentID`; nil for any other tag.
     public init?(tag: String, commentID: Int64) {
-        guard let claim = ClaimTag(tag: tag, prefix: ReplyClaim.claimPrefix(commentID: commentID)) else { return nil }
-        self.init(commentID: commentID, time: claim.epoch, nonce: claim.nonce)
+        guard let parsed = ClaimTag(tag: tag, prefix: ReplyClaim.claimPrefix(commentID: commentID)) else { return nil }
+        self.init(commentID: commentID, time: parsed.epoch, nonce: parsed.nonce)
     }
 }
 
