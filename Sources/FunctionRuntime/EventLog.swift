@@ -105,7 +105,7 @@ public final class EventLog: @unchecked Sendable {
         StandardStreams.writeError(text)
         if let attentionFile, !a.isEmpty {
             let ts = line["ts"]
-            AttentionFile.append(a.map { entry in entry.merging(["ts": ts, "function": .string(function)]) }, to: attentionFile)
+            JSONLines.append(a.map { entry in entry.merging(["ts": ts, "function": .string(function)]) }, to: attentionFile)
         }
     }
 }
@@ -136,38 +136,5 @@ public enum StandardStreams {
             out.append(contentsOf: buffer[0..<n])
         }
         return out
-    }
-}
-
-/// The "needs a person" list on disk: one JSON object per line (`ts`, `function`, `kind`,
-/// `ticket_id`, `detail`, `action`), appended with `O_APPEND` so concurrent writers never
-/// interleave within a line.
-public enum AttentionFile {
-    /// Appends `entries` (each as one line); failures are reported on standard error only.
-    public static func append(_ entries: [JSON], to path: String) {
-        var bytes: [UInt8] = []
-        for e in entries { bytes += e.serializedBytes() + [0x0A] }
-        if let slash = path.lastIndex(of: "/") { mkdir(String(path[..<slash]), 0o755) }
-        let fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o644)
-        guard fd >= 0 else {
-            StandardStreams.writeError("cannot append to \(path): \(String(cString: strerror(errno)))\n")
-            return
-        }
-        StandardStreams.write(bytes, to: fd)
-        close(fd)
-    }
-
-    /// The entries of the file, oldest first (unreadable lines skipped).
-    public static func read(_ path: String) -> [JSON] {
-        guard let fd = Optional(open(path, O_RDONLY | O_CLOEXEC)), fd >= 0 else { return [] }
-        defer { close(fd) }
-        var data: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 65536)
-        while true {
-            let n = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
-            if n <= 0 { break }
-            data += buffer[0..<n]
-        }
-        return data.split(separator: 0x0A).compactMap { try? JSON.parse(Array($0)) }
     }
 }

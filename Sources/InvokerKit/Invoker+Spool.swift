@@ -52,17 +52,14 @@ extension Invoker {
     /// `{"outcome":"spooled","spool_id"}` at once, and run right away in the background (or by
     /// the worker once a slot is free), then retried until done or a dead letter. When the spool
     /// cannot record it, the request is answered directly instead (never dropped).
-    func respondSpooled(_ route: Route, limits: RouteLimits, request: ServerRequest, exit: inout Int32?, note: inout String?) -> ServerResponse {
-        guard let spool else { return runStages(route, limits: limits, request: request, exit: &exit, note: &note) }
+    func respondSpooled(_ route: Route, spool: Spool, limits: RouteLimits, request: ServerRequest, exit: inout Int32?,
+                        note: inout String?) -> ServerResponse {
         let item: Spool.Item
         do { item = try spool.add(request) } catch {
             note = "spool unavailable (\(error)); answered directly"
-            var busy = ""
-            guard let held = acquire(route, note: &note, message: &busy) else {
-                return Outcome.error(503, "spool_unavailable", "the spool cannot record the request", headers: [("Retry-After", "5")])
+            return runDirect(route, limits: limits, request: request, exit: &exit, note: &note) { _ in
+                Outcome.error(503, "spool_unavailable", "the spool cannot record the request", headers: [("Retry-After", "5")])
             }
-            defer { for s in held { s.release() } }
-            return runStages(route, limits: limits, request: request, exit: &exit, note: &note)
         }
         spool.hold(item.id, seconds: Double(limits.timeoutMS) / 1000 + 30)
         spoolRunning.withValue { $0 += 1 }
@@ -97,7 +94,7 @@ extension Invoker {
         case .dead(let reason):
             spool.bury(item.id, reason: reason, answer: answer, status: response.status, exit: exit)
             if let attentionLog {
-                AttentionFile.append([["ts": .string(Clock.iso8601(Clock.now())), "function": "invoker", "kind": "dead_letter",
+                JSONLines.append([["ts": .string(Clock.iso8601(Clock.now())), "function": "invoker", "kind": "dead_letter",
                                        "detail": .string("\(item.request.method) \(item.request.path) spooled \(item.id): \(reason)"),
                                        "action": .string("read the answer with ./invoke spool; fix the cause, then ./invoke spool --retry \(item.id)")]],
                                      to: attentionLog)

@@ -110,13 +110,20 @@ public final class Invoker: @unchecked Sendable {
         if request.body.count > limits.maxBodyBytes {
             return Outcome.error(413, "body_too_large", "body exceeds \(limits.maxBodyBytes) bytes", headers: [("Connection", "close")])
         }
-        if route.ack == .spooled, spool != nil {
-            return respondSpooled(route, limits: limits, request: request, exit: &exit, note: &note)
+        if route.ack == .spooled, let spool {
+            return respondSpooled(route, spool: spool, limits: limits, request: request, exit: &exit, note: &note)
         }
+        return runDirect(route, limits: limits, request: request, exit: &exit, note: &note) { busy in
+            Outcome.error(429, "too_many_requests", busy, headers: [("Retry-After", "1")])
+        }
+    }
+
+    /// Runs the route now, within its concurrency limits; `whenBusy` answers (with the reason)
+    /// when a limit is reached.
+    func runDirect(_ route: Route, limits: RouteLimits, request: ServerRequest, exit: inout Int32?, note: inout String?,
+                   whenBusy: (String) -> ServerResponse) -> ServerResponse {
         var busy = ""
-        guard let held = acquire(route, note: &note, message: &busy) else {
-            return Outcome.error(429, "too_many_requests", busy, headers: [("Retry-After", "1")])
-        }
+        guard let held = acquire(route, note: &note, message: &busy) else { return whenBusy(busy) }
         defer { for s in held { s.release() } }
         return runStages(route, limits: limits, request: request, exit: &exit, note: &note)
     }

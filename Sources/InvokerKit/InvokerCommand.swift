@@ -145,7 +145,7 @@ public struct InvokerCommand: Sendable, Equatable {
         case .spool:
             return spoolCommand(directory: stateDirectory! + "/spool")
         case .attention:
-            let entries = AttentionFile.read(stateDirectory! + "/attention.jsonl")
+            let entries = JSONLines.read(stateDirectory! + "/attention.jsonl").lines
             StandardStreams.write(json ? JSON.array(entries).serialized() + "\n" : AttentionListing.text(entries))
             return 0
         }

@@ -63,7 +63,7 @@ public final class Spool: @unchecked Sendable {
         }
         fd = open(journalPath, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw RuntimeError(.configMissing, "cannot open \(journalPath): \(String(cString: strerror(errno)))") }
-        let (lines, size) = Self.readLines(journalPath, from: 0)
+        let (lines, size) = JSONLines.read(journalPath)
         lock.withLock {
             for line in lines { state.apply(line) }
             applied = size
@@ -193,7 +193,7 @@ public final class Spool: @unchecked Sendable {
     /// Applies journal lines another process appended (`--spool --retry`).
     public func refresh() {
         let from = lock.withLock { applied }
-        let (lines, size) = Self.readLines(journalPath, from: from)
+        let (lines, size) = JSONLines.read(journalPath, from: from)
         guard size > from else { return }
         lock.withLock {
             for line in lines where line["op"].string == "revive" { state.apply(line) }
@@ -234,30 +234,10 @@ public final class Spool: @unchecked Sendable {
 
     // MARK: - Reading from another process
 
-    /// The journal's lines from byte `offset`, and the file's size then.
-    static func readLines(_ path: String, from offset: Int) -> ([JSON], Int) {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return ([], 0) }
-        defer { Glibc.close(fd) }
-        var data: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 1 << 16)
-        var position = off_t(offset)
-        while true {
-            let n = buffer.withUnsafeMutableBytes { pread(fd, $0.baseAddress, $0.count, position) }
-            if n <= 0 { break }
-            data += buffer[0..<n]
-            position += off_t(n)
-        }
-        // Only whole lines: a line being written is read next time.
-        guard let last = data.lastIndex(of: 0x0A) else { return ([], offset) }
-        let complete = data[...last]
-        return (complete.split(separator: 0x0A).compactMap { try? JSON.parse(Array($0)) }, offset + complete.count)
-    }
-
     /// Pending items and dead letters of the spool in `directory`, read without taking it over.
     public static func snapshot(directory: String) -> (pending: [Item], dead: [DeadLetter]) {
         let state = SpoolState()
-        for line in readLines(directory + "/journal.jsonl", from: 0).0 { state.apply(line) }
+        for line in JSONLines.read(directory + "/journal.jsonl").lines { state.apply(line) }
         return (state.pendingItems, state.deadLetters)
     }
 
@@ -265,7 +245,7 @@ public final class Spool: @unchecked Sendable {
     /// picks it up within a second). Returns false when there is no such dead letter.
     public static func revive(directory: String, id: String) -> Bool {
         guard snapshot(directory: directory).dead.contains(where: { $0.item.id == id }) else { return false }
-        AttentionFile.append([["op": "revive", "id": .string(id)]], to: directory + "/journal.jsonl")
+        JSONLines.append([["op": "revive", "id": .string(id)]], to: directory + "/journal.jsonl", permissions: 0o600)
         return true
     }
 

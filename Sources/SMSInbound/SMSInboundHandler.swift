@@ -51,10 +51,9 @@ public struct SMSInboundHandler {
             return result(.ignore(.topic), messageID: id, extra: ["topic": .string(topic)])
         case .conversationReply(let id):
             return result(.ignore(.conversationReply), messageID: id)
-        case .invalid(let id, let error):
-            log?.warn("batch item \(id ?? "?") cannot be read: \(error.message)")
-            return ["outcome": "error", "message_id": JSON(id), "error": ["code": .string(RuntimeError.Code.invalidEvent.rawValue),
-                                                                          "message": .string(error.message)], "retry": false]
+        case .invalid(_, let error):
+            // Only batches hold unreadable items: the batch turns this into the item's error entry.
+            throw error
         }
     }
 

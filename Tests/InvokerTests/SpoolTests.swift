@@ -100,7 +100,7 @@ import Glibc
         let letter = try #require(t.invoker.spool?.deadLetters.first)
         #expect(letter.reason.contains("400"))
         #expect(letter.answer.contains("invalid_event"))
-        let attention = AttentionFile.read(dir.path + "/attention.jsonl")
+        let attention = JSONLines.read(dir.path + "/attention.jsonl").lines
         #expect(attention.map { $0["kind"].string } == ["dead_letter"])
         #expect((attention.first?["action"].string ?? "").contains("--retry \(letter.item.id)"))
         #expect(AttentionListing.text(attention).contains("1 dead_letter"))

@@ -213,7 +213,7 @@ final class Soak: @unchecked Sendable {
 
         // Counting.
         let st = bench.state()
-        let attention = AttentionFile.read(state + "/attention.jsonl")
+        let attention = JSONLines.read(state + "/attention.jsonl").lines
         let flaggedTickets = Set(attention.compactMap { $0["ticket_id"].int })
         let dead = Spool.snapshot(directory: state + "/spool")
         let allComments = (st.at("zendesk.tickets").array ?? []).flatMap { $0["comments"].array ?? [] }.compactMap { $0["body"].string }
