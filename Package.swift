@@ -76,7 +76,7 @@ let package = Package(
         library("SMSInbound", ["FunctionRuntime", "ServiceClients", "SMSCore"]),
         library("AgentReply", ["FunctionRuntime", "ServiceClients", "SMSCore"]),
         library("TicketMetrics", ["FunctionRuntime", "ServiceClients"]),
-        library("BrandFilter", ["FunctionRuntime"]),
+        library("BrandFilter", ["FunctionRuntime", "ServiceClients"]),
         library("SurveyDispatch", ["FunctionRuntime", "ServiceClients"]),
 
         // `./invoke setup` / `./invoke check`: wiring a real account (webhooks, automations, views).

@@ -1,4 +1,5 @@
 import FunctionRuntime
+import ServiceClients
 import SMSCore
 
 /// What an `agent-reply` event points at.
@@ -20,21 +21,11 @@ public struct ReplyEvent: Sendable, Equatable {
     ///   `{"ticket_id":"{{ticket.id}}"}` (optionally `"comment_id"`): Zendesk placeholders
     ///   cannot name the comment, so the ticket's latest public comment is relayed.
     public static func parse(_ json: JSON) throws -> ReplyEvent? {
-        if let type = json["type"].string {
-            guard type.hasSuffix("ticket.comment_added") else { return nil }
-            let subjectID = json["subject"].string.flatMap { s in s.split(separator: ":").last.flatMap { Int64($0) } }
-            guard let ticket = json["detail"]["id"].int ?? subjectID else { throw SMSError(.invalidMessage, "the event names no ticket") }
-            return try ReplyEvent(ticketID: checked(ticket), commentID: json["event"]["comment"]["id"].int)
+        let envelope = try ZendeskWebhookEvent.parse(json)
+        if let type = envelope.type, !type.hasSuffix("ticket.comment_added") { return nil }
+        guard let ticket = envelope.ticketID else {
+            throw SMSError(.invalidMessage, "expected a ticket.comment_added event or {\"ticket_id\":…} (\(ZendeskWebhookEvent.ticketIDSources))")
         }
-        guard let ticket = json["ticket_id"].int ?? json["ticket"]["id"].int else {
-            throw SMSError(.invalidMessage, "expected a ticket.comment_added event or {\"ticket_id\":…}")
-        }
-        return try ReplyEvent(ticketID: checked(ticket), commentID: json["comment_id"].int ?? json["comment"]["id"].int)
-    }
-
-    /// Zendesk ids are positive.
-    static func checked(_ id: Int64) throws -> Int64 {
-        guard id > 0 else { throw SMSError(.invalidMessage, "ticket id \(id) is not a Zendesk id") }
-        return id
+        return ReplyEvent(ticketID: ticket, commentID: envelope.commentID)
     }
 }

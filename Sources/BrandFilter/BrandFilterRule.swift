@@ -1,4 +1,5 @@
 import FunctionRuntime
+import ServiceClients
 
 /// The brand filter's one rule: pass an event whose brand is selected, drop the others.
 public enum BrandFilterRule {
@@ -9,20 +10,9 @@ public enum BrandFilterRule {
         case filter(brandID: String?, reason: String)
     }
 
-    /// The event's brand id, as a decimal string, from the first of:
-    /// `detail.brand_id` (event-subscription payload), `ticket.brand_id`, `ticket.brand.id`,
-    /// `brand_id` (trigger bodies, e.g. `"brand_id":"{{ticket.brand.id}}"`). Null, empty and `0`
-    /// mean "no brand".
-    public static func brandID(of event: JSON) -> String? {
-        for path in ["detail.brand_id", "ticket.brand_id", "ticket.brand.id", "brand_id"] {
-            let v = event.at(path)
-            if let s = v.nonEmptyString {
-                if let n = Int64(s) { if n > 0 { return String(n) } else { continue } }
-                return s
-            }
-        }
-        return nil
-    }
+    /// The event's brand id (`ZendeskWebhookEvent.brandID(of:)`: `detail.brand_id`,
+    /// `ticket.brand_id`, `ticket.brand.id`, then `brand_id`; null, empty and `0` mean no brand).
+    public static func brandID(of event: JSON) -> String? { ZendeskWebhookEvent.brandID(of: event) }
 
     /// Passes everything with `.all`; with a list, passes only events whose brand is listed (an
     /// event without a brand is dropped).

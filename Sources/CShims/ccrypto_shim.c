@@ -8,6 +8,7 @@
 #include <openssl/hmac.h>
 #include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 static void *lib;
 static char load_error[256];
@@ -21,7 +22,10 @@ static int (*p_memcmp)(const void *, const void *, size_t);
 static int (*p_rand)(unsigned char *, int);
 
 static void do_load(void) {
-    static const char *const names[] = {"libcrypto.so.3", "libcrypto.so", NULL};
+    static const char *names[] = {"libcrypto.so.3", "libcrypto.so", NULL};
+    /* BUNDLE_LIBCRYPTO names the library file for an OpenSSL installed elsewhere. */
+    const char *chosen = getenv("BUNDLE_LIBCRYPTO");
+    if (chosen && *chosen) { names[0] = chosen; names[1] = NULL; }
     const shim_symbol symbols[] = {
         {"EVP_sha1", (void **)&p_sha1}, {"EVP_sha256", (void **)&p_sha256}, {"HMAC", (void **)&p_hmac},
         {"EVP_Digest", (void **)&p_digest}, {"CRYPTO_memcmp", (void **)&p_memcmp}, {"RAND_bytes", (void **)&p_rand},

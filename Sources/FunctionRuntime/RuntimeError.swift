@@ -41,6 +41,8 @@ public struct RuntimeError: Error, CustomStringConvertible, Sendable {
     public enum Detail: String, Sendable {
         /// The signature does not match (another secret of a list may still match).
         case signatureMismatch = "signature_mismatch"
+        /// OpenSSL's libcrypto could not be loaded or failed: nothing can be signed or verified.
+        case cryptoUnavailable = "crypto_unavailable"
     }
 
     public let code: Code

@@ -79,7 +79,7 @@ public enum SignatureCheck {
                 guard let claimed = pairs.last(where: { $0.0 == "bodySHA256" })?.1 else {
                     throw RuntimeError(.badSignature, "a Twilio-signed request that is not form-encoded must carry bodySHA256 in its URL")
                 }
-                guard Crypto.constantTimeEqual(Array(Crypto.hex(Crypto.sha256(body)).utf8), Array(claimed.lowercased().utf8)) else {
+                guard try Crypto.constantTimeEqual(Array(Crypto.hex(Crypto.sha256(body)).utf8), Array(claimed.lowercased().utf8)) else {
                     throw RuntimeError(.badSignature, "bodySHA256 does not match the body")
                 }
             }

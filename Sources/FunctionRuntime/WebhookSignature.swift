@@ -42,8 +42,8 @@ public enum WebhookSignature {
 
     // MARK: Zendesk
 
-    public static func zendesk(secret: String, timestamp: String, body: some Collection<UInt8>) -> String {
-        Crypto.base64(Crypto.hmac(.sha256, key: Array(secret.utf8), message: Array(timestamp.utf8) + Array(body)))
+    public static func zendesk(secret: String, timestamp: String, body: some Collection<UInt8>) throws -> String {
+        try Crypto.base64(Crypto.hmac(.sha256, key: Array(secret.utf8), message: Array(timestamp.utf8) + Array(body)))
     }
 
     /// Throws `.badSignature` unless `signature` is Zendesk's signature of `body` at a fresh `timestamp`.
@@ -52,34 +52,34 @@ public enum WebhookSignature {
         guard let timestamp, !timestamp.isEmpty else { throw RuntimeError(.badSignature, "missing X-Zendesk-Webhook-Signature-Timestamp header") }
         guard let when = Clock.parse(timestamp) else { throw RuntimeError(.badSignature, "signature timestamp is not ISO-8601: \(timestamp)") }
         try checkFreshness(when, now: now)
-        let expected = zendesk(secret: secret, timestamp: timestamp, body: body)
-        guard Crypto.constantTimeEqual(Array(expected.utf8), Array(signature.trimmed().utf8)) else {
+        let expected = try zendesk(secret: secret, timestamp: timestamp, body: body)
+        guard try Crypto.constantTimeEqual(Array(expected.utf8), Array(signature.trimmed().utf8)) else {
             throw RuntimeError(.badSignature, "X-Zendesk-Webhook-Signature does not match the body", detail: .signatureMismatch)
         }
     }
 
     // MARK: Twilio
 
-    public static func twilio(authToken: String, url: String, params: [(String, String)]) -> String {
+    public static func twilio(authToken: String, url: String, params: [(String, String)]) throws -> String {
         var message = url
         // Sorted by name; for equal names, by value (Twilio sorts the full key+value string).
         for (k, v) in params.sorted(by: { $0.0 == $1.0 ? $0.1 < $1.1 : $0.0 < $1.0 }) { message += k + v }
-        return Crypto.base64(Crypto.hmac(.sha1, key: Array(authToken.utf8), message: Array(message.utf8)))
+        return try Crypto.base64(Crypto.hmac(.sha1, key: Array(authToken.utf8), message: Array(message.utf8)))
     }
 
     /// Throws `.badSignature` unless `signature` is Twilio's signature of the request.
     public static func verifyTwilio(authToken: String, signature: String?, url: String, params: [(String, String)]) throws {
         guard let signature, !signature.isEmpty else { throw RuntimeError(.badSignature, "missing X-Twilio-Signature header") }
-        let expected = twilio(authToken: authToken, url: url, params: params)
-        guard Crypto.constantTimeEqual(Array(expected.utf8), Array(signature.trimmed().utf8)) else {
+        let expected = try twilio(authToken: authToken, url: url, params: params)
+        guard try Crypto.constantTimeEqual(Array(expected.utf8), Array(signature.trimmed().utf8)) else {
             throw RuntimeError(.badSignature, "X-Twilio-Signature does not match the URL and parameters", detail: .signatureMismatch)
         }
     }
 
     // MARK: Klaviyo
 
-    public static func klaviyo(secret: String, timestamp: String, body: some Collection<UInt8>) -> String {
-        Crypto.hex(Crypto.hmac(.sha256, key: Array(secret.utf8), message: Array(body) + Array(timestamp.utf8)))
+    public static func klaviyo(secret: String, timestamp: String, body: some Collection<UInt8>) throws -> String {
+        try Crypto.hex(Crypto.hmac(.sha256, key: Array(secret.utf8), message: Array(body) + Array(timestamp.utf8)))
     }
 
     /// Throws `.badSignature` unless `signature` is Klaviyo's signature of `body` at a fresh `timestamp`
@@ -96,8 +96,8 @@ public enum WebhookSignature {
         else if let d = Clock.parse(timestamp) { when = d }
         else { throw RuntimeError(.badSignature, "Klaviyo-Timestamp is neither Unix time nor ISO-8601: \(timestamp)") }
         try checkFreshness(when, now: now)
-        let expected = klaviyo(secret: secret, timestamp: timestamp, body: body)
-        guard Crypto.constantTimeEqual(Array(expected.utf8), Array(signature.trimmed().lowercased().utf8)) else {
+        let expected = try klaviyo(secret: secret, timestamp: timestamp, body: body)
+        guard try Crypto.constantTimeEqual(Array(expected.utf8), Array(signature.trimmed().lowercased().utf8)) else {
             throw RuntimeError(.badSignature, "Klaviyo-Signature does not match the body", detail: .signatureMismatch)
         }
     }

@@ -49,15 +49,32 @@ public enum EmulatorSupport {
         return captures
     }
 
+    /// `count` random bytes from the system generator (the sandbox needs no OpenSSL for ids).
+    public static func randomBytes(_ count: Int) -> [UInt8] {
+        var g = SystemRandomNumberGenerator()
+        return (0..<count).map { _ in UInt8.random(in: 0...255, using: &g) }
+    }
+
     /// `count` random bytes as lower-case hex.
-    public static func randomHex(_ count: Int) -> String { Crypto.hex(Crypto.randomBytes(count)) }
+    public static func randomHex(_ count: Int) -> String { Crypto.hex(randomBytes(count)) }
+
+    /// A stable 16-byte fingerprint of `bytes` (two FNV-1a 64-bit hashes) for deterministic ids
+    /// and request comparison; not a cryptographic hash, which the sandbox never needs.
+    public static func fingerprint(_ bytes: some Sequence<UInt8>) -> [UInt8] {
+        var a: UInt64 = 0xcbf2_9ce4_8422_2325, b: UInt64 = 0x8422_2325_cbf2_9ce4
+        for byte in bytes {
+            a = (a ^ UInt64(byte)) &* 0x0000_0100_0000_01B3
+            b = (b ^ UInt64(byte ^ 0x5A)) &* 0x0000_0100_0000_01B3
+        }
+        return (0..<8).map { UInt8(truncatingIfNeeded: a >> ($0 * 8)) } + (0..<8).map { UInt8(truncatingIfNeeded: b >> ($0 * 8)) }
+    }
 
     /// A Klaviyo-style 26-character upper-case identifier.
     public static func klaviyoID() -> String { "01" + randomHex(12).uppercased() }
 
     /// A random RFC 4122 version-4 UUID in lower case.
     public static func uuid() -> String {
-        var b = Crypto.randomBytes(16)
+        var b = randomBytes(16)
         b[6] = (b[6] & 0x0F) | 0x40
         b[8] = (b[8] & 0x3F) | 0x80
         let h = Crypto.hex(b)

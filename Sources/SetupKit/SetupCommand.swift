@@ -112,7 +112,7 @@ public struct SetupCommand {
                 if object.kind == .klaviyoWebhook {
                     guard let klaviyo else { continue }
                     if let id = step.id { try klaviyo.deleteWebhook(id: id) }  // Klaviyo secrets cannot be read back: replace
-                    let secret = Crypto.hex(Crypto.randomBytes(24))
+                    let secret = try Crypto.hex(Crypto.randomBytes(24))
                     _ = try klaviyo.createWebhook(object, secret: secret)
                     klaviyoSecret = secret
                 } else if step.action == .create {

@@ -22,15 +22,8 @@ public enum SurveyDispatchFunction {
         .result(try SurveyDispatcher(context: context).run(ticketID: try ticketID(in: event.json)))
     }
 
-    /// The ticket an event names: `detail.id`, `subject` `zen:ticket:ID`, `ticket_id`,
-    /// `ticket.id` or `id`; `.invalidEvent` when none.
+    /// The ticket an event names (see `ZendeskWebhookEvent.ticketID`); `.invalidEvent` when none.
     public static func ticketID(in json: JSON) throws -> Int64 {
-        let id = json.at("detail.id").int
-            ?? json["subject"].string.flatMap { $0.hasPrefix("zen:ticket:") ? Int64($0.dropFirst("zen:ticket:".count)) : nil }
-            ?? json["ticket_id"].int ?? json.at("ticket.id").int ?? json["id"].int
-        guard let id, id > 0 else {
-            throw RuntimeError(.invalidEvent, "no ticket id (detail.id, subject zen:ticket:ID, ticket_id, ticket.id or id)")
-        }
-        return id
+        try ZendeskWebhookEvent.parse(json).requireTicketID()
     }
 }

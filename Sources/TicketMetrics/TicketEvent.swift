@@ -1,4 +1,5 @@
 import FunctionRuntime
+import ServiceClients
 
 /// A ticket event as `ticket-metrics` reads it, from either input shape.
 ///
@@ -35,29 +36,23 @@ public struct TicketEvent: Sendable, Equatable {
 
     /// Reads either input shape; `.invalidEvent` when there is no ticket id or no type.
     public static func parse(_ json: JSON) throws -> TicketEvent {
-        guard json.object != nil else { throw RuntimeError(.invalidEvent, "expected a JSON object (Zendesk ticket event or trigger body)") }
-        let rawType = json["type"].nonEmptyString ?? json["event_type"].nonEmptyString
-        guard let rawType else {
+        let envelope = try ZendeskWebhookEvent.parse(json)
+        guard let type = envelope.type else {
             throw RuntimeError(.invalidEvent, "missing \"type\" (zen:event-type:ticket.created / ticket.status_changed, or ticket.created / ticket.status_changed in a trigger body)")
         }
-        let type = rawType.hasPrefix("zen:event-type:") ? String(rawType.dropFirst("zen:event-type:".count)) : rawType
-        let detail = json["detail"]
-        let id = detail["id"].int
-            ?? json["subject"].string.flatMap { $0.hasPrefix("zen:ticket:") ? Int64($0.dropFirst("zen:ticket:".count)) : nil }
-            ?? json["ticket_id"].int ?? json.at("ticket.id").int
-        guard let id, id > 0 else { throw RuntimeError(.invalidEvent, "no ticket id (detail.id, subject zen:ticket:ID, ticket_id or ticket.id)") }
+        let id = try envelope.requireTicketID()
         let kind: Kind
         switch type {
         case "ticket.created": kind = .created
         case "ticket.status_changed":
-            let current = json.at("event.current").nonEmptyString ?? json["status"].nonEmptyString
+            let current = envelope.change["current"].nonEmptyString ?? json["status"].nonEmptyString
                 ?? json.at("ticket.status").nonEmptyString
-            let previous = json.at("event.previous").nonEmptyString
+            let previous = envelope.change["previous"].nonEmptyString
             kind = .statusChanged(current: current?.lowercased(), previous: previous?.lowercased())
         default: kind = .other(type)
         }
-        let time = json["time"].nonEmptyString ?? (kind == .created ? detail["created_at"].nonEmptyString : nil)
-        return TicketEvent(kind: kind, ticketID: id, time: time.flatMap(TicketEvent.normalizedTime), detail: detail)
+        let time = envelope.time ?? (kind == .created ? envelope.detail["created_at"].nonEmptyString : nil)
+        return TicketEvent(kind: kind, ticketID: id, time: time.flatMap(TicketEvent.normalizedTime), detail: envelope.detail)
     }
 
     /// An ISO-8601 time in whole seconds UTC (Zendesk event times carry nanoseconds; Klaviyo

@@ -56,10 +56,10 @@ FunctionRunner.main(FunctionDefinition(
         throw RuntimeError(RuntimeError.Code(rawValue: code) ?? .internal, "asked to fail with \(code)", retryAfter: 2)
     }
     if let text = knobs["hmac"].string {
-        return .result(["outcome": "hmac", "hmac": .string(Crypto.hex(Crypto.hmac(.sha256, key: Array("key".utf8), message: Array(text.utf8))))])
+        return .result(["outcome": "hmac", "hmac": .string(try Crypto.hex(Crypto.hmac(.sha256, key: Array("key".utf8), message: Array(text.utf8))))])
     }
     if let text = knobs["sha256"].string {
-        return .result(["outcome": "hashed", "sha256": .string(Crypto.hex(Crypto.sha256(Array(text.utf8))))])
+        return .result(["outcome": "hashed", "sha256": .string(try Crypto.hex(Crypto.sha256(Array(text.utf8))))])
     }
     if knobs["filter"].bool == true { return .filtered(result: ["outcome": "filtered"]) }
     if knobs["pass"].bool == true { return .passthrough(result: ["outcome": "passed"]) }

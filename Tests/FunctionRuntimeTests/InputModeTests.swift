@@ -56,7 +56,7 @@ import HTTPServer
     @Test func cgiWithValidZendeskSignature() throws {
         let body = #"{"ticket":1}"#
         let ts = Clock.iso8601(Date())
-        let sig = WebhookSignature.zendesk(secret: "s3cret-value", timestamp: ts, body: Array(body.utf8))
+        let sig = try WebhookSignature.zendesk(secret: "s3cret-value", timestamp: ts, body: Array(body.utf8))
         let r = try ProcessRunner.run("test-echo", environment: [
             "REQUEST_METHOD": "POST", "CONTENT_LENGTH": String(body.utf8.count), "CONTENT_TYPE": "application/json",
             "SCRIPT_NAME": "/zendesk/tickets", "QUERY_STRING": "a=1",
@@ -77,7 +77,7 @@ import HTTPServer
         let body = #"{"ticket":2}"#
         let ts = Clock.iso8601(Date())
         func status(secrets: String, signedWith: String) throws -> Int {
-            let sig = WebhookSignature.zendesk(secret: signedWith, timestamp: ts, body: Array(body.utf8))
+            let sig = try WebhookSignature.zendesk(secret: signedWith, timestamp: ts, body: Array(body.utf8))
             let r = try ProcessRunner.run("test-echo", environment: [
                 "REQUEST_METHOD": "POST", "CONTENT_LENGTH": String(body.utf8.count), "CONTENT_TYPE": "application/json",
                 "HTTP_X_ZENDESK_WEBHOOK_SIGNATURE": sig, "HTTP_X_ZENDESK_WEBHOOK_SIGNATURE_TIMESTAMP": ts,
@@ -93,7 +93,7 @@ import HTTPServer
     @Test func cgiRejectsTamperedBodyWith401AndNoWork() throws {
         let body = #"{"fetch":"http://127.0.0.1:1/never"}"#
         let ts = Clock.iso8601(Date())
-        let sig = WebhookSignature.zendesk(secret: "s3cret-value", timestamp: ts, body: Array(#"{"other":1}"#.utf8))
+        let sig = try WebhookSignature.zendesk(secret: "s3cret-value", timestamp: ts, body: Array(#"{"other":1}"#.utf8))
         let r = try ProcessRunner.run("test-echo", environment: [
             "REQUEST_METHOD": "POST", "CONTENT_LENGTH": String(body.utf8.count), "CONTENT_TYPE": "application/json",
             "HTTP_X_ZENDESK_WEBHOOK_SIGNATURE": sig, "HTTP_X_ZENDESK_WEBHOOK_SIGNATURE_TIMESTAMP": ts,
@@ -124,7 +124,7 @@ import HTTPServer
     @Test func cgiTwilioFormSignedOverPublicURL() throws {
         let body = "Body=Hello&From=%2B15551230000&To=%2B15559870000"
         let params = FormDecoding.pairs(Array(body.utf8))
-        let sig = WebhookSignature.twilio(authToken: "tw-token", url: "https://bundle.example.com/sms/inbound", params: params)
+        let sig = try WebhookSignature.twilio(authToken: "tw-token", url: "https://bundle.example.com/sms/inbound", params: params)
         let env = ["REQUEST_METHOD": "POST", "CONTENT_LENGTH": String(body.utf8.count),
                    "CONTENT_TYPE": "application/x-www-form-urlencoded", "REQUEST_URI": "/sms/inbound",
                    "HTTP_X_TWILIO_SIGNATURE": sig, "TWILIO_AUTH_TOKEN": "tw-token", "PUBLIC_URL": "https://bundle.example.com/"]
@@ -177,7 +177,7 @@ import HTTPServer
         defer { server.stop(deadline: 0) }
         let body = #"{"fetch":"http://localhost:\#(server.port)/x"}"#
         let ts = Clock.iso8601(Date())
-        let sig = WebhookSignature.zendesk(secret: "s3cret", timestamp: ts, body: Array(body.utf8))
+        let sig = try WebhookSignature.zendesk(secret: "s3cret", timestamp: ts, body: Array(body.utf8))
         let r = try ProcessRunner.run("test-echo", environment: [
             "REQUEST_METHOD": "POST", "CONTENT_LENGTH": String(body.utf8.count), "CONTENT_TYPE": "application/json",
             "HTTP_X_ZENDESK_WEBHOOK_SIGNATURE": sig, "HTTP_X_ZENDESK_WEBHOOK_SIGNATURE_TIMESTAMP": ts, "ZENDESK_WEBHOOK_SECRET": "s3cret",

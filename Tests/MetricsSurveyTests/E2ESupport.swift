@@ -153,7 +153,7 @@ final class InvokerProcess {
     func postSigned(_ path: String, _ body: JSON, signature override: String? = nil) throws -> HTTPResponse {
         let bytes = body.serializedBytes()
         let timestamp = Clock.iso8601(Date())
-        let signature = override ?? WebhookSignature.zendesk(secret: secret, timestamp: timestamp, body: bytes)
+        let signature = try override ?? WebhookSignature.zendesk(secret: secret, timestamp: timestamp, body: bytes)
         var policy = RetryPolicy()
         policy.maxAttempts = 1
         policy.retryStatuses = []

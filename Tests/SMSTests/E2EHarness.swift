@@ -171,7 +171,7 @@ final class SMSBench: @unchecked Sendable {
     func text(_ body: String, from: String = SMSBench.pat, to: String = SMSBench.brandA, sid: String = SMSBench.messageSID(),
               media: [String] = [], signature: String? = nil) throws -> Answer {
         let params = Self.twilioParams(sid: sid, from: from, to: to, body: body, media: media)
-        let signed = signature ?? WebhookSignature.twilio(authToken: Self.twilioToken, url: invokerURL + "/sms/inbound", params: params)
+        let signed = try signature ?? WebhookSignature.twilio(authToken: Self.twilioToken, url: invokerURL + "/sms/inbound", params: params)
         return try post("/sms/inbound", headers: [("Content-Type", "application/x-www-form-urlencoded"), ("X-Twilio-Signature", signed)],
                         body: Array(FormDecoding.body(params).utf8))
     }
@@ -180,7 +180,7 @@ final class SMSBench: @unchecked Sendable {
     func postZendesk(_ path: String, _ payload: JSON, secret: String? = nil) throws -> Answer {
         let bytes = payload.serializedBytes()
         let timestamp = Clock.iso8601(Date())
-        let signature = WebhookSignature.zendesk(secret: secret ?? zendeskSecret, timestamp: timestamp, body: bytes)
+        let signature = try WebhookSignature.zendesk(secret: secret ?? zendeskSecret, timestamp: timestamp, body: bytes)
         return try post(path, headers: [("Content-Type", "application/json"), ("X-Zendesk-Webhook-Signature", signature),
                                         ("X-Zendesk-Webhook-Signature-Timestamp", timestamp)], body: bytes)
     }

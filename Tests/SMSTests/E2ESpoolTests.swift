@@ -81,7 +81,7 @@ import Testing
         let bodies = (1...20).map { "text \($0) of the burst" }
         let answers = simultaneously(bodies.map { body in { @Sendable () -> Int in
             let params = SMSBench.twilioParams(sid: SMSBench.messageSID(), from: B.kim, to: B.brandB, body: body, media: [])
-            let signature = WebhookSignature.twilio(authToken: SMSBench.twilioToken, url: url + "/sms/inbound", params: params)
+            guard let signature = try? WebhookSignature.twilio(authToken: SMSBench.twilioToken, url: url + "/sms/inbound", params: params) else { return -1 }
             var policy = RetryPolicy()
             policy.maxAttempts = 1
             let client = HTTPClient(deadline: Deadline(seconds: 10), policy: policy)

@@ -7,7 +7,7 @@ import HTTPServer
 extension TwilioEmulator {
     /// A number's resource sid: `PN` + 32 hex digits, stable for the number.
     public static func numberSID(_ number: String) -> String {
-        "PN" + Crypto.hex(Crypto.sha256(Array(number.utf8))).prefix(32)
+        "PN" + Crypto.hex(EmulatorSupport.fingerprint(number.utf8))
     }
 
     func incomingNumber(_ number: String) -> JSON {

@@ -85,7 +85,7 @@ extension ZendeskEmulator {
         tickets[targetID] = target
         emitted.append(("ticket.comment_added", targetID, note.id, nil))
 
-        let jobID = Crypto.hex(Crypto.randomBytes(16))
+        let jobID = EmulatorSupport.randomHex(16)
         jobs[jobID] = ["id": .string(jobID), "url": .string("\(c.baseURL)/api/v2/job_statuses/\(jobID).json"),
                        "job_type": "TicketMergeJob", "status": "completed", "total": JSON(ids.count),
                        "progress": JSON(ids.count), "message": .string("Completed at \(Clock.iso8601(c.now))"),

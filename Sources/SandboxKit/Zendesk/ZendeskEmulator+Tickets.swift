@@ -228,7 +228,7 @@ extension ZendeskEmulator {
         guard let key = c.request.header("Idempotency-Key")?.trimmed(), !key.isEmpty else {
             return try createTicket(c, data)
         }
-        let digest = Crypto.hex(Crypto.sha256(c.request.json.serializedBytes()))
+        let digest = Crypto.hex(EmulatorSupport.fingerprint(c.request.json.serializedBytes()))
         idempotency = idempotency.filter { c.now.timeIntervalSince($0.value.at) < Self.idempotencyWindow }
         if let entry = idempotency[key] {
             guard entry.digest == digest else {

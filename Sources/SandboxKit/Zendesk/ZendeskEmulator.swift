@@ -150,10 +150,10 @@ public final class ZendeskEmulator: Emulator {
         let credentials = String(parts[1]).trimmed()
         switch parts[0].lowercased() {
         case "bearer":
-            return Crypto.constantTimeEqual(Array(credentials.utf8), Array(settings.oauthToken.utf8))
+            return credentials == settings.oauthToken
         case "basic":
             guard let decoded = Crypto.base64Decode(credentials) else { return false }
-            return Crypto.constantTimeEqual(decoded, Array("\(settings.email)/token:\(settings.token)".utf8))
+            return decoded == Array("\(settings.email)/token:\(settings.token)".utf8)
         default:
             return false
         }

@@ -94,7 +94,7 @@ enum ZendeskFormat {
 
     /// A deterministic UUID (version-4 layout) derived from `seed`.
     static func uuid(_ seed: String) -> String {
-        var b = Crypto.sha256(Array(seed.utf8)).prefix(16).map { $0 }
+        var b = EmulatorSupport.fingerprint(seed.utf8)
         b[6] = (b[6] & 0x0F) | 0x40
         b[8] = (b[8] & 0x3F) | 0x80
         let h = Crypto.hex(b)
@@ -105,12 +105,12 @@ enum ZendeskFormat {
     /// A ULID-shaped id (`01` + 24 Crockford base-32 characters), as Zendesk gives webhooks.
     static func ulid() -> String {
         let alphabet = Array("0123456789ABCDEFGHJKMNPQRSTVWXYZ")
-        return "01" + String(Crypto.randomBytes(24).map { alphabet[Int($0 & 31)] })
+        return "01" + String(EmulatorSupport.randomBytes(24).map { alphabet[Int($0 & 31)] })
     }
 
     /// A fresh webhook signing secret (URL-safe base-64 of 32 random bytes).
     static func secret() -> String {
-        Crypto.base64(Crypto.randomBytes(32)).replacingAll("+", with: "-").replacingAll("/", with: "_")
+        Crypto.base64(EmulatorSupport.randomBytes(32)).replacingAll("+", with: "-").replacingAll("/", with: "_")
             .replacingAll("=", with: "")
     }
 }
