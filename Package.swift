@@ -19,6 +19,7 @@ let staticExecutable: [LinkerSetting] = [.unsafeFlags(["-static-executable"] + f
 let staticStdlib: [LinkerSetting] = [.unsafeFlags(["-static-stdlib"] + foundationEssentialsGroup)]
 
 let swift5: [SwiftSetting] = [.swiftLanguageMode(.v5)]
+let swift6: [SwiftSetting] = [.swiftLanguageMode(.v6)]
 
 func library(_ name: String, _ deps: [Target.Dependency]) -> Target {
     .target(name: name, dependencies: deps, swiftSettings: swift5)
@@ -64,12 +65,15 @@ let package = Package(
         .target(name: "CShims", dependencies: ["CCurl", "CCrypto"], path: "Sources/CShims",
                 linkerSettings: [.linkedLibrary("dl"), .linkedLibrary("pthread")]),
 
-        // The shared function runtime: input modes, config, errors, logging, HTTP client, signatures.
-        library("FunctionRuntime", ["CShims"]),
+        // The bottom module, no C libraries: JSON, time, locks, form encoding, the error and
+        // exit-status vocabulary, phone-number format. Everything else builds on it.
+        .target(name: "BundleCore", swiftSettings: swift6),
+        // The shared function runtime: input modes, config, logging, HTTP client, signatures.
+        library("FunctionRuntime", ["BundleCore", "CShims"]),
         // Typed clients of Zendesk, Klaviyo, Twilio and 2listen on top of the runtime's HTTP client.
         library("ServiceClients", ["FunctionRuntime"]),
         // A small strict HTTP/1.1 server on POSIX sockets (invoker and sandbox).
-        library("HTTPServer", ["FunctionRuntime"]),
+        library("HTTPServer", ["BundleCore"]),
 
         // Integration functions: pure rules + orchestration, one module each.
         library("SMSCore", ["FunctionRuntime"]),
@@ -85,7 +89,7 @@ let package = Package(
         library("InvokerKit", ["FunctionRuntime", "HTTPServer"]),
         // `./invoke serve` on the built-in sandbox, and `./invoke demo`.
         library("DemoKit", ["FunctionRuntime", "HTTPServer", "SandboxKit", "SetupKit", "InvokerKit"]),
-        library("SandboxKit", ["FunctionRuntime", "HTTPServer", "SMSCore"]),
+        library("SandboxKit", ["FunctionRuntime", "HTTPServer"]),
 
         executable("sms-inbound", ["SMSInbound"]),
         executable("agent-reply", ["AgentReply"]),

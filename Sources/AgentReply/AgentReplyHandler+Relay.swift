@@ -42,7 +42,7 @@ extension AgentReplyHandler {
                 case .wait(let left):
                     // The other delivery is probably sending right now: give it time within our budget.
                     if remaining() > 1.5 {
-                        HTTPClient.sleep(0.25)
+                        Clock.sleep(0.25)
                         ticket = try zendesk.ticket(id: relay.ticketID).ticket
                         continue
                     }

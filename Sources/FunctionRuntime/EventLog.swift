@@ -1,3 +1,4 @@
+import Synchronization
 import FoundationEssentials
 #if canImport(Glibc)
 import Glibc
@@ -24,14 +25,17 @@ public struct UpstreamCall: Sendable {
 
 /// Writes the structured log: one JSON line per event on standard error, with phone numbers,
 /// emails and secrets redacted.
-public final class EventLog: @unchecked Sendable {
+public final class EventLog: Sendable {
     public let function: String
     public let redactor: Redactor
-    private var calls: [UpstreamCall] = []
-    private var notes: [String] = []
-    private var warned = false
-    private var attention: [JSON] = []
-    private let lock = Lock()
+    /// What the current event's line has gathered so far.
+    private struct Pending: Sendable {
+        var calls: [UpstreamCall] = []
+        var notes: [String] = []
+        var warned = false
+        var attention: [JSON] = []
+    }
+    private let pending = Mutex(Pending())
 
     /// Where "needs a person" entries are appended as JSON lines (`ATTENTION_LOG`); nil: only the log.
     public let attentionFile: String?
@@ -44,48 +48,42 @@ public final class EventLog: @unchecked Sendable {
 
     /// Records an outbound call for the current event's line.
     public func record(_ call: UpstreamCall) {
-        lock.lock(); defer { lock.unlock() }
         var c = call
         c.path = redactor.redact(c.path)
-        calls.append(c)
+        pending.withLock { [c] in $0.calls.append(c) }
     }
 
     /// Adds a free-text note (redacted) to the current event's line, e.g. "running unsigned".
     public func note(_ text: String) {
-        lock.lock(); defer { lock.unlock() }
-        notes.append(redactor.redact(text))
+        let line = redactor.redact(text)
+        pending.withLock { $0.notes.append(line) }
     }
 
     /// Adds a note and raises the line's `level` to `warn`.
     public func warn(_ text: String) {
-        lock.lock(); defer { lock.unlock() }
-        notes.append(redactor.redact(text))
-        warned = true
+        let line = redactor.redact(text)
+        pending.withLock { $0.notes.append(line); $0.warned = true }
     }
 
     /// Records an outcome that no one can settle automatically: the line gets `level` `warn` and
     /// an `attention` entry `{kind, ticket_id?, detail, action}`, which the invoker counts and lists
     /// (`./invoke attention`) and which CGI/FaaS deployments can grep for.
     public func needsPerson(_ kind: String, ticketID: Int64?, detail: String, action: String) {
-        lock.lock(); defer { lock.unlock() }
         var entry: JSON = ["kind": .string(kind), "detail": .string(redactor.redact(detail)), "action": .string(action)]
         if let ticketID { entry["ticket_id"] = .int(ticketID) }
-        attention.append(entry)
-        warned = true
+        pending.withLock { [entry] in $0.attention.append(entry); $0.warned = true }
     }
 
     /// The calls recorded since the last `finish`.
-    public var upstreamCalls: [UpstreamCall] {
-        lock.lock(); defer { lock.unlock() }
-        return calls
-    }
+    public var upstreamCalls: [UpstreamCall] { pending.withLock { $0.calls } }
 
     /// Writes the line for one event and starts a new one.
     public func finish(outcome: String, durationMS: Double, mode: InputMode, extra: JSON = .null, error: RuntimeError? = nil) {
-        lock.lock()
-        let c = calls, n = notes, w = warned, a = attention
-        calls = []; notes = []; warned = false; attention = []
-        lock.unlock()
+        let taken = pending.withLock { state -> Pending in
+            defer { state = Pending() }
+            return state
+        }
+        let c = taken.calls, n = taken.notes, w = taken.warned, a = taken.attention
         let level = error.map { $0.code == .upstreamUnavailable ? "warn" : "error" } ?? (w ? "warn" : "info")
         var line: JSON = [
             "ts": .string(Clock.iso8601(Clock.now())),
@@ -107,34 +105,5 @@ public final class EventLog: @unchecked Sendable {
             let ts = line["ts"]
             JSONLines.append(a.map { entry in entry.merging(["ts": ts, "function": .string(function)]) }, to: attentionFile)
         }
-    }
-}
-
-/// Raw standard stream helpers (unbuffered, so a crash cannot lose a written line).
-public enum StandardStreams {
-    public static func write(_ bytes: [UInt8], to fd: Int32 = 1) {
-        var offset = 0
-        while offset < bytes.count {
-            let n = bytes[offset...].withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
-            if n < 0 { if errno == EINTR { continue }; return }
-            offset += n
-        }
-    }
-
-    public static func write(_ text: String) { write(Array(text.utf8), to: 1) }
-    public static func writeError(_ text: String) { write(Array(text.utf8), to: 2) }
-
-    /// Reads standard input to the end (or exactly `limit` bytes when given).
-    public static func readAll(limit: Int? = nil) -> [UInt8] {
-        var out: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 65536)
-        while limit.map({ out.count < $0 }) ?? true {
-            let want = min(buffer.count, (limit ?? Int.max) - out.count)
-            let n = buffer.withUnsafeMutableBytes { Glibc.read(0, $0.baseAddress, want) }
-            if n < 0 { if errno == EINTR { continue }; break }
-            if n == 0 { break }
-            out.append(contentsOf: buffer[0..<n])
-        }
-        return out
     }
 }

@@ -111,7 +111,7 @@ public final class HTTPClient: @unchecked Sendable {
     private let sleeper: (Double) -> Void
 
     public init(deadline: Deadline, policy: RetryPolicy = RetryPolicy(), log: EventLog? = nil, dryRun: Bool = false,
-                sleeper: @escaping (Double) -> Void = HTTPClient.sleep) {
+                sleeper: @escaping (Double) -> Void = Clock.sleep) {
         self.deadline = deadline
         self.policy = policy
         self.log = log
@@ -120,13 +120,6 @@ public final class HTTPClient: @unchecked Sendable {
     }
 
     deinit { if let handle { ccurl_handle_free(handle) } }
-
-    public static func sleep(_ seconds: Double) {
-        guard seconds > 0 else { return }
-        var request = timespec(tv_sec: Int(seconds), tv_nsec: Int((seconds - Double(Int(seconds))) * 1e9))
-        var left = timespec()
-        while nanosleep(&request, &left) != 0 && errno == EINTR { request = left }
-    }
 
     /// Clears the dry-run plan (between stream events).
     public func resetPlan() { lock.withLock { plan = [] } }
@@ -203,8 +196,11 @@ public final class HTTPClient: @unchecked Sendable {
     }
 
     private func perform(_ request: HTTPRequest, timeout: Double) -> Result {
-        lock.lock()
-        defer { lock.unlock() }
+        lock.withLock { performLocked(request, timeout: timeout) }
+    }
+
+    /// `perform` while holding the lock: one transfer at a time on the client's curl handle.
+    private func performLocked(_ request: HTTPRequest, timeout: Double) -> Result {
         if handle == nil {
             handle = ccurl_handle_new()
             if handle == nil { return .failure(code: -1, message: String(cString: ccurl_load_error()), sent: false) }

@@ -1,5 +1,5 @@
 import FoundationEssentials
-import FunctionRuntime
+import BundleCore
 #if canImport(Glibc)
 import Glibc
 #endif

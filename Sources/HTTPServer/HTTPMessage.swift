@@ -1,4 +1,4 @@
-import FunctionRuntime
+import BundleCore
 
 /// A request received by `HTTPServer`.
 public struct ServerRequest: Sendable {

@@ -1,5 +1,5 @@
 import FoundationEssentials
-import FunctionRuntime
+import BundleCore
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -86,7 +86,7 @@ public final class HTTPServer: @unchecked Sendable {
         lock.withLock { stopping = true }
         if listenFD >= 0 { shutdown(listenFD, Int32(SHUT_RDWR)); close(listenFD); listenFD = -1 }
         let until = Clock.monotonicMS() + deadline * 1000
-        while lock.withLock({ inFlight }) > 0 && Clock.monotonicMS() < until { HTTPClient.sleep(0.01) }
+        while lock.withLock({ inFlight }) > 0 && Clock.monotonicMS() < until { Clock.sleep(0.01) }
         let clean = lock.withLock { inFlight } == 0
         lock.withLock { for fd in connectionFDs { shutdown(fd, Int32(SHUT_RDWR)) } }
         return clean

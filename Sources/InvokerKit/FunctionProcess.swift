@@ -128,7 +128,7 @@ public enum FunctionProcess {
             if stdinFD >= 0 { fds.append(pollfd(fd: stdinFD, events: Int16(POLLOUT), revents: 0)) }
             if stdoutFD >= 0 { fds.append(pollfd(fd: stdoutFD, events: Int16(POLLIN), revents: 0)) }
             if fds.isEmpty {
-                HTTPClient.sleep(min(idleWait, remaining) / 1000)
+                Clock.sleep(min(idleWait, remaining) / 1000)
                 idleWait = min(idleWait * 2, 5)
             } else {
                 _ = poll(&fds, nfds_t(fds.count), Int32(max(1, min(remaining, 10))))

@@ -114,7 +114,7 @@ extension Invoker {
         Thread.detach { [self] in
             var ticks = 0
             while !spoolStopped.value {
-                HTTPClient.sleep(0.1)
+                Clock.sleep(0.1)
                 ticks += 1
                 if ticks % 10 == 0 { spool.refresh() }
                 let room = 8 - spoolRunning.value
@@ -142,7 +142,7 @@ extension Invoker {
         let until = Clock.monotonicMS() + timeout * 1000
         while !condition() {
             if Clock.monotonicMS() > until { return false }
-            HTTPClient.sleep(0.02)
+            Clock.sleep(0.02)
         }
         return true
     }

@@ -1,3 +1,5 @@
+import BundleCore
+
 /// Why a keyword message opens no conversation.
 public enum KeywordKind: String, Sendable, Equatable {
     /// Opt-out / compliance words (STOP, UNSUBSCRIBE, …).

@@ -38,7 +38,7 @@ public struct SMSInboundHandler {
         attempt += 1
         if attempt == 1 { return true }
         guard attempt <= 60, remaining() > 1.0 else { return false }
-        HTTPClient.sleep(Double.random(in: 0.01...0.05) * Double(min(attempt, 8)))
+        Clock.sleep(Double.random(in: 0.01...0.05) * Double(min(attempt, 8)))
         return true
     }
 

@@ -47,7 +47,7 @@ public final class DeliveryQueue: @unchecked Sendable {
         let until = Clock.monotonicMS() + timeout * 1000
         while !isIdle {
             if Clock.monotonicMS() >= until { return false }
-            HTTPClient.sleep(0.01)
+            Clock.sleep(0.01)
         }
         return true
     }

@@ -141,7 +141,7 @@ extension Sandbox {
             emit(line, redactor: lock.withLock { redactor })
             if final { return }
             retries += 1
-            HTTPClient.sleep(wait ?? 0)
+            Clock.sleep(wait ?? 0)
         }
     }
 

@@ -81,7 +81,7 @@ public final class Sandbox: @unchecked Sendable {
             let generation = lock.withLock { () -> Int in serving += 1; return serving }
             Thread.detach { [weak self] in
                 while true {
-                    HTTPClient.sleep(interval)
+                    Clock.sleep(interval)
                     guard let self, self.lock.withLock({ self.serving == generation }) else { return }
                     self.runAutomations()
                 }
@@ -172,7 +172,7 @@ public final class Sandbox: @unchecked Sendable {
                 lock.withLock { record(request, service: service, path: sub, status: nil, fault: rule.mode.rawValue) }
                 return .reset
             case .delay:
-                HTTPClient.sleep(Double(rule.ms) / 1000)
+                Clock.sleep(Double(rule.ms) / 1000)
             case .loseResponse:
                 break
             }

@@ -67,18 +67,6 @@ public enum TicketMetricsRules {
         ]
     }
 
-    /// A phone number in E.164 (`+` and 7–15 digits, no leading 0), after removing spaces, dashes,
-    /// dots and parentheses and reading a leading `00` as `+`; nil when it cannot be one.
-    public static func e164(_ raw: String?) -> String? {
-        guard let raw else { return nil }
-        var s = raw.filter { !" -.()\t".contains($0) }
-        if s.hasPrefix("00") { s = "+" + s.dropFirst(2) }
-        guard s.hasPrefix("+") else { return nil }
-        let digits = s.dropFirst()
-        guard (7...15).contains(digits.count), digits.allSatisfy({ $0.isASCII && $0.isNumber }), digits.first != "0" else { return nil }
-        return s
-    }
-
     /// The result of the whole rule for one event whose facts were read.
     public enum Plan: Sendable, Equatable {
         case emit(KlaviyoEvent)
@@ -91,7 +79,7 @@ public enum TicketMetricsRules {
     /// opened, `updated_at` for resolved).
     public static func plan(event: TicketEvent, metric: TicketMetric, facts: TicketFacts, account: String, backfill: Bool = false) -> Plan {
         let email = facts.requester?["email"].nonEmptyString
-        let phone = e164(facts.requester?["phone"].nonEmptyString)
+        let phone = PhoneNumber.e164(facts.requester?["phone"].nonEmptyString)
         guard email != nil || phone != nil else { return .skip(reason: "no_email_or_phone") }
         let fallback = metric == .opened ? facts.ticket["created_at"].nonEmptyString : facts.ticket["updated_at"].nonEmptyString
         let time = event.time ?? fallback.flatMap(TicketEvent.normalizedTime)

@@ -51,7 +51,7 @@ FunctionRunner.main(FunctionDefinition(
         let text = "\(getpid()) \(getpgrp())" + (sleeper > 0 ? " \(sleeper)" : "") + "\n"
         if let f = fopen(path, "w") { fputs(text, f); fclose(f) }
     }
-    if let ms = knobs["sleep_ms"].int { HTTPClient.sleep(Double(ms) / 1000) }
+    if let ms = knobs["sleep_ms"].int { Clock.sleep(Double(ms) / 1000) }
     if let code = knobs["fail"].string {
         throw RuntimeError(RuntimeError.Code(rawValue: code) ?? .internal, "asked to fail with \(code)", retryAfter: 2)
     }

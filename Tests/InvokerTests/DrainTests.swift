@@ -22,7 +22,7 @@ import Glibc
 
         let inFlight = try TestConnection(port: port)
         inFlight.request("POST", "/echo", headers: [("Content-Type", "application/json")], body: Array(#"{"sleep_ms":1500,"n":1}"#.utf8))
-        HTTPClient.sleep(0.4)
+        Clock.sleep(0.4)
         kill(invoker.pid, signal)
         #expect(invoker.waitForStderr("draining 1 request(s)"), "\(invoker.stderr)")
 

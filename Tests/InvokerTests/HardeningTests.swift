@@ -38,7 +38,7 @@ import Glibc
         let slow = try (0..<4).map { _ in try TestConnection(port: t.port) }
         try withExtendedLifetime(slow) {
             for c in slow { c.send("POST /echo HTTP/1.1\r\nHost: h\r\n") }   // heads never finished
-            HTTPClient.sleep(0.2)
+            Clock.sleep(0.2)
             let health = try send("GET", "/healthz", port: t.port)
             #expect(health.status == 200, "\(health.text)")
             let other = try send("POST", "/echo", port: t.port, body: Array("{}".utf8))

@@ -121,7 +121,7 @@ import Glibc
         let first = try TestConnection(port: t.port)
         first.request("POST", "/single", headers: [("Content-Type", "application/json")], body: Array(#"{"sleep_ms":1500}"#.utf8))
         #expect(eventually { t.server.requestsInFlight == 1 })
-        HTTPClient.sleep(0.1)
+        Clock.sleep(0.1)
         let second = try post("/single", ["n": 2], port: t.port)
         #expect(second.status == 429)
         #expect(second.header("Retry-After") == "1")

@@ -85,7 +85,7 @@ import Glibc
         let id = try #require(r.json["spool_id"].string)
         #expect(eventually(timeout: 15) { t.invoker.spool?.pendingItems.isEmpty == true }, "retried until done")
         #expect(dir.read("count")?.trimmed() == "3", "two failures, then done — and never again")
-        HTTPClient.sleep(1.5)
+        Clock.sleep(1.5)
         #expect(dir.read("count")?.trimmed() == "3")
         let journal = dir.read("spool/journal.jsonl") ?? ""
         #expect(journal.contains(#""op":"done""#) && journal.contains(id))

@@ -263,7 +263,7 @@ final class ChildProcess: @unchecked Sendable {
                 _ = stderr
                 return reaped
             }
-            HTTPClient.sleep(0.01)
+            Clock.sleep(0.01)
         }
         return nil
     }
@@ -306,7 +306,7 @@ func eventually(timeout: Double = 5, _ condition: () -> Bool) -> Bool {
     let deadline = Clock.monotonicMS() + timeout * 1000
     while Clock.monotonicMS() < deadline {
         if condition() { return true }
-        HTTPClient.sleep(0.02)
+        Clock.sleep(0.02)
     }
     return condition()
 }

@@ -150,11 +150,22 @@ func facts(email: String? = "pat@example.com", phone: String? = "+1 (555) 123-00
     }
 
     @Test func e164Normalisation() {
-        #expect(TicketMetricsRules.e164("+44 20 7946 0958") == "+442079460958")
-        #expect(TicketMetricsRules.e164("0044 20 7946 0958") == "+442079460958")
-        #expect(TicketMetricsRules.e164("(555) 123-0000") == nil)
-        #expect(TicketMetricsRules.e164("+0123456789") == nil)
-        #expect(TicketMetricsRules.e164("+12") == nil)
+        #expect(PhoneNumber.e164("+44 20 7946 0958") == "+442079460958")
+        #expect(PhoneNumber.e164("0044 20 7946 0958") == "+442079460958")
+        #expect(PhoneNumber.e164("(555) 123-0000") == nil)
+        #expect(PhoneNumber.e164("+0123456789") == nil)
+        #expect(PhoneNumber.e164("+12") == nil)
+    }
+
+    /// One E.164 rule for the Klaviyo profile and the SMS functions: 7 to 15 digits.
+    @Test func e164BoundariesAreTheSameEverywhere() {
+        for (number, valid) in [("+290123", false), ("+2901234", true), ("+123456789012345", true), ("+1234567890123456", false)] {
+            #expect(PhoneNumber.isE164(number) == valid, "\(number)")
+            #expect((PhoneNumber.e164(number) != nil) == valid, "\(number)")
+            let planned = TicketMetricsRules.plan(event: TicketEvent(kind: .created, ticketID: 1), metric: .opened,
+                                                  facts: facts(email: nil, phone: number), account: "a")
+            #expect((planned != .skip(reason: "no_email_or_phone")) == valid, "\(number)")
+        }
     }
 
     @Test func uniqueIDIsPerTicketAndMetric() throws {

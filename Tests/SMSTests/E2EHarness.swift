@@ -265,13 +265,13 @@ func simultaneously<T>(_ bodies: [@Sendable () -> T]) -> [T] {
     for (i, body) in bodies.enumerated() {
         Thread.detach {
             results.lock.withLock { results.ready += 1 }
-            while !results.lock.withLock({ results.go }) { HTTPClient.sleep(0.001) }
+            while !results.lock.withLock({ results.go }) { Clock.sleep(0.001) }
             let value = body()
             results.lock.withLock { results.values[i] = value }
         }
     }
-    while results.lock.withLock({ results.ready }) < bodies.count { HTTPClient.sleep(0.001) }
+    while results.lock.withLock({ results.ready }) < bodies.count { Clock.sleep(0.001) }
     results.lock.withLock { results.go = true }
-    while results.lock.withLock({ results.values.count }) < bodies.count { HTTPClient.sleep(0.005) }
+    while results.lock.withLock({ results.values.count }) < bodies.count { Clock.sleep(0.005) }
     return (0..<bodies.count).map { i in results.lock.withLock { results.values[i]! } }
 }

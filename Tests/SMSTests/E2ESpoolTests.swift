@@ -32,7 +32,7 @@ import Testing
             let until = Date().addingTimeInterval(20)
             while Date() < until {
                 if let r = try? HTTPClient(deadline: Deadline(seconds: 1)).send(HTTPRequest("GET", "http://127.0.0.1:\(port)/healthz")), r.status == 200 { return }
-                HTTPClient.sleep(0.05)
+                Clock.sleep(0.05)
             }
             throw RuntimeError(.internal, "invoker did not start")
         }
@@ -114,7 +114,7 @@ import Testing
         let until = Date().addingTimeInterval(timeout)
         while Date() < until {
             if condition() { return true }
-            HTTPClient.sleep(0.1)
+            Clock.sleep(0.1)
         }
         return condition()
     }

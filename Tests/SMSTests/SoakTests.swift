@@ -116,7 +116,7 @@ final class Soak: @unchecked Sendable {
         for attempt in 0..<4 {
             let r = try? bench.postZendesk(path, payload)
             if let r, ![409, 429, 503].contains(r.status) { return }
-            HTTPClient.sleep(0.2 * Double(attempt + 1))
+            Clock.sleep(0.2 * Double(attempt + 1))
         }
     }
 
@@ -131,7 +131,7 @@ final class Soak: @unchecked Sendable {
         for job in jobs {
             all.append(job)
             let roll = Double.random(in: 0..<1)
-            if roll < 0.065 { all.append({ job(); HTTPClient.sleep(0.05); job() }) }   // soon after
+            if roll < 0.065 { all.append({ job(); Clock.sleep(0.05); job() }) }   // soon after
             else if roll < 0.13 { all.append(job) }                                     // at about the same moment
         }
         report.deliveries += all.count
@@ -143,12 +143,12 @@ final class Soak: @unchecked Sendable {
                 done.withValue { $0 += 1 }
             }
         }
-        while done.value < 8 { HTTPClient.sleep(0.02) }
+        while done.value < 8 { Clock.sleep(0.02) }
     }
 
     func drain(timeout: Double = 180) {
         let until = Date().addingTimeInterval(timeout)
-        while Date() < until, !Spool.snapshot(directory: state + "/spool").pending.isEmpty { HTTPClient.sleep(0.2) }
+        while Date() < until, !Spool.snapshot(directory: state + "/spool").pending.isEmpty { Clock.sleep(0.2) }
     }
 
     func run() throws -> SoakReport {

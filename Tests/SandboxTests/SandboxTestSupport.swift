@@ -96,7 +96,7 @@ func eventually(_ seconds: Double = 10, _ condition: () -> Bool) -> Bool {
     let until = Clock.monotonicMS() + seconds * 1000
     while Clock.monotonicMS() < until {
         if condition() { return true }
-        HTTPClient.sleep(0.02)
+        Clock.sleep(0.02)
     }
     return condition()
 }

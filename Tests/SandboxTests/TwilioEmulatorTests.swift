@@ -101,7 +101,7 @@ import Testing
         let toFrom = try c.send("GET", Self.messages + "?To=%2B15551230000&From=%2B15559870001", headers: [Caller.twilioAuth]).json["messages"].array ?? []
         #expect(toFrom.map { $0["body"].string ?? "" } == ["three"])
         // DateSent filters on the day a message was sent: queued messages are sent half a second later.
-        HTTPClient.sleep(1.1)
+        Clock.sleep(1.1)
         let later = try c.send("GET", Self.messages, headers: [Caller.twilioAuth]).json["messages"].array ?? []
         #expect(later.allSatisfy { !$0["date_sent"].isNull && $0["status"] == "delivered" }, "\(later)")
         let today = String(Clock.iso8601(Date()).prefix(10))

@@ -1,7 +1,6 @@
 import FoundationEssentials
 import FunctionRuntime
 import HTTPServer
-import SMSCore
 
 /// Sending and listing messages.
 extension TwilioEmulator {
@@ -46,7 +45,7 @@ extension TwilioEmulator {
         let message: JSON = [
             "sid": .string(sid), "account_sid": .string(accountSID), "api_version": "2010-04-01",
             "from": JSON(from?.isEmpty == false ? from : nil), "to": .string(to), "body": .string(body), "status": "queued",
-            "num_segments": .string(String(SMSSegments.count(for: body).segments)), "num_media": .string(String(mediaURLs.count)),
+            "num_segments": .string(String(TwilioSegments.count(body))), "num_media": .string(String(mediaURLs.count)),
             "direction": "outbound-api", "messaging_service_sid": JSON(service), "date_created": .string(now),
             "date_updated": .string(now), "date_sent": .null, "error_code": .null, "error_message": .null,
             "price": .null, "price_unit": "USD", "uri": .string(uri),

@@ -1,7 +1,6 @@
 import FoundationEssentials
 import FunctionRuntime
 import HTTPServer
-import SMSCore
 
 /// The emulated Twilio REST API (`https://api.twilio.com`, 2010-04-01), mounted under "/twilio".
 ///
@@ -195,7 +194,7 @@ public final class TwilioEmulator: Emulator {
         let sid = "SM" + EmulatorSupport.randomHex(16)
         let message: JSON = ["sid": .string(sid), "account_sid": .string(accountSID), "from": .string(from), "to": .string(to),
                              "body": .string(body), "num_media": .string(String(mediaURLs.count)), "media_urls": JSON(mediaURLs),
-                             "num_segments": .string(String(SMSSegments.count(for: body).segments)),
+                             "num_segments": .string(String(TwilioSegments.count(body))),
                              "direction": "inbound", "status": "received", "date_created": .string(now)]
         inbound.append(message)
         return message
