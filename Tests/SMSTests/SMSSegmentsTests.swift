@@ -1,4 +1,5 @@
 import SMSCore
+import SandboxKit
 import Testing
 
 @Suite struct SMSSegmentsTests {
@@ -40,5 +41,41 @@ import Testing
     @Test func accentsInGSMStayGSM() {
         #expect(SMSSegments.encoding(for: "Olá, está tudo bem? ñ ü é") == .ucs2)  // á is not GSM-7
         #expect(SMSSegments.encoding(for: "Café é ñ ü") == .gsm7)
+    }
+}
+
+/// The product's counter and the sandbox's (written separately from Twilio's rules) against
+/// Twilio's published examples, then against each other over generated bodies: a counting bug in
+/// one no longer passes because the other shares it.
+@Suite struct SegmentCountersAgreeTests {
+    /// Twilio: 160 GSM-7 characters fit one segment, 161 need two (153 + 8); 306 fit two, 307 three;
+    /// with one UCS-2 character 70 fit one, 71 need two (67 + 4); 134 fit two, 135 three;
+    /// an extension character (`€`, `{`) counts twice; an emoji is a surrogate pair (two units).
+    static let published: [(String, Int)] = [
+        (String(repeating: "a", count: 160), 1), (String(repeating: "a", count: 161), 2),
+        (String(repeating: "a", count: 306), 2), (String(repeating: "a", count: 307), 3),
+        ("é" + String(repeating: "a", count: 69), 1),
+        ("ж" + String(repeating: "a", count: 69), 1), ("ж" + String(repeating: "a", count: 70), 2),
+        ("ж" + String(repeating: "a", count: 133), 2), ("ж" + String(repeating: "a", count: 134), 3),
+        (String(repeating: "€", count: 80), 1), (String(repeating: "€", count: 81), 2),
+        (String(repeating: "😀", count: 35), 1), (String(repeating: "😀", count: 36), 2),
+        ("", 1),
+    ]
+
+    @Test func bothMatchTwilioExamples() {
+        for (body, segments) in Self.published {
+            #expect(SMSSegments.count(for: body).segments == segments, "product, \(body.count) characters")
+            #expect(TwilioSegments.count(body) == segments, "sandbox, \(body.count) characters")
+        }
+    }
+
+    @Test func bothAgreeOnGeneratedBodies() {
+        let alphabet = Array("aZ09 @£{}[]~€^\\|\nñßж😀中")
+        var rng = SystemRandomNumberGenerator()
+        for _ in 0..<2000 {
+            let length = Int.random(in: 0...400, using: &rng)
+            let body = String((0..<length).map { _ in alphabet.randomElement(using: &rng)! })
+            #expect(SMSSegments.count(for: body).segments == TwilioSegments.count(body), "\(body)")
+        }
     }
 }

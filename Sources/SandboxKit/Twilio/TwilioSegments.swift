@@ -8,7 +8,7 @@
 /// character makes the whole body UCS-2, counted in UTF-16 code units. One segment carries 160
 /// septets or 70 units; a longer body is split into segments of 153 septets or 67 units (the user
 /// data header takes the rest), and an escape pair or a surrogate pair is never split.
-enum TwilioSegments {
+public enum TwilioSegments {
     /// The GSM 03.38 default alphabet, in table order (0x00–0x7F); 0x1B is the escape to the
     /// extension table and stands for no character.
     static let defaultTable: [Unicode.Scalar] = Array(
@@ -30,7 +30,7 @@ enum TwilioSegments {
     }
 
     /// Twilio's `num_segments` for `body` (an empty body is one segment).
-    static func count(_ body: String) -> Int {
+    public static func count(_ body: String) -> Int {
         if let units = septets(body) { return segments(units, whole: 160, split: 153) }
         return segments(body.unicodeScalars.map { $0.value > 0xFFFF ? 2 : 1 }, whole: 70, split: 67)
     }
