@@ -103,12 +103,14 @@ let package = Package(
         // Test-only function used to exercise the runtime and the invoker.
         executable("test-echo", ["FunctionRuntime"]),
 
-        tests("FunctionRuntimeTests", ["FunctionRuntime", "HTTPServer"]),
+        // What several test targets share: running a built executable of the package.
+        .target(name: "TestSupport", dependencies: ["BundleCore"], path: "Tests/TestSupport", swiftSettings: swift5),
+        tests("FunctionRuntimeTests", ["TestSupport", "FunctionRuntime", "HTTPServer"]),
         tests("InvokerTests", ["InvokerKit", "FunctionRuntime", "HTTPServer"]),
         tests("SandboxTests", ["SandboxKit", "FunctionRuntime", "HTTPServer"]),
-        tests("SMSTests", ["SMSCore", "SMSInbound", "AgentReply", "SandboxKit", "FunctionRuntime", "InvokerKit", "HTTPServer"]),
+        tests("SMSTests", ["TestSupport", "SMSCore", "SMSInbound", "AgentReply", "SandboxKit", "FunctionRuntime", "InvokerKit", "HTTPServer"]),
         tests("DemoTests", ["DemoKit", "SandboxKit", "FunctionRuntime", "HTTPServer"]),
         tests("SetupTests", ["SetupKit", "SMSCore", "SandboxKit", "FunctionRuntime", "HTTPServer"]),
-        tests("MetricsSurveyTests", ["TicketMetrics", "BrandFilter", "SurveyDispatch", "SandboxKit", "FunctionRuntime"]),
+        tests("MetricsSurveyTests", ["TestSupport", "TicketMetrics", "BrandFilter", "SurveyDispatch", "SandboxKit", "FunctionRuntime"]),
     ]
 )

@@ -16,6 +16,7 @@ public enum AgentReplyFunction {
         Configuration: SMS_PROVIDER (klaviyo|twilio), KLAVIYO_SMS_REPLY_METRIC (Twilio replies recorded in Klaviyo).
         """,
         signatures: [.zendesk],
+        confirmations: ["provider_confirmed", "klaviyo_event", "message_ids"],
         handler: { event, context in try handle(event, context: context) })
 
     public static func handle(_ event: Event, context: FunctionContext) throws -> FunctionOutput {
@@ -29,14 +30,8 @@ public enum AgentReplyFunction {
         if settings.provider == .klaviyo && klaviyo == nil {
             throw RuntimeError(.configMissing, "SMS_PROVIDER=klaviyo needs KLAVIYO_API_KEY")
         }
-        let config = context.config
-        let provider = settings.provider
-        let senders: @Sendable () throws -> (twilio: Twilio?, klaviyo: Klaviyo?) = {
-            let http = HTTPClient(deadline: context.http.deadline, log: context.log, dryRun: context.dryRun)
-            return provider == .twilio ? (try Twilio(config: config, http: http), nil) : (nil, try Klaviyo(config: config, http: http))
-        }
         let handler = AgentReplyHandler(zendesk: zendesk, klaviyo: klaviyo, twilio: twilio, settings: settings, log: context.log,
-                                        senders: senders, remaining: { context.http.deadline.remaining })
+                                        remaining: { context.http.deadline.remaining })
         return .result(try handler.handle(reply))
     }
 }

@@ -137,20 +137,21 @@ extension AgentReplyHandler {
 
     /// Sends one part. An answer lost on the way is settled with the provider's record: found →
     /// sent; not in Twilio's list → not created, sent again (up to three times); not in Klaviyo's
-    /// events → exit 75, the claim kept for the re-delivery to settle.
+    /// events → exit 75, the claim kept for the re-delivery to settle. The sends go through the
+    /// shared clients: the HTTP client sends a non-idempotent write on a fresh connection, so
+    /// libcurl never silently repeats it, and a dry run records it in the plan.
     func sendPart(_ relay: Relay, index: Int, claim: ReplyClaim, conversation: String?, alreadySent: [Int: JSON]) throws -> PartOutcome {
         let part = relay.plan.parts[index]
         for attempt in 1...3 {
             do {
-                let sender = try senders?() ?? (twilio: twilio, klaviyo: klaviyo)
                 if let conversation {
-                    guard let k = sender.klaviyo ?? klaviyo else { throw SMSError(.badConfiguration, "Klaviyo is not configured") }
+                    guard let k = klaviyo else { throw SMSError(.badConfiguration, "Klaviyo is not configured") }
                     switch try k.sendConversationMessage(conversationID: conversation, body: part) {
                     case .success(let id): return .sent(JSON(id))
                     case .failure(let r): return .refused(code: .string(r.refusal.code), message: r.refusal.detail)
                     }
                 }
-                guard let t = sender.twilio ?? twilio, let from = relay.plan.brandNumber else { throw SMSError(.badConfiguration, "Twilio is not configured") }
+                guard let t = twilio, let from = relay.plan.brandNumber else { throw SMSError(.badConfiguration, "Twilio is not configured") }
                 switch try t.sendMessage(to: relay.plan.customer, from: from, body: part) {
                 case .success(let message): return .sent(message["sid"])
                 case .failure(let r): return .refused(code: .int(Int64(r.code)), message: r.message)

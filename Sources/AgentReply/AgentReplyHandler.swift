@@ -29,22 +29,16 @@ public struct AgentReplyHandler {
     public let twilio: Twilio?
     public let settings: SMSSettings
     public let log: EventLog?
-    /// Makes the client each send goes through. A send gets a client of its own (a fresh
-    /// connection): libcurl silently repeats a request whose reused keep-alive connection died
-    /// before an answer, which for a send whose answer was lost means a double text.
-    public let senders: (@Sendable () throws -> (twilio: Twilio?, klaviyo: Klaviyo?))?
     /// Seconds left of the invocation's time budget (waiting for another delivery stops short of it).
     public let remaining: @Sendable () -> Double
 
     public init(zendesk: Zendesk, klaviyo: Klaviyo?, twilio: Twilio?, settings: SMSSettings, log: EventLog? = nil,
-                senders: (@Sendable () throws -> (twilio: Twilio?, klaviyo: Klaviyo?))? = nil,
                 remaining: @escaping @Sendable () -> Double = { 8 }) {
         self.zendesk = zendesk
         self.klaviyo = klaviyo
         self.twilio = twilio
         self.settings = settings
         self.log = log
-        self.senders = senders
         self.remaining = remaining
     }
 

@@ -92,3 +92,12 @@ public enum FunctionOutput: Sendable {
     /// items are recognised as duplicates).
     case partial(result: JSON, failure: RuntimeError)
 }
+
+extension FunctionOutput {
+    /// The result object, whichever way the output is written.
+    public var result: JSON {
+        switch self {
+        case .result(let r), .passthrough(let r), .filtered(let r), .partial(let r, _): return r
+        }
+    }
+}

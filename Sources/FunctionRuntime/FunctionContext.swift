@@ -1,35 +1,54 @@
 import FoundationEssentials
 
 /// What a function's handler may use while handling one event.
-public final class FunctionContext: @unchecked Sendable {
+///
+/// A context belongs to one event, as a Lambda invocation's context does: it carries that event's
+/// deadline (through its HTTP client) and dry-run plan. `nextEvent()` makes the next event's
+/// context, sharing what lives as long as the process: configuration, log, and the transport
+/// whose connections are reused.
+public final class FunctionContext: Sendable {
     public let name: String
     public let config: Config
     public let http: HTTPClient
     public let log: EventLog
     public let dryRun: Bool
     public let mode: InputMode
-    /// Command-line flags the function declared and the caller gave (e.g. `--scan`).
-    public let flags: Set<String>
+    /// Seconds each event may take in all (`FUNCTION_BUDGET_MS`).
+    public let budget: Double
 
-    public init(name: String, config: Config, http: HTTPClient, log: EventLog, dryRun: Bool, mode: InputMode, flags: Set<String> = []) {
+    public init(name: String, config: Config, http: HTTPClient, log: EventLog, dryRun: Bool, mode: InputMode, budget: Double? = nil) {
         self.name = name
         self.config = config
         self.http = http
         self.log = log
         self.dryRun = dryRun
         self.mode = mode
-        self.flags = flags
+        self.budget = budget ?? Self.budget(config)
     }
 
     /// A context for tests and in-process use, reading `environment` instead of the process's.
     public static func make(name: String, environment: [String: String], dryRun: Bool = false, mode: InputMode = .pipeline) -> FunctionContext {
         let config = Config(environment: environment)
         let log = EventLog(function: name, redactor: Redactor(secrets: config.secrets), attentionFile: config.value(ConfigKey.attentionLog))
-        let budget = Double((try? config.int(ConfigKey.budgetMS, default: ConfigKey.defaultBudgetMS)) ?? ConfigKey.defaultBudgetMS) / 1000
+        let budget = Self.budget(config)
         let http = HTTPClient(deadline: Deadline(seconds: budget), log: log, dryRun: dryRun)
-        return FunctionContext(name: name, config: config, http: http, log: log, dryRun: dryRun, mode: mode)
+        return FunctionContext(name: name, config: config, http: http, log: log, dryRun: dryRun, mode: mode, budget: budget)
     }
+
+    /// The context of the next event: a fresh deadline of `budget` seconds and an empty plan; the
+    /// same configuration, log and connections.
+    public func nextEvent() -> FunctionContext {
+        FunctionContext(name: name, config: config, http: http.renewed(deadline: Deadline(seconds: budget)), log: log,
+                        dryRun: dryRun, mode: mode, budget: budget)
+    }
+
+    /// This event's time budget.
+    public var deadline: Deadline { http.deadline }
 
     /// The current time.
     public var now: Date { Date() }
+
+    static func budget(_ config: Config) -> Double {
+        Double((try? config.int(ConfigKey.budgetMS, default: ConfigKey.defaultBudgetMS)) ?? ConfigKey.defaultBudgetMS) / 1000
+    }
 }

@@ -15,16 +15,21 @@ public struct FunctionDefinition: Sendable {
     public var commands: [String: Command]
     /// Flags shown in `--help` for `commands`.
     public var commandHelp: [String: String]
+    /// Result members that report an effect as having happened (`recorded`, `confirmed`, …). A
+    /// dry run performs no write, so its result leaves them out (see `DryRun`).
+    public var confirmations: [String]
     public var handler: Handler
 
     public init(name: String, summary: String, details: String = "", signatures: [SignatureScheme],
-                commands: [String: Command] = [:], commandHelp: [String: String] = [:], handler: @escaping Handler) {
+                commands: [String: Command] = [:], commandHelp: [String: String] = [:], confirmations: [String] = [],
+                handler: @escaping Handler) {
         self.name = name
         self.summary = summary
         self.details = details
         self.signatures = signatures
         self.commands = commands
         self.commandHelp = commandHelp
+        self.confirmations = confirmations
         self.handler = handler
     }
 }

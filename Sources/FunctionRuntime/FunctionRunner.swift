@@ -53,74 +53,72 @@ public enum FunctionRunner {
 
     // MARK: - One event
 
+    /// What one event came to: the result object, how the output is written, the exit status and
+    /// the failure (nil on success).
+    public struct Evaluation: Sendable {
+        public var result: JSON
+        public var output: FunctionOutput?
+        public var status: Int32
+        public var failure: RuntimeError?
+    }
+
+    /// Runs one event's work with the runner's discipline, for the input modes and for commands
+    /// that handle many items (`survey-dispatch --scan`): a fresh per-event context (deadline,
+    /// dry-run plan), every error turned into the error object and its exit status, the dry-run
+    /// report, and one structured log line (`annotate` is merged into the result first).
+    public static func evaluate(_ definition: FunctionDefinition, context: FunctionContext, annotate: JSON = [:],
+                                _ work: (FunctionContext) throws -> FunctionOutput) -> Evaluation {
+        let started = Clock.monotonicMS()
+        let event = context.nextEvent()
+        var evaluation: Evaluation
+        do {
+            let output = try work(event)
+            evaluation = Evaluation(result: finish(output.result, definition: definition, context: event), output: output, status: 0)
+            if case .partial(_, let error) = output {
+                evaluation.failure = error
+                evaluation.status = error.code.exitStatus
+            }
+        } catch {
+            let e = (error as? RuntimeError) ?? (error as? RuntimeErrorConvertible)?.runtimeError ?? RuntimeError(.internal, "\(error)")
+            evaluation = Evaluation(result: errorResult(definition, e), output: nil, status: e.code.exitStatus, failure: e)
+        }
+        for (key, value) in annotate.object ?? [:] { evaluation.result[key] = value }
+        var extra: JSON = [:]
+        for key in ["reason", "ticket_id", "message_id", "metric"] where !evaluation.result[key].isNull { extra[key] = evaluation.result[key] }
+        context.log.finish(outcome: evaluation.result["outcome"].string ?? "unknown", durationMS: Clock.monotonicMS() - started,
+                           mode: context.mode, extra: extra, error: evaluation.failure)
+        return evaluation
+    }
+
     /// Handles one event: signature check (HTTP modes), parse, handler, output rendering, log line.
     /// Returns the bytes to write (for HTTP modes: the body only), the result object, and the exit status.
     public static func handle(_ definition: FunctionDefinition, raw: [UInt8], request: IncomingRequest?, mode: InputMode,
                               context: FunctionContext) -> (bytes: [UInt8], result: JSON, status: Int32) {
-        let started = Clock.monotonicMS()
-        context.http.deadline = Deadline(seconds: Double((try? context.config.int(ConfigKey.budgetMS, default: ConfigKey.defaultBudgetMS)) ?? ConfigKey.defaultBudgetMS) / 1000)
-        context.http.resetPlan()
-        var result: JSON
-        var bytes: [UInt8]
-        var status: Int32 = 0
-        var failure: RuntimeError?
-        do {
+        let e = evaluate(definition, context: context) { event in
             if mode.isHTTP, let request {
-                try SignatureCheck.verify(definition.signatures, request: request, body: raw, config: context.config, log: context.log)
+                try SignatureCheck.verify(definition.signatures, request: request, body: raw, config: event.config, log: event.log)
             }
-            let event = try Event.parse(raw: raw, contentType: request?.contentType, request: request, mode: mode)
-            let output = try definition.handler(event, context)
-            let pipelineStage = context.config.flag("INVOKER_PIPELINE")
-            switch output {
-            case .result(let r):
-                result = finish(r, definition: definition, context: context)
-                bytes = result.serializedBytes() + [0x0A]
-            case .passthrough(let r):
-                result = finish(r, definition: definition, context: context)
-                if mode.isHTTP && !pipelineStage { bytes = result.serializedBytes() + [0x0A] }
-                else { bytes = raw.last == 0x0A ? raw : raw + [0x0A] }
-            case .filtered(let r):
-                result = finish(r, definition: definition, context: context)
-                bytes = mode.isHTTP && !pipelineStage ? result.serializedBytes() + [0x0A] : []
-            case .partial(let r, let error):
-                result = finish(r, definition: definition, context: context)
-                bytes = result.serializedBytes() + [0x0A]
-                failure = error
-                status = error.code.exitStatus
-            }
-        } catch let error as RuntimeError {
-            failure = error
-            status = error.code.exitStatus
-            result = errorResult(definition, error)
-            bytes = result.serializedBytes() + [0x0A]
-        } catch let error as RuntimeErrorConvertible {
-            let e = error.runtimeError
-            failure = e
-            status = e.code.exitStatus
-            result = errorResult(definition, e)
-            bytes = result.serializedBytes() + [0x0A]
-        } catch {
-            let e = RuntimeError(.internal, "\(error)")
-            failure = e
-            status = e.code.exitStatus
-            result = errorResult(definition, e)
-            bytes = result.serializedBytes() + [0x0A]
+            let parsed = try Event.parse(raw: raw, contentType: request?.contentType, request: request, mode: mode)
+            return try definition.handler(parsed, event)
         }
-        var extra: JSON = [:]
-        for key in ["reason", "ticket_id", "message_id", "metric"] where !result[key].isNull { extra[key] = result[key] }
-        context.log.finish(outcome: result["outcome"].string ?? "unknown", durationMS: Clock.monotonicMS() - started,
-                           mode: mode, extra: extra, error: failure)
-        return (bytes, result, status)
+        let pipelineStage = context.config.flag("INVOKER_PIPELINE")
+        let asResult = e.result.serializedBytes() + [0x0A]
+        switch e.output {
+        case .passthrough?:
+            if mode.isHTTP && !pipelineStage { return (asResult, e.result, e.status) }
+            return (raw.last == 0x0A ? raw : raw + [0x0A], e.result, e.status)
+        case .filtered?:
+            return (mode.isHTTP && !pipelineStage ? asResult : [], e.result, e.status)
+        case .result?, .partial?, nil:
+            return (asResult, e.result, e.status)
+        }
     }
 
     static func finish(_ result: JSON, definition: FunctionDefinition, context: FunctionContext) -> JSON {
         var r = result.object == nil ? ["result": result] : result
         r["function"] = .string(definition.name)
         if r["outcome"].isNull { r["outcome"] = "done" }
-        if context.dryRun {
-            r["dry_run"] = true
-            r["plan"] = .array(context.http.plan)
-        }
+        if context.dryRun { r = DryRun.report(r, plan: context.http.plan, confirmations: definition.confirmations) }
         return r
     }
 

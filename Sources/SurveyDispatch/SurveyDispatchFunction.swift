@@ -17,7 +17,8 @@ public enum SurveyDispatchFunction {
         """,
         signatures: [.zendesk],
         commands: ["--scan": { context in try SurveyScan.run(context: context) }],
-        commandHelp: ["--scan": "find due tickets (search) and dispatch each; one line per ticket, then a summary"]
+        commandHelp: ["--scan": "find due tickets (search) and dispatch each; one line per ticket, then a summary"],
+        confirmations: ["confirmed", "recorded"]
     ) { event, context in
         .result(try SurveyDispatcher(context: context).run(ticketID: try ticketID(in: event.json)))
     }

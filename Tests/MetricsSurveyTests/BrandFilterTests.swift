@@ -1,6 +1,7 @@
 import FunctionRuntime
 import BrandFilter
 import Testing
+import TestSupport
 
 @Suite struct BrandSelectionTests {
     @Test func unsetEmptyOrAllSelectsEveryBrand() throws {

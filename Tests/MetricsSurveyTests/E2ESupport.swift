@@ -1,50 +1,7 @@
 import Foundation
 import FunctionRuntime
 import SandboxKit
-
-/// A built executable of this package run as a child process.
-enum Exec {
-    struct Output {
-        var status: Int32
-        var stdout: String
-        var stderr: String
-        /// Each stdout line parsed as JSON.
-        var lines: [JSON] { stdout.split(separator: "\n").compactMap { try? JSON.parse(String($0)) } }
-        var json: JSON { lines.last ?? .null }
-    }
-
-    /// Where `swift build` put the executables: beside the test bundle.
-    static var directory: String {
-        URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent().path
-    }
-
-    static func path(_ name: String) -> String { directory + "/" + name }
-
-    static func run(_ name: String, _ arguments: [String] = [], env: [String: String], stdin: String) throws -> Output {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: path(name))
-        p.arguments = arguments
-        p.environment = env.merging(["PATH": "/usr/bin:/bin"]) { a, _ in a }
-        let inPipe = Pipe(), outPipe = Pipe(), errPipe = Pipe()
-        p.standardInput = inPipe
-        p.standardOutput = outPipe
-        p.standardError = errPipe
-        try p.run()
-        inPipe.fileHandleForWriting.write(Data(stdin.utf8))
-        try inPipe.fileHandleForWriting.close()
-        // Read both pipes concurrently so neither can fill up and block the child.
-        final class Box: @unchecked Sendable { var data = Data() }
-        let err = Box()
-        let group = DispatchGroup()
-        group.enter()
-        DispatchQueue.global().async { err.data = errPipe.fileHandleForReading.readDataToEndOfFile(); group.leave() }
-        let outData = outPipe.fileHandleForReading.readDataToEndOfFile()
-        group.wait()
-        let errData = err.data
-        p.waitUntilExit()
-        return Output(status: p.terminationStatus, stdout: String(decoding: outData, as: UTF8.self), stderr: String(decoding: errData, as: UTF8.self))
-    }
-}
+import TestSupport
 
 /// A sandbox on a free port plus helpers to drive it.
 final class Bench {

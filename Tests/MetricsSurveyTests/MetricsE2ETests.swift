@@ -2,6 +2,7 @@ import Foundation
 import FunctionRuntime
 import SandboxKit
 import Testing
+import TestSupport
 
 /// End to end: the sandbox, the invoker serving the product's functions.json (route
 /// `POST /zendesk/tickets` → pipeline [brand-filter, ticket-metrics]), and signed Zendesk webhooks.

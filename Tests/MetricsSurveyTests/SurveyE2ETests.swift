@@ -2,6 +2,7 @@ import Foundation
 import FunctionRuntime
 import SandboxKit
 import Testing
+import TestSupport
 
 /// End to end against the sandbox: the survey rules, exactly-once under duplicates and faults, `--scan`.
 @Suite struct SurveyE2ETests {
@@ -198,5 +199,22 @@ import Testing
         let again = try bench.run("survey-dispatch", ["--scan"], event: .null)
         #expect(again.lines.last?["found"] == 0)
         #expect(bench.surveySubmissions().count == 2)
+    }
+
+    /// `--scan --dry-run` says what it would do for each due ticket and does none of it.
+    @Test func scanDryRunReportsIntentNotEffects() throws {
+        let bench = try Bench(seed: Self.seed([Self.solved(1), Self.solved(4, ago: "now-4h")]))
+        let r = try bench.run("survey-dispatch", ["--scan", "--dry-run"], event: .null)
+        #expect(r.status == 0, "\(r.stdout)")
+        let lines = Array(r.lines.dropLast())
+        #expect(lines.count == 2)
+        for line in lines {
+            #expect(line["outcome"] == "planned", "\(line)")
+            #expect(line["would"] == "dispatched")
+            #expect(line["confirmed"].isNull && line["recorded"].isNull, "nothing was sent, so nothing is confirmed: \(line)")
+            #expect(line["plan"].array?.contains { $0["url"].string?.contains("/survey/") == true } == true, "\(line)")
+        }
+        #expect(bench.surveySubmissions().isEmpty)
+        #expect(bench.tags(1).isEmpty && bench.tags(4).isEmpty)
     }
 }

@@ -3,6 +3,7 @@ import FunctionRuntime
 import SandboxKit
 import AgentReply
 import Testing
+import TestSupport
 
 /// `agent-reply` end to end: signed Zendesk `ticket.comment_added` events through the invoker,
 /// against the sandbox.
@@ -392,5 +393,32 @@ extension String {
     init(format4 n: Int) {
         let s = String(n)
         self = String(repeating: "0", count: Swift.max(0, 4 - s.count)) + s
+    }
+}
+
+/// `--dry-run` reports what would be sent, through the same clients as a real run, and changes
+/// nothing: no SMS, no tag, no Klaviyo event.
+@Suite struct ReplyDryRunTests {
+    typealias B = SMSBench
+
+    @Test func aDryRunPlansTheSMSAndSendsNothing() throws {
+        let bench = try SMSBench(seed: E2EReplyTests.seed())
+        let comment = try bench.addComment(ticket: 601, body: "Your order ships today.")
+        let event = try bench.zendeskEvent(ticket: 601, comment: comment)
+        var env = bench.sandbox.functionEnvironment()
+        env["SMS_PROVIDER"] = "twilio"
+        let tagsBefore = bench.ticket(601)["tags"]
+        let r = try Exec.run("agent-reply", ["--dry-run"], env: env, stdin: event.serialized())
+        #expect(r.status == 0, "\(r.stdout) \(r.stderr)")
+        let out = r.json
+        let plan = out["plan"].array ?? []
+        let sends = plan.filter { $0["method"] == "POST" && ($0["url"].string?.hasSuffix("/Messages.json") ?? false) }
+        #expect(sends.count == 1, "the SMS is in the plan: \(out)")
+        #expect(sends.first?["body"].string?.contains("Your+order+ships+today.") == true
+                || sends.first?["body"].string?.contains("Your%20order%20ships%20today.") == true, "\(sends)")
+        #expect(out["outcome"] != "sent", "a dry run never says it sent: \(out)")
+        #expect(out["dry_run"] == true)
+        #expect(bench.sentSMS.isEmpty)
+        #expect(bench.ticket(601)["tags"] == tagsBefore)
     }
 }

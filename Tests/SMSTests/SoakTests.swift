@@ -4,6 +4,7 @@ import FunctionRuntime
 import InvokerKit
 import SandboxKit
 import Testing
+import TestSupport
 
 /// The fault soak: customers' texts, agent replies, closed tickets and surveys through the
 /// invoker (spooled routes as shipped in functions.json) against the sandbox with ~20 % of
@@ -209,7 +210,7 @@ final class Soak: @unchecked Sendable {
         var env = bench.sandbox.functionEnvironment()
         env["PATH"] = "/usr/bin:/bin"
         env[ConfigKey.attentionLog] = state + "/attention.jsonl"
-        _ = try? SoakExec.run("survey-dispatch", ["--scan"], env: env)
+        _ = try? Exec.run("survey-dispatch", ["--scan"], env: env, stdin: "")
 
         // Counting.
         let st = bench.state()
@@ -247,21 +248,5 @@ final class Soak: @unchecked Sendable {
         for d in dead.dead { report.details.append("dead letter \(d.item.id): \(d.reason)") }
         report.seconds = Date().timeIntervalSince(started)
         return report
-    }
-}
-
-/// Runs a built function executable once (the survey scan).
-enum SoakExec {
-    static func run(_ name: String, _ arguments: [String], env: [String: String]) throws -> Int32 {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: InvokerCommand.executableDirectory() + "/" + name)
-        p.arguments = arguments
-        p.environment = env
-        p.standardOutput = FileHandle.nullDevice
-        p.standardError = FileHandle.nullDevice
-        p.standardInput = FileHandle.nullDevice
-        try p.run()
-        p.waitUntilExit()
-        return p.terminationStatus
     }
 }

@@ -1,0 +1,83 @@
+import CShims
+import FoundationEssentials
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The connection a process keeps to the services: one libcurl handle (its connection cache), used
+/// by one transfer at a time. Every `HTTPClient` of the process shares it, so connections are
+/// reused across events while each event keeps its own deadline and plan.
+public final class HTTPTransport: Sendable {
+    /// What one transfer ended with.
+    public enum Result: Sendable {
+        case response(HTTPResponse)
+        /// No answer; `sent` says whether the request may have reached the service.
+        case failure(code: Int32, message: String, sent: Bool)
+    }
+
+    /// The curl easy handle (created on first use; only touched under the mutex).
+    struct Handle: @unchecked Sendable {
+        var pointer: UnsafeMutableRawPointer?
+    }
+    private let handle = Mutex(Handle())
+
+    public init() {}
+
+    deinit { handle.withLock { if let p = $0.pointer { ccurl_handle_free(p) } } }
+
+    /// Performs one transfer with a total `timeout` and a connection `connectTimeout` (seconds).
+    public func perform(_ request: HTTPRequest, timeout: Double, connectTimeout: Double) -> Result {
+        handle.withLock { h in Self.perform(request, on: &h, timeout: timeout, connectTimeout: connectTimeout) }
+    }
+
+    private static func perform(_ request: HTTPRequest, on handle: inout Handle, timeout: Double, connectTimeout: Double) -> Result {
+        if handle.pointer == nil {
+            handle.pointer = ccurl_handle_new()
+            if handle.pointer == nil { return .failure(code: -1, message: String(cString: ccurl_load_error()), sent: false) }
+        }
+        let curl = handle.pointer
+        var headerLines = request.headers.map { "\($0.0): \($0.1)" }
+        if request.body != nil, !request.headers.contains(where: { $0.0.lowercased() == "content-type" }) {
+            headerLines.append("Content-Type: application/octet-stream")
+        }
+        var cStrings = headerLines.map { strdup($0) }
+        defer { cStrings.forEach { free($0) } }
+        var result = ccurl_result()
+        let timeoutMS = max(1, Int(timeout * 1000))
+        let connectMS = min(timeoutMS, Int(connectTimeout * 1000))
+        // A write that must not be repeated never rides a reused connection (see ccurl_perform).
+        let fresh: Int32 = request.idempotent || request.retrySafe ? 0 : 1
+        let rc: Int32 = cStrings.withUnsafeMutableBufferPointer { hp in
+            hp.baseAddress!.withMemoryRebound(to: UnsafePointer<CChar>?.self, capacity: max(1, hp.count)) { hptr in
+                if let body = request.body {
+                    return body.withUnsafeBytes { bp in
+                        ccurl_perform(curl, request.method, request.url, hptr, hp.count,
+                                      bp.baseAddress ?? UnsafeRawPointer(bitPattern: 1), bp.count, connectMS, timeoutMS, fresh, &result)
+                    }
+                }
+                return ccurl_perform(curl, request.method, request.url, hptr, hp.count, nil, 0, connectMS, timeoutMS, fresh, &result)
+            }
+        }
+        defer { ccurl_result_free(&result) }
+        if rc != 0 {
+            let message = withUnsafeBytes(of: result.error) { String(decoding: $0.prefix(while: { $0 != 0 }), as: UTF8.self) }
+            // "Couldn't connect"/"couldn't resolve" never reached the service.
+            let sent = result.sent != 0 && rc != 6 && rc != 7
+            return .failure(code: rc, message: message, sent: sent)
+        }
+        let headerText = String(decoding: UnsafeRawBufferPointer(start: result.headers, count: result.headers_len), as: UTF8.self)
+        let body = Array(UnsafeRawBufferPointer(start: result.body, count: result.body_len))
+        return .response(HTTPResponse(status: result.status, headers: Self.parseHeaders(headerText), body: body))
+    }
+
+    static func parseHeaders(_ text: String) -> [String: String] {
+        var h: [String: String] = [:]
+        for line in text.split(whereSeparator: { $0 == "\r\n" || $0 == "\n" || $0 == "\r" }) {
+            guard let colon = line.firstIndex(of: ":") else { continue }
+            let name = line[..<colon].trimmed().lowercased()
+            h[name] = line[line.index(after: colon)...].trimmed()
+        }
+        return h
+    }
+}
