@@ -17,18 +17,6 @@ public enum BrandFilterFunction {
         """,
         signatures: [.zendesk]
     ) { event, context in
-        // A Zendesk event is a JSON object: an array, a string or a number is bad input, never passed on.
-        guard event.json.object != nil else { throw RuntimeError(.invalidEvent, "the event must be a JSON object") }
-        return try handle(event.json, selection: BrandSelection(config: context.config))
-    }
-
-    /// The output for one event.
-    public static func handle(_ event: JSON, selection: BrandSelection) -> FunctionOutput {
-        switch BrandFilterRule.decide(event: event, selection: selection) {
-        case .pass(let brand):
-            return .passthrough(result: JSON.object(["outcome": "passed", "brand_id": JSON(brand)]).droppingNulls)
-        case .filter(let brand, let reason):
-            return .filtered(result: JSON.object(["outcome": "filtered", "reason": .string(reason), "brand_id": JSON(brand)]).droppingNulls)
-        }
+        try BrandFilterHandler.handle(try BrandFilterEvent(event.json), selection: BrandSelection(config: context.config))
     }
 }

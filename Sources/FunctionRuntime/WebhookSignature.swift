@@ -6,7 +6,8 @@ import FoundationEssentials
 /// a pipeline or stream event on standard input is trusted, as its producer is local.
 public enum SignatureScheme: String, Sendable, CaseIterable {
     /// `X-Zendesk-Webhook-Signature` = base64(HMAC-SHA256(secret, timestamp + body)), with
-    /// `X-Zendesk-Webhook-Signature-Timestamp` (ISO-8601) no older than 5 minutes and not in the future.
+    /// `X-Zendesk-Webhook-Signature-Timestamp` (ISO-8601) no older than 5 minutes
+    /// (`maximumAge`) and at most 30 s ahead of this host's clock (`maximumSkew`, clock skew).
     case zendesk
     /// `X-Twilio-Signature` = base64(HMAC-SHA1(auth token, URL + each form parameter, sorted by
     /// name, as name + value)). The URL is `PUBLIC_URL` + the path as called (+ `?query`).

@@ -175,7 +175,7 @@ final class Connection {
             head += "\(k): \(v)\r\n"
         }
         if !hasLength { head += "Content-Length: \(r.body.count)\r\n" }
-        if !hasDate { head += "Date: \(httpDate())\r\n" }
+        if !hasDate { head += "Date: \(Clock.httpDate(Clock.now()))\r\n" }
         head += keepAlive ? "Connection: keep-alive\r\n\r\n" : "Connection: close\r\n\r\n"
         return Array(head.utf8) + (headOnly ? [] : r.body)
     }
@@ -189,13 +189,4 @@ final class Connection {
         }
     }
 
-    /// IMF-fixdate, e.g. `Sun, 06 Nov 1994 08:49:37 GMT`.
-    static func httpDate() -> String {
-        var t = time(nil)
-        var tmv = tm()
-        gmtime_r(&t, &tmv)
-        var buf = [CChar](repeating: 0, count: 64)
-        strftime(&buf, buf.count, "%a, %d %b %Y %H:%M:%S GMT", &tmv)
-        return String(cString: buf)
-    }
 }

@@ -19,6 +19,4 @@ public final class ConcurrencyLimit: @unchecked Sendable {
     }
 
     public func release() { lock.withLock { current -= 1 } }
-
-    public var inFlight: Int { lock.withLock { current } }
 }

@@ -27,7 +27,7 @@ public enum SMSInboundFunction {
     /// re-delivers the batch, and the items already handled are recognised as duplicates.
     public static func handle(_ event: Event, context: FunctionContext) throws -> FunctionOutput {
         let settings = try SMSSettings(config: context.config)
-        let (items, batch) = try InboundInput.items(from: event.json, settings: settings)
+        let (items, batch) = try InboundEvent.items(from: event.json, settings: settings)
         if batch, let request = event.request { try checkWebhookID(event.json, request: request) }
         let zendesk = try Zendesk(config: context.config, http: context.http)
         let klaviyo = settings.hasKlaviyo ? try Klaviyo(config: context.config, http: context.http) : nil

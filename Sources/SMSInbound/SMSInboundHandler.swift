@@ -135,7 +135,7 @@ public struct SMSInboundHandler {
     /// merged into it.
     func settleRace(created id: Int64, decision: InboundDecision, message m: InboundMessage, comment: String, metadata: JSON,
                     authorID: Int64?) throws -> JSON {
-        let tickets = try zendesk.tickets(externalID: m.conversation.externalID).compactMap(TicketFacts.init(ticket:))
+        let tickets = try zendesk.tickets(externalID: m.conversation.externalID).compactMap(ConversationTicket.init(ticket:))
         guard let winner = InboundRules.activeTicket(tickets), winner.id < id else {
             return result(decision, messageID: m.messageID, ticketID: id)
         }
@@ -152,14 +152,14 @@ public struct SMSInboundHandler {
 
     /// The conversation's tickets, live (each re-read by id), and the ticket whose audits already
     /// record `messageID`.
-    func conversationFacts(_ key: SMSConversationKey, messageID: String) throws -> ([TicketFacts], Int64?) {
-        let listed = try zendesk.tickets(externalID: key.externalID).compactMap(TicketFacts.init(ticket:))
+    func conversationFacts(_ key: SMSConversationKey, messageID: String) throws -> ([ConversationTicket], Int64?) {
+        let listed = try zendesk.tickets(externalID: key.externalID).compactMap(ConversationTicket.init(ticket:))
         var tickets = listed
         var handledBy: Int64?
         if let active = InboundRules.activeTicket(listed) {
             // Re-read by id: the live status and updated_at decide the write.
             let live = try zendesk.ticket(id: active.id).ticket
-            if let fresh = TicketFacts(ticket: live) {
+            if let fresh = ConversationTicket(ticket: live) {
                 tickets = listed.map { $0.id == fresh.id ? fresh : $0 }
             }
             if InboundRules.records(try zendesk.audits(ticketID: active.id), messageID: messageID) { handledBy = active.id }
@@ -206,12 +206,12 @@ public struct SMSInboundHandler {
 
     /// The customer's open SMS ticket on any brand number: requested by the end-user with that
     /// phone, tagged `sms`, not closed (found by search, then re-read by id).
-    func openSMSTicket(customer phone: String) throws -> TicketFacts? {
+    func openSMSTicket(customer phone: String) throws -> ConversationTicket? {
         guard let user = try zendesk.user(phone: phone), let userID = user["id"].int else { return nil }
         let found = try zendesk.searchTickets("type:ticket tags:sms requester:\(userID) status<closed", limit: 100).tickets
-        let candidates = found.compactMap(TicketFacts.init(ticket:)).filter { !$0.isClosed }.sorted { $0.id < $1.id }
+        let candidates = found.compactMap(ConversationTicket.init(ticket:)).filter { !$0.isClosed }.sorted { $0.id < $1.id }
         for c in candidates {
-            if let live = TicketFacts(ticket: try zendesk.ticket(id: c.id).ticket), !live.isClosed { return live }
+            if let live = ConversationTicket(ticket: try zendesk.ticket(id: c.id).ticket), !live.isClosed { return live }
         }
         return nil
     }

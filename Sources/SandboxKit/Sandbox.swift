@@ -182,7 +182,7 @@ public final class Sandbox: @unchecked Sendable {
             // The services' `Date` header tells their clock: the sandbox clock, so a moved clock
             // is what a function reading "Zendesk's time" sees.
             if response.header("date") == nil {
-                response.headers.append(("Date", EmulatorSupport.rfc2822(context.now).replacingAll("+0000", with: "GMT")))
+                response.headers.append(("Date", Clock.httpDate(context.now)))
             }
             record(request, service: service, path: sub, status: response.status, fault: rule?.mode.rawValue)
             if !["GET", "HEAD", "OPTIONS"].contains(request.method) { persist() }

@@ -29,9 +29,6 @@ public struct KlaviyoEvent: Sendable, Equatable {
         self.backfill = backfill
     }
 
-    /// True when the event names at least one profile identifier Klaviyo accepts.
-    public var hasProfileIdentifier: Bool { email != nil || phoneNumber != nil || externalID != nil }
-
     /// The request body: `{"data":{"type":"event","attributes":{…}}}`. Absent optional members are
     /// left out (never sent as null).
     public var body: JSON {

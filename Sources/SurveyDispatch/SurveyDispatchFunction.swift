@@ -20,11 +20,6 @@ public enum SurveyDispatchFunction {
         commandHelp: ["--scan": "find due tickets (search) and dispatch each; one line per ticket, then a summary"],
         confirmations: ["confirmed", "recorded"]
     ) { event, context in
-        .result(try SurveyDispatcher(context: context).run(ticketID: try ticketID(in: event.json)))
-    }
-
-    /// The ticket an event names (see `ZendeskWebhookEvent.ticketID`); `.invalidEvent` when none.
-    public static func ticketID(in json: JSON) throws -> Int64 {
-        try ZendeskWebhookEvent.parse(json).requireTicketID()
+        .result(try SurveyDispatchHandler(context: context).run(ticketID: try SurveyDispatchEvent.ticketID(in: event.json)))
     }
 }

@@ -10,7 +10,7 @@ import ServiceClients
 /// Prints one result line per ticket, then a summary line. Exit 0, or the first failure's status.
 public enum SurveyScan {
     public static func run(context: FunctionContext) throws -> Int32 {
-        let dispatcher = try SurveyDispatcher(context: context)
+        let dispatcher = try SurveyDispatchHandler(context: context)
         func query(_ now: Date) -> String {
             let bound = now.addingTimeInterval(-dispatcher.settings.delayHours * 3600)
             return "type:ticket status:solved -tags:\(dispatcher.settings.tag) updated<\(Clock.iso8601(bound))"
@@ -18,7 +18,7 @@ public enum SurveyScan {
         let local = context.now
         var search = try dispatcher.zendesk.searchTickets(query(local))
         if let server = search.serverDate, abs(server.timeIntervalSince(local)) > 60 {
-            search = try SurveyDispatcher(context: context.nextEvent()).zendesk.searchTickets(query(server))
+            search = try SurveyDispatchHandler(context: context.nextEvent()).zendesk.searchTickets(query(server))
         }
         let ids = search.tickets.compactMap { $0["id"].int }
         var counts: [String: Int] = [:]
@@ -26,7 +26,7 @@ public enum SurveyScan {
         for id in ids {
             // Each ticket is one event: its own deadline, plan, error object and log line.
             let e = FunctionRunner.evaluate(SurveyDispatchFunction.definition, context: context, annotate: ["ticket_id": .int(id)]) { event in
-                .result(try SurveyDispatcher(context: event).run(ticketID: id))
+                .result(try SurveyDispatchHandler(context: event).run(ticketID: id))
             }
             if status == 0 { status = e.status }
             counts[e.result["outcome"].string ?? "unknown", default: 0] += 1

@@ -103,6 +103,17 @@ import HTTPServer
         #expect(s.count == 2)
     }
 
+    /// RFC 9110 §10.2.3: `Retry-After` is delta-seconds or an HTTP-date.
+    @Test func retryAfterReadsSecondsAndHTTPDates() {
+        #expect(HTTPResponse(status: 503, headers: ["retry-after": "7"]).retryAfter == 7)
+        let inTwoMinutes = Clock.now().addingTimeInterval(120)
+        let date = HTTPResponse(status: 503, headers: ["retry-after": Clock.httpDate(inTwoMinutes)]).retryAfter
+        #expect(date.map { (115...121).contains($0) } == true, "\(String(describing: date))")
+        #expect(HTTPResponse(status: 503, headers: ["retry-after": "Wed, 21 Oct 2015 07:28:00 GMT"]).retryAfter == 0, "a past date: now")
+        #expect(HTTPResponse(status: 503, headers: ["retry-after": "soon"]).retryAfter == nil)
+        #expect(HTTPResponse(status: 503, headers: ["retry-after": "inf"]).retryAfter == nil)
+    }
+
     @Test func sha256MatchesTheStandardVector() throws {
         #expect(try Crypto.hex(Crypto.sha256(Array("abc".utf8))) == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
     }

@@ -26,39 +26,39 @@ import TestSupport
     let subscription: JSON = ["type": "zen:event-type:ticket.created", "detail": ["id": "5", "brand_id": "360001"]]
 
     @Test func brandIsReadFromEachInputShape() {
-        #expect(BrandFilterRule.brandID(of: subscription) == "360001")
-        #expect(BrandFilterRule.brandID(of: ["brand_id": 42]) == "42")
-        #expect(BrandFilterRule.brandID(of: ["ticket": ["brand_id": "43"]]) == "43")
-        #expect(BrandFilterRule.brandID(of: ["ticket": ["brand": ["id": "44"]]]) == "44")
+        #expect(BrandFilterRules.brandID(of: subscription) == "360001")
+        #expect(BrandFilterRules.brandID(of: ["brand_id": 42]) == "42")
+        #expect(BrandFilterRules.brandID(of: ["ticket": ["brand_id": "43"]]) == "43")
+        #expect(BrandFilterRules.brandID(of: ["ticket": ["brand": ["id": "44"]]]) == "44")
     }
 
     @Test func nullEmptyAndZeroMeanNoBrand() {
-        #expect(BrandFilterRule.brandID(of: ["detail": ["brand_id": nil]]) == nil)
-        #expect(BrandFilterRule.brandID(of: ["brand_id": ""]) == nil)
-        #expect(BrandFilterRule.brandID(of: ["brand_id": "0"]) == nil)
-        #expect(BrandFilterRule.brandID(of: ["ticket_id": "9"]) == nil)
+        #expect(BrandFilterRules.brandID(of: ["detail": ["brand_id": nil]]) == nil)
+        #expect(BrandFilterRules.brandID(of: ["brand_id": ""]) == nil)
+        #expect(BrandFilterRules.brandID(of: ["brand_id": "0"]) == nil)
+        #expect(BrandFilterRules.brandID(of: ["ticket_id": "9"]) == nil)
     }
 
     @Test func allPassesEverythingIncludingNoBrand() {
-        #expect(BrandFilterRule.decide(event: subscription, selection: .all) == .pass(brandID: "360001"))
-        #expect(BrandFilterRule.decide(event: ["ticket_id": "9"], selection: .all) == .pass(brandID: nil))
+        #expect(BrandFilterRules.decide(event: subscription, selection: .all) == .pass(brandID: "360001"))
+        #expect(BrandFilterRules.decide(event: ["ticket_id": "9"], selection: .all) == .pass(brandID: nil))
     }
 
     @Test func listPassesOnlyListedBrands() {
-        #expect(BrandFilterRule.decide(event: subscription, selection: .only(["1", "360001"])) == .pass(brandID: "360001"))
-        #expect(BrandFilterRule.decide(event: subscription, selection: .only(["1"])) == .filter(brandID: "360001", reason: "brand_not_selected"))
+        #expect(BrandFilterRules.decide(event: subscription, selection: .only(["1", "360001"])) == .pass(brandID: "360001"))
+        #expect(BrandFilterRules.decide(event: subscription, selection: .only(["1"])) == .filter(brandID: "360001", reason: "brand_not_selected"))
     }
 
     @Test func listDropsEventsWithoutBrand() {
-        #expect(BrandFilterRule.decide(event: ["ticket_id": "9"], selection: .only(["1"])) == .filter(brandID: nil, reason: "no_brand"))
+        #expect(BrandFilterRules.decide(event: ["ticket_id": "9"], selection: .only(["1"])) == .filter(brandID: nil, reason: "no_brand"))
     }
 
-    @Test func outputsArePassthroughAndFiltered() {
-        guard case .passthrough(let r) = BrandFilterFunction.handle(subscription, selection: .all) else {
+    @Test func outputsArePassthroughAndFiltered() throws {
+        guard case .passthrough(let r) = BrandFilterHandler.handle(try BrandFilterEvent(subscription), selection: .all) else {
             Issue.record("expected passthrough"); return
         }
         #expect(r["outcome"] == "passed")
-        guard case .filtered(let f) = BrandFilterFunction.handle(subscription, selection: .only(["2"])) else {
+        guard case .filtered(let f) = BrandFilterHandler.handle(try BrandFilterEvent(subscription), selection: .only(["2"])) else {
             Issue.record("expected filtered"); return
         }
         #expect(f["outcome"] == "filtered")

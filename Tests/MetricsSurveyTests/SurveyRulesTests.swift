@@ -135,11 +135,11 @@ func reason(_ d: SurveyRules.Decision) -> String? {
     }
 
     @Test func ticketIDFromAnyEventShape() throws {
-        #expect(try SurveyDispatchFunction.ticketID(in: ["detail": ["id": "5"]]) == 5)
-        #expect(try SurveyDispatchFunction.ticketID(in: ["subject": "zen:ticket:6"]) == 6)
-        #expect(try SurveyDispatchFunction.ticketID(in: ["ticket_id": "7"]) == 7)
-        #expect(try SurveyDispatchFunction.ticketID(in: ["ticket": ["id": 8]]) == 8)
-        #expect(throws: RuntimeError.self) { try SurveyDispatchFunction.ticketID(in: ["hello": 1]) }
+        #expect(try SurveyDispatchEvent.ticketID(in: ["detail": ["id": "5"]]) == 5)
+        #expect(try SurveyDispatchEvent.ticketID(in: ["subject": "zen:ticket:6"]) == 6)
+        #expect(try SurveyDispatchEvent.ticketID(in: ["ticket_id": "7"]) == 7)
+        #expect(try SurveyDispatchEvent.ticketID(in: ["ticket": ["id": 8]]) == 8)
+        #expect(throws: RuntimeError.self) { try SurveyDispatchEvent.ticketID(in: ["hello": 1]) }
     }
 
     @Test func httpDateParsing() {

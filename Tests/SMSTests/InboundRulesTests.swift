@@ -43,19 +43,19 @@ import Testing
 
     @Test(arguments: ["new", "open", "pending", "hold"])
     func activeTicketsGetAComment(status: String) {
-        let d = InboundRules.route(tickets: [TicketFacts(id: 4, status: status, updatedAt: "T")], handledBy: nil)
+        let d = InboundRules.route(tickets: [ConversationTicket(id: 4, status: status, updatedAt: "T")], handledBy: nil)
         #expect(d == .comment(ticketID: 4, stamp: "T", reopen: false))
         #expect(d.outcome == "commented")
     }
 
     @Test func solvedTicketIsReopened() {
-        let d = InboundRules.route(tickets: [TicketFacts(id: 4, status: "solved", updatedAt: "T")], handledBy: nil)
+        let d = InboundRules.route(tickets: [ConversationTicket(id: 4, status: "solved", updatedAt: "T")], handledBy: nil)
         #expect(d == .comment(ticketID: 4, stamp: "T", reopen: true))
         #expect(d.outcome == "reopened")
     }
 
     @Test func closedTicketGetsAFollowUpOfTheNewestClosed() {
-        let d = InboundRules.route(tickets: [TicketFacts(id: 2, status: "closed"), TicketFacts(id: 9, status: "closed")], handledBy: nil)
+        let d = InboundRules.route(tickets: [ConversationTicket(id: 2, status: "closed"), ConversationTicket(id: 9, status: "closed")], handledBy: nil)
         #expect(d == .followUp(closedTicketID: 9))
         #expect(d.outcome == "followup")
     }
@@ -65,12 +65,12 @@ import Testing
     }
 
     @Test func openFollowUpWinsOverClosedAndLowestIDWinsARace() {
-        let tickets = [TicketFacts(id: 2, status: "closed"), TicketFacts(id: 12, status: "new"), TicketFacts(id: 11, status: "open")]
+        let tickets = [ConversationTicket(id: 2, status: "closed"), ConversationTicket(id: 12, status: "new"), ConversationTicket(id: 11, status: "open")]
         #expect(InboundRules.route(tickets: tickets, handledBy: nil) == .comment(ticketID: 11, stamp: nil, reopen: false))
     }
 
     @Test func handledMessageIsADuplicate() {
-        #expect(InboundRules.route(tickets: [TicketFacts(id: 4, status: "open")], handledBy: 4) == .duplicate(ticketID: 4))
+        #expect(InboundRules.route(tickets: [ConversationTicket(id: 4, status: "open")], handledBy: 4) == .duplicate(ticketID: 4))
         let audits: [JSON] = [["metadata": ["custom": [:]]], ["metadata": ["custom": ["sms_message_id": "SM1"]]]]
         #expect(InboundRules.records(audits, messageID: "SM1"))
         #expect(!InboundRules.records(audits, messageID: "SM2"))
@@ -78,8 +78,8 @@ import Testing
 
     @Test func campaignSMSBecomesANoteOnlyOnAnOpenTicket() {
         #expect(InboundRules.routeCampaign(active: nil, alreadyNoted: false) == .ignore(.noOpenTicket))
-        #expect(InboundRules.routeCampaign(active: TicketFacts(id: 3, status: "open", updatedAt: "T"), alreadyNoted: false) == .note(ticketID: 3, stamp: "T"))
-        #expect(InboundRules.routeCampaign(active: TicketFacts(id: 3, status: "open"), alreadyNoted: true) == .duplicate(ticketID: 3))
+        #expect(InboundRules.routeCampaign(active: ConversationTicket(id: 3, status: "open", updatedAt: "T"), alreadyNoted: false) == .note(ticketID: 3, stamp: "T"))
+        #expect(InboundRules.routeCampaign(active: ConversationTicket(id: 3, status: "open"), alreadyNoted: true) == .duplicate(ticketID: 3))
         let note = InboundRules.campaignNote(CampaignSMS(messageID: "e", customer: nil, profileID: nil, body: "20% off", source: "Campaign: Black Friday"))
         #expect(note.contains("Campaign: Black Friday") && note.contains("20% off"))
     }
@@ -95,7 +95,7 @@ import Testing
 
     @Test func normalizedShape() throws {
         let json = try JSON.parse(#"{"message_id":"SM1","from":"+15551230000","to":"+15559870000","body":"Olá 😀","media_urls":["https://x/1.gif"],"received_at":"2026-11-20T10:00:00Z"}"#)
-        let (items, batch) = try InboundInput.items(from: json, settings: settings)
+        let (items, batch) = try InboundEvent.items(from: json, settings: settings)
         #expect(!batch)
         #expect(items == [.message(InboundMessage(messageID: "SM1", from: "+15551230000", to: "+15559870000", body: "Olá 😀", mediaCount: 1,
                                                   receivedAt: "2026-11-20T10:00:00Z"))])
@@ -104,7 +104,7 @@ import Testing
     @Test func twilioForm() throws {
         let json: JSON = ["MessageSid": "SMabc", "From": "+15551230000", "To": "+15559870000", "Body": "hi", "NumMedia": "2",
                           "MediaUrl0": "u", "MediaUrl1": "v", "AccountSid": "AC1", "FromCountry": "US"]
-        let (items, _) = try InboundInput.items(from: json, settings: settings)
+        let (items, _) = try InboundEvent.items(from: json, settings: settings)
         #expect(items == [.message(InboundMessage(messageID: "SMabc", from: "+15551230000", to: "+15559870000", body: "hi", mediaCount: 2))])
     }
 
@@ -130,7 +130,7 @@ import Testing
           "not an item"
         ],"meta":{}}
         """#)
-        let (items, batch) = try InboundInput.items(from: json, settings: settings)
+        let (items, batch) = try InboundEvent.items(from: json, settings: settings)
         #expect(batch)
         #expect(items.count == 7)
         #expect(items[0] == .message(InboundMessage(messageID: "EV1", from: "+15551230000", to: "+15559870000", body: "Where is my order?", profileID: "P1")))
@@ -159,7 +159,7 @@ import Testing
         func screened(_ body: String, _ type: String?) throws -> InboundDecision? {
             var json: JSON = ["MessageSid": "SM1", "From": "+15551230000", "To": "+15559870000", "Body": .string(body)]
             if let type { json["OptOutType"] = .string(type) }
-            guard case .message(let m) = try InboundInput.items(from: json, settings: settings).items[0] else { return .create }
+            guard case .message(let m) = try InboundEvent.items(from: json, settings: settings).items[0] else { return .create }
             return InboundRules.screen(m, settings: settings)
         }
         #expect(try screened("ARRET", "STOP") == .ignore(.keyword, detail: "opt_out"))
@@ -171,7 +171,7 @@ import Testing
     }
 
     @Test func missingFieldsAreInvalid() {
-        #expect(throws: SMSError.self) { try InboundInput.items(from: ["message_id": "x", "to": "+15559870000"], settings: settings) }
+        #expect(throws: SMSError.self) { try InboundEvent.items(from: ["message_id": "x", "to": "+15559870000"], settings: settings) }
     }
 }
 

@@ -22,7 +22,7 @@ public enum IgnoreReason: String, Sendable, Equatable {
 }
 
 /// The live facts of one ticket of a conversation (read by id, not from search).
-public struct TicketFacts: Sendable, Equatable {
+public struct ConversationTicket: Sendable, Equatable {
     public var id: Int64
     public var status: String
     public var updatedAt: String?
@@ -103,13 +103,13 @@ public enum InboundRules {
 
     /// The conversation's current ticket: the non-closed ticket with the lowest id (a
     /// deterministic winner when a race left more than one).
-    public static func activeTicket(_ tickets: [TicketFacts]) -> TicketFacts? {
+    public static func activeTicket(_ tickets: [ConversationTicket]) -> ConversationTicket? {
         tickets.filter { !$0.isClosed }.min { $0.id < $1.id }
     }
 
     /// Where a text goes, given the conversation's tickets (live) and the ticket that already
     /// records this message id, if any.
-    public static func route(tickets: [TicketFacts], handledBy: Int64?) -> InboundDecision {
+    public static func route(tickets: [ConversationTicket], handledBy: Int64?) -> InboundDecision {
         if let handledBy { return .duplicate(ticketID: handledBy) }
         if let active = activeTicket(tickets) {
             return .comment(ticketID: active.id, stamp: active.updatedAt, reopen: active.status == "solved")
@@ -121,7 +121,7 @@ public enum InboundRules {
     }
 
     /// Where a campaign/flow SMS goes: a private note on the open SMS ticket, if there is one.
-    public static func routeCampaign(active: TicketFacts?, alreadyNoted: Bool) -> InboundDecision {
+    public static func routeCampaign(active: ConversationTicket?, alreadyNoted: Bool) -> InboundDecision {
         guard let active else { return .ignore(.noOpenTicket) }
         if alreadyNoted { return .duplicate(ticketID: active.id) }
         return .note(ticketID: active.id, stamp: active.updatedAt)

@@ -14,7 +14,7 @@ import SMSCore
 ///   (`data.id`, `data.attributes.event_properties`, `data.relationships.profile.data.id`,
 ///   optionally `included` profiles); the fields are looked up by several usual names (see
 ///   `field(_:_:)`).
-public enum InboundInput {
+public enum InboundEvent {
     /// The items of `json`, and whether it was a batch (Klaviyo) whose results are reported as a
     /// list. In a batch, an item that cannot be read becomes `.invalid` (its own error entry) so
     /// one bad item never drops the others; a single event that cannot be read throws.

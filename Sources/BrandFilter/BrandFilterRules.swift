@@ -2,7 +2,7 @@ import FunctionRuntime
 import ServiceClients
 
 /// The brand filter's one rule: pass an event whose brand is selected, drop the others.
-public enum BrandFilterRule {
+public enum BrandFilterRules {
     /// What happens to one event.
     public enum Decision: Sendable, Equatable {
         case pass(brandID: String?)
@@ -17,7 +17,11 @@ public enum BrandFilterRule {
     /// Passes everything with `.all`; with a list, passes only events whose brand is listed (an
     /// event without a brand is dropped).
     public static func decide(event: JSON, selection: BrandSelection) -> Decision {
-        let brand = brandID(of: event)
+        decide(brandID: brandID(of: event), selection: selection)
+    }
+
+    /// The decision for an event whose brand is `brand` (nil: none).
+    public static func decide(brandID brand: String?, selection: BrandSelection) -> Decision {
         switch selection {
         case .all:
             return .pass(brandID: brand)

@@ -13,7 +13,7 @@ import ServiceClients
 /// 4. POST the survey;
 /// 5. commit (one ticket update: add `SURVEY_TAG`, remove the claim) or release the claim,
 ///    as `SurveyCommitRule` says.
-public struct SurveyDispatcher {
+public struct SurveyDispatchHandler {
     public let zendesk: Zendesk
     public let settings: SurveySettings
     public let context: FunctionContext
