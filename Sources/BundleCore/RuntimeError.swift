@@ -43,6 +43,13 @@ public struct RuntimeError: Error, CustomStringConvertible, Sendable {
         case signatureMismatch = "signature_mismatch"
         /// OpenSSL's libcrypto could not be loaded or failed: nothing can be signed or verified.
         case cryptoUnavailable = "crypto_unavailable"
+        /// A service answered 401/403: the configured credentials were refused (exit 78 like any
+        /// configuration error, but nothing is missing — the token, key or account is wrong).
+        case credentialsRefused = "credentials_refused"
+        /// A `NAME_FILE` variable names a file that cannot be read.
+        case unreadableFile = "unreadable_file"
+        /// A URL variable lacks its `https://` (or `http://`) scheme.
+        case urlWithoutScheme = "url_without_scheme"
     }
 
     public let code: Code
@@ -63,8 +70,12 @@ public struct RuntimeError: Error, CustomStringConvertible, Sendable {
 
     public var description: String { "\(code.rawValue): \(message)" }
 
-    /// `{"error":{"code":…,"message":…}}`.
-    public var json: JSON { ["error": ["code": .string(code.rawValue), "message": .string(message)]] }
+    /// `{"error":{"code":…,"message":…}}`, plus `"detail"` when the error has one.
+    public var json: JSON {
+        var error: JSON = ["code": .string(code.rawValue), "message": .string(message)]
+        if let detail { error["detail"] = .string(detail.rawValue) }
+        return ["error": error]
+    }
 }
 
 /// Exit status ↔ HTTP status, shared by the CGI output of the runtime and by the invoker.

@@ -45,6 +45,32 @@ public struct Config: Sendable {
         return nil
     }
 
+    /// The `NAME_FILE` variables whose file cannot be read, as a configuration error naming the
+    /// first (nil when all are readable). A function checks this before each event: a secret
+    /// given as a missing file must not read as "not set".
+    public var unreadableFile: RuntimeError? {
+        for (key, path) in environment.sorted(by: { $0.key < $1.key })
+        where key.hasSuffix("_FILE") && !path.isEmpty && ConfigKey.isBundleVariable(key) {
+            guard FileManager.default.contents(atPath: path) == nil else { continue }
+            let name = String(key.dropLast("_FILE".count))
+            return RuntimeError(.configMissing, "\(key) names \(path), which cannot be read (missing or not readable by this user); \(name) stays unset until it can",
+                                detail: .unreadableFile)
+        }
+        return nil
+    }
+
+    /// A service base URL: `name`'s value (or `defaultValue`) without a trailing `/`; throws
+    /// `.configMissing` when unset without a default, or when it lacks an `http(s)://` scheme.
+    public func url(_ name: String, default defaultValue: String? = nil, for purpose: String) throws -> String {
+        guard let raw = value(name) ?? defaultValue else { return try require(name, for: purpose) }
+        let lower = raw.lowercased()
+        guard lower.hasPrefix("https://") || lower.hasPrefix("http://"), raw.count > (lower.hasPrefix("https") ? 8 : 7) else {
+            throw RuntimeError(.configMissing, "\(name) must be a URL with its scheme, e.g. https://\(raw.isEmpty ? "example.com" : raw) (got \(raw.debugDescription))",
+                               detail: .urlWithoutScheme)
+        }
+        return raw.hasSuffix("/") ? String(raw.dropLast()) : raw
+    }
+
     /// The value of `name`, or `defaultValue`.
     public func value(_ name: String, default defaultValue: String) -> String {
         value(name) ?? defaultValue
@@ -129,6 +155,13 @@ public enum ConfigKey {
     public static let defaultBudgetMS = 8000
 
     /// Variables whose values are secrets.
+    /// The prefixes of every variable the bundle reads (other programs' `*_FILE` variables in the
+    /// same environment are none of its business).
+    public static let prefixes = ["ZENDESK_", "KLAVIYO_", "TWILIO_", "SMS_", "SURVEY_", "PUBLIC_URL", "ALLOW_UNSIGNED",
+                                  "FUNCTION_", "INVOKER_", "ATTENTION_", "TICKET_METRICS_"]
+
+    public static func isBundleVariable(_ name: String) -> Bool { prefixes.contains { name.hasPrefix($0) } }
+
     public static let secretNames = [zendeskAPIToken, zendeskOAuthToken, zendeskWebhookSecret, klaviyoAPIKey,
                                      klaviyoWebhookSecret, twilioAuthToken, surveyToken]
 }

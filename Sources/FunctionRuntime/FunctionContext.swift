@@ -15,8 +15,12 @@ public final class FunctionContext: Sendable {
     public let mode: InputMode
     /// Seconds each event may take in all (`FUNCTION_BUDGET_MS`).
     public let budget: Double
+    /// A configuration error every event ends with (a `NAME_FILE` that cannot be read), found
+    /// once when the process starts.
+    public let configProblem: RuntimeError?
 
-    public init(name: String, config: Config, http: HTTPClient, log: EventLog, dryRun: Bool, mode: InputMode, budget: Double? = nil) {
+    public init(name: String, config: Config, http: HTTPClient, log: EventLog, dryRun: Bool, mode: InputMode, budget: Double? = nil,
+                configProblem: RuntimeError? = nil) {
         self.name = name
         self.config = config
         self.http = http
@@ -24,6 +28,7 @@ public final class FunctionContext: Sendable {
         self.dryRun = dryRun
         self.mode = mode
         self.budget = budget ?? Self.budget(config)
+        self.configProblem = configProblem
     }
 
     /// A context for tests and in-process use, reading `environment` instead of the process's.
@@ -32,14 +37,15 @@ public final class FunctionContext: Sendable {
         let log = EventLog(function: name, redactor: Redactor(secrets: config.secrets), attentionFile: config.value(ConfigKey.attentionLog))
         let budget = Self.budget(config)
         let http = HTTPClient(deadline: Deadline(seconds: budget), log: log, dryRun: dryRun)
-        return FunctionContext(name: name, config: config, http: http, log: log, dryRun: dryRun, mode: mode, budget: budget)
+        return FunctionContext(name: name, config: config, http: http, log: log, dryRun: dryRun, mode: mode, budget: budget,
+                               configProblem: config.unreadableFile)
     }
 
     /// The context of the next event: a fresh deadline of `budget` seconds and an empty plan; the
     /// same configuration, log and connections.
     public func nextEvent() -> FunctionContext {
         FunctionContext(name: name, config: config, http: http.renewed(deadline: Deadline(seconds: budget)), log: log,
-                        dryRun: dryRun, mode: mode, budget: budget)
+                        dryRun: dryRun, mode: mode, budget: budget, configProblem: configProblem)
     }
 
     /// This event's time budget.

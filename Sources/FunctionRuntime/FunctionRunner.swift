@@ -72,6 +72,7 @@ public enum FunctionRunner {
         let event = context.nextEvent()
         var evaluation: Evaluation
         do {
+            if let problem = context.configProblem { throw problem }
             let output = try work(event)
             evaluation = Evaluation(result: finish(output.result, definition: definition, context: event), output: output, status: 0)
             if case .partial(_, let error) = output {
@@ -139,6 +140,12 @@ public enum FunctionRunner {
         func process(_ line: ArraySlice<UInt8>) {
             let trimmed = Array(line)
             if trimmed.allSatisfy({ [0x20, 0x09, 0x0D].contains($0) }) { return }
+            // An earlier stage's error line (`a --stream | b --stream`) goes on untouched: it is that
+            // stage's answer for the event, already logged there, not a malformed event here.
+            if isUpstreamError(trimmed) {
+                StandardStreams.write(trimmed + [0x0A])
+                return
+            }
             let (bytes, _, status) = handle(definition, raw: trimmed, request: nil, mode: .stream, context: context)
             StandardStreams.write(bytes)
             if status != 0 && firstFailure == 0 { firstFailure = status }
@@ -155,6 +162,14 @@ public enum FunctionRunner {
         }
         if !pending.isEmpty { process(pending[...]) }
         return firstFailure
+    }
+
+    /// True for a line that a function of this runtime wrote as its error object
+    /// (`{"error":{…},"function":…,"outcome":"error"}`; keys are written in order, so it starts
+    /// with `{"error":`).
+    static func isUpstreamError(_ line: [UInt8]) -> Bool {
+        guard line.starts(with: Array(#"{"error":{"#.utf8)), let json = try? JSON.parse(line) else { return false }
+        return json["outcome"] == "error" && json["function"].string != nil && json["error"]["code"].string != nil
     }
 
     static func runHTTP(_ definition: FunctionDefinition, mode: InputMode, environment env: [String: String], context: FunctionContext) -> Int32 {

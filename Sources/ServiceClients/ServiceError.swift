@@ -63,7 +63,9 @@ public struct ServiceError: Error, CustomStringConvertible, RuntimeErrorConverti
     /// unexpected state (exit 70): neither gets better by retrying.
     public var runtimeError: RuntimeError {
         switch code {
-        case .unauthorized: return RuntimeError(.configMissing, "\(description) — check the \(service) credentials")
+        case .unauthorized:
+            return RuntimeError(.configMissing, "\(service) refused the credentials (\(status) to \(method) \(path)) — check the \(service) token/key and its account",
+                                detail: .credentialsRefused)
         default: return RuntimeError(.internal, description)
         }
     }

@@ -6,7 +6,7 @@ public struct Zendesk: Sendable {
     public let client: ServiceClient
 
     public init(config: Config, http: HTTPClient) throws {
-        let url = try config.require(ConfigKey.zendeskURL, for: "Zendesk")
+        let url = try config.url(ConfigKey.zendeskURL, for: "Zendesk")
         let auth: String
         if let oauth = config.value(ConfigKey.zendeskOAuthToken) {
             auth = "Bearer " + oauth
@@ -29,7 +29,7 @@ public struct Klaviyo: Sendable {
 
     public init(config: Config, http: HTTPClient) throws {
         let key = try config.require(ConfigKey.klaviyoAPIKey, for: "Klaviyo")
-        client = ServiceClient(service: "klaviyo", baseURL: config.value(ConfigKey.klaviyoURL, default: ConfigKey.defaultKlaviyoURL),
+        client = ServiceClient(service: "klaviyo", baseURL: try config.url(ConfigKey.klaviyoURL, default: ConfigKey.defaultKlaviyoURL, for: "Klaviyo"),
                                headers: [("Authorization", "Klaviyo-API-Key " + key),
                                          ("revision", config.value(ConfigKey.klaviyoRevision, default: ConfigKey.defaultKlaviyoRevision)),
                                          ("Accept", Klaviyo.mediaType)],
@@ -45,7 +45,7 @@ public struct Twilio: Sendable {
     public init(config: Config, http: HTTPClient) throws {
         accountSID = try config.require(ConfigKey.twilioAccountSID, for: "Twilio")
         let token = try config.require(ConfigKey.twilioAuthToken, for: "Twilio")
-        client = ServiceClient(service: "twilio", baseURL: config.value(ConfigKey.twilioURL, default: ConfigKey.defaultTwilioURL),
+        client = ServiceClient(service: "twilio", baseURL: try config.url(ConfigKey.twilioURL, default: ConfigKey.defaultTwilioURL, for: "Twilio"),
                                headers: [("Authorization", ServiceClient.basic(accountSID, token)), ("Accept", "application/json")],
                                http: http)
     }
@@ -59,7 +59,7 @@ public struct Survey: Sendable {
     public let client: ServiceClient
 
     public init(config: Config, http: HTTPClient) throws {
-        let url = try config.require(ConfigKey.surveyURL, for: "2listen survey dispatch")
+        let url = try config.url(ConfigKey.surveyURL, for: "2listen survey dispatch")
         let email = try config.require(ConfigKey.surveyEmail, for: "2listen survey dispatch")
         let token = try config.require(ConfigKey.surveyToken, for: "2listen survey dispatch")
         client = ServiceClient(service: "survey", baseURL: url,

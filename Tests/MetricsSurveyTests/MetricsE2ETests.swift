@@ -151,4 +151,14 @@ import TestSupport
         #expect(out.first?["plan"][0]["url"].string?.hasSuffix("/api/events") == true)
         #expect(bench.klaviyoEvents().isEmpty)
     }
+
+    /// A service's 401 says the credentials were refused, not that something is missing.
+    @Test func refusedCredentialsAreCalledThat() throws {
+        let bench = try Bench(seed: Self.seed)
+        let created = try bench.zendeskEvent("ticket.created", ticket: 1)
+        let r = try bench.run("ticket-metrics", event: created, env: ["ZENDESK_API_TOKEN": "wrong-token"])
+        #expect(r.status == 78)
+        #expect(r.json["error"]["detail"] == "credentials_refused", "\(r.stdout)")
+        #expect(r.json["error"]["message"].string?.contains("refused the credentials") == true)
+    }
 }
