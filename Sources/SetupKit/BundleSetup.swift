@@ -20,6 +20,9 @@ public enum BundleSetup {
                 write(ready ? "Ready." : "Not ready: fix the rows above, then run ./invoke check again.")
                 return ready ? 0 : RuntimeError.Code.configMissing.exitStatus
             }
+        } catch let e as SetupError where e.code == .help {
+            write(e.message)
+            return 0
         } catch let e as SetupError where e.code == .usage {
             write(e.message)
             return RuntimeError.Code.usage.exitStatus

@@ -62,13 +62,7 @@ public struct CheckCommand {
                 let t = try Twilio(config: config, http: context.http)
                 _ = try t.account()
                 rows.append(Row(item: "Twilio account", status: .ready, detail: "account readable", fix: ""))
-                if let base = options.publicURL {
-                    let target = base + TwilioNumberPlan.route
-                    let pointed = try t.incomingNumbers().filter { $0.smsURL == target }
-                    rows.append(pointed.isEmpty
-                        ? Row(item: "Twilio numbers", status: .missing, detail: "no number posts incoming texts to \(target)", fix: setupHint)
-                        : Row(item: "Twilio numbers", status: .ready, detail: "\(pointed.count) number(s) post to \(target)", fix: ""))
-                }
+                if let base = options.publicURL { rows.append(try twilioNumbersRow(t, base: base, setupHint: setupHint)) }
             } catch {
                 rows.append(failure("Twilio account", error, fix: "set TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN from the Twilio console"))
             }
@@ -105,13 +99,39 @@ public struct CheckCommand {
         return (rows, ready)
     }
 
-    /// The Klaviyo webhook for SMS (Klaviyo provider, https public URL): present and subscribed to
-    /// both topics — inbound texts ("Sent SMS") and the brand's messages ("Received SMS"). Nil
-    /// when not applicable; a row saying so when the account cannot use the Webhooks API.
+    /// Whether a Twilio number posts incoming texts to the bundle. The fix is what would actually
+    /// change it: setup when it would point a number, `--sms-numbers` naming the numbers another
+    /// application uses (setup leaves those alone otherwise), or getting a number at all.
+    func twilioNumbersRow(_ twilio: Twilio, base: String, setupHint: String) throws -> Row {
+        let target = base + TwilioNumberPlan.route
+        let numbers = try twilio.incomingNumbers()
+        let pointed = numbers.filter { $0.smsURL == target }
+        if !pointed.isEmpty { return Row(item: "Twilio numbers", status: .ready, detail: "\(pointed.count) number(s) post to \(target)", fix: "") }
+        let plan = try TwilioNumberPlan.make(numbers: numbers, publicURL: base, chosen: options.smsNumbers, remove: false)
+        let detail = "no number posts incoming texts to \(target)"
+        if plan.contains(where: { $0.action == .point }) { return Row(item: "Twilio numbers", status: .missing, detail: detail, fix: setupHint) }
+        let elsewhere = plan.filter { $0.action == .leave }.map(\.number.phoneNumber)
+        if !elsewhere.isEmpty {
+            let hint = setupHint.replacingAll(" --apply", with: " --sms-numbers \(elsewhere.joined(separator: ",")) --apply")
+            return Row(item: "Twilio numbers", status: .missing, detail: detail + "; \(elsewhere.joined(separator: ", ")) post(s) to another application",
+                       fix: "to take them over: " + hint)
+        }
+        return Row(item: "Twilio numbers", status: .missing, detail: detail + "; the account has no phone number",
+                   fix: "buy or port an SMS-capable number in the Twilio console (Phone Numbers → Buy a number), then run setup")
+    }
+
+    /// The Klaviyo webhook for SMS (Klaviyo provider): present and subscribed to both topics —
+    /// inbound texts ("Sent SMS") and the brand's messages ("Received SMS"). Nil when not
+    /// applicable; a row saying so when the account cannot use the Webhooks API, and a missing row
+    /// when the public URL is not https (Klaviyo calls only https endpoints, so setup skips it and
+    /// nothing could arrive).
     func klaviyoWebhookRow(_ klaviyo: Klaviyo, setupHint: String) throws -> Row? {
-        guard context.config.value(ConfigKey.smsProvider, default: "klaviyo") == "klaviyo",
-              let base = options.publicURL, base.hasPrefix("https://") else { return nil }
+        guard context.config.value(ConfigKey.smsProvider, default: "klaviyo") == "klaviyo", let base = options.publicURL else { return nil }
         let item = "Klaviyo SMS webhook"
+        guard base.hasPrefix("https://") else {
+            return Row(item: item, status: .missing, detail: "Klaviyo delivers webhooks only to https URLs; \(base) is not, so no inbound text can arrive",
+                       fix: "serve the bundle over https (reverse proxy or tunnel) and run setup with that URL, or use SMS_PROVIDER=twilio")
+        }
         let topics = try SMSSettings(config: context.config).klaviyoTopics
         let existing: [ExistingObject]
         do { existing = try klaviyo.managedWebhooks() } catch let e as ServiceError where e.status == 403 || e.status == 404 {

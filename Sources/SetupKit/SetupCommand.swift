@@ -60,11 +60,7 @@ public struct SetupCommand {
             numberSteps = try TwilioNumberPlan.make(numbers: try twilio.incomingNumbers(), publicURL: options.publicURL,
                                                     chosen: options.smsNumbers, remove: options.remove)
         }
-        report(steps, numbers: numberSteps.count)
-        for s in numberSteps {
-            let detail = s.action == .clear ? "  (stop posting to the bundle)" : (s.detail.isEmpty ? "" : "  → " + s.detail)
-            write("  " + pad(s.action.rawValue, 10) + pad("twilio number", 20) + s.number.phoneNumber + detail)
-        }
+        report(steps, numbers: numberSteps)
         if let klaviyoNote { write(klaviyoNote) }
         if options.sms && klaviyo == nil { write("Note: KLAVIYO_API_KEY is not set; no Klaviyo webhook is planned for inbound SMS.") }
 
@@ -74,27 +70,34 @@ public struct SetupCommand {
             }
             return Outcome(steps: steps, numberSteps: numberSteps, applied: false, secrets: [:])
         }
+        var numbersChanged = 0
         if let twilio {
             for s in numberSteps where s.action == .point || s.action == .clear {
                 try twilio.setSMSURL(numberSID: s.number.sid, url: s.action == .point ? s.detail : "")
+                numbersChanged += 1
             }
         }
-        let secrets = try apply(steps, zendesk: zendesk, klaviyo: klaviyo, existing: existing)
+        let secrets = try apply(steps, zendesk: zendesk, klaviyo: klaviyo, existing: existing, numbersChanged: numbersChanged)
         return Outcome(steps: steps, numberSteps: numberSteps, applied: true, secrets: secrets)
     }
 
-    func report(_ steps: [PlanStep], numbers: Int) {
-        if steps.isEmpty && numbers == 0 { write("Nothing to do: no managed objects exist and none are needed."); return }
+    /// Prints the plan: every object step, then every Twilio number step, then the brand note.
+    func report(_ steps: [PlanStep], numbers: [TwilioNumberPlan.Step]) {
+        if steps.isEmpty && numbers.isEmpty { write("Nothing to do: no managed objects exist and none are needed."); return }
         write(options.remove ? "Plan (remove everything setup created):" : "Plan:")
         for s in steps {
             let detail = s.changes.isEmpty ? "" : "  (" + s.changes.joined(separator: ", ") + ")"
             write("  " + pad(s.action.rawValue, 10) + pad(s.kind.rawValue, 20) + s.name + detail)
         }
+        for s in numbers {
+            let detail = s.action == .clear ? "  (stop posting to the bundle)" : (s.detail.isEmpty ? "" : "  → " + s.detail)
+            write("  " + pad(s.action.rawValue, 10) + pad("twilio number", 20) + s.number.phoneNumber + detail)
+        }
         if let brands = options.brands { write("Brand filter: set ZENDESK_BRANDS=\(brands.joined(separator: ",")) for the bundle (one brand per Klaviyo account is recommended).") }
         else if !options.remove { write("Brand filter: all brands (ZENDESK_BRANDS=all).") }
     }
 
-    func apply(_ steps: [PlanStep], zendesk: Zendesk, klaviyo: Klaviyo?, existing: [ExistingObject]) throws -> [String: String] {
+    func apply(_ steps: [PlanStep], zendesk: Zendesk, klaviyo: Klaviyo?, existing: [ExistingObject], numbersChanged: Int) throws -> [String: String] {
         var webhookIDs: [String: String] = [:]
         for e in existing where e.kind == .zendeskWebhook { webhookIDs[e.name] = e.id }
         var created = 0, updated = 0, deleted = 0
@@ -124,7 +127,7 @@ public struct SetupCommand {
                 if step.action == .create { created += 1 } else { updated += 1 }
             }
         }
-        write("Applied: \(created) created, \(updated) updated, \(deleted) deleted.")
+        write("Applied: \(created) created, \(updated) updated, \(deleted) deleted, \(numbersChanged) Twilio number(s) re-pointed.")
 
         var secrets: [String: String] = [:]
         // Each webhook's secret is bound to the route it posts to (`/route=secret`): a signature

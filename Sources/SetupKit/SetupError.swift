@@ -5,6 +5,8 @@ public struct SetupError: Error, CustomStringConvertible, RuntimeErrorConvertibl
     public enum Code: String, Sendable {
         /// Wrong command-line usage.
         case usage
+        /// `--help`: the usage text was asked for (exit 0).
+        case help
         /// A required setting (credential, public URL) is missing.
         case missingSetting = "missing_setting"
         /// A service refused a change.
@@ -24,6 +26,7 @@ public struct SetupError: Error, CustomStringConvertible, RuntimeErrorConvertibl
     public var runtimeError: RuntimeError {
         switch code {
         case .usage: return RuntimeError(.usage, message)
+        case .help: return RuntimeError(.usage, message)
         case .missingSetting: return RuntimeError(.configMissing, message)
         case .refused: return RuntimeError(.internal, message)
         }

@@ -73,7 +73,7 @@ public struct SetupOptions: Equatable, Sendable {
             case "--apply" where mode == .setup: o.apply = true
             case "--remove" where mode == .setup: o.remove = true
             case "--secrets-dir" where mode == .setup: o.secretsDirectory = try value(a)
-            case "--help", "-h": throw SetupError(.usage, usage)
+            case "--help", "-h": throw SetupError(.help, usage)
             default: throw SetupError(.usage, "unknown argument \(a)\n\n" + usage)
             }
             i += 1

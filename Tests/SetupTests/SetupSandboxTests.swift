@@ -263,3 +263,84 @@ import SetupKit
         #expect(smsURLs(sandbox)["+15550100200"] == nil)
     }
 }
+
+/// What setup and check say matches what they do.
+@Suite struct SetupHonestyTests {
+    func run(_ args: [String], _ env: [String: String]) -> (Int32, String) {
+        let out = SetupSandboxTests.Output()
+        return (BundleSetup.run(arguments: args, environment: env, write: out.write), out.text)
+    }
+
+    @Test func helpIsNotAnError() {
+        for mode in ["setup", "check"] {
+            let (status, text) = run([mode, "--help"], [:])
+            #expect(status == 0, "\(mode) --help")
+            #expect(text.contains("--public-url"))
+        }
+        #expect(run(["setup", "--bogus"], [:]).0 == 64)
+    }
+
+    /// Klaviyo calls only https endpoints: with an http public URL setup skips the Klaviyo webhook,
+    /// so check must not call the Klaviyo SMS path ready.
+    @Test func checkIsNotReadyWhenKlaviyoCannotReachAnHTTPURL() throws {
+        let sandbox = Sandbox()
+        _ = try sandbox.start()
+        defer { sandbox.stop() }
+        let server = try CheckSandboxTests().bundle()
+        defer { server.stop(deadline: 0) }
+        let url = "http://127.0.0.1:\(server.port)"
+        var env = sandbox.functionEnvironment()
+        env["SMS_PROVIDER"] = "klaviyo"
+        let (applied, setupText) = run(["setup", "--public-url", url, "--sms", "--apply"], env)
+        #expect(applied == 0, "\(setupText)")
+        let secretLine = try #require(setupText.split(separator: "\n").first { $0.contains("ZENDESK_WEBHOOK_SECRET=") })
+        env[ConfigKey.zendeskWebhookSecret] = String(secretLine.split(separator: "=", maxSplits: 1)[1])
+        let (status, text) = run(["check", "--public-url", url, "--sms"], env)
+        #expect(status == 78, "\(text)")
+        #expect(!text.contains("Ready."))
+        #expect(text.split(separator: "\n").contains { $0.hasPrefix("Klaviyo SMS webhook") && $0.contains("missing") && $0.contains("https") }, "\(text)")
+    }
+
+    /// When every number posts to another application, setup alone changes nothing, so check's fix
+    /// names the numbers with --sms-numbers; and that fix works.
+    @Test func checksFixForForeignNumbersIsOneSetupActuallyApplies() throws {
+        let sandbox = Sandbox()
+        _ = try sandbox.start()
+        defer { sandbox.stop() }
+        let server = try CheckSandboxTests().bundle()
+        defer { server.stop(deadline: 0) }
+        let url = "http://127.0.0.1:\(server.port)"
+        try sandbox.seed(["twilio": ["numbers": [["number": "+15550100200", "sms_url": "https://elsewhere.example.com/hook"]]]])
+        var env = sandbox.functionEnvironment()
+        env.removeValue(forKey: ConfigKey.klaviyoAPIKey)
+        env["SMS_PROVIDER"] = "twilio"
+        let (_, text) = run(["check", "--public-url", url, "--sms"], env)
+        let fixLine = try #require(text.split(separator: "\n").drop { !$0.hasPrefix("Twilio numbers") }.dropFirst().first)
+        #expect(fixLine.contains("--sms-numbers +15550100200"), "\(text)")
+        // Following the plain hint would plan nothing for the number; the named one points it.
+        let (_, plain) = run(["setup", "--public-url", url, "--sms", "--apply"], env)
+        #expect(plain.contains("leave"))
+        let (_, named) = run(["setup", "--public-url", url, "--sms", "--sms-numbers", "+15550100200", "--apply"], env)
+        #expect(named.contains("1 Twilio number(s) re-pointed"), "\(named)")
+        let (_, after) = run(["check", "--public-url", url, "--sms"], env)
+        #expect(after.split(separator: "\n").contains { $0.hasPrefix("Twilio numbers") && $0.contains("ready") }, "\(after)")
+    }
+
+    /// The Twilio number steps are part of the plan (before the brand note) and of the applied count.
+    @Test func twilioStepsArePlannedAndCounted() throws {
+        let sandbox = Sandbox()
+        _ = try sandbox.start()
+        defer { sandbox.stop() }
+        try sandbox.seed(["twilio": ["numbers": ["+15550100100"]]])
+        var env = sandbox.functionEnvironment()
+        env.removeValue(forKey: ConfigKey.klaviyoAPIKey)
+        env["SMS_PROVIDER"] = "twilio"
+        let (status, text) = run(["setup", "--public-url", "https://bundle.example.com", "--sms", "--apply"], env)
+        #expect(status == 0)
+        let lines = text.split(separator: "\n").map(String.init)
+        let number = try #require(lines.firstIndex { $0.contains("twilio number") })
+        let brand = try #require(lines.firstIndex { $0.hasPrefix("Brand filter:") })
+        #expect(number < brand, "\(text)")
+        #expect(text.contains("1 Twilio number(s) re-pointed"), "\(text)")
+    }
+}
