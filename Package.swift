@@ -22,22 +22,22 @@ let swift5: [SwiftSetting] = [.swiftLanguageMode(.v5)]
 let swift6: [SwiftSetting] = [.swiftLanguageMode(.v6)]
 
 func library(_ name: String, _ deps: [Target.Dependency]) -> Target {
-    .target(name: name, dependencies: deps, swiftSettings: swift5)
+    .target(name: name, dependencies: deps, swiftSettings: swift6)
 }
 
 func executable(_ name: String, _ deps: [Target.Dependency]) -> Target {
     .executableTarget(name: name, dependencies: deps, path: "Sources/\(name)",
-                      swiftSettings: swift5, linkerSettings: staticExecutable)
+                      swiftSettings: swift6, linkerSettings: staticExecutable)
 }
 
 /// Long-running tools (invoker, sandbox, setup) start rarely and serve many requests on many
 /// threads: they link dynamically, so libcurl and libcrypto run on any thread.
 func tool(_ name: String, _ deps: [Target.Dependency]) -> Target {
-    .executableTarget(name: name, dependencies: deps, path: "Sources/\(name)", swiftSettings: swift5, linkerSettings: staticStdlib)
+    .executableTarget(name: name, dependencies: deps, path: "Sources/\(name)", swiftSettings: swift6, linkerSettings: staticStdlib)
 }
 
 func tests(_ name: String, _ deps: [Target.Dependency]) -> Target {
-    .testTarget(name: name, dependencies: deps, swiftSettings: swift5)
+    .testTarget(name: name, dependencies: deps, swiftSettings: swift6)
 }
 
 let package = Package(
@@ -104,7 +104,7 @@ let package = Package(
         executable("test-echo", ["FunctionRuntime"]),
 
         // What several test targets share: running a built executable of the package.
-        .target(name: "TestSupport", dependencies: ["BundleCore"], path: "Tests/TestSupport", swiftSettings: swift5),
+        .target(name: "TestSupport", dependencies: ["BundleCore"], path: "Tests/TestSupport", swiftSettings: swift6),
         tests("FunctionRuntimeTests", ["TestSupport", "FunctionRuntime", "HTTPServer"]),
         tests("InvokerTests", ["InvokerKit", "FunctionRuntime", "HTTPServer"]),
         tests("SandboxTests", ["SandboxKit", "FunctionRuntime", "HTTPServer"]),

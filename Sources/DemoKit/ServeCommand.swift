@@ -45,9 +45,8 @@ struct ServeCommand {
 }
 
 /// Drops lines until opened, then writes them to standard output.
-final class OutputGate: @unchecked Sendable {
-    private let lock = Lock()
-    private var isOpen = false
-    func write(_ text: String) { lock.withLock { if isOpen { StandardStreams.write(text) } } }
-    func open() { lock.withLock { isOpen = true } }
+final class OutputGate: Sendable {
+    private let isOpen = Locked(false)
+    func write(_ text: String) { isOpen.withValue { if $0 { StandardStreams.write(text) } } }
+    func open() { isOpen.value = true }
 }

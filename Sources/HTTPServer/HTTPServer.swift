@@ -1,5 +1,6 @@
 import FoundationEssentials
 import BundleCore
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -28,24 +29,35 @@ public struct ServerLimits: Sendable {
 /// A small, strict HTTP/1.1 server on POSIX sockets: one thread per connection, keep-alive,
 /// Content-Length bodies (chunked request bodies are refused with 411), size and time limits, and
 /// a graceful stop that finishes the requests in flight.
-public final class HTTPServer: @unchecked Sendable {
+public final class HTTPServer: Sendable {
     public typealias Handler = @Sendable (ServerRequest) -> ServerAction
     /// Told about each request the server answered itself without calling the handler
     /// (400, 408, 411, 413, 431): the status and the client's address.
     public typealias RejectionObserver = @Sendable (_ status: Int, _ remoteAddress: String) -> Void
 
     /// Set before `start` to see the requests refused by the server's own limits (e.g. to log them).
-    public var onRejected: RejectionObserver?
+    public var onRejected: RejectionObserver? {
+        get { rejectionObserver.value }
+        set { rejectionObserver.value = newValue }
+    }
 
     public let limits: ServerLimits
     private let handler: Handler
-    private var listenFD: Int32 = -1
-    public private(set) var port: Int = 0
-    private let lock = Lock()
-    private var openConnections = 0
-    private var inFlight = 0
-    private var stopping = false
-    private var connectionFDs: Set<Int32> = []
+    private let rejectionObserver = Locked<RejectionObserver?>(nil)
+
+    /// Everything the accept loop, the connection threads and `stop` share.
+    private struct State {
+        var listenFD: Int32 = -1
+        var port = 0
+        var openConnections = 0
+        var inFlight = 0
+        var stopping = false
+        var connectionFDs: Set<Int32> = []
+    }
+    private let state = Mutex(State())
+
+    /// The port listened on (after `start`; the one picked when started with port 0).
+    public var port: Int { state.withLock { $0.port } }
 
     public init(limits: ServerLimits = ServerLimits(), handler: @escaping Handler) {
         self.limits = limits
@@ -74,35 +86,52 @@ public final class HTTPServer: @unchecked Sendable {
         var actual = sockaddr_in()
         var len = socklen_t(MemoryLayout<sockaddr_in>.size)
         _ = withUnsafeMutablePointer(to: &actual) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) } }
-        port = Int(UInt16(bigEndian: actual.sin_port))
-        listenFD = fd
-        Thread.detach { [self] in acceptLoop() }
+        let boundPort = Int(UInt16(bigEndian: actual.sin_port))
+        state.withLock { $0.listenFD = fd; $0.port = boundPort }
+        Thread.detach { [self] in acceptLoop(fd) }
     }
 
-    /// Stops accepting, waits up to `deadline` seconds for requests in flight, then closes all
+    /// Stops accepting and waits up to `deadline` seconds for requests in flight, then closes all
     /// connections. Returns true when everything in flight finished in time.
     @discardableResult
     public func stop(deadline: Double = 10) -> Bool {
-        lock.withLock { stopping = true }
-        if listenFD >= 0 { shutdown(listenFD, Int32(SHUT_RDWR)); close(listenFD); listenFD = -1 }
+        stopAccepting()
+        return drain(deadline: deadline)
+    }
+
+    /// Closes the listening socket: from its return on, a new connection is refused.
+    public func stopAccepting() {
+        let fd: Int32 = state.withLock { s in
+            s.stopping = true
+            defer { s.listenFD = -1 }
+            return s.listenFD
+        }
+        if fd >= 0 { shutdown(fd, Int32(SHUT_RDWR)); close(fd) }
+    }
+
+    /// Waits up to `deadline` seconds for the requests in flight, then closes every connection.
+    /// Returns true when everything in flight finished in time.
+    @discardableResult
+    public func drain(deadline: Double) -> Bool {
         let until = Clock.monotonicMS() + deadline * 1000
-        while lock.withLock({ inFlight }) > 0 && Clock.monotonicMS() < until { Clock.sleep(0.01) }
-        let clean = lock.withLock { inFlight } == 0
-        lock.withLock { for fd in connectionFDs { shutdown(fd, Int32(SHUT_RDWR)) } }
+        while state.withLock({ $0.inFlight }) > 0 && Clock.monotonicMS() < until { Clock.sleep(0.01) }
+        let clean = state.withLock { $0.inFlight } == 0
+        state.withLock { for fd in $0.connectionFDs { shutdown(fd, Int32(SHUT_RDWR)) } }
         return clean
     }
 
     /// Requests currently being handled.
-    public var requestsInFlight: Int { lock.withLock { inFlight } }
+    public var requestsInFlight: Int { state.withLock { $0.inFlight } }
 
-    private func acceptLoop() {
+    /// Accepts on `listenFD` (the loop's own copy: `stopAccepting` shuts it down to end the loop).
+    private func acceptLoop(_ listenFD: Int32) {
         while true {
             var addr = sockaddr_in()
             var len = socklen_t(MemoryLayout<sockaddr_in>.size)
             let fd = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { accept(listenFD, $0, &len) } }
             if fd < 0 {
                 if errno == EINTR { continue }
-                if lock.withLock({ stopping }) || errno == EBADF || errno == EINVAL { return }
+                if state.withLock({ $0.stopping }) || errno == EBADF || errno == EINVAL { return }
                 continue
             }
             // A client that stops reading cannot pin a thread in send() beyond the read timeout.
@@ -110,16 +139,16 @@ public final class HTTPServer: @unchecked Sendable {
             setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &sendTimeout, socklen_t(MemoryLayout<timeval>.size))
             var ip = [CChar](repeating: 0, count: Int(INET_ADDRSTRLEN))
             inet_ntop(AF_INET, &addr.sin_addr, &ip, socklen_t(INET_ADDRSTRLEN))
-            let remote = String(cString: ip)
+            let remote = String(decoding: ip.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
             let remotePort = Int(UInt16(bigEndian: addr.sin_port))
             // Beyond maxConnections, a few more connections are let in for the reserved paths only
             // (health checks keep answering while slow clients hold every ordinary slot).
-            let admitted: (ok: Bool, reservedOnly: Bool) = lock.withLock {
+            let admitted: (ok: Bool, reservedOnly: Bool) = state.withLock { s in
                 let reserve = limits.reservedPaths.isEmpty ? 0 : limits.reservedConnections
-                if openConnections >= limits.maxConnections + reserve || stopping { return (false, false) }
-                let reservedOnly = openConnections >= limits.maxConnections
-                openConnections += 1
-                connectionFDs.insert(fd)
+                if s.openConnections >= limits.maxConnections + reserve || s.stopping { return (false, false) }
+                let reservedOnly = s.openConnections >= limits.maxConnections
+                s.openConnections += 1
+                s.connectionFDs.insert(fd)
                 return (true, reservedOnly)
             }
             if !admitted.ok {
@@ -132,11 +161,11 @@ public final class HTTPServer: @unchecked Sendable {
                 let connection = Connection(fd: fd, remote: remote, remotePort: remotePort, limits: limits, onRejected: onRejected,
                                             reservedOnly: admitted.reservedOnly)
                 connection.serve(
-                    shouldStop: { [self] in self.lock.withLock { self.stopping } },
-                    begin: { [self] in self.lock.withLock { self.inFlight += 1 } },
-                    end: { [self] in self.lock.withLock { self.inFlight -= 1 } },
+                    shouldStop: { [self] in self.state.withLock { $0.stopping } },
+                    begin: { [self] in self.state.withLock { $0.inFlight += 1 } },
+                    end: { [self] in self.state.withLock { $0.inFlight -= 1 } },
                     handler: handler)
-                lock.withLock { openConnections -= 1; connectionFDs.remove(fd) }
+                state.withLock { s in s.openConnections -= 1; s.connectionFDs.remove(fd) }
                 close(fd)
             }
         }

@@ -199,8 +199,9 @@ public struct InvokerCommand: Sendable, Equatable {
         StandardStreams.writeError("listening on http://\(host):\(http.port)\n")
         var received: Int32 = 0
         sigwait(&signals, &received)
+        http.stopAccepting()
         StandardStreams.writeError("invoker: \(received == SIGINT ? "SIGINT" : "SIGTERM") received; draining \(http.requestsInFlight) request(s)\n")
-        let clean = http.stop(deadline: Double(file.server.drainMS) / 1000)
+        let clean = http.drain(deadline: Double(file.server.drainMS) / 1000)
         if !clean {
             let killed = FunctionProcess.killAll()
             StandardStreams.writeError("invoker: drain deadline passed; killed \(killed) function process group(s)\n")

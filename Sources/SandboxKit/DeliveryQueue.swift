@@ -1,35 +1,39 @@
 import FoundationEssentials
 import FunctionRuntime
 import HTTPServer
+import Synchronization
 
 /// Background work in order per key: jobs with the same key run one after another on one
 /// worker thread; different keys run in parallel.
-public final class DeliveryQueue: @unchecked Sendable {
-    private let lock = Lock()
-    private var queues: [String: [() -> Void]] = [:]
-    private var running = 0
+public final class DeliveryQueue: Sendable {
+    public typealias Job = @Sendable () -> Void
+    private struct State {
+        var queues: [String: [Job]] = [:]
+        var running = 0
+    }
+    private let state = Mutex(State())
 
     public init() {}
 
     /// Queues `job` behind the other jobs of `key`.
-    public func enqueue(key: String, _ job: @escaping () -> Void) {
-        let startWorker: Bool = lock.withLock {
-            let idle = queues[key] == nil
-            queues[key, default: []].append(job)
-            if idle { running += 1 }
+    public func enqueue(key: String, _ job: @escaping Job) {
+        let startWorker: Bool = state.withLock { s in
+            let idle = s.queues[key] == nil
+            s.queues[key, default: []].append(job)
+            if idle { s.running += 1 }
             return idle
         }
         guard startWorker else { return }
         Thread.detach { [self] in
             while true {
-                let next: (() -> Void)? = lock.withLock {
-                    guard var q = queues[key], !q.isEmpty else {
-                        queues[key] = nil
-                        running -= 1
+                let next: Job? = state.withLock { s in
+                    guard var q = s.queues[key], !q.isEmpty else {
+                        s.queues[key] = nil
+                        s.running -= 1
                         return nil
                     }
                     let job = q.removeFirst()
-                    queues[key] = q
+                    s.queues[key] = q
                     return job
                 }
                 guard let next else { return }
@@ -39,7 +43,7 @@ public final class DeliveryQueue: @unchecked Sendable {
     }
 
     /// True when no job is queued or running.
-    public var isIdle: Bool { lock.withLock { running == 0 } }
+    public var isIdle: Bool { state.withLock { $0.running == 0 } }
 
     /// Waits until idle or `timeout` seconds pass; returns whether it became idle.
     @discardableResult

@@ -40,21 +40,19 @@ while !arguments.isEmpty {
 }
 
 // Event-log lines wait until `PORT=` has been printed, so it stays the first line.
-final class Gate: @unchecked Sendable {
-    let lock = Lock()
-    var open = false
-    var pending: [String] = []
+final class Gate: Sendable {
+    /// nil once open; until then the lines held back.
+    private let pending = Locked<[String]?>([])
     func write(_ line: String) {
-        lock.withLock {
-            if open { StandardStreams.write(line + "\n") } else { pending.append(line) }
+        pending.withValue { held in
+            if held == nil { StandardStreams.write(line + "\n") } else { held?.append(line) }
         }
     }
     func openWith(_ first: String) {
-        lock.withLock {
+        pending.withValue { held in
             StandardStreams.write(first + "\n")
-            for line in pending { StandardStreams.write(line + "\n") }
-            pending = []
-            open = true
+            for line in held ?? [] { StandardStreams.write(line + "\n") }
+            held = nil
         }
     }
 }

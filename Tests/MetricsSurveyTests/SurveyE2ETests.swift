@@ -71,12 +71,13 @@ import TestSupport
     @Test func duplicateConcurrentDeliveriesSendOneSurvey() throws {
         let bench = try Bench(seed: Self.seed([Self.solved(1)]))
         let event: JSON = ["type": "zen:event-type:ticket.status_changed", "subject": "zen:ticket:1", "detail": ["id": "1"]]
-        var outputs = [Exec.Output?](repeating: nil, count: 4)
-        let lock = NSLock()
+        let results = Locked([Exec.Output?](repeating: nil, count: 4))
+        let env = bench.env
         DispatchQueue.concurrentPerform(iterations: 4) { i in
-            let r = try? bench.run("survey-dispatch", event: event)
-            lock.lock(); outputs[i] = r; lock.unlock()
+            let r = try? Exec.run("survey-dispatch", env: env, stdin: event.serialized())
+            results.withValue { $0[i] = r }
         }
+        let outputs = results.value
         #expect(outputs.allSatisfy { $0?.status == 0 })
         #expect(outputs.filter { $0?.json["outcome"] == "dispatched" }.count == 1)
         #expect(bench.surveySubmissions().count == 1)

@@ -3,7 +3,7 @@ import BundleCore
 
 /// A built executable of this package run as a child process.
 public enum Exec {
-    public struct Output {
+    public struct Output: Sendable {
         public var status: Int32
         public var stdout: String
         public var stderr: String
