@@ -1,9 +1,19 @@
 /// A strict RFC 8259 parser over UTF-8 bytes.
 ///
 /// Written by hand rather than through `JSONDecoder` + `Codable`: the generic decoding path
-/// resolves protocol conformances at run time, which dominated a function's start. Integers that
-/// fit in 64 bits stay exact (`.int`); other numbers become `.double`. Nesting deeper than 512
-/// levels is refused.
+/// resolves protocol conformances at run time, which dominated a function's start.
+///
+/// What it accepts, decided and tested (JSONParsingEdgeTests):
+/// - Text must be UTF-8 (RFC 8259 §8.1): a string holding bytes that are not UTF-8 is refused
+///   ("invalid UTF-8"), never silently repaired.
+/// - `\u` escapes: a surrogate pair is one scalar (`\ud83d\ude00` → 😀); a lone surrogate is
+///   grammatical JSON but no Unicode scalar (§8.2), so it becomes U+FFFD — a customer's text with a
+///   broken emoji still arrives.
+/// - Numbers: integers that fit in 64 bits stay exact (`.int`); larger integers and every number
+///   with a fraction or exponent become `.double` (so 2^63 loses exactness beyond 53 bits); a
+///   number with no finite double (`2e555`) is refused.
+/// - Nesting deeper than 512 arrays/objects is refused (a stack cannot be exhausted by input).
+/// - A repeated member name keeps the last value.
 struct JSONParser {
     enum Failure: Error, CustomStringConvertible {
         case unexpected(String, offset: Int)
@@ -122,7 +132,7 @@ struct JSONParser {
         while i < bytes.count {
             let c = bytes[i]
             if c == UInt8(ascii: "\"") {
-                let s = String(decoding: bytes[start..<i], as: UTF8.self)
+                let s = try utf8(bytes[start..<i], at: start)
                 i += 1
                 return s
             }
@@ -133,7 +143,7 @@ struct JSONParser {
         var out = Array(bytes[start..<i])
         while i < bytes.count {
             let c = bytes[i]
-            if c == UInt8(ascii: "\"") { i += 1; return String(decoding: out, as: UTF8.self) }
+            if c == UInt8(ascii: "\"") { i += 1; return try utf8(out[...], at: start) }
             if c < 0x20 { throw Failure.unexpected("control character in string", offset: i) }
             if c != UInt8(ascii: "\\") { out.append(c); i += 1; continue }
             i += 1
@@ -166,6 +176,14 @@ struct JSONParser {
             }
         }
         throw Failure.unexpected("unterminated string", offset: start - 1)
+    }
+
+    /// The bytes as a String, refusing what is not UTF-8.
+    private func utf8(_ raw: ArraySlice<UInt8>, at offset: Int) throws -> String {
+        // ASCII needs no validation (the common case for ids, keys and most text).
+        if raw.allSatisfy({ $0 < 0x80 }) { return String(decoding: raw, as: UTF8.self) }
+        guard let s = String(validating: raw, as: UTF8.self) else { throw Failure.unexpected("invalid UTF-8 in string", offset: offset) }
+        return s
     }
 
     private mutating func number() throws -> JSON {
