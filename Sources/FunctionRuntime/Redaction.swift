@@ -42,12 +42,13 @@ public struct Redactor: Sendable {
                         chars[k + 1].isASCII, chars[k + 1].isNumber, !digits.isEmpty { k += 1 }
                 else { break }
             }
-            // Digits inside a word (a Twilio SID, a hex id, a Klaviyo id) are no phone number;
-            // a percent-escape before it (`%3A%2B44…`) is a separator, not a word.
-            func isWordCharacter(_ c: Character) -> Bool { c.isASCII && (c.isLetter || c.isNumber) }
+            // Digits inside a word (a Twilio SID, a hex id, a Klaviyo id, a tag such as
+            // `sms_reply_5003_claim_1796164220_…`) are no phone number; a percent-escape before it
+            // (`%3A%2B44…`) is a separator, not a word.
+            func isWordCharacter(_ c: Character) -> Bool { c.isASCII && (c.isLetter || c.isNumber || c == "_") }
             let escapeBefore = i >= 3 && chars[i - 3] == "%"
             let insideWord = (prefix.isEmpty && i > 0 && isWordCharacter(chars[i - 1]) && !escapeBefore)
-                || (k < chars.count && chars[k].isASCII && chars[k].isLetter)
+                || (k < chars.count && chars[k].isASCII && (chars[k].isLetter || chars[k] == "_"))
             // A date (`2010-04-01`, Twilio's API version in every path; `2026-12-01T…`) is no phone number.
             let run = String(chars[j..<k])
             let isDate = prefix.isEmpty && run.count == 10 && run.enumerated().allSatisfy { i, c in [4, 7].contains(i) ? c == "-" : c.isNumber }

@@ -150,3 +150,20 @@ import FunctionRuntime
         #expect(SignatureCheck.secrets(["/zendesk/comments=abc"], path: "/survey/dispatch").isEmpty)
     }
 }
+
+@Suite struct RedactionFalsePositiveTests {
+    /// What a person greps for in a log stays as it was: Klaviyo profile and event ids, Zendesk
+    /// ids, claim tags with Unix times, UUIDs, ISO times; only phones, emails and secrets go.
+    @Test func greppableValuesStay() {
+        let r = Redactor(secrets: ["tw-secret-token"])
+        for text in ["profile 01JDQ8ZK4X2M3N5P6Q7R8S9T0V", "event 4Yc2DqXqF2Qr", "ticket 35436 comment 5003",
+                     "tag sms_reply_5003_claim_1796164220_95aef4b64482e5a5", "uuid 9f8e7d6c-5b4a-4321-8fed-cba987654321",
+                     "since 2026-12-01T21:27:25.123Z", "metric Y6Hk2p", "MM5f1e0d9c8b7a69584736251403f2e1d0",
+                     "/api/events?filter=equals(profile_id,\"01JDQ8ZK4X2M3N5P6Q7R8S9T0V\")"] {
+            #expect(r.redact(text) == text, "\(text) → \(r.redact(text))")
+        }
+        let line = r.redact("to +447700900123 mail kim@example.org token tw-secret-token ticket 35436")
+        #expect(!line.contains("7700900123") && !line.contains("kim@") && !line.contains("tw-secret-token"), "\(line)")
+        #expect(line.contains("ticket 35436"))
+    }
+}
