@@ -26,14 +26,16 @@ func library(_ name: String, _ deps: [Target.Dependency]) -> Target {
 }
 
 func executable(_ name: String, _ deps: [Target.Dependency]) -> Target {
-    .executableTarget(name: name, dependencies: deps, path: "Sources/\(name)",
-                      swiftSettings: swift6, linkerSettings: staticExecutable)
+    .executableTarget(
+        name: name, dependencies: deps, path: "Sources/\(name)",
+        swiftSettings: swift6, linkerSettings: staticExecutable)
 }
 
 /// Long-running tools (invoker, sandbox, setup) start rarely and serve many requests on many
 /// threads: they link dynamically, so libcurl and libcrypto run on any thread.
 func tool(_ name: String, _ deps: [Target.Dependency]) -> Target {
-    .executableTarget(name: name, dependencies: deps, path: "Sources/\(name)", swiftSettings: swift6, linkerSettings: staticStdlib)
+    .executableTarget(
+        name: name, dependencies: deps, path: "Sources/\(name)", swiftSettings: swift6, linkerSettings: staticStdlib)
 }
 
 func tests(_ name: String, _ deps: [Target.Dependency]) -> Target {
@@ -57,13 +59,16 @@ let package = Package(
     targets: [
         // C libraries, both loaded with dlopen on first use (headers only at build time): libcurl
         // for outbound HTTP, libcrypto for HMAC and hashes (one shared OpenSSL per process).
-        .systemLibrary(name: "CCurl", path: "Sources/CCurl",
-                       providers: [.apt(["libcurl4-openssl-dev"])]),
-        .systemLibrary(name: "CCrypto", path: "Sources/CCrypto",
-                       providers: [.apt(["libssl-dev"])]),
+        .systemLibrary(
+            name: "CCurl", path: "Sources/CCurl",
+            providers: [.apt(["libcurl4-openssl-dev"])]),
+        .systemLibrary(
+            name: "CCrypto", path: "Sources/CCrypto",
+            providers: [.apt(["libssl-dev"])]),
         // The bridge to them: loading, fixed-signature entry points, and the thread they run on.
-        .target(name: "CShims", dependencies: ["CCurl", "CCrypto"], path: "Sources/CShims",
-                linkerSettings: [.linkedLibrary("dl"), .linkedLibrary("pthread")]),
+        .target(
+            name: "CShims", dependencies: ["CCurl", "CCrypto"], path: "Sources/CShims",
+            linkerSettings: [.linkedLibrary("dl"), .linkedLibrary("pthread")]),
 
         // The bottom module, no C libraries: JSON, time, locks, form encoding, the error and
         // exit-status vocabulary, phone-number format. Everything else builds on it.
@@ -108,9 +113,16 @@ let package = Package(
         tests("FunctionRuntimeTests", ["TestSupport", "FunctionRuntime", "HTTPServer"]),
         tests("InvokerTests", ["InvokerKit", "FunctionRuntime", "HTTPServer"]),
         tests("SandboxTests", ["SandboxKit", "FunctionRuntime", "HTTPServer"]),
-        tests("SMSTests", ["TestSupport", "SMSCore", "SMSInbound", "AgentReply", "SandboxKit", "FunctionRuntime", "InvokerKit", "HTTPServer"]),
+        tests(
+            "SMSTests",
+            [
+                "TestSupport", "SMSCore", "SMSInbound", "AgentReply", "SandboxKit", "FunctionRuntime", "InvokerKit",
+                "HTTPServer",
+            ]),
         tests("DemoTests", ["DemoKit", "SandboxKit", "FunctionRuntime", "HTTPServer"]),
         tests("SetupTests", ["SetupKit", "SMSCore", "SandboxKit", "FunctionRuntime", "HTTPServer"]),
-        tests("MetricsSurveyTests", ["TestSupport", "TicketMetrics", "BrandFilter", "SurveyDispatch", "SandboxKit", "FunctionRuntime"]),
+        tests(
+            "MetricsSurveyTests",
+            ["TestSupport", "TicketMetrics", "BrandFilter", "SurveyDispatch", "SandboxKit", "FunctionRuntime"]),
     ]
 )

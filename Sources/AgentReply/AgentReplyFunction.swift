@@ -8,13 +8,13 @@ public enum AgentReplyFunction {
         name: "agent-reply",
         summary: "relays an agent's public Zendesk reply on an SMS ticket to the customer as SMS, exactly once",
         details: """
-        Input: the Zendesk event-subscription webhook zen:event-type:ticket.comment_added, or a trigger webhook
-        whose JSON body is {"ticket_id":"{{ticket.id}}"} (the latest public comment is relayed).
-        Output: {"function":"agent-reply","outcome":"sent|skipped|duplicate|failed","reason"?,"ticket_id","comment_id",
-        "provider","parts","segments","encoding","message_ids"?,"provider_code"?}.
-        Provider refusals answer failed with exit 0; a provider that stays unavailable ends with exit 75.
-        Configuration: SMS_PROVIDER (klaviyo|twilio), KLAVIYO_SMS_REPLY_METRIC (Twilio replies recorded in Klaviyo).
-        """,
+            Input: the Zendesk event-subscription webhook zen:event-type:ticket.comment_added, or a trigger webhook
+            whose JSON body is {"ticket_id":"{{ticket.id}}"} (the latest public comment is relayed).
+            Output: {"function":"agent-reply","outcome":"sent|skipped|duplicate|failed","reason"?,"ticket_id","comment_id",
+            "provider","parts","segments","encoding","message_ids"?,"provider_code"?}.
+            Provider refusals answer failed with exit 0; a provider that stays unavailable ends with exit 75.
+            Configuration: SMS_PROVIDER (klaviyo|twilio), KLAVIYO_SMS_REPLY_METRIC (Twilio replies recorded in Klaviyo).
+            """,
         signatures: [.zendesk],
         confirmations: ["provider_confirmed", "klaviyo_event", "message_ids"],
         handler: { event, context in try handle(event, context: context) })
@@ -30,8 +30,9 @@ public enum AgentReplyFunction {
         if settings.provider == .klaviyo && klaviyo == nil {
             throw RuntimeError(.configMissing, "SMS_PROVIDER=klaviyo needs KLAVIYO_API_KEY")
         }
-        let handler = AgentReplyHandler(zendesk: zendesk, klaviyo: klaviyo, twilio: twilio, settings: settings, log: context.log,
-                                        remaining: { context.http.deadline.remaining })
+        let handler = AgentReplyHandler(
+            zendesk: zendesk, klaviyo: klaviyo, twilio: twilio, settings: settings, log: context.log,
+            remaining: { context.http.deadline.remaining })
         return .result(try handler.handle(reply))
     }
 }

@@ -27,18 +27,25 @@ extension AgentReplyHandler {
             let tags = (ticket["tags"].array ?? []).compactMap(\.string)
             switch ReplyClaimState(tags: tags, commentID: relay.commentID) {
             case .done:
-                return try finishEffects(relay, messageIDs: [:], base: base.merging(["outcome": "duplicate", "provider_confirmed": true]))
+                return try finishEffects(
+                    relay, messageIDs: [:], base: base.merging(["outcome": "duplicate", "provider_confirmed": true]))
             case .refused:
                 return base.merging(["outcome": "duplicate", "reason": "provider_refused"])
             case .claimed(let claims):
                 if claims.contains(mine) { return try send(relay, claim: mine, replacing: [], found: [:], base: base) }
                 let oldest = claims[0]
                 let found = try providerRecord(relay, since: oldest.date)
-                switch ReplyRules.foreignClaim(oldest, partsFound: found.count, partsTotal: relay.plan.parts.count, now: Clock.now(),
-                                               leaseSeconds: settings.replyLeaseSeconds) {
+                switch ReplyRules.foreignClaim(
+                    oldest, partsFound: found.count, partsTotal: relay.plan.parts.count, now: Clock.now(),
+                    leaseSeconds: settings.replyLeaseSeconds)
+                {
                 case .complete:
-                    log?.note("comment \(relay.commentID) was claimed by another delivery and its SMS is in the provider's record: finishing its effects")
-                    return try commit(relay, claims: claims, messageIDs: found, base: base.merging(["outcome": "duplicate", "provider_confirmed": true]))
+                    log?.note(
+                        "comment \(relay.commentID) was claimed by another delivery and its SMS is in the provider's record: finishing its effects"
+                    )
+                    return try commit(
+                        relay, claims: claims, messageIDs: found,
+                        base: base.merging(["outcome": "duplicate", "provider_confirmed": true]))
                 case .wait(let left):
                     // The other delivery is probably sending right now: give it time within our budget.
                     if remaining() > 1.5 {
@@ -46,13 +53,19 @@ extension AgentReplyHandler {
                         ticket = try zendesk.ticket(id: relay.ticketID).ticket
                         continue
                     }
-                    throw RuntimeError(.upstreamUnavailable, "comment \(relay.commentID) is being relayed by another delivery (claimed \(Int(Clock.now().timeIntervalSince(oldest.date))) s ago); retry later",
-                                       retryAfter: max(1, min(left, 30)))
+                    throw RuntimeError(
+                        .upstreamUnavailable,
+                        "comment \(relay.commentID) is being relayed by another delivery (claimed \(Int(Clock.now().timeIntervalSince(oldest.date))) s ago); retry later",
+                        retryAfter: max(1, min(left, 30)))
                 case .takeOver:
-                    log?.warn("claim \(oldest.tag) outlived its lease and the provider's record lacks \(relay.plan.parts.count - found.count) part(s): taking the relay over")
+                    log?.warn(
+                        "claim \(oldest.tag) outlived its lease and the provider's record lacks \(relay.plan.parts.count - found.count) part(s): taking the relay over"
+                    )
                     do {
-                        try zendesk.updateTicket(id: relay.ticketID, fields: ["additional_tags": [.string(mine.tag)], "remove_tags": JSON(claims.map(\.tag))],
-                                                 safeUpdateStamp: ticket["updated_at"].string ?? "")
+                        try zendesk.updateTicket(
+                            id: relay.ticketID,
+                            fields: ["additional_tags": [.string(mine.tag)], "remove_tags": JSON(claims.map(\.tag))],
+                            safeUpdateStamp: ticket["updated_at"].string ?? "")
                     } catch let err as ServiceError where err.code == .conflict {
                         ticket = try zendesk.ticket(id: relay.ticketID).ticket
                         continue
@@ -93,18 +106,23 @@ extension AgentReplyHandler {
 
     /// Sends the parts the provider's record does not already show (`found`: part index →
     /// message id), then commits.
-    func send(_ relay: Relay, claim: ReplyClaim, replacing: [ReplyClaim], found: [Int: JSON], base: JSON) throws -> JSON {
+    func send(_ relay: Relay, claim: ReplyClaim, replacing: [ReplyClaim], found: [Int: JSON], base: JSON) throws -> JSON
+    {
         var ids = found
         var conversation: String?
         if settings.provider == .klaviyo {
             guard let klaviyo, let profile = relay.profile else {
                 release(claim, relay: relay)
-                return needsPerson(relay, failed(base, reason: "no_profile", code: nil), action: "the customer has no Klaviyo profile: reply by another channel")
+                return needsPerson(
+                    relay, failed(base, reason: "no_profile", code: nil),
+                    action: "the customer has no Klaviyo profile: reply by another channel")
             }
             guard let id = try klaviyo.conversationID(profileID: profile.id) else {
                 release(claim, relay: relay)
-                return needsPerson(relay, failed(base, reason: "no_conversation", code: nil),
-                                   action: "the profile has no Klaviyo SMS conversation: reply from Klaviyo's inbox or by another channel")
+                return needsPerson(
+                    relay, failed(base, reason: "no_conversation", code: nil),
+                    action:
+                        "the profile has no Klaviyo SMS conversation: reply from Klaviyo's inbox or by another channel")
             }
             conversation = id
         }
@@ -112,7 +130,8 @@ extension AgentReplyHandler {
             let outcome: PartOutcome
             do {
                 outcome = try sendPart(relay, index: i, claim: claim, conversation: conversation, alreadySent: ids)
-            } catch let err as RuntimeError where err.code == .upstreamUnavailable && !err.outcomeUnknown && ids.isEmpty {
+            } catch let err as RuntimeError where err.code == .upstreamUnavailable && !err.outcomeUnknown && ids.isEmpty
+            {
                 // Nothing went out: free the relay so the re-delivery sends it.
                 release(claim, relay: relay)
                 throw err
@@ -120,14 +139,26 @@ extension AgentReplyHandler {
             switch outcome {
             case .sent(let id): ids[i] = id
             case .refused(let code, let message):
-                _ = try? zendesk.updateTicket(id: relay.ticketID, fields: ["additional_tags": [.string(ReplyClaimState.refusedTag(commentID: relay.commentID))],
-                                                                            "remove_tags": [.string(claim.tag)]])
-                let r = failed(base.merging(["parts_sent": .int(Int64(ids.count))]), reason: "provider_refused", code: code, message: message)
-                return needsPerson(relay, r, action: "the provider refused the reply (\(code.serialized())): check the customer's number or opt-out, then reply by another channel")
+                _ = try? zendesk.updateTicket(
+                    id: relay.ticketID,
+                    fields: [
+                        "additional_tags": [.string(ReplyClaimState.refusedTag(commentID: relay.commentID))],
+                        "remove_tags": [.string(claim.tag)],
+                    ])
+                let r = failed(
+                    base.merging(["parts_sent": .int(Int64(ids.count))]), reason: "provider_refused", code: code,
+                    message: message)
+                return needsPerson(
+                    relay, r,
+                    action:
+                        "the provider refused the reply (\(code.serialized())): check the customer's number or opt-out, then reply by another channel"
+                )
             }
         }
         let ordered = (0..<relay.plan.parts.count).compactMap { ids[$0] }
-        return try commit(relay, claims: [claim] + replacing, messageIDs: ids, base: base.merging(["outcome": "sent", "message_ids": .array(ordered)]))
+        return try commit(
+            relay, claims: [claim] + replacing, messageIDs: ids,
+            base: base.merging(["outcome": "sent", "message_ids": .array(ordered)]))
     }
 
     enum PartOutcome {
@@ -140,7 +171,9 @@ extension AgentReplyHandler {
     /// events → exit 75, the claim kept for the re-delivery to settle. The sends go through the
     /// shared clients: the HTTP client sends a non-idempotent write on a fresh connection, so
     /// libcurl never silently repeats it, and a dry run records it in the plan.
-    func sendPart(_ relay: Relay, index: Int, claim: ReplyClaim, conversation: String?, alreadySent: [Int: JSON]) throws -> PartOutcome {
+    func sendPart(
+        _ relay: Relay, index: Int, claim: ReplyClaim, conversation: String?, alreadySent: [Int: JSON]
+    ) throws -> PartOutcome {
         let part = relay.plan.parts[index]
         for attempt in 1...3 {
             do {
@@ -151,26 +184,35 @@ extension AgentReplyHandler {
                     case .failure(let r): return .refused(code: .string(r.refusal.code), message: r.refusal.detail)
                     }
                 }
-                guard let t = twilio, let from = relay.plan.brandNumber else { throw SMSError(.badConfiguration, "Twilio is not configured") }
+                guard let t = twilio, let from = relay.plan.brandNumber else {
+                    throw SMSError(.badConfiguration, "Twilio is not configured")
+                }
                 switch try t.sendMessage(to: relay.plan.customer, from: from, body: part) {
                 case .success(let message): return .sent(message["sid"])
                 case .failure(let r): return .refused(code: .int(Int64(r.code)), message: r.message)
                 }
             } catch let err as RuntimeError where err.code == .upstreamUnavailable && err.outcomeUnknown {
-                let record = try providerRecord(relay, since: claim.date, excluding: Set(alreadySent.values.compactMap(\.string)))
+                let record = try providerRecord(
+                    relay, since: claim.date, excluding: Set(alreadySent.values.compactMap(\.string)))
                 if let id = record[index] {
                     log?.note("the provider's answer was lost; part \(index + 1) is in its record: not re-sending")
                     return .sent(id)
                 }
                 if settings.provider == .klaviyo {
-                    throw RuntimeError(.upstreamUnavailable, "Klaviyo's answer to part \(index + 1) was lost and its events do not show the reply yet; the claim stays and the re-delivery settles it",
-                                       retryAfter: settings.replyLeaseSeconds, outcomeUnknown: true)
+                    throw RuntimeError(
+                        .upstreamUnavailable,
+                        "Klaviyo's answer to part \(index + 1) was lost and its events do not show the reply yet; the claim stays and the re-delivery settles it",
+                        retryAfter: settings.replyLeaseSeconds, outcomeUnknown: true)
                 }
-                log?.note("Twilio's answer was lost and its message list has no such message (attempt \(attempt)): sending again")
+                log?.note(
+                    "Twilio's answer was lost and its message list has no such message (attempt \(attempt)): sending again"
+                )
             }
         }
-        throw RuntimeError(.upstreamUnavailable, "Twilio kept losing its answers to part \(index + 1); the claim stays and the re-delivery settles it",
-                           retryAfter: settings.replyLeaseSeconds, outcomeUnknown: true)
+        throw RuntimeError(
+            .upstreamUnavailable,
+            "Twilio kept losing its answers to part \(index + 1); the claim stays and the re-delivery settles it",
+            retryAfter: settings.replyLeaseSeconds, outcomeUnknown: true)
     }
 
     // MARK: - Provider record
@@ -185,12 +227,15 @@ extension AgentReplyHandler {
         case .twilio:
             guard let twilio, let brand = relay.plan.brandNumber else { return [:] }
             for m in try twilio.messages(to: relay.plan.customer, from: brand) {
-                guard let created = m["date_created"].string.flatMap(Clock.parseRFC2822), created >= from else { continue }
+                guard let created = m["date_created"].string.flatMap(Clock.parseRFC2822), created >= from else {
+                    continue
+                }
                 records.append((m["body"].string ?? "", m["sid"]))
             }
         case .klaviyo:
             guard let klaviyo, let profile = relay.profile,
-                  let metric = try klaviyo.metricID(named: AgentReplyHandler.receivedSMSMetric) else { return [:] }
+                let metric = try klaviyo.metricID(named: AgentReplyHandler.receivedSMSMetric)
+            else { return [:] }
             for e in try klaviyo.events(profileID: profile.id, metricID: metric, since: from) {
                 let props = e["attributes"]["event_properties"]
                 if ReplyRules.namesCampaignOrFlow(props) { continue }
@@ -214,11 +259,17 @@ extension AgentReplyHandler {
     func commit(_ relay: Relay, claims: [ReplyClaim], messageIDs: [Int: JSON], base: JSON) throws -> JSON {
         var r = try finishEffects(relay, messageIDs: messageIDs, base: base)
         do {
-            try zendesk.updateTicket(id: relay.ticketID, fields: ["additional_tags": [.string(ReplyClaim.doneTag(commentID: relay.commentID))],
-                                                                  "remove_tags": JSON(claims.map(\.tag))])
+            try zendesk.updateTicket(
+                id: relay.ticketID,
+                fields: [
+                    "additional_tags": [.string(ReplyClaim.doneTag(commentID: relay.commentID))],
+                    "remove_tags": JSON(claims.map(\.tag)),
+                ])
         } catch {
-            throw RuntimeError(.upstreamUnavailable, "the SMS went out but recording it on ticket \(relay.ticketID) failed (\(error)); the re-delivery records it",
-                               retryAfter: 2)
+            throw RuntimeError(
+                .upstreamUnavailable,
+                "the SMS went out but recording it on ticket \(relay.ticketID) failed (\(error)); the re-delivery records it",
+                retryAfter: 2)
         }
         r["provider_confirmed"] = true
         return r
@@ -228,22 +279,33 @@ extension AgentReplyHandler {
     /// key; `unique_id` per comment, so whoever finishes the relay records it once).
     func finishEffects(_ relay: Relay, messageIDs: [Int: JSON], base: JSON) throws -> JSON {
         var r = base
-        guard settings.provider == .twilio, settings.hasKlaviyo, let klaviyo, let from = relay.plan.brandNumber else { return r }
+        guard settings.provider == .twilio, settings.hasKlaviyo, let klaviyo, let from = relay.plan.brandNumber else {
+            return r
+        }
         do {
-            try klaviyo.createEvent(KlaviyoEvent(
-                metric: settings.replyMetric, phoneNumber: relay.plan.customer,
-                properties: ["zendesk_ticket_id": .int(relay.ticketID), "zendesk_comment_id": .int(relay.commentID),
-                             "from_number": .string(from), "segments": .int(Int64(relay.plan.segments)),
-                             "encoding": .string(relay.plan.encoding.rawValue), "body": .string(relay.plan.parts.joined(separator: "\n"))],
-                uniqueID: "zendesk-sms-reply-\(relay.commentID)"))
+            try klaviyo.createEvent(
+                KlaviyoEvent(
+                    metric: settings.replyMetric, phoneNumber: relay.plan.customer,
+                    properties: [
+                        "zendesk_ticket_id": .int(relay.ticketID), "zendesk_comment_id": .int(relay.commentID),
+                        "from_number": .string(from), "segments": .int(Int64(relay.plan.segments)),
+                        "encoding": .string(relay.plan.encoding.rawValue),
+                        "body": .string(relay.plan.parts.joined(separator: "\n")),
+                    ],
+                    uniqueID: "zendesk-sms-reply-\(relay.commentID)"))
             r["klaviyo_event"] = "recorded"
         } catch let err as RuntimeError where err.code == .upstreamUnavailable {
-            throw RuntimeError(.upstreamUnavailable, "the SMS went out but recording it in Klaviyo failed (\(err.message)); the re-delivery records it",
-                               retryAfter: err.retryAfter ?? 2)
+            throw RuntimeError(
+                .upstreamUnavailable,
+                "the SMS went out but recording it in Klaviyo failed (\(err.message)); the re-delivery records it",
+                retryAfter: err.retryAfter ?? 2)
         } catch {
             // Klaviyo refused the event (4xx): a retry cannot help; the SMS went out.
-            log?.needsPerson("reply_event_refused", ticketID: relay.ticketID, detail: "\(error)",
-                             action: "the reply was texted but Klaviyo refused the \(settings.replyMetric) event; check the metric and the profile")
+            log?.needsPerson(
+                "reply_event_refused", ticketID: relay.ticketID, detail: "\(error)",
+                action:
+                    "the reply was texted but Klaviyo refused the \(settings.replyMetric) event; check the metric and the profile"
+            )
             r["klaviyo_event"] = "refused"
         }
         return r
@@ -259,8 +321,10 @@ extension AgentReplyHandler {
 
     /// Marks `result` as needing a person: counted and listed (`./invoke attention`).
     func needsPerson(_ relay: Relay, _ result: JSON, action: String) -> JSON {
-        log?.needsPerson(result["reason"].string ?? "reply_failed", ticketID: relay.ticketID,
-                         detail: "comment \(relay.commentID): \(result["detail"].string ?? result["reason"].string ?? "")", action: action)
+        log?.needsPerson(
+            result["reason"].string ?? "reply_failed", ticketID: relay.ticketID,
+            detail: "comment \(relay.commentID): \(result["detail"].string ?? result["reason"].string ?? "")",
+            action: action)
         return result.merging(["attention": .string(action)])
     }
 }

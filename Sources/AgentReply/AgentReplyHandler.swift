@@ -32,8 +32,10 @@ public struct AgentReplyHandler {
     /// Seconds left of the invocation's time budget (waiting for another delivery stops short of it).
     public let remaining: @Sendable () -> Double
 
-    public init(zendesk: Zendesk, klaviyo: Klaviyo?, twilio: Twilio?, settings: SMSSettings, log: EventLog? = nil,
-                remaining: @escaping @Sendable () -> Double = { 8 }) {
+    public init(
+        zendesk: Zendesk, klaviyo: Klaviyo?, twilio: Twilio?, settings: SMSSettings, log: EventLog? = nil,
+        remaining: @escaping @Sendable () -> Double = { 8 }
+    ) {
         self.zendesk = zendesk
         self.klaviyo = klaviyo
         self.twilio = twilio
@@ -44,14 +46,23 @@ public struct AgentReplyHandler {
 
     public func handle(_ e: ReplyEvent) throws -> JSON {
         let doc: ZendeskTicketDocument
-        do { doc = try zendesk.ticket(id: e.ticketID, include: ["users"]) } catch let err as ServiceError where err.code == .notFound {
-            return ["outcome": "skipped", "reason": .string(SkipReason.ticketNotFound.rawValue), "ticket_id": .int(e.ticketID)]
+        do { doc = try zendesk.ticket(id: e.ticketID, include: ["users"]) } catch let err as ServiceError
+            where err.code == .notFound
+        {
+            return [
+                "outcome": "skipped", "reason": .string(SkipReason.ticketNotFound.rawValue),
+                "ticket_id": .int(e.ticketID),
+            ]
         }
         let ticket = doc.ticket
         let comments = try zendesk.comments(ticketID: e.ticketID, sortOrder: .descending)
-        let found = e.commentID.map { id in comments.first { $0["id"].int == id } } ?? comments.first { $0["public"].bool == true }
+        let found =
+            e.commentID.map { id in comments.first { $0["id"].int == id } }
+            ?? comments.first { $0["public"].bool == true }
         guard let comment = found, let commentID = comment["id"].int else {
-            return ["outcome": "skipped", "reason": .string(SkipReason.noComment.rawValue), "ticket_id": .int(e.ticketID)]
+            return [
+                "outcome": "skipped", "reason": .string(SkipReason.noComment.rawValue), "ticket_id": .int(e.ticketID),
+            ]
         }
         let authorID = comment["author_id"].int
         let requesterID = ticket["requester_id"].int
@@ -62,7 +73,8 @@ public struct AgentReplyHandler {
             commentText: SMSText.plainText(comment["plain_body"].string ?? comment["body"].string ?? ""),
             attachmentCount: comment["attachments"].array?.count ?? 0,
             authorRole: author?["role"].string, authorEmail: author?["email"].nonEmptyString,
-            requesterID: requesterID, requesterEmail: requester?["email"].nonEmptyString, requesterPhone: requester?["phone"].nonEmptyString,
+            requesterID: requesterID, requesterEmail: requester?["email"].nonEmptyString,
+            requesterPhone: requester?["phone"].nonEmptyString,
             tags: (ticket["tags"].array ?? []).compactMap(\.string), externalID: ticket["external_id"].string)
         var base: JSON = ["ticket_id": .int(e.ticketID), "comment_id": .int(commentID)]
 
@@ -71,7 +83,9 @@ public struct AgentReplyHandler {
         noKlaviyo.hasKlaviyo = false
         if case .skip(let reason) = ReplyRules.decide(facts, settings: noKlaviyo) { return skipped(reason, base) }
         if settings.hasKlaviyo, let klaviyo,
-           let conv = ReplyRules.conversation(tags: facts.tags, externalID: facts.externalID, requesterPhone: facts.requesterPhone) {
+            let conv = ReplyRules.conversation(
+                tags: facts.tags, externalID: facts.externalID, requesterPhone: facts.requesterPhone)
+        {
             facts.profile = try klaviyo.profile(phone: conv.customer)
         }
         guard case .send(let plan) = ReplyRules.decide(facts, settings: settings) else {
@@ -85,8 +99,11 @@ public struct AgentReplyHandler {
         if plan.attachmentsNotSent > 0 { base["attachments_not_sent"] = .int(Int64(plan.attachmentsNotSent)) }
         let relay = Relay(plan: plan, ticketID: e.ticketID, commentID: commentID, profile: facts.profile)
         if settings.provider == .twilio && plan.brandNumber == nil {
-            return needsPerson(relay, failed(base, reason: "no_brand_number", code: nil),
-                               action: "the ticket does not say which number the customer texted (external_id sms:<customer>:<number>): reply by another channel")
+            return needsPerson(
+                relay, failed(base, reason: "no_brand_number", code: nil),
+                action:
+                    "the ticket does not say which number the customer texted (external_id sms:<customer>:<number>): reply by another channel"
+            )
         }
         return try claimAndSend(relay, ticket: ticket, base: base)
     }

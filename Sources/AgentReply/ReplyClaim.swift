@@ -80,7 +80,9 @@ extension ReplyRules {
     /// Decides about a claim that is not this delivery's. `partsFound` is how many parts the
     /// provider's record shows since the claim; a claim younger than `leaseSeconds` belongs to a
     /// delivery that may still be sending.
-    public static func foreignClaim(_ claim: ReplyClaim, partsFound: Int, partsTotal: Int, now: Date, leaseSeconds: Int) -> ForeignClaimAction {
+    public static func foreignClaim(
+        _ claim: ReplyClaim, partsFound: Int, partsTotal: Int, now: Date, leaseSeconds: Int
+    ) -> ForeignClaimAction {
         if partsFound >= partsTotal { return .complete }
         let age = Int(now.timeIntervalSince(claim.date))
         if age < leaseSeconds { return .wait(secondsLeft: leaseSeconds - age) }
@@ -114,7 +116,8 @@ extension ReplyRules {
     /// The message text in Klaviyo event properties ("Message Body", `message_body`, `body`).
     public static func messageBody(_ properties: JSON) -> String? {
         guard let o = properties.object else { return nil }
-        for (key, value) in o where ["message_body", "body", "message"].contains(key.lowercased().replacingAll(" ", with: "_")) {
+        for (key, value) in o
+        where ["message_body", "body", "message"].contains(key.lowercased().replacingAll(" ", with: "_")) {
             if let text = value.string { return text }
         }
         return nil

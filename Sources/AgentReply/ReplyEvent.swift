@@ -24,7 +24,9 @@ public struct ReplyEvent: Sendable, Equatable {
         let envelope = try ZendeskWebhookEvent.parse(json)
         if let type = envelope.type, !type.hasSuffix("ticket.comment_added") { return nil }
         guard let ticket = envelope.ticketID else {
-            throw SMSError(.invalidMessage, "expected a ticket.comment_added event or {\"ticket_id\":…} (\(ZendeskWebhookEvent.ticketIDSources))")
+            throw SMSError(
+                .invalidMessage,
+                "expected a ticket.comment_added event or {\"ticket_id\":…} (\(ZendeskWebhookEvent.ticketIDSources))")
         }
         return ReplyEvent(ticketID: ticket, commentID: envelope.commentID)
     }

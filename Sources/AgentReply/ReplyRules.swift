@@ -40,9 +40,12 @@ public struct ReplyFacts: Sendable {
     /// The customer's Klaviyo profile (nil: none found, or no Klaviyo key).
     public var profile: KlaviyoProfile?
 
-    public init(commentPublic: Bool, commentAuthorID: Int64?, commentText: String, attachmentCount: Int = 0, authorRole: String?,
-                authorEmail: String? = nil, requesterID: Int64?, requesterEmail: String? = nil, requesterPhone: String? = nil,
-                tags: [String], externalID: String?, profile: KlaviyoProfile? = nil) {
+    public init(
+        commentPublic: Bool, commentAuthorID: Int64?, commentText: String, attachmentCount: Int = 0,
+        authorRole: String?,
+        authorEmail: String? = nil, requesterID: Int64?, requesterEmail: String? = nil, requesterPhone: String? = nil,
+        tags: [String], externalID: String?, profile: KlaviyoProfile? = nil
+    ) {
         self.commentPublic = commentPublic
         self.commentAuthorID = commentAuthorID
         self.commentText = commentText
@@ -78,7 +81,9 @@ public enum ReplyDecision: Sendable, Equatable {
 public enum ReplyRules {
     /// The conversation a ticket belongs to: its `external_id` `sms:<customer>:<number>`, or — for a
     /// ticket only tagged `sms` — the requester's phone with no known brand number.
-    public static func conversation(tags: [String], externalID: String?, requesterPhone: String?) -> (customer: String, brandNumber: String?)? {
+    public static func conversation(
+        tags: [String], externalID: String?, requesterPhone: String?
+    ) -> (customer: String, brandNumber: String?)? {
         if let key = SMSConversationKey(externalID: externalID) { return (key.customer, key.brandNumber) }
         if tags.contains("sms"), let phone = requesterPhone, PhoneNumber.isE164(phone) { return (phone, nil) }
         return nil
@@ -87,18 +92,22 @@ public enum ReplyRules {
     /// Everything short of sending: the skip rules in order, then the plan.
     public static func decide(_ f: ReplyFacts, settings: SMSSettings) -> ReplyDecision {
         if !f.commentPublic { return .skip(.private) }
-        guard let conv = conversation(tags: f.tags, externalID: f.externalID, requesterPhone: f.requesterPhone) else { return .skip(.notSMSTicket) }
+        guard let conv = conversation(tags: f.tags, externalID: f.externalID, requesterPhone: f.requesterPhone) else {
+            return .skip(.notSMSTicket)
+        }
         if let a = f.commentAuthorID, a == f.requesterID { return .skip(.requester) }
         let role = (f.authorRole ?? "end-user").lowercased()
         if role != "agent" && role != "admin" { return .skip(.notAgent) }
         if let agentEmail = f.authorEmail?.lowercased(), !agentEmail.isEmpty,
-           [f.profile?.email, f.requesterEmail].contains(where: { $0?.lowercased() == agentEmail }) {
+            [f.profile?.email, f.requesterEmail].contains(where: { $0?.lowercased() == agentEmail })
+        {
             return .skip(.sameEmail)
         }
         if settings.hasKlaviyo, !(f.profile?.isSMSSubscribed ?? false) { return .skip(.notConsented) }
         let text = SMSText.clean(f.commentText).trimmed()
         if text.isEmpty { return .skip(.empty) }
-        return .send(plan(text: text, customer: conv.customer, brandNumber: conv.brandNumber, attachments: f.attachmentCount))
+        return .send(
+            plan(text: text, customer: conv.customer, brandNumber: conv.brandNumber, attachments: f.attachmentCount))
     }
 
     /// Splits the text into ≤ 1600-character parts and counts segments over all parts (UCS-2
@@ -112,7 +121,8 @@ public enum ReplyRules {
             segments += c.segments
             if c.encoding == .ucs2 { encoding = .ucs2 }
         }
-        return ReplyPlan(customer: customer, brandNumber: brandNumber, parts: parts, segments: segments, encoding: encoding,
-                         attachmentsNotSent: attachments)
+        return ReplyPlan(
+            customer: customer, brandNumber: brandNumber, parts: parts, segments: segments, encoding: encoding,
+            attachmentsNotSent: attachments)
     }
 }

@@ -11,12 +11,13 @@ public enum BrandFilterFunction {
         name: "brand-filter",
         summary: "passes Zendesk events of the selected brands (ZENDESK_BRANDS), drops the others",
         details: """
-        Input: a Zendesk event-subscription payload (detail.brand_id) or a trigger body carrying
-        "brand_id" (or "ticket": {"brand_id"}). ZENDESK_BRANDS = all (default) or brand ids "1,2".
-        An event without a brand passes only with `all`. A passing event is written out unchanged.
-        """,
+            Input: a Zendesk event-subscription payload (detail.brand_id) or a trigger body carrying
+            "brand_id" (or "ticket": {"brand_id"}). ZENDESK_BRANDS = all (default) or brand ids "1,2".
+            An event without a brand passes only with `all`. A passing event is written out unchanged.
+            """,
         signatures: [.zendesk]
     ) { event, context in
-        try BrandFilterHandler.handle(try BrandFilterEvent(event.json), selection: BrandSelection(config: context.config))
+        try BrandFilterHandler.handle(
+            try BrandFilterEvent(event.json), selection: BrandSelection(config: context.config))
     }
 }

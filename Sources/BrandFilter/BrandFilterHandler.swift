@@ -7,7 +7,9 @@ public enum BrandFilterHandler {
         case .pass(let brand):
             return .passthrough(result: JSON.object(["outcome": "passed", "brand_id": JSON(brand)]).droppingNulls)
         case .filter(let brand, let reason):
-            return .filtered(result: JSON.object(["outcome": "filtered", "reason": .string(reason), "brand_id": JSON(brand)]).droppingNulls)
+            return .filtered(
+                result: JSON.object(["outcome": "filtered", "reason": .string(reason), "brand_id": JSON(brand)])
+                    .droppingNulls)
         }
     }
 }

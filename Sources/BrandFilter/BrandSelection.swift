@@ -17,7 +17,9 @@ public enum BrandSelection: Sendable, Equatable {
         if text.isEmpty || text.lowercased() == "all" { self = .all; return }
         let items = text.split(separator: ",").map { $0.trimmed() }.filter { !$0.isEmpty }
         for item in items where Int64(item) == nil || item.hasPrefix("-") || item.hasPrefix("+") {
-            throw RuntimeError(.configMissing, "ZENDESK_BRANDS must be `all` or comma-separated brand ids, got \(item.debugDescription)")
+            throw RuntimeError(
+                .configMissing,
+                "ZENDESK_BRANDS must be `all` or comma-separated brand ids, got \(item.debugDescription)")
         }
         if items.isEmpty { self = .all; return }
         self = .only(Set(items.map { String(Int64($0)!) }))

@@ -21,11 +21,15 @@ public enum Clock {
         func put(_ v: Int32, _ width: Int) {
             var digits = [UInt8](repeating: UInt8(ascii: "0"), count: width)
             var n = Int(v)
-            for i in stride(from: width - 1, through: 0, by: -1) { digits[i] = UInt8(ascii: "0") + UInt8(n % 10); n /= 10 }
+            for i in stride(from: width - 1, through: 0, by: -1) {
+                digits[i] = UInt8(ascii: "0") + UInt8(n % 10); n /= 10
+            }
             out.append(contentsOf: digits)
         }
-        put(f.tm_year + 1900, 4); out.append(UInt8(ascii: "-")); put(f.tm_mon + 1, 2); out.append(UInt8(ascii: "-")); put(f.tm_mday, 2)
-        out.append(UInt8(ascii: "T")); put(f.tm_hour, 2); out.append(UInt8(ascii: ":")); put(f.tm_min, 2); out.append(UInt8(ascii: ":")); put(f.tm_sec, 2)
+        put(f.tm_year + 1900, 4); out.append(UInt8(ascii: "-")); put(f.tm_mon + 1, 2); out.append(UInt8(ascii: "-"));
+        put(f.tm_mday, 2)
+        out.append(UInt8(ascii: "T")); put(f.tm_hour, 2); out.append(UInt8(ascii: ":")); put(f.tm_min, 2);
+        out.append(UInt8(ascii: ":")); put(f.tm_sec, 2)
         out.append(UInt8(ascii: "Z"))
         return String(decoding: out, as: UTF8.self)
     }
@@ -46,20 +50,26 @@ public enum Clock {
             return v
         }
         func expect(_ c: UInt8) -> Bool { if i < b.count && b[i] == c { i += 1; return true }; return false }
-        guard let year = number(4), expect(UInt8(ascii: "-")), let month = number(2), expect(UInt8(ascii: "-")), let day = number(2),
-              (1...12).contains(month), (1...31).contains(day) else { return nil }
+        guard let year = number(4), expect(UInt8(ascii: "-")), let month = number(2), expect(UInt8(ascii: "-")),
+            let day = number(2),
+            (1...12).contains(month), (1...31).contains(day)
+        else { return nil }
         var hour = 0, minute = 0, second = 0
         var fraction = 0.0
         var offset = 0
         if i < b.count {
             guard expect(UInt8(ascii: "T")) || expect(UInt8(ascii: " ")) || expect(UInt8(ascii: "t")),
-                  let h = number(2), expect(UInt8(ascii: ":")), let m = number(2), expect(UInt8(ascii: ":")), let s = number(2),
-                  h < 24, m < 60, s <= 60 else { return nil }
+                let h = number(2), expect(UInt8(ascii: ":")), let m = number(2), expect(UInt8(ascii: ":")),
+                let s = number(2),
+                h < 24, m < 60, s <= 60
+            else { return nil }
             hour = h; minute = m; second = s
             if expect(UInt8(ascii: ".")) {
                 var scale = 0.1
                 let start = i
-                while i < b.count, b[i] >= 48 && b[i] <= 57 { fraction += Double(b[i] - 48) * scale; scale /= 10; i += 1 }
+                while i < b.count, b[i] >= 48 && b[i] <= 57 {
+                    fraction += Double(b[i] - 48) * scale; scale /= 10; i += 1
+                }
                 if i == start { return nil }
             }
             if expect(UInt8(ascii: "Z")) || expect(UInt8(ascii: "z")) {
@@ -90,7 +100,8 @@ public enum Clock {
         if let first = parts.first, first.hasSuffix(",") { parts.removeFirst() }
         let months = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]
         guard parts.count == 5, let day = Int(parts[0]), (1...31).contains(day),
-              let month = months.firstIndex(of: parts[1].lowercased()), let year = Int(parts[2]), parts[2].count == 4 else { return nil }
+            let month = months.firstIndex(of: parts[1].lowercased()), let year = Int(parts[2]), parts[2].count == 4
+        else { return nil }
         let hms = parts[3].split(separator: ":")
         guard hms.count == 3, hms.allSatisfy({ $0.count == 2 && Int($0) != nil }) else { return nil }
         let zone = parts[4]
@@ -98,7 +109,9 @@ public enum Clock {
         switch zone.uppercased() {
         case "GMT", "UT", "UTC", "Z": offset = "Z"
         default:
-            guard zone.count == 5, zone.first == "+" || zone.first == "-", Int(zone.dropFirst()) != nil else { return nil }
+            guard zone.count == 5, zone.first == "+" || zone.first == "-", Int(zone.dropFirst()) != nil else {
+                return nil
+            }
             offset = String(zone.prefix(3)) + ":" + String(zone.suffix(2))
         }
         func two(_ n: Int) -> String { n < 10 ? "0\(n)" : "\(n)" }

@@ -18,7 +18,9 @@ struct JSONParser {
     enum Failure: Error, CustomStringConvertible {
         case unexpected(String, offset: Int)
         var description: String {
-            switch self { case .unexpected(let what, let offset): return "\(what) at byte \(offset)" }
+            switch self {
+            case .unexpected(let what, let offset): return "\(what) at byte \(offset)"
+            }
         }
     }
 
@@ -73,10 +75,14 @@ struct JSONParser {
         if i < bytes.count, bytes[i] == UInt8(ascii: "}") { i += 1; return .object(o) }
         while true {
             skipSpace()
-            guard i < bytes.count, bytes[i] == UInt8(ascii: "\"") else { throw Failure.unexpected("expected a member name", offset: i) }
+            guard i < bytes.count, bytes[i] == UInt8(ascii: "\"") else {
+                throw Failure.unexpected("expected a member name", offset: i)
+            }
             let key = try string()
             skipSpace()
-            guard i < bytes.count, bytes[i] == UInt8(ascii: ":") else { throw Failure.unexpected("expected ':'", offset: i) }
+            guard i < bytes.count, bytes[i] == UInt8(ascii: ":") else {
+                throw Failure.unexpected("expected ':'", offset: i)
+            }
             i += 1
             skipSpace()
             o[key] = try value()
@@ -167,9 +173,15 @@ struct JSONParser {
                         let low = try hex4()
                         if (0xDC00...0xDFFF).contains(low) {
                             scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
-                        } else { scalar = 0xFFFD }
-                    } else { scalar = 0xFFFD }
-                } else if (0xDC00...0xDFFF).contains(scalar) { scalar = 0xFFFD }
+                        } else {
+                            scalar = 0xFFFD
+                        }
+                    } else {
+                        scalar = 0xFFFD
+                    }
+                } else if (0xDC00...0xDFFF).contains(scalar) {
+                    scalar = 0xFFFD
+                }
                 out.append(contentsOf: Array(String(Character(Unicode.Scalar(scalar) ?? "\u{FFFD}")).utf8))
             default:
                 throw Failure.unexpected("bad escape", offset: i - 1)
@@ -182,7 +194,9 @@ struct JSONParser {
     private func utf8(_ raw: ArraySlice<UInt8>, at offset: Int) throws -> String {
         // ASCII needs no validation (the common case for ids, keys and most text).
         if raw.allSatisfy({ $0 < 0x80 }) { return String(decoding: raw, as: UTF8.self) }
-        guard let s = String(validating: raw, as: UTF8.self) else { throw Failure.unexpected("invalid UTF-8 in string", offset: offset) }
+        guard let s = String(validating: raw, as: UTF8.self) else {
+            throw Failure.unexpected("invalid UTF-8 in string", offset: offset)
+        }
         return s
     }
 
@@ -190,8 +204,14 @@ struct JSONParser {
         let start = i
         var isInteger = true
         if bytes[i] == UInt8(ascii: "-") { i += 1 }
-        guard i < bytes.count, bytes[i] >= 48 && bytes[i] <= 57 else { throw Failure.unexpected("bad number", offset: start) }
-        if bytes[i] == UInt8(ascii: "0") { i += 1 } else { while i < bytes.count, bytes[i] >= 48 && bytes[i] <= 57 { i += 1 } }
+        guard i < bytes.count, bytes[i] >= 48 && bytes[i] <= 57 else {
+            throw Failure.unexpected("bad number", offset: start)
+        }
+        if bytes[i] == UInt8(ascii: "0") {
+            i += 1
+        } else {
+            while i < bytes.count, bytes[i] >= 48 && bytes[i] <= 57 { i += 1 }
+        }
         if i < bytes.count, bytes[i] == UInt8(ascii: ".") {
             isInteger = false
             i += 1

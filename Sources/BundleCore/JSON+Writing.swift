@@ -12,9 +12,14 @@ struct JSONWriter {
         case .bool(let b): append(b ? "true" : "false")
         case .int(let i): append(String(i))
         case .double(let d):
-            if !d.isFinite { append("null") }
-            else if d == d.rounded(), abs(d) < 1e15 { append(String(Int64(d)) + ".0") }  // stays a double when read back
-            else { append(String(d)) }
+            if !d.isFinite {
+                append("null")
+            } else if d == d.rounded(), abs(d) < 1e15 {
+                append(String(Int64(d)) + ".0")
+            }  // stays a double when read back
+            else {
+                append(String(d))
+            }
         case .string(let s): writeString(s)
         case .array(let a):
             if a.isEmpty { append("[]"); return }

@@ -47,8 +47,11 @@ extension JSON {
     public subscript(key: String) -> JSON {
         get { if case .object(let o) = self { return o[key] ?? .null }; return .null }
         set {
-            if case .object(var o) = self { o[key] = newValue; self = .object(o) }
-            else if case .null = self { self = .object([key: newValue]) }
+            if case .object(var o) = self {
+                o[key] = newValue; self = .object(o)
+            } else if case .null = self {
+                self = .object([key: newValue])
+            }
         }
     }
 
@@ -99,7 +102,9 @@ extension JSON {
     public var bool: Bool? {
         switch self {
         case .bool(let b): return b
-        case .string(let s): return ["true", "1", "yes"].contains(s.lowercased()) ? true : (["false", "0", "no"].contains(s.lowercased()) ? false : nil)
+        case .string(let s):
+            return ["true", "1", "yes"].contains(s.lowercased())
+                ? true : (["false", "0", "no"].contains(s.lowercased()) ? false : nil)
         case .int(let i): return i != 0
         default: return nil
         }
@@ -121,8 +126,9 @@ extension JSON {
 // MARK: - Building
 
 extension JSON: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, ExpressibleByBooleanLiteral,
-                ExpressibleByArrayLiteral, ExpressibleByDictionaryLiteral, ExpressibleByNilLiteral,
-                ExpressibleByFloatLiteral {
+    ExpressibleByArrayLiteral, ExpressibleByDictionaryLiteral, ExpressibleByNilLiteral,
+    ExpressibleByFloatLiteral
+{
     public init(stringLiteral value: String) { self = .string(value) }
     public init(integerLiteral value: Int64) { self = .int(value) }
     public init(booleanLiteral value: Bool) { self = .bool(value) }

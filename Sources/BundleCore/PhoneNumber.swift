@@ -11,7 +11,9 @@ public enum PhoneNumber {
     /// True for an E.164 number: `+`, then `minimumDigits` to `maximumDigits` digits, the first not zero.
     public static func isE164(_ text: String) -> Bool {
         let chars = Array(text.utf8)
-        guard chars.count > minimumDigits, chars.count <= maximumDigits + 1, chars[0] == UInt8(ascii: "+"), chars[1] != UInt8(ascii: "0") else { return false }
+        guard chars.count > minimumDigits, chars.count <= maximumDigits + 1, chars[0] == UInt8(ascii: "+"),
+            chars[1] != UInt8(ascii: "0")
+        else { return false }
         return chars.dropFirst().allSatisfy { $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }
     }
 
@@ -42,5 +44,3 @@ public enum PhoneNumber {
     /// `e164(text)` when there is one, else `text` trimmed, unchanged.
     public static func normalize(_ text: String) -> String { e164(text) ?? text.trimmed() }
 }
-
-

@@ -60,7 +60,9 @@ public struct RuntimeError: Error, CustomStringConvertible, Sendable {
     public let outcomeUnknown: Bool
     public let detail: Detail?
 
-    public init(_ code: Code, _ message: String, retryAfter: Int? = nil, outcomeUnknown: Bool = false, detail: Detail? = nil) {
+    public init(
+        _ code: Code, _ message: String, retryAfter: Int? = nil, outcomeUnknown: Bool = false, detail: Detail? = nil
+    ) {
         self.code = code
         self.message = message
         self.retryAfter = retryAfter

@@ -32,17 +32,29 @@ public enum DemoAccount {
                 "brands": [["id": .int(brandID), "name": .string(brandName), "subdomain": "acme", "default": true]],
                 "users": [
                     ["id": .int(agentID), "name": .string(agentName), "email": .string(agentEmail), "role": "agent"],
-                    ["id": .int(customerID), "name": .string(customerName), "email": .string(customerEmail),
-                     "phone": .string(customerPhone), "role": "end-user"],
+                    [
+                        "id": .int(customerID), "name": .string(customerName), "email": .string(customerEmail),
+                        "phone": .string(customerPhone), "role": "end-user",
+                    ],
                 ],
             ],
             "klaviyo": [
-                "profiles": [[
-                    "id": .string(customerProfileID), "email": .string(customerEmail), "phone_number": .string(customerPhone),
-                    "first_name": .string(customerFirstName), "last_name": "Customer",
-                    "subscriptions": ["sms": ["marketing": ["consent": "SUBSCRIBED"], "transactional": ["consent": "SUBSCRIBED"]]],
-                ]],
-                "conversations": [["id": .string(conversationID), "profile_id": .string(customerProfileID), "number": .string(brandNumber)]],
+                "profiles": [
+                    [
+                        "id": .string(customerProfileID), "email": .string(customerEmail),
+                        "phone_number": .string(customerPhone),
+                        "first_name": .string(customerFirstName), "last_name": "Customer",
+                        "subscriptions": [
+                            "sms": ["marketing": ["consent": "SUBSCRIBED"], "transactional": ["consent": "SUBSCRIBED"]]
+                        ],
+                    ]
+                ],
+                "conversations": [
+                    [
+                        "id": .string(conversationID), "profile_id": .string(customerProfileID),
+                        "number": .string(brandNumber),
+                    ]
+                ],
             ],
             "twilio": ["numbers": [.string(brandNumber)]],
         ]

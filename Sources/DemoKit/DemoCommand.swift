@@ -60,12 +60,16 @@ public struct DemoCommand: Sendable, Equatable {
         var i = 1
         func value(_ flag: String) throws -> String {
             i += 1
-            guard i < arguments.count, !arguments[i].hasPrefix("--") else { throw DemoError(.usage, "\(flag) needs a value") }
+            guard i < arguments.count, !arguments[i].hasPrefix("--") else {
+                throw DemoError(.usage, "\(flag) needs a value")
+            }
             return arguments[i]
         }
         func port(_ flag: String) throws -> Int {
             let v = try value(flag)
-            guard let p = Int(v), (0...65535).contains(p) else { throw DemoError(.usage, "\(flag) must be 0…65535, got \(v)") }
+            guard let p = Int(v), (0...65535).contains(p) else {
+                throw DemoError(.usage, "\(flag) must be 0…65535, got \(v)")
+            }
             return p
         }
         while i < arguments.count {
@@ -92,7 +96,8 @@ public struct DemoCommand: Sendable, Equatable {
     public var effectiveSandboxPort: Int { sandboxPort ?? (port == 0 || port == 65535 ? 0 : port + 1) }
 
     func stackOptions(environment: [String: String]) -> DemoStackOptions {
-        var o = DemoStackOptions(configPath: config, functionsDirectory: functionsDirectory ?? InvokerCommand.executableDirectory())
+        var o = DemoStackOptions(
+            configPath: config, functionsDirectory: functionsDirectory ?? InvokerCommand.executableDirectory())
         o.processEnvironment = environment
         return o
     }
@@ -133,14 +138,18 @@ public struct DemoCommand: Sendable, Equatable {
         let events = Locked<[String]>([])
         let verbose = self.verbose
         options.accessLog = { line in if verbose { StandardStreams.writeError(line) } else { access.append(line) } }
-        options.sandboxLog = { line in if verbose { StandardStreams.writeError("sandbox: " + line + "\n") } else { events.append(line) } }
+        options.sandboxLog = { line in
+            if verbose { StandardStreams.writeError("sandbox: " + line + "\n") } else { events.append(line) }
+        }
         // The functions write their JSON log lines to the invoker's standard error, which is
         // ours: keep them aside (shown when a step fails) so the transcript stays readable.
         let captured = verbose ? nil : StandardErrorCapture.begin()
         defer { captured?.end() }
         let stack = try DemoStack.start(options)
         defer { stack.stop() }
-        StandardStreams.write("Demo: the sandbox at \(stack.sandboxURL), the invoker at \(stack.invokerURL) (functions.json), webhooks registered by bundle-setup.\n\n")
+        StandardStreams.write(
+            "Demo: the sandbox at \(stack.sandboxURL), the invoker at \(stack.invokerURL) (functions.json), webhooks registered by bundle-setup.\n\n"
+        )
         do {
             _ = try DemoScript(stack: stack, write: { StandardStreams.write($0 + "\n") }).run()
             return 0
@@ -148,9 +157,12 @@ public struct DemoCommand: Sendable, Equatable {
             StandardStreams.write("\nDemo FAILED at \(e.message)\n")
             if let captured {
                 let functionLog = captured.end()
-                StandardStreams.writeError("sandbox event log (last lines):\n" + events.value.suffix(60).joined(separator: "\n") + "\n")
+                StandardStreams.writeError(
+                    "sandbox event log (last lines):\n" + events.value.suffix(60).joined(separator: "\n") + "\n")
                 StandardStreams.writeError("invoker access log (last lines):\n" + access.value.suffix(30).joined())
-                StandardStreams.writeError("function log (last lines):\n" + functionLog.split(separator: "\n").suffix(30).joined(separator: "\n") + "\n")
+                StandardStreams.writeError(
+                    "function log (last lines):\n"
+                        + functionLog.split(separator: "\n").suffix(30).joined(separator: "\n") + "\n")
             }
             return e.code.exitStatus
         }

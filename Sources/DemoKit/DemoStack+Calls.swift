@@ -5,7 +5,9 @@ import FunctionRuntime
 /// sandbox's control API and its Zendesk API as the demo agent.
 extension DemoStack {
     /// One request, sent once (no retries: the demo must see what happened), 30 s at most.
-    public func call(_ method: String, _ url: String, json: JSON? = nil, headers: [(String, String)] = []) throws -> HTTPResponse {
+    public func call(
+        _ method: String, _ url: String, json: JSON? = nil, headers: [(String, String)] = []
+    ) throws -> HTTPResponse {
         var policy = RetryPolicy()
         policy.maxAttempts = 1
         policy.retryStatuses = []
@@ -21,7 +23,9 @@ extension DemoStack {
 
     /// A call to the sandbox's Zendesk API (`path` after `/zendesk`) with the API user's token.
     public func zendesk(_ method: String, _ path: String, _ body: JSON? = nil) throws -> HTTPResponse {
-        try call(method, sandboxURL + "/zendesk" + path, json: body, headers: [("Authorization", "Basic " + Crypto.base64(Array(zendeskCredentials.utf8)))])
+        try call(
+            method, sandboxURL + "/zendesk" + path, json: body,
+            headers: [("Authorization", "Basic " + Crypto.base64(Array(zendeskCredentials.utf8)))])
     }
 
     /// `email/token:token` of the sandbox's Zendesk API user.

@@ -43,11 +43,15 @@ public final class DemoStack: @unchecked Sendable {
         do {
             try sandbox.loadState()
         } catch let e as RuntimeError {
-            throw DemoError(.startup, "the sandbox state could not be loaded: \(e.message) (move the file away to start afresh)")
+            throw DemoError(
+                .startup, "the sandbox state could not be loaded: \(e.message) (move the file away to start afresh)")
         }
         do {
-            do { try sandbox.start(host: options.host, port: options.sandboxPort) } catch let e as RuntimeError where options.sandboxPort != 0 {
-                options.sandboxLog?("sandbox: port \(options.sandboxPort) unavailable (\(e.message)); using a free port")
+            do { try sandbox.start(host: options.host, port: options.sandboxPort) } catch let e as RuntimeError
+                where options.sandboxPort != 0
+            {
+                options.sandboxLog?(
+                    "sandbox: port \(options.sandboxPort) unavailable (\(e.message)); using a free port")
                 try sandbox.start(host: options.host, port: 0)
             }
         } catch let e as RuntimeError {
@@ -63,10 +67,12 @@ public final class DemoStack: @unchecked Sendable {
         do { try server.start(host: options.host, port: options.invokerPort) } catch {
             sandbox.stop()
             let message = (error as? RuntimeError)?.message ?? "\(error)"
-            throw DemoError(.startup, "the invoker could not listen on \(options.host):\(options.invokerPort): \(message)")
+            throw DemoError(
+                .startup, "the invoker could not listen on \(options.host):\(options.invokerPort): \(message)")
         }
         let host = options.host == "0.0.0.0" ? "127.0.0.1" : options.host
-        let stack = DemoStack(sandbox: sandbox, file: file, server: server, box: box, invokerURL: "http://\(host):\(server.port)")
+        let stack = DemoStack(
+            sandbox: sandbox, file: file, server: server, box: box, invokerURL: "http://\(host):\(server.port)")
         do {
             try stack.prepare(options)
         } catch {
@@ -90,17 +96,24 @@ public final class DemoStack: @unchecked Sendable {
             throw DemoError(.startup, "seeding the demo account failed: \(e.message)")
         }
         let lines = Locked<[String]>([])
-        let arguments = ["setup", "--public-url", invokerURL, "--sms", "--survey", "--apply"] + (options.triggers ? ["--triggers"] : [])
+        let arguments =
+            ["setup", "--public-url", invokerURL, "--sms", "--survey", "--apply"]
+            + (options.triggers ? ["--triggers"] : [])
         // SMS through Twilio: setup also points the brand number's SMS webhook at /sms/inbound.
         var setupEnvironment = sandbox.functionEnvironment()
         setupEnvironment[ConfigKey.smsProvider] = "twilio"
         let status = BundleSetup.run(arguments: arguments, environment: setupEnvironment, write: { lines.append($0) })
         setupOutput = lines.value
         guard status == 0 else {
-            throw DemoError(.setup, "bundle-setup \(arguments.joined(separator: " ")) exited \(status):\n" + setupOutput.joined(separator: "\n"))
+            throw DemoError(
+                .setup,
+                "bundle-setup \(arguments.joined(separator: " ")) exited \(status):\n"
+                    + setupOutput.joined(separator: "\n"))
         }
         let secrets = webhookSecrets()
-        guard !secrets.isEmpty else { throw DemoError(.setup, "setup left no Zendesk webhook pointing at \(invokerURL)") }
+        guard !secrets.isEmpty else {
+            throw DemoError(.setup, "setup left no Zendesk webhook pointing at \(invokerURL)")
+        }
         var env = sandbox.functionEnvironment()
         for key in ["PATH", "HOME", "LANG", "TZ"] { if let v = options.processEnvironment[key] { env[key] = v } }
         if env["PATH"] == nil { env["PATH"] = "/usr/bin:/bin" }
@@ -109,8 +122,9 @@ public final class DemoStack: @unchecked Sendable {
         env[ConfigKey.zendeskWebhookSecret] = secrets.joined(separator: ",")
         env[ConfigKey.zendeskSMSBrandID] = String(DemoAccount.brandID)
         environment = env
-        let log = AccessLog(redactor: Redactor(secrets: Config(environment: env).secrets),
-                            write: options.accessLog ?? { StandardStreams.writeError($0) })
+        let log = AccessLog(
+            redactor: Redactor(secrets: Config(environment: env).secrets),
+            write: options.accessLog ?? { StandardStreams.writeError($0) })
         let state: InvokerState?
         do { state = try options.stateDirectory.map(InvokerState.init(directory:)) } catch let e as RuntimeError {
             throw DemoError(.startup, "the invoker's state directory cannot be used: \(e.message)")
@@ -124,7 +138,9 @@ public final class DemoStack: @unchecked Sendable {
         (sandbox.state().at("zendesk.webhooks").array ?? [])
             .filter { ($0["endpoint"].string ?? "").hasPrefix(invokerURL + "/") && $0["status"].string == "active" }
             .compactMap { hook in
-                guard let secret = hook["signing_secret"].string, let endpoint = hook["endpoint"].string else { return nil }
+                guard let secret = hook["signing_secret"].string, let endpoint = hook["endpoint"].string else {
+                    return nil
+                }
                 return String(endpoint.dropFirst(invokerURL.count)) + "=" + secret
             }
     }

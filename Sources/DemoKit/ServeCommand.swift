@@ -37,7 +37,9 @@ struct ServeCommand {
 
         var received: Int32 = 0
         sigwait(&signals, &received)
-        StandardStreams.writeError("bundle-demo: \(received == SIGINT ? "SIGINT" : "SIGTERM") received; stopping the invoker and the sandbox\n")
+        StandardStreams.writeError(
+            "bundle-demo: \(received == SIGINT ? "SIGINT" : "SIGTERM") received; stopping the invoker and the sandbox\n"
+        )
         stack.stop()
         StandardStreams.writeError("bundle-demo: stopped\n")
         return 0

@@ -14,8 +14,10 @@ public struct ServeInstructions: Sendable {
     public var message = "Hi! My order #1001 has not arrived yet."
     public var reply = "Hi Casey, it ships today and arrives tomorrow."
 
-    public init(invokerURL: String, sandboxURL: String, zendeskCredentials: String, twilioCredentials: String,
-                twilioAccountSID: String, ticketID: Int64, statePath: String?) {
+    public init(
+        invokerURL: String, sandboxURL: String, zendeskCredentials: String, twilioCredentials: String,
+        twilioAccountSID: String, ticketID: Int64, statePath: String?
+    ) {
         self.invokerURL = invokerURL
         self.sandboxURL = sandboxURL
         self.zendeskCredentials = zendeskCredentials
@@ -27,8 +29,12 @@ public struct ServeInstructions: Sendable {
 
     /// The command that plays the customer texting the brand (the sandbox's phone).
     public var textCommand: String {
-        let body: JSON = ["from": .string(DemoAccount.customerPhone), "to": .string(DemoAccount.brandNumber), "body": .string(message)]
-        return "curl -sS -X POST \(sandboxURL)/_ctl/phone/text -H 'Content-Type: application/json' -d \(Self.quoted(body.serialized()))"
+        let body: JSON = [
+            "from": .string(DemoAccount.customerPhone), "to": .string(DemoAccount.brandNumber),
+            "body": .string(message),
+        ]
+        return
+            "curl -sS -X POST \(sandboxURL)/_ctl/phone/text -H 'Content-Type: application/json' -d \(Self.quoted(body.serialized()))"
     }
 
     public var ticketCommand: String {
@@ -36,8 +42,11 @@ public struct ServeInstructions: Sendable {
     }
 
     public var replyCommand: String {
-        let body: JSON = ["ticket": ["comment": ["body": .string(reply), "public": true, "author_id": .int(DemoAccount.agentID)]]]
-        return "curl -sS -u \(Self.quoted(zendeskCredentials)) -X PUT \(sandboxURL)/zendesk/api/v2/tickets/\(ticketID).json -H 'Content-Type: application/json' -d \(Self.quoted(body.serialized()))"
+        let body: JSON = [
+            "ticket": ["comment": ["body": .string(reply), "public": true, "author_id": .int(DemoAccount.agentID)]]
+        ]
+        return
+            "curl -sS -u \(Self.quoted(zendeskCredentials)) -X PUT \(sandboxURL)/zendesk/api/v2/tickets/\(ticketID).json -H 'Content-Type: application/json' -d \(Self.quoted(body.serialized()))"
     }
 
     public var smsCommand: String {
@@ -94,10 +103,13 @@ extension DemoStack {
         let facts = SandboxFacts(sandbox.state())
         let open = facts.smsTickets(customer: DemoAccount.customerPhone, brandNumber: DemoAccount.brandNumber)
             .last { $0["status"].string != "closed" }?["id"].int
-        let next = max(facts.state.at("zendesk.counters.ticket").int ?? 1, (facts.tickets.compactMap { $0["id"].int }.max() ?? 0) + 1)
-        return ServeInstructions(invokerURL: invokerURL, sandboxURL: sandboxURL, zendeskCredentials: zendeskCredentials,
-                                 twilioCredentials: twilioCredentials,
-                                 twilioAccountSID: sandbox.functionEnvironment()[ConfigKey.twilioAccountSID] ?? "AC_test",
-                                 ticketID: open ?? next, statePath: statePath)
+        let next = max(
+            facts.state.at("zendesk.counters.ticket").int ?? 1,
+            (facts.tickets.compactMap { $0["id"].int }.max() ?? 0) + 1)
+        return ServeInstructions(
+            invokerURL: invokerURL, sandboxURL: sandboxURL, zendeskCredentials: zendeskCredentials,
+            twilioCredentials: twilioCredentials,
+            twilioAccountSID: sandbox.functionEnvironment()[ConfigKey.twilioAccountSID] ?? "AC_test",
+            ticketID: open ?? next, statePath: statePath)
     }
 }

@@ -38,7 +38,8 @@ public struct Config: Sendable {
     public func value(_ name: String) -> String? {
         if let v = environment[name], !v.isEmpty { return v }
         if let path = environment[name + "_FILE"], !path.isEmpty,
-           let data = FileManager.default.contents(atPath: path) {
+            let data = FileManager.default.contents(atPath: path)
+        {
             let v = String(decoding: data, as: UTF8.self).trimmed()
             return v.isEmpty ? nil : v
         }
@@ -53,8 +54,10 @@ public struct Config: Sendable {
         where key.hasSuffix("_FILE") && !path.isEmpty && ConfigKey.isBundleVariable(key) {
             guard FileManager.default.contents(atPath: path) == nil else { continue }
             let name = String(key.dropLast("_FILE".count))
-            return RuntimeError(.configMissing, "\(key) names \(path), which cannot be read (missing or not readable by this user); \(name) stays unset until it can",
-                                detail: .unreadableFile)
+            return RuntimeError(
+                .configMissing,
+                "\(key) names \(path), which cannot be read (missing or not readable by this user); \(name) stays unset until it can",
+                detail: .unreadableFile)
         }
         return nil
     }
@@ -64,9 +67,12 @@ public struct Config: Sendable {
     public func url(_ name: String, default defaultValue: String? = nil, for purpose: String) throws -> String {
         guard let raw = value(name) ?? defaultValue else { return try require(name, for: purpose) }
         let lower = raw.lowercased()
-        guard lower.hasPrefix("https://") || lower.hasPrefix("http://"), raw.count > (lower.hasPrefix("https") ? 8 : 7) else {
-            throw RuntimeError(.configMissing, "\(name) must be a URL with its scheme, e.g. https://\(raw.isEmpty ? "example.com" : raw) (got \(raw.debugDescription))",
-                               detail: .urlWithoutScheme)
+        guard lower.hasPrefix("https://") || lower.hasPrefix("http://"), raw.count > (lower.hasPrefix("https") ? 8 : 7)
+        else {
+            throw RuntimeError(
+                .configMissing,
+                "\(name) must be a URL with its scheme, e.g. https://\(raw.isEmpty ? "example.com" : raw) (got \(raw.debugDescription))",
+                detail: .urlWithoutScheme)
         }
         return raw.hasSuffix("/") ? String(raw.dropLast()) : raw
     }
@@ -88,14 +94,18 @@ public struct Config: Sendable {
     /// An integer variable; throws `.configMissing` when present but not a number.
     public func int(_ name: String, default defaultValue: Int) throws -> Int {
         guard let v = value(name) else { return defaultValue }
-        guard let i = Int(v) else { throw RuntimeError(.configMissing, "\(name) must be a whole number, got \(v.debugDescription)") }
+        guard let i = Int(v) else {
+            throw RuntimeError(.configMissing, "\(name) must be a whole number, got \(v.debugDescription)")
+        }
         return i
     }
 
     /// A decimal variable; throws `.configMissing` when present but not a number.
     public func double(_ name: String, default defaultValue: Double) throws -> Double {
         guard let v = value(name) else { return defaultValue }
-        guard let d = Double(v), d.isFinite else { throw RuntimeError(.configMissing, "\(name) must be a number, got \(v.debugDescription)") }
+        guard let d = Double(v), d.isFinite else {
+            throw RuntimeError(.configMissing, "\(name) must be a number, got \(v.debugDescription)")
+        }
         return d
     }
 
@@ -157,11 +167,15 @@ public enum ConfigKey {
     /// Variables whose values are secrets.
     /// The prefixes of every variable the bundle reads (other programs' `*_FILE` variables in the
     /// same environment are none of its business).
-    public static let prefixes = ["ZENDESK_", "KLAVIYO_", "TWILIO_", "SMS_", "SURVEY_", "PUBLIC_URL", "ALLOW_UNSIGNED",
-                                  "FUNCTION_", "INVOKER_", "ATTENTION_", "TICKET_METRICS_"]
+    public static let prefixes = [
+        "ZENDESK_", "KLAVIYO_", "TWILIO_", "SMS_", "SURVEY_", "PUBLIC_URL", "ALLOW_UNSIGNED",
+        "FUNCTION_", "INVOKER_", "ATTENTION_", "TICKET_METRICS_",
+    ]
 
     public static func isBundleVariable(_ name: String) -> Bool { prefixes.contains { name.hasPrefix($0) } }
 
-    public static let secretNames = [zendeskAPIToken, zendeskOAuthToken, zendeskWebhookSecret, klaviyoAPIKey,
-                                     klaviyoWebhookSecret, twilioAuthToken, surveyToken]
+    public static let secretNames = [
+        zendeskAPIToken, zendeskOAuthToken, zendeskWebhookSecret, klaviyoAPIKey,
+        klaviyoWebhookSecret, twilioAuthToken, surveyToken,
+    ]
 }

@@ -12,7 +12,9 @@ public enum Crypto {
     public enum Digest { case sha1, sha256 }
 
     /// HMAC of `message` under `key`.
-    public static func hmac(_ digest: Digest, key: some Collection<UInt8>, message: some Collection<UInt8>) throws -> [UInt8] {
+    public static func hmac(
+        _ digest: Digest, key: some Collection<UInt8>, message: some Collection<UInt8>
+    ) throws -> [UInt8] {
         let k = Array(key), m = Array(message)
         var out = [UInt8](repeating: 0, count: 64)
         let n = k.withUnsafeBytes { kp in
@@ -36,7 +38,9 @@ public enum Crypto {
     /// Compares two byte strings in time that depends only on their lengths.
     public static func constantTimeEqual(_ a: [UInt8], _ b: [UInt8]) throws -> Bool {
         guard a.count == b.count, !a.isEmpty else { return false }
-        let r = a.withUnsafeBytes { ap in b.withUnsafeBytes { bp in ccrypto_memcmp(ap.baseAddress, bp.baseAddress, a.count) } }
+        let r = a.withUnsafeBytes { ap in
+            b.withUnsafeBytes { bp in ccrypto_memcmp(ap.baseAddress, bp.baseAddress, a.count) }
+        }
         if r < 0 { throw unavailable() }
         return r == 0
     }

@@ -25,7 +25,9 @@ public struct IncomingRequest: Sendable {
     public var headers: [String: String]
     public var contentType: String
 
-    public init(method: String, path: String, query: String = "", headers: [String: String] = [:], contentType: String = "") {
+    public init(
+        method: String, path: String, query: String = "", headers: [String: String] = [:], contentType: String = ""
+    ) {
         self.method = method
         self.path = path
         self.query = query
@@ -48,7 +50,10 @@ public struct Event: Sendable {
     public let request: IncomingRequest?
     public let mode: InputMode
 
-    public init(raw: [UInt8], json: JSON, form: [(String, String)]? = nil, request: IncomingRequest? = nil, mode: InputMode = .pipeline) {
+    public init(
+        raw: [UInt8], json: JSON, form: [(String, String)]? = nil, request: IncomingRequest? = nil,
+        mode: InputMode = .pipeline
+    ) {
         self.raw = raw
         self.json = json
         self.form = form
@@ -58,11 +63,14 @@ public struct Event: Sendable {
 
     /// Parses `raw` as form data when the content type says so (or, without a content type,
     /// when the body is not JSON but looks like `a=b&c=d`), otherwise as JSON.
-    public static func parse(raw: [UInt8], contentType: String? = nil, request: IncomingRequest? = nil, mode: InputMode) throws -> Event {
+    public static func parse(
+        raw: [UInt8], contentType: String? = nil, request: IncomingRequest? = nil, mode: InputMode
+    ) throws -> Event {
         let type = (contentType ?? "").lowercased()
         let firstByte = raw.first(where: { ![0x20, 0x09, 0x0A, 0x0D].contains($0) })
         let looksJSON = firstByte == UInt8(ascii: "{") || firstByte == UInt8(ascii: "[")
-        let isForm = type.hasPrefix("application/x-www-form-urlencoded")
+        let isForm =
+            type.hasPrefix("application/x-www-form-urlencoded")
             || (type.isEmpty && !looksJSON && raw.contains(UInt8(ascii: "=")))
         if isForm {
             let pairs = FormDecoding.pairs(raw)
@@ -71,7 +79,10 @@ public struct Event: Sendable {
             return Event(raw: raw, json: .object(o), form: pairs, request: request, mode: mode)
         }
         if !type.isEmpty, !type.contains("json") {
-            throw RuntimeError(.invalidEvent, "unsupported Content-Type \(contentType ?? ""): send application/json or application/x-www-form-urlencoded")
+            throw RuntimeError(
+                .invalidEvent,
+                "unsupported Content-Type \(contentType ?? ""): send application/json or application/x-www-form-urlencoded"
+            )
         }
         return Event(raw: raw, json: try JSON.parse(raw), request: request, mode: mode)
     }

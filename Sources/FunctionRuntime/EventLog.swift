@@ -16,8 +16,10 @@ public struct UpstreamCall: Sendable {
     public var dryRun: Bool
 
     public var json: JSON {
-        var o: JSON = ["service": .string(service), "method": .string(method), "path": .string(path),
-                       "status": .int(Int64(status)), "attempts": .int(Int64(attempts)), "ms": .int(Int64(milliseconds))]
+        var o: JSON = [
+            "service": .string(service), "method": .string(method), "path": .string(path),
+            "status": .int(Int64(status)), "attempts": .int(Int64(attempts)), "ms": .int(Int64(milliseconds)),
+        ]
         if dryRun { o["dry_run"] = true }
         return o
     }
@@ -62,23 +64,31 @@ public final class EventLog: Sendable {
     /// Adds a note and raises the line's `level` to `warn`.
     public func warn(_ text: String) {
         let line = redactor.redact(text)
-        pending.withLock { $0.notes.append(line); $0.warned = true }
+        pending.withLock {
+            $0.notes.append(line); $0.warned = true
+        }
     }
 
     /// Records an outcome that no one can settle automatically: the line gets `level` `warn` and
     /// an `attention` entry `{kind, ticket_id?, detail, action}`, which the invoker counts and lists
     /// (`./invoke attention`) and which CGI/FaaS deployments can grep for.
     public func needsPerson(_ kind: String, ticketID: Int64?, detail: String, action: String) {
-        var entry: JSON = ["kind": .string(kind), "detail": .string(redactor.redact(detail)), "action": .string(action)]
+        var entry: JSON = [
+            "kind": .string(kind), "detail": .string(redactor.redact(detail)), "action": .string(action),
+        ]
         if let ticketID { entry["ticket_id"] = .int(ticketID) }
-        pending.withLock { [entry] in $0.attention.append(entry); $0.warned = true }
+        pending.withLock { [entry] in
+            $0.attention.append(entry); $0.warned = true
+        }
     }
 
     /// The calls recorded since the last `finish`.
     public var upstreamCalls: [UpstreamCall] { pending.withLock { $0.calls } }
 
     /// Writes the line for one event and starts a new one.
-    public func finish(outcome: String, durationMS: Double, mode: InputMode, extra: JSON = .null, error: RuntimeError? = nil) {
+    public func finish(
+        outcome: String, durationMS: Double, mode: InputMode, extra: JSON = .null, error: RuntimeError? = nil
+    ) {
         let taken = pending.withLock { state -> Pending in
             defer { state = Pending() }
             return state
@@ -96,14 +106,19 @@ public final class EventLog: Sendable {
         ]
         if !n.isEmpty { line["notes"] = .array(n.map { .string($0) }) }
         if !a.isEmpty { line["attention"] = .array(a) }
-        if let error { line["error"] = ["code": .string(error.code.rawValue), "message": .string(redactor.redact(error.message))] }
-        if case .object(let o) = extra { for (k, v) in o { line[k] = .string(redactor.redact(v.string ?? v.serialized())) } }
+        if let error {
+            line["error"] = ["code": .string(error.code.rawValue), "message": .string(redactor.redact(error.message))]
+        }
+        if case .object(let o) = extra {
+            for (k, v) in o { line[k] = .string(redactor.redact(v.string ?? v.serialized())) }
+        }
         var text = line.serialized()
         text += "\n"
         StandardStreams.writeError(text)
         if let attentionFile, !a.isEmpty {
             let ts = line["ts"]
-            JSONLines.append(a.map { entry in entry.merging(["ts": ts, "function": .string(function)]) }, to: attentionFile)
+            JSONLines.append(
+                a.map { entry in entry.merging(["ts": ts, "function": .string(function)]) }, to: attentionFile)
         }
     }
 }

@@ -19,8 +19,11 @@ public final class FunctionContext: Sendable {
     /// once when the process starts.
     public let configProblem: RuntimeError?
 
-    public init(name: String, config: Config, http: HTTPClient, log: EventLog, dryRun: Bool, mode: InputMode, budget: Double? = nil,
-                configProblem: RuntimeError? = nil) {
+    public init(
+        name: String, config: Config, http: HTTPClient, log: EventLog, dryRun: Bool, mode: InputMode,
+        budget: Double? = nil,
+        configProblem: RuntimeError? = nil
+    ) {
         self.name = name
         self.config = config
         self.http = http
@@ -32,20 +35,26 @@ public final class FunctionContext: Sendable {
     }
 
     /// A context for tests and in-process use, reading `environment` instead of the process's.
-    public static func make(name: String, environment: [String: String], dryRun: Bool = false, mode: InputMode = .pipeline) -> FunctionContext {
+    public static func make(
+        name: String, environment: [String: String], dryRun: Bool = false, mode: InputMode = .pipeline
+    ) -> FunctionContext {
         let config = Config(environment: environment)
-        let log = EventLog(function: name, redactor: Redactor(secrets: config.secrets), attentionFile: config.value(ConfigKey.attentionLog))
+        let log = EventLog(
+            function: name, redactor: Redactor(secrets: config.secrets),
+            attentionFile: config.value(ConfigKey.attentionLog))
         let budget = Self.budget(config)
         let http = HTTPClient(deadline: Deadline(seconds: budget), log: log, dryRun: dryRun)
-        return FunctionContext(name: name, config: config, http: http, log: log, dryRun: dryRun, mode: mode, budget: budget,
-                               configProblem: config.unreadableFile)
+        return FunctionContext(
+            name: name, config: config, http: http, log: log, dryRun: dryRun, mode: mode, budget: budget,
+            configProblem: config.unreadableFile)
     }
 
     /// The context of the next event: a fresh deadline of `budget` seconds and an empty plan; the
     /// same configuration, log and connections.
     public func nextEvent() -> FunctionContext {
-        FunctionContext(name: name, config: config, http: http.renewed(deadline: Deadline(seconds: budget)), log: log,
-                        dryRun: dryRun, mode: mode, budget: budget, configProblem: configProblem)
+        FunctionContext(
+            name: name, config: config, http: http.renewed(deadline: Deadline(seconds: budget)), log: log,
+            dryRun: dryRun, mode: mode, budget: budget, configProblem: configProblem)
     }
 
     /// This event's time budget.
@@ -55,6 +64,7 @@ public final class FunctionContext: Sendable {
     public var now: Date { Date() }
 
     static func budget(_ config: Config) -> Double {
-        Double((try? config.int(ConfigKey.budgetMS, default: ConfigKey.defaultBudgetMS)) ?? ConfigKey.defaultBudgetMS) / 1000
+        Double((try? config.int(ConfigKey.budgetMS, default: ConfigKey.defaultBudgetMS)) ?? ConfigKey.defaultBudgetMS)
+            / 1000
     }
 }

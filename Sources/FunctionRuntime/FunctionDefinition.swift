@@ -20,9 +20,11 @@ public struct FunctionDefinition: Sendable {
     public var confirmations: [String]
     public var handler: Handler
 
-    public init(name: String, summary: String, details: String = "", signatures: [SignatureScheme],
-                commands: [String: Command] = [:], commandHelp: [String: String] = [:], confirmations: [String] = [],
-                handler: @escaping Handler) {
+    public init(
+        name: String, summary: String, details: String = "", signatures: [SignatureScheme],
+        commands: [String: Command] = [:], commandHelp: [String: String] = [:], confirmations: [String] = [],
+        handler: @escaping Handler
+    ) {
         self.name = name
         self.summary = summary
         self.details = details

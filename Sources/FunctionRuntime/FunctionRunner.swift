@@ -9,12 +9,15 @@ import Glibc
 public enum FunctionRunner {
     /// Runs `definition` as the process's main program.
     public static func main(_ definition: FunctionDefinition) -> Never {
-        let status = run(definition, arguments: Array(CommandLine.arguments.dropFirst()), environment: Config.processEnvironment())
+        let status = run(
+            definition, arguments: Array(CommandLine.arguments.dropFirst()), environment: Config.processEnvironment())
         exit(status)
     }
 
     /// Runs `definition` with explicit arguments and environment; returns the exit status.
-    public static func run(_ definition: FunctionDefinition, arguments: [String], environment: [String: String]) -> Int32 {
+    public static func run(
+        _ definition: FunctionDefinition, arguments: [String], environment: [String: String]
+    ) -> Int32 {
         var stream = false, dryRun = false
         var commands: [String] = []
         for arg in arguments {
@@ -30,9 +33,12 @@ public enum FunctionRunner {
                 return RuntimeError.Code.usage.exitStatus
             }
         }
-        let mode: InputMode = environment["REQUEST_METHOD"] != nil ? .cgi
-            : environment["Http_Method"] != nil ? .watchdog
-            : stream ? .stream : .pipeline
+        let mode: InputMode =
+            environment["REQUEST_METHOD"] != nil
+            ? .cgi
+            : environment["Http_Method"] != nil
+                ? .watchdog
+                : stream ? .stream : .pipeline
         let context = FunctionContext.make(name: definition.name, environment: environment, dryRun: dryRun, mode: mode)
         if let command = commands.first {
             return runCommand(definition, command: command, context: context)
@@ -66,38 +72,50 @@ public enum FunctionRunner {
     /// that handle many items (`survey-dispatch --scan`): a fresh per-event context (deadline,
     /// dry-run plan), every error turned into the error object and its exit status, the dry-run
     /// report, and one structured log line (`annotate` is merged into the result first).
-    public static func evaluate(_ definition: FunctionDefinition, context: FunctionContext, annotate: JSON = [:],
-                                _ work: (FunctionContext) throws -> FunctionOutput) -> Evaluation {
+    public static func evaluate(
+        _ definition: FunctionDefinition, context: FunctionContext, annotate: JSON = [:],
+        _ work: (FunctionContext) throws -> FunctionOutput
+    ) -> Evaluation {
         let started = Clock.monotonicMS()
         let event = context.nextEvent()
         var evaluation: Evaluation
         do {
             if let problem = context.configProblem { throw problem }
             let output = try work(event)
-            evaluation = Evaluation(result: finish(output.result, definition: definition, context: event), output: output, status: 0)
+            evaluation = Evaluation(
+                result: finish(output.result, definition: definition, context: event), output: output, status: 0)
             if case .partial(_, let error) = output {
                 evaluation.failure = error
                 evaluation.status = error.code.exitStatus
             }
         } catch {
-            let e = (error as? RuntimeError) ?? (error as? RuntimeErrorConvertible)?.runtimeError ?? RuntimeError(.internal, "\(error)")
-            evaluation = Evaluation(result: errorResult(definition, e), output: nil, status: e.code.exitStatus, failure: e)
+            let e =
+                (error as? RuntimeError) ?? (error as? RuntimeErrorConvertible)?.runtimeError
+                ?? RuntimeError(.internal, "\(error)")
+            evaluation = Evaluation(
+                result: errorResult(definition, e), output: nil, status: e.code.exitStatus, failure: e)
         }
         for (key, value) in annotate.object ?? [:] { evaluation.result[key] = value }
         var extra: JSON = [:]
-        for key in ["reason", "ticket_id", "message_id", "metric"] where !evaluation.result[key].isNull { extra[key] = evaluation.result[key] }
-        context.log.finish(outcome: evaluation.result["outcome"].string ?? "unknown", durationMS: Clock.monotonicMS() - started,
-                           mode: context.mode, extra: extra, error: evaluation.failure)
+        for key in ["reason", "ticket_id", "message_id", "metric"] where !evaluation.result[key].isNull {
+            extra[key] = evaluation.result[key]
+        }
+        context.log.finish(
+            outcome: evaluation.result["outcome"].string ?? "unknown", durationMS: Clock.monotonicMS() - started,
+            mode: context.mode, extra: extra, error: evaluation.failure)
         return evaluation
     }
 
     /// Handles one event: signature check (HTTP modes), parse, handler, output rendering, log line.
     /// Returns the bytes to write (for HTTP modes: the body only), the result object, and the exit status.
-    public static func handle(_ definition: FunctionDefinition, raw: [UInt8], request: IncomingRequest?, mode: InputMode,
-                              context: FunctionContext) -> (bytes: [UInt8], result: JSON, status: Int32) {
+    public static func handle(
+        _ definition: FunctionDefinition, raw: [UInt8], request: IncomingRequest?, mode: InputMode,
+        context: FunctionContext
+    ) -> (bytes: [UInt8], result: JSON, status: Int32) {
         let e = evaluate(definition, context: context) { event in
             if mode.isHTTP, let request {
-                try SignatureCheck.verify(definition.signatures, request: request, body: raw, config: event.config, log: event.log)
+                try SignatureCheck.verify(
+                    definition.signatures, request: request, body: raw, config: event.config, log: event.log)
             }
             let parsed = try Event.parse(raw: raw, contentType: request?.contentType, request: request, mode: mode)
             return try definition.handler(parsed, event)
@@ -172,7 +190,9 @@ public enum FunctionRunner {
         return json["outcome"] == "error" && json["function"].string != nil && json["error"]["code"].string != nil
     }
 
-    static func runHTTP(_ definition: FunctionDefinition, mode: InputMode, environment env: [String: String], context: FunctionContext) -> Int32 {
+    static func runHTTP(
+        _ definition: FunctionDefinition, mode: InputMode, environment env: [String: String], context: FunctionContext
+    ) -> Int32 {
         let request: IncomingRequest
         let raw: [UInt8]
         if mode == .cgi {
@@ -206,16 +226,20 @@ public enum FunctionRunner {
         let started = Clock.monotonicMS()
         do {
             let status = try definition.commands[command]!(context)
-            context.log.finish(outcome: "done", durationMS: Clock.monotonicMS() - started, mode: context.mode, extra: ["command": .string(command)])
+            context.log.finish(
+                outcome: "done", durationMS: Clock.monotonicMS() - started, mode: context.mode,
+                extra: ["command": .string(command)])
             return status
         } catch let error as RuntimeError {
             StandardStreams.write(errorResult(definition, error).serializedBytes() + [0x0A])
-            context.log.finish(outcome: "error", durationMS: Clock.monotonicMS() - started, mode: context.mode, error: error)
+            context.log.finish(
+                outcome: "error", durationMS: Clock.monotonicMS() - started, mode: context.mode, error: error)
             return error.code.exitStatus
         } catch {
             let e = (error as? RuntimeErrorConvertible)?.runtimeError ?? RuntimeError(.internal, "\(error)")
             StandardStreams.write(errorResult(definition, e).serializedBytes() + [0x0A])
-            context.log.finish(outcome: "error", durationMS: Clock.monotonicMS() - started, mode: context.mode, error: e)
+            context.log.finish(
+                outcome: "error", durationMS: Clock.monotonicMS() - started, mode: context.mode, error: e)
             return e.code.exitStatus
         }
     }
@@ -234,20 +258,24 @@ public enum FunctionRunner {
         if let uri = env["REQUEST_URI"], !uri.isEmpty {
             path = String(uri.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first ?? "")
         }
-        return IncomingRequest(method: env["REQUEST_METHOD"] ?? "POST", path: path.isEmpty ? "/" : path,
-                               query: env["QUERY_STRING"] ?? "", headers: headers, contentType: env["CONTENT_TYPE"] ?? "")
+        return IncomingRequest(
+            method: env["REQUEST_METHOD"] ?? "POST", path: path.isEmpty ? "/" : path,
+            query: env["QUERY_STRING"] ?? "", headers: headers, contentType: env["CONTENT_TYPE"] ?? "")
     }
 
     /// The request described by an OpenFaaS classic-watchdog environment (`Http_*`).
     public static func watchdogRequest(_ env: [String: String]) -> IncomingRequest {
         var headers: [String: String] = [:]
-        let special: Set<String> = ["Http_Method", "Http_Path", "Http_Query", "Http_ContentLength", "Http_Transfer_Encoding"]
+        let special: Set<String> = [
+            "Http_Method", "Http_Path", "Http_Query", "Http_ContentLength", "Http_Transfer_Encoding",
+        ]
         for (k, v) in env where k.hasPrefix("Http_") && !special.contains(k) {
             headers[String(k.dropFirst(5)).lowercased().replacingAll("_", with: "-")] = v
         }
         let contentType = headers["content-type"] ?? ""
-        return IncomingRequest(method: env["Http_Method"] ?? "POST", path: env["Http_Path"].flatMap { $0.isEmpty ? nil : $0 } ?? "/",
-                               query: env["Http_Query"] ?? "", headers: headers, contentType: contentType)
+        return IncomingRequest(
+            method: env["Http_Method"] ?? "POST", path: env["Http_Path"].flatMap { $0.isEmpty ? nil : $0 } ?? "/",
+            query: env["Http_Query"] ?? "", headers: headers, contentType: contentType)
     }
 
     // MARK: - Help
@@ -260,7 +288,10 @@ public enum FunctionRunner {
         s += "  (CGI/1.1 when REQUEST_METHOD is set; OpenFaaS watchdog when Http_Method is set)\n\n"
         if !d.details.isEmpty { s += d.details + "\n\n" }
         if !d.signatures.isEmpty {
-            s += "Signatures over HTTP: " + d.signatures.map { "\($0.rawValue) (\($0.signatureHeader), secret \($0.secretVariable))" }.joined(separator: ", ")
+            s +=
+                "Signatures over HTTP: "
+                + d.signatures.map { "\($0.rawValue) (\($0.signatureHeader), secret \($0.secretVariable))" }.joined(
+                    separator: ", ")
             s += "; unsigned only with the secret unset and ALLOW_UNSIGNED=1.\n\n"
         }
         s += "Exit status: 0 done (also: ignored by a rule), 64 usage, 65 invalid event, 77 bad or stale signature,\n"

@@ -30,8 +30,10 @@ public final class HTTPClient: Sendable {
     private let recorded = Mutex<[JSON]>([])
     private let sleeper: @Sendable (Double) -> Void
 
-    public init(deadline: Deadline, policy: RetryPolicy = RetryPolicy(), log: EventLog? = nil, dryRun: Bool = false,
-                transport: HTTPTransport = HTTPTransport(), sleeper: @escaping @Sendable (Double) -> Void = Clock.sleep) {
+    public init(
+        deadline: Deadline, policy: RetryPolicy = RetryPolicy(), log: EventLog? = nil, dryRun: Bool = false,
+        transport: HTTPTransport = HTTPTransport(), sleeper: @escaping @Sendable (Double) -> Void = Clock.sleep
+    ) {
         self.deadline = deadline
         self.policy = policy
         self.log = log
@@ -57,10 +59,14 @@ public final class HTTPClient: Sendable {
     public func send(_ request: HTTPRequest) throws -> HTTPResponse {
         if dryRun && request.isWrite {
             var step: JSON = ["method": .string(request.method), "url": .string(request.url)]
-            if let body = request.body { step["body"] = (try? JSON.parse(body)) ?? .string(String(decoding: body, as: UTF8.self)) }
+            if let body = request.body {
+                step["body"] = (try? JSON.parse(body)) ?? .string(String(decoding: body, as: UTF8.self))
+            }
             recorded.withLock { [step] in $0.append(step) }
-            log?.record(UpstreamCall(service: request.service, method: request.method, path: Self.pathOf(request.url),
-                                     status: 0, attempts: 0, milliseconds: 0, dryRun: true))
+            log?.record(
+                UpstreamCall(
+                    service: request.service, method: request.method, path: Self.pathOf(request.url),
+                    status: 0, attempts: 0, milliseconds: 0, dryRun: true))
             return HTTPResponse(status: 0, dryRun: true)
         }
         let started = Clock.monotonicMS()
@@ -69,15 +75,20 @@ public final class HTTPClient: Sendable {
         var lastStatus = 0
         var retryAfterHint: Double?
         defer {
-            log?.record(UpstreamCall(service: request.service, method: request.method, path: Self.pathOf(request.url),
-                                     status: lastStatus, attempts: attempt, milliseconds: Int(Clock.monotonicMS() - started), dryRun: false))
+            log?.record(
+                UpstreamCall(
+                    service: request.service, method: request.method, path: Self.pathOf(request.url),
+                    status: lastStatus, attempts: attempt, milliseconds: Int(Clock.monotonicMS() - started),
+                    dryRun: false))
         }
         while true {
             attempt += 1
             let remaining = deadline.remaining
             if remaining < 0.05 {
-                throw RuntimeError(.upstreamUnavailable, "\(request.service) \(request.method) \(Self.pathOf(request.url)): time budget spent (\(lastError.isEmpty ? "no answer" : lastError))",
-                                   retryAfter: Int((retryAfterHint ?? 1).rounded(.up)))
+                throw RuntimeError(
+                    .upstreamUnavailable,
+                    "\(request.service) \(request.method) \(Self.pathOf(request.url)): time budget spent (\(lastError.isEmpty ? "no answer" : lastError))",
+                    retryAfter: Int((retryAfterHint ?? 1).rounded(.up)))
             }
             let result = transport.perform(request, timeout: remaining, connectTimeout: policy.connectTimeout)
             var retryable = false
@@ -93,8 +104,10 @@ public final class HTTPClient: Sendable {
                     lastError = "HTTP \(response.status)"
                     if let ra = response.retryAfter { delay = max(delay, ra); retryAfterHint = ra }
                     if !retryable {
-                        throw RuntimeError(.upstreamUnavailable, "\(request.service) answered \(response.status) to \(request.method) \(Self.pathOf(request.url)); the write may have been applied",
-                                           retryAfter: 1, outcomeUnknown: true)
+                        throw RuntimeError(
+                            .upstreamUnavailable,
+                            "\(request.service) answered \(response.status) to \(request.method) \(Self.pathOf(request.url)); the write may have been applied",
+                            retryAfter: 1, outcomeUnknown: true)
                     }
                 } else {
                     return response
@@ -103,13 +116,17 @@ public final class HTTPClient: Sendable {
                 lastError = message
                 retryable = !sent || request.idempotent || request.retrySafe
                 if !retryable {
-                    throw RuntimeError(.upstreamUnavailable, "\(request.service) \(request.method) \(Self.pathOf(request.url)) failed after the request was sent (\(message), curl \(code)); the write may have been applied",
-                                       retryAfter: 1, outcomeUnknown: true)
+                    throw RuntimeError(
+                        .upstreamUnavailable,
+                        "\(request.service) \(request.method) \(Self.pathOf(request.url)) failed after the request was sent (\(message), curl \(code)); the write may have been applied",
+                        retryAfter: 1, outcomeUnknown: true)
                 }
             }
             if attempt >= policy.maxAttempts || delay > deadline.remaining - 0.05 {
-                throw RuntimeError(.upstreamUnavailable, "\(request.service) \(request.method) \(Self.pathOf(request.url)) unavailable after \(attempt) attempt(s): \(lastError)",
-                                   retryAfter: Int((retryAfterHint ?? max(1, delay)).rounded(.up)))
+                throw RuntimeError(
+                    .upstreamUnavailable,
+                    "\(request.service) \(request.method) \(Self.pathOf(request.url)) unavailable after \(attempt) attempt(s): \(lastError)",
+                    retryAfter: Int((retryAfterHint ?? max(1, delay)).rounded(.up)))
             }
             sleeper(delay)
         }

@@ -15,8 +15,10 @@ public struct HTTPRequest: Sendable {
     /// The caller guarantees a repeat is harmless (e.g. an `Idempotency-Key` or a `unique_id`).
     public var retrySafe: Bool
 
-    public init(_ method: String, _ url: String, headers: [(String, String)] = [], body: [UInt8]? = nil,
-                service: String = "http", retrySafe: Bool = false) {
+    public init(
+        _ method: String, _ url: String, headers: [(String, String)] = [], body: [UInt8]? = nil,
+        service: String = "http", retrySafe: Bool = false
+    ) {
         self.method = method.uppercased()
         self.url = url
         self.headers = headers
@@ -27,8 +29,10 @@ public struct HTTPRequest: Sendable {
     }
 
     /// A request with a JSON body and `Content-Type: application/json` (unless given).
-    public init(_ method: String, _ url: String, json: JSON, headers: [(String, String)] = [],
-                service: String = "http", retrySafe: Bool = false, contentType: String = "application/json") {
+    public init(
+        _ method: String, _ url: String, json: JSON, headers: [(String, String)] = [],
+        service: String = "http", retrySafe: Bool = false, contentType: String = "application/json"
+    ) {
         var h = headers
         if !h.contains(where: { $0.0.lowercased() == "content-type" }) { h.append(("Content-Type", contentType)) }
         self.init(method, url, headers: h, body: json.serializedBytes(), service: service, retrySafe: retrySafe)

@@ -31,10 +31,14 @@ public final class HTTPTransport: Sendable {
         handle.withLock { h in Self.perform(request, on: &h, timeout: timeout, connectTimeout: connectTimeout) }
     }
 
-    private static func perform(_ request: HTTPRequest, on handle: inout Handle, timeout: Double, connectTimeout: Double) -> Result {
+    private static func perform(
+        _ request: HTTPRequest, on handle: inout Handle, timeout: Double, connectTimeout: Double
+    ) -> Result {
         if handle.pointer == nil {
             handle.pointer = ccurl_handle_new()
-            if handle.pointer == nil { return .failure(code: -1, message: String(cString: ccurl_load_error()), sent: false) }
+            if handle.pointer == nil {
+                return .failure(code: -1, message: String(cString: ccurl_load_error()), sent: false)
+            }
         }
         let curl = handle.pointer
         var headerLines = request.headers.map { "\($0.0): \($0.1)" }
@@ -52,21 +56,27 @@ public final class HTTPTransport: Sendable {
             hp.baseAddress!.withMemoryRebound(to: UnsafePointer<CChar>?.self, capacity: max(1, hp.count)) { hptr in
                 if let body = request.body {
                     return body.withUnsafeBytes { bp in
-                        ccurl_perform(curl, request.method, request.url, hptr, hp.count,
-                                      bp.baseAddress ?? UnsafeRawPointer(bitPattern: 1), bp.count, connectMS, timeoutMS, fresh, &result)
+                        ccurl_perform(
+                            curl, request.method, request.url, hptr, hp.count,
+                            bp.baseAddress ?? UnsafeRawPointer(bitPattern: 1), bp.count, connectMS, timeoutMS, fresh,
+                            &result)
                     }
                 }
-                return ccurl_perform(curl, request.method, request.url, hptr, hp.count, nil, 0, connectMS, timeoutMS, fresh, &result)
+                return ccurl_perform(
+                    curl, request.method, request.url, hptr, hp.count, nil, 0, connectMS, timeoutMS, fresh, &result)
             }
         }
         defer { ccurl_result_free(&result) }
         if rc != 0 {
-            let message = withUnsafeBytes(of: result.error) { String(decoding: $0.prefix(while: { $0 != 0 }), as: UTF8.self) }
+            let message = withUnsafeBytes(of: result.error) {
+                String(decoding: $0.prefix(while: { $0 != 0 }), as: UTF8.self)
+            }
             // "Couldn't connect"/"couldn't resolve" never reached the service.
             let sent = result.sent != 0 && rc != 6 && rc != 7
             return .failure(code: rc, message: message, sent: sent)
         }
-        let headerText = String(decoding: UnsafeRawBufferPointer(start: result.headers, count: result.headers_len), as: UTF8.self)
+        let headerText = String(
+            decoding: UnsafeRawBufferPointer(start: result.headers, count: result.headers_len), as: UTF8.self)
         let body = Array(UnsafeRawBufferPointer(start: result.body, count: result.body_len))
         return .response(HTTPResponse(status: result.status, headers: Self.parseHeaders(headerText), body: body))
     }

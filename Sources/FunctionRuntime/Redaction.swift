@@ -30,30 +30,43 @@ public struct Redactor: Sendable {
             // Find a candidate run starting at i.
             var j = i
             var prefix = ""
-            if chars[j] == "+" { prefix = "+"; j += 1 }
-            else if j + 2 < chars.count, chars[j] == "%", chars[j + 1] == "2", chars[j + 2] == "B" || chars[j + 2] == "b" {
+            if chars[j] == "+" {
+                prefix = "+"; j += 1
+            } else if j + 2 < chars.count, chars[j] == "%", chars[j + 1] == "2",
+                chars[j + 2] == "B" || chars[j + 2] == "b"
+            {
                 prefix = String(chars[j...j + 2]); j += 3
             }
             var digits: [Character] = []
             var k = j
             while k < chars.count {
-                if chars[k].isASCII, chars[k].isNumber { digits.append(chars[k]); k += 1 }
-                else if (chars[k] == " " || chars[k] == "-" || chars[k] == "."), k + 1 < chars.count,
-                        chars[k + 1].isASCII, chars[k + 1].isNumber, !digits.isEmpty { k += 1 }
-                else { break }
+                if chars[k].isASCII, chars[k].isNumber {
+                    digits.append(chars[k]); k += 1
+                } else if (chars[k] == " " || chars[k] == "-" || chars[k] == "."), k + 1 < chars.count,
+                    chars[k + 1].isASCII, chars[k + 1].isNumber, !digits.isEmpty
+                {
+                    k += 1
+                } else {
+                    break
+                }
             }
             // Digits inside a word (a Twilio SID, a hex id, a Klaviyo id, a tag such as
             // `sms_reply_5003_claim_1796164220_…`) are no phone number; a percent-escape before it
             // (`%3A%2B44…`) is a separator, not a word.
             func isWordCharacter(_ c: Character) -> Bool { c.isASCII && (c.isLetter || c.isNumber || c == "_") }
             let escapeBefore = i >= 3 && chars[i - 3] == "%"
-            let insideWord = (prefix.isEmpty && i > 0 && isWordCharacter(chars[i - 1]) && !escapeBefore)
+            let insideWord =
+                (prefix.isEmpty && i > 0 && isWordCharacter(chars[i - 1]) && !escapeBefore)
                 || (k < chars.count && chars[k].isASCII && (chars[k].isLetter || chars[k] == "_"))
             // A date (`2010-04-01`, Twilio's API version in every path; `2026-12-01T…`) is no phone number.
             let run = String(chars[j..<k])
-            let isDate = prefix.isEmpty && run.count == 10 && run.enumerated().allSatisfy { i, c in [4, 7].contains(i) ? c == "-" : c.isNumber }
+            let isDate =
+                prefix.isEmpty && run.count == 10
+                && run.enumerated().allSatisfy { i, c in [4, 7].contains(i) ? c == "-" : c.isNumber }
             if digits.count >= 7, !insideWord, !isDate {
-                out += prefix + String(digits.prefix(3)) + String(repeating: "*", count: digits.count - 5) + String(digits.suffix(2))
+                out +=
+                    prefix + String(digits.prefix(3)) + String(repeating: "*", count: digits.count - 5)
+                    + String(digits.suffix(2))
                 i = k
             } else {
                 out.append(chars[i])
@@ -72,8 +85,11 @@ public struct Redactor: Sendable {
         func isDomain(_ c: Character) -> Bool { c.isLetter || c.isNumber || ".-".contains(c) }
         while i < chars.count {
             var atLen = 0
-            if chars[i] == "@" { atLen = 1 }
-            else if i + 2 < chars.count, chars[i] == "%", chars[i + 1] == "4", chars[i + 2] == "0" { atLen = 3 }
+            if chars[i] == "@" {
+                atLen = 1
+            } else if i + 2 < chars.count, chars[i] == "%", chars[i + 1] == "4", chars[i + 2] == "0" {
+                atLen = 3
+            }
             if atLen > 0 {
                 // Walk back over the local part already copied to `out`.
                 var local = 0

@@ -10,23 +10,34 @@ public enum SignatureCheck {
     /// - A secret is configured but the request carries no signature: `.badSignature`.
     /// - `ZENDESK_WEBHOOK_SECRET` / `KLAVIYO_WEBHOOK_SECRET` may list several secrets separated by
     ///   commas; the request passes when any of them verifies it.
-    public static func verify(_ schemes: [SignatureScheme], request: IncomingRequest, body: [UInt8], config: Config, log: EventLog?) throws {
+    public static func verify(
+        _ schemes: [SignatureScheme], request: IncomingRequest, body: [UInt8], config: Config, log: EventLog?
+    ) throws {
         guard !schemes.isEmpty else { return }
         let configured = schemes.filter { config.value($0.secretVariable) != nil }
         if configured.isEmpty {
             if config.flag(ConfigKey.allowUnsigned) {
-                log?.note("running unsigned: \(schemes.map(\.secretVariable).joined(separator: "/")) unset and ALLOW_UNSIGNED=1")
+                log?.note(
+                    "running unsigned: \(schemes.map(\.secretVariable).joined(separator: "/")) unset and ALLOW_UNSIGNED=1"
+                )
                 return
             }
-            throw RuntimeError(.configMissing, "\(schemes.map(\.secretVariable).joined(separator: " or ")) is not set; set it (or ALLOW_UNSIGNED=1 for local testing only)")
+            throw RuntimeError(
+                .configMissing,
+                "\(schemes.map(\.secretVariable).joined(separator: " or ")) is not set; set it (or ALLOW_UNSIGNED=1 for local testing only)"
+            )
         }
         guard let scheme = configured.first(where: { request.header($0.signatureHeader) != nil }) else {
-            throw RuntimeError(.badSignature, "missing signature header (\(configured.map(\.signatureHeader).joined(separator: " or ")))")
+            throw RuntimeError(
+                .badSignature,
+                "missing signature header (\(configured.map(\.signatureHeader).joined(separator: " or ")))")
         }
         // Zendesk and Klaviyo secrets may be a comma-separated list: each Zendesk webhook has its
         // own signing secret, and a list lets a secret be rotated without downtime.
-        let secrets = scheme == .twilio ? [config.value(scheme.secretVariable)!]
-                                        : SignatureCheck.secrets(config.list(scheme.secretVariable), path: request.path)
+        let secrets =
+            scheme == .twilio
+            ? [config.value(scheme.secretVariable)!]
+            : SignatureCheck.secrets(config.list(scheme.secretVariable), path: request.path)
         var lastError: RuntimeError?
         for secret in secrets {
             do {
@@ -54,19 +65,25 @@ public enum SignatureCheck {
     /// The time a signature's freshness is judged against: when the invoker received the request
     /// (`INVOKER_RECEIVED_AT`, Unix seconds, set for a spooled request run later), else now.
     static func receivedAt(_ config: Config) -> Date {
-        if let v = config.value(ConfigKey.invokerReceivedAt), let t = Double(v), t.isFinite { return Date(timeIntervalSince1970: t) }
+        if let v = config.value(ConfigKey.invokerReceivedAt), let t = Double(v), t.isFinite {
+            return Date(timeIntervalSince1970: t)
+        }
         return Date()
     }
 
-    static func verify(_ scheme: SignatureScheme, secret: String, request: IncomingRequest, body: [UInt8], config: Config) throws {
+    static func verify(
+        _ scheme: SignatureScheme, secret: String, request: IncomingRequest, body: [UInt8], config: Config
+    ) throws {
         let now = receivedAt(config)
         switch scheme {
         case .zendesk:
-            try WebhookSignature.verifyZendesk(secret: secret, signature: request.header(scheme.signatureHeader),
-                                               timestamp: request.header("x-zendesk-webhook-signature-timestamp"), body: body, now: now)
+            try WebhookSignature.verifyZendesk(
+                secret: secret, signature: request.header(scheme.signatureHeader),
+                timestamp: request.header("x-zendesk-webhook-signature-timestamp"), body: body, now: now)
         case .klaviyo:
-            try WebhookSignature.verifyKlaviyo(secret: secret, signature: request.header(scheme.signatureHeader),
-                                               timestamp: request.header("klaviyo-timestamp"), body: body, now: now)
+            try WebhookSignature.verifyKlaviyo(
+                secret: secret, signature: request.header(scheme.signatureHeader),
+                timestamp: request.header("klaviyo-timestamp"), body: body, now: now)
         case .twilio:
             let base = try config.require(ConfigKey.publicURL, for: "verifying X-Twilio-Signature")
             var url = (base.hasSuffix("/") ? String(base.dropLast()) : base) + request.path
@@ -77,14 +94,20 @@ public enum SignatureCheck {
                 // hex SHA-256 of the body, and no parameters are signed.
                 let pairs = FormDecoding.pairs(Array(request.query.utf8))
                 guard let claimed = pairs.last(where: { $0.0 == "bodySHA256" })?.1 else {
-                    throw RuntimeError(.badSignature, "a Twilio-signed request that is not form-encoded must carry bodySHA256 in its URL")
+                    throw RuntimeError(
+                        .badSignature,
+                        "a Twilio-signed request that is not form-encoded must carry bodySHA256 in its URL")
                 }
-                guard try Crypto.constantTimeEqual(Array(Crypto.hex(Crypto.sha256(body)).utf8), Array(claimed.lowercased().utf8)) else {
+                guard
+                    try Crypto.constantTimeEqual(
+                        Array(Crypto.hex(Crypto.sha256(body)).utf8), Array(claimed.lowercased().utf8))
+                else {
                     throw RuntimeError(.badSignature, "bodySHA256 does not match the body")
                 }
             }
-            try WebhookSignature.verifyTwilio(authToken: secret, signature: request.header(scheme.signatureHeader), url: url,
-                                              params: isForm ? FormDecoding.pairs(body) : [])
+            try WebhookSignature.verifyTwilio(
+                authToken: secret, signature: request.header(scheme.signatureHeader), url: url,
+                params: isForm ? FormDecoding.pairs(body) : [])
         }
     }
 }

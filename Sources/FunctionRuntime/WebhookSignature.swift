@@ -48,14 +48,23 @@ public enum WebhookSignature {
     }
 
     /// Throws `.badSignature` unless `signature` is Zendesk's signature of `body` at a fresh `timestamp`.
-    public static func verifyZendesk(secret: String, signature: String?, timestamp: String?, body: [UInt8], now: Date = Date()) throws {
-        guard let signature, !signature.isEmpty else { throw RuntimeError(.badSignature, "missing X-Zendesk-Webhook-Signature header") }
-        guard let timestamp, !timestamp.isEmpty else { throw RuntimeError(.badSignature, "missing X-Zendesk-Webhook-Signature-Timestamp header") }
-        guard let when = Clock.parse(timestamp) else { throw RuntimeError(.badSignature, "signature timestamp is not ISO-8601: \(timestamp)") }
+    public static func verifyZendesk(
+        secret: String, signature: String?, timestamp: String?, body: [UInt8], now: Date = Date()
+    ) throws {
+        guard let signature, !signature.isEmpty else {
+            throw RuntimeError(.badSignature, "missing X-Zendesk-Webhook-Signature header")
+        }
+        guard let timestamp, !timestamp.isEmpty else {
+            throw RuntimeError(.badSignature, "missing X-Zendesk-Webhook-Signature-Timestamp header")
+        }
+        guard let when = Clock.parse(timestamp) else {
+            throw RuntimeError(.badSignature, "signature timestamp is not ISO-8601: \(timestamp)")
+        }
         try checkFreshness(when, now: now)
         let expected = try zendesk(secret: secret, timestamp: timestamp, body: body)
         guard try Crypto.constantTimeEqual(Array(expected.utf8), Array(signature.trimmed().utf8)) else {
-            throw RuntimeError(.badSignature, "X-Zendesk-Webhook-Signature does not match the body", detail: .signatureMismatch)
+            throw RuntimeError(
+                .badSignature, "X-Zendesk-Webhook-Signature does not match the body", detail: .signatureMismatch)
         }
     }
 
@@ -69,11 +78,16 @@ public enum WebhookSignature {
     }
 
     /// Throws `.badSignature` unless `signature` is Twilio's signature of the request.
-    public static func verifyTwilio(authToken: String, signature: String?, url: String, params: [(String, String)]) throws {
-        guard let signature, !signature.isEmpty else { throw RuntimeError(.badSignature, "missing X-Twilio-Signature header") }
+    public static func verifyTwilio(
+        authToken: String, signature: String?, url: String, params: [(String, String)]
+    ) throws {
+        guard let signature, !signature.isEmpty else {
+            throw RuntimeError(.badSignature, "missing X-Twilio-Signature header")
+        }
         let expected = try twilio(authToken: authToken, url: url, params: params)
         guard try Crypto.constantTimeEqual(Array(expected.utf8), Array(signature.trimmed().utf8)) else {
-            throw RuntimeError(.badSignature, "X-Twilio-Signature does not match the URL and parameters", detail: .signatureMismatch)
+            throw RuntimeError(
+                .badSignature, "X-Twilio-Signature does not match the URL and parameters", detail: .signatureMismatch)
         }
     }
 
@@ -85,17 +99,27 @@ public enum WebhookSignature {
 
     /// Throws `.badSignature` unless `signature` is Klaviyo's signature of `body` at a fresh `timestamp`
     /// (Unix seconds or ISO-8601).
-    public static func verifyKlaviyo(secret: String, signature: String?, timestamp: String?, body: [UInt8], now: Date = Date()) throws {
-        guard let signature, !signature.isEmpty else { throw RuntimeError(.badSignature, "missing Klaviyo-Signature header") }
-        guard let timestamp, !timestamp.isEmpty else { throw RuntimeError(.badSignature, "missing Klaviyo-Timestamp header") }
+    public static func verifyKlaviyo(
+        secret: String, signature: String?, timestamp: String?, body: [UInt8], now: Date = Date()
+    ) throws {
+        guard let signature, !signature.isEmpty else {
+            throw RuntimeError(.badSignature, "missing Klaviyo-Signature header")
+        }
+        guard let timestamp, !timestamp.isEmpty else {
+            throw RuntimeError(.badSignature, "missing Klaviyo-Timestamp header")
+        }
         let when: Date
         if let seconds = Double(timestamp) {
             // `nan`, `inf` and friends parse as Doubles but are no time.
-            guard seconds.isFinite, seconds > 0 else { throw RuntimeError(.badSignature, "Klaviyo-Timestamp is not a time: \(timestamp)") }
+            guard seconds.isFinite, seconds > 0 else {
+                throw RuntimeError(.badSignature, "Klaviyo-Timestamp is not a time: \(timestamp)")
+            }
             when = Date(timeIntervalSince1970: seconds > 1e12 ? seconds / 1000 : seconds)
+        } else if let d = Clock.parse(timestamp) {
+            when = d
+        } else {
+            throw RuntimeError(.badSignature, "Klaviyo-Timestamp is neither Unix time nor ISO-8601: \(timestamp)")
         }
-        else if let d = Clock.parse(timestamp) { when = d }
-        else { throw RuntimeError(.badSignature, "Klaviyo-Timestamp is neither Unix time nor ISO-8601: \(timestamp)") }
         try checkFreshness(when, now: now)
         let expected = try klaviyo(secret: secret, timestamp: timestamp, body: body)
         guard try Crypto.constantTimeEqual(Array(expected.utf8), Array(signature.trimmed().lowercased().utf8)) else {
@@ -105,7 +129,12 @@ public enum WebhookSignature {
 
     static func checkFreshness(_ when: Date, now: Date) throws {
         let age = now.timeIntervalSince(when)
-        if age > maximumAge { throw RuntimeError(.badSignature, "signature timestamp is stale (\(Int(age)) s old, limit \(Int(maximumAge)) s)") }
-        if age < -maximumSkew { throw RuntimeError(.badSignature, "signature timestamp lies \(Int(-age)) s in the future") }
+        if age > maximumAge {
+            throw RuntimeError(
+                .badSignature, "signature timestamp is stale (\(Int(age)) s old, limit \(Int(maximumAge)) s)")
+        }
+        if age < -maximumSkew {
+            throw RuntimeError(.badSignature, "signature timestamp lies \(Int(-age)) s in the future")
+        }
     }
 }

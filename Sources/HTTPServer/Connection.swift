@@ -15,8 +15,11 @@ final class Connection {
     let reservedOnly: Bool
     private var buffer: [UInt8] = []
 
-    init(fd: Int32, remote: String, remotePort: Int, limits: ServerLimits, onRejected: HTTPServer.RejectionObserver? = nil,
-         reservedOnly: Bool = false) {
+    init(
+        fd: Int32, remote: String, remotePort: Int, limits: ServerLimits,
+        onRejected: HTTPServer.RejectionObserver? = nil,
+        reservedOnly: Bool = false
+    ) {
         self.fd = fd
         self.remote = remote
         self.remotePort = remotePort
@@ -45,12 +48,16 @@ final class Connection {
                 if !buffer.isEmpty { reject(errorResponse(408, "request_timeout", "request not received in time")) }
                 return
             } catch ReadError.tooLarge(let status) {
-                let r = status == 413 ? errorResponse(413, "body_too_large", "body exceeds \(limits.maxBodyBytes) bytes")
-                                      : errorResponse(431, "headers_too_large", "request head exceeds \(limits.maxHeaderBytes) bytes")
+                let r =
+                    status == 413
+                    ? errorResponse(413, "body_too_large", "body exceeds \(limits.maxBodyBytes) bytes")
+                    : errorResponse(431, "headers_too_large", "request head exceeds \(limits.maxHeaderBytes) bytes")
                 reject(r)
                 return
             } catch ReadError.lengthRequired {
-                reject(errorResponse(411, "length_required", "send a Content-Length body (chunked requests are not accepted)"))
+                reject(
+                    errorResponse(
+                        411, "length_required", "send a Content-Length body (chunked requests are not accepted)"))
                 return
             } catch ReadError.bad(let why) {
                 reject(errorResponse(400, "bad_request", why))
@@ -60,7 +67,10 @@ final class Connection {
             }
             first = false
             if reservedOnly && !limits.reservedPaths.contains(request.path) {
-                reject(ServerResponse.json(503, ["error": ["code": "overloaded", "message": "too many connections"]], headers: [("Retry-After", "1")]))
+                reject(
+                    ServerResponse.json(
+                        503, ["error": ["code": "overloaded", "message": "too many connections"]],
+                        headers: [("Retry-After", "1")]))
                 return
             }
             begin()
@@ -120,18 +130,25 @@ final class Connection {
         buffer.removeSubrange(0..<(headEnd! + 4))
         var lines = head.split(separator: "\r\n", omittingEmptySubsequences: false).map(String.init)
         let requestLine = lines.removeFirst().split(separator: " ", omittingEmptySubsequences: true)
-        guard requestLine.count == 3, requestLine[2].hasPrefix("HTTP/1.") else { throw ReadError.bad("malformed request line") }
+        guard requestLine.count == 3, requestLine[2].hasPrefix("HTTP/1.") else {
+            throw ReadError.bad("malformed request line")
+        }
         var headers: [(String, String)] = []
         for line in lines where !line.isEmpty {
             // A lone CR or LF (or a NUL) inside a header line is how requests get smuggled.
-            if line.utf8.contains(where: { $0 == 13 || $0 == 10 || $0 == 0 }) { throw ReadError.bad("control character in a header line") }
-            guard let colon = line.firstIndex(of: ":"), colon != line.startIndex else { throw ReadError.bad("malformed header line") }
+            if line.utf8.contains(where: { $0 == 13 || $0 == 10 || $0 == 0 }) {
+                throw ReadError.bad("control character in a header line")
+            }
+            guard let colon = line.firstIndex(of: ":"), colon != line.startIndex else {
+                throw ReadError.bad("malformed header line")
+            }
             let name = String(line[..<colon])
             if name.contains(" ") || name.contains("\t") { throw ReadError.bad("white space in header name") }
             headers.append((name, line[line.index(after: colon)...].trimmed()))
         }
-        var request = ServerRequest(method: String(requestLine[0]), target: String(requestLine[1]), version: String(requestLine[2]),
-                                    headerList: headers, remoteAddress: remote, remotePort: remotePort)
+        var request = ServerRequest(
+            method: String(requestLine[0]), target: String(requestLine[1]), version: String(requestLine[2]),
+            headerList: headers, remoteAddress: remote, remotePort: remotePort)
         if let te = request.header("transfer-encoding") {
             if te.isEmpty { throw ReadError.bad("empty Transfer-Encoding") }
             throw ReadError.lengthRequired
@@ -140,12 +157,15 @@ final class Connection {
         if lengths.count > 1 { throw ReadError.bad("conflicting Content-Length headers") }
         if let l = lengths.first {
             // Digits only: "+2", "0x10" or " 2 2" are not lengths (RFC 9110, 8.6).
-            guard !l.isEmpty, l.utf8.count <= 18, l.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }), let length = Int(l) else {
+            guard !l.isEmpty, l.utf8.count <= 18, l.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }), let length = Int(l)
+            else {
                 throw ReadError.bad("invalid Content-Length")
             }
             if length > limits.maxBodyBytes { throw ReadError.tooLarge(413) }
             // A client that asked to wait (curl does for bodies over 1 KiB) gets the go-ahead at once.
-            if buffer.count < length, request.version == "HTTP/1.1", request.header("expect")?.lowercased() == "100-continue" {
+            if buffer.count < length, request.version == "HTTP/1.1",
+                request.header("expect")?.lowercased() == "100-continue"
+            {
                 Self.write(fd, Array("HTTP/1.1 100 Continue\r\n\r\n".utf8))
             }
             let bodyDeadline = Clock.monotonicMS() + limits.readTimeout * 1000
@@ -160,7 +180,11 @@ final class Connection {
         guard haystack.count >= needle.count else { return nil }
         var i = 0
         while i <= haystack.count - needle.count {
-            if haystack[i] == needle[0] && haystack[i + 1] == needle[1] && haystack[i + 2] == needle[2] && haystack[i + 3] == needle[3] { return i }
+            if haystack[i] == needle[0] && haystack[i + 1] == needle[1] && haystack[i + 2] == needle[2]
+                && haystack[i + 3] == needle[3]
+            {
+                return i
+            }
             i += 1
         }
         return nil

@@ -13,8 +13,10 @@ public struct ServerRequest: Sendable {
     public var remoteAddress: String
     public var remotePort: Int
 
-    public init(method: String, target: String, version: String = "HTTP/1.1", headerList: [(String, String)] = [],
-                body: [UInt8] = [], remoteAddress: String = "127.0.0.1", remotePort: Int = 0) {
+    public init(
+        method: String, target: String, version: String = "HTTP/1.1", headerList: [(String, String)] = [],
+        body: [UInt8] = [], remoteAddress: String = "127.0.0.1", remotePort: Int = 0
+    ) {
         self.method = method
         self.target = target
         self.version = version
@@ -25,7 +27,9 @@ public struct ServerRequest: Sendable {
     }
 
     /// The path part of the target, percent-escapes kept.
-    public var path: String { String(target.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first ?? "") }
+    public var path: String {
+        String(target.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first ?? "")
+    }
     /// The query part of the target (without `?`), or "".
     public var query: String {
         let parts = target.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)
@@ -59,13 +63,15 @@ public struct ServerResponse: Sendable {
 
     /// A JSON response (`Content-Type: application/json`).
     public static func json(_ status: Int, _ value: JSON, headers: [(String, String)] = []) -> ServerResponse {
-        ServerResponse(status: status, headers: [("Content-Type", "application/json; charset=utf-8")] + headers,
-                       body: value.serializedBytes() + [0x0A])
+        ServerResponse(
+            status: status, headers: [("Content-Type", "application/json; charset=utf-8")] + headers,
+            body: value.serializedBytes() + [0x0A])
     }
 
     /// A plain-text response.
     public static func text(_ status: Int, _ text: String, headers: [(String, String)] = []) -> ServerResponse {
-        ServerResponse(status: status, headers: [("Content-Type", "text/plain; charset=utf-8")] + headers, body: Array(text.utf8))
+        ServerResponse(
+            status: status, headers: [("Content-Type", "text/plain; charset=utf-8")] + headers, body: Array(text.utf8))
     }
 
     public func header(_ name: String) -> String? { headers.last(where: { $0.0.lowercased() == name.lowercased() })?.1 }

@@ -77,7 +77,11 @@ public final class HTTPServer: Sendable {
         guard inet_pton(AF_INET, host == "localhost" ? "127.0.0.1" : host, &addr.sin_addr) == 1 else {
             close(fd); throw RuntimeError(.usage, "not an IPv4 address: \(host)")
         }
-        let bound = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        let bound = withUnsafePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
+        }
         guard bound == 0 else {
             let e = String(cString: strerror(errno)); close(fd)
             throw RuntimeError(.usage, "cannot listen on \(host):\(requested): \(e)")
@@ -85,9 +89,13 @@ public final class HTTPServer: Sendable {
         guard listen(fd, 128) == 0 else { close(fd); throw RuntimeError(.internal, "listen failed") }
         var actual = sockaddr_in()
         var len = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafeMutablePointer(to: &actual) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) } }
+        _ = withUnsafeMutablePointer(to: &actual) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) }
+        }
         let boundPort = Int(UInt16(bigEndian: actual.sin_port))
-        state.withLock { $0.listenFD = fd; $0.port = boundPort }
+        state.withLock {
+            $0.listenFD = fd; $0.port = boundPort
+        }
         Thread.detach { [self] in acceptLoop(fd) }
     }
 
@@ -128,14 +136,18 @@ public final class HTTPServer: Sendable {
         while true {
             var addr = sockaddr_in()
             var len = socklen_t(MemoryLayout<sockaddr_in>.size)
-            let fd = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { accept(listenFD, $0, &len) } }
+            let fd = withUnsafeMutablePointer(to: &addr) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { accept(listenFD, $0, &len) }
+            }
             if fd < 0 {
                 if errno == EINTR { continue }
                 if state.withLock({ $0.stopping }) || errno == EBADF || errno == EINVAL { return }
                 continue
             }
             // A client that stops reading cannot pin a thread in send() beyond the read timeout.
-            var sendTimeout = timeval(tv_sec: Int(limits.readTimeout), tv_usec: Int((limits.readTimeout - Double(Int(limits.readTimeout))) * 1e6))
+            var sendTimeout = timeval(
+                tv_sec: Int(limits.readTimeout),
+                tv_usec: Int((limits.readTimeout - Double(Int(limits.readTimeout))) * 1e6))
             setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &sendTimeout, socklen_t(MemoryLayout<timeval>.size))
             var ip = [CChar](repeating: 0, count: Int(INET_ADDRSTRLEN))
             inet_ntop(AF_INET, &addr.sin_addr, &ip, socklen_t(INET_ADDRSTRLEN))
@@ -152,20 +164,25 @@ public final class HTTPServer: Sendable {
                 return (true, reservedOnly)
             }
             if !admitted.ok {
-                let r = ServerResponse.json(503, ["error": ["code": "overloaded", "message": "too many connections"]], headers: [("Retry-After", "1")])
+                let r = ServerResponse.json(
+                    503, ["error": ["code": "overloaded", "message": "too many connections"]],
+                    headers: [("Retry-After", "1")])
                 Connection.write(fd, Connection.serialize(r, keepAlive: false, headOnly: false))
                 close(fd)
                 continue
             }
             Thread.detach { [self] in
-                let connection = Connection(fd: fd, remote: remote, remotePort: remotePort, limits: limits, onRejected: onRejected,
-                                            reservedOnly: admitted.reservedOnly)
+                let connection = Connection(
+                    fd: fd, remote: remote, remotePort: remotePort, limits: limits, onRejected: onRejected,
+                    reservedOnly: admitted.reservedOnly)
                 connection.serve(
                     shouldStop: { [self] in self.state.withLock { $0.stopping } },
                     begin: { [self] in self.state.withLock { $0.inFlight += 1 } },
                     end: { [self] in self.state.withLock { $0.inFlight -= 1 } },
                     handler: handler)
-                state.withLock { s in s.openConnections -= 1; s.connectionFDs.remove(fd) }
+                state.withLock { s in
+                    s.openConnections -= 1; s.connectionFDs.remove(fd)
+                }
                 close(fd)
             }
         }
@@ -184,11 +201,13 @@ public enum Thread {
         pthread_attr_init(&attr)
         pthread_attr_setdetachstate(&attr, Int32(PTHREAD_CREATE_DETACHED))
         pthread_attr_setstacksize(&attr, 1 << 20)
-        let rc = pthread_create(&thread, &attr, { arg in
-            let b = Unmanaged<Box>.fromOpaque(arg!).takeRetainedValue()
-            b.body()
-            return nil
-        }, box)
+        let rc = pthread_create(
+            &thread, &attr,
+            { arg in
+                let b = Unmanaged<Box>.fromOpaque(arg!).takeRetainedValue()
+                b.body()
+                return nil
+            }, box)
         pthread_attr_destroy(&attr)
         if rc != 0 { Unmanaged<Box>.fromOpaque(box).release() }
     }

@@ -14,8 +14,10 @@ public struct AccessLog: Sendable {
     }
 
     /// The line for one request (without the newline).
-    public func line(method: String, target: String, status: Int, milliseconds: Double, function: String?, exit: Int32?,
-                     note: String? = nil) -> String {
+    public func line(
+        method: String, target: String, status: Int, milliseconds: Double, function: String?, exit: Int32?,
+        note: String? = nil
+    ) -> String {
         var line: JSON = [
             "ts": .string(Clock.iso8601(Clock.now())),
             "method": .string(Self.isMethodToken(method) ? method : "-"),
@@ -33,16 +35,25 @@ public struct AccessLog: Sendable {
     /// Anything else (a body that overran its Content-Length and became the "next request") is
     /// logged as "-": it may hold a customer's data.
     public static func isMethodToken(_ method: String) -> Bool {
-        !method.isEmpty && method.utf8.count <= 16 && method.utf8.allSatisfy { $0 >= UInt8(ascii: "A") && $0 <= UInt8(ascii: "Z") }
+        !method.isEmpty && method.utf8.count <= 16
+            && method.utf8.allSatisfy { $0 >= UInt8(ascii: "A") && $0 <= UInt8(ascii: "Z") }
     }
 
     /// A warning line of the invoker's own (`level` `warn`), redacted.
     public func warn(_ message: String) {
-        let line: JSON = ["ts": .string(Clock.iso8601(Clock.now())), "level": "warn", "message": .string(redactor.redact(message))]
+        let line: JSON = [
+            "ts": .string(Clock.iso8601(Clock.now())), "level": "warn", "message": .string(redactor.redact(message)),
+        ]
         write(line.serialized() + "\n")
     }
 
-    public func record(method: String, target: String, status: Int, milliseconds: Double, function: String?, exit: Int32?, note: String? = nil) {
-        write(line(method: method, target: target, status: status, milliseconds: milliseconds, function: function, exit: exit, note: note) + "\n")
+    public func record(
+        method: String, target: String, status: Int, milliseconds: Double, function: String?, exit: Int32?,
+        note: String? = nil
+    ) {
+        write(
+            line(
+                method: method, target: target, status: status, milliseconds: milliseconds, function: function,
+                exit: exit, note: note) + "\n")
     }
 }

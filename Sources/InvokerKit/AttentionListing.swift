@@ -21,16 +21,26 @@ public enum AttentionListing {
     }
 
     static func describe(_ item: Spool.Item) -> JSON {
-        var o: JSON = ["id": .string(item.id), "received_at": .string(Clock.iso8601(Date(timeIntervalSince1970: item.receivedAt))),
-                       "method": .string(item.request.method), "path": .string(item.request.path), "attempts": .int(Int64(item.attempts))]
+        var o: JSON = [
+            "id": .string(item.id), "received_at": .string(Clock.iso8601(Date(timeIntervalSince1970: item.receivedAt))),
+            "method": .string(item.request.method), "path": .string(item.request.path),
+            "attempts": .int(Int64(item.attempts)),
+        ]
         if let s = item.lastStatus { o["last_status"] = .int(Int64(s)) }
         if let e = item.lastExit { o["last_exit"] = .int(Int64(e)) }
         return o
     }
 
     public static func spoolJSON(pending: [Spool.Item], dead: [Spool.DeadLetter]) -> JSON {
-        ["pending": .array(pending.map(describe)),
-         "dead": .array(dead.map { d in describe(d.item).merging(["reason": .string(d.reason), "answer": .string(Redactor().redact(d.answer))]) })]
+        [
+            "pending": .array(pending.map(describe)),
+            "dead": .array(
+                dead.map { d in
+                    describe(d.item).merging([
+                        "reason": .string(d.reason), "answer": .string(Redactor().redact(d.answer)),
+                    ])
+                }),
+        ]
     }
 
     public static func spoolText(pending: [Spool.Item], dead: [Spool.DeadLetter]) -> String {

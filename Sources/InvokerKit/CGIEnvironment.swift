@@ -8,7 +8,9 @@ import HTTPServer
 /// `env`; then, for a stage that receives the HTTP request, the RFC 3875 meta-variables.
 public enum CGIEnvironment {
     /// Variables passed through by exact name (each also as `NAME_FILE`).
-    public static let allowedNames: Set<String> = ["PATH", "LANG", "TZ", "HOME", "PUBLIC_URL", "ALLOW_UNSIGNED", "FUNCTION_BUDGET_MS"]
+    public static let allowedNames: Set<String> = [
+        "PATH", "LANG", "TZ", "HOME", "PUBLIC_URL", "ALLOW_UNSIGNED", "FUNCTION_BUDGET_MS",
+    ]
     /// Variables passed through by prefix (this covers their `*_FILE` forms).
     public static let allowedPrefixes = ["ZENDESK_", "KLAVIYO_", "TWILIO_", "SURVEY_", "SMS_"]
 
@@ -43,7 +45,9 @@ public enum CGIEnvironment {
     /// The RFC 3875 meta-variables for `request` on `route`, served by `executable`:
     /// `SCRIPT_NAME` is the route path and `PATH_INFO` empty (routes match exactly), `REQUEST_URI`
     /// the target as sent, headers as `HTTP_*` with repeated ones merged by ", ".
-    public static func metaVariables(for request: ServerRequest, route: Route, executable: String, server: ServerInfo) -> [String: String] {
+    public static func metaVariables(
+        for request: ServerRequest, route: Route, executable: String, server: ServerInfo
+    ) -> [String: String] {
         var env: [String: String] = [
             "GATEWAY_INTERFACE": "CGI/1.1",
             "SERVER_SOFTWARE": serverSoftware,
@@ -59,7 +63,9 @@ public enum CGIEnvironment {
             "REMOTE_PORT": String(request.remotePort),
         ]
         env["SERVER_NAME"] = serverName(request.header("host"), fallback: server.host)
-        if !request.body.isEmpty || request.header("content-length") != nil { env["CONTENT_LENGTH"] = String(request.body.count) }
+        if !request.body.isEmpty || request.header("content-length") != nil {
+            env["CONTENT_LENGTH"] = String(request.body.count)
+        }
         if let type = request.header("content-type") { env["CONTENT_TYPE"] = type }
         for (name, value) in headerVariables(request.headerList) { env[name] = value }
         return env
@@ -77,7 +83,11 @@ public enum CGIEnvironment {
             let lower = name.lowercased()
             if lower == "content-type" || lower == "content-length" || lower == "proxy" { continue }
             guard !name.isEmpty, name.utf8.allSatisfy(isNameByte) else { continue }
-            let variable = "HTTP_" + String(decoding: name.utf8.map { $0 == 0x2D ? 0x5F : ($0 >= 0x61 && $0 <= 0x7A ? $0 - 32 : $0) }, as: UTF8.self)
+            let variable =
+                "HTTP_"
+                + String(
+                    decoding: name.utf8.map { $0 == 0x2D ? 0x5F : ($0 >= 0x61 && $0 <= 0x7A ? $0 - 32 : $0) },
+                    as: UTF8.self)
             if values[variable] == nil { order.append(variable) }
             values[variable, default: []].append(value)
         }

@@ -11,8 +11,11 @@ public protocol FunctionLauncher: Sendable {
 public struct SpawnLauncher: FunctionLauncher {
     public init() {}
 
-    public func run(_ function: FunctionSpec, environment: [String: String], input: [UInt8], timeoutMS: Int) -> ProcessResult {
-        FunctionProcess.run(executable: function.path, arguments: function.args, environment: environment,
-                            input: input, timeoutMS: timeoutMS)
+    public func run(
+        _ function: FunctionSpec, environment: [String: String], input: [UInt8], timeoutMS: Int
+    ) -> ProcessResult {
+        FunctionProcess.run(
+            executable: function.path, arguments: function.args, environment: environment,
+            input: input, timeoutMS: timeoutMS)
     }
 }

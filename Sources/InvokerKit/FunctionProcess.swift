@@ -49,8 +49,10 @@ public enum FunctionProcess {
         }
     }
 
-    public static func run(executable: String, arguments: [String], environment: [String: String],
-                           input: [UInt8], timeoutMS: Int) -> ProcessResult {
+    public static func run(
+        executable: String, arguments: [String], environment: [String: String],
+        input: [UInt8], timeoutMS: Int
+    ) -> ProcessResult {
         let started = Clock.monotonicMS()
         let deadline = started + Double(timeoutMS)
         var inPipe: [Int32] = [-1, -1], outPipe: [Int32] = [-1, -1]
@@ -65,7 +67,8 @@ public enum FunctionProcess {
         _ = spawnActionsAddCloseFrom(&actions, 3)
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+        posix_spawnattr_setflags(
+            &attributes, Int16(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
         posix_spawnattr_setpgroup(&attributes, 0)
         var emptyMask = sigset_t()
         sigemptyset(&emptyMask)
@@ -80,8 +83,9 @@ public enum FunctionProcess {
         var pid: pid_t = 0
         let rc = argv.withUnsafeBufferPointer { a in
             envp.withUnsafeBufferPointer { e in
-                posix_spawn(&pid, executable, &actions, &attributes, UnsafeMutablePointer(mutating: a.baseAddress!),
-                            UnsafeMutablePointer(mutating: e.baseAddress!))
+                posix_spawn(
+                    &pid, executable, &actions, &attributes, UnsafeMutablePointer(mutating: a.baseAddress!),
+                    UnsafeMutablePointer(mutating: e.baseAddress!))
             }
         }
         for p in argv { free(p) }
@@ -138,7 +142,7 @@ public enum FunctionProcess {
                     let n = input[written...].withUnsafeBytes { write(stdinFD, $0.baseAddress, min($0.count, 65536)) }
                     if n > 0 { written += n }
                     if written >= input.count || (n < 0 && errno != EAGAIN && errno != EINTR) {
-                        close(stdinFD); stdinFD = -1   // done, or the function stopped reading (EPIPE)
+                        close(stdinFD); stdinFD = -1  // done, or the function stopped reading (EPIPE)
                     }
                 } else if p.fd == stdoutFD {
                     if !drain() { close(stdoutFD); stdoutFD = -1 }

@@ -11,9 +11,13 @@ extension FunctionsFile {
     static let settingKeys: Set<String> = ["timeout_ms", "max_body_bytes", "concurrency", "env"]
     static let topKeys: Set<String> = ["description", "defaults", "server", "functions", "routes"]
     static let functionKeys: Set<String> = settingKeys.union(["description", "executable", "args"])
-    static let routeKeys: Set<String> = settingKeys.union(["description", "method", "path", "function", "pipeline", "ack"])
-    static let serverKeys: Set<String> = ["read_timeout_ms", "keep_alive_ms", "max_header_bytes", "max_connections", "drain_ms",
-                                          "spool_max_age_s"]
+    static let routeKeys: Set<String> = settingKeys.union([
+        "description", "method", "path", "function", "pipeline", "ack",
+    ])
+    static let serverKeys: Set<String> = [
+        "read_timeout_ms", "keep_alive_ms", "max_header_bytes", "max_connections", "drain_ms",
+        "spool_max_age_s",
+    ]
     static let methods: Set<String> = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
     /// Paths the invoker answers itself.
     static let reservedPaths: Set<String> = ["/healthz"]
@@ -30,7 +34,9 @@ extension FunctionsFile {
     }
 
     /// Parses and checks the text of a functions file. `source` names it in messages.
-    public static func parse(_ bytes: [UInt8], source: String = "functions.json", functionsDirectory: String) throws -> FunctionsFile {
+    public static func parse(
+        _ bytes: [UInt8], source: String = "functions.json", functionsDirectory: String
+    ) throws -> FunctionsFile {
         let json: JSON
         do { json = try JSON.parse(bytes) } catch let e as RuntimeError {
             throw InvokerError(.config, "\(source): \(e.message)")
@@ -69,7 +75,8 @@ extension FunctionsFile {
         mutating func settings(_ o: [String: JSON], at path: String) -> Settings {
             var s = Settings()
             s.timeoutMS = integer(o["timeout_ms"], at: path + ".timeout_ms", in: 1...600_000, unit: "milliseconds")
-            s.maxBodyBytes = integer(o["max_body_bytes"], at: path + ".max_body_bytes", in: 0...(64 << 20), unit: "bytes")
+            s.maxBodyBytes = integer(
+                o["max_body_bytes"], at: path + ".max_body_bytes", in: 0...(64 << 20), unit: "bytes")
             s.concurrency = integer(o["concurrency"], at: path + ".concurrency", in: 1...4096, unit: "requests")
             if let env = o["env"] {
                 if let e = env.object {
@@ -82,7 +89,9 @@ extension FunctionsFile {
                         guard let v = Self.text(value) else { fail(p, "must be a string"); continue }
                         s.env[name] = v
                     }
-                } else { fail(path + ".env", "must be an object of strings") }
+                } else {
+                    fail(path + ".env", "must be an object of strings")
+                }
             }
             return s
         }
@@ -96,11 +105,14 @@ extension FunctionsFile {
 
         static func isVariableName(_ s: String) -> Bool {
             guard let first = s.utf8.first, !(first >= 0x30 && first <= 0x39) else { return false }
-            return s.utf8.allSatisfy { ($0 >= 0x41 && $0 <= 0x5A) || ($0 >= 0x61 && $0 <= 0x7A) || ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x5F }
+            return s.utf8.allSatisfy {
+                ($0 >= 0x41 && $0 <= 0x5A) || ($0 >= 0x61 && $0 <= 0x7A) || ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x5F
+            }
         }
 
         static func isFunctionName(_ s: String) -> Bool {
-            !s.isEmpty && !s.hasPrefix("-") && s.utf8.allSatisfy { ($0 >= 0x61 && $0 <= 0x7A) || ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x2D }
+            !s.isEmpty && !s.hasPrefix("-")
+                && s.utf8.allSatisfy { ($0 >= 0x61 && $0 <= 0x7A) || ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x2D }
         }
 
         static func isExecutableName(_ s: String) -> Bool {
@@ -120,33 +132,57 @@ extension FunctionsFile {
             }
             if let s = top["server"], let o = object(s, at: "server", allowed: FunctionsFile.serverKeys) {
                 var server = ServerSettings()
-                server.readTimeoutMS = integer(o["read_timeout_ms"], at: "server.read_timeout_ms", in: 10...300_000, unit: "milliseconds") ?? server.readTimeoutMS
-                server.keepAliveMS = integer(o["keep_alive_ms"], at: "server.keep_alive_ms", in: 10...300_000, unit: "milliseconds") ?? server.keepAliveMS
-                server.maxHeaderBytes = integer(o["max_header_bytes"], at: "server.max_header_bytes", in: 1024...(1 << 20), unit: "bytes") ?? server.maxHeaderBytes
-                server.maxConnections = integer(o["max_connections"], at: "server.max_connections", in: 1...65536, unit: "connections") ?? server.maxConnections
-                server.drainMS = integer(o["drain_ms"], at: "server.drain_ms", in: 0...600_000, unit: "milliseconds") ?? server.drainMS
-                server.spoolMaxAgeS = integer(o["spool_max_age_s"], at: "server.spool_max_age_s", in: 60...(30 * 86400), unit: "seconds") ?? server.spoolMaxAgeS
+                server.readTimeoutMS =
+                    integer(o["read_timeout_ms"], at: "server.read_timeout_ms", in: 10...300_000, unit: "milliseconds")
+                    ?? server.readTimeoutMS
+                server.keepAliveMS =
+                    integer(o["keep_alive_ms"], at: "server.keep_alive_ms", in: 10...300_000, unit: "milliseconds")
+                    ?? server.keepAliveMS
+                server.maxHeaderBytes =
+                    integer(o["max_header_bytes"], at: "server.max_header_bytes", in: 1024...(1 << 20), unit: "bytes")
+                    ?? server.maxHeaderBytes
+                server.maxConnections =
+                    integer(o["max_connections"], at: "server.max_connections", in: 1...65536, unit: "connections")
+                    ?? server.maxConnections
+                server.drainMS =
+                    integer(o["drain_ms"], at: "server.drain_ms", in: 0...600_000, unit: "milliseconds")
+                    ?? server.drainMS
+                server.spoolMaxAgeS =
+                    integer(o["spool_max_age_s"], at: "server.spool_max_age_s", in: 60...(30 * 86400), unit: "seconds")
+                    ?? server.spoolMaxAgeS
                 file.server = server
             }
-            if let f = top["functions"], let o = object(f, at: "functions", allowed: Set(f.object?.keys.map { $0 } ?? [])) {
+            if let f = top["functions"],
+                let o = object(f, at: "functions", allowed: Set(f.object?.keys.map { $0 } ?? []))
+            {
                 for (name, value) in o.sorted(by: { $0.key < $1.key }) {
                     let path = "functions.\(name)"
-                    if !Self.isFunctionName(name) { fail(path, "function names are kebab-case: lower-case letters, digits and -") }
+                    if !Self.isFunctionName(name) {
+                        fail(path, "function names are kebab-case: lower-case letters, digits and -")
+                    }
                     guard let fo = object(value, at: path, allowed: FunctionsFile.functionKeys) else { continue }
                     description(fo, at: path)
                     var spec = FunctionSpec(name: name, settings: settings(fo, at: path))
                     if let e = fo["executable"] {
-                        if let s = Self.text(e), Self.isExecutableName(s) { spec.executable = s }
-                        else { fail(path + ".executable", "must be a file name inside the functions directory (no /)") }
+                        if let s = Self.text(e), Self.isExecutableName(s) {
+                            spec.executable = s
+                        } else {
+                            fail(path + ".executable", "must be a file name inside the functions directory (no /)")
+                        }
                     }
                     if let a = fo["args"] {
-                        if let items = a.array, items.allSatisfy({ Self.text($0) != nil }) { spec.args = items.compactMap { Self.text($0) } }
-                        else { fail(path + ".args", "must be an array of strings") }
+                        if let items = a.array, items.allSatisfy({ Self.text($0) != nil }) {
+                            spec.args = items.compactMap { Self.text($0) }
+                        } else {
+                            fail(path + ".args", "must be an array of strings")
+                        }
                     }
                     file.functions[name] = spec
                 }
             }
-            guard let routesValue = top["routes"] else { fail("$", "missing \"routes\" (an array of routes)"); return file }
+            guard let routesValue = top["routes"] else {
+                fail("$", "missing \"routes\" (an array of routes)"); return file
+            }
             guard let routes = routesValue.array else { fail("routes", "must be an array"); return file }
             if routes.isEmpty { fail("routes", "must name at least one route") }
             var seen: [String: Int] = [:]
@@ -155,24 +191,40 @@ extension FunctionsFile {
                 guard let ro = object(value, at: path, allowed: FunctionsFile.routeKeys) else { continue }
                 description(ro, at: path)
                 guard let method = Self.text(ro["method"]), FunctionsFile.methods.contains(method) else {
-                    fail(path + ".method", "must be one of \(FunctionsFile.methods.sorted().joined(separator: ", ")) (upper case)"); continue
+                    fail(
+                        path + ".method",
+                        "must be one of \(FunctionsFile.methods.sorted().joined(separator: ", ")) (upper case)");
+                    continue
                 }
                 guard let routePath = Self.text(ro["path"]), routePath.hasPrefix("/"),
-                      !routePath.contains("?"), !routePath.contains("#"), !routePath.contains(" "), !routePath.contains("%") else {
-                    fail(path + ".path", "must be an absolute path starting with / (no query, fragment, spaces or escapes)"); continue
+                    !routePath.contains("?"), !routePath.contains("#"), !routePath.contains(" "),
+                    !routePath.contains("%")
+                else {
+                    fail(
+                        path + ".path",
+                        "must be an absolute path starting with / (no query, fragment, spaces or escapes)");
+                    continue
                 }
-                if FunctionsFile.reservedPaths.contains(routePath) { fail(path + ".path", "\(routePath) is answered by the invoker itself"); continue }
+                if FunctionsFile.reservedPaths.contains(routePath) {
+                    fail(path + ".path", "\(routePath) is answered by the invoker itself"); continue
+                }
                 let key = "\(method) \(routePath)"
-                if let earlier = seen[key] { fail(path, "duplicate route \(key) (already routes[\(earlier)])"); continue }
+                if let earlier = seen[key] {
+                    fail(path, "duplicate route \(key) (already routes[\(earlier)])"); continue
+                }
                 seen[key] = index
                 var stages: [String] = []
                 let isPipeline: Bool
                 switch (ro["function"], ro["pipeline"]) {
                 case (let f?, nil):
-                    guard let name = Self.text(f), Self.isFunctionName(name) else { fail(path + ".function", "must be a function name"); continue }
+                    guard let name = Self.text(f), Self.isFunctionName(name) else {
+                        fail(path + ".function", "must be a function name"); continue
+                    }
                     stages = [name]; isPipeline = false
                 case (nil, let p?):
-                    guard let items = p.array, items.count >= 2, items.allSatisfy({ Self.text($0).map(Self.isFunctionName) ?? false }) else {
+                    guard let items = p.array, items.count >= 2,
+                        items.allSatisfy({ Self.text($0).map(Self.isFunctionName) ?? false })
+                    else {
                         fail(path + ".pipeline", "must be an array of two or more function names"); continue
                     }
                     stages = items.compactMap { Self.text($0) }; isPipeline = true
@@ -189,8 +241,10 @@ extension FunctionsFile {
                     ack = mode
                 }
                 for name in stages where file.functions[name] == nil { file.functions[name] = FunctionSpec(name: name) }
-                file.routes.append(Route(method: method, path: routePath, stages: stages, isPipeline: isPipeline,
-                                         settings: settings(ro, at: path), ack: ack))
+                file.routes.append(
+                    Route(
+                        method: method, path: routePath, stages: stages, isPipeline: isPipeline,
+                        settings: settings(ro, at: path), ack: ack))
             }
             return file
         }
@@ -203,7 +257,10 @@ extension FunctionsFile {
                 spec.path = dir + "/" + spec.executable
                 var st = stat()
                 if stat(spec.path, &st) != 0 || (st.st_mode & S_IFMT) != S_IFREG {
-                    fail("functions.\(name)", "executable \(spec.executable.debugDescription) not found in \(dir) (build it, or pass --functions-dir)")
+                    fail(
+                        "functions.\(name)",
+                        "executable \(spec.executable.debugDescription) not found in \(dir) (build it, or pass --functions-dir)"
+                    )
                 } else if access(spec.path, X_OK) != 0 {
                     fail("functions.\(name)", "\(spec.path) is not executable")
                 }

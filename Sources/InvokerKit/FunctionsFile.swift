@@ -21,8 +21,10 @@ public struct FunctionsFile: Sendable {
     /// Routes in file order.
     public var routes: [Route]
 
-    public init(defaults: Settings = Settings(), server: ServerSettings = ServerSettings(),
-                functions: [String: FunctionSpec] = [:], routes: [Route] = []) {
+    public init(
+        defaults: Settings = Settings(), server: ServerSettings = ServerSettings(),
+        functions: [String: FunctionSpec] = [:], routes: [Route] = []
+    ) {
         self.defaults = defaults
         self.server = server
         self.functions = functions
@@ -87,7 +89,9 @@ public struct FunctionSpec: Sendable, Equatable {
     /// Absolute path of the executable, filled in when the file is loaded.
     public var path: String
 
-    public init(name: String, executable: String? = nil, args: [String] = [], settings: Settings = Settings(), path: String = "") {
+    public init(
+        name: String, executable: String? = nil, args: [String] = [], settings: Settings = Settings(), path: String = ""
+    ) {
         self.name = name
         self.executable = executable ?? name
         self.args = args
@@ -117,7 +121,10 @@ public struct Route: Sendable, Equatable {
     /// When the sender gets its answer (`"ack"`).
     public var ack: AckMode
 
-    public init(method: String, path: String, stages: [String], isPipeline: Bool, settings: Settings = Settings(), ack: AckMode = .direct) {
+    public init(
+        method: String, path: String, stages: [String], isPipeline: Bool, settings: Settings = Settings(),
+        ack: AckMode = .direct
+    ) {
         self.method = method
         self.path = path
         self.stages = stages
@@ -155,18 +162,22 @@ extension FunctionsFile {
         let routeTimeout = route.settings.timeoutMS ?? defaults.timeoutMS ?? builtIn.timeoutMS!
         let specs = route.stages.map { functions[$0] ?? FunctionSpec(name: $0) }
         let functionBodies = specs.compactMap(\.settings.maxBodyBytes)
-        let maxBody = route.settings.maxBodyBytes ?? functionBodies.min() ?? defaults.maxBodyBytes ?? builtIn.maxBodyBytes!
+        let maxBody =
+            route.settings.maxBodyBytes ?? functionBodies.min() ?? defaults.maxBodyBytes ?? builtIn.maxBodyBytes!
         let concurrency = route.settings.concurrency ?? defaults.concurrency ?? builtIn.concurrency!
         let stageTimeouts = specs.map { min($0.settings.timeoutMS ?? routeTimeout, routeTimeout) }
         let stageEnv = specs.map { spec in
             defaults.env.merging(route.settings.env) { $1 }.merging(spec.settings.env) { $1 }
         }
-        return RouteLimits(timeoutMS: routeTimeout, stageTimeoutMS: stageTimeouts, maxBodyBytes: maxBody,
-                           concurrency: concurrency, stageEnv: stageEnv)
+        return RouteLimits(
+            timeoutMS: routeTimeout, stageTimeoutMS: stageTimeouts, maxBodyBytes: maxBody,
+            concurrency: concurrency, stageEnv: stageEnv)
     }
 
     /// The largest body any route accepts (the listener's own limit).
     public var largestBody: Int {
-        max(routes.map { limits(for: $0).maxBodyBytes }.max() ?? 0, defaults.maxBodyBytes ?? Settings.builtIn.maxBodyBytes!)
+        max(
+            routes.map { limits(for: $0).maxBodyBytes }.max() ?? 0,
+            defaults.maxBodyBytes ?? Settings.builtIn.maxBodyBytes!)
     }
 }

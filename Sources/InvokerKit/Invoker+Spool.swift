@@ -52,13 +52,16 @@ extension Invoker {
     /// `{"outcome":"spooled","spool_id"}` at once, and run right away in the background (or by
     /// the worker once a slot is free), then retried until done or a dead letter. When the spool
     /// cannot record it, the request is answered directly instead (never dropped).
-    func respondSpooled(_ route: Route, spool: Spool, limits: RouteLimits, request: ServerRequest, exit: inout Int32?,
-                        note: inout String?) -> ServerResponse {
+    func respondSpooled(
+        _ route: Route, spool: Spool, limits: RouteLimits, request: ServerRequest, exit: inout Int32?,
+        note: inout String?
+    ) -> ServerResponse {
         let item: Spool.Item
         do { item = try spool.add(request) } catch {
             note = "spool unavailable (\(error)); answered directly"
             return runDirect(route, limits: limits, request: request, exit: &exit, note: &note) { _ in
-                Outcome.error(503, "spool_unavailable", "the spool cannot record the request", headers: [("Retry-After", "5")])
+                Outcome.error(
+                    503, "spool_unavailable", "the spool cannot record the request", headers: [("Retry-After", "5")])
             }
         }
         spool.hold(item.id, seconds: Double(limits.timeoutMS) / 1000 + 30)
@@ -83,21 +86,33 @@ extension Invoker {
         var verdict = SpoolRules.verdict(status: response.status, exit: exit, attempts: attempts)
         let now = Clock.now().timeIntervalSince1970
         if verdict == .retry, now - item.receivedAt > Double(file.server.spoolMaxAgeS) {
-            verdict = .dead("still failing after \(Int(now - item.receivedAt)) s (server.spool_max_age_s \(file.server.spoolMaxAgeS))")
+            verdict = .dead(
+                "still failing after \(Int(now - item.receivedAt)) s (server.spool_max_age_s \(file.server.spoolMaxAgeS))"
+            )
         }
         let answer = String(decoding: response.body.prefix(4096), as: UTF8.self)
         switch verdict {
         case .done:
             spool.finish(item.id, status: response.status, exit: exit)
         case .retry:
-            spool.reschedule(item.id, attempts: attempts, nextAt: now + SpoolRules.backoff(attempts: attempts), status: response.status, exit: exit)
+            spool.reschedule(
+                item.id, attempts: attempts, nextAt: now + SpoolRules.backoff(attempts: attempts),
+                status: response.status, exit: exit)
         case .dead(let reason):
             spool.bury(item.id, reason: reason, answer: answer, status: response.status, exit: exit)
             if let attentionLog {
-                JSONLines.append([["ts": .string(Clock.iso8601(Clock.now())), "function": "invoker", "kind": "dead_letter",
-                                       "detail": .string("\(item.request.method) \(item.request.path) spooled \(item.id): \(reason)"),
-                                       "action": .string("read the answer with ./invoke spool; fix the cause, then ./invoke spool --retry \(item.id)")]],
-                                     to: attentionLog)
+                JSONLines.append(
+                    [
+                        [
+                            "ts": .string(Clock.iso8601(Clock.now())), "function": "invoker", "kind": "dead_letter",
+                            "detail": .string(
+                                "\(item.request.method) \(item.request.path) spooled \(item.id): \(reason)"),
+                            "action": .string(
+                                "read the answer with ./invoke spool; fix the cause, then ./invoke spool --retry \(item.id)"
+                            ),
+                        ]
+                    ],
+                    to: attentionLog)
             }
             accessLog.warn("spooled request \(item.id) is a dead letter: \(reason)")
         }
@@ -152,8 +167,11 @@ extension Invoker {
         guard let spool else { return }
         let request = item.request
         guard let route = file.route(method: request.method, path: request.path),
-              let limits = routeLimitsFor(route) else {
-            settle(item, response: Outcome.error(404, "not_found", "no route for \(request.path) any more"), exit: nil, attempts: item.attempts + 1)
+            let limits = routeLimitsFor(route)
+        else {
+            settle(
+                item, response: Outcome.error(404, "not_found", "no route for \(request.path) any more"), exit: nil,
+                attempts: item.attempts + 1)
             return
         }
         var note: String?, busy = ""
@@ -164,11 +182,13 @@ extension Invoker {
         defer { for s in held { s.release() } }
         let started = Clock.monotonicMS()
         var exit: Int32?
-        let response = runStages(route, limits: limits, request: request, exit: &exit, note: &note,
-                                 extraEnvironment: [ConfigKey.invokerReceivedAt: String(item.receivedAt)])
+        let response = runStages(
+            route, limits: limits, request: request, exit: &exit, note: &note,
+            extraEnvironment: [ConfigKey.invokerReceivedAt: String(item.receivedAt)])
         let verdict = settle(item, response: response, exit: exit, attempts: item.attempts + 1)
-        accessLog.record(method: request.method, target: request.target, status: response.status,
-                         milliseconds: Clock.monotonicMS() - started, function: route.target, exit: exit,
-                         note: "spooled \(item.id) attempt \(item.attempts + 1): \(verdict)" + (note.map { "; \($0)" } ?? ""))
+        accessLog.record(
+            method: request.method, target: request.target, status: response.status,
+            milliseconds: Clock.monotonicMS() - started, function: route.target, exit: exit,
+            note: "spooled \(item.id) attempt \(item.attempts + 1): \(verdict)" + (note.map { "; \($0)" } ?? ""))
     }
 }

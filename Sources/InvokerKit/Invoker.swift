@@ -26,8 +26,10 @@ public final class Invoker: @unchecked Sendable {
     ///   - environment: the invoker's environment; only the allowlisted variables reach functions.
     ///   - state: the state directory's spool and attention list (see `InvokerState`); nil: no
     ///     spool (spooled routes answer directly), attention entries only in `ATTENTION_LOG` if set.
-    public init(file: FunctionsFile, environment: [String: String], launcher: FunctionLauncher = SpawnLauncher(),
-                accessLog: AccessLog? = nil, state: InvokerState? = nil) {
+    public init(
+        file: FunctionsFile, environment: [String: String], launcher: FunctionLauncher = SpawnLauncher(),
+        accessLog: AccessLog? = nil, state: InvokerState? = nil
+    ) {
         self.file = file
         var base = CGIEnvironment.base(environment)
         spool = state?.spool
@@ -46,7 +48,9 @@ public final class Invoker: @unchecked Sendable {
         routeLimits = limits
         routeSlots = slots
         var perFunction: [String: ConcurrencyLimit] = [:]
-        for (name, spec) in file.functions { if let c = spec.settings.concurrency { perFunction[name] = ConcurrencyLimit(limit: c) } }
+        for (name, spec) in file.functions {
+            if let c = spec.settings.concurrency { perFunction[name] = ConcurrencyLimit(limit: c) }
+        }
         functionSlots = perFunction
         startSpoolWorker()
     }
@@ -72,8 +76,9 @@ public final class Invoker: @unchecked Sendable {
         let http = HTTPServer(limits: serverLimits) { [self] request in .respond(handle(request)) }
         let log = accessLog
         http.onRejected = { status, _ in
-            log.record(method: "-", target: "-", status: status, milliseconds: 0, function: nil, exit: nil,
-                       note: "refused by the listener (slow, oversized or malformed request)")
+            log.record(
+                method: "-", target: "-", status: status, milliseconds: 0, function: nil, exit: nil,
+                note: "refused by the listener (slow, oversized or malformed request)")
         }
         try http.start(host: host, port: port)
         lock.withLock { server = CGIEnvironment.ServerInfo(host: host, port: http.port) }
@@ -87,28 +92,36 @@ public final class Invoker: @unchecked Sendable {
         var exit: Int32?
         var note: String?
         let response = respond(request, function: &function, exit: &exit, note: &note)
-        accessLog.record(method: request.method, target: request.target, status: response.status,
-                         milliseconds: Clock.monotonicMS() - started, function: function, exit: exit, note: note)
+        accessLog.record(
+            method: request.method, target: request.target, status: response.status,
+            milliseconds: Clock.monotonicMS() - started, function: function, exit: exit, note: note)
         return response
     }
 
-    func respond(_ request: ServerRequest, function: inout String?, exit: inout Int32?, note: inout String?) -> ServerResponse {
+    func respond(
+        _ request: ServerRequest, function: inout String?, exit: inout Int32?, note: inout String?
+    ) -> ServerResponse {
         let path = request.path
         if FunctionsFile.reservedPaths.contains(path) {
             guard request.method == "GET" || request.method == "HEAD" else {
-                return Outcome.error(405, "method_not_allowed", "\(path) answers GET", headers: [("Allow", "GET, HEAD")])
+                return Outcome.error(
+                    405, "method_not_allowed", "\(path) answers GET", headers: [("Allow", "GET, HEAD")])
             }
             return .json(200, ["status": "ok", "routes": .int(Int64(file.routes.count))])
         }
-        guard let route = file.route(method: request.method, path: path), let limits = routeLimits[Self.key(route.method, route.path)] else {
+        guard let route = file.route(method: request.method, path: path),
+            let limits = routeLimits[Self.key(route.method, route.path)]
+        else {
             let allowed = file.methods(at: path)
             if allowed.isEmpty { return Outcome.error(404, "not_found", "no route for \(path)") }
-            return Outcome.error(405, "method_not_allowed", "\(path) answers \(allowed.joined(separator: ", "))",
-                                 headers: [("Allow", allowed.joined(separator: ", "))])
+            return Outcome.error(
+                405, "method_not_allowed", "\(path) answers \(allowed.joined(separator: ", "))",
+                headers: [("Allow", allowed.joined(separator: ", "))])
         }
         function = route.target
         if request.body.count > limits.maxBodyBytes {
-            return Outcome.error(413, "body_too_large", "body exceeds \(limits.maxBodyBytes) bytes", headers: [("Connection", "close")])
+            return Outcome.error(
+                413, "body_too_large", "body exceeds \(limits.maxBodyBytes) bytes", headers: [("Connection", "close")])
         }
         if route.ack == .spooled, let spool {
             return respondSpooled(route, spool: spool, limits: limits, request: request, exit: &exit, note: &note)
@@ -120,8 +133,10 @@ public final class Invoker: @unchecked Sendable {
 
     /// Runs the route now, within its concurrency limits; `whenBusy` answers (with the reason)
     /// when a limit is reached.
-    func runDirect(_ route: Route, limits: RouteLimits, request: ServerRequest, exit: inout Int32?, note: inout String?,
-                   whenBusy: (String) -> ServerResponse) -> ServerResponse {
+    func runDirect(
+        _ route: Route, limits: RouteLimits, request: ServerRequest, exit: inout Int32?, note: inout String?,
+        whenBusy: (String) -> ServerResponse
+    ) -> ServerResponse {
         var busy = ""
         guard let held = acquire(route, note: &note, message: &busy) else { return whenBusy(busy) }
         defer { for s in held { s.release() } }
@@ -154,8 +169,10 @@ public final class Invoker: @unchecked Sendable {
     /// Runs the route's stages. The first stage gets the HTTP request in CGI mode (with
     /// `INVOKER_PIPELINE=1` in a pipeline, so a filter answers with the raw event or an empty
     /// body); each later stage gets the previous stage's body on stdin in plain pipeline mode.
-    func runStages(_ route: Route, limits: RouteLimits, request: ServerRequest, exit: inout Int32?, note: inout String?,
-                   extraEnvironment: [String: String] = [:]) -> ServerResponse {
+    func runStages(
+        _ route: Route, limits: RouteLimits, request: ServerRequest, exit: inout Int32?, note: inout String?,
+        extraEnvironment: [String: String] = [:]
+    ) -> ServerResponse {
         let deadline = Clock.monotonicMS() + Double(limits.timeoutMS)
         let info = lock.withLock { server }
         var input = request.body
@@ -165,11 +182,14 @@ public final class Invoker: @unchecked Sendable {
             let timeout = min(Double(limits.stageTimeoutMS[index]), (deadline - Clock.monotonicMS()).rounded())
             if timeout < 1 {
                 note = "route deadline passed before \(name)"
-                return Outcome.error(504, "function_timeout", "\(route.target) did not finish within \(limits.timeoutMS) ms")
+                return Outcome.error(
+                    504, "function_timeout", "\(route.target) did not finish within \(limits.timeoutMS) ms")
             }
             var env = baseEnvironment.merging(limits.stageEnv[index]) { $1 }.merging(extraEnvironment) { $1 }
             if isFirst {
-                for (k, v) in CGIEnvironment.metaVariables(for: request, route: route, executable: spec.path, server: info) { env[k] = v }
+                for (k, v) in CGIEnvironment.metaVariables(
+                    for: request, route: route, executable: spec.path, server: info)
+                { env[k] = v }
                 if route.isPipeline { env["INVOKER_PIPELINE"] = "1" }
             }
             let result = launcher.run(spec, environment: env, input: input, timeoutMS: Int(timeout))
@@ -179,7 +199,8 @@ public final class Invoker: @unchecked Sendable {
                 return Outcome.error(504, "function_timeout", "\(name) did not finish within \(Int(timeout)) ms")
             case .outputTooLarge:
                 note = "\(name) killed: output over \(FunctionProcess.maximumOutput) bytes"
-                return Outcome.error(502, "bad_function_response", "\(name) wrote more than \(FunctionProcess.maximumOutput) bytes")
+                return Outcome.error(
+                    502, "bad_function_response", "\(name) wrote more than \(FunctionProcess.maximumOutput) bytes")
             case .spawnFailed(let why):
                 note = "\(name) could not start: \(why)"
                 return Outcome.error(500, "function_unavailable", "\(name) could not be started")
@@ -202,7 +223,9 @@ public final class Invoker: @unchecked Sendable {
                     if Self.isBlank(response.body) { return Outcome.filtered }
                     input = response.body
                 } else {
-                    if isLast || status != 0 { return Outcome.fromExitStatus(status, body: result.stdout, function: name) }
+                    if isLast || status != 0 {
+                        return Outcome.fromExitStatus(status, body: result.stdout, function: name)
+                    }
                     if Self.isBlank(result.stdout) { return Outcome.filtered }
                     input = result.stdout
                 }

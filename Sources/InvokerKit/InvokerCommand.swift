@@ -21,7 +21,10 @@ public struct InvokerCommand: Sendable, Equatable {
     /// `--json`: machine-readable listings.
     public var json = false
 
-    public init(action: Action, config: String? = nil, host: String = "127.0.0.1", port: Int = 8080, functionsDirectory: String? = nil) {
+    public init(
+        action: Action, config: String? = nil, host: String = "127.0.0.1", port: Int = 8080,
+        functionsDirectory: String? = nil
+    ) {
         self.action = action
         self.config = config
         self.host = host
@@ -64,7 +67,9 @@ public struct InvokerCommand: Sendable, Equatable {
         var i = 0
         func value(_ flag: String) throws -> String {
             i += 1
-            guard i < arguments.count, !arguments[i].hasPrefix("--") else { throw InvokerError(.usage, "\(flag) needs a value") }
+            guard i < arguments.count, !arguments[i].hasPrefix("--") else {
+                throw InvokerError(.usage, "\(flag) needs a value")
+            }
             return arguments[i]
         }
         func setAction(_ a: Action) throws {
@@ -87,7 +92,9 @@ public struct InvokerCommand: Sendable, Equatable {
             case "--functions-dir": command.functionsDirectory = try value(arg)
             case "--port":
                 let v = try value(arg)
-                guard let p = Int(v), (0...65535).contains(p) else { throw InvokerError(.usage, "--port must be 0…65535, got \(v)") }
+                guard let p = Int(v), (0...65535).contains(p) else {
+                    throw InvokerError(.usage, "--port must be 0…65535, got \(v)")
+                }
                 command.port = p
             default:
                 throw InvokerError(.usage, "unknown argument \(arg.debugDescription); see --help")
@@ -95,7 +102,9 @@ public struct InvokerCommand: Sendable, Equatable {
             i += 1
         }
         command.action = action ?? .help
-        if [.serve, .list].contains(command.action) && command.config == nil { throw InvokerError(.usage, "--config FILE is required") }
+        if [.serve, .list].contains(command.action) && command.config == nil {
+            throw InvokerError(.usage, "--config FILE is required")
+        }
         if [.spool, .attention].contains(command.action) && command.stateDirectory == nil {
             throw InvokerError(.usage, "--state-dir DIR is required")
         }
@@ -136,11 +145,13 @@ public struct InvokerCommand: Sendable, Equatable {
             StandardStreams.write(Self.usage)
             return 0
         case .list:
-            let file = try FunctionsFile.load(path: config!, functionsDirectory: functionsDirectory ?? Self.executableDirectory())
+            let file = try FunctionsFile.load(
+                path: config!, functionsDirectory: functionsDirectory ?? Self.executableDirectory())
             StandardStreams.write(Self.listing(file))
             return 0
         case .serve:
-            let file = try FunctionsFile.load(path: config!, functionsDirectory: functionsDirectory ?? Self.executableDirectory())
+            let file = try FunctionsFile.load(
+                path: config!, functionsDirectory: functionsDirectory ?? Self.executableDirectory())
             return try serve(file)
         case .spool:
             return spoolCommand(directory: stateDirectory! + "/spool")
@@ -162,8 +173,10 @@ public struct InvokerCommand: Sendable, Equatable {
             return 0
         }
         let (pending, dead) = Spool.snapshot(directory: directory)
-        StandardStreams.write(json ? AttentionListing.spoolJSON(pending: pending, dead: dead).serialized() + "\n"
-                                   : AttentionListing.spoolText(pending: pending, dead: dead))
+        StandardStreams.write(
+            json
+                ? AttentionListing.spoolJSON(pending: pending, dead: dead).serialized() + "\n"
+                : AttentionListing.spoolText(pending: pending, dead: dead))
         return 0
     }
 
@@ -200,7 +213,9 @@ public struct InvokerCommand: Sendable, Equatable {
         var received: Int32 = 0
         sigwait(&signals, &received)
         http.stopAccepting()
-        StandardStreams.writeError("invoker: \(received == SIGINT ? "SIGINT" : "SIGTERM") received; draining \(http.requestsInFlight) request(s)\n")
+        StandardStreams.writeError(
+            "invoker: \(received == SIGINT ? "SIGINT" : "SIGTERM") received; draining \(http.requestsInFlight) request(s)\n"
+        )
         let clean = http.drain(deadline: Double(file.server.drainMS) / 1000)
         if !clean {
             let killed = FunctionProcess.killAll()

@@ -19,8 +19,14 @@ public enum Outcome {
                 response = .json(200, ["function": .string(function), "outcome": "done"])
             } else {
                 let code = RuntimeError.Code(exitStatus: status)?.rawValue ?? "internal"
-                response = .json(http, ["function": .string(function), "outcome": "error",
-                                        "error": ["code": .string(code), "message": .string("\(function) exited with status \(status)")]])
+                response = .json(
+                    http,
+                    [
+                        "function": .string(function), "outcome": "error",
+                        "error": [
+                            "code": .string(code), "message": .string("\(function) exited with status \(status)"),
+                        ],
+                    ])
             }
         } else {
             response = ServerResponse(status: http, headers: [("Content-Type", "application/json")], body: body)
@@ -34,7 +40,9 @@ public enum Outcome {
     }
 
     /// An error answered by the invoker itself: `{"error":{"code":…,"message":…}}`.
-    public static func error(_ status: Int, _ code: String, _ message: String, headers: [(String, String)] = []) -> ServerResponse {
+    public static func error(
+        _ status: Int, _ code: String, _ message: String, headers: [(String, String)] = []
+    ) -> ServerResponse {
         .json(status, ["error": ["code": .string(code), "message": .string(message)]], headers: headers)
     }
 

@@ -56,13 +56,17 @@ public final class Spool: @unchecked Sendable {
         self.directory = directory
         try Self.makeDirectory(directory)
         lockFD = open(directory + "/lock", O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
-        guard lockFD >= 0 else { throw RuntimeError(.configMissing, "cannot open \(directory)/lock: \(String(cString: strerror(errno)))") }
+        guard lockFD >= 0 else {
+            throw RuntimeError(.configMissing, "cannot open \(directory)/lock: \(String(cString: strerror(errno)))")
+        }
         guard flock(lockFD, LOCK_EX | LOCK_NB) == 0 else {
             Glibc.close(lockFD)
             throw RuntimeError(.configMissing, "another invoker uses the spool in \(directory)")
         }
         fd = open(journalPath, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { throw RuntimeError(.configMissing, "cannot open \(journalPath): \(String(cString: strerror(errno)))") }
+        guard fd >= 0 else {
+            throw RuntimeError(.configMissing, "cannot open \(journalPath): \(String(cString: strerror(errno)))")
+        }
         let (lines, size) = JSONLines.read(journalPath)
         lock.withLock {
             for line in lines { state.apply(line) }
@@ -97,24 +101,28 @@ public final class Spool: @unchecked Sendable {
 
     static func record(_ item: Item) -> JSON {
         let r = item.request
-        return ["op": "add", "id": .string(item.id), "received_at": .double(item.receivedAt), "method": .string(r.method),
-                "target": .string(r.target), "version": .string(r.version),
-                "headers": .array(r.headerList.map { [.string($0.0), .string($0.1)] }),
-                "body": .string(Data(r.body).base64EncodedString()),
-                "remote_address": .string(r.remoteAddress), "remote_port": .int(Int64(r.remotePort))]
+        return [
+            "op": "add", "id": .string(item.id), "received_at": .double(item.receivedAt), "method": .string(r.method),
+            "target": .string(r.target), "version": .string(r.version),
+            "headers": .array(r.headerList.map { [.string($0.0), .string($0.1)] }),
+            "body": .string(Data(r.body).base64EncodedString()),
+            "remote_address": .string(r.remoteAddress), "remote_port": .int(Int64(r.remotePort)),
+        ]
     }
 
     static func item(from line: JSON) -> Item? {
         guard let id = line["id"].string, let method = line["method"].string, let target = line["target"].string,
-              let received = line["received_at"].double,
-              let body = line["body"].string.flatMap({ Data(base64Encoded: $0) }) else { return nil }
+            let received = line["received_at"].double,
+            let body = line["body"].string.flatMap({ Data(base64Encoded: $0) })
+        else { return nil }
         let headers = (line["headers"].array ?? []).compactMap { pair -> (String, String)? in
             guard let k = pair[0].string, let v = pair[1].string else { return nil }
             return (k, v)
         }
-        let request = ServerRequest(method: method, target: target, version: line["version"].string ?? "HTTP/1.1", headerList: headers,
-                                    body: Array(body), remoteAddress: line["remote_address"].string ?? "127.0.0.1",
-                                    remotePort: Int(line["remote_port"].int ?? 0))
+        let request = ServerRequest(
+            method: method, target: target, version: line["version"].string ?? "HTTP/1.1", headerList: headers,
+            body: Array(body), remoteAddress: line["remote_address"].string ?? "127.0.0.1",
+            remotePort: Int(line["remote_port"].int ?? 0))
         return Item(id: id, receivedAt: received, request: request, nextAt: received)
     }
 
@@ -125,10 +133,15 @@ public final class Spool: @unchecked Sendable {
             var offset = 0
             while offset < bytes.count {
                 let n = bytes[offset...].withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
-                if n < 0 { if errno == EINTR { continue }; throw RuntimeError(.internal, "spool journal write failed: \(String(cString: strerror(errno)))") }
+                if n < 0 {
+                    if errno == EINTR { continue };
+                    throw RuntimeError(.internal, "spool journal write failed: \(String(cString: strerror(errno)))")
+                }
                 offset += n
             }
-            if sync && fsync(fd) != 0 { throw RuntimeError(.internal, "spool journal fsync failed: \(String(cString: strerror(errno)))") }
+            if sync && fsync(fd) != 0 {
+                throw RuntimeError(.internal, "spool journal fsync failed: \(String(cString: strerror(errno)))")
+            }
             state.apply(line)
             applied += bytes.count
         }
@@ -146,7 +159,9 @@ public final class Spool: @unchecked Sendable {
 
     /// The request is done: it never runs again.
     public func finish(_ id: String, status: Int, exit: Int32?) {
-        try? write(["op": "done", "id": .string(id), "status": .int(Int64(status)), "exit": JSON(exit.map(Int64.init))], sync: true)
+        try? write(
+            ["op": "done", "id": .string(id), "status": .int(Int64(status)), "exit": JSON(exit.map(Int64.init))],
+            sync: true)
         let compact: Bool = lock.withLock {
             doneSinceCompaction += 1
             return doneSinceCompaction >= 1000
@@ -156,14 +171,21 @@ public final class Spool: @unchecked Sendable {
 
     /// Another attempt is due at `nextAt`.
     public func reschedule(_ id: String, attempts: Int, nextAt: Double, status: Int, exit: Int32?) {
-        try? write(["op": "retry", "id": .string(id), "attempts": .int(Int64(attempts)), "next_at": .double(nextAt),
-                    "status": .int(Int64(status)), "exit": JSON(exit.map(Int64.init))], sync: false)
+        try? write(
+            [
+                "op": "retry", "id": .string(id), "attempts": .int(Int64(attempts)), "next_at": .double(nextAt),
+                "status": .int(Int64(status)), "exit": JSON(exit.map(Int64.init)),
+            ], sync: false)
     }
 
     /// Gives up on the request: a dead letter with the function's answer.
     public func bury(_ id: String, reason: String, answer: String, status: Int, exit: Int32?) {
-        try? write(["op": "dead", "id": .string(id), "reason": .string(reason), "answer": .string(answer),
-                    "status": .int(Int64(status)), "exit": JSON(exit.map(Int64.init)), "at": .double(Clock.now().timeIntervalSince1970)], sync: true)
+        try? write(
+            [
+                "op": "dead", "id": .string(id), "reason": .string(reason), "answer": .string(answer),
+                "status": .int(Int64(status)), "exit": JSON(exit.map(Int64.init)),
+                "at": .double(Clock.now().timeIntervalSince1970),
+            ], sync: true)
     }
 
     /// Up to `limit` items due at `now`, oldest first, each marked not due for `leaseSeconds`
@@ -209,11 +231,17 @@ public final class Spool: @unchecked Sendable {
                 if let item = state.pending[id] {
                     lines.append(Self.record(item))
                     if item.attempts > 0 {
-                        lines.append(["op": "retry", "id": .string(id), "attempts": .int(Int64(item.attempts)), "next_at": .double(item.nextAt)])
+                        lines.append([
+                            "op": "retry", "id": .string(id), "attempts": .int(Int64(item.attempts)),
+                            "next_at": .double(item.nextAt),
+                        ])
                     }
                 } else if let letter = state.dead[id] {
                     lines.append(Self.record(letter.item))
-                    lines.append(["op": "dead", "id": .string(id), "reason": .string(letter.reason), "answer": .string(letter.answer), "at": .double(letter.at)])
+                    lines.append([
+                        "op": "dead", "id": .string(id), "reason": .string(letter.reason),
+                        "answer": .string(letter.answer), "at": .double(letter.at),
+                    ])
                 }
             }
             let tmp = journalPath + ".tmp"
@@ -272,7 +300,9 @@ final class SpoolState {
         guard let id = line["id"].string else { return }
         switch line["op"].string {
         case "add":
-            if let item = Spool.item(from: line), pending[id] == nil, dead[id] == nil { pending[id] = item; order.append(id) }
+            if let item = Spool.item(from: line), pending[id] == nil, dead[id] == nil {
+                pending[id] = item; order.append(id)
+            }
         case "retry":
             pending[id]?.attempts = Int(line["attempts"].int ?? 0)
             pending[id]?.nextAt = line["next_at"].double ?? 0
@@ -283,8 +313,9 @@ final class SpoolState {
             dead[id] = nil
         case "dead":
             if let item = pending.removeValue(forKey: id) {
-                dead[id] = Spool.DeadLetter(item: item, reason: line["reason"].string ?? "", answer: line["answer"].string ?? "",
-                                            at: line["at"].double ?? 0)
+                dead[id] = Spool.DeadLetter(
+                    item: item, reason: line["reason"].string ?? "", answer: line["answer"].string ?? "",
+                    at: line["at"].double ?? 0)
             }
         case "revive":
             if var letter = dead.removeValue(forKey: id) {

@@ -19,7 +19,8 @@ public struct SMSConversationKey: Sendable, Equatable {
     /// Reads an `external_id` written by `externalID`; nil for any other value.
     public init?(externalID: String?) {
         guard let e = externalID, e.hasPrefix(SMSConversationKey.prefix) else { return nil }
-        let parts = e.dropFirst(SMSConversationKey.prefix.count).split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false)
+        let parts = e.dropFirst(SMSConversationKey.prefix.count).split(
+            separator: ":", maxSplits: 1, omittingEmptySubsequences: false)
         guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty else { return nil }
         self.init(customer: String(parts[0]), brandNumber: String(parts[1]))
     }
@@ -30,7 +31,11 @@ public struct SMSConversationKey: Sendable, Equatable {
     /// `IdempotentRequestError`, or replays it (same message, same body).
     public func idempotencyKey(after predecessor: Int64?) -> String {
         func token(_ s: String) -> String {
-            String(s.unicodeScalars.filter { ($0.value >= 48 && $0.value <= 57) || ($0.value >= 65 && $0.value <= 90) || ($0.value >= 97 && $0.value <= 122) }
+            String(
+                s.unicodeScalars.filter {
+                    ($0.value >= 48 && $0.value <= 57) || ($0.value >= 65 && $0.value <= 90)
+                        || ($0.value >= 97 && $0.value <= 122)
+                }
                 .map(Character.init))
         }
         return "sms-\(token(customer))-\(token(brandNumber))-\(predecessor.map { "after\($0)" } ?? "first")"

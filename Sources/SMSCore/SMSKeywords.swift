@@ -29,7 +29,9 @@ public enum OptOutMatching: String, Sendable {
 /// "The whole message" is the text trimmed, case-folded, with surrounding punctuation stripped and
 /// inner white space collapsed (so "OPT  OUT" and "stop!" match).
 public struct SMSKeywords: Sendable {
-    public static let optOutWords = ["STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE", "OPTOUT", "OPT OUT"]
+    public static let optOutWords = [
+        "STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE", "OPTOUT", "OPT OUT",
+    ]
     public static let optInWords = ["JOIN", "START", "UNSTOP", "YES", "SUBSCRIBE"]
     /// Words that open a conversation even though Klaviyo auto-answers them too.
     public static let conversationWords = ["HELP", "INFO"]
@@ -81,7 +83,9 @@ public struct SMSKeywords: Sendable {
         var result: [String] = []
         var current = ""
         for scalar in text.unicodeScalars {
-            if scalar.properties.isAlphabetic || scalar.properties.numericType != nil || (scalar == "'" && !current.isEmpty) {
+            if scalar.properties.isAlphabetic || scalar.properties.numericType != nil
+                || (scalar == "'" && !current.isEmpty)
+            {
                 current.unicodeScalars.append(scalar)
             } else if !current.isEmpty {
                 result.append(current)

@@ -37,9 +37,11 @@ public struct SMSSettings: Sendable {
     /// See `ConfigKey.smsReplyLeaseSeconds`.
     public var replyLeaseSeconds: Int = 60
 
-    public init(provider: SMSProvider = .klaviyo, keywords: SMSKeywords = SMSKeywords(), brandID: Int64? = nil,
-                inboundTopic: String = SMSSettings.defaultInboundTopic, sentTopic: String = SMSSettings.defaultSentTopic,
-                replyMetric: String = SMSSettings.defaultReplyMetric, hasKlaviyo: Bool = true) {
+    public init(
+        provider: SMSProvider = .klaviyo, keywords: SMSKeywords = SMSKeywords(), brandID: Int64? = nil,
+        inboundTopic: String = SMSSettings.defaultInboundTopic, sentTopic: String = SMSSettings.defaultSentTopic,
+        replyMetric: String = SMSSettings.defaultReplyMetric, hasKlaviyo: Bool = true
+    ) {
         self.provider = provider
         self.keywords = keywords
         self.brandID = brandID
@@ -65,29 +67,38 @@ public struct SMSSettings: Sendable {
     public init(config: Config) throws {
         let providerName = config.value(ConfigKey.smsProvider, default: "klaviyo").lowercased()
         guard let provider = SMSProvider(rawValue: providerName) else {
-            throw SMSError(.badConfiguration, "SMS_PROVIDER must be klaviyo or twilio, got \(providerName.debugDescription)")
+            throw SMSError(
+                .badConfiguration, "SMS_PROVIDER must be klaviyo or twilio, got \(providerName.debugDescription)")
         }
         let matchName = config.value(ConfigKey.smsOptOutMatch, default: "contains").lowercased()
         let matching: OptOutMatching
         switch matchName {
         case "exact", "whole", "whole_message": matching = .exact
         case "contains", "contains_word", "word": matching = .containsWord
-        default: throw SMSError(.badConfiguration, "SMS_OPTOUT_MATCH must be contains or exact, got \(matchName.debugDescription)")
+        default:
+            throw SMSError(
+                .badConfiguration, "SMS_OPTOUT_MATCH must be contains or exact, got \(matchName.debugDescription)")
         }
         var brandID: Int64?
         if let b = config.value(ConfigKey.zendeskSMSBrandID) {
-            guard let id = Int64(b) else { throw SMSError(.badConfiguration, "ZENDESK_SMS_BRAND_ID must be a number, got \(b.debugDescription)") }
+            guard let id = Int64(b) else {
+                throw SMSError(.badConfiguration, "ZENDESK_SMS_BRAND_ID must be a number, got \(b.debugDescription)")
+            }
             brandID = id
         }
-        self.init(provider: provider, keywords: SMSKeywords(automation: config.list(ConfigKey.smsKeywords), optOutMatching: matching),
-                  brandID: brandID,
-                  inboundTopic: config.value(ConfigKey.klaviyoInboundSMSTopic, default: SMSSettings.defaultInboundTopic),
-                  sentTopic: config.value(ConfigKey.klaviyoSentSMSTopic, default: SMSSettings.defaultSentTopic),
-                  replyMetric: config.value(ConfigKey.klaviyoReplyMetric, default: SMSSettings.defaultReplyMetric),
-                  hasKlaviyo: config.value(ConfigKey.klaviyoAPIKey) != nil)
+        self.init(
+            provider: provider,
+            keywords: SMSKeywords(automation: config.list(ConfigKey.smsKeywords), optOutMatching: matching),
+            brandID: brandID,
+            inboundTopic: config.value(ConfigKey.klaviyoInboundSMSTopic, default: SMSSettings.defaultInboundTopic),
+            sentTopic: config.value(ConfigKey.klaviyoSentSMSTopic, default: SMSSettings.defaultSentTopic),
+            replyMetric: config.value(ConfigKey.klaviyoReplyMetric, default: SMSSettings.defaultReplyMetric),
+            hasKlaviyo: config.value(ConfigKey.klaviyoAPIKey) != nil)
         replyLeaseSeconds = try config.int(ConfigKey.smsReplyLeaseSeconds, default: 60)
         guard replyLeaseSeconds >= 15 else {
-            throw SMSError(.badConfiguration, "SMS_REPLY_LEASE_SECONDS must be at least 15 (longer than one invocation), got \(replyLeaseSeconds)")
+            throw SMSError(
+                .badConfiguration,
+                "SMS_REPLY_LEASE_SECONDS must be at least 15 (longer than one invocation), got \(replyLeaseSeconds)")
         }
     }
 }

@@ -16,8 +16,10 @@ public enum SMSText {
     public static func inboundComment(body: String, mediaCount: Int) -> String {
         let text = clean(body)
         guard mediaCount > 0 else { return text }
-        let note = mediaCount == 1 ? "[1 attachment was not shown (images and GIFs are not synced)]"
-                                   : "[\(mediaCount) attachments were not shown (images and GIFs are not synced)]"
+        let note =
+            mediaCount == 1
+            ? "[1 attachment was not shown (images and GIFs are not synced)]"
+            : "[\(mediaCount) attachments were not shown (images and GIFs are not synced)]"
         return text.trimmed().isEmpty ? note : text + "\n\n" + note
     }
 
@@ -65,16 +67,23 @@ public enum SMSText {
                 if ch == ">" {
                     inTag = false
                     let name = tag.lowercased().trimmed()
-                    if name.hasPrefix("br") || name.hasPrefix("/p") || name.hasPrefix("/div") || name.hasPrefix("/li") { out += "\n" }
+                    if name.hasPrefix("br") || name.hasPrefix("/p") || name.hasPrefix("/div") || name.hasPrefix("/li") {
+                        out += "\n"
+                    }
                     tag = ""
-                } else { tag.append(ch) }
+                } else {
+                    tag.append(ch)
+                }
             } else if ch == "<" {
                 inTag = true
             } else {
                 out.append(ch)
             }
         }
-        let entities = [("&nbsp;", " "), ("&lt;", "<"), ("&gt;", ">"), ("&quot;", "\""), ("&#39;", "'"), ("&apos;", "'"), ("&amp;", "&")]
+        let entities = [
+            ("&nbsp;", " "), ("&lt;", "<"), ("&gt;", ">"), ("&quot;", "\""), ("&#39;", "'"), ("&apos;", "'"),
+            ("&amp;", "&"),
+        ]
         for (e, r) in entities { out = out.replacingAll(e, with: r) }
         return out.trimmed()
     }

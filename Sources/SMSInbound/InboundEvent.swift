@@ -20,15 +20,20 @@ public enum InboundEvent {
     /// one bad item never drops the others; a single event that cannot be read throws.
     public static func items(from json: JSON, settings: SMSSettings) throws -> (items: [InboundItem], batch: Bool) {
         if let data = json["data"].array, json["message_id"].isNull {
-            return (data.map { item in
-                do { return try klaviyoItem(item, settings: settings) } catch let e as SMSError {
-                    return .invalid(id: item["external_id"].nonEmptyString, error: e)
-                } catch {
-                    return .invalid(id: item["external_id"].nonEmptyString, error: SMSError(.invalidMessage, "\(error)"))
-                }
-            }, true)
+            return (
+                data.map { item in
+                    do { return try klaviyoItem(item, settings: settings) } catch let e as SMSError {
+                        return .invalid(id: item["external_id"].nonEmptyString, error: e)
+                    } catch {
+                        return .invalid(
+                            id: item["external_id"].nonEmptyString, error: SMSError(.invalidMessage, "\(error)"))
+                    }
+                }, true
+            )
         }
-        if json["MessageSid"].nonEmptyString != nil || json["SmsMessageSid"].nonEmptyString != nil || json["SmsSid"].nonEmptyString != nil {
+        if json["MessageSid"].nonEmptyString != nil || json["SmsMessageSid"].nonEmptyString != nil
+            || json["SmsSid"].nonEmptyString != nil
+        {
             return ([.message(try checked(twilio(json)))], false)
         }
         return ([.message(try checked(normalized(json)))], false)
@@ -41,26 +46,36 @@ public enum InboundEvent {
     /// alphanumeric sender cannot be the requester of a conversation) and a plausible message id.
     static func checked(_ m: InboundMessage) throws -> InboundMessage {
         guard m.messageID.utf8.count <= maximumMessageIDLength else {
-            throw SMSError(.invalidMessage, "the message id is \(m.messageID.utf8.count) bytes long (at most \(maximumMessageIDLength))")
+            throw SMSError(
+                .invalidMessage,
+                "the message id is \(m.messageID.utf8.count) bytes long (at most \(maximumMessageIDLength))")
         }
-        guard m.from.isEmpty || PhoneNumber.isE164(m.from) else { throw SMSError(.invalidMessage, "the sender is not a phone number in E.164 form") }
+        guard m.from.isEmpty || PhoneNumber.isE164(m.from) else {
+            throw SMSError(.invalidMessage, "the sender is not a phone number in E.164 form")
+        }
         return m
     }
 
     /// The normalized shape.
     public static func normalized(_ json: JSON) throws -> InboundMessage {
-        guard let id = json["message_id"].nonEmptyString else { throw SMSError(.invalidMessage, "message_id is missing") }
+        guard let id = json["message_id"].nonEmptyString else {
+            throw SMSError(.invalidMessage, "message_id is missing")
+        }
         guard let from = json["from"].nonEmptyString else { throw SMSError(.invalidMessage, "from is missing") }
         guard let to = json["to"].nonEmptyString else { throw SMSError(.invalidMessage, "to is missing") }
         let media = json["media_urls"].array?.count ?? 0
-        return InboundMessage(messageID: id, from: PhoneNumber.normalize(from), to: PhoneNumber.normalize(to),
-                              body: json["body"].string ?? "", mediaCount: media, receivedAt: json["received_at"].nonEmptyString,
-                              profileID: json["profile_id"].nonEmptyString, conversationID: json["conversation_id"].nonEmptyString)
+        return InboundMessage(
+            messageID: id, from: PhoneNumber.normalize(from), to: PhoneNumber.normalize(to),
+            body: json["body"].string ?? "", mediaCount: media, receivedAt: json["received_at"].nonEmptyString,
+            profileID: json["profile_id"].nonEmptyString, conversationID: json["conversation_id"].nonEmptyString)
     }
 
     /// Twilio's inbound webhook fields (all strings).
     public static func twilio(_ json: JSON) throws -> InboundMessage {
-        guard let id = json["MessageSid"].nonEmptyString ?? json["SmsMessageSid"].nonEmptyString ?? json["SmsSid"].nonEmptyString else {
+        guard
+            let id = json["MessageSid"].nonEmptyString ?? json["SmsMessageSid"].nonEmptyString
+                ?? json["SmsSid"].nonEmptyString
+        else {
             throw SMSError(.invalidMessage, "MessageSid is missing")
         }
         guard let from = json["From"].nonEmptyString, let to = json["To"].nonEmptyString else {
@@ -72,8 +87,9 @@ public enum InboundEvent {
         }
         // Advanced Opt-Out: Twilio says which keyword class it matched (STOP, START, HELP).
         let optOut = json["OptOutType"].nonEmptyString.map { $0.uppercased() }
-        return InboundMessage(messageID: id, from: PhoneNumber.normalize(from), to: PhoneNumber.normalize(to),
-                              body: json["Body"].string ?? "", mediaCount: media, optOutType: optOut)
+        return InboundMessage(
+            messageID: id, from: PhoneNumber.normalize(from), to: PhoneNumber.normalize(to),
+            body: json["Body"].string ?? "", mediaCount: media, optOutType: optOut)
     }
 
     /// One item of a Klaviyo system-webhook batch.
@@ -82,38 +98,56 @@ public enum InboundEvent {
         let payload = item["payload"]
         let event = payload["data"].isNull ? payload : payload["data"]
         let props = event["attributes"]["event_properties"].isNull ? event : event["attributes"]["event_properties"]
-        let profileID = event.at("relationships.profile.data.id").nonEmptyString ?? field(props, ["profile_id", "profileid"])
+        let profileID =
+            event.at("relationships.profile.data.id").nonEmptyString ?? field(props, ["profile_id", "profileid"])
         let included = (payload["included"].array ?? []).first { $0["type"].string == "profile" }
         let profilePhone = included?["attributes"]["phone_number"].nonEmptyString
-        let id = event["id"].nonEmptyString ?? field(props, ["message_id", "messageid", "message_sid", "sid"]) ?? item["external_id"].nonEmptyString
+        let id =
+            event["id"].nonEmptyString ?? field(props, ["message_id", "messageid", "message_sid", "sid"])
+            ?? item["external_id"].nonEmptyString
         let body = field(props, ["message_body", "body", "message", "text", "content"]) ?? ""
         guard item.object != nil else { throw SMSError(.invalidMessage, "a batch item is not an object") }
         if topic == settings.inboundTopic {
             guard let id else { throw SMSError(.invalidMessage, "a Klaviyo \(topic) item has no event id") }
             // The payload may name the customer only through the profile relationship: the
             // handler then reads the profile (phone and consent in one call).
-            let from = field(props, ["from_number", "from", "from_phone_number", "phone_number", "customer_phone_number"]) ?? profilePhone
+            let from =
+                field(props, ["from_number", "from", "from_phone_number", "phone_number", "customer_phone_number"])
+                ?? profilePhone
             guard from != nil || profileID != nil else {
-                throw SMSError(.invalidMessage, "a Klaviyo \(topic) item names neither a sender phone number nor a profile")
+                throw SMSError(
+                    .invalidMessage, "a Klaviyo \(topic) item names neither a sender phone number nor a profile")
             }
-            let to = field(props, ["to_number", "to", "sending_number", "klaviyo_number", "company_phone_number"]) ?? "klaviyo"
+            let to =
+                field(props, ["to_number", "to", "sending_number", "klaviyo_number", "company_phone_number"])
+                ?? "klaviyo"
             let media = props["media_urls"].array?.count ?? Int(props["num_media"].int ?? 0)
-            return .message(try checked(InboundMessage(messageID: id, from: from.map(PhoneNumber.normalize) ?? "", to: PhoneNumber.normalize(to), body: body,
-                                                       mediaCount: media, receivedAt: event["attributes"]["datetime"].nonEmptyString,
-                                                       profileID: profileID, conversationID: field(props, ["conversation_id"]))))
+            return .message(
+                try checked(
+                    InboundMessage(
+                        messageID: id, from: from.map(PhoneNumber.normalize) ?? "", to: PhoneNumber.normalize(to),
+                        body: body,
+                        mediaCount: media, receivedAt: event["attributes"]["datetime"].nonEmptyString,
+                        profileID: profileID, conversationID: field(props, ["conversation_id"]))))
         }
         if topic == settings.sentTopic {
             guard let id else { throw SMSError(.invalidMessage, "a Klaviyo \(topic) item has no event id") }
-            let customer = field(props, ["to_number", "to", "phone_number", "recipient", "customer_phone_number"]) ?? profilePhone
+            let customer =
+                field(props, ["to_number", "to", "phone_number", "recipient", "customer_phone_number"]) ?? profilePhone
             let source: String
-            if let campaign = field(props, ["campaign_name", "campaign"]) { source = "Campaign: \(campaign)" }
-            else if let flow = field(props, ["flow_name", "flow"]) { source = "Flow: \(flow)" }
-            else {
+            if let campaign = field(props, ["campaign_name", "campaign"]) {
+                source = "Campaign: \(campaign)"
+            } else if let flow = field(props, ["flow_name", "flow"]) {
+                source = "Flow: \(flow)"
+            } else {
                 // Neither a campaign nor a flow: the brand's own conversation reply, which is on
                 // the ticket already (it was sent from there). Never noted: no echo.
                 return .conversationReply(id: id)
             }
-            return .campaign(CampaignSMS(messageID: id, customer: customer.map(PhoneNumber.normalize), profileID: profileID, body: body, source: source))
+            return .campaign(
+                CampaignSMS(
+                    messageID: id, customer: customer.map(PhoneNumber.normalize), profileID: profileID, body: body,
+                    source: source))
         }
         return .otherTopic(id: id, topic: topic)
     }

@@ -20,8 +20,10 @@ public struct InboundMessage: Sendable, Equatable {
     /// it decides over the keyword table.
     public var optOutType: String?
 
-    public init(messageID: String, from: String, to: String, body: String, mediaCount: Int = 0, receivedAt: String? = nil,
-                profileID: String? = nil, conversationID: String? = nil, optOutType: String? = nil) {
+    public init(
+        messageID: String, from: String, to: String, body: String, mediaCount: Int = 0, receivedAt: String? = nil,
+        profileID: String? = nil, conversationID: String? = nil, optOutType: String? = nil
+    ) {
         self.messageID = messageID
         self.from = from
         self.to = to

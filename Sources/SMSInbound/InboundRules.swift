@@ -37,7 +37,8 @@ public struct ConversationTicket: Sendable, Equatable {
 
     public init?(ticket: JSON) {
         guard let id = ticket["id"].int, let status = ticket["status"].string?.lowercased() else { return nil }
-        self.init(id: id, status: status, updatedAt: ticket["updated_at"].string, requesterID: ticket["requester_id"].int)
+        self.init(
+            id: id, status: status, updatedAt: ticket["updated_at"].string, requesterID: ticket["requester_id"].int)
     }
 
     public var isClosed: Bool { status == "closed" }

@@ -8,14 +8,14 @@ public enum SMSInboundFunction {
         name: "sms-inbound",
         summary: "turns a customer's text into Zendesk ticket activity (comment, reopen, follow-up or new ticket)",
         details: """
-        Input: normalized JSON {"message_id","from","to","body","media_urls":[…],"received_at","profile_id"?,"conversation_id"?},
-        a Twilio inbound webhook (form-encoded), or a Klaviyo system-webhook batch {"data":[{"topic","payload",…}]}.
-        Output: {"function":"sms-inbound","outcome":"created|commented|reopened|followup|duplicate|ignored","reason"?,"ticket_id"?,"message_id"};
-        a Klaviyo batch answers {"function":"sms-inbound","outcome":"batch","results":[one object per item, in order]}.
-        Configuration: SMS_PROVIDER (klaviyo|twilio), SMS_KEYWORDS (comma-separated automation keywords),
-        SMS_OPTOUT_MATCH (contains|exact), ZENDESK_SMS_BRAND_ID, KLAVIYO_SMS_INBOUND_TOPIC (default event:klaviyo.sent_sms, "Sent SMS": the customer texted),
-        KLAVIYO_SMS_SENT_TOPIC (default event:klaviyo.received_sms, "Received SMS": campaign/flow SMS become private notes).
-        """,
+            Input: normalized JSON {"message_id","from","to","body","media_urls":[…],"received_at","profile_id"?,"conversation_id"?},
+            a Twilio inbound webhook (form-encoded), or a Klaviyo system-webhook batch {"data":[{"topic","payload",…}]}.
+            Output: {"function":"sms-inbound","outcome":"created|commented|reopened|followup|duplicate|ignored","reason"?,"ticket_id"?,"message_id"};
+            a Klaviyo batch answers {"function":"sms-inbound","outcome":"batch","results":[one object per item, in order]}.
+            Configuration: SMS_PROVIDER (klaviyo|twilio), SMS_KEYWORDS (comma-separated automation keywords),
+            SMS_OPTOUT_MATCH (contains|exact), ZENDESK_SMS_BRAND_ID, KLAVIYO_SMS_INBOUND_TOPIC (default event:klaviyo.sent_sms, "Sent SMS": the customer texted),
+            KLAVIYO_SMS_SENT_TOPIC (default event:klaviyo.received_sms, "Received SMS": campaign/flow SMS become private notes).
+            """,
         signatures: [.twilio, .klaviyo],
         handler: { event, context in try handle(event, context: context) })
 
@@ -31,8 +31,9 @@ public enum SMSInboundFunction {
         if batch, let request = event.request { try checkWebhookID(event.json, request: request) }
         let zendesk = try Zendesk(config: context.config, http: context.http)
         let klaviyo = settings.hasKlaviyo ? try Klaviyo(config: context.config, http: context.http) : nil
-        let handler = SMSInboundHandler(zendesk: zendesk, klaviyo: klaviyo, settings: settings, log: context.log,
-                                        remaining: { context.http.deadline.remaining })
+        let handler = SMSInboundHandler(
+            zendesk: zendesk, klaviyo: klaviyo, settings: settings, log: context.log,
+            remaining: { context.http.deadline.remaining })
         if !batch, let item = items.first {
             return .result(try handler.handle(item))
         }
@@ -42,19 +43,27 @@ public enum SMSInboundFunction {
             do {
                 results.append(try handler.handle(item))
             } catch {
-                let e = (error as? RuntimeError) ?? (error as? RuntimeErrorConvertible)?.runtimeError ?? RuntimeError(.internal, "\(error)")
+                let e =
+                    (error as? RuntimeError) ?? (error as? RuntimeErrorConvertible)?.runtimeError
+                    ?? RuntimeError(.internal, "\(error)")
                 if e.code == .upstreamUnavailable, transient == nil { transient = e }
                 if e.code == .configMissing { throw e }
                 context.log.warn("batch item \(item.id ?? "?") failed: \(e)")
-                results.append(["outcome": "error", "message_id": JSON(item.id),
-                                "error": ["code": .string(e.code.rawValue), "message": .string(e.message)],
-                                "retry": .bool(e.code == .upstreamUnavailable)])
+                results.append([
+                    "outcome": "error", "message_id": JSON(item.id),
+                    "error": ["code": .string(e.code.rawValue), "message": .string(e.message)],
+                    "retry": .bool(e.code == .upstreamUnavailable),
+                ])
             }
         }
         let result: JSON = ["outcome": "batch", "results": .array(results)]
         if let transient {
-            return .partial(result: result, failure: RuntimeError(.upstreamUnavailable, "an item of the batch met a transient failure (\(transient.message)); Klaviyo re-delivers it",
-                                                                  retryAfter: transient.retryAfter ?? 2))
+            return .partial(
+                result: result,
+                failure: RuntimeError(
+                    .upstreamUnavailable,
+                    "an item of the batch met a transient failure (\(transient.message)); Klaviyo re-delivers it",
+                    retryAfter: transient.retryAfter ?? 2))
         }
         return .result(result)
     }
@@ -66,7 +75,9 @@ public enum SMSInboundFunction {
         let meta = json["meta"]
         guard let named = meta["klaviyo_webhook_id"].nonEmptyString ?? meta["webhook_id"].nonEmptyString else { return }
         guard named == header else {
-            throw RuntimeError(.badSignature, "meta.klaviyo_webhook_id (\(named)) differs from the Klaviyo-Webhook-Id header (\(header))")
+            throw RuntimeError(
+                .badSignature,
+                "meta.klaviyo_webhook_id (\(named)) differs from the Klaviyo-Webhook-Id header (\(header))")
         }
     }
 }

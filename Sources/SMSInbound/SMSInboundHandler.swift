@@ -23,8 +23,10 @@ public struct SMSInboundHandler {
     /// land instead of ending 503 — Twilio does not re-deliver an inbound webhook.
     public let remaining: @Sendable () -> Double
 
-    public init(zendesk: Zendesk, klaviyo: Klaviyo?, settings: SMSSettings, log: EventLog? = nil,
-                remaining: @escaping @Sendable () -> Double = { 8 }) {
+    public init(
+        zendesk: Zendesk, klaviyo: Klaviyo?, settings: SMSSettings, log: EventLog? = nil,
+        remaining: @escaping @Sendable () -> Double = { 8 }
+    ) {
         self.zendesk = zendesk
         self.klaviyo = klaviyo
         self.settings = settings
@@ -64,10 +66,13 @@ public struct SMSInboundHandler {
         var profile: KlaviyoProfile?
         if m.from.isEmpty {
             // A Klaviyo item naming the customer only by profile: one read gives phone and consent.
-            guard let klaviyo, let id = m.profileID else { throw SMSError(.invalidMessage, "the message names no sender phone number") }
+            guard let klaviyo, let id = m.profileID else {
+                throw SMSError(.invalidMessage, "the message names no sender phone number")
+            }
             profile = try klaviyo.profile(id: id)
             guard let phone = profile?.phoneNumber.map(PhoneNumber.normalize) else {
-                return result(.ignore(.notConsented, detail: "profile \(id) has no phone number"), messageID: m.messageID)
+                return result(
+                    .ignore(.notConsented, detail: "profile \(id) has no phone number"), messageID: m.messageID)
             }
             m.from = phone
         }
@@ -75,7 +80,9 @@ public struct SMSInboundHandler {
         if profile == nil, let klaviyo, settings.hasKlaviyo {
             profile = try m.profileID.flatMap { try klaviyo.profile(id: $0) } ?? klaviyo.profile(phone: m.from)
         }
-        if let refused = InboundRules.consent(profile: profile, settings: settings) { return result(refused, messageID: m.messageID) }
+        if let refused = InboundRules.consent(profile: profile, settings: settings) {
+            return result(refused, messageID: m.messageID)
+        }
 
         let key = m.conversation
         let comment = SMSText.inboundComment(body: m.body, mediaCount: m.mediaCount)
@@ -90,8 +97,11 @@ public struct SMSInboundHandler {
                 return result(decision, messageID: m.messageID)
             case .comment(let id, let stamp, let reopen):
                 let author = tickets.first { $0.id == id }?.requesterID
-                var fields: JSON = ["comment": (["body": .string(comment), "public": true, "author_id": JSON(author)] as JSON).droppingNulls,
-                                    "metadata": metadata]
+                var fields: JSON = [
+                    "comment": (["body": .string(comment), "public": true, "author_id": JSON(author)] as JSON)
+                        .droppingNulls,
+                    "metadata": metadata,
+                ]
                 if reopen { fields["status"] = "open" }
                 do {
                     try zendesk.updateTicket(id: id, fields: fields, safeUpdateStamp: stamp)
@@ -122,32 +132,48 @@ public struct SMSInboundHandler {
                     log?.note("another text created this conversation's ticket first; re-routing")
                     continue
                 }
-                guard let id = created.ticket["id"].int else { throw SMSError(.unsettled, "Zendesk created a ticket without an id") }
+                guard let id = created.ticket["id"].int else {
+                    throw SMSError(.unsettled, "Zendesk created a ticket without an id")
+                }
                 if created.replayed { return result(.duplicate(ticketID: id), messageID: m.messageID, ticketID: id) }
-                return try settleRace(created: id, decision: decision, message: m, comment: comment, metadata: metadata, authorID: requesterID)
+                return try settleRace(
+                    created: id, decision: decision, message: m, comment: comment, metadata: metadata,
+                    authorID: requesterID)
             }
         }
-        throw SMSError(.unsettled, "the conversation's ticket kept changing; giving up for now so the delivery is retried")
+        throw SMSError(
+            .unsettled, "the conversation's ticket kept changing; giving up for now so the delivery is retried")
     }
 
     /// After creating a ticket: when another non-closed ticket of the same conversation has a
     /// lower id, it wins. The text moves there (unless already recorded) and the new ticket is
     /// merged into it.
-    func settleRace(created id: Int64, decision: InboundDecision, message m: InboundMessage, comment: String, metadata: JSON,
-                    authorID: Int64?) throws -> JSON {
-        let tickets = try zendesk.tickets(externalID: m.conversation.externalID).compactMap(ConversationTicket.init(ticket:))
+    func settleRace(
+        created id: Int64, decision: InboundDecision, message m: InboundMessage, comment: String, metadata: JSON,
+        authorID: Int64?
+    ) throws -> JSON {
+        let tickets = try zendesk.tickets(externalID: m.conversation.externalID).compactMap(
+            ConversationTicket.init(ticket:))
         guard let winner = InboundRules.activeTicket(tickets), winner.id < id else {
             return result(decision, messageID: m.messageID, ticketID: id)
         }
         log?.note("ticket \(id) lost a creation race to ticket \(winner.id); moving the text and merging")
         if !InboundRules.records(try zendesk.audits(ticketID: winner.id), messageID: m.messageID) {
-            try zendesk.updateTicket(id: winner.id, fields: ["comment": (["body": .string(comment), "public": true, "author_id": JSON(authorID)] as JSON).droppingNulls,
-                                                              "metadata": metadata])
+            try zendesk.updateTicket(
+                id: winner.id,
+                fields: [
+                    "comment": (["body": .string(comment), "public": true, "author_id": JSON(authorID)] as JSON)
+                        .droppingNulls,
+                    "metadata": metadata,
+                ])
         }
-        try zendesk.merge(into: winner.id, sourceIDs: [id], targetComment: "Duplicate SMS ticket #\(id) merged into this conversation.",
-                          sourceComment: "Merged into #\(winner.id) (same SMS conversation).")
-        return result(.comment(ticketID: winner.id, stamp: nil, reopen: false), messageID: m.messageID, ticketID: winner.id,
-                      extra: ["merged_ticket_id": .int(id)])
+        try zendesk.merge(
+            into: winner.id, sourceIDs: [id],
+            targetComment: "Duplicate SMS ticket #\(id) merged into this conversation.",
+            sourceComment: "Merged into #\(winner.id) (same SMS conversation).")
+        return result(
+            .comment(ticketID: winner.id, stamp: nil, reopen: false), messageID: m.messageID, ticketID: winner.id,
+            extra: ["merged_ticket_id": .int(id)])
     }
 
     /// The conversation's tickets, live (each re-read by id), and the ticket whose audits already
@@ -162,7 +188,9 @@ public struct SMSInboundHandler {
             if let fresh = ConversationTicket(ticket: live) {
                 tickets = listed.map { $0.id == fresh.id ? fresh : $0 }
             }
-            if InboundRules.records(try zendesk.audits(ticketID: active.id), messageID: messageID) { handledBy = active.id }
+            if InboundRules.records(try zendesk.audits(ticketID: active.id), messageID: messageID) {
+                handledBy = active.id
+            }
         }
         return (tickets, handledBy)
     }
@@ -171,9 +199,14 @@ public struct SMSInboundHandler {
     /// with the Klaviyo profile's name.
     func requester(for m: InboundMessage, profile: KlaviyoProfile?) throws -> Int64 {
         if let user = try zendesk.user(phone: m.from), let id = user["id"].int { return id }
-        var fields: JSON = ["name": .string(profile?.displayName ?? m.from), "phone": .string(m.from), "role": "end-user"]
-        if let email = profile?.email { fields["email"] = .string(email); fields["skip_verify_email"] = true }
-        else { fields["external_id"] = .string("sms:" + m.from) }
+        var fields: JSON = [
+            "name": .string(profile?.displayName ?? m.from), "phone": .string(m.from), "role": "end-user",
+        ]
+        if let email = profile?.email {
+            fields["email"] = .string(email); fields["skip_verify_email"] = true
+        } else {
+            fields["external_id"] = .string("sms:" + m.from)
+        }
         guard let id = try zendesk.createOrUpdateUser(fields)["id"].int else {
             throw SMSError(.unsettled, "Zendesk answered a user creation without an id")
         }
@@ -185,17 +218,25 @@ public struct SMSInboundHandler {
     func handle(_ c: CampaignSMS) throws -> JSON {
         var phone = c.customer
         if phone == nil, let id = c.profileID, let klaviyo { phone = try klaviyo.profile(id: id)?.phoneNumber }
-        guard let phone else { return result(.ignore(.noOpenTicket, detail: "no customer phone"), messageID: c.messageID) }
+        guard let phone else {
+            return result(.ignore(.noOpenTicket, detail: "no customer phone"), messageID: c.messageID)
+        }
         let metadata: JSON = ["sms_message_id": .string(c.messageID), "sms_direction": "campaign"]
         var attempt = 0
         while another(&attempt) {
             let active = try openSMSTicket(customer: phone)
-            let noted = try active.map { InboundRules.records(try zendesk.audits(ticketID: $0.id), messageID: c.messageID) } ?? false
+            let noted =
+                try active.map { InboundRules.records(try zendesk.audits(ticketID: $0.id), messageID: c.messageID) }
+                ?? false
             let decision = InboundRules.routeCampaign(active: active, alreadyNoted: noted)
             guard case .note(let id, let stamp) = decision else { return result(decision, messageID: c.messageID) }
             do {
-                try zendesk.updateTicket(id: id, fields: ["comment": ["body": .string(InboundRules.campaignNote(c)), "public": false],
-                                                          "metadata": metadata], safeUpdateStamp: stamp)
+                try zendesk.updateTicket(
+                    id: id,
+                    fields: [
+                        "comment": ["body": .string(InboundRules.campaignNote(c)), "public": false],
+                        "metadata": metadata,
+                    ], safeUpdateStamp: stamp)
                 return result(decision, messageID: c.messageID, ticketID: id)
             } catch let e as ServiceError where e.code == .conflict || e.isClosedTicketError {
                 continue
@@ -208,10 +249,15 @@ public struct SMSInboundHandler {
     /// phone, tagged `sms`, not closed (found by search, then re-read by id).
     func openSMSTicket(customer phone: String) throws -> ConversationTicket? {
         guard let user = try zendesk.user(phone: phone), let userID = user["id"].int else { return nil }
-        let found = try zendesk.searchTickets("type:ticket tags:sms requester:\(userID) status<closed", limit: 100).tickets
-        let candidates = found.compactMap(ConversationTicket.init(ticket:)).filter { !$0.isClosed }.sorted { $0.id < $1.id }
+        let found = try zendesk.searchTickets("type:ticket tags:sms requester:\(userID) status<closed", limit: 100)
+            .tickets
+        let candidates = found.compactMap(ConversationTicket.init(ticket:)).filter { !$0.isClosed }.sorted {
+            $0.id < $1.id
+        }
         for c in candidates {
-            if let live = ConversationTicket(ticket: try zendesk.ticket(id: c.id).ticket), !live.isClosed { return live }
+            if let live = ConversationTicket(ticket: try zendesk.ticket(id: c.id).ticket), !live.isClosed {
+                return live
+            }
         }
         return nil
     }

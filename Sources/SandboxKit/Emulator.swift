@@ -64,7 +64,8 @@ public final class EmulatorContext: @unchecked Sendable {
         let rest = text.dropFirst(3)
         if rest.isEmpty { return nowISO }
         guard let sign = rest.first, sign == "+" || sign == "-", let unit = rest.last,
-              let amount = Double(rest.dropFirst().dropLast()) else { return text }
+            let amount = Double(rest.dropFirst().dropLast())
+        else { return text }
         let seconds: Double
         switch unit {
         case "s": seconds = amount

@@ -21,7 +21,8 @@ public enum EmulatorSupport {
     public static func isE164(_ text: String) -> Bool {
         let chars = Array(text.utf8)
         guard chars.count >= 8, chars.count <= 16, chars[0] == UInt8(ascii: "+"),
-              chars[1] >= UInt8(ascii: "1"), chars[1] <= UInt8(ascii: "9") else { return false }
+            chars[1] >= UInt8(ascii: "1"), chars[1] <= UInt8(ascii: "9")
+        else { return false }
         return chars.dropFirst().allSatisfy { $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }
     }
 
@@ -29,7 +30,8 @@ public enum EmulatorSupport {
     public static func isEmail(_ text: String) -> Bool {
         guard !text.contains(" "), let at = text.firstIndex(of: "@") else { return false }
         let local = text[..<at], domain = text[text.index(after: at)...]
-        return !local.isEmpty && domain.contains(".") && !domain.hasPrefix(".") && !domain.hasSuffix(".") && !domain.contains("@")
+        return !local.isEmpty && domain.contains(".") && !domain.hasPrefix(".") && !domain.hasSuffix(".")
+            && !domain.contains("@")
     }
 
     /// Matches `path` against a pattern of literal segments and `{name}` captures
@@ -41,7 +43,8 @@ public enum EmulatorSupport {
         var captures: [String: String] = [:]
         for (a, b) in zip(p, q) {
             if b.hasPrefix("{") && b.hasSuffix("}") {
-                captures[String(b.dropFirst().dropLast())] = FormDecoding.decode(Array(a.replacingAll("+", with: "%2B").utf8))
+                captures[String(b.dropFirst().dropLast())] = FormDecoding.decode(
+                    Array(a.replacingAll("+", with: "%2B").utf8))
             } else if a != b {
                 return nil
             }
@@ -66,7 +69,8 @@ public enum EmulatorSupport {
             a = (a ^ UInt64(byte)) &* 0x0000_0100_0000_01B3
             b = (b ^ UInt64(byte ^ 0x5A)) &* 0x0000_0100_0000_01B3
         }
-        return (0..<8).map { UInt8(truncatingIfNeeded: a >> ($0 * 8)) } + (0..<8).map { UInt8(truncatingIfNeeded: b >> ($0 * 8)) }
+        return (0..<8).map { UInt8(truncatingIfNeeded: a >> ($0 * 8)) }
+            + (0..<8).map { UInt8(truncatingIfNeeded: b >> ($0 * 8)) }
     }
 
     /// A Klaviyo-style 26-character upper-case identifier.
@@ -79,7 +83,8 @@ public enum EmulatorSupport {
         b[8] = (b[8] & 0x3F) | 0x80
         let h = Crypto.hex(b)
         let c = Array(h)
-        return String(c[0..<8]) + "-" + String(c[8..<12]) + "-" + String(c[12..<16]) + "-" + String(c[16..<20]) + "-" + String(c[20..<32])
+        return String(c[0..<8]) + "-" + String(c[8..<12]) + "-" + String(c[12..<16]) + "-" + String(c[16..<20]) + "-"
+            + String(c[20..<32])
     }
 
     /// RFC 2822 date as Twilio writes it: `Wed, 18 Nov 2026 10:00:00 +0000`.

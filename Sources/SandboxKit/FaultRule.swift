@@ -35,10 +35,13 @@ public struct FaultRule: Sendable {
     /// Parses a rule; throws `.usage` with the reason when it is malformed.
     public init(_ json: JSON) throws {
         guard let o = json.object else { throw RuntimeError(.usage, "a fault rule must be an object") }
-        let known: Set<String> = ["service", "method", "path_regex", "times", "mode", "status", "retry_after", "ms", "probability"]
+        let known: Set<String> = [
+            "service", "method", "path_regex", "times", "mode", "status", "retry_after", "ms", "probability",
+        ]
         for key in o.keys where !known.contains(key) { throw RuntimeError(.usage, "unknown fault rule key \(key)") }
         guard let modeText = json["mode"].string, let mode = Mode(rawValue: modeText) else {
-            throw RuntimeError(.usage, "fault mode must be one of \(Mode.allCases.map(\.rawValue).joined(separator: ", "))")
+            throw RuntimeError(
+                .usage, "fault mode must be one of \(Mode.allCases.map(\.rawValue).joined(separator: ", "))")
         }
         self.mode = mode
         service = json["service"].string
@@ -47,7 +50,9 @@ public struct FaultRule: Sendable {
         }
         method = json["method"].string?.uppercased()
         pathRegex = json["path_regex"].string
-        if let p = pathRegex, (try? Regex(p)) == nil { throw RuntimeError(.usage, "path_regex is not a valid regular expression: \(p)") }
+        if let p = pathRegex, (try? Regex(p)) == nil {
+            throw RuntimeError(.usage, "path_regex is not a valid regular expression: \(p)")
+        }
         let times = json["times"].isNull ? 1 : (json["times"].int ?? -1)
         guard times >= 0 else { throw RuntimeError(.usage, "times must be a count (0 = always)") }
         remaining = times == 0 ? nil : Int(times)
@@ -72,9 +77,11 @@ public struct FaultRule: Sendable {
     }
 
     public var json: JSON {
-        ["service": JSON(service), "method": JSON(method), "path_regex": JSON(pathRegex),
-         "times": .int(Int64(remaining ?? 0)), "always": .bool(remaining == nil), "mode": .string(mode.rawValue),
-         "status": .int(Int64(status)), "retry_after": .int(Int64(retryAfter)), "ms": .int(Int64(ms)),
-         "probability": .double(probability)]
+        [
+            "service": JSON(service), "method": JSON(method), "path_regex": JSON(pathRegex),
+            "times": .int(Int64(remaining ?? 0)), "always": .bool(remaining == nil), "mode": .string(mode.rawValue),
+            "status": .int(Int64(status)), "retry_after": .int(Int64(retryAfter)), "ms": .int(Int64(ms)),
+            "probability": .double(probability),
+        ]
     }
 }

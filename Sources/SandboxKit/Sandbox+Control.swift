@@ -55,12 +55,16 @@ extension Sandbox {
                 return .json(200, lock.withLock { clockDocument() })
             case ("POST", "/clock"):
                 let doc = try body(request)
-                guard let seconds = doc["advance_seconds"].double else { throw RuntimeError(.usage, "send {\"advance_seconds\": N}") }
+                guard let seconds = doc["advance_seconds"].double else {
+                    throw RuntimeError(.usage, "send {\"advance_seconds\": N}")
+                }
                 advanceClock(seconds: seconds)
                 let fired = runAutomations()
                 var clock = lock.withLock { clockDocument() }
                 clock["automation_webhooks"] = .int(Int64(fired))
-                emit("control: clock advanced \(Int(seconds)) s, now \(clock["now"].string ?? "")", redactor: lock.withLock { redactor })
+                emit(
+                    "control: clock advanced \(Int(seconds)) s, now \(clock["now"].string ?? "")",
+                    redactor: lock.withLock { redactor })
                 return .json(200, clock)
             case ("POST", "/zendesk/run-automations"):
                 return .json(200, ["automation_webhooks": .int(Int64(runAutomations()))])
@@ -83,10 +87,15 @@ extension Sandbox {
                     for entry in entries { try twilio.addNumber(entry) }
                     persist()
                 }
-                return .json(200, ["numbers": lock.withLock { twilio.snapshot()["numbers"] },
-                                   "sms_urls": lock.withLock { twilio.snapshot()["sms_urls"] }])
+                return .json(
+                    200,
+                    [
+                        "numbers": lock.withLock { twilio.snapshot()["numbers"] },
+                        "sms_urls": lock.withLock { twilio.snapshot()["sms_urls"] },
+                    ])
             default:
-                return .json(404, ["error": ["code": "not_found", "message": .string("no control endpoint \(m) /_ctl\(path)")]])
+                return .json(
+                    404, ["error": ["code": "not_found", "message": .string("no control endpoint \(m) /_ctl\(path)")]])
             }
         } catch let error as RuntimeError {
             return .json(400, ["error": ["code": "usage", "message": .string(error.message)]])
@@ -104,17 +113,27 @@ extension Sandbox {
     /// [&comment=ID|last][&previous=STATUS]`: the payload the webhook would carry, rendered from the
     /// current state (`comment=last` or no comment: the emulator picks the latest comment).
     func zendeskEvent(_ request: ServerRequest) throws -> ServerResponse {
-        guard let type = request.queryValue("type"), !type.isEmpty else { throw RuntimeError(.usage, "type is required") }
-        guard let ticket = request.queryValue("ticket").flatMap({ Int64($0) }) else { throw RuntimeError(.usage, "ticket must be a ticket id") }
+        guard let type = request.queryValue("type"), !type.isEmpty else {
+            throw RuntimeError(.usage, "type is required")
+        }
+        guard let ticket = request.queryValue("ticket").flatMap({ Int64($0) }) else {
+            throw RuntimeError(.usage, "ticket must be a ticket id")
+        }
         var comment: Int64?
         if let c = request.queryValue("comment"), c != "last" {
             guard let id = Int64(c) else { throw RuntimeError(.usage, "comment must be a comment id or last") }
             comment = id
         }
         let previous = request.queryValue("previous")
-        let payload = lock.withLock { zendesk.renderEvent(type: type.hasPrefix("zen:event-type:") ? String(type.dropFirst(15)) : type,
-                                                           ticketID: ticket, commentID: comment, previous: previous) }
-        guard let payload else { return .json(404, ["error": ["code": "not_found", "message": .string("no ticket \(ticket) (or no such comment)")]]) }
+        let payload = lock.withLock {
+            zendesk.renderEvent(
+                type: type.hasPrefix("zen:event-type:") ? String(type.dropFirst(15)) : type,
+                ticketID: ticket, commentID: comment, previous: previous)
+        }
+        guard let payload else {
+            return .json(
+                404, ["error": ["code": "not_found", "message": .string("no ticket \(ticket) (or no such comment)")]])
+        }
         return .json(200, payload)
     }
 }

@@ -23,7 +23,8 @@ extension Sandbox {
     /// Delivers `payload` as a Zendesk event-subscription webhook to `targets` (id, endpoint,
     /// signing secret) with the same signing, ordering, retries and records as the deliveries the
     /// Zendesk emulator triggers.
-    public func deliverWebhooks(type: String, payload: JSON, targets: [(id: String, endpoint: String, secret: String)]) {
+    public func deliverWebhooks(type: String, payload: JSON, targets: [(id: String, endpoint: String, secret: String)])
+    {
         lock.withLock { queueWebhooks(type: type, payload: payload, targets: targets) }
     }
 
@@ -32,9 +33,12 @@ extension Sandbox {
         let body = payload.serializedBytes()
         let accountID = payload["account_id"].string ?? config.at("zendesk.account_id").string ?? "10001"
         for target in targets {
-            queueJob(WebhookJob(index: 0, webhookID: target.id, invocationID: EmulatorSupport.randomHex(8), endpoint: target.endpoint,
-                                secret: target.secret, accountID: accountID, type: type, method: "POST", body: body),
-                     extra: ["event_id": payload["id"], "ticket_id": payload.at("detail.id")])
+            queueJob(
+                WebhookJob(
+                    index: 0, webhookID: target.id, invocationID: EmulatorSupport.randomHex(8),
+                    endpoint: target.endpoint,
+                    secret: target.secret, accountID: accountID, type: type, method: "POST", body: body),
+                extra: ["event_id": payload["id"], "ticket_id": payload.at("detail.id")])
         }
     }
 
@@ -43,19 +47,24 @@ extension Sandbox {
     func queueRuleDeliveries(_ calls: [ZendeskRuleDelivery]) {
         let accountID = config.at("zendesk.account_id").string ?? "10001"
         for call in calls {
-            queueJob(WebhookJob(index: 0, webhookID: call.webhookID, invocationID: EmulatorSupport.randomHex(8), endpoint: call.endpoint,
-                                secret: call.secret, accountID: accountID, type: "\(call.ruleKind):\(call.ruleID)",
-                                method: call.method.uppercased(), body: Array(call.body.utf8)),
-                     extra: ["ticket_id": .string(String(call.ticketID))])
+            queueJob(
+                WebhookJob(
+                    index: 0, webhookID: call.webhookID, invocationID: EmulatorSupport.randomHex(8),
+                    endpoint: call.endpoint,
+                    secret: call.secret, accountID: accountID, type: "\(call.ruleKind):\(call.ruleID)",
+                    method: call.method.uppercased(), body: Array(call.body.utf8)),
+                extra: ["ticket_id": .string(String(call.ticketID))])
         }
     }
 
     func queueJob(_ job: WebhookJob, extra: [String: JSON]) {
         var job = job
         job.index = deliveries.count
-        var record: JSON = ["webhook_id": .string(job.webhookID), "invocation_id": .string(job.invocationID), "type": .string(job.type),
-                            "endpoint": .string(job.endpoint), "status": .null, "attempts": 0, "statuses": [],
-                            "outcome": "pending", "queued_at": .string(context.nowISO)]
+        var record: JSON = [
+            "webhook_id": .string(job.webhookID), "invocation_id": .string(job.invocationID), "type": .string(job.type),
+            "endpoint": .string(job.endpoint), "status": .null, "attempts": 0, "statuses": [],
+            "outcome": "pending", "queued_at": .string(context.nowISO),
+        ]
         for (k, v) in extra { record[k] = v }
         deliveries.append(record)
         let queued = job
@@ -104,7 +113,10 @@ extension Sandbox {
                 ("X-Zendesk-Account-Id", job.accountID),
                 ("X-Zendesk-Webhook-Signature-Timestamp", timestamp),
                 // Without libcrypto the header is empty and the receiver refuses it (401), visibly.
-                ("X-Zendesk-Webhook-Signature", (try? WebhookSignature.zendesk(secret: job.secret, timestamp: timestamp, body: job.body)) ?? ""),
+                (
+                    "X-Zendesk-Webhook-Signature",
+                    (try? WebhookSignature.zendesk(secret: job.secret, timestamp: timestamp, body: job.body)) ?? ""
+                ),
             ]
             var policy = RetryPolicy()
             policy.maxAttempts = 1
@@ -112,12 +124,15 @@ extension Sandbox {
             let client = HTTPClient(deadline: Deadline(seconds: options.webhookTimeout), policy: policy)
             var wait: Double?
             do {
-                let response = try client.send(HTTPRequest(job.method, job.endpoint, headers: headers, body: job.body, service: "webhook"))
+                let response = try client.send(
+                    HTTPRequest(job.method, job.endpoint, headers: headers, body: job.body, service: "webhook"))
                 lastStatus = response.status
                 statuses.append(.int(Int64(response.status)))
-                if (200..<300).contains(response.status) { outcome = "delivered" }
-                else if response.status == 409 { wait = options.webhookRetryDelay }
-                else if response.status == 429 || response.status == 503 {
+                if (200..<300).contains(response.status) {
+                    outcome = "delivered"
+                } else if response.status == 409 {
+                    wait = options.webhookRetryDelay
+                } else if response.status == 429 || response.status == 503 {
                     let after = response.retryAfter ?? options.webhookRetryDelay
                     if after <= options.webhookMaxRetryAfter { wait = after }
                 }
@@ -129,14 +144,17 @@ extension Sandbox {
             let final = outcome == "delivered" || wait == nil || retries >= options.webhookMaxRetries
             let snapshot = (attempts, statuses, lastStatus, final ? outcome : "retrying")
             let line: String = lock.withLock {
-                if deliveries.indices.contains(job.index), deliveries[job.index]["invocation_id"].string == job.invocationID {
+                if deliveries.indices.contains(job.index),
+                    deliveries[job.index]["invocation_id"].string == job.invocationID
+                {
                     deliveries[job.index]["attempts"] = .int(Int64(snapshot.0))
                     deliveries[job.index]["statuses"] = .array(snapshot.1)
                     deliveries[job.index]["status"] = snapshot.2.map { .int(Int64($0)) } ?? .null
                     deliveries[job.index]["outcome"] = .string(snapshot.3)
                     if final { persist() }
                 }
-                return "webhook \(job.webhookID) \(job.type) → \(snapshot.2.map(String.init) ?? "no answer") (attempt \(snapshot.0)\(final ? ", \(snapshot.3)" : ", will retry"))"
+                return
+                    "webhook \(job.webhookID) \(job.type) → \(snapshot.2.map(String.init) ?? "no answer") (attempt \(snapshot.0)\(final ? ", \(snapshot.3)" : ", will retry"))"
             }
             emit(line, redactor: lock.withLock { redactor })
             if final { return }

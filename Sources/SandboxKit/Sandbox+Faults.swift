@@ -9,7 +9,9 @@ extension Sandbox {
         let list = document.array ?? document["rules"].array
         guard let list else { throw RuntimeError(.usage, "faults must be {\"rules\":[…]} or a list of rules") }
         let rules = try list.map(FaultRule.init)
-        lock.withLock { faults = rules; persist() }
+        lock.withLock {
+            faults = rules; persist()
+        }
     }
 
     /// The fault rules with the firings they have left.
@@ -17,7 +19,9 @@ extension Sandbox {
 
     /// The first rule matching the request, with one firing used up. Call with the lock held.
     func takeFault(service: String, method: String, path: String) -> FaultRule? {
-        guard let i = faults.firstIndex(where: { $0.matches(service: service, method: method, path: path) }) else { return nil }
+        guard let i = faults.firstIndex(where: { $0.matches(service: service, method: method, path: path) }) else {
+            return nil
+        }
         let rule = faults[i]
         if let left = faults[i].remaining { faults[i].remaining = left - 1 }
         return rule
@@ -28,7 +32,10 @@ extension Sandbox {
         let after = (status == 429 || status == 503) ? (retryAfter ?? 1) : nil
         switch service {
         case "klaviyo":
-            return (status == 429 ? KlaviyoError.throttled(after ?? 1) : KlaviyoError(status, ExitStatus.reason(status) + ".", retryAfter: after)).response
+            return
+                (status == 429
+                ? KlaviyoError.throttled(after ?? 1)
+                : KlaviyoError(status, ExitStatus.reason(status) + ".", retryAfter: after)).response
         case "twilio":
             return TwilioError.generic(status, retryAfter: after).response
         case "survey":
@@ -37,8 +44,15 @@ extension Sandbox {
             if status == 429 { return ZendeskEmulator.throttled(retryAfter: after ?? 1) }
             let body: JSON
             switch status {
-            case 503: body = ["error": "ServiceUnavailable", "description": "Zendesk is temporarily unavailable; try again later"]
-            default: body = ["error": .string(ExitStatus.reason(status).replacingAll(" ", with: "")), "description": .string(ExitStatus.reason(status))]
+            case 503:
+                body = [
+                    "error": "ServiceUnavailable", "description": "Zendesk is temporarily unavailable; try again later",
+                ]
+            default:
+                body = [
+                    "error": .string(ExitStatus.reason(status).replacingAll(" ", with: "")),
+                    "description": .string(ExitStatus.reason(status)),
+                ]
             }
             return .json(status, body, headers: after.map { [("Retry-After", String($0))] } ?? [])
         }

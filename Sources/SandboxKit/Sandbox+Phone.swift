@@ -14,13 +14,18 @@ import HTTPServer
 /// call the sandbox back).
 extension Sandbox {
     func phoneText(_ doc: JSON) throws -> ServerResponse {
-        guard let from = doc["from"].string, EmulatorSupport.isE164(from) else { throw RuntimeError(.usage, "from must be an E.164 number") }
+        guard let from = doc["from"].string, EmulatorSupport.isE164(from) else {
+            throw RuntimeError(.usage, "from must be an E.164 number")
+        }
         guard let to = doc["to"].string else { throw RuntimeError(.usage, "to must be one of the owned numbers") }
         guard let text = doc["body"].string else { throw RuntimeError(.usage, "body must be a string") }
         var media: [(url: String, type: String)] = []
         for entry in doc["media_urls"].array ?? [] {
-            if let url = entry.string { media.append((url, Self.contentType(forMedia: url))) }
-            else if let url = entry["url"].string { media.append((url, entry["content_type"].string ?? Self.contentType(forMedia: url))) }
+            if let url = entry.string {
+                media.append((url, Self.contentType(forMedia: url)))
+            } else if let url = entry["url"].string {
+                media.append((url, entry["content_type"].string ?? Self.contentType(forMedia: url)))
+            }
         }
         typealias Prepared = (url: String, params: [(String, String)], token: String, sid: String)
         if lock.withLock({ !twilio.owns(to) && klaviyo.conversation(number: to, customerPhone: from) != nil }) {
@@ -28,17 +33,22 @@ extension Sandbox {
         }
         let prepared: Prepared? = try lock.withLock { () throws -> Prepared? in
             guard twilio.owns(to) else {
-                throw RuntimeError(.usage, "\(to) is neither an owned Twilio number nor the Klaviyo number of a conversation with \(from)")
+                throw RuntimeError(
+                    .usage,
+                    "\(to) is neither an owned Twilio number nor the Klaviyo number of a conversation with \(from)")
             }
             guard let url = twilio.smsURL(for: to) else { return nil }
             let optOut = twilio.applyOptOutKeyword(from: from, body: text)
-            let message = twilio.recordInbound(from: from, to: to, body: text, mediaURLs: media.map(\.url), context: context)
+            let message = twilio.recordInbound(
+                from: from, to: to, body: text, mediaURLs: media.map(\.url), context: context)
             let sid = message["sid"].string ?? ""
             var params: [(String, String)] = [
-                ("ToCountry", "US"), ("ToState", ""), ("SmsMessageSid", sid), ("NumMedia", String(media.count)), ("ToCity", ""),
+                ("ToCountry", "US"), ("ToState", ""), ("SmsMessageSid", sid), ("NumMedia", String(media.count)),
+                ("ToCity", ""),
                 ("FromZip", ""), ("SmsSid", sid), ("FromState", ""), ("SmsStatus", "received"), ("FromCity", ""),
                 ("Body", text), ("FromCountry", "US"), ("To", to), ("ToZip", ""),
-                ("NumSegments", message["num_segments"].string ?? "1"), ("MessageSid", sid), ("AccountSid", twilio.accountSID),
+                ("NumSegments", message["num_segments"].string ?? "1"), ("MessageSid", sid),
+                ("AccountSid", twilio.accountSID),
                 ("From", from), ("ApiVersion", "2010-04-01"),
             ]
             for (i, m) in media.enumerated() {
@@ -52,27 +62,47 @@ extension Sandbox {
         let redactor = lock.withLock { self.redactor }
         guard let prepared else {
             emit("phone \(from) texted \(to): recorded, no sms_url configured", redactor: redactor)
-            return .json(409, ["error": ["code": "no_sms_url", "message": .string("\(to) has no sms_url; configure one with POST /_ctl/twilio/numbers")]])
+            return .json(
+                409,
+                [
+                    "error": [
+                        "code": "no_sms_url",
+                        "message": .string("\(to) has no sms_url; configure one with POST /_ctl/twilio/numbers"),
+                    ]
+                ])
         }
-        let signature = try WebhookSignature.twilio(authToken: prepared.token, url: prepared.url, params: prepared.params)
+        let signature = try WebhookSignature.twilio(
+            authToken: prepared.token, url: prepared.url, params: prepared.params)
         var policy = RetryPolicy()
         policy.maxAttempts = 1
         policy.retryStatuses = []
         let client = HTTPClient(deadline: Deadline(seconds: options.twilioWebhookTimeout), policy: policy)
-        let request = HTTPRequest("POST", prepared.url,
-                                  headers: [("Content-Type", "application/x-www-form-urlencoded"), ("X-Twilio-Signature", signature),
-                                            ("User-Agent", "TwilioProxy/1.1"), ("I-Twilio-Idempotency-Token", EmulatorSupport.uuid())],
-                                  body: Array(FormDecoding.body(prepared.params).utf8), service: "twilio-webhook")
+        let request = HTTPRequest(
+            "POST", prepared.url,
+            headers: [
+                ("Content-Type", "application/x-www-form-urlencoded"), ("X-Twilio-Signature", signature),
+                ("User-Agent", "TwilioProxy/1.1"), ("I-Twilio-Idempotency-Token", EmulatorSupport.uuid()),
+            ],
+            body: Array(FormDecoding.body(prepared.params).utf8), service: "twilio-webhook")
         do {
             let response = try client.send(request)
             emit("phone \(from) texted \(to) → \(prepared.url) answered \(response.status)", redactor: redactor)
             let answer: JSON = (try? JSON.parse(response.body)) ?? .string(response.text)
-            return .json(200, ["delivered": .bool((200..<300).contains(response.status)), "status": .int(Int64(response.status)),
-                               "message_sid": .string(prepared.sid), "url": .string(prepared.url), "response": answer])
+            return .json(
+                200,
+                [
+                    "delivered": .bool((200..<300).contains(response.status)), "status": .int(Int64(response.status)),
+                    "message_sid": .string(prepared.sid), "url": .string(prepared.url), "response": answer,
+                ])
         } catch {
             emit("phone \(from) texted \(to) → \(prepared.url) unreachable", redactor: redactor)
-            return .json(200, ["delivered": false, "status": .null, "message_sid": .string(prepared.sid), "url": .string(prepared.url),
-                               "error": .string("\(error)")])
+            return .json(
+                200,
+                [
+                    "delivered": false, "status": .null, "message_sid": .string(prepared.sid),
+                    "url": .string(prepared.url),
+                    "error": .string("\(error)"),
+                ])
         }
     }
 
@@ -83,7 +113,8 @@ extension Sandbox {
     func klaviyoText(from: String, to: String, body text: String, mediaURLs: [String]) -> ServerResponse {
         let (targets, item): ([(id: String, endpoint: String, secret: String)], JSON) = lock.withLock {
             let (conversation, profile) = klaviyo.conversation(number: to, customerPhone: from)!
-            let item = klaviyo.recordCustomerText(conversation: conversation, profile: profile, body: text, mediaURLs: mediaURLs, context: context)
+            let item = klaviyo.recordCustomerText(
+                conversation: conversation, profile: profile, body: text, mediaURLs: mediaURLs, context: context)
             persist()
             return (klaviyo.webhookTargets(topic: KlaviyoEmulator.sentSMSTopic), item)
         }
@@ -91,12 +122,22 @@ extension Sandbox {
         var results: [JSON] = []
         for target in targets {
             let status = postKlaviyoWebhook(item, to: target)
-            emit("phone \(from) texted Klaviyo number \(to) → webhook \(target.id) answered \(status.map(String.init) ?? "nothing")", redactor: redactor)
+            emit(
+                "phone \(from) texted Klaviyo number \(to) → webhook \(target.id) answered \(status.map(String.init) ?? "nothing")",
+                redactor: redactor)
             results.append(["webhook_id": .string(target.id), "status": status.map { .int(Int64($0)) } ?? .null])
         }
-        if targets.isEmpty { emit("phone \(from) texted Klaviyo number \(to): recorded, no webhook subscribed", redactor: redactor) }
-        let delivered = !results.isEmpty && results.allSatisfy { ($0["status"].int ?? 0) >= 200 && ($0["status"].int ?? 0) < 300 }
-        return .json(200, ["delivered": .bool(delivered), "provider": "klaviyo", "event_id": item["external_id"], "webhooks": .array(results)])
+        if targets.isEmpty {
+            emit("phone \(from) texted Klaviyo number \(to): recorded, no webhook subscribed", redactor: redactor)
+        }
+        let delivered =
+            !results.isEmpty && results.allSatisfy { ($0["status"].int ?? 0) >= 200 && ($0["status"].int ?? 0) < 300 }
+        return .json(
+            200,
+            [
+                "delivered": .bool(delivered), "provider": "klaviyo", "event_id": item["external_id"],
+                "webhooks": .array(results),
+            ])
     }
 
     /// Posts one Klaviyo system-webhook batch holding `item` to `target`, signed as Klaviyo signs
@@ -105,19 +146,25 @@ extension Sandbox {
     /// attempt; returns the answer's status (nil: unreachable).
     func postKlaviyoWebhook(_ item: JSON, to target: (id: String, endpoint: String, secret: String)) -> Int? {
         let timestamp = String(Int(Date().timeIntervalSince1970))
-        let payload: JSON = ["data": [item], "meta": ["klaviyo_webhook_id": .string(target.id), "timestamp": .string(timestamp)]]
+        let payload: JSON = [
+            "data": [item], "meta": ["klaviyo_webhook_id": .string(target.id), "timestamp": .string(timestamp)],
+        ]
         let bytes = payload.serializedBytes()
         // Without libcrypto nothing can be signed: the delivery counts as not made.
-        guard let signature = try? WebhookSignature.klaviyo(secret: target.secret, timestamp: timestamp, body: bytes) else { return nil }
+        guard let signature = try? WebhookSignature.klaviyo(secret: target.secret, timestamp: timestamp, body: bytes)
+        else { return nil }
         var policy = RetryPolicy()
         policy.maxAttempts = 1
         policy.retryStatuses = []
         let client = HTTPClient(deadline: Deadline(seconds: options.twilioWebhookTimeout), policy: policy)
-        let request = HTTPRequest("POST", target.endpoint,
-                                  headers: [("Content-Type", "application/json"), ("Klaviyo-Webhook-Id", target.id),
-                                            ("Klaviyo-Timestamp", timestamp),
-                                            ("Klaviyo-Signature", signature)],
-                                  body: bytes, service: "klaviyo-webhook")
+        let request = HTTPRequest(
+            "POST", target.endpoint,
+            headers: [
+                ("Content-Type", "application/json"), ("Klaviyo-Webhook-Id", target.id),
+                ("Klaviyo-Timestamp", timestamp),
+                ("Klaviyo-Signature", signature),
+            ],
+            body: bytes, service: "klaviyo-webhook")
         return (try? client.send(request))?.status
     }
 
@@ -129,8 +176,9 @@ extension Sandbox {
             deliveryQueue.enqueue(key: "klaviyo:" + target.id) { [weak self] in
                 guard let self else { return }
                 let status = self.postKlaviyoWebhook(item, to: target)
-                self.emit("klaviyo \(topic) \(item["external_id"].string ?? "") → webhook \(target.id) answered \(status.map(String.init) ?? "nothing")",
-                          redactor: self.lock.withLock { self.redactor })
+                self.emit(
+                    "klaviyo \(topic) \(item["external_id"].string ?? "") → webhook \(target.id) answered \(status.map(String.init) ?? "nothing")",
+                    redactor: self.lock.withLock { self.redactor })
             }
         }
     }

@@ -70,7 +70,9 @@ extension Sandbox {
     /// rate_limit},"twilio":{account_sid,auth_token,rate_limit},"survey":{email,token,
     /// required_fields,rate_limit}}`) over what is in effect.
     public func configure(_ document: JSON) throws {
-        try lock.withLock { try applyConfig(document); persist() }
+        try lock.withLock {
+            try applyConfig(document); persist()
+        }
     }
 
     /// The configuration in effect.
@@ -79,7 +81,9 @@ extension Sandbox {
     func applyConfig(_ document: JSON) throws {
         guard let o = document.object else { throw RuntimeError(.usage, "config must be an object") }
         for (name, section) in o {
-            guard let emulator = emulators.first(where: { $0.name == name }) else { throw RuntimeError(.usage, "unknown config section \(name)") }
+            guard let emulator = emulators.first(where: { $0.name == name }) else {
+                throw RuntimeError(.usage, "unknown config section \(name)")
+            }
             try emulator.configure(section)
             config[name] = config[name].merging(section)
         }
@@ -87,7 +91,9 @@ extension Sandbox {
 
     /// Moves the sandbox clock forward (or back) by `seconds`.
     public func advanceClock(seconds: Double) {
-        lock.withLock { context.offset += seconds; persist() }
+        lock.withLock {
+            context.offset += seconds; persist()
+        }
     }
 
     // MARK: Persistence
@@ -100,7 +106,9 @@ extension Sandbox {
             loaded = true
             guard let bytes = EmulatorSupport.readFile(path) else { return }
             let doc: JSON
-            do { doc = try JSON.parse(bytes) } catch { throw RuntimeError(.usage, "state file \(path) is not JSON: \(error)") }
+            do { doc = try JSON.parse(bytes) } catch {
+                throw RuntimeError(.usage, "state file \(path) is not JSON: \(error)")
+            }
             for e in emulators where !doc.at("services.\(e.name)").isNull {
                 try e.restore(doc.at("services.\(e.name)"))
             }
@@ -123,9 +131,12 @@ extension Sandbox {
         guard let path = options.statePath else { return }
         var services: [String: JSON] = [:]
         for e in emulators { services[e.name] = e.snapshot() }
-        let doc: JSON = ["version": 1, "services": .object(services), "config": config, "requests": .array(requests),
-                         "next_seq": .int(Int64(nextSeq)), "deliveries": .array(deliveries),
-                         "faults": .array(faults.filter { $0.remaining != 0 }.map(\.persisted)), "clock_offset": .double(context.offset)]
+        let doc: JSON = [
+            "version": 1, "services": .object(services), "config": config, "requests": .array(requests),
+            "next_seq": .int(Int64(nextSeq)), "deliveries": .array(deliveries),
+            "faults": .array(faults.filter { $0.remaining != 0 }.map(\.persisted)),
+            "clock_offset": .double(context.offset),
+        ]
         if !EmulatorSupport.writeAtomically(path, doc.serializedBytes()) {
             emit("could not save the state to \(path): \(String(cString: strerror(errno)))", redactor: redactor)
         }
@@ -135,8 +146,10 @@ extension Sandbox {
 extension FaultRule {
     /// The rule as it is saved and reloaded (`times` = firings left, 0 = always).
     var persisted: JSON {
-        var o: JSON = ["mode": .string(mode.rawValue), "times": .int(Int64(remaining ?? 0)), "status": .int(Int64(status)),
-                       "retry_after": .int(Int64(retryAfter)), "ms": .int(Int64(ms)), "probability": .double(probability)]
+        var o: JSON = [
+            "mode": .string(mode.rawValue), "times": .int(Int64(remaining ?? 0)), "status": .int(Int64(status)),
+            "retry_after": .int(Int64(retryAfter)), "ms": .int(Int64(ms)), "probability": .double(probability),
+        ]
         if let service { o["service"] = .string(service) }
         if let method { o["method"] = .string(method) }
         if let pathRegex { o["path_regex"] = .string(pathRegex) }

@@ -60,7 +60,9 @@ public final class Sandbox: @unchecked Sendable {
             guard let self, let log else { return }
             log(self.redactor.redact(line))
         }
-        context.emitZendeskEvent = { [weak self] type, payload in self?.enqueueZendeskEvent(type: type, payload: payload) }
+        context.emitZendeskEvent = { [weak self] type, payload in
+            self?.enqueueZendeskEvent(type: type, payload: payload)
+        }
         context.deliverRuleWebhooks = { [weak self] calls in self?.queueRuleDeliveries(calls) }
         context.emitKlaviyoWebhook = { [weak self] item in self?.queueKlaviyoWebhook(item) }
     }
@@ -78,7 +80,9 @@ public final class Sandbox: @unchecked Sendable {
         self.host = host == "0.0.0.0" ? "127.0.0.1" : host
         self.port = server.port
         if let interval = options.automationInterval, interval > 0 {
-            let generation = lock.withLock { () -> Int in serving += 1; return serving }
+            let generation = lock.withLock { () -> Int in
+                serving += 1; return serving
+            }
             Thread.detach { [weak self] in
                 while true {
                     Clock.sleep(interval)
@@ -124,8 +128,11 @@ public final class Sandbox: @unchecked Sendable {
     /// Masks the configured secrets, phone numbers and e-mail addresses in event-log lines.
     var redactor: Redactor {
         let c = config
-        return Redactor(secrets: [c.at("zendesk.token").string, c.at("klaviyo.api_key").string,
-                                  c.at("twilio.auth_token").string, c.at("survey.token").string].compactMap { $0 })
+        return Redactor(
+            secrets: [
+                c.at("zendesk.token").string, c.at("klaviyo.api_key").string,
+                c.at("twilio.auth_token").string, c.at("survey.token").string,
+            ].compactMap { $0 })
     }
 
     /// Writes one line to the event log (redacted). Call with the lock held or not: it only reads
@@ -145,11 +152,20 @@ public final class Sandbox: @unchecked Sendable {
         // (`/api/v2/…` Zendesk, `/2010-04-01/…` Twilio, other `/api/…` Klaviyo), so a vendor's SDK
         // only needs its host pointed here.
         let prefixed = emulators.first(where: { path == $0.prefix || path.hasPrefix($0.prefix + "/") })
-        let native: Emulator? = path.hasPrefix("/api/v2/") ? zendesk : path.hasPrefix("/2010-04-01/") ? twilio
-            : path.hasPrefix("/api/") ? klaviyo : nil
+        let native: Emulator? =
+            path.hasPrefix("/api/v2/")
+            ? zendesk
+            : path.hasPrefix("/2010-04-01/")
+                ? twilio
+                : path.hasPrefix("/api/") ? klaviyo : nil
         guard let emulator = prefixed ?? native else {
-            return .respond(.json(404, ["error": "not_found",
-                                        "message": .string("no service at \(path); use /zendesk, /klaviyo, /twilio, /survey or /_ctl")]))
+            return .respond(
+                .json(
+                    404,
+                    [
+                        "error": "not_found",
+                        "message": .string("no service at \(path); use /zendesk, /klaviyo, /twilio, /survey or /_ctl"),
+                    ]))
         }
         var sub = prefixed == nil ? path : String(path.dropFirst(emulator.prefix.count))
         if sub.isEmpty { sub = "/" }
@@ -166,7 +182,9 @@ public final class Sandbox: @unchecked Sendable {
             switch rule.mode {
             case .status:
                 let response = Self.serviceError(service, status: rule.status, retryAfter: rule.retryAfter)
-                lock.withLock { record(request, service: service, path: sub, status: response.status, fault: rule.mode.rawValue) }
+                lock.withLock {
+                    record(request, service: service, path: sub, status: response.status, fault: rule.mode.rawValue)
+                }
                 return .respond(response)
             case .reset:
                 lock.withLock { record(request, service: service, path: sub, status: nil, fault: rule.mode.rawValue) }
@@ -204,13 +222,18 @@ public final class Sandbox: @unchecked Sendable {
         }
         var body: JSON = .null
         if !request.body.isEmpty {
-            if let parsed = try? JSON.parse(request.body) { body = parsed }
-            else { body = .string(String(decoding: request.body, as: UTF8.self)) }
+            if let parsed = try? JSON.parse(request.body) {
+                body = parsed
+            } else {
+                body = .string(String(decoding: request.body, as: UTF8.self))
+            }
         }
-        let entry: JSON = ["seq": .int(Int64(nextSeq)), "time": .string(context.nowISO), "service": .string(service),
-                           "method": .string(request.method), "path": .string(path), "query": .string(request.query),
-                           "headers": .object(headers), "body": body, "status": status.map { .int(Int64($0)) } ?? .null,
-                           "fault": JSON(fault)]
+        let entry: JSON = [
+            "seq": .int(Int64(nextSeq)), "time": .string(context.nowISO), "service": .string(service),
+            "method": .string(request.method), "path": .string(path), "query": .string(request.query),
+            "headers": .object(headers), "body": body, "status": status.map { .int(Int64($0)) } ?? .null,
+            "fault": JSON(fault),
+        ]
         nextSeq += 1
         requests.append(entry)
         if requests.count > Self.requestLogLimit { requests.removeFirst(requests.count - Self.requestLogLimit) }
@@ -218,10 +241,14 @@ public final class Sandbox: @unchecked Sendable {
         // (searches, filters) is fully redacted.
         let r = redactor
         var safePath = path
-        for secret in r.secrets where safePath.contains(secret) { safePath = safePath.replacingAll(secret, with: "[secret]") }
+        for secret in r.secrets where safePath.contains(secret) {
+            safePath = safePath.replacingAll(secret, with: "[secret]")
+        }
         let query = request.query.isEmpty ? "" : "?" + r.redact(FormDecoding.decode(Array(request.query.utf8)))
         let outcome = status.map(String.init) ?? "connection reset"
-        options.eventLog?("\(Clock.iso8601(Date()).suffix(9).dropLast()) \(service) \(request.method) \(safePath)\(query) → \(outcome)\(fault.map { " [fault: \($0)]" } ?? "")")
+        options.eventLog?(
+            "\(Clock.iso8601(Date()).suffix(9).dropLast()) \(service) \(request.method) \(safePath)\(query) → \(outcome)\(fault.map { " [fault: \($0)]" } ?? "")"
+        )
     }
 
     /// `Basic …` / `Bearer …` / `Klaviyo-API-Key …` with the credential replaced.

@@ -17,8 +17,10 @@ public struct KlaviyoEvent: Sendable, Equatable {
     /// Recorded without triggering flows (historical imports).
     public var backfill: Bool
 
-    public init(metric: String, email: String? = nil, phoneNumber: String? = nil, externalID: String? = nil,
-                properties: JSON = [:], time: String? = nil, uniqueID: String? = nil, backfill: Bool = false) {
+    public init(
+        metric: String, email: String? = nil, phoneNumber: String? = nil, externalID: String? = nil,
+        properties: JSON = [:], time: String? = nil, uniqueID: String? = nil, backfill: Bool = false
+    ) {
         self.metric = metric
         self.email = email
         self.phoneNumber = phoneNumber
@@ -52,7 +54,8 @@ extension Klaviyo {
     /// `POST /api/events` (202, no body). With a `uniqueID` the request is marked safe to retry:
     /// Klaviyo records a repeated event once. Refusals throw `ServiceError`.
     public func createEvent(_ event: KlaviyoEvent) throws {
-        try client.json("POST", "/api/events", body: event.body, contentType: Klaviyo.mediaType,
-                        retrySafe: event.uniqueID != nil)
+        try client.json(
+            "POST", "/api/events", body: event.body, contentType: Klaviyo.mediaType,
+            retrySafe: event.uniqueID != nil)
     }
 }

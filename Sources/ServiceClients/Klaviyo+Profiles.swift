@@ -12,8 +12,10 @@ public struct KlaviyoProfile: Sendable, Equatable {
     /// `subscriptions.sms.transactional.consent`.
     public let smsTransactionalConsent: String?
 
-    public init(id: String, email: String? = nil, phoneNumber: String? = nil, firstName: String? = nil, lastName: String? = nil,
-                smsMarketingConsent: String? = nil, smsTransactionalConsent: String? = nil) {
+    public init(
+        id: String, email: String? = nil, phoneNumber: String? = nil, firstName: String? = nil, lastName: String? = nil,
+        smsMarketingConsent: String? = nil, smsTransactionalConsent: String? = nil
+    ) {
         self.id = id
         self.email = email
         self.phoneNumber = phoneNumber
@@ -27,10 +29,11 @@ public struct KlaviyoProfile: Sendable, Equatable {
     public init?(resource: JSON) {
         guard let id = resource["id"].nonEmptyString else { return nil }
         let a = resource["attributes"]
-        self.init(id: id, email: a["email"].nonEmptyString, phoneNumber: a["phone_number"].nonEmptyString,
-                  firstName: a["first_name"].nonEmptyString, lastName: a["last_name"].nonEmptyString,
-                  smsMarketingConsent: a.at("subscriptions.sms.marketing.consent").nonEmptyString,
-                  smsTransactionalConsent: a.at("subscriptions.sms.transactional.consent").nonEmptyString)
+        self.init(
+            id: id, email: a["email"].nonEmptyString, phoneNumber: a["phone_number"].nonEmptyString,
+            firstName: a["first_name"].nonEmptyString, lastName: a["last_name"].nonEmptyString,
+            smsMarketingConsent: a.at("subscriptions.sms.marketing.consent").nonEmptyString,
+            smsTransactionalConsent: a.at("subscriptions.sms.transactional.consent").nonEmptyString)
     }
 
     /// True when marketing or transactional SMS consent is SUBSCRIBED.
@@ -57,7 +60,8 @@ extension Klaviyo {
     /// `GET /api/profiles/{id}` with SMS subscriptions; nil when Klaviyo answers 404.
     public func profile(id: String) throws -> KlaviyoProfile? {
         do {
-            let doc = try client.json("GET", "/api/profiles/\(ServiceClient.query(id))?additional-fields%5Bprofile%5D=subscriptions")
+            let doc = try client.json(
+                "GET", "/api/profiles/\(ServiceClient.query(id))?additional-fields%5Bprofile%5D=subscriptions")
             return KlaviyoProfile(resource: doc["data"])
         } catch let e as ServiceError where e.code == .notFound {
             return nil

@@ -15,20 +15,28 @@ public struct ServiceClient: Sendable {
     }
 
     /// Sends a request to `path` (which may carry a query) and returns the response, whatever its status.
-    public func send(_ method: String, _ path: String, body: [UInt8]? = nil, contentType: String? = nil,
-                     extraHeaders: [(String, String)] = [], retrySafe: Bool = false) throws -> HTTPResponse {
+    public func send(
+        _ method: String, _ path: String, body: [UInt8]? = nil, contentType: String? = nil,
+        extraHeaders: [(String, String)] = [], retrySafe: Bool = false
+    ) throws -> HTTPResponse {
         var h = headers + extraHeaders
         if let contentType { h.append(("Content-Type", contentType)) }
-        return try http.send(HTTPRequest(method, baseURL + path, headers: h, body: body, service: service, retrySafe: retrySafe))
+        return try http.send(
+            HTTPRequest(method, baseURL + path, headers: h, body: body, service: service, retrySafe: retrySafe))
     }
 
     /// Sends a request and returns the JSON body of a 2xx answer; throws `ServiceError` otherwise.
     @discardableResult
-    public func json(_ method: String, _ path: String, body: JSON? = nil, contentType: String = "application/json",
-                     extraHeaders: [(String, String)] = [], retrySafe: Bool = false) throws -> JSON {
-        let response = try send(method, path, body: body?.serializedBytes(), contentType: body == nil ? nil : contentType,
-                                extraHeaders: extraHeaders, retrySafe: retrySafe)
-        guard response.isSuccess else { throw ServiceError(service: service, method: method, path: path, response: response) }
+    public func json(
+        _ method: String, _ path: String, body: JSON? = nil, contentType: String = "application/json",
+        extraHeaders: [(String, String)] = [], retrySafe: Bool = false
+    ) throws -> JSON {
+        let response = try send(
+            method, path, body: body?.serializedBytes(), contentType: body == nil ? nil : contentType,
+            extraHeaders: extraHeaders, retrySafe: retrySafe)
+        guard response.isSuccess else {
+            throw ServiceError(service: service, method: method, path: path, response: response)
+        }
         return response.json
     }
 

@@ -38,7 +38,9 @@ public struct ServiceError: Error, CustomStringConvertible, RuntimeErrorConverti
         }
     }
 
-    public var description: String { "\(service) answered \(status) to \(method) \(path): \(body.serialized().prefix(300))" }
+    public var description: String {
+        "\(service) answered \(status) to \(method) \(path): \(body.serialized().prefix(300))"
+    }
 
     /// What a refusal means, read from the structure of the service's error body (its error code
     /// field and which record field it names), never from its wording.
@@ -64,8 +66,10 @@ public struct ServiceError: Error, CustomStringConvertible, RuntimeErrorConverti
     public var runtimeError: RuntimeError {
         switch code {
         case .unauthorized:
-            return RuntimeError(.configMissing, "\(service) refused the credentials (\(status) to \(method) \(path)) — check the \(service) token/key and its account",
-                                detail: .credentialsRefused)
+            return RuntimeError(
+                .configMissing,
+                "\(service) refused the credentials (\(status) to \(method) \(path)) — check the \(service) token/key and its account",
+                detail: .credentialsRefused)
         default: return RuntimeError(.internal, description)
         }
     }

@@ -14,10 +14,14 @@ extension Twilio {
     /// answer surfaces as `RuntimeError` `.upstreamUnavailable` with `outcomeUnknown`.
     public func sendMessage(to: String, from: String, body: String) throws -> Result<JSON, TwilioRefusal> {
         let form = FormDecoding.body([("To", to), ("From", from), ("Body", body)])
-        let response = try client.send("POST", messagesPath, body: Array(form.utf8), contentType: "application/x-www-form-urlencoded")
+        let response = try client.send(
+            "POST", messagesPath, body: Array(form.utf8), contentType: "application/x-www-form-urlencoded")
         if response.isSuccess { return .success(response.json) }
-        if (400..<500).contains(response.status), response.status != 401, response.status != 403, let code = response.json["code"].int {
-            return .failure(TwilioRefusal(status: response.status, code: Int(code), message: response.json["message"].string ?? ""))
+        if (400..<500).contains(response.status), response.status != 401, response.status != 403,
+            let code = response.json["code"].int
+        {
+            return .failure(
+                TwilioRefusal(status: response.status, code: Int(code), message: response.json["message"].string ?? ""))
         }
         throw ServiceError(service: client.service, method: "POST", path: messagesPath, response: response)
     }

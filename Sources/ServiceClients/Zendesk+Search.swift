@@ -19,7 +19,9 @@ extension Zendesk {
         while result.count < limit && page <= 10 {
             let path = "/api/v2/search.json?query=" + ServiceClient.query(query) + "&per_page=100&page=\(page)"
             let response = try client.send("GET", path)
-            guard response.isSuccess else { throw ServiceError(service: client.service, method: "GET", path: path, response: response) }
+            guard response.isSuccess else {
+                throw ServiceError(service: client.service, method: "GET", path: path, response: response)
+            }
             if page == 1 { serverDate = response.headers["date"].flatMap(Clock.parseRFC2822) }
             let doc = response.json
             let items = doc["results"].array ?? []

@@ -23,7 +23,9 @@ extension Zendesk {
         return (doc["tags"].array ?? []).compactMap(\.string)
     }
 
-    private func changeTags(_ method: String, ticketID: Int64, _ tags: [String], safeUpdateStamp: String?) throws -> [String] {
+    private func changeTags(
+        _ method: String, ticketID: Int64, _ tags: [String], safeUpdateStamp: String?
+    ) throws -> [String] {
         var body: JSON = ["tags": JSON(tags)]
         if let stamp = safeUpdateStamp {
             body["safe_update"] = true

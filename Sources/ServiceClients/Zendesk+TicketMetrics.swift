@@ -18,7 +18,10 @@ extension Zendesk {
     public func ticketMetric(ticketID: Int64) throws -> ZendeskTicketMetric {
         let path = "/api/v2/tickets/\(ticketID)/metrics.json"
         let response = try client.send("GET", path)
-        guard response.isSuccess else { throw ServiceError(service: client.service, method: "GET", path: path, response: response) }
-        return ZendeskTicketMetric(metric: response.json["ticket_metric"], serverDate: response.headers["date"].flatMap(Clock.parseRFC2822))
+        guard response.isSuccess else {
+            throw ServiceError(service: client.service, method: "GET", path: path, response: response)
+        }
+        return ZendeskTicketMetric(
+            metric: response.json["ticket_metric"], serverDate: response.headers["date"].flatMap(Clock.parseRFC2822))
     }
 }

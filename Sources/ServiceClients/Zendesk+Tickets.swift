@@ -41,7 +41,8 @@ extension Zendesk {
         var path = "/api/v2/tickets/\(id).json"
         if !include.isEmpty { path += "?include=" + ServiceClient.query(include.joined(separator: ",")) }
         let doc = try client.json("GET", path)
-        return ZendeskTicketDocument(ticket: doc["ticket"], users: doc["users"].array ?? [], groups: doc["groups"].array ?? [])
+        return ZendeskTicketDocument(
+            ticket: doc["ticket"], users: doc["users"].array ?? [], groups: doc["groups"].array ?? [])
     }
 
     /// The ticket's comments (`GET /api/v2/tickets/{id}/comments.json`), following `next_page`
@@ -50,7 +51,9 @@ extension Zendesk {
         var result: [JSON] = []
         var page = 1
         while page <= 50 {
-            let doc = try client.json("GET", "/api/v2/tickets/\(ticketID)/comments.json?sort_order=\(sortOrder.rawValue)&per_page=100&page=\(page)")
+            let doc = try client.json(
+                "GET",
+                "/api/v2/tickets/\(ticketID)/comments.json?sort_order=\(sortOrder.rawValue)&per_page=100&page=\(page)")
             let items = doc["comments"].array ?? []
             result += items
             if items.isEmpty || doc["next_page"].nonEmptyString == nil { break }
@@ -80,14 +83,17 @@ extension Zendesk {
         var extra: [(String, String)] = []
         if let idempotencyKey { extra.append(("Idempotency-Key", idempotencyKey)) }
         let body: JSON = ["ticket": fields]
-        let response = try client.send("POST", "/api/v2/tickets.json", body: body.serializedBytes(), contentType: "application/json",
-                                       extraHeaders: extra, retrySafe: idempotencyKey != nil)
+        let response = try client.send(
+            "POST", "/api/v2/tickets.json", body: body.serializedBytes(), contentType: "application/json",
+            extraHeaders: extra, retrySafe: idempotencyKey != nil)
         guard response.isSuccess else {
-            throw ServiceError(service: client.service, method: "POST", path: "/api/v2/tickets.json", response: response)
+            throw ServiceError(
+                service: client.service, method: "POST", path: "/api/v2/tickets.json", response: response)
         }
         let doc = response.json
-        return ZendeskCreatedTicket(ticket: doc["ticket"], audit: doc["audit"],
-                                    replayed: response.headers["x-idempotency-lookup"]?.lowercased() == "hit")
+        return ZendeskCreatedTicket(
+            ticket: doc["ticket"], audit: doc["audit"],
+            replayed: response.headers["x-idempotency-lookup"]?.lowercased() == "hit")
     }
 
     /// Tickets whose `external_id` is exactly `externalID` (`GET /api/v2/tickets.json?external_id=`).
@@ -115,7 +121,9 @@ extension Zendesk {
     /// Merges `sourceIDs` into `targetID` (`POST /api/v2/tickets/{id}/merge.json`); asynchronous on
     /// Zendesk's side: returns the job status.
     @discardableResult
-    public func merge(into targetID: Int64, sourceIDs: [Int64], targetComment: String? = nil, sourceComment: String? = nil) throws -> JSON {
+    public func merge(
+        into targetID: Int64, sourceIDs: [Int64], targetComment: String? = nil, sourceComment: String? = nil
+    ) throws -> JSON {
         var body: JSON = ["ids": .array(sourceIDs.map { .int($0) })]
         if let targetComment { body["target_comment"] = .string(targetComment) }
         if let sourceComment { body["source_comment"] = .string(sourceComment) }

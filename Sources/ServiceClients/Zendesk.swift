@@ -15,7 +15,9 @@ public struct Zendesk: Sendable {
             let token = try config.require(ConfigKey.zendeskAPIToken, for: "Zendesk (or set ZENDESK_OAUTH_TOKEN)")
             auth = ServiceClient.basic("\(email)/token", token)
         }
-        client = ServiceClient(service: "zendesk", baseURL: url, headers: [("Authorization", auth), ("Accept", "application/json")], http: http)
+        client = ServiceClient(
+            service: "zendesk", baseURL: url, headers: [("Authorization", auth), ("Accept", "application/json")],
+            http: http)
     }
 
     /// The account's agent URL of a ticket (`https://SUB.zendesk.com/agent/tickets/ID`).
@@ -29,11 +31,15 @@ public struct Klaviyo: Sendable {
 
     public init(config: Config, http: HTTPClient) throws {
         let key = try config.require(ConfigKey.klaviyoAPIKey, for: "Klaviyo")
-        client = ServiceClient(service: "klaviyo", baseURL: try config.url(ConfigKey.klaviyoURL, default: ConfigKey.defaultKlaviyoURL, for: "Klaviyo"),
-                               headers: [("Authorization", "Klaviyo-API-Key " + key),
-                                         ("revision", config.value(ConfigKey.klaviyoRevision, default: ConfigKey.defaultKlaviyoRevision)),
-                                         ("Accept", Klaviyo.mediaType)],
-                               http: http)
+        client = ServiceClient(
+            service: "klaviyo",
+            baseURL: try config.url(ConfigKey.klaviyoURL, default: ConfigKey.defaultKlaviyoURL, for: "Klaviyo"),
+            headers: [
+                ("Authorization", "Klaviyo-API-Key " + key),
+                ("revision", config.value(ConfigKey.klaviyoRevision, default: ConfigKey.defaultKlaviyoRevision)),
+                ("Accept", Klaviyo.mediaType),
+            ],
+            http: http)
     }
 }
 
@@ -45,9 +51,11 @@ public struct Twilio: Sendable {
     public init(config: Config, http: HTTPClient) throws {
         accountSID = try config.require(ConfigKey.twilioAccountSID, for: "Twilio")
         let token = try config.require(ConfigKey.twilioAuthToken, for: "Twilio")
-        client = ServiceClient(service: "twilio", baseURL: try config.url(ConfigKey.twilioURL, default: ConfigKey.defaultTwilioURL, for: "Twilio"),
-                               headers: [("Authorization", ServiceClient.basic(accountSID, token)), ("Accept", "application/json")],
-                               http: http)
+        client = ServiceClient(
+            service: "twilio",
+            baseURL: try config.url(ConfigKey.twilioURL, default: ConfigKey.defaultTwilioURL, for: "Twilio"),
+            headers: [("Authorization", ServiceClient.basic(accountSID, token)), ("Accept", "application/json")],
+            http: http)
     }
 
     /// `/2010-04-01/Accounts/{sid}/Messages.json`.
@@ -62,8 +70,9 @@ public struct Survey: Sendable {
         let url = try config.url(ConfigKey.surveyURL, for: "2listen survey dispatch")
         let email = try config.require(ConfigKey.surveyEmail, for: "2listen survey dispatch")
         let token = try config.require(ConfigKey.surveyToken, for: "2listen survey dispatch")
-        client = ServiceClient(service: "survey", baseURL: url,
-                               headers: [("Authorization", ServiceClient.basic("\(email)/token", token)), ("Accept", "application/json")],
-                               http: http)
+        client = ServiceClient(
+            service: "survey", baseURL: url,
+            headers: [("Authorization", ServiceClient.basic("\(email)/token", token)), ("Accept", "application/json")],
+            http: http)
     }
 }

@@ -36,8 +36,10 @@ public struct ZendeskWebhookEvent: Sendable, Equatable {
     /// Where a brand id may be, in the order it is looked for.
     public static let brandPaths = ["detail.brand_id", "ticket.brand_id", "ticket.brand.id", "brand_id"]
 
-    public init(type: String?, ticketID: Int64?, commentID: Int64? = nil, brandID: String? = nil, time: String? = nil,
-                detail: JSON = .null, change: JSON = .null) {
+    public init(
+        type: String?, ticketID: Int64?, commentID: Int64? = nil, brandID: String? = nil, time: String? = nil,
+        detail: JSON = .null, change: JSON = .null
+    ) {
         self.type = type
         self.ticketID = ticketID
         self.commentID = commentID
@@ -50,11 +52,14 @@ public struct ZendeskWebhookEvent: Sendable, Equatable {
     /// Reads either shape. `.invalidEvent` when the body is not an object or names a ticket id
     /// that is not a Zendesk id (≤ 0); a missing id is left to the caller (`requireTicketID`).
     public static func parse(_ json: JSON) throws -> ZendeskWebhookEvent {
-        guard json.object != nil else { throw RuntimeError(.invalidEvent, "expected a JSON object (a Zendesk event or a trigger body)") }
+        guard json.object != nil else {
+            throw RuntimeError(.invalidEvent, "expected a JSON object (a Zendesk event or a trigger body)")
+        }
         let rawType = json["type"].nonEmptyString ?? json["event_type"].nonEmptyString
         let type = rawType.map { $0.hasPrefix(prefix) ? String($0.dropFirst(prefix.count)) : $0 }
         let detail = json["detail"]
-        let ticketID = detail["id"].int ?? subjectTicketID(json["subject"]) ?? json["ticket_id"].int
+        let ticketID =
+            detail["id"].int ?? subjectTicketID(json["subject"]) ?? json["ticket_id"].int
             ?? json.at("ticket.id").int ?? json["id"].int
         if let ticketID, ticketID <= 0 {
             throw RuntimeError(.invalidEvent, "ticket id \(ticketID) is not a Zendesk id")

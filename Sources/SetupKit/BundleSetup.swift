@@ -4,7 +4,9 @@ import FunctionRuntime
 public enum BundleSetup {
     /// Runs with `arguments` (after the program name); returns the exit status: 0 done / ready,
     /// 64 usage, 78 not ready or a setting missing, 75 a service unavailable, 70 otherwise.
-    public static func run(arguments: [String], environment: [String: String], write: @escaping (String) -> Void) -> Int32 {
+    public static func run(
+        arguments: [String], environment: [String: String], write: @escaping (String) -> Void
+    ) -> Int32 {
         var env = environment
         if env[ConfigKey.budgetMS] == nil { env[ConfigKey.budgetMS] = "120000" }  // many calls, not a webhook
         let context = FunctionContext.make(name: "bundle-setup", environment: env)

@@ -37,65 +37,93 @@ public enum DesiredObjects {
     /// `surveyTag` the tag survey-dispatch adds, `smsTopics` the Klaviyo topics the webhook
     /// subscribes: the customers' texts (inbound → tickets) and the brand's messages that reached
     /// them (outbound → campaign/flow notes).
-    public static func objects(for options: SetupOptions, klaviyo: Bool, surveyTag: String, smsTopics: [String]) -> [ManagedObject] {
+    public static func objects(
+        for options: SetupOptions, klaviyo: Bool, surveyTag: String, smsTopics: [String]
+    ) -> [ManagedObject] {
         guard !options.remove, let base = options.publicURL else { return [] }
-        var list: [ManagedObject] = options.triggers ? ticketTriggers(base) : [
-            webhook(ticketWebhookName, base + ticketsRoute,
-                    ["zen:event-type:ticket.created", "zen:event-type:ticket.status_changed"]),
-        ]
+        var list: [ManagedObject] =
+            options.triggers
+            ? ticketTriggers(base)
+            : [
+                webhook(
+                    ticketWebhookName, base + ticketsRoute,
+                    ["zen:event-type:ticket.created", "zen:event-type:ticket.status_changed"])
+            ]
         if options.sms {
-            list += options.triggers ? commentTrigger(base)
-                                     : [webhook(commentWebhookName, base + commentsRoute, ["zen:event-type:ticket.comment_added"])]
-            list.append(ManagedObject(kind: .zendeskAutomation, name: closeAutomationName, body: [
-                "title": .string(closeAutomationName),
-                "active": true,
-                "conditions": [
-                    "all": [
-                        condition("status", "is", "solved"),
-                        condition("SOLVED", "greater_than", "24"),
-                        condition("current_tags", "includes", "sms"),
-                    ],
-                    "any": [],
-                ],
-                "actions": [["field": "status", "value": "closed"]],
-            ]))
-            list.append(ManagedObject(kind: .zendeskView, name: smsViewName, body: [
-                "title": .string(smsViewName),
-                "active": true,
-                "all": [condition("status", "less_than", "closed"), condition("current_tags", "includes", "sms")],
-                "any": [],
-                "output": ["columns": ["status", "requester", "description", "updated"], "sort_by": "updated", "sort_order": "desc"],
-            ]))
+            list +=
+                options.triggers
+                ? commentTrigger(base)
+                : [webhook(commentWebhookName, base + commentsRoute, ["zen:event-type:ticket.comment_added"])]
+            list.append(
+                ManagedObject(
+                    kind: .zendeskAutomation, name: closeAutomationName,
+                    body: [
+                        "title": .string(closeAutomationName),
+                        "active": true,
+                        "conditions": [
+                            "all": [
+                                condition("status", "is", "solved"),
+                                condition("SOLVED", "greater_than", "24"),
+                                condition("current_tags", "includes", "sms"),
+                            ],
+                            "any": [],
+                        ],
+                        "actions": [["field": "status", "value": "closed"]],
+                    ]))
+            list.append(
+                ManagedObject(
+                    kind: .zendeskView, name: smsViewName,
+                    body: [
+                        "title": .string(smsViewName),
+                        "active": true,
+                        "all": [
+                            condition("status", "less_than", "closed"), condition("current_tags", "includes", "sms"),
+                        ],
+                        "any": [],
+                        "output": [
+                            "columns": ["status", "requester", "description", "updated"], "sort_by": "updated",
+                            "sort_order": "desc",
+                        ],
+                    ]))
             if klaviyo && base.hasPrefix("https://") {
-                list.append(ManagedObject(kind: .klaviyoWebhook, name: klaviyoWebhookName, body: [
-                    "name": .string(klaviyoWebhookName),
-                    "endpoint_url": .string(base + klaviyoRoute),
-                    "topics": JSON(smsTopics),
-                ]))
+                list.append(
+                    ManagedObject(
+                        kind: .klaviyoWebhook, name: klaviyoWebhookName,
+                        body: [
+                            "name": .string(klaviyoWebhookName),
+                            "endpoint_url": .string(base + klaviyoRoute),
+                            "topics": JSON(smsTopics),
+                        ]))
             }
         }
         if options.survey {
             list.append(webhook(surveyWebhookName, base + surveyRoute, ["conditional_ticket_events"]))
             let payload = #"{"ticket_id":"{{ticket.id}}","source":"zendesk-automation"}"#
-            list.append(ManagedObject(kind: .zendeskAutomation, name: surveyAutomationName, body: [
-                "title": .string(surveyAutomationName),
-                "active": true,
-                "conditions": [
-                    "all": [
-                        condition("status", "is", "solved"),
-                        // Hours are whole hours: "greater than 1" fires once 2 h have passed.
-                        condition("updated_at", "greater_than", "1"),
-                        condition("ticket_is_public", "is", "public"),
-                        condition("current_tags", "not_includes", .string(surveyTag)),
-                        condition("current_tags", "not_includes", .string(surveyRequestedTag)),
-                    ],
-                    "any": [],
-                ],
-                "actions": [
-                    ["field": "notification_webhook", "value": [.string("{{webhook:\(surveyWebhookName)}}"), .string(payload)]],
-                    ["field": "current_tags", "value": .string(surveyRequestedTag)],
-                ],
-            ]))
+            list.append(
+                ManagedObject(
+                    kind: .zendeskAutomation, name: surveyAutomationName,
+                    body: [
+                        "title": .string(surveyAutomationName),
+                        "active": true,
+                        "conditions": [
+                            "all": [
+                                condition("status", "is", "solved"),
+                                // Hours are whole hours: "greater than 1" fires once 2 h have passed.
+                                condition("updated_at", "greater_than", "1"),
+                                condition("ticket_is_public", "is", "public"),
+                                condition("current_tags", "not_includes", .string(surveyTag)),
+                                condition("current_tags", "not_includes", .string(surveyRequestedTag)),
+                            ],
+                            "any": [],
+                        ],
+                        "actions": [
+                            [
+                                "field": "notification_webhook",
+                                "value": [.string("{{webhook:\(surveyWebhookName)}}"), .string(payload)],
+                            ],
+                            ["field": "current_tags", "value": .string(surveyRequestedTag)],
+                        ],
+                    ]))
         }
         return list
     }
@@ -107,7 +135,8 @@ public enum DesiredObjects {
     static func ticketTriggers(_ base: String) -> [ManagedObject] {
         let hook = "{{webhook:\(ticketTriggerWebhookName)}}"
         let created = #"{"type":"ticket.created","ticket_id":"{{ticket.id}}","brand_id":"{{ticket.brand.id}}"}"#
-        let closed = #"{"type":"ticket.status_changed","ticket_id":"{{ticket.id}}","status":"closed","brand_id":"{{ticket.brand.id}}"}"#
+        let closed =
+            #"{"type":"ticket.status_changed","ticket_id":"{{ticket.id}}","status":"closed","brand_id":"{{ticket.brand.id}}"}"#
         return [
             webhook(ticketTriggerWebhookName, base + ticketsRoute, ["conditional_ticket_events"]),
             trigger(createdTriggerName, all: [condition("update_type", "is", "Create")], hook: hook, body: created),
@@ -119,31 +148,38 @@ public enum DesiredObjects {
     static func commentTrigger(_ base: String) -> [ManagedObject] {
         [
             webhook(commentTriggerWebhookName, base + commentsRoute, ["conditional_ticket_events"]),
-            trigger(commentTriggerName,
-                    all: [condition("comment_is_public", "is", "true"), condition("current_tags", "includes", "sms"),
-                          condition("role", "is", "agent")],
-                    hook: "{{webhook:\(commentTriggerWebhookName)}}", body: #"{"ticket_id":"{{ticket.id}}"}"#),
+            trigger(
+                commentTriggerName,
+                all: [
+                    condition("comment_is_public", "is", "true"), condition("current_tags", "includes", "sms"),
+                    condition("role", "is", "agent"),
+                ],
+                hook: "{{webhook:\(commentTriggerWebhookName)}}", body: #"{"ticket_id":"{{ticket.id}}"}"#),
         ]
     }
 
     static func trigger(_ name: String, all: [JSON], hook: String, body: String) -> ManagedObject {
-        ManagedObject(kind: .zendeskTrigger, name: name, body: [
-            "title": .string(name),
-            "active": true,
-            "conditions": ["all": .array(all), "any": []],
-            "actions": [["field": "notification_webhook", "value": [.string(hook), .string(body)]]],
-        ])
+        ManagedObject(
+            kind: .zendeskTrigger, name: name,
+            body: [
+                "title": .string(name),
+                "active": true,
+                "conditions": ["all": .array(all), "any": []],
+                "actions": [["field": "notification_webhook", "value": [.string(hook), .string(body)]]],
+            ])
     }
 
     static func webhook(_ name: String, _ endpoint: String, _ subscriptions: [String]) -> ManagedObject {
-        ManagedObject(kind: .zendeskWebhook, name: name, body: [
-            "name": .string(name),
-            "endpoint": .string(endpoint),
-            "http_method": "POST",
-            "request_format": "json",
-            "status": "active",
-            "subscriptions": JSON(subscriptions),
-        ])
+        ManagedObject(
+            kind: .zendeskWebhook, name: name,
+            body: [
+                "name": .string(name),
+                "endpoint": .string(endpoint),
+                "http_method": "POST",
+                "request_format": "json",
+                "status": "active",
+                "subscriptions": JSON(subscriptions),
+            ])
     }
 
     static func condition(_ field: String, _ op: String, _ value: JSON) -> JSON {

@@ -13,21 +13,33 @@ extension Klaviyo {
             let name = item["attributes"]["name"].string ?? ""
             guard name.hasPrefix(ManagedObject.marker), let id = item["id"].string else { return nil }
             let topics = (item["relationships"]["webhook-topics"]["data"].array ?? []).compactMap { $0["id"].string }
-            return ExistingObject(kind: .klaviyoWebhook, id: id, name: name,
-                                  body: ["name": .string(name), "endpoint_url": item["attributes"]["endpoint_url"], "topics": JSON(topics)])
+            return ExistingObject(
+                kind: .klaviyoWebhook, id: id, name: name,
+                body: [
+                    "name": .string(name), "endpoint_url": item["attributes"]["endpoint_url"], "topics": JSON(topics),
+                ])
         }
     }
 
     /// Creates a system webhook signed with `secret`; returns its id.
     public func createWebhook(_ object: ManagedObject, secret: String) throws -> String {
-        let topics: [JSON] = (object.body["topics"].array ?? []).map { topic -> JSON in ["type": "webhook-topic", "id": topic] }
-        let body: JSON = ["data": [
-            "type": "webhook",
-            "attributes": ["name": object.body["name"], "endpoint_url": object.body["endpoint_url"], "secret_key": .string(secret)],
-            "relationships": ["webhook-topics": ["data": .array(topics)]],
-        ]]
+        let topics: [JSON] = (object.body["topics"].array ?? []).map { topic -> JSON in
+            ["type": "webhook-topic", "id": topic]
+        }
+        let body: JSON = [
+            "data": [
+                "type": "webhook",
+                "attributes": [
+                    "name": object.body["name"], "endpoint_url": object.body["endpoint_url"],
+                    "secret_key": .string(secret),
+                ],
+                "relationships": ["webhook-topics": ["data": .array(topics)]],
+            ]
+        ]
         let created = try client.json("POST", "/api/webhooks", body: body, contentType: Klaviyo.mediaType)
-        guard let id = created["data"]["id"].string else { throw SetupError(.refused, "Klaviyo created the webhook but sent no id") }
+        guard let id = created["data"]["id"].string else {
+            throw SetupError(.refused, "Klaviyo created the webhook but sent no id")
+        }
         return id
     }
 
@@ -66,7 +78,10 @@ extension Twilio {
     public func setSMSURL(numberSID: String, url: String) throws {
         let form = FormDecoding.body([("SmsUrl", url), ("SmsMethod", "POST")])
         let path = "/2010-04-01/Accounts/\(accountSID)/IncomingPhoneNumbers/\(numberSID).json"
-        let response = try client.send("POST", path, body: Array(form.utf8), contentType: "application/x-www-form-urlencoded", retrySafe: true)
-        guard response.isSuccess else { throw ServiceError(service: "twilio", method: "POST", path: path, response: response) }
+        let response = try client.send(
+            "POST", path, body: Array(form.utf8), contentType: "application/x-www-form-urlencoded", retrySafe: true)
+        guard response.isSuccess else {
+            throw ServiceError(service: "twilio", method: "POST", path: path, response: response)
+        }
     }
 }

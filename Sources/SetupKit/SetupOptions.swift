@@ -24,17 +24,17 @@ public struct SetupOptions: Equatable, Sendable {
     public init(mode: Mode) { self.mode = mode }
 
     public static let usage = """
-    Usage:
-      bundle-setup setup --public-url https://your.host [--brands all|ID,ID] [--sms] [--sms-numbers +1…,+1…] [--survey] [--triggers] [--apply] [--remove] [--secrets-dir DIR]
-      bundle-setup check [--public-url https://your.host] [--sms] [--survey] [--triggers]
+        Usage:
+          bundle-setup setup --public-url https://your.host [--brands all|ID,ID] [--sms] [--sms-numbers +1…,+1…] [--survey] [--triggers] [--apply] [--remove] [--secrets-dir DIR]
+          bundle-setup check [--public-url https://your.host] [--sms] [--survey] [--triggers]
 
-    setup prints the plan of changes and applies it only with --apply; running it again changes nothing.
-    --triggers uses trigger-driven webhooks and triggers instead of event subscriptions (accounts without them).
-    --remove plans (and with --apply, performs) the removal of everything setup created.
-    Credentials come from the environment: ZENDESK_URL, ZENDESK_EMAIL + ZENDESK_API_TOKEN (or ZENDESK_OAUTH_TOKEN),
-    KLAVIYO_API_KEY (optional: Klaviyo webhook for inbound SMS), PUBLIC_URL (or --public-url); with SMS_PROVIDER=twilio,
-    TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN: the account's numbers are pointed at /sms/inbound (--sms-numbers chooses them).
-    """
+        setup prints the plan of changes and applies it only with --apply; running it again changes nothing.
+        --triggers uses trigger-driven webhooks and triggers instead of event subscriptions (accounts without them).
+        --remove plans (and with --apply, performs) the removal of everything setup created.
+        Credentials come from the environment: ZENDESK_URL, ZENDESK_EMAIL + ZENDESK_API_TOKEN (or ZENDESK_OAUTH_TOKEN),
+        KLAVIYO_API_KEY (optional: Klaviyo webhook for inbound SMS), PUBLIC_URL (or --public-url); with SMS_PROVIDER=twilio,
+        TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN: the account's numbers are pointed at /sms/inbound (--sms-numbers chooses them).
+        """
 
     /// Parses the arguments after the program name. `publicURL` falls back to `defaultPublicURL`.
     public static func parse(_ arguments: [String], defaultPublicURL: String? = nil) throws -> SetupOptions {
@@ -45,7 +45,9 @@ public struct SetupOptions: Equatable, Sendable {
         var i = 1
         func value(_ flag: String) throws -> String {
             i += 1
-            guard i < arguments.count, !arguments[i].hasPrefix("--") else { throw SetupError(.usage, "\(flag) needs a value") }
+            guard i < arguments.count, !arguments[i].hasPrefix("--") else {
+                throw SetupError(.usage, "\(flag) needs a value")
+            }
             return arguments[i]
         }
         while i < arguments.count {
@@ -54,17 +56,24 @@ public struct SetupOptions: Equatable, Sendable {
             case "--public-url": o.publicURL = try value(a)
             case "--brands":
                 let v = try value(a)
-                if v == "all" { o.brands = nil } else {
+                if v == "all" {
+                    o.brands = nil
+                } else {
                     let ids = v.split(separator: ",").map { $0.trimmed() }.filter { !$0.isEmpty }
-                    guard !ids.isEmpty, ids.allSatisfy({ Int64($0) != nil }) else { throw SetupError(.usage, "--brands takes all or comma-separated brand ids, got \(v)") }
+                    guard !ids.isEmpty, ids.allSatisfy({ Int64($0) != nil }) else {
+                        throw SetupError(.usage, "--brands takes all or comma-separated brand ids, got \(v)")
+                    }
                     o.brands = ids
                 }
             case "--sms": o.sms = true
             case "--sms-numbers" where mode == .setup:
                 let v = try value(a)
                 let numbers = v.split(separator: ",").map { $0.trimmed() }.filter { !$0.isEmpty }
-                guard !numbers.isEmpty, numbers.allSatisfy({ $0.hasPrefix("+") && $0.count >= 8 && $0.dropFirst().allSatisfy(\.isNumber) }) else {
-                    throw SetupError(.usage, "--sms-numbers takes comma-separated E.164 numbers (+15551230000), got \(v)")
+                guard !numbers.isEmpty,
+                    numbers.allSatisfy({ $0.hasPrefix("+") && $0.count >= 8 && $0.dropFirst().allSatisfy(\.isNumber) })
+                else {
+                    throw SetupError(
+                        .usage, "--sms-numbers takes comma-separated E.164 numbers (+15551230000), got \(v)")
                 }
                 o.smsNumbers = numbers
                 o.sms = true
@@ -87,7 +96,8 @@ public struct SetupOptions: Equatable, Sendable {
             o.publicURL = url
         }
         if mode == .setup && !o.remove && o.publicURL == nil {
-            throw SetupError(.missingSetting, "setup needs --public-url (or PUBLIC_URL): the address Zendesk and Klaviyo will call")
+            throw SetupError(
+                .missingSetting, "setup needs --public-url (or PUBLIC_URL): the address Zendesk and Klaviyo will call")
         }
         return o
     }

@@ -14,7 +14,10 @@ public struct PlanStep: Equatable, Sendable {
     /// The fields that differ (update).
     public var changes: [String]
 
-    public init(action: Action, kind: ManagedObject.Kind, name: String, id: String? = nil, desired: ManagedObject? = nil, changes: [String] = []) {
+    public init(
+        action: Action, kind: ManagedObject.Kind, name: String, id: String? = nil, desired: ManagedObject? = nil,
+        changes: [String] = []
+    ) {
         self.action = action
         self.kind = kind
         self.name = name
@@ -37,7 +40,10 @@ public enum SetupPlan {
                 continue
             }
             let changes = differences(d, e, webhookIDs: webhookIDs(existing))
-            steps.append(PlanStep(action: changes.isEmpty ? .unchanged : .update, kind: d.kind, name: d.name, id: e.id, desired: d, changes: changes))
+            steps.append(
+                PlanStep(
+                    action: changes.isEmpty ? .unchanged : .update, kind: d.kind, name: d.name, id: e.id, desired: d,
+                    changes: changes))
         }
         for e in existing where !desired.contains(where: { $0.kind == e.kind && $0.name == e.name }) {
             steps.append(PlanStep(action: .delete, kind: e.kind, name: e.name, id: e.id))
@@ -90,17 +96,24 @@ public enum SetupPlan {
         }
         func set(_ v: JSON) -> JSON { .array((v.array ?? []).map(norm).sorted { $0.serialized() < $1.serialized() }) }
         func conditions(_ v: JSON) -> JSON {
-            .array((v.array ?? []).map { c in norm(["field": c["field"], "operator": c["operator"], "value": c["value"]]) }
-                .sorted { $0.serialized() < $1.serialized() })
+            .array(
+                (v.array ?? []).map { c in norm(["field": c["field"], "operator": c["operator"], "value": c["value"]]) }
+                    .sorted { $0.serialized() < $1.serialized() })
         }
         switch kind {
         case .zendeskWebhook:
-            return ["endpoint": norm(body["endpoint"]), "http_method": norm(body["http_method"]), "request_format": norm(body["request_format"]),
-                    "status": norm(body["status"]), "subscriptions": set(body["subscriptions"])]
+            return [
+                "endpoint": norm(body["endpoint"]), "http_method": norm(body["http_method"]),
+                "request_format": norm(body["request_format"]),
+                "status": norm(body["status"]), "subscriptions": set(body["subscriptions"]),
+            ]
         case .zendeskAutomation, .zendeskTrigger:
-            return ["active": norm(body["active"]), "conditions.all": conditions(body["conditions"]["all"]),
-                    "conditions.any": conditions(body["conditions"]["any"]),
-                    "actions": .array((body["actions"].array ?? []).map { norm(["field": $0["field"], "value": $0["value"]]) })]
+            return [
+                "active": norm(body["active"]), "conditions.all": conditions(body["conditions"]["all"]),
+                "conditions.any": conditions(body["conditions"]["any"]),
+                "actions": .array(
+                    (body["actions"].array ?? []).map { norm(["field": $0["field"], "value": $0["value"]]) }),
+            ]
         case .zendeskView:
             // Zendesk answers with `conditions: {all, any}`; requests carry `all`/`any` at the top.
             let all = body["all"].isNull ? body["conditions"]["all"] : body["all"]

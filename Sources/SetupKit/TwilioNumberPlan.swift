@@ -30,21 +30,30 @@ public enum TwilioNumberPlan {
 
     public static func make(numbers: [Number], publicURL: String?, chosen: [String]?, remove: Bool) throws -> [Step] {
         if remove {
-            return numbers.filter { isOurs($0.smsURL, publicURL: publicURL) }.map { Step(action: .clear, number: $0, detail: "") }
+            return numbers.filter { isOurs($0.smsURL, publicURL: publicURL) }.map {
+                Step(action: .clear, number: $0, detail: "")
+            }
         }
         guard let base = publicURL else { return [] }
         let target = base + route
         if let chosen {
             let unknown = chosen.filter { c in !numbers.contains { $0.phoneNumber == c } }
             if !unknown.isEmpty {
-                throw SetupError(.usage, "--sms-numbers: \(unknown.joined(separator: ", ")) not in this Twilio account (it has \(numbers.map(\.phoneNumber).joined(separator: ", ")))")
+                throw SetupError(
+                    .usage,
+                    "--sms-numbers: \(unknown.joined(separator: ", ")) not in this Twilio account (it has \(numbers.map(\.phoneNumber).joined(separator: ", ")))"
+                )
             }
         }
         return numbers.compactMap { n in
             if let chosen, !chosen.contains(n.phoneNumber) { return nil }
             if n.smsURL == target { return Step(action: .unchanged, number: n, detail: target) }
-            if chosen != nil || n.smsURL.isEmpty || isOurs(n.smsURL, publicURL: nil) { return Step(action: .point, number: n, detail: target) }
-            return Step(action: .leave, number: n, detail: "posts to \(n.smsURL); name it with --sms-numbers to point it at the bundle")
+            if chosen != nil || n.smsURL.isEmpty || isOurs(n.smsURL, publicURL: nil) {
+                return Step(action: .point, number: n, detail: target)
+            }
+            return Step(
+                action: .leave, number: n,
+                detail: "posts to \(n.smsURL); name it with --sms-numbers to point it at the bundle")
         }
     }
 

@@ -28,7 +28,9 @@ extension Zendesk {
                 found.append(ExistingObject(kind: kind, id: id, name: name, body: item))
             }
             if kind == .zendeskWebhook {
-                guard body["meta"]["has_more"].bool == true, let after = body["meta"]["after_cursor"].string else { break }
+                guard body["meta"]["has_more"].bool == true, let after = body["meta"]["after_cursor"].string else {
+                    break
+                }
                 query = "?page%5Bsize%5D=100&page%5Bafter%5D=" + ServiceClient.query(after)
             } else {
                 guard let next = body["next_page"].string, !next.isEmpty else { break }

@@ -21,7 +21,9 @@ public struct SurveyClaim: Sendable, Equatable {
 
     public static func prefix(for tag: String) -> String { tag + "_claim_" }
 
-    public func tag(for surveyTag: String) -> String { ClaimTag(prefix: Self.prefix(for: surveyTag), epoch: epoch, nonce: nonce).tag }
+    public func tag(for surveyTag: String) -> String {
+        ClaimTag(prefix: Self.prefix(for: surveyTag), epoch: epoch, nonce: nonce).tag
+    }
 
     public var date: Date { Date(timeIntervalSince1970: Double(epoch)) }
 

@@ -30,10 +30,11 @@ public struct SurveyDispatchHandler {
         let metric = try zendesk.ticketMetric(ticketID: ticketID)
         let comments = try zendesk.comments(ticketID: ticketID)
         let requester = try doc.ticket["requester_id"].int.map { id in try doc.user(id) ?? zendesk.user(id: id) }
-        return SurveyFacts(ticket: doc.ticket, requester: requester, assignee: doc.user(doc.ticket["assignee_id"].int),
-                           hasPublicComment: comments.contains { $0["public"].bool == true },
-                           solvedAt: metric.solvedAt, now: metric.serverDate ?? context.now,
-                           agentURL: zendesk.agentURL(ticket: ticketID))
+        return SurveyFacts(
+            ticket: doc.ticket, requester: requester, assignee: doc.user(doc.ticket["assignee_id"].int),
+            hasPublicComment: comments.contains { $0["public"].bool == true },
+            solvedAt: metric.solvedAt, now: metric.serverDate ?? context.now,
+            agentURL: zendesk.agentURL(ticket: ticketID))
     }
 
     /// Runs the whole sequence for one ticket; returns the result object.
@@ -49,8 +50,10 @@ public struct SurveyDispatchHandler {
             switch SurveyRules.decide(facts, settings: settings) {
             case .skip(let reason, let detail):
                 if reason == "stale_claim" {
-                    context.log.needsPerson("stale_claim", ticketID: ticketID, detail: "survey claim \(detail["claim"].string ?? "") never completed",
-                                            action: detail["action"].string ?? "")
+                    context.log.needsPerson(
+                        "stale_claim", ticketID: ticketID,
+                        detail: "survey claim \(detail["claim"].string ?? "") never completed",
+                        action: detail["action"].string ?? "")
                 }
                 return skipped(result, reason, detail)
             case .dispatch(let body):
@@ -96,7 +99,9 @@ public struct SurveyDispatchHandler {
                 outcome = .accepted
             } else {
                 outcome = .refused(status: response.status)
-                failure = ServiceError(service: "survey", method: "POST", path: HTTPClient.pathOf(survey.client.baseURL), response: response)
+                failure = ServiceError(
+                    service: "survey", method: "POST", path: HTTPClient.pathOf(survey.client.baseURL),
+                    response: response)
             }
         } catch let e as RuntimeError {
             outcome = e.outcomeUnknown ? .unknown : .notSent
@@ -107,7 +112,9 @@ public struct SurveyDispatchHandler {
             do {
                 try zendesk.removeTags(ticketID: ticketID, [claim])
             } catch {
-                context.log.note("could not release claim \(claim) on ticket \(ticketID) (\(error)); it turns stale after \(settings.leaseMinutes) min and --scan reports it")
+                context.log.note(
+                    "could not release claim \(claim) on ticket \(ticketID) (\(error)); it turns stale after \(settings.leaseMinutes) min and --scan reports it"
+                )
             }
             throw failure ?? RuntimeError(.internal, "survey refused")
         case .commit(let tags):
@@ -116,18 +123,25 @@ public struct SurveyDispatchHandler {
             if outcome == .unknown {
                 // 2listen documents no idempotency key and no lookup: whether it took the survey
                 // cannot be settled here. Never re-sent (a second survey is worse), never silent.
-                let action = "check 2listen for ticket \(ticketID): if the survey is there, remove the tag \(settings.tag)_unconfirmed; if not, remove \(settings.tag) and \(settings.tag)_unconfirmed and the next delivery or --scan sends it"
-                context.log.needsPerson("survey_unconfirmed", ticketID: ticketID, detail: "the survey POST's answer was lost (\(failure.map { "\($0)" } ?? "no answer"))",
-                                        action: action)
+                let action =
+                    "check 2listen for ticket \(ticketID): if the survey is there, remove the tag \(settings.tag)_unconfirmed; if not, remove \(settings.tag) and \(settings.tag)_unconfirmed and the next delivery or --scan sends it"
+                context.log.needsPerson(
+                    "survey_unconfirmed", ticketID: ticketID,
+                    detail: "the survey POST's answer was lost (\(failure.map { "\($0)" } ?? "no answer"))",
+                    action: action)
                 result["action"] = .string(action)
             }
             do {
-                try zendesk.updateTicket(id: ticketID, fields: ["additional_tags": JSON(tags), "remove_tags": JSON([claim])])
+                try zendesk.updateTicket(
+                    id: ticketID, fields: ["additional_tags": JSON(tags), "remove_tags": JSON([claim])])
                 result["recorded"] = true
             } catch {
                 // The survey went out: the claim stays, so no delivery sends it again.
-                let warning = "survey sent but tagging ticket \(ticketID) failed (\(error)); claim \(claim) stays so it is not sent again; add the tag \(settings.tag) by hand"
-                context.log.needsPerson("survey_not_recorded", ticketID: ticketID, detail: warning, action: "add the tag \(settings.tag) to ticket \(ticketID) and remove \(claim)")
+                let warning =
+                    "survey sent but tagging ticket \(ticketID) failed (\(error)); claim \(claim) stays so it is not sent again; add the tag \(settings.tag) by hand"
+                context.log.needsPerson(
+                    "survey_not_recorded", ticketID: ticketID, detail: warning,
+                    action: "add the tag \(settings.tag) to ticket \(ticketID) and remove \(claim)")
                 result["recorded"] = false
                 result["warning"] = .string(warning)
             }

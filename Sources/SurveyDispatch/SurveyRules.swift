@@ -15,8 +15,10 @@ public struct SurveyFacts: Sendable {
     public var now: Date
     public var agentURL: String
 
-    public init(ticket: JSON, requester: JSON? = nil, assignee: JSON? = nil, hasPublicComment: Bool,
-                solvedAt: Date? = nil, now: Date, agentURL: String) {
+    public init(
+        ticket: JSON, requester: JSON? = nil, assignee: JSON? = nil, hasPublicComment: Bool,
+        solvedAt: Date? = nil, now: Date, agentURL: String
+    ) {
         self.ticket = ticket
         self.requester = requester
         self.assignee = assignee
@@ -63,10 +65,14 @@ public enum SurveyRules {
             if age < settings.leaseMinutes * 60 {
                 return .skip(reason: "claimed", detail: ["claim": tag])
             }
-            return .skip(reason: "stale_claim", detail: [
-                "claim": tag,
-                "action": .string("check 2listen for this customer: if the survey went out, add the tag \(settings.tag); if not, remove the tag \(newest.tag(for: settings.tag)) and it is sent again"),
-            ])
+            return .skip(
+                reason: "stale_claim",
+                detail: [
+                    "claim": tag,
+                    "action": .string(
+                        "check 2listen for this customer: if the survey went out, add the tag \(settings.tag); if not, remove the tag \(newest.tag(for: settings.tag)) and it is sent again"
+                    ),
+                ])
         }
         if !facts.hasPublicComment { return .skip(reason: "no_public_comment", detail: [:]) }
         guard let since = facts.solvedAt ?? t["updated_at"].string.flatMap(Clock.parse) else {
@@ -88,7 +94,8 @@ public enum SurveyRules {
         let name = facts.requester?["name"].nonEmptyString ?? String(email.split(separator: "@").first ?? "")
         var body: JSON = ["name": .string(name), "email": .string(email), "ticket_id": .int(facts.ticketID)]
         if let template = settings.template {
-            let values = SurveyTemplate.values(ticket: facts.ticket, requester: facts.requester, assignee: facts.assignee, agentURL: facts.agentURL)
+            let values = SurveyTemplate.values(
+                ticket: facts.ticket, requester: facts.requester, assignee: facts.assignee, agentURL: facts.agentURL)
             body = body.merging(SurveyTemplate.render(template, values: values))
         }
         return body

@@ -25,7 +25,9 @@ public enum SurveyScan {
         var status: Int32 = 0
         for id in ids {
             // Each ticket is one event: its own deadline, plan, error object and log line.
-            let e = FunctionRunner.evaluate(SurveyDispatchFunction.definition, context: context, annotate: ["ticket_id": .int(id)]) { event in
+            let e = FunctionRunner.evaluate(
+                SurveyDispatchFunction.definition, context: context, annotate: ["ticket_id": .int(id)]
+            ) { event in
                 .result(try SurveyDispatchHandler(context: event).run(ticketID: id))
             }
             if status == 0 { status = e.status }

@@ -18,7 +18,10 @@ public struct SurveySettings: Sendable, Equatable {
     public static let templateKey = "SURVEY_BODY_TEMPLATE"
     public static let leaseKey = "SURVEY_CLAIM_LEASE_MINUTES"
 
-    public init(tag: String = SurveySettings.defaultTag, delayHours: Double = 2, template: JSON? = nil, leaseMinutes: Double = 15) {
+    public init(
+        tag: String = SurveySettings.defaultTag, delayHours: Double = 2, template: JSON? = nil,
+        leaseMinutes: Double = 15
+    ) {
         self.tag = tag.lowercased()
         self.delayHours = delayHours
         self.template = template

@@ -38,28 +38,35 @@ public struct TicketEvent: Sendable, Equatable {
     public static func parse(_ json: JSON) throws -> TicketEvent {
         let envelope = try ZendeskWebhookEvent.parse(json)
         guard let type = envelope.type else {
-            throw RuntimeError(.invalidEvent, "missing \"type\" (zen:event-type:ticket.created / ticket.status_changed, or ticket.created / ticket.status_changed in a trigger body)")
+            throw RuntimeError(
+                .invalidEvent,
+                "missing \"type\" (zen:event-type:ticket.created / ticket.status_changed, or ticket.created / ticket.status_changed in a trigger body)"
+            )
         }
         let id = try envelope.requireTicketID()
         let kind: Kind
         switch type {
         case "ticket.created": kind = .created
         case "ticket.status_changed":
-            let current = envelope.change["current"].nonEmptyString ?? json["status"].nonEmptyString
+            let current =
+                envelope.change["current"].nonEmptyString ?? json["status"].nonEmptyString
                 ?? json.at("ticket.status").nonEmptyString
             let previous = envelope.change["previous"].nonEmptyString
             kind = .statusChanged(current: current?.lowercased(), previous: previous?.lowercased())
         default: kind = .other(type)
         }
         let time = envelope.time ?? (kind == .created ? envelope.detail["created_at"].nonEmptyString : nil)
-        return TicketEvent(kind: kind, ticketID: id, time: time.flatMap(TicketEvent.normalizedTime), detail: envelope.detail)
+        return TicketEvent(
+            kind: kind, ticketID: id, time: time.flatMap(TicketEvent.normalizedTime), detail: envelope.detail)
     }
 
     /// An ISO-8601 time in whole seconds UTC (Zendesk event times carry nanoseconds; Klaviyo
     /// truncates to the second anyway). Nil when unreadable.
     public static func normalizedTime(_ text: String) -> String? {
         var t = text.trimmed()
-        if let dot = t.firstIndex(of: "."), let tz = t[dot...].firstIndex(where: { $0 == "Z" || $0 == "+" || $0 == "-" }) {
+        if let dot = t.firstIndex(of: "."),
+            let tz = t[dot...].firstIndex(where: { $0 == "Z" || $0 == "+" || $0 == "-" })
+        {
             t = String(t[..<dot]) + String(t[tz...])
         }
         return Clock.parse(t).map(Clock.iso8601)

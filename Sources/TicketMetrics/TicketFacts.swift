@@ -35,8 +35,9 @@ public struct TicketFacts: Sendable, Equatable {
         if let groupID, groupID > 0 {
             group = try doc.groups.first(where: { $0["id"].int == groupID }) ?? zendesk.group(id: groupID)
         }
-        return TicketFacts(ticket: t, requester: try user(t["requester_id"].int ?? event.detail["requester_id"].int),
-                           assignee: try user(assigneeID), group: group,
-                           agentURL: zendesk.agentURL(ticket: event.ticketID))
+        return TicketFacts(
+            ticket: t, requester: try user(t["requester_id"].int ?? event.detail["requester_id"].int),
+            assignee: try user(assigneeID), group: group,
+            agentURL: zendesk.agentURL(ticket: event.ticketID))
     }
 }

@@ -27,8 +27,10 @@ public enum TicketMetricsHandler {
         }
         result["metric"] = .string(metric.rawValue)
         let account = TicketMetricsRules.accountKey(zendeskURL: zendesk.client.baseURL)
-        switch TicketMetricsRules.plan(event: event, metric: metric, facts: facts, account: account,
-                                       backfill: context.config.flag(TicketMetricsFunction.backfillKey)) {
+        switch TicketMetricsRules.plan(
+            event: event, metric: metric, facts: facts, account: account,
+            backfill: context.config.flag(TicketMetricsFunction.backfillKey))
+        {
         case .skip(let reason):
             return skipped(result, reason)
         case .emit(let klaviyoEvent):

@@ -28,8 +28,10 @@ public enum TicketMetricsRules {
     }
 
     /// The exact property keys of both metrics (seed: Klaviyo's Zendesk integration).
-    public static let propertyKeys = ["Assignee_email", "Assignee_name", "Channel", "Description", "Fields", "Group_name",
-                                      "Priority", "Subject", "Tags", "Ticket_id", "Type", "Via", "Zendesk_url", "Status"]
+    public static let propertyKeys = [
+        "Assignee_email", "Assignee_name", "Channel", "Description", "Fields", "Group_name",
+        "Priority", "Subject", "Tags", "Ticket_id", "Type", "Via", "Zendesk_url", "Status",
+    ]
 
     /// The event's 14 properties. What changes over a ticket's life (status, priority, type,
     /// subject, tags, assignee, group) comes from the event's snapshot when it has it, so it
@@ -77,15 +79,20 @@ public enum TicketMetricsRules {
     /// skipped `no_email_or_phone`), `unique_id` is `zendesk:<account>:<ticket>:<opened|resolved>`,
     /// `time` is when it happened in Zendesk (event time; else the ticket's `created_at` for
     /// opened, `updated_at` for resolved).
-    public static func plan(event: TicketEvent, metric: TicketMetric, facts: TicketFacts, account: String, backfill: Bool = false) -> Plan {
+    public static func plan(
+        event: TicketEvent, metric: TicketMetric, facts: TicketFacts, account: String, backfill: Bool = false
+    ) -> Plan {
         let email = facts.requester?["email"].nonEmptyString
         let phone = PhoneNumber.e164(facts.requester?["phone"].nonEmptyString)
         guard email != nil || phone != nil else { return .skip(reason: "no_email_or_phone") }
-        let fallback = metric == .opened ? facts.ticket["created_at"].nonEmptyString : facts.ticket["updated_at"].nonEmptyString
+        let fallback =
+            metric == .opened ? facts.ticket["created_at"].nonEmptyString : facts.ticket["updated_at"].nonEmptyString
         let time = event.time ?? fallback.flatMap(TicketEvent.normalizedTime)
-        return .emit(KlaviyoEvent(metric: metric.rawValue, email: email, phoneNumber: phone,
-                                  properties: properties(event: event, facts: facts), time: time,
-                                  uniqueID: "zendesk:\(account):\(event.ticketID):\(metric.key)", backfill: backfill))
+        return .emit(
+            KlaviyoEvent(
+                metric: metric.rawValue, email: email, phoneNumber: phone,
+                properties: properties(event: event, facts: facts), time: time,
+                uniqueID: "zendesk:\(account):\(event.ticketID):\(metric.key)", backfill: backfill))
     }
 
     /// The account part of `unique_id`: the Zendesk subdomain for `https://SUB.zendesk.com`,

@@ -4,6 +4,8 @@ import SetupKit
 import Glibc
 #endif
 
-exit(BundleSetup.run(arguments: Array(CommandLine.arguments.dropFirst()), environment: Config.processEnvironment()) { line in
-    StandardStreams.write(line + "\n")
-})
+exit(
+    BundleSetup.run(arguments: Array(CommandLine.arguments.dropFirst()), environment: Config.processEnvironment()) {
+        line in
+        StandardStreams.write(line + "\n")
+    })

@@ -26,7 +26,9 @@ var arguments = Array(CommandLine.arguments.dropFirst())
 while !arguments.isEmpty {
     let flag = arguments.removeFirst()
     if flag == "--help" || flag == "-h" { StandardStreams.write(usage); exit(0) }
-    guard ["--host", "--port", "--state", "--seed"].contains(flag) else { fail("unknown argument \(flag)\n\(usage)", status: 64) }
+    guard ["--host", "--port", "--state", "--seed"].contains(flag) else {
+        fail("unknown argument \(flag)\n\(usage)", status: 64)
+    }
     guard !arguments.isEmpty else { fail("\(flag) needs a value\n\(usage)", status: 64) }
     let value = arguments.removeFirst()
     switch flag {
@@ -71,7 +73,9 @@ let sandbox = Sandbox(options: options)
 do {
     try sandbox.loadState()
     if let seedPath {
-        guard let bytes = EmulatorSupport.readFile(seedPath) else { fail("cannot read seed file \(seedPath)", status: 66) }
+        guard let bytes = EmulatorSupport.readFile(seedPath) else {
+            fail("cannot read seed file \(seedPath)", status: 66)
+        }
         try sandbox.seed(try JSON.parse(bytes))
     }
     try sandbox.start(host: host, port: port)

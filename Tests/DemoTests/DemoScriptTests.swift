@@ -36,7 +36,9 @@ import DemoKit
         #expect(facts.klaviyoEvents("Resolved Ticket", ticket: result.ticketID).count == 1)
         // Every function call was a signed webhook the invoker accepted.
         #expect(!facts.deliveries.isEmpty)
-        #expect(facts.deliveries.allSatisfy { $0["outcome"].string == "delivered" && $0["status"].int == 200 }, "\(facts.deliveries)")
+        #expect(
+            facts.deliveries.allSatisfy { $0["outcome"].string == "delivered" && $0["status"].int == 200 },
+            "\(facts.deliveries)")
         let paths = Set(facts.deliveries.compactMap { $0["endpoint"].string.map(HTTPClient.pathOf) })
         #expect(paths == ["/zendesk/tickets", "/zendesk/comments", "/survey/dispatch"])
         // The transcript tells each step.
@@ -54,7 +56,9 @@ import DemoKit
         try stack.sandbox.configure(["survey": ["token": "another-token"]])
         let transcript = Locked<[String]>([])
         var caught: DemoError?
-        do { _ = try DemoScript(stack: stack, write: { transcript.append($0) }).run() } catch let e as DemoError { caught = e }
+        do { _ = try DemoScript(stack: stack, write: { transcript.append($0) }).run() } catch let e as DemoError {
+            caught = e
+        }
         let error = try #require(caught)
         #expect(error.code == .step)
         #expect(error.code.exitStatus != 0)

@@ -5,7 +5,8 @@ import DemoKit
 enum DemoTestSupport {
     /// The repository's functions.json (this file is Tests/DemoTests/DemoTestSupport.swift).
     static var functionsFile: String {
-        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
             .appendingPathComponent("functions.json").path
     }
 
@@ -32,7 +33,9 @@ enum DemoTestSupport {
     }
 
     /// Runs an executable to its end (standard error discarded); returns status and standard output.
-    static func run(_ executable: String, _ arguments: [String], environment: [String: String]? = nil) throws -> (status: Int32, output: String) {
+    static func run(
+        _ executable: String, _ arguments: [String], environment: [String: String]? = nil
+    ) throws -> (status: Int32, output: String) {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: executable)
         p.arguments = arguments

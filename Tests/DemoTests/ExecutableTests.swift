@@ -8,8 +8,9 @@ import DemoKit
     static var binary: String { DemoStackOptions.executableDirectory + "/bundle-demo" }
 
     @Test func demoPassesAndPrintsATranscript() throws {
-        let (status, text) = try DemoTestSupport.run(Self.binary, ["demo", "--config", DemoTestSupport.functionsFile],
-                                                     environment: ["PATH": "/usr/bin:/bin"])
+        let (status, text) = try DemoTestSupport.run(
+            Self.binary, ["demo", "--config", DemoTestSupport.functionsFile],
+            environment: ["PATH": "/usr/bin:/bin"])
         #expect(status == 0, "\(text)")
         for needle in ["1. ", "2. ", "3. ", "4. ", "Demo passed"] { #expect(text.contains(needle), "\(text)") }
         // The transcript names no customer phone number or email.

@@ -71,7 +71,9 @@ import DemoKit
         #expect(try DemoCommand.parse(["serve", "--sandbox-port", "7000"]).effectiveSandboxPort == 7000)
         #expect(try DemoCommand.parse(["demo", "--verbose"]).verbose)
         #expect(try DemoCommand.parse([]).action == .help)
-        for bad in [["bogus"], ["serve", "--port", "70000"], ["serve", "--port"], ["demo", "--port", "1"], ["serve", "--x"]] {
+        for bad in [
+            ["bogus"], ["serve", "--port", "70000"], ["serve", "--port"], ["demo", "--port", "1"], ["serve", "--x"],
+        ] {
             #expect(throws: DemoError.self, "\(bad)") { try DemoCommand.parse(bad) }
         }
     }

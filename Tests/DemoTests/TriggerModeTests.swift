@@ -16,17 +16,30 @@ import DemoKit
         for hook in hooks { #expect(hook["subscriptions"] == ["conditional_ticket_events"]) }
 
         // 1. The customer texts → ticket; the "created" trigger → Opened Ticket.
-        let text = try stack.control("POST", "/phone/text", ["from": .string(DemoAccount.customerPhone), "to": .string(DemoAccount.brandNumber),
-                                                                "body": "Where is my parcel?"])
+        let text = try stack.control(
+            "POST", "/phone/text",
+            [
+                "from": .string(DemoAccount.customerPhone), "to": .string(DemoAccount.brandNumber),
+                "body": "Where is my parcel?",
+            ])
         #expect(text.json["delivered"] == true, "\(text.text)")
         #expect(stack.sandbox.waitForDeliveries(timeout: 30))
         var facts = SandboxFacts(stack.sandbox.state())
-        let ticketID = try #require(facts.smsTickets(customer: DemoAccount.customerPhone, brandNumber: DemoAccount.brandNumber).first?["id"].int)
+        let ticketID = try #require(
+            facts.smsTickets(customer: DemoAccount.customerPhone, brandNumber: DemoAccount.brandNumber).first?["id"].int
+        )
         #expect(facts.klaviyoEvents("Opened Ticket", ticket: ticketID).count == 1)
 
         // 2. A public agent comment → the comment trigger → exactly one SMS from the brand number.
-        let reply = try stack.zendesk("PUT", "/api/v2/tickets/\(ticketID).json", ["ticket": ["comment": [
-            "author_id": .int(DemoAccount.agentID), "body": "It arrives tomorrow.", "public": true]]])
+        let reply = try stack.zendesk(
+            "PUT", "/api/v2/tickets/\(ticketID).json",
+            [
+                "ticket": [
+                    "comment": [
+                        "author_id": .int(DemoAccount.agentID), "body": "It arrives tomorrow.", "public": true,
+                    ]
+                ]
+            ])
         #expect(reply.status == 200)
         #expect(stack.sandbox.waitForDeliveries(timeout: 30))
         let sms = stack.sandbox.state()["twilio"]["messages"].array ?? []

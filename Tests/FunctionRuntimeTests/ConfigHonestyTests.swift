@@ -5,7 +5,8 @@ import FunctionRuntime
 /// other's error lines.
 @Suite struct ConfigHonestyTests {
     @Test func aSecretFileThatCannotBeReadIsNamed() throws {
-        let r = try ProcessRunner.run("test-echo", environment: ["ZENDESK_WEBHOOK_SECRET_FILE": "/nonexistent/secret"], stdin: #"{"a":1}"#)
+        let r = try ProcessRunner.run(
+            "test-echo", environment: ["ZENDESK_WEBHOOK_SECRET_FILE": "/nonexistent/secret"], stdin: #"{"a":1}"#)
         #expect(r.status == 78)
         let error = try JSON.parse(r.stdout)["error"]
         #expect(error["detail"] == "unreadable_file")
@@ -14,7 +15,8 @@ import FunctionRuntime
     }
 
     @Test func otherProgramsFileVariablesAreNotTheBundlesBusiness() throws {
-        let r = try ProcessRunner.run("test-echo", environment: ["TF_CLI_CONFIG_FILE": "/nonexistent/terraformrc"], stdin: #"{"a":1}"#)
+        let r = try ProcessRunner.run(
+            "test-echo", environment: ["TF_CLI_CONFIG_FILE": "/nonexistent/terraformrc"], stdin: #"{"a":1}"#)
         #expect(r.status == 0, "\(r.stdout)")
     }
 
@@ -25,13 +27,17 @@ import FunctionRuntime
             #expect(e.code == .configMissing && e.detail == .urlWithoutScheme)
         }
         #expect(try config.url("KLAVIYO_URL", for: "Klaviyo") == "https://a.klaviyo.com")
-        #expect(try config.url("TWILIO_URL", default: "https://api.twilio.com", for: "Twilio") == "https://api.twilio.com")
+        #expect(
+            try config.url("TWILIO_URL", default: "https://api.twilio.com", for: "Twilio") == "https://api.twilio.com")
         #expect(throws: RuntimeError.self) { try config.url("SURVEY_URL", for: "survey") }
-        #expect(throws: RuntimeError.self) { try Config(environment: ["SURVEY_URL": "https://"]).url("SURVEY_URL", for: "survey") }
+        #expect(throws: RuntimeError.self) {
+            try Config(environment: ["SURVEY_URL": "https://"]).url("SURVEY_URL", for: "survey")
+        }
     }
 
     @Test func anEarlierStagesErrorLinePassesThroughAStream() throws {
-        let upstream = #"{"error":{"code":"invalid_event","message":"the event must be a JSON object"},"function":"brand-filter","outcome":"error"}"#
+        let upstream =
+            #"{"error":{"code":"invalid_event","message":"the event must be a JSON object"},"function":"brand-filter","outcome":"error"}"#
         let r = try ProcessRunner.run("test-echo", arguments: ["--stream"], stdin: upstream + "\n" + #"{"n":2}"# + "\n")
         let lines = r.stdout.split(separator: "\n").map(String.init)
         #expect(lines.count == 2)

@@ -16,8 +16,9 @@ import FunctionRuntime
     }
 
     @Test func aStreamGoesOnAfterALibcryptoFailure() throws {
-        let r = try ProcessRunner.run("test-echo", arguments: ["--stream"], environment: Self.missing,
-                                      stdin: "{\"hmac\":\"a\"}\n{\"hello\":\"b\"}\n")
+        let r = try ProcessRunner.run(
+            "test-echo", arguments: ["--stream"], environment: Self.missing,
+            stdin: "{\"hmac\":\"a\"}\n{\"hello\":\"b\"}\n")
         let lines = r.stdout.split(separator: "\n").map { try? JSON.parse(String($0)) }
         #expect(lines.count == 2, "\(r.stdout)")
         #expect(lines.first??["error"]["code"] == "internal")
@@ -25,7 +26,8 @@ import FunctionRuntime
     }
 
     @Test func theNamedLibraryIsUsedWhenItExists() throws {
-        let r = try ProcessRunner.run("test-echo", environment: ["BUNDLE_LIBCRYPTO": "libcrypto.so.3"], stdin: #"{"hmac":"text"}"#)
+        let r = try ProcessRunner.run(
+            "test-echo", environment: ["BUNDLE_LIBCRYPTO": "libcrypto.so.3"], stdin: #"{"hmac":"text"}"#)
         #expect(r.status == 0)
         #expect(try JSON.parse(r.stdout)["outcome"] == "hmac")
     }

@@ -52,7 +52,8 @@ import HTTPServer
     }
 
     @Test func givesUpWithinBudgetAs75() throws {
-        let s = try ScriptedServer(Array(repeating: .respond(.json(503, ["e": 1], headers: [("Retry-After", "30")])), count: 10))
+        let s = try ScriptedServer(
+            Array(repeating: .respond(.json(503, ["e": 1], headers: [("Retry-After", "30")])), count: 10))
         let (c, _) = client(budget: 2)
         let started = Date()
         do {
@@ -67,7 +68,9 @@ import HTTPServer
     }
 
     @Test func retriesA429ForAPostButNotALostPostResponse() throws {
-        let s = try ScriptedServer([.respond(.json(429, ["e": 1], headers: [("Retry-After", "0")])), .respond(.json(201, ["id": 1]))])
+        let s = try ScriptedServer([
+            .respond(.json(429, ["e": 1], headers: [("Retry-After", "0")])), .respond(.json(201, ["id": 1])),
+        ])
         let (c, _) = client()
         #expect(try c.send(HTTPRequest("POST", s.url, json: ["a": 1], service: "svc")).status == 201)
         #expect(s.count == 2)
@@ -84,7 +87,8 @@ import HTTPServer
 
         // The caller may mark it safe (e.g. an Idempotency-Key): then it is retried.
         let safe = try ScriptedServer([.reset, .respond(.json(201, ["id": 3]))])
-        #expect(try c.send(HTTPRequest("POST", safe.url, json: ["a": 1], service: "svc", retrySafe: true)).status == 201)
+        #expect(
+            try c.send(HTTPRequest("POST", safe.url, json: ["a": 1], service: "svc", retrySafe: true)).status == 201)
         #expect(safe.count == 2)
     }
 
@@ -109,13 +113,17 @@ import HTTPServer
         let inTwoMinutes = Clock.now().addingTimeInterval(120)
         let date = HTTPResponse(status: 503, headers: ["retry-after": Clock.httpDate(inTwoMinutes)]).retryAfter
         #expect(date.map { (115...121).contains($0) } == true, "\(String(describing: date))")
-        #expect(HTTPResponse(status: 503, headers: ["retry-after": "Wed, 21 Oct 2015 07:28:00 GMT"]).retryAfter == 0, "a past date: now")
+        #expect(
+            HTTPResponse(status: 503, headers: ["retry-after": "Wed, 21 Oct 2015 07:28:00 GMT"]).retryAfter == 0,
+            "a past date: now")
         #expect(HTTPResponse(status: 503, headers: ["retry-after": "soon"]).retryAfter == nil)
         #expect(HTTPResponse(status: 503, headers: ["retry-after": "inf"]).retryAfter == nil)
     }
 
     @Test func sha256MatchesTheStandardVector() throws {
-        #expect(try Crypto.hex(Crypto.sha256(Array("abc".utf8))) == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+        #expect(
+            try Crypto.hex(Crypto.sha256(Array("abc".utf8)))
+                == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
     }
 
     @Test func finalClientErrorsAreReturnedNotRetried() throws {
@@ -129,7 +137,9 @@ import HTTPServer
 
     @Test func connectionRefusedIsRetriedThenReported() throws {
         let (c, log) = client(budget: 3)
-        #expect(throws: RuntimeError.self) { try c.send(HTTPRequest("POST", "http://127.0.0.1:9/x", json: [:], service: "svc")) }
+        #expect(throws: RuntimeError.self) {
+            try c.send(HTTPRequest("POST", "http://127.0.0.1:9/x", json: [:], service: "svc"))
+        }
         #expect(log.upstreamCalls.first?.attempts == RetryPolicy().maxAttempts)
     }
 

@@ -57,12 +57,14 @@ import HTTPServer
         let body = #"{"ticket":1}"#
         let ts = Clock.iso8601(Date())
         let sig = try WebhookSignature.zendesk(secret: "s3cret-value", timestamp: ts, body: Array(body.utf8))
-        let r = try ProcessRunner.run("test-echo", environment: [
-            "REQUEST_METHOD": "POST", "CONTENT_LENGTH": String(body.utf8.count), "CONTENT_TYPE": "application/json",
-            "SCRIPT_NAME": "/zendesk/tickets", "QUERY_STRING": "a=1",
-            "HTTP_X_ZENDESK_WEBHOOK_SIGNATURE": sig, "HTTP_X_ZENDESK_WEBHOOK_SIGNATURE_TIMESTAMP": ts,
-            "ZENDESK_WEBHOOK_SECRET": "s3cret-value",
-        ], stdin: body + "TRAILING BYTES BEYOND CONTENT_LENGTH")
+        let r = try ProcessRunner.run(
+            "test-echo",
+            environment: [
+                "REQUEST_METHOD": "POST", "CONTENT_LENGTH": String(body.utf8.count), "CONTENT_TYPE": "application/json",
+                "SCRIPT_NAME": "/zendesk/tickets", "QUERY_STRING": "a=1",
+                "HTTP_X_ZENDESK_WEBHOOK_SIGNATURE": sig, "HTTP_X_ZENDESK_WEBHOOK_SIGNATURE_TIMESTAMP": ts,
+                "ZENDESK_WEBHOOK_SECRET": "s3cret-value",
+            ], stdin: body + "TRAILING BYTES BEYOND CONTENT_LENGTH")
         #expect(r.status == 0)  // CGI: the status travels in the header block
         let (status, headers, out) = try Self.splitCGI(r.stdout)
         #expect(status == 200)
@@ -78,11 +80,14 @@ import HTTPServer
         let ts = Clock.iso8601(Date())
         func status(secrets: String, signedWith: String) throws -> Int {
             let sig = try WebhookSignature.zendesk(secret: signedWith, timestamp: ts, body: Array(body.utf8))
-            let r = try ProcessRunner.run("test-echo", environment: [
-                "REQUEST_METHOD": "POST", "CONTENT_LENGTH": String(body.utf8.count), "CONTENT_TYPE": "application/json",
-                "HTTP_X_ZENDESK_WEBHOOK_SIGNATURE": sig, "HTTP_X_ZENDESK_WEBHOOK_SIGNATURE_TIMESTAMP": ts,
-                "ZENDESK_WEBHOOK_SECRET": secrets,
-            ], stdin: body)
+            let r = try ProcessRunner.run(
+                "test-echo",
+                environment: [
+                    "REQUEST_METHOD": "POST", "CONTENT_LENGTH": String(body.utf8.count),
+                    "CONTENT_TYPE": "application/json",
+                    "HTTP_X_ZENDESK_WEBHOOK_SIGNATURE": sig, "HTTP_X_ZENDESK_WEBHOOK_SIGNATURE_TIMESTAMP": ts,
+                    "ZENDESK_WEBHOOK_SECRET": secrets,
+                ], stdin: body)
             return try Self.splitCGI(r.stdout).0
         }
         #expect(try status(secrets: "first-secret, second-secret", signedWith: "second-secret") == 200)
@@ -94,11 +99,13 @@ import HTTPServer
         let body = #"{"fetch":"http://127.0.0.1:1/never"}"#
         let ts = Clock.iso8601(Date())
         let sig = try WebhookSignature.zendesk(secret: "s3cret-value", timestamp: ts, body: Array(#"{"other":1}"#.utf8))
-        let r = try ProcessRunner.run("test-echo", environment: [
-            "REQUEST_METHOD": "POST", "CONTENT_LENGTH": String(body.utf8.count), "CONTENT_TYPE": "application/json",
-            "HTTP_X_ZENDESK_WEBHOOK_SIGNATURE": sig, "HTTP_X_ZENDESK_WEBHOOK_SIGNATURE_TIMESTAMP": ts,
-            "ZENDESK_WEBHOOK_SECRET": "s3cret-value",
-        ], stdin: body)
+        let r = try ProcessRunner.run(
+            "test-echo",
+            environment: [
+                "REQUEST_METHOD": "POST", "CONTENT_LENGTH": String(body.utf8.count), "CONTENT_TYPE": "application/json",
+                "HTTP_X_ZENDESK_WEBHOOK_SIGNATURE": sig, "HTTP_X_ZENDESK_WEBHOOK_SIGNATURE_TIMESTAMP": ts,
+                "ZENDESK_WEBHOOK_SECRET": "s3cret-value",
+            ], stdin: body)
         let (status, _, out) = try Self.splitCGI(r.stdout)
         #expect(status == 401)
         #expect(out["error"]["code"] == "bad_signature")
@@ -107,7 +114,9 @@ import HTTPServer
 
     @Test func cgiWithoutSecretNeedsAllowUnsigned() throws {
         let body = #"{"x":1}"#
-        let base = ["REQUEST_METHOD": "POST", "CONTENT_LENGTH": String(body.utf8.count), "CONTENT_TYPE": "application/json"]
+        let base = [
+            "REQUEST_METHOD": "POST", "CONTENT_LENGTH": String(body.utf8.count), "CONTENT_TYPE": "application/json",
+        ]
         let refused = try ProcessRunner.run("test-echo", environment: base, stdin: body)
         let (status, _, out) = try Self.splitCGI(refused.stdout)
         #expect(status == 500)
@@ -124,24 +133,36 @@ import HTTPServer
     @Test func cgiTwilioFormSignedOverPublicURL() throws {
         let body = "Body=Hello&From=%2B15551230000&To=%2B15559870000"
         let params = FormDecoding.pairs(Array(body.utf8))
-        let sig = try WebhookSignature.twilio(authToken: "tw-token", url: "https://bundle.example.com/sms/inbound", params: params)
-        let env = ["REQUEST_METHOD": "POST", "CONTENT_LENGTH": String(body.utf8.count),
-                   "CONTENT_TYPE": "application/x-www-form-urlencoded", "REQUEST_URI": "/sms/inbound",
-                   "HTTP_X_TWILIO_SIGNATURE": sig, "TWILIO_AUTH_TOKEN": "tw-token", "PUBLIC_URL": "https://bundle.example.com/"]
+        let sig = try WebhookSignature.twilio(
+            authToken: "tw-token", url: "https://bundle.example.com/sms/inbound", params: params)
+        let env = [
+            "REQUEST_METHOD": "POST", "CONTENT_LENGTH": String(body.utf8.count),
+            "CONTENT_TYPE": "application/x-www-form-urlencoded", "REQUEST_URI": "/sms/inbound",
+            "HTTP_X_TWILIO_SIGNATURE": sig, "TWILIO_AUTH_TOKEN": "tw-token",
+            "PUBLIC_URL": "https://bundle.example.com/",
+        ]
         let r = try ProcessRunner.run("test-echo", environment: env, stdin: body)
         let (status, _, out) = try Self.splitCGI(r.stdout)
         #expect(status == 200)
         #expect(out["event"]["From"] == "+15551230000")
         var wrongURL = env
         wrongURL["PUBLIC_URL"] = "https://attacker.example.com"
-        #expect(try Self.splitCGI(try ProcessRunner.run("test-echo", environment: wrongURL, stdin: body).stdout).0 == 401)
+        #expect(
+            try Self.splitCGI(try ProcessRunner.run("test-echo", environment: wrongURL, stdin: body).stdout).0 == 401)
     }
 
-    @Test(arguments: [("invalid_event", 400), ("upstream_unavailable", 503), ("config_missing", 500), ("internal", 500), ("bad_signature", 401)])
+    @Test(arguments: [
+        ("invalid_event", 400), ("upstream_unavailable", 503), ("config_missing", 500), ("internal", 500),
+        ("bad_signature", 401),
+    ])
     func cgiMapsErrorsToHTTPStatus(_ code: String, _ http: Int) throws {
         let body = #"{"fail":"\#(code)"}"#
-        let r = try ProcessRunner.run("test-echo", environment: ["REQUEST_METHOD": "POST", "CONTENT_LENGTH": String(body.utf8.count),
-                                                                  "CONTENT_TYPE": "application/json", "ALLOW_UNSIGNED": "1"], stdin: body)
+        let r = try ProcessRunner.run(
+            "test-echo",
+            environment: [
+                "REQUEST_METHOD": "POST", "CONTENT_LENGTH": String(body.utf8.count),
+                "CONTENT_TYPE": "application/json", "ALLOW_UNSIGNED": "1",
+            ], stdin: body)
         let (status, headers, out) = try Self.splitCGI(r.stdout)
         #expect(status == http)
         #expect(out["error"]["code"].string == code)
@@ -150,12 +171,20 @@ import HTTPServer
 
     @Test func watchdogModeReadsHttpHeadersAndExitsWithStatus() throws {
         let body = #"{"fail":"invalid_event"}"#
-        let r = try ProcessRunner.run("test-echo", environment: ["Http_Method": "POST", "Http_Path": "/fn", "Http_Content_Type": "application/json",
-                                                                  "Http_X_Custom": "v", "ALLOW_UNSIGNED": "1"], stdin: body)
+        let r = try ProcessRunner.run(
+            "test-echo",
+            environment: [
+                "Http_Method": "POST", "Http_Path": "/fn", "Http_Content_Type": "application/json",
+                "Http_X_Custom": "v", "ALLOW_UNSIGNED": "1",
+            ], stdin: body)
         #expect(r.status == 65)
         #expect(try JSON.parse(r.stdout)["error"]["code"] == "invalid_event")
-        let ok = try ProcessRunner.run("test-echo", environment: ["Http_Method": "POST", "Http_Path": "/fn", "Http_Content_Type": "application/json",
-                                                                   "Http_X_Custom": "v", "ALLOW_UNSIGNED": "1"], stdin: #"{"a":1}"#)
+        let ok = try ProcessRunner.run(
+            "test-echo",
+            environment: [
+                "Http_Method": "POST", "Http_Path": "/fn", "Http_Content_Type": "application/json",
+                "Http_X_Custom": "v", "ALLOW_UNSIGNED": "1",
+            ], stdin: #"{"a":1}"#)
         let out = try JSON.parse(ok.stdout)
         #expect(ok.status == 0)
         #expect(out["mode"] == "watchdog")
@@ -166,7 +195,8 @@ import HTTPServer
     @Test func hashingWorksInTheStaticExecutable() throws {
         let r = try ProcessRunner.run("test-echo", stdin: #"{"sha256":"abc"}"#)
         #expect(r.status == 0)
-        #expect(try JSON.parse(r.stdout)["sha256"] == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+        #expect(
+            try JSON.parse(r.stdout)["sha256"] == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
     }
 
     @Test func signedRequestThenOutboundCallInTheStaticExecutable() throws {
@@ -178,16 +208,20 @@ import HTTPServer
         let body = #"{"fetch":"http://localhost:\#(server.port)/x"}"#
         let ts = Clock.iso8601(Date())
         let sig = try WebhookSignature.zendesk(secret: "s3cret", timestamp: ts, body: Array(body.utf8))
-        let r = try ProcessRunner.run("test-echo", environment: [
-            "REQUEST_METHOD": "POST", "CONTENT_LENGTH": String(body.utf8.count), "CONTENT_TYPE": "application/json",
-            "HTTP_X_ZENDESK_WEBHOOK_SIGNATURE": sig, "HTTP_X_ZENDESK_WEBHOOK_SIGNATURE_TIMESTAMP": ts, "ZENDESK_WEBHOOK_SECRET": "s3cret",
-        ], stdin: body)
+        let r = try ProcessRunner.run(
+            "test-echo",
+            environment: [
+                "REQUEST_METHOD": "POST", "CONTENT_LENGTH": String(body.utf8.count), "CONTENT_TYPE": "application/json",
+                "HTTP_X_ZENDESK_WEBHOOK_SIGNATURE": sig, "HTTP_X_ZENDESK_WEBHOOK_SIGNATURE_TIMESTAMP": ts,
+                "ZENDESK_WEBHOOK_SECRET": "s3cret",
+            ], stdin: body)
         #expect(r.status == 0)
         let (status, _, out) = try Self.splitCGI(r.stdout)
         #expect(status == 200)
         #expect(out["fetch_status"] == 200)
         let hmac = try ProcessRunner.run("test-echo", stdin: #"{"hmac":"msg"}"#)
-        #expect(try JSON.parse(hmac.stdout)["hmac"] == "2d93cbc1be167bcb1637a4a23cbff01a7878f0c50ee833954ea5221bb1b8c628")
+        #expect(
+            try JSON.parse(hmac.stdout)["hmac"] == "2d93cbc1be167bcb1637a4a23cbff01a7878f0c50ee833954ea5221bb1b8c628")
     }
 
     @Test func fetchInPipelineMode() throws {
@@ -219,7 +253,9 @@ import HTTPServer
 
     /// Splits a CGI response into status, lower-cased headers and the JSON body.
     static func splitCGI(_ text: String) throws -> (Int, [String: String], JSON) {
-        guard let range = text.range(of: "\r\n\r\n") else { throw RuntimeError(.internal, "no CGI header block in \(text)") }
+        guard let range = text.range(of: "\r\n\r\n") else {
+            throw RuntimeError(.internal, "no CGI header block in \(text)")
+        }
         var headers: [String: String] = [:]
         for line in text[..<range.lowerBound].components(separatedBy: "\r\n") {
             let parts = line.split(separator: ":", maxSplits: 1)

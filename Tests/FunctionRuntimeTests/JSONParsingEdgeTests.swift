@@ -27,8 +27,11 @@ import Testing
     }
 
     @Test func invalidUTF8IsRefusedNotRepaired() throws {
-        for bad: [UInt8] in [[0x22, 0xFF, 0x22], [0x22, 0xC3, 0x22], [0x22, 0xED, 0xA0, 0x80, 0x22], [0x22, 0xF8, 0x88, 0x80, 0x80, 0x80, 0x22],
-                             [0x22, 0x5C, 0x6E, 0xC0, 0xAF, 0x22]] {
+        for bad: [UInt8] in [
+            [0x22, 0xFF, 0x22], [0x22, 0xC3, 0x22], [0x22, 0xED, 0xA0, 0x80, 0x22],
+            [0x22, 0xF8, 0x88, 0x80, 0x80, 0x80, 0x22],
+            [0x22, 0x5C, 0x6E, 0xC0, 0xAF, 0x22],
+        ] {
             #expect(throws: RuntimeError.self, "\(bad)") { try JSON.parse(bad) }
         }
         #expect(try JSON.parse(Array("\"Olá, 你好 😀\"".utf8)) == "Olá, 你好 😀")
@@ -67,7 +70,10 @@ import Testing
         mutating func below(_ n: Int) -> Int { Int(next() % UInt64(n)) }
 
         mutating func string() -> String {
-            let pool: [String] = ["a", "Z", "0", " ", "\"", "\\", "/", "\n", "\t", "\u{01}", "\u{1F}", "é", "€", "你", "😀", "\u{FFFD}", "\u{2028}"]
+            let pool: [String] = [
+                "a", "Z", "0", " ", "\"", "\\", "/", "\n", "\t", "\u{01}", "\u{1F}", "é", "€", "你", "😀", "\u{FFFD}",
+                "\u{2028}",
+            ]
             return (0..<below(12)).map { _ in pool[below(pool.count)] }.joined()
         }
 
@@ -92,10 +98,13 @@ import Testing
     static func foundation(_ any: Any) -> JSON {
         switch any {
         case is NSNull: return .null
-        case let b as Bool where !(any is NSNumber) || String(cString: (any as! NSNumber).objCType) == "c": return .bool(b)
+        case let b as Bool where !(any is NSNumber) || String(cString: (any as! NSNumber).objCType) == "c":
+            return .bool(b)
         case let n as NSNumber:
             let d = n.doubleValue
-            if !String(describing: n).contains("."), !String(describing: n).contains("e"), let i = Int64(exactly: d) ?? Int64(String(describing: n)) {
+            if !String(describing: n).contains("."), !String(describing: n).contains("e"),
+                let i = Int64(exactly: d) ?? Int64(String(describing: n))
+            {
                 return .int(i)
             }
             return .double(d)
@@ -116,11 +125,16 @@ import Testing
             let ours = try JSON.parse(text)
             #expect(ours == doc, "seed \(seed) doc \(n): round trip")
             // Foundation reads our output as the same document.
-            let theirs = Self.foundation(try JSONSerialization.jsonObject(with: Data(text), options: [.fragmentsAllowed]))
-            #expect(Self.numericallyEqual(theirs, ours), "seed \(seed) doc \(n): \(String(decoding: text, as: UTF8.self))")
+            let theirs = Self.foundation(
+                try JSONSerialization.jsonObject(with: Data(text), options: [.fragmentsAllowed]))
+            #expect(
+                Self.numericallyEqual(theirs, ours), "seed \(seed) doc \(n): \(String(decoding: text, as: UTF8.self))")
             // And ours reads Foundation's output of it as the same document.
-            let foundationText = try JSONSerialization.data(withJSONObject: try JSONSerialization.jsonObject(with: Data(text)), options: [])
-            #expect(Self.numericallyEqual(try JSON.parse(Array(foundationText)), ours), "seed \(seed) doc \(n): Foundation's text")
+            let foundationText = try JSONSerialization.data(
+                withJSONObject: try JSONSerialization.jsonObject(with: Data(text)), options: [])
+            #expect(
+                Self.numericallyEqual(try JSON.parse(Array(foundationText)), ours),
+                "seed \(seed) doc \(n): Foundation's text")
         }
     }
 
@@ -132,10 +146,12 @@ import Testing
     static func numericallyEqual(_ a: JSON, _ b: JSON) -> Bool {
         func close(_ x: Double, _ y: Double) -> Bool { x == y || abs(x - y) <= max(abs(x), abs(y)) * 1e-15 }
         switch (a, b) {
-        case (.int(let x), .int(let y)): return x == y || (max(x.magnitude, y.magnitude) > 1 << 53 && close(Double(x), Double(y)))
+        case (.int(let x), .int(let y)):
+            return x == y || (max(x.magnitude, y.magnitude) > 1 << 53 && close(Double(x), Double(y)))
         case (.int(let x), .double(let y)), (.double(let y), .int(let x)): return close(Double(x), y)
         case (.double(let x), .double(let y)): return close(x, y)
-        case (.array(let x), .array(let y)): return x.count == y.count && zip(x, y).allSatisfy { numericallyEqual($0, $1) }
+        case (.array(let x), .array(let y)):
+            return x.count == y.count && zip(x, y).allSatisfy { numericallyEqual($0, $1) }
         case (.object(let x), .object(let y)):
             return x.count == y.count && x.allSatisfy { k, v in y[k].map { numericallyEqual(v, $0) } ?? false }
         default: return a == b

@@ -3,7 +3,8 @@ import FunctionRuntime
 
 @Suite struct JSONTests {
     @Test func parsesAndWritesEveryKindOfValue() throws {
-        let text = #"{"a":[1,-2.5,"x\u00e9\n\"q\"",null,true,false,{"b":1e2}],"big":9007199254740993,"emoji":"\ud83d\ude00"}"#
+        let text =
+            #"{"a":[1,-2.5,"x\u00e9\n\"q\"",null,true,false,{"b":1e2}],"big":9007199254740993,"emoji":"\ud83d\ude00"}"#
         let v = try JSON.parse(text)
         #expect(v["a"][0] == JSON.int(1))
         #expect(v["a"][1] == .double(-2.5))
@@ -22,7 +23,10 @@ import FunctionRuntime
         #expect(JSON.string("a\u{01}b\tc").serialized() == #""a\u0001b\tc""#)
     }
 
-    @Test(arguments: ["", "{", "{\"a\":}", "[1,]", "{\"a\" 1}", "tru", "01", "1.", "\"\u{01}\"", "{} x", "[\"\\x\"]", "2e555", "[-1e400]"])
+    @Test(arguments: [
+        "", "{", "{\"a\":}", "[1,]", "{\"a\" 1}", "tru", "01", "1.", "\"\u{01}\"", "{} x", "[\"\\x\"]", "2e555",
+        "[-1e400]",
+    ])
     func rejectsInvalidDocuments(_ text: String) {
         #expect(throws: RuntimeError.self) { try JSON.parse(text) }
         do { _ = try JSON.parse(text) } catch let e as RuntimeError { #expect(e.code == .invalidEvent) } catch {}
@@ -40,7 +44,8 @@ import FunctionRuntime
 
 @Suite struct FormDecodingTests {
     @Test func decodesTwilioStyleBodies() {
-        let pairs = FormDecoding.pairs(Array("From=%2B15551230000&Body=Hello+there%21+%F0%9F%98%80&NumMedia=0&Empty=&Flag".utf8))
+        let pairs = FormDecoding.pairs(
+            Array("From=%2B15551230000&Body=Hello+there%21+%F0%9F%98%80&NumMedia=0&Empty=&Flag".utf8))
         #expect(pairs.count == 5)
         #expect(pairs[0] == ("From", "+15551230000"))
         #expect(pairs[1].1 == "Hello there! 😀")

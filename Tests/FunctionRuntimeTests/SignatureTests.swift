@@ -12,52 +12,70 @@ import FunctionRuntime
     static let at = Clock.parse("2026-11-21T10:01:00Z")!
 
     @Test func zendeskMatchesIndependentVector() throws {
-        #expect(try WebhookSignature.zendesk(secret: Self.zendeskSecret, timestamp: Self.zendeskTimestamp, body: Array(Self.zendeskBody.utf8)) == Self.zendeskSignature)
-        try WebhookSignature.verifyZendesk(secret: Self.zendeskSecret, signature: Self.zendeskSignature, timestamp: Self.zendeskTimestamp,
-                                           body: Array(Self.zendeskBody.utf8), now: Self.at)
+        #expect(
+            try WebhookSignature.zendesk(
+                secret: Self.zendeskSecret, timestamp: Self.zendeskTimestamp, body: Array(Self.zendeskBody.utf8))
+                == Self.zendeskSignature)
+        try WebhookSignature.verifyZendesk(
+            secret: Self.zendeskSecret, signature: Self.zendeskSignature, timestamp: Self.zendeskTimestamp,
+            body: Array(Self.zendeskBody.utf8), now: Self.at)
     }
 
     @Test func zendeskRejectsTamperedBodyWrongSecretStaleAndFuture() throws {
-        func verify(secret: String = SignatureTests.zendeskSecret, body: String = SignatureTests.zendeskBody, timestamp: String = SignatureTests.zendeskTimestamp, signature: String? = SignatureTests.zendeskSignature, now: Date = SignatureTests.at) -> RuntimeError.Code? {
+        func verify(
+            secret: String = SignatureTests.zendeskSecret, body: String = SignatureTests.zendeskBody,
+            timestamp: String = SignatureTests.zendeskTimestamp, signature: String? = SignatureTests.zendeskSignature,
+            now: Date = SignatureTests.at
+        ) -> RuntimeError.Code? {
             do {
-                try WebhookSignature.verifyZendesk(secret: secret, signature: signature, timestamp: timestamp, body: Array(body.utf8), now: now)
+                try WebhookSignature.verifyZendesk(
+                    secret: secret, signature: signature, timestamp: timestamp, body: Array(body.utf8), now: now)
                 return nil
             } catch let e as RuntimeError { return e.code } catch { return .internal }
         }
         #expect(verify(body: Self.zendeskBody + " ") == .badSignature)
         #expect(verify(secret: "other") == .badSignature)
         #expect(verify(signature: nil) == .badSignature)
-        #expect(verify(now: Self.at.addingTimeInterval(300)) == .badSignature)       // 6 minutes old
-        #expect(verify(now: Self.at.addingTimeInterval(-120)) == .badSignature)      // 1 minute in the future
+        #expect(verify(now: Self.at.addingTimeInterval(300)) == .badSignature)  // 6 minutes old
+        #expect(verify(now: Self.at.addingTimeInterval(-120)) == .badSignature)  // 1 minute in the future
         #expect(verify(timestamp: "yesterday") == .badSignature)
-        #expect(verify(now: Self.at.addingTimeInterval(230)) == nil)                 // 4 min 50 s old: still fresh
+        #expect(verify(now: Self.at.addingTimeInterval(230)) == nil)  // 4 min 50 s old: still fresh
     }
 
     @Test func twilioMatchesTheSDKExample() throws {
         let url = "https://mycompany.com/myapp.php?foo=1&bar=2"
-        let params = [("CallSid", "CA1234567890ABCDE"), ("Caller", "+14158675309"), ("Digits", "1234"),
-                      ("From", "+14158675309"), ("To", "+18005551212")]
-        #expect(try WebhookSignature.twilio(authToken: "12345", url: url, params: params) == "RSOYDt4T1cUTdK1PDd93/VVr8B8=")
+        let params = [
+            ("CallSid", "CA1234567890ABCDE"), ("Caller", "+14158675309"), ("Digits", "1234"),
+            ("From", "+14158675309"), ("To", "+18005551212"),
+        ]
+        #expect(
+            try WebhookSignature.twilio(authToken: "12345", url: url, params: params) == "RSOYDt4T1cUTdK1PDd93/VVr8B8=")
         // Order of the parameters as received does not matter.
-        try WebhookSignature.verifyTwilio(authToken: "12345", signature: "RSOYDt4T1cUTdK1PDd93/VVr8B8=", url: url, params: params.reversed())
+        try WebhookSignature.verifyTwilio(
+            authToken: "12345", signature: "RSOYDt4T1cUTdK1PDd93/VVr8B8=", url: url, params: params.reversed())
         #expect(throws: RuntimeError.self) {
-            try WebhookSignature.verifyTwilio(authToken: "12345", signature: "RSOYDt4T1cUTdK1PDd93/VVr8B8=", url: url,
-                                              params: params.map { $0.0 == "Digits" ? ($0.0, "1235") : $0 })
+            try WebhookSignature.verifyTwilio(
+                authToken: "12345", signature: "RSOYDt4T1cUTdK1PDd93/VVr8B8=", url: url,
+                params: params.map { $0.0 == "Digits" ? ($0.0, "1235") : $0 })
         }
         #expect(throws: RuntimeError.self) {
-            try WebhookSignature.verifyTwilio(authToken: "54321", signature: "RSOYDt4T1cUTdK1PDd93/VVr8B8=", url: url, params: params)
+            try WebhookSignature.verifyTwilio(
+                authToken: "54321", signature: "RSOYDt4T1cUTdK1PDd93/VVr8B8=", url: url, params: params)
         }
     }
 
     @Test func klaviyoMatchesIndependentVector() throws {
         let secret = "klaviyo-secret-0123456789", ts = "1763719200"
         let expected = "ceecf544b8d38e2535e607366cc24f4d541952b42abe82317ce5bef44223a6bc"
-        #expect(try WebhookSignature.klaviyo(secret: secret, timestamp: ts, body: Array(Self.zendeskBody.utf8)) == expected)
+        #expect(
+            try WebhookSignature.klaviyo(secret: secret, timestamp: ts, body: Array(Self.zendeskBody.utf8)) == expected)
         let now = Date(timeIntervalSince1970: 1_763_719_260)
-        try WebhookSignature.verifyKlaviyo(secret: secret, signature: expected, timestamp: ts, body: Array(Self.zendeskBody.utf8), now: now)
+        try WebhookSignature.verifyKlaviyo(
+            secret: secret, signature: expected, timestamp: ts, body: Array(Self.zendeskBody.utf8), now: now)
         #expect(throws: RuntimeError.self) {
-            try WebhookSignature.verifyKlaviyo(secret: secret, signature: expected, timestamp: ts, body: Array(Self.zendeskBody.utf8),
-                                               now: now.addingTimeInterval(3600))
+            try WebhookSignature.verifyKlaviyo(
+                secret: secret, signature: expected, timestamp: ts, body: Array(Self.zendeskBody.utf8),
+                now: now.addingTimeInterval(3600))
         }
     }
 
@@ -92,8 +110,10 @@ import FunctionRuntime
 
 @Suite struct ExitStatusTests {
     @Test func everyCodeHasItsExitAndHTTPStatus() {
-        let expected: [RuntimeError.Code: (Int32, Int)] = [.usage: (64, 500), .invalidEvent: (65, 400), .badSignature: (77, 401),
-                                                           .upstreamUnavailable: (75, 503), .configMissing: (78, 500), .internal: (70, 500)]
+        let expected: [RuntimeError.Code: (Int32, Int)] = [
+            .usage: (64, 500), .invalidEvent: (65, 400), .badSignature: (77, 401),
+            .upstreamUnavailable: (75, 503), .configMissing: (78, 500), .internal: (70, 500),
+        ]
         for code in RuntimeError.Code.allCases {
             #expect(code.exitStatus == expected[code]!.0)
             #expect(ExitStatus.httpStatus(for: code.exitStatus) == expected[code]!.1)
@@ -127,7 +147,9 @@ import FunctionRuntime
         #expect(r.redact("query=phone%3A%2B447700900123") == "query=phone%3A%2B447*******23")
         #expect(r.redact("from +15551230000.") == "from +155******00.")
         #expect(r.redact("phone+15551230000") == "phone+155******00", "a + starts a number even after a word")
-        #expect(r.redact("/twilio/2010-04-01/Accounts/AC1/Messages.json") == "/twilio/2010-04-01/Accounts/AC1/Messages.json", "dates stay")
+        #expect(
+            r.redact("/twilio/2010-04-01/Accounts/AC1/Messages.json")
+                == "/twilio/2010-04-01/Accounts/AC1/Messages.json", "dates stay")
         #expect(r.redact("at 2026-12-01T21:27:25Z") == "at 2026-12-01T21:27:25Z")
         #expect(r.redact("call 555-123-4567") == "call 555*****67")
     }
@@ -138,7 +160,9 @@ import FunctionRuntime
         let body = Array("{}".utf8)
         for stamp in ["nan", "inf", "-1", "0"] {
             let sig = try WebhookSignature.klaviyo(secret: "s", timestamp: stamp, body: body)
-            #expect(throws: RuntimeError.self, "\(stamp)") { try WebhookSignature.verifyKlaviyo(secret: "s", signature: sig, timestamp: stamp, body: body) }
+            #expect(throws: RuntimeError.self, "\(stamp)") {
+                try WebhookSignature.verifyKlaviyo(secret: "s", signature: sig, timestamp: stamp, body: body)
+            }
         }
     }
 
@@ -156,10 +180,12 @@ import FunctionRuntime
     /// ids, claim tags with Unix times, UUIDs, ISO times; only phones, emails and secrets go.
     @Test func greppableValuesStay() {
         let r = Redactor(secrets: ["tw-secret-token"])
-        for text in ["profile 01JDQ8ZK4X2M3N5P6Q7R8S9T0V", "event 4Yc2DqXqF2Qr", "ticket 35436 comment 5003",
-                     "tag sms_reply_5003_claim_1796164220_95aef4b64482e5a5", "uuid 9f8e7d6c-5b4a-4321-8fed-cba987654321",
-                     "since 2026-12-01T21:27:25.123Z", "metric Y6Hk2p", "MM5f1e0d9c8b7a69584736251403f2e1d0",
-                     "/api/events?filter=equals(profile_id,\"01JDQ8ZK4X2M3N5P6Q7R8S9T0V\")"] {
+        for text in [
+            "profile 01JDQ8ZK4X2M3N5P6Q7R8S9T0V", "event 4Yc2DqXqF2Qr", "ticket 35436 comment 5003",
+            "tag sms_reply_5003_claim_1796164220_95aef4b64482e5a5", "uuid 9f8e7d6c-5b4a-4321-8fed-cba987654321",
+            "since 2026-12-01T21:27:25.123Z", "metric Y6Hk2p", "MM5f1e0d9c8b7a69584736251403f2e1d0",
+            "/api/events?filter=equals(profile_id,\"01JDQ8ZK4X2M3N5P6Q7R8S9T0V\")",
+        ] {
             #expect(r.redact(text) == text, "\(text) → \(r.redact(text))")
         }
         let line = r.redact("to +447700900123 mail kim@example.org token tw-secret-token ticket 35436")

@@ -21,7 +21,9 @@ import Glibc
         #expect(try send("GET", "/healthz", port: port).status == 200)
 
         let inFlight = try TestConnection(port: port)
-        inFlight.request("POST", "/echo", headers: [("Content-Type", "application/json")], body: Array(#"{"sleep_ms":1500,"n":1}"#.utf8))
+        inFlight.request(
+            "POST", "/echo", headers: [("Content-Type", "application/json")],
+            body: Array(#"{"sleep_ms":1500,"n":1}"#.utf8))
         Clock.sleep(0.4)
         kill(invoker.pid, signal)
         #expect(invoker.waitForStderr("draining 1 request(s)"), "\(invoker.stderr)")
@@ -39,7 +41,9 @@ import Glibc
         #expect(invoker.waitForExit() == 0)
         #expect(invoker.stderr.contains("invoker: stopped"))
         // One access-log line for each of the two requests.
-        let logLines = invoker.stderr.split(separator: "\n").compactMap { try? JSON.parse(String($0)) }.filter { !$0["status"].isNull }
+        let logLines = invoker.stderr.split(separator: "\n").compactMap { try? JSON.parse(String($0)) }.filter {
+            !$0["status"].isNull
+        }
         #expect(logLines.map { $0["status"] } == [200, 200])
     }
 }

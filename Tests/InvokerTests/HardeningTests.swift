@@ -10,7 +10,8 @@ import Glibc
 /// Requests that must be refused (400) before any function sees them, health checks that stay
 /// answerable under a connection flood, and an access log that never echoes a malformed method.
 @Suite struct HardeningTests {
-    static let config = #"{"server": {"read_timeout_ms": 3000, "max_connections": 4}, "defaults": {"env": {"ALLOW_UNSIGNED": "1"}}, "routes": [{"method": "POST", "path": "/echo", "function": "test-echo"}]}"#
+    static let config =
+        #"{"server": {"read_timeout_ms": 3000, "max_connections": 4}, "defaults": {"env": {"ALLOW_UNSIGNED": "1"}}, "routes": [{"method": "POST", "path": "/echo", "function": "test-echo"}]}"#
 
     func raw(_ text: String, port: Int) throws -> TestResponse {
         let c = try TestConnection(port: port)
@@ -37,7 +38,7 @@ import Glibc
         let t = try TestInvoker(Self.config); defer { t.stop() }
         let slow = try (0..<4).map { _ in try TestConnection(port: t.port) }
         try withExtendedLifetime(slow) {
-            for c in slow { c.send("POST /echo HTTP/1.1\r\nHost: h\r\n") }   // heads never finished
+            for c in slow { c.send("POST /echo HTTP/1.1\r\nHost: h\r\n") }  // heads never finished
             Clock.sleep(0.2)
             let health = try send("GET", "/healthz", port: t.port)
             #expect(health.status == 200, "\(health.text)")
@@ -51,11 +52,14 @@ import Glibc
     @Test func aMalformedMethodIsNotLogged() throws {
         let t = try TestInvoker(Self.config); defer { t.stop() }
         let c = try TestConnection(port: t.port)
-        c.send("POST /echo HTTP/1.1\r\nHost: h\r\nContent-Length: 2\r\n\r\n{}+15551230000 /x HTTP/1.1\r\nHost: h\r\n\r\n")
+        c.send(
+            "POST /echo HTTP/1.1\r\nHost: h\r\nContent-Length: 2\r\n\r\n{}+15551230000 /x HTTP/1.1\r\nHost: h\r\n\r\n")
         _ = try c.readResponse(timeout: 10)
         _ = try? c.readResponse(timeout: 5)
         #expect(eventually { t.accessLog.count >= 2 })
         #expect(!t.rawAccessLog.contains("5551230000"), "\(t.rawAccessLog)")
-        #expect(AccessLog.isMethodToken("POST") && !AccessLog.isMethodToken("{}+15551230000") && !AccessLog.isMethodToken("post"))
+        #expect(
+            AccessLog.isMethodToken("POST") && !AccessLog.isMethodToken("{}+15551230000")
+                && !AccessLog.isMethodToken("post"))
     }
 }

@@ -29,7 +29,8 @@ import Glibc
     }
 
     @Test func settingsCombineDefaultsRouteAndFunction() throws {
-        let file = try load("""
+        let file = try load(
+            """
             {"defaults": {"timeout_ms": 5000, "max_body_bytes": 2000, "concurrency": 3, "env": {"LEVEL": "defaults", "D": "d"}},
              "functions": {"gate": {"executable": "test-echo", "timeout_ms": 1000, "max_body_bytes": 500, "env": {"LEVEL": "function"}},
                            "echo": {"executable": "test-echo", "args": ["--dry-run"], "concurrency": 2}},
@@ -44,7 +45,7 @@ import Glibc
         let a = file.limits(for: file.routes[0])
         #expect(a.timeoutMS == 5000)
         #expect(a.stageTimeoutMS == [1000, 5000])
-        #expect(a.maxBodyBytes == 500)          // the smallest a stage function sets
+        #expect(a.maxBodyBytes == 500)  // the smallest a stage function sets
         #expect(a.concurrency == 3)
         #expect(a.stageEnv[0] == ["LEVEL": "function", "D": "d", "R": "r"])
         #expect(a.stageEnv[1] == ["LEVEL": "route", "D": "d", "R": "r"])
@@ -59,10 +60,22 @@ import Glibc
 
     @Test(arguments: [
         (#"{"routes": [], "extra": 1}"#, "$: unknown key \"extra\""),
-        (#"{"routes": [{"method": "POST", "path": "/a", "function": "test-echo", "timeout": 5}]}"#, "routes[0]: unknown key \"timeout\""),
-        (#"{"functions": {"test-echo": {"exe": "x"}}, "routes": [{"method": "POST", "path": "/a", "function": "test-echo"}]}"#, "functions.test-echo: unknown key \"exe\""),
-        (#"{"defaults": {"retries": 2}, "routes": [{"method": "POST", "path": "/a", "function": "test-echo"}]}"#, "defaults: unknown key \"retries\""),
-        (#"{"server": {"port": 2}, "routes": [{"method": "POST", "path": "/a", "function": "test-echo"}]}"#, "server: unknown key \"port\""),
+        (
+            #"{"routes": [{"method": "POST", "path": "/a", "function": "test-echo", "timeout": 5}]}"#,
+            "routes[0]: unknown key \"timeout\""
+        ),
+        (
+            #"{"functions": {"test-echo": {"exe": "x"}}, "routes": [{"method": "POST", "path": "/a", "function": "test-echo"}]}"#,
+            "functions.test-echo: unknown key \"exe\""
+        ),
+        (
+            #"{"defaults": {"retries": 2}, "routes": [{"method": "POST", "path": "/a", "function": "test-echo"}]}"#,
+            "defaults: unknown key \"retries\""
+        ),
+        (
+            #"{"server": {"port": 2}, "routes": [{"method": "POST", "path": "/a", "function": "test-echo"}]}"#,
+            "server: unknown key \"port\""
+        ),
     ])
     func unknownKeysAreRejected(text: String, expected: String) {
         let found = problems(text)
@@ -70,7 +83,8 @@ import Glibc
     }
 
     @Test func duplicateRoutesAreRejected() {
-        let found = problems("""
+        let found = problems(
+            """
             {"routes": [{"method": "POST", "path": "/a", "function": "test-echo"},
                         {"method": "GET", "path": "/a", "function": "test-echo"},
                         {"method": "POST", "path": "/a", "pipeline": ["test-echo", "test-echo"]}]}
@@ -80,12 +94,15 @@ import Glibc
     }
 
     @Test func missingExecutablesAreRejected() {
-        let found = problems("""
+        let found = problems(
+            """
             {"functions": {"ghost": {"executable": "no-such-binary"}},
              "routes": [{"method": "POST", "path": "/a", "function": "ghost"},
                         {"method": "POST", "path": "/b", "pipeline": ["test-echo", "not-built-yet"]}]}
             """)
-        #expect(found.contains { $0.contains("functions.ghost") && $0.contains("\"no-such-binary\" not found") }, "\(found)")
+        #expect(
+            found.contains { $0.contains("functions.ghost") && $0.contains("\"no-such-binary\" not found") }, "\(found)"
+        )
         #expect(found.contains { $0.contains("functions.not-built-yet") && $0.contains("not found") }, "\(found)")
         #expect(found.count == 2)
     }
@@ -102,7 +119,8 @@ import Glibc
     }
 
     @Test func everyProblemIsReportedWithItsPath() {
-        let found = problems("""
+        let found = problems(
+            """
             {"defaults": {"timeout_ms": "9s", "env": {"REQUEST_METHOD": "GET", "OK": 1}},
              "functions": {"Bad_Name": {}},
              "routes": [
@@ -150,13 +168,14 @@ import Glibc
         }
         let file = try FunctionsFile.load(path: "/" + repo + "/functions.json", functionsDirectory: dir.path)
         let routes = file.routes.map { "\($0.method) \($0.path) -> \($0.isPipeline ? "pipeline " : "")\($0.target)" }
-        #expect(routes == [
-            "POST /zendesk/tickets -> pipeline brand-filter | ticket-metrics",
-            "POST /zendesk/comments -> agent-reply",
-            "POST /sms/inbound -> sms-inbound",
-            "POST /klaviyo/webhooks -> sms-inbound",
-            "POST /survey/dispatch -> survey-dispatch",
-        ])
+        #expect(
+            routes == [
+                "POST /zendesk/tickets -> pipeline brand-filter | ticket-metrics",
+                "POST /zendesk/comments -> agent-reply",
+                "POST /sms/inbound -> sms-inbound",
+                "POST /klaviyo/webhooks -> sms-inbound",
+                "POST /survey/dispatch -> survey-dispatch",
+            ])
         #expect(!file.functions.keys.contains("test-echo"))
         // Every route answers inside Zendesk's 10 s webhook window.
         for route in file.routes { #expect(file.limits(for: route).timeoutMS < 10_000) }
@@ -167,13 +186,20 @@ import Glibc
 /// The command line: usage errors exit 64, a rejected functions.json 78.
 @Suite struct CommandLineTests {
     @Test func parsesServeAndList() throws {
-        let serve = try InvokerCommand.parse(["--serve", "--config", "f.json", "--port", "0", "--host", "0.0.0.0", "--functions-dir", "/x"])
-        #expect(serve == InvokerCommand(action: .serve, config: "f.json", host: "0.0.0.0", port: 0, functionsDirectory: "/x"))
+        let serve = try InvokerCommand.parse([
+            "--serve", "--config", "f.json", "--port", "0", "--host", "0.0.0.0", "--functions-dir", "/x",
+        ])
+        #expect(
+            serve
+                == InvokerCommand(action: .serve, config: "f.json", host: "0.0.0.0", port: 0, functionsDirectory: "/x"))
         #expect(try InvokerCommand.parse(["--list", "--config", "f.json"]).action == .list)
         #expect(try InvokerCommand.parse(["--help"]).action == .help)
     }
 
-    @Test(arguments: [["--serve"], ["--serve", "--config"], ["--bogus"], ["--serve", "--list", "--config", "f"], ["--serve", "--config", "f", "--port", "70000"]])
+    @Test(arguments: [
+        ["--serve"], ["--serve", "--config"], ["--bogus"], ["--serve", "--list", "--config", "f"],
+        ["--serve", "--config", "f", "--port", "70000"],
+    ])
     func usageErrors(arguments: [String]) {
         do {
             _ = try InvokerCommand.parse(arguments)
@@ -187,8 +213,11 @@ import Glibc
 
     @Test func binaryExitsWithConfigAndUsageStatuses() throws {
         let dir = TempDir(); defer { dir.remove() }
-        let bad = dir.write("bad.json", #"{"routes": [{"method": "POST", "path": "/a", "function": "test-echo", "colour": "red"}]}"#)
-        let rejected = try ChildProcess(productsDirectory + "/invoker", ["--serve", "--config", bad, "--port", "0", "--functions-dir", productsDirectory])
+        let bad = dir.write(
+            "bad.json", #"{"routes": [{"method": "POST", "path": "/a", "function": "test-echo", "colour": "red"}]}"#)
+        let rejected = try ChildProcess(
+            productsDirectory + "/invoker",
+            ["--serve", "--config", bad, "--port", "0", "--functions-dir", productsDirectory])
         #expect(rejected.waitForExit() == 78)
         #expect(rejected.stderr.contains("routes[0]: unknown key \"colour\""), "\(rejected.stderr)")
         #expect(!rejected.stderr.contains("listening on"))

@@ -53,12 +53,18 @@ import Glibc
         let r = try post("/echo", ["exit": .int(Int64(exit))], port: t.port)
         #expect(r.status == http)
         #expect(r.header("X-Function-Exit") == String(exit))
-        if exit == 75 { #expect(Int(r.header("Retry-After") ?? "") ?? 0 >= 1) } else { #expect(r.header("Retry-After") == nil) }
+        if exit == 75 {
+            #expect(Int(r.header("Retry-After") ?? "") ?? 0 >= 1)
+        } else {
+            #expect(r.header("Retry-After") == nil)
+        }
         #expect(t.accessLog.last?["exit"] == .int(Int64(exit)))
     }
 
-    @Test(arguments: [("invalid_event", 400, Int32(65)), ("bad_signature", 401, 77), ("upstream_unavailable", 503, 75),
-                      ("config_missing", 500, 78), ("usage", 500, 64), ("internal", 500, 70)])
+    @Test(arguments: [
+        ("invalid_event", 400, Int32(65)), ("bad_signature", 401, 77), ("upstream_unavailable", 503, 75),
+        ("config_missing", 500, 78), ("usage", 500, 64), ("internal", 500, 70),
+    ])
     func runtimeErrorsMapToHTTP(code: String, http: Int, exit: Int32) throws {
         let t = try TestInvoker(Self.config); defer { t.stop() }
         let r = try post("/echo", ["fail": .string(code)], port: t.port)
@@ -76,7 +82,8 @@ import Glibc
     @Test func bodyOverTheRouteLimitIs413() throws {
         let t = try TestInvoker(Self.config); defer { t.stop() }
         let body = Array(#"{"pad":""#.utf8) + [UInt8](repeating: 0x61, count: 150) + Array(#""}"#.utf8)
-        let small = try send("POST", "/small", port: t.port, headers: [("Content-Type", "application/json")], body: body)
+        let small = try send(
+            "POST", "/small", port: t.port, headers: [("Content-Type", "application/json")], body: body)
         #expect(small.status == 413)
         #expect(small.json["error"]["code"] == "body_too_large")
         let echo = try send("POST", "/echo", port: t.port, headers: [("Content-Type", "application/json")], body: body)
@@ -91,7 +98,8 @@ import Glibc
         let t = try TestInvoker(Self.config); defer { t.stop() }
         let dir = TempDir(); defer { dir.remove() }
         let started = Clock.monotonicMS()
-        let r = try post("/slow", ["sleep_ms": 30000, "spawn_sleeper": true, "pid_file": .string(dir.path + "/pids")], port: t.port)
+        let r = try post(
+            "/slow", ["sleep_ms": 30000, "spawn_sleeper": true, "pid_file": .string(dir.path + "/pids")], port: t.port)
         let elapsed = Clock.monotonicMS() - started
         #expect(r.status == 504)
         #expect(r.json["error"]["code"] == "function_timeout")
@@ -119,14 +127,15 @@ import Glibc
     @Test func concurrencyLimitAnswers429WithRetryAfter() throws {
         let t = try TestInvoker(Self.config); defer { t.stop() }
         let first = try TestConnection(port: t.port)
-        first.request("POST", "/single", headers: [("Content-Type", "application/json")], body: Array(#"{"sleep_ms":1500}"#.utf8))
+        first.request(
+            "POST", "/single", headers: [("Content-Type", "application/json")], body: Array(#"{"sleep_ms":1500}"#.utf8))
         #expect(eventually { t.server.requestsInFlight == 1 })
         Clock.sleep(0.1)
         let second = try post("/single", ["n": 2], port: t.port)
         #expect(second.status == 429)
         #expect(second.header("Retry-After") == "1")
         #expect(second.json["error"]["code"] == "too_many_requests")
-        #expect(try post("/echo", ["n": 3], port: t.port).status == 200)   // other routes are not limited
+        #expect(try post("/echo", ["n": 3], port: t.port).status == 200)  // other routes are not limited
         #expect(try first.readResponse().status == 200)
         #expect(try post("/single", ["n": 4], port: t.port).status == 200)  // the slot is free again
     }
@@ -135,7 +144,7 @@ import Glibc
         let t = try TestInvoker(Self.config); defer { t.stop() }
         let slow = try TestConnection(port: t.port)
         let started = Clock.monotonicMS()
-        slow.send("POST /echo HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: appl")   // half a head, then nothing
+        slow.send("POST /echo HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: appl")  // half a head, then nothing
         let other = try send("GET", "/healthz", port: t.port)
         #expect(other.status == 200)
         #expect(Clock.monotonicMS() - started < 700, "another client was served while the slow one dawdled")
@@ -170,7 +179,9 @@ import Glibc
         let t = try TestInvoker(Self.config); defer { t.stop() }
         let body = Array(#"{"n":100}"#.utf8)
         let c = try TestConnection(port: t.port)
-        c.send("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nExpect: 100-continue\r\nContent-Length: \(body.count)\r\n\r\n")
+        c.send(
+            "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nExpect: 100-continue\r\nContent-Length: \(body.count)\r\n\r\n"
+        )
         let interim = try c.readResponse(timeout: 3)
         #expect(interim.status == 100)
         c.send(body)
@@ -181,8 +192,12 @@ import Glibc
     @Test func proxyHeaderIsDroppedAndRepeatedHeadersMerged() throws {
         let t = try TestInvoker(Self.config, environment: ["PATH": "/usr/bin:/bin", "HTTP_PROXY": "http://from-env:1"])
         defer { t.stop() }
-        let r = try post("/echo", ["echo_env": ["HTTP_PROXY", "HTTP_X_MULTI", "HTTP_X_TRACE"]], port: t.port,
-                         headers: [("Proxy", "http://evil.test:3128"), ("X-Multi", "a"), ("X-Multi", "b"), ("X_Multi", "spoof"), ("X-Trace", "t1")])
+        let r = try post(
+            "/echo", ["echo_env": ["HTTP_PROXY", "HTTP_X_MULTI", "HTTP_X_TRACE"]], port: t.port,
+            headers: [
+                ("Proxy", "http://evil.test:3128"), ("X-Multi", "a"), ("X-Multi", "b"), ("X_Multi", "spoof"),
+                ("X-Trace", "t1"),
+            ])
         #expect(r.status == 200)
         #expect(r.json["env"]["HTTP_PROXY"] == .null)
         #expect(r.json["headers"]["proxy"] == .null)
@@ -196,16 +211,23 @@ import Glibc
         let secretFile = "/tmp/zendesk-token-\(getpid())"
         try Data("zd-token".utf8).write(to: URL(fileURLWithPath: secretFile))
         defer { try? FileManager.default.removeItem(atPath: secretFile) }
-        let t = try TestInvoker(Self.config, environment: [
-            "PATH": "/usr/bin:/bin", "ZENDESK_URL": "https://z.example.test", "ZENDESK_API_TOKEN_FILE": secretFile,
-            "DATABASE_PASSWORD": "hunter2", "LD_PRELOAD": "/evil.so",
-        ])
+        let t = try TestInvoker(
+            Self.config,
+            environment: [
+                "PATH": "/usr/bin:/bin", "ZENDESK_URL": "https://z.example.test", "ZENDESK_API_TOKEN_FILE": secretFile,
+                "DATABASE_PASSWORD": "hunter2", "LD_PRELOAD": "/evil.so",
+            ])
         defer { t.stop() }
-        let names = ["PATH", "ZENDESK_URL", "ZENDESK_API_TOKEN_FILE", "DATABASE_PASSWORD", "LD_PRELOAD", "LEVEL", "ROUTE_ONLY",
-                     "DEFAULT_ONLY", "REQUEST_METHOD", "SCRIPT_NAME", "PATH_INFO", "REQUEST_URI", "QUERY_STRING", "CONTENT_TYPE",
-                     "CONTENT_LENGTH", "SERVER_NAME", "SERVER_PORT", "SERVER_PROTOCOL", "GATEWAY_INTERFACE", "REMOTE_ADDR", "INVOKER_PIPELINE"]
+        let names = [
+            "PATH", "ZENDESK_URL", "ZENDESK_API_TOKEN_FILE", "DATABASE_PASSWORD", "LD_PRELOAD", "LEVEL", "ROUTE_ONLY",
+            "DEFAULT_ONLY", "REQUEST_METHOD", "SCRIPT_NAME", "PATH_INFO", "REQUEST_URI", "QUERY_STRING", "CONTENT_TYPE",
+            "CONTENT_LENGTH", "SERVER_NAME", "SERVER_PORT", "SERVER_PROTOCOL", "GATEWAY_INTERFACE", "REMOTE_ADDR",
+            "INVOKER_PIPELINE",
+        ]
         let event: JSON = ["echo_env": .array(names.map { .string($0) })]
-        let r = try send("POST", "/env?a=b", port: t.port, headers: [("Content-Type", "application/json")], body: event.serializedBytes())
+        let r = try send(
+            "POST", "/env?a=b", port: t.port, headers: [("Content-Type", "application/json")],
+            body: event.serializedBytes())
         let env = r.json["env"]
         #expect(env["PATH"] == "/usr/bin:/bin", "\(r.text)")
         #expect(env["ZENDESK_URL"] == "https://z.example.test")
@@ -224,7 +246,10 @@ import Glibc
 
     @Test func pipelinePassesTheEventToTheNextStage() throws {
         let t = try TestInvoker(Self.config); defer { t.stop() }
-        let event: JSON = ["pass": true, "in_pipeline": ["pass": false, "echo_env": ["INVOKER_PIPELINE", "REQUEST_METHOD"]], "ticket": 42]
+        let event: JSON = [
+            "pass": true, "in_pipeline": ["pass": false, "echo_env": ["INVOKER_PIPELINE", "REQUEST_METHOD"]],
+            "ticket": 42,
+        ]
         let r = try post("/pipe", event, port: t.port)
         #expect(r.status == 200)
         #expect(r.json["mode"] == "pipeline")
@@ -263,7 +288,9 @@ import Glibc
         let lines = t.accessLog
         #expect(lines.count == 2)
         let first = try #require(lines.first)
-        #expect(first["method"] == "POST" && first["status"] == 200 && first["function"] == "test-echo" && first["exit"] == 0)
+        #expect(
+            first["method"] == "POST" && first["status"] == 200 && first["function"] == "test-echo"
+                && first["exit"] == 0)
         #expect(first["ms"].double != nil)
         #expect(!t.rawAccessLog.contains("5551234567") && !t.rawAccessLog.contains("jane"))
         #expect(!t.rawAccessLog.contains("secret_body_marker"))

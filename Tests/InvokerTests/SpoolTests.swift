@@ -30,8 +30,9 @@ import Glibc
 
 @Suite struct SpoolJournalTests {
     func request(_ body: String) -> ServerRequest {
-        ServerRequest(method: "POST", target: "/hook?x=1", headerList: [("Content-Type", "application/json"), ("X-Sig", "s")],
-                      body: Array(body.utf8), remoteAddress: "10.0.0.7", remotePort: 4242)
+        ServerRequest(
+            method: "POST", target: "/hook?x=1", headerList: [("Content-Type", "application/json"), ("X-Sig", "s")],
+            body: Array(body.utf8), remoteAddress: "10.0.0.7", remotePort: 4242)
     }
 
     @Test func theJournalSurvivesAReopen() throws {
@@ -39,7 +40,9 @@ import Glibc
         var ids: [String] = []
         do {
             let spool = try Spool(directory: dir.path + "/spool")
-            #expect(throws: RuntimeError.self, "a second invoker cannot take the same spool") { try Spool(directory: dir.path + "/spool") }
+            #expect(throws: RuntimeError.self, "a second invoker cannot take the same spool") {
+                try Spool(directory: dir.path + "/spool")
+            }
             for body in [#"{"n":1}"#, #"{"n":2}"#, #"{"n":3}"#] { ids.append(try spool.add(request(body)).id) }
             spool.finish(ids[0], status: 200, exit: 0)
             spool.bury(ids[1], reason: "refused with HTTP 400", answer: #"{"error":"bad"}"#, status: 400, exit: 65)
@@ -77,7 +80,9 @@ import Glibc
 
     @Test func aSpooledRequestIsAcknowledgedAndRetriedUntilDone() throws {
         let dir = TempDir(); defer { dir.remove() }
-        let t = try TestInvoker(Self.config(), environment: Self.environment, state: try InvokerState(directory: dir.path)); defer { t.stop() }
+        let t = try TestInvoker(
+            Self.config(), environment: Self.environment, state: try InvokerState(directory: dir.path));
+        defer { t.stop() }
         let counter = dir.path + "/count"
         let r = try post("/hook", ["count_file": .string(counter), "fail_times": 2], port: t.port)
         #expect(r.status == 200)
@@ -93,7 +98,9 @@ import Glibc
 
     @Test func aRefusedRequestBecomesADeadLetterListedForAPerson() throws {
         let dir = TempDir(); defer { dir.remove() }
-        let t = try TestInvoker(Self.config(), environment: Self.environment, state: try InvokerState(directory: dir.path)); defer { t.stop() }
+        let t = try TestInvoker(
+            Self.config(), environment: Self.environment, state: try InvokerState(directory: dir.path));
+        defer { t.stop() }
         let r = try post("/hook", ["fail": "invalid_event"], port: t.port)
         #expect(r.status == 200 && r.json["outcome"].string == "spooled")
         #expect(eventually(timeout: 10) { t.invoker.spool?.deadLetters.count == 1 })
@@ -110,12 +117,19 @@ import Glibc
     /// and runs once a slot frees.
     @Test func aBurstOverTheConcurrencyIsQueuedNotShed() throws {
         let dir = TempDir(); defer { dir.remove() }
-        let t = try TestInvoker(Self.config(concurrency: 2), environment: Self.environment, state: try InvokerState(directory: dir.path)); defer { t.stop() }
+        let t = try TestInvoker(
+            Self.config(concurrency: 2), environment: Self.environment, state: try InvokerState(directory: dir.path));
+        defer { t.stop() }
         let files = (0..<8).map { dir.path + "/ran-\($0)" }
-        let answers = (0..<8).map { i in try? post("/hook", ["sleep_ms": 200, "count_file": .string(files[i])], port: t.port) }
+        let answers = (0..<8).map { i in
+            try? post("/hook", ["sleep_ms": 200, "count_file": .string(files[i])], port: t.port)
+        }
         #expect(answers.allSatisfy { $0?.status == 200 && $0?.json["outcome"].string == "spooled" })
         #expect(eventually(timeout: 20) { t.invoker.spool?.pendingItems.isEmpty == true })
-        #expect(files.allSatisfy { FileManager.default.contents(atPath: $0).map { String(decoding: $0, as: UTF8.self).trimmed() } == "1" })
+        #expect(
+            files.allSatisfy {
+                FileManager.default.contents(atPath: $0).map { String(decoding: $0, as: UTF8.self).trimmed() } == "1"
+            })
     }
 
     /// The invoker is killed (SIGKILL) while spooled requests run; the next start replays them,
@@ -123,20 +137,27 @@ import Glibc
     @Test func requestsInFlightWhenTheInvokerIsKilledRunAfterTheRestart() throws {
         let dir = TempDir(); defer { dir.remove() }
         let config = Self.config()
-        let (first, port) = try startInvokerProcess(config: config, in: dir, environment: Self.environment, arguments: ["--state-dir", dir.path + "/state"])
+        let (first, port) = try startInvokerProcess(
+            config: config, in: dir, environment: Self.environment, arguments: ["--state-dir", dir.path + "/state"])
         let marks = (0..<4).map { dir.path + "/done-\($0)" }
         for i in 0..<4 {
             // Each first run sleeps long enough to be killed; the replay runs to the end.
             let r = try post("/hook", ["count_file": .string(marks[i]), "sleep_ms": 3000], port: port)
             #expect(r.status == 200 && r.json["outcome"].string == "spooled")
         }
-        #expect(eventually(timeout: 5) { marks.allSatisfy { FileManager.default.fileExists(atPath: $0) } }, "all four started")
+        #expect(
+            eventually(timeout: 5) { marks.allSatisfy { FileManager.default.fileExists(atPath: $0) } },
+            "all four started")
         kill(first.pid, SIGKILL)
         _ = first.waitForExit()
-        let (second, _) = try startInvokerProcess(config: config, in: dir, environment: Self.environment, arguments: ["--state-dir", dir.path + "/state"])
+        let (second, _) = try startInvokerProcess(
+            config: config, in: dir, environment: Self.environment, arguments: ["--state-dir", dir.path + "/state"])
         defer { kill(second.pid, SIGTERM); _ = second.waitForExit() }
         let pending = { Spool.snapshot(directory: dir.path + "/state/spool").pending.count }
         #expect(eventually(timeout: 30) { pending() == 0 }, "replayed to completion: \(second.stderr)")
-        for m in marks { #expect(FileManager.default.contents(atPath: m).map { String(decoding: $0, as: UTF8.self).trimmed() } == "2") }
+        for m in marks {
+            #expect(
+                FileManager.default.contents(atPath: m).map { String(decoding: $0, as: UTF8.self).trimmed() } == "2")
+        }
     }
 }

@@ -60,7 +60,11 @@ final class TestConnection {
         addr.sin_family = sa_family_t(AF_INET)
         addr.sin_port = in_port_t(UInt16(port).bigEndian)
         inet_pton(AF_INET, "127.0.0.1", &addr.sin_addr)
-        let rc = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        let rc = withUnsafePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
+        }
         if rc != 0 { let e = errno; close(fd); throw TestClientError.connect(e) }
     }
 
@@ -127,7 +131,9 @@ final class TestConnection {
     func closedByPeer(within timeout: Double) -> Bool {
         let deadline = Clock.monotonicMS() + timeout * 1000
         while Clock.monotonicMS() < deadline {
-            do { if !(try fill(timeout: max(0.001, (deadline - Clock.monotonicMS()) / 1000))) { return true } } catch { return false }
+            do { if !(try fill(timeout: max(0.001, (deadline - Clock.monotonicMS()) / 1000))) { return true } } catch {
+                return false
+            }
         }
         return false
     }
@@ -143,15 +149,22 @@ final class TestConnection {
 }
 
 /// One request on a fresh connection.
-func send(_ method: String, _ target: String, port: Int, headers: [(String, String)] = [], body: [UInt8] = [], timeout: Double = 20) throws -> TestResponse {
+func send(
+    _ method: String, _ target: String, port: Int, headers: [(String, String)] = [], body: [UInt8] = [],
+    timeout: Double = 20
+) throws -> TestResponse {
     let c = try TestConnection(port: port)
     c.request(method, target, headers: headers + [("Connection", "close")], body: body)
     return try c.readResponse(timeout: timeout)
 }
 
 /// POSTs a JSON event.
-func post(_ path: String, _ event: JSON, port: Int, headers: [(String, String)] = [], timeout: Double = 20) throws -> TestResponse {
-    try send("POST", path, port: port, headers: [("Content-Type", "application/json")] + headers, body: event.serializedBytes(), timeout: timeout)
+func post(
+    _ path: String, _ event: JSON, port: Int, headers: [(String, String)] = [], timeout: Double = 20
+) throws -> TestResponse {
+    try send(
+        "POST", path, port: port, headers: [("Content-Type", "application/json")] + headers,
+        body: event.serializedBytes(), timeout: timeout)
 }
 
 /// An invoker running inside the test process on a free port, with its access log captured.
@@ -165,12 +178,15 @@ final class TestInvoker: @unchecked Sendable {
     /// - Parameters:
     ///   - config: the functions.json text; executables are looked up in the products directory.
     ///   - environment: the invoker's environment (only its allowlisted part reaches functions).
-    init(_ config: String, environment: [String: String] = ["PATH": "/usr/bin:/bin"], state: InvokerState? = nil) throws {
+    init(_ config: String, environment: [String: String] = ["PATH": "/usr/bin:/bin"], state: InvokerState? = nil) throws
+    {
         let file = try FunctionsFile.parse(Array(config.utf8), functionsDirectory: productsDirectory)
         let box = LineBox()
-        invoker = Invoker(file: file, environment: environment,
-                          accessLog: AccessLog(redactor: Redactor(secrets: Config(environment: environment).secrets), write: { box.append($0) }),
-                          state: state)
+        invoker = Invoker(
+            file: file, environment: environment,
+            accessLog: AccessLog(
+                redactor: Redactor(secrets: Config(environment: environment).secrets), write: { box.append($0) }),
+            state: state)
         server = try invoker.start(host: "127.0.0.1", port: 0)
         log = box
     }
@@ -199,8 +215,10 @@ final class ChildProcess: @unchecked Sendable {
     private var stderrBytes: [UInt8] = []
     private var reaped: Int32?
 
-    init(_ path: String, _ arguments: [String], environment: [String: String] = ["PATH": "/usr/bin:/bin"],
-         extraFD: (fd: Int32, as: Int32)? = nil) throws {
+    init(
+        _ path: String, _ arguments: [String], environment: [String: String] = ["PATH": "/usr/bin:/bin"],
+        extraFD: (fd: Int32, as: Int32)? = nil
+    ) throws {
         var errPipe: [Int32] = [-1, -1]
         pipe(&errPipe)
         var actions = posix_spawn_file_actions_t()
@@ -270,12 +288,18 @@ final class ChildProcess: @unchecked Sendable {
 }
 
 /// Starts `invoker --serve` on a free port; returns the process and its port.
-func startInvokerProcess(config: String, in dir: TempDir, environment: [String: String] = ["PATH": "/usr/bin:/bin"],
-                         arguments: [String] = []) throws -> (ChildProcess, Int) {
+func startInvokerProcess(
+    config: String, in dir: TempDir, environment: [String: String] = ["PATH": "/usr/bin:/bin"],
+    arguments: [String] = []
+) throws -> (ChildProcess, Int) {
     let file = dir.write("functions.json", config)
-    let child = try ChildProcess(productsDirectory + "/invoker",
-                                 ["--serve", "--config", file, "--port", "0", "--functions-dir", productsDirectory] + arguments, environment: environment)
-    guard child.waitForStderr("listening on http://127.0.0.1:") else { throw TestClientError.malformed("invoker did not start: \(child.stderr)") }
+    let child = try ChildProcess(
+        productsDirectory + "/invoker",
+        ["--serve", "--config", file, "--port", "0", "--functions-dir", productsDirectory] + arguments,
+        environment: environment)
+    guard child.waitForStderr("listening on http://127.0.0.1:") else {
+        throw TestClientError.malformed("invoker did not start: \(child.stderr)")
+    }
     let text = child.stderr
     let after = text[text.firstRange(of: "listening on http://127.0.0.1:")!.upperBound...]
     let port = Int(after.prefix { $0.isNumber })!
@@ -287,7 +311,9 @@ func processGroupMembers(_ pgid: Int32) -> [(pid: Int32, state: String)] {
     guard let entries = try? FileManager.default.contentsOfDirectory(atPath: "/proc") else { return [] }
     var members: [(Int32, String)] = []
     for entry in entries {
-        guard let pid = Int32(entry), let data = FileManager.default.contents(atPath: "/proc/\(entry)/stat") else { continue }
+        guard let pid = Int32(entry), let data = FileManager.default.contents(atPath: "/proc/\(entry)/stat") else {
+            continue
+        }
         let text = String(decoding: data, as: UTF8.self)
         // pid (comm) state ppid pgrp …; comm may contain spaces, so split after the last ')'.
         guard let close = text.lastIndex(of: ")") else { continue }
@@ -299,7 +325,9 @@ func processGroupMembers(_ pgid: Int32) -> [(pid: Int32, state: String)] {
 }
 
 /// Members of the group that are still running (not zombies).
-func liveMembers(_ pgid: Int32) -> [Int32] { processGroupMembers(pgid).filter { $0.state != "Z" && $0.state != "X" }.map(\.pid) }
+func liveMembers(_ pgid: Int32) -> [Int32] {
+    processGroupMembers(pgid).filter { $0.state != "Z" && $0.state != "X" }.map(\.pid)
+}
 
 /// Waits until `condition` holds or `timeout` seconds pass; returns the final value.
 func eventually(timeout: Double = 5, _ condition: () -> Bool) -> Bool {

@@ -45,20 +45,29 @@ import TestSupport
     }
 
     @Test func listPassesOnlyListedBrands() {
-        #expect(BrandFilterRules.decide(event: subscription, selection: .only(["1", "360001"])) == .pass(brandID: "360001"))
-        #expect(BrandFilterRules.decide(event: subscription, selection: .only(["1"])) == .filter(brandID: "360001", reason: "brand_not_selected"))
+        #expect(
+            BrandFilterRules.decide(event: subscription, selection: .only(["1", "360001"])) == .pass(brandID: "360001"))
+        #expect(
+            BrandFilterRules.decide(event: subscription, selection: .only(["1"]))
+                == .filter(brandID: "360001", reason: "brand_not_selected"))
     }
 
     @Test func listDropsEventsWithoutBrand() {
-        #expect(BrandFilterRules.decide(event: ["ticket_id": "9"], selection: .only(["1"])) == .filter(brandID: nil, reason: "no_brand"))
+        #expect(
+            BrandFilterRules.decide(event: ["ticket_id": "9"], selection: .only(["1"]))
+                == .filter(brandID: nil, reason: "no_brand"))
     }
 
     @Test func outputsArePassthroughAndFiltered() throws {
-        guard case .passthrough(let r) = BrandFilterHandler.handle(try BrandFilterEvent(subscription), selection: .all) else {
+        guard case .passthrough(let r) = BrandFilterHandler.handle(try BrandFilterEvent(subscription), selection: .all)
+        else {
             Issue.record("expected passthrough"); return
         }
         #expect(r["outcome"] == "passed")
-        guard case .filtered(let f) = BrandFilterHandler.handle(try BrandFilterEvent(subscription), selection: .only(["2"])) else {
+        guard
+            case .filtered(let f) = BrandFilterHandler.handle(
+                try BrandFilterEvent(subscription), selection: .only(["2"]))
+        else {
             Issue.record("expected filtered"); return
         }
         #expect(f["outcome"] == "filtered")

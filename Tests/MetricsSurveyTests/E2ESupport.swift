@@ -18,7 +18,9 @@ final class Bench {
 
     var env: [String: String] { sandbox.functionEnvironment() }
 
-    func run(_ function: String, _ arguments: [String] = [], event: JSON, env extra: [String: String] = [:]) throws -> Exec.Output {
+    func run(
+        _ function: String, _ arguments: [String] = [], event: JSON, env extra: [String: String] = [:]
+    ) throws -> Exec.Output {
         try Exec.run(function, arguments, env: env.merging(extra) { _, b in b }, stdin: event.serialized())
     }
 
@@ -39,12 +41,15 @@ final class Bench {
     func agent(_ method: String, _ path: String, _ body: JSON) throws -> HTTPResponse {
         let client = HTTPClient(deadline: Deadline(seconds: 5))
         let auth = "Basic " + Crypto.base64(Array("agent@example.com/token:zd-token".utf8))
-        return try client.send(HTTPRequest(method, sandbox.baseURL + "/zendesk" + path, json: body, headers: [("Authorization", auth)]))
+        return try client.send(
+            HTTPRequest(method, sandbox.baseURL + "/zendesk" + path, json: body, headers: [("Authorization", auth)]))
     }
 
     func surveySubmissions() -> [JSON] { state().at("survey.submissions").array ?? [] }
     func klaviyoEvents() -> [JSON] { state().at("klaviyo.events").array ?? [] }
-    func ticket(_ id: Int) -> JSON { (state().at("zendesk.tickets").array ?? []).first { $0["id"].int == Int64(id) } ?? .null }
+    func ticket(_ id: Int) -> JSON {
+        (state().at("zendesk.tickets").array ?? []).first { $0["id"].int == Int64(id) } ?? .null
+    }
     func tags(_ id: Int) -> [String] { (ticket(id)["tags"].array ?? []).compactMap(\.string) }
 }
 
@@ -58,14 +63,17 @@ final class InvokerProcess {
 
     /// The repository's functions.json (two levels above this file's directory).
     static var productConfig: String {
-        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
             .appendingPathComponent("functions.json").path
     }
 
     init(env: [String: String], secret: String) throws {
         self.secret = secret
         process.executableURL = URL(fileURLWithPath: Exec.path("invoker"))
-        process.arguments = ["--serve", "--config", Self.productConfig, "--port", "0", "--functions-dir", Exec.directory]
+        process.arguments = [
+            "--serve", "--config", Self.productConfig, "--port", "0", "--functions-dir", Exec.directory,
+        ]
         var e = env
         e["PATH"] = "/usr/bin:/bin"
         e["ZENDESK_WEBHOOK_SECRET"] = secret
@@ -81,7 +89,9 @@ final class InvokerProcess {
             let chunk = handle.availableData
             if chunk.isEmpty { break }
             seen += String(decoding: chunk, as: UTF8.self)
-            if let r = seen.range(of: "listening on "), let end = seen[r.upperBound...].firstIndex(where: { $0 == "\n" || $0 == " " }) {
+            if let r = seen.range(of: "listening on "),
+                let end = seen[r.upperBound...].firstIndex(where: { $0 == "\n" || $0 == " " })
+            {
                 baseURL = String(seen[r.upperBound..<end])
                 break
             }
@@ -115,9 +125,13 @@ final class InvokerProcess {
         policy.maxAttempts = 1
         policy.retryStatuses = []
         let client = HTTPClient(deadline: Deadline(seconds: 20), policy: policy)
-        return try client.send(HTTPRequest("POST", baseURL + path, headers: [
-            ("Content-Type", "application/json"), ("X-Zendesk-Webhook-Signature", signature),
-            ("X-Zendesk-Webhook-Signature-Timestamp", timestamp)], body: bytes))
+        return try client.send(
+            HTTPRequest(
+                "POST", baseURL + path,
+                headers: [
+                    ("Content-Type", "application/json"), ("X-Zendesk-Webhook-Signature", signature),
+                    ("X-Zendesk-Webhook-Signature-Timestamp", timestamp),
+                ], body: bytes))
     }
 }
 

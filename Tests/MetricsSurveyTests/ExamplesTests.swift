@@ -16,9 +16,11 @@ import TestSupport
         String(decoding: try Data(contentsOf: URL(fileURLWithPath: examples + name)), as: UTF8.self)
     }
 
-    @Test(arguments: [("ticket-created.json", "ticket-metrics"), ("ticket-closed.json", "ticket-metrics"),
-                      ("comment-added.json", "agent-reply"), ("sms-inbound.json", "sms-inbound"),
-                      ("klaviyo-sent-sms.json", "sms-inbound"), ("survey-dispatch.json", "survey-dispatch")])
+    @Test(arguments: [
+        ("ticket-created.json", "ticket-metrics"), ("ticket-closed.json", "ticket-metrics"),
+        ("comment-added.json", "agent-reply"), ("sms-inbound.json", "sms-inbound"),
+        ("klaviyo-sent-sms.json", "sms-inbound"), ("survey-dispatch.json", "survey-dispatch"),
+    ])
     func eachExampleIsReadByItsFunction(file: String, function: String) throws {
         let text = try Self.example(file)
         #expect(throws: Never.self) { try JSON.parse(text) }
@@ -32,7 +34,9 @@ import TestSupport
         let text = try Self.example("ticket-created.json")
         let passed = try Exec.run("brand-filter", env: ["ZENDESK_BRANDS": "360001"], stdin: text)
         #expect(passed.status == 0)
-        #expect(passed.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == text.trimmingCharacters(in: .whitespacesAndNewlines))
+        #expect(
+            passed.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+                == text.trimmingCharacters(in: .whitespacesAndNewlines))
         let dropped = try Exec.run("brand-filter", env: ["ZENDESK_BRANDS": "999"], stdin: text)
         #expect(dropped.status == 0 && dropped.stdout.isEmpty)
     }

@@ -10,21 +10,33 @@ import TestSupport
     static let seed: JSON = [
         "zendesk": [
             "brands": [["id": 1, "name": "Main", "default": true], ["id": 2, "name": "Other"]],
-            "users": [["id": 2001, "name": "Pat Doe", "email": "pat@example.com", "phone": "+15551230000", "role": "end-user"],
-                      ["id": 2002, "name": "Anon", "role": "end-user"],
-                      ["id": 3001, "name": "Ann Agent", "email": "ann@example.com", "role": "agent"]],
+            "users": [
+                [
+                    "id": 2001, "name": "Pat Doe", "email": "pat@example.com", "phone": "+15551230000",
+                    "role": "end-user",
+                ],
+                ["id": 2002, "name": "Anon", "role": "end-user"],
+                ["id": 3001, "name": "Ann Agent", "email": "ann@example.com", "role": "agent"],
+            ],
             "groups": [["id": 77, "name": "Tier 1"]],
             "tickets": [
-                ["id": 1, "subject": "Order late", "status": "open", "requester_id": 2001, "assignee_id": 3001, "group_id": 77,
-                 "brand_id": 1, "priority": "high", "type": "question", "tags": ["vip"],
-                 "custom_fields": [["id": 360001, "value": "gold"]],
-                 "comments": [["author_id": 2001, "body": "Where is my order?"]]],
-                ["id": 2, "subject": "No contact", "status": "open", "requester_id": 2002, "brand_id": 1,
-                 "comments": [["author_id": 2002, "body": "Hello"]]],
-                ["id": 3, "subject": "Other brand", "status": "open", "requester_id": 2001, "brand_id": 2,
-                 "comments": [["author_id": 2001, "body": "Hi"]]],
+                [
+                    "id": 1, "subject": "Order late", "status": "open", "requester_id": 2001, "assignee_id": 3001,
+                    "group_id": 77,
+                    "brand_id": 1, "priority": "high", "type": "question", "tags": ["vip"],
+                    "custom_fields": [["id": 360001, "value": "gold"]],
+                    "comments": [["author_id": 2001, "body": "Where is my order?"]],
+                ],
+                [
+                    "id": 2, "subject": "No contact", "status": "open", "requester_id": 2002, "brand_id": 1,
+                    "comments": [["author_id": 2002, "body": "Hello"]],
+                ],
+                [
+                    "id": 3, "subject": "Other brand", "status": "open", "requester_id": 2001, "brand_id": 2,
+                    "comments": [["author_id": 2001, "body": "Hi"]],
+                ],
             ],
-        ],
+        ]
     ]
 
     @Test func openedTicketHasAllFourteenPropertiesAndIsRecordedOnce() throws {
@@ -41,8 +53,11 @@ import TestSupport
         let e = events.first ?? .null
         #expect(e["metric"] == "Opened Ticket")
         let p = e["properties"]
-        #expect(Set(p.object?.keys.map { $0 } ?? []) == ["Assignee_email", "Assignee_name", "Channel", "Description", "Fields", "Group_name",
-                                                          "Priority", "Subject", "Tags", "Ticket_id", "Type", "Via", "Zendesk_url", "Status"])
+        #expect(
+            Set(p.object?.keys.map { $0 } ?? []) == [
+                "Assignee_email", "Assignee_name", "Channel", "Description", "Fields", "Group_name",
+                "Priority", "Subject", "Tags", "Ticket_id", "Type", "Via", "Zendesk_url", "Status",
+            ])
         #expect(p["Assignee_email"] == "ann@example.com")
         #expect(p["Assignee_name"] == "Ann Agent")
         #expect(p["Description"] == "Where is my order?")
@@ -65,7 +80,8 @@ import TestSupport
         let bench = try Bench(seed: Self.seed)
         let invoker = try InvokerProcess(env: bench.env, secret: bench.secret)
         try bench.agent("PUT", "/api/v2/tickets/1.json", ["ticket": ["status": "solved"]])
-        let solved = try invoker.postSigned("/zendesk/tickets", try bench.zendeskEvent("ticket.status_changed", ticket: 1))
+        let solved = try invoker.postSigned(
+            "/zendesk/tickets", try bench.zendeskEvent("ticket.status_changed", ticket: 1))
         #expect(solved.status == 200)
         #expect(solved.json["outcome"] == "skipped")
         #expect(bench.klaviyoEvents().isEmpty)
@@ -94,7 +110,8 @@ import TestSupport
 
     @Test func brandFilterPassesSelectedBrandAndEndsThePipelineOtherwise() throws {
         let bench = try Bench(seed: Self.seed)
-        let invoker = try InvokerProcess(env: bench.env.merging(["ZENDESK_BRANDS": "1"]) { _, b in b }, secret: bench.secret)
+        let invoker = try InvokerProcess(
+            env: bench.env.merging(["ZENDESK_BRANDS": "1"]) { _, b in b }, secret: bench.secret)
         let other = try invoker.postSigned("/zendesk/tickets", try bench.zendeskEvent("ticket.created", ticket: 3))
         #expect(other.status == 200)
         #expect(bench.klaviyoEvents().isEmpty)
@@ -117,14 +134,19 @@ import TestSupport
     @Test func badSignatureIsRefusedAndRecordsNothing() throws {
         let bench = try Bench(seed: Self.seed)
         let invoker = try InvokerProcess(env: bench.env, secret: bench.secret)
-        let r = try invoker.postSigned("/zendesk/tickets", try bench.zendeskEvent("ticket.created", ticket: 1), signature: "bm9wZQ==")
+        let r = try invoker.postSigned(
+            "/zendesk/tickets", try bench.zendeskEvent("ticket.created", ticket: 1), signature: "bm9wZQ==")
         #expect(r.status == 401)
         #expect(bench.klaviyoEvents().isEmpty)
     }
 
     @Test func brandFilterStreamKeepsMatchingLinesByteForByte() throws {
-        let lines = [#"{"detail":{"brand_id":"1"},  "n":1}"#, #"{"detail":{"brand_id":"2"},"n":2}"#, #"{"n":3}"#, #"{"brand_id":1,"n":4}"#]
-        let r = try Exec.run("brand-filter", ["--stream"], env: ["ZENDESK_BRANDS": "1"], stdin: lines.joined(separator: "\n") + "\n")
+        let lines = [
+            #"{"detail":{"brand_id":"1"},  "n":1}"#, #"{"detail":{"brand_id":"2"},"n":2}"#, #"{"n":3}"#,
+            #"{"brand_id":1,"n":4}"#,
+        ]
+        let r = try Exec.run(
+            "brand-filter", ["--stream"], env: ["ZENDESK_BRANDS": "1"], stdin: lines.joined(separator: "\n") + "\n")
         #expect(r.status == 0)
         #expect(r.stdout == lines[0] + "\n" + lines[3] + "\n")
         let one = try Exec.run("brand-filter", env: ["ZENDESK_BRANDS": "2"], stdin: lines[0])
@@ -138,8 +160,10 @@ import TestSupport
         let bench = try Bench(seed: Self.seed)
         let created = try bench.zendeskEvent("ticket.created", ticket: 1)
         let other = try bench.zendeskEvent("ticket.created", ticket: 3)
-        let r = try Exec.run("ticket-metrics", ["--stream", "--dry-run"], env: bench.env.merging(["TICKET_METRICS_BACKFILL": "1"]) { _, b in b },
-                             stdin: created.serialized() + "\n" + other.serialized() + "\n")
+        let r = try Exec.run(
+            "ticket-metrics", ["--stream", "--dry-run"],
+            env: bench.env.merging(["TICKET_METRICS_BACKFILL": "1"]) { _, b in b },
+            stdin: created.serialized() + "\n" + other.serialized() + "\n")
         #expect(r.status == 0)
         let out = r.lines
         #expect(out.count == 2)

@@ -9,18 +9,29 @@ import TestSupport
     static let surveyTag = "pesquisa2listen_disparada"
 
     static func seed(_ tickets: [JSON]) -> JSON {
-        ["zendesk": [
-            "users": [["id": 2001, "name": "Pat Doe", "email": "pat@example.com", "role": "end-user"],
-                      ["id": 2002, "name": "No Mail", "role": "end-user"]],
-            "tickets": .array(tickets),
-        ]]
+        [
+            "zendesk": [
+                "users": [
+                    ["id": 2001, "name": "Pat Doe", "email": "pat@example.com", "role": "end-user"],
+                    ["id": 2002, "name": "No Mail", "role": "end-user"],
+                ],
+                "tickets": .array(tickets),
+            ]
+        ]
     }
 
-    static func solved(_ id: Int, ago: String = "now-3h", requester: Int = 2001, publicReply: Bool = true, tags: [String] = []) -> JSON {
-        ["id": .int(Int64(id)), "subject": .string("Help \(id)"), "status": "solved", "requester_id": .int(Int64(requester)),
-         "created_at": "now-5h", "updated_at": .string(ago), "solved_at": .string(ago), "tags": JSON(tags),
-         "comments": [["author_id": .int(Int64(requester)), "body": "Help please", "public": .bool(publicReply)],
-                      ["author_id": 1, "body": "Done", "public": .bool(publicReply)]]]
+    static func solved(
+        _ id: Int, ago: String = "now-3h", requester: Int = 2001, publicReply: Bool = true, tags: [String] = []
+    ) -> JSON {
+        [
+            "id": .int(Int64(id)), "subject": .string("Help \(id)"), "status": "solved",
+            "requester_id": .int(Int64(requester)),
+            "created_at": "now-5h", "updated_at": .string(ago), "solved_at": .string(ago), "tags": JSON(tags),
+            "comments": [
+                ["author_id": .int(Int64(requester)), "body": "Help please", "public": .bool(publicReply)],
+                ["author_id": 1, "body": "Done", "public": .bool(publicReply)],
+            ],
+        ]
     }
 
     func claims(_ tags: [String]) -> [String] { tags.filter { $0.hasPrefix(Self.surveyTag + "_claim_") } }
@@ -44,8 +55,11 @@ import TestSupport
     }
 
     @Test func noPublicCommentAlreadyTaggedAndNoEmailAreSkipped() throws {
-        let bench = try Bench(seed: Self.seed([Self.solved(1, publicReply: false), Self.solved(2, tags: [Self.surveyTag]),
-                                               Self.solved(3, requester: 2002)]))
+        let bench = try Bench(
+            seed: Self.seed([
+                Self.solved(1, publicReply: false), Self.solved(2, tags: [Self.surveyTag]),
+                Self.solved(3, requester: 2002),
+            ]))
         #expect(try bench.run("survey-dispatch", event: ["ticket_id": "1"]).json["reason"] == "no_public_comment")
         #expect(try bench.run("survey-dispatch", event: ["ticket_id": "2"]).json["reason"] == "already_surveyed")
         #expect(try bench.run("survey-dispatch", event: ["ticket_id": "3"]).json["reason"] == "no_requester_email")
@@ -55,7 +69,9 @@ import TestSupport
     @Test func reopenedBeforeTheDelayIsNotSurveyedUntilSolvedAgain() throws {
         let bench = try Bench(seed: Self.seed([Self.solved(1, ago: "now-1h")]))
         // The customer writes back: an end-user comment reopens the solved ticket.
-        try bench.agent("PUT", "/api/v2/tickets/1.json", ["ticket": ["comment": ["body": "Still broken", "public": true, "author_id": 2001]]])
+        try bench.agent(
+            "PUT", "/api/v2/tickets/1.json",
+            ["ticket": ["comment": ["body": "Still broken", "public": true, "author_id": 2001]]])
         #expect(bench.ticket(1)["status"] == "open")
         let reopened = try bench.run("survey-dispatch", event: ["ticket_id": "1"])
         #expect(reopened.json["reason"] == "not_solved")
@@ -70,7 +86,9 @@ import TestSupport
 
     @Test func duplicateConcurrentDeliveriesSendOneSurvey() throws {
         let bench = try Bench(seed: Self.seed([Self.solved(1)]))
-        let event: JSON = ["type": "zen:event-type:ticket.status_changed", "subject": "zen:ticket:1", "detail": ["id": "1"]]
+        let event: JSON = [
+            "type": "zen:event-type:ticket.status_changed", "subject": "zen:ticket:1", "detail": ["id": "1"],
+        ]
         let results = Locked([Exec.Output?](repeating: nil, count: 4))
         let env = bench.env
         DispatchQueue.concurrentPerform(iterations: 4) { i in
@@ -109,7 +127,9 @@ import TestSupport
 
     @Test func surveyEndpoint503IsRetriedLaterNotLost() throws {
         let bench = try Bench(seed: Self.seed([Self.solved(1)]))
-        try bench.sandbox.setFaults(["rules": [["service": "survey", "times": 0, "mode": "status", "status": 503, "retry_after": 1]]])
+        try bench.sandbox.setFaults([
+            "rules": [["service": "survey", "times": 0, "mode": "status", "status": 503, "retry_after": 1]]
+        ])
         let r = try bench.run("survey-dispatch", event: ["ticket_id": "1"], env: ["FUNCTION_BUDGET_MS": "3000"])
         #expect(r.status == 75)
         #expect(bench.surveySubmissions().isEmpty)
@@ -123,8 +143,14 @@ import TestSupport
 
     @Test func tagWriteFailingAfterASuccessfulPostNeverSendsTwice() throws {
         let bench = try Bench(seed: Self.seed([Self.solved(1)]))
-        try bench.sandbox.setFaults(["rules": [["service": "zendesk", "method": "PUT", "path_regex": "tickets/1\\.json", "times": 0,
-                                                "mode": "status", "status": 503, "retry_after": 1]]])
+        try bench.sandbox.setFaults([
+            "rules": [
+                [
+                    "service": "zendesk", "method": "PUT", "path_regex": "tickets/1\\.json", "times": 0,
+                    "mode": "status", "status": 503, "retry_after": 1,
+                ]
+            ]
+        ])
         let r = try bench.run("survey-dispatch", event: ["ticket_id": "1"], env: ["FUNCTION_BUDGET_MS": "3000"])
         #expect(r.status == 0)
         #expect(r.json["outcome"] == "dispatched")
@@ -169,7 +195,9 @@ import TestSupport
     /// the claim is released and the delivery is retried.
     @Test func aRefusedConnectionIsNotAmbiguous() throws {
         let bench = try Bench(seed: Self.seed([Self.solved(1)]))
-        let r = try bench.run("survey-dispatch", event: ["ticket_id": "1"], env: ["SURVEY_URL": "http://127.0.0.1:9/survey/s1", "FUNCTION_BUDGET_MS": "2000"])
+        let r = try bench.run(
+            "survey-dispatch", event: ["ticket_id": "1"],
+            env: ["SURVEY_URL": "http://127.0.0.1:9/survey/s1", "FUNCTION_BUDGET_MS": "2000"])
         #expect(r.status == 75, "\(r.stdout)")
         #expect(bench.tags(1).isEmpty, "claim released, no survey tag")
         #expect(attention(r.stderr).isEmpty)
@@ -177,7 +205,11 @@ import TestSupport
 
     @Test func lostAnswerToTheClaimIsRecognisedAsOurOwn() throws {
         let bench = try Bench(seed: Self.seed([Self.solved(1)]))
-        try bench.sandbox.setFaults(["rules": [["service": "zendesk", "method": "PUT", "path_regex": "tags", "times": 1, "mode": "lose_response"]]])
+        try bench.sandbox.setFaults([
+            "rules": [
+                ["service": "zendesk", "method": "PUT", "path_regex": "tags", "times": 1, "mode": "lose_response"]
+            ]
+        ])
         let r = try bench.run("survey-dispatch", event: ["ticket_id": "1"])
         #expect(r.json["outcome"] == "dispatched")
         #expect(bench.surveySubmissions().count == 1)
@@ -185,8 +217,11 @@ import TestSupport
     }
 
     @Test func scanFindsDueTicketsAndDispatchesEach() throws {
-        let bench = try Bench(seed: Self.seed([Self.solved(1), Self.solved(2, ago: "now-30m"), Self.solved(3, tags: [Self.surveyTag]),
-                                               Self.solved(4, ago: "now-4h")]))
+        let bench = try Bench(
+            seed: Self.seed([
+                Self.solved(1), Self.solved(2, ago: "now-30m"), Self.solved(3, tags: [Self.surveyTag]),
+                Self.solved(4, ago: "now-4h"),
+            ]))
         let r = try bench.run("survey-dispatch", ["--scan"], event: .null)
         #expect(r.status == 0)
         let lines = r.lines
@@ -212,7 +247,9 @@ import TestSupport
         for line in lines {
             #expect(line["outcome"] == "planned", "\(line)")
             #expect(line["would"] == "dispatched")
-            #expect(line["confirmed"].isNull && line["recorded"].isNull, "nothing was sent, so nothing is confirmed: \(line)")
+            #expect(
+                line["confirmed"].isNull && line["recorded"].isNull,
+                "nothing was sent, so nothing is confirmed: \(line)")
             #expect(line["plan"].array?.contains { $0["url"].string?.contains("/survey/") == true } == true, "\(line)")
         }
         #expect(bench.surveySubmissions().isEmpty)

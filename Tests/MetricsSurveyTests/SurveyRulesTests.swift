@@ -6,14 +6,20 @@ import Testing
 
 let solvedTime = Clock.parse("2026-05-01T10:00:00Z")!
 
-func surveyFacts(status: String = "solved", tags: [String] = [], publicComment: Bool = true, email: String? = "pat@example.com",
-                 hoursAfterSolve: Double = 3, solvedAt: Date? = solvedTime) -> SurveyFacts {
+func surveyFacts(
+    status: String = "solved", tags: [String] = [], publicComment: Bool = true, email: String? = "pat@example.com",
+    hoursAfterSolve: Double = 3, solvedAt: Date? = solvedTime
+) -> SurveyFacts {
     var requester: JSON = ["id": 200, "name": "Pat \"PJ\" Doe"]
     if let email { requester["email"] = .string(email) }
-    return SurveyFacts(ticket: ["id": 9, "status": .string(status), "tags": JSON(tags), "subject": "Late order",
-                                "updated_at": "2026-05-01T10:00:00Z", "requester_id": 200],
-                       requester: requester, hasPublicComment: publicComment, solvedAt: solvedAt,
-                       now: solvedTime.addingTimeInterval(hoursAfterSolve * 3600), agentURL: "https://acme.zendesk.com/agent/tickets/9")
+    return SurveyFacts(
+        ticket: [
+            "id": 9, "status": .string(status), "tags": JSON(tags), "subject": "Late order",
+            "updated_at": "2026-05-01T10:00:00Z", "requester_id": 200,
+        ],
+        requester: requester, hasPublicComment: publicComment, solvedAt: solvedAt,
+        now: solvedTime.addingTimeInterval(hoursAfterSolve * 3600), agentURL: "https://acme.zendesk.com/agent/tickets/9"
+    )
 }
 
 func reason(_ d: SurveyRules.Decision) -> String? {
@@ -32,7 +38,8 @@ func reason(_ d: SurveyRules.Decision) -> String? {
     }
 
     @Test func delayBoundaryIsTwoHoursSinceSolved() {
-        #expect(reason(SurveyRules.decide(surveyFacts(hoursAfterSolve: 1 + 59.0 / 60), settings: settings)) == "too_soon")
+        #expect(
+            reason(SurveyRules.decide(surveyFacts(hoursAfterSolve: 1 + 59.0 / 60), settings: settings)) == "too_soon")
         #expect(reason(SurveyRules.decide(surveyFacts(hoursAfterSolve: 2), settings: settings)) == nil)
         let custom = SurveySettings(delayHours: 0.5)
         #expect(reason(SurveyRules.decide(surveyFacts(hoursAfterSolve: 0.5), settings: custom)) == nil)
@@ -47,7 +54,9 @@ func reason(_ d: SurveyRules.Decision) -> String? {
 
     @Test func updatedAtIsUsedWhenSolvedTimeIsUnknown() {
         #expect(reason(SurveyRules.decide(surveyFacts(hoursAfterSolve: 2.5, solvedAt: nil), settings: settings)) == nil)
-        #expect(reason(SurveyRules.decide(surveyFacts(hoursAfterSolve: 1.5, solvedAt: nil), settings: settings)) == "too_soon")
+        #expect(
+            reason(SurveyRules.decide(surveyFacts(hoursAfterSolve: 1.5, solvedAt: nil), settings: settings))
+                == "too_soon")
     }
 
     @Test func onlySolvedTicketsAreSurveyed() {
@@ -63,11 +72,14 @@ func reason(_ d: SurveyRules.Decision) -> String? {
     }
 
     @Test func needsAPublicComment() {
-        #expect(reason(SurveyRules.decide(surveyFacts(publicComment: false), settings: settings)) == "no_public_comment")
+        #expect(
+            reason(SurveyRules.decide(surveyFacts(publicComment: false), settings: settings)) == "no_public_comment")
     }
 
     @Test func alreadyTaggedIsNeverSurveyedAgain() {
-        #expect(reason(SurveyRules.decide(surveyFacts(tags: ["vip", "pesquisa2listen_disparada"]), settings: settings)) == "already_surveyed")
+        #expect(
+            reason(SurveyRules.decide(surveyFacts(tags: ["vip", "pesquisa2listen_disparada"]), settings: settings))
+                == "already_surveyed")
         let custom = SurveySettings(tag: "Survey_Sent")
         #expect(reason(SurveyRules.decide(surveyFacts(tags: ["survey_sent"]), settings: custom)) == "already_surveyed")
     }
@@ -96,14 +108,20 @@ func reason(_ d: SurveyRules.Decision) -> String? {
         let c = SurveyClaim.new(at: solvedTime)
         let tag = c.tag(for: "pesquisa2listen_disparada")
         #expect(tag.hasPrefix("pesquisa2listen_disparada_claim_\(Int64(solvedTime.timeIntervalSince1970))_"))
-        #expect(SurveyClaim.claims(in: ["x", tag, "pesquisa2listen_disparada_claim_bad"], surveyTag: "pesquisa2listen_disparada") == [c])
+        #expect(
+            SurveyClaim.claims(
+                in: ["x", tag, "pesquisa2listen_disparada_claim_bad"], surveyTag: "pesquisa2listen_disparada") == [c])
         #expect(SurveyClaim.new(at: solvedTime).nonce != c.nonce)
     }
 
     @Test func templateAddsFieldsWithJSONSafeValues() throws {
-        let template = try JSON.parse(#"{"nome":"{{ticket.requester.first_name}}","assunto":"Re: {{ ticket.title }} #{{ticket.id}}","x":["{{ticket.unknown}}"],"n":1}"#)
+        let template = try JSON.parse(
+            #"{"nome":"{{ticket.requester.first_name}}","assunto":"Re: {{ ticket.title }} #{{ticket.id}}","x":["{{ticket.unknown}}"],"n":1}"#
+        )
         let s = SurveySettings(template: template)
-        guard case .dispatch(let body) = SurveyRules.decide(surveyFacts(), settings: s) else { Issue.record("expected dispatch"); return }
+        guard case .dispatch(let body) = SurveyRules.decide(surveyFacts(), settings: s) else {
+            Issue.record("expected dispatch"); return
+        }
         #expect(body["nome"] == "Pat")
         #expect(body["assunto"] == "Re: Late order #9")
         #expect(body["x"] == [""])
@@ -111,19 +129,30 @@ func reason(_ d: SurveyRules.Decision) -> String? {
         #expect(body["email"] == "pat@example.com")
         // A value with quotes stays one JSON string.
         let nameTemplate = SurveySettings(template: ["full": "{{ticket.requester.name}}"])
-        guard case .dispatch(let b2) = SurveyRules.decide(surveyFacts(), settings: nameTemplate) else { Issue.record("expected dispatch"); return }
+        guard case .dispatch(let b2) = SurveyRules.decide(surveyFacts(), settings: nameTemplate) else {
+            Issue.record("expected dispatch"); return
+        }
         #expect(try JSON.parse(b2.serialized())["full"] == "Pat \"PJ\" Doe")
     }
 
     @Test func settingsFromConfig() throws {
-        let s = try SurveySettings(config: Config(environment: ["SURVEY_TAG": "Sent2", "SURVEY_DELAY_HOURS": "1.5",
-                                                               "SURVEY_BODY_TEMPLATE": #"{"a":"{{ticket.id}}"}"#]))
+        let s = try SurveySettings(
+            config: Config(environment: [
+                "SURVEY_TAG": "Sent2", "SURVEY_DELAY_HOURS": "1.5",
+                "SURVEY_BODY_TEMPLATE": #"{"a":"{{ticket.id}}"}"#,
+            ]))
         #expect(s.tag == "sent2")
         #expect(s.delayHours == 1.5)
         #expect(s.template == ["a": "{{ticket.id}}"])
-        #expect(throws: RuntimeError.self) { try SurveySettings(config: Config(environment: ["SURVEY_BODY_TEMPLATE": "[1]"])) }
-        #expect(throws: RuntimeError.self) { try SurveySettings(config: Config(environment: ["SURVEY_TAG": "two tags"])) }
-        #expect(throws: RuntimeError.self) { try SurveySettings(config: Config(environment: ["SURVEY_DELAY_HOURS": "soon"])) }
+        #expect(throws: RuntimeError.self) {
+            try SurveySettings(config: Config(environment: ["SURVEY_BODY_TEMPLATE": "[1]"]))
+        }
+        #expect(throws: RuntimeError.self) {
+            try SurveySettings(config: Config(environment: ["SURVEY_TAG": "two tags"]))
+        }
+        #expect(throws: RuntimeError.self) {
+            try SurveySettings(config: Config(environment: ["SURVEY_DELAY_HOURS": "soon"]))
+        }
     }
 
     @Test func commitRule() {

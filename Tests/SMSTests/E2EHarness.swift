@@ -46,19 +46,35 @@ final class SMSBench: @unchecked Sendable {
     static func seed(_ extra: JSON = [:]) -> JSON {
         let consented: JSON = ["sms": ["marketing": ["consent": "SUBSCRIBED"]]]
         var doc: JSON = [
-            "zendesk": ["users": [
-                ["id": .int(patID), "name": "Pat Doe", "phone": .string(pat), "role": "end-user"],
-                ["id": .int(kimID), "name": "Kim Lee", "phone": .string(kim), "role": "end-user"],
-            ]],
-            "klaviyo": ["profiles": [
-                ["id": "01PATPROFILE0000000000000A", "phone_number": .string(pat), "first_name": "Pat", "last_name": "Doe",
-                 "email": .string(patEmail), "subscriptions": consented],
-                ["id": "01KIMPROFILE0000000000000A", "phone_number": .string(kim), "first_name": "Kim", "subscriptions": consented],
-                ["id": "01LEEPROFILE0000000000000A", "phone_number": .string(lee), "first_name": "Lee",
-                 "subscriptions": ["sms": ["marketing": ["consent": "UNSUBSCRIBED"]]]],
-                ["id": "01SAMPROFILE0000000000000A", "phone_number": .string(sam), "first_name": "Sam", "last_name": "Stone",
-                 "email": "sam@example.com", "subscriptions": ["sms": ["transactional": ["consent": "SUBSCRIBED"]]]],
-            ]],
+            "zendesk": [
+                "users": [
+                    ["id": .int(patID), "name": "Pat Doe", "phone": .string(pat), "role": "end-user"],
+                    ["id": .int(kimID), "name": "Kim Lee", "phone": .string(kim), "role": "end-user"],
+                ]
+            ],
+            "klaviyo": [
+                "profiles": [
+                    [
+                        "id": "01PATPROFILE0000000000000A", "phone_number": .string(pat), "first_name": "Pat",
+                        "last_name": "Doe",
+                        "email": .string(patEmail), "subscriptions": consented,
+                    ],
+                    [
+                        "id": "01KIMPROFILE0000000000000A", "phone_number": .string(kim), "first_name": "Kim",
+                        "subscriptions": consented,
+                    ],
+                    [
+                        "id": "01LEEPROFILE0000000000000A", "phone_number": .string(lee), "first_name": "Lee",
+                        "subscriptions": ["sms": ["marketing": ["consent": "UNSUBSCRIBED"]]],
+                    ],
+                    [
+                        "id": "01SAMPROFILE0000000000000A", "phone_number": .string(sam), "first_name": "Sam",
+                        "last_name": "Stone",
+                        "email": "sam@example.com",
+                        "subscriptions": ["sms": ["transactional": ["consent": "SUBSCRIBED"]]],
+                    ],
+                ]
+            ],
             "twilio": ["numbers": [.string(brandA), .string(brandB)]],
         ]
         for (section, value) in extra.object ?? [:] {
@@ -77,7 +93,8 @@ final class SMSBench: @unchecked Sendable {
         sandbox = Sandbox(options: SandboxOptions())
         try sandbox.start(host: "127.0.0.1", port: 0)
         try sandbox.seed(seed)
-        file = try FunctionsFile.load(path: Self.functionsFile, functionsDirectory: InvokerCommand.executableDirectory())
+        file = try FunctionsFile.load(
+            path: Self.functionsFile, functionsDirectory: InvokerCommand.executableDirectory())
         let box = self.box
         server = HTTPServer(limits: Invoker(file: file, environment: [:]).serverLimits) { request in
             guard let invoker = box.value else { return .respond(.json(503, ["error": "invoker not configured"])) }
@@ -153,7 +170,8 @@ final class SMSBench: @unchecked Sendable {
     }
 
     /// Twilio's inbound-message webhook for a text, as Twilio posts it to `/sms/inbound`.
-    static func twilioParams(sid: String, from: String, to: String, body: String, media: [String]) -> [(String, String)] {
+    static func twilioParams(sid: String, from: String, to: String, body: String, media: [String]) -> [(String, String)]
+    {
         var params: [(String, String)] = [
             ("ToCountry", "US"), ("SmsMessageSid", sid), ("NumMedia", String(media.count)), ("SmsSid", sid),
             ("SmsStatus", "received"), ("Body", body), ("To", to), ("NumSegments", "1"), ("MessageSid", sid),
@@ -168,12 +186,18 @@ final class SMSBench: @unchecked Sendable {
 
     /// A customer's text delivered as Twilio's signed webhook to `/sms/inbound`.
     @discardableResult
-    func text(_ body: String, from: String = SMSBench.pat, to: String = SMSBench.brandA, sid: String = SMSBench.messageSID(),
-              media: [String] = [], signature: String? = nil) throws -> Answer {
+    func text(
+        _ body: String, from: String = SMSBench.pat, to: String = SMSBench.brandA, sid: String = SMSBench.messageSID(),
+        media: [String] = [], signature: String? = nil
+    ) throws -> Answer {
         let params = Self.twilioParams(sid: sid, from: from, to: to, body: body, media: media)
-        let signed = try signature ?? WebhookSignature.twilio(authToken: Self.twilioToken, url: invokerURL + "/sms/inbound", params: params)
-        return try post("/sms/inbound", headers: [("Content-Type", "application/x-www-form-urlencoded"), ("X-Twilio-Signature", signed)],
-                        body: Array(FormDecoding.body(params).utf8))
+        let signed =
+            try signature
+            ?? WebhookSignature.twilio(authToken: Self.twilioToken, url: invokerURL + "/sms/inbound", params: params)
+        return try post(
+            "/sms/inbound",
+            headers: [("Content-Type", "application/x-www-form-urlencoded"), ("X-Twilio-Signature", signed)],
+            body: Array(FormDecoding.body(params).utf8))
     }
 
     /// A Zendesk event-subscription payload signed with the invoker's Zendesk secret, posted to `path`.
@@ -181,8 +205,12 @@ final class SMSBench: @unchecked Sendable {
         let bytes = payload.serializedBytes()
         let timestamp = Clock.iso8601(Date())
         let signature = try WebhookSignature.zendesk(secret: secret ?? zendeskSecret, timestamp: timestamp, body: bytes)
-        return try post(path, headers: [("Content-Type", "application/json"), ("X-Zendesk-Webhook-Signature", signature),
-                                        ("X-Zendesk-Webhook-Signature-Timestamp", timestamp)], body: bytes)
+        return try post(
+            path,
+            headers: [
+                ("Content-Type", "application/json"), ("X-Zendesk-Webhook-Signature", signature),
+                ("X-Zendesk-Webhook-Signature-Timestamp", timestamp),
+            ], body: bytes)
     }
 
     /// The signed `ticket.comment_added` event of `comment` (rendered by the sandbox's Zendesk)
@@ -193,7 +221,8 @@ final class SMSBench: @unchecked Sendable {
     }
 
     func zendeskEvent(ticket: Int64, comment: Int64) throws -> JSON {
-        let r = try sandboxCall("GET", "/_ctl/zendesk-event?type=ticket.comment_added&ticket=\(ticket)&comment=\(comment)")
+        let r = try sandboxCall(
+            "GET", "/_ctl/zendesk-event?type=ticket.comment_added&ticket=\(ticket)&comment=\(comment)")
         guard r.status == 200 else { throw RuntimeError(.internal, "zendesk-event: \(r.status) \(r.text)") }
         return r.json
     }
@@ -201,12 +230,16 @@ final class SMSBench: @unchecked Sendable {
     // MARK: Acting on the sandbox
 
     @discardableResult
-    func sandboxCall(_ method: String, _ path: String, json: JSON? = nil, headers: [(String, String)] = []) throws -> HTTPResponse {
+    func sandboxCall(
+        _ method: String, _ path: String, json: JSON? = nil, headers: [(String, String)] = []
+    ) throws -> HTTPResponse {
         var policy = RetryPolicy()
         policy.maxAttempts = 1
         policy.retryStatuses = []
         let client = HTTPClient(deadline: Deadline(seconds: 30), policy: policy)
-        if let json { return try client.send(HTTPRequest(method, sandbox.baseURL + path, json: json, headers: headers)) }
+        if let json {
+            return try client.send(HTTPRequest(method, sandbox.baseURL + path, json: json, headers: headers))
+        }
         return try client.send(HTTPRequest(method, sandbox.baseURL + path, headers: headers))
     }
 
@@ -215,7 +248,8 @@ final class SMSBench: @unchecked Sendable {
     /// A Zendesk API call as the agent — the scenario's own action, never faulted.
     func zendesk(_ method: String, _ path: String, _ body: JSON? = nil) throws -> HTTPResponse {
         let auth = "Basic " + Crypto.base64(Array("agent@example.com/token:zd-token".utf8))
-        return try sandboxCall(method, "/zendesk" + path, json: body, headers: [("Authorization", auth), ("X-Sandbox-Actor", "runner")])
+        return try sandboxCall(
+            method, "/zendesk" + path, json: body, headers: [("Authorization", auth), ("X-Sandbox-Actor", "runner")])
     }
 
     /// Adds a comment to a ticket through the Zendesk API (author: the API agent unless given);
@@ -225,7 +259,9 @@ final class SMSBench: @unchecked Sendable {
         if let author { comment["author_id"] = .int(author) }
         let r = try zendesk("PUT", "/api/v2/tickets/\(ticket).json", ["ticket": ["comment": comment]])
         guard r.status == 200 else { throw RuntimeError(.internal, "adding a comment: \(r.status) \(r.text)") }
-        guard let id = self.ticket(ticket)["comments"].array?.last?["id"].int else { throw RuntimeError(.internal, "no comment") }
+        guard let id = self.ticket(ticket)["comments"].array?.last?["id"].int else {
+            throw RuntimeError(.internal, "no comment")
+        }
         return id
     }
 

@@ -13,37 +13,75 @@ import Testing
     static let patProfile = "01PATPROFILE0000000000000A"
 
     /// POSTs a Klaviyo system-webhook batch signed with `secret`.
-    func postBatch(_ bench: SMSBench, _ items: [JSON], secret: String = E2EKlaviyoTests.secret, bodyWebhookID: String = "WH1") throws -> SMSBench.Answer {
+    func postBatch(
+        _ bench: SMSBench, _ items: [JSON], secret: String = E2EKlaviyoTests.secret, bodyWebhookID: String = "WH1"
+    ) throws -> SMSBench.Answer {
         let timestamp = String(Int(Date().timeIntervalSince1970))
-        let body: JSON = ["data": .array(items), "meta": ["klaviyo_webhook_id": .string(bodyWebhookID), "timestamp": .string(timestamp)]]
+        let body: JSON = [
+            "data": .array(items),
+            "meta": ["klaviyo_webhook_id": .string(bodyWebhookID), "timestamp": .string(timestamp)],
+        ]
         let bytes = body.serializedBytes()
-        return try bench.post("/klaviyo/webhooks", headers: [
-            ("Content-Type", "application/json"), ("Klaviyo-Webhook-Id", "WH1"), ("Klaviyo-Timestamp", timestamp),
-            ("Klaviyo-Signature", WebhookSignature.klaviyo(secret: secret, timestamp: timestamp, body: bytes))], body: bytes)
+        return try bench.post(
+            "/klaviyo/webhooks",
+            headers: [
+                ("Content-Type", "application/json"), ("Klaviyo-Webhook-Id", "WH1"), ("Klaviyo-Timestamp", timestamp),
+                ("Klaviyo-Signature", WebhookSignature.klaviyo(secret: secret, timestamp: timestamp, body: bytes)),
+            ], body: bytes)
     }
 
     /// A campaign SMS that reached Pat ("Received SMS", `event:klaviyo.received_sms`).
     func campaignItem(id: String, body: String, campaign: String) -> JSON {
-        ["external_id": .string(id), "topic": "event:klaviyo.received_sms",
-         "payload": ["data": ["type": "event", "id": .string(id),
-                              "attributes": ["datetime": "2026-11-21T10:00:00+00:00",
-                                             "event_properties": ["message_body": .string(body), "campaign_name": .string(campaign),
-                                                                  "to_number": .string(B.pat)]],
-                              "relationships": ["profile": ["data": ["type": "profile", "id": .string(Self.patProfile)]]]]]]
+        [
+            "external_id": .string(id), "topic": "event:klaviyo.received_sms",
+            "payload": [
+                "data": [
+                    "type": "event", "id": .string(id),
+                    "attributes": [
+                        "datetime": "2026-11-21T10:00:00+00:00",
+                        "event_properties": [
+                            "message_body": .string(body), "campaign_name": .string(campaign),
+                            "to_number": .string(B.pat),
+                        ],
+                    ],
+                    "relationships": ["profile": ["data": ["type": "profile", "id": .string(Self.patProfile)]]],
+                ]
+            ],
+        ]
     }
 
     /// The customer texts the Klaviyo number of their conversation; Klaviyo's signed batch opens
     /// the ticket, and the agent's answer goes back through the same conversation.
     @Test func klaviyoConversationRoundTrip() throws {
-        let bench = try SMSBench(seed: B.seed(["klaviyo": ["conversations": [
-            ["id": "CONV-PAT", "profile_id": .string(Self.patProfile), "number": .string(Self.klaviyoNumber)]]]]))
-        try bench.sandbox.seed(["klaviyo": ["webhooks": [
-            ["id": "WH1", "name": "bundle", "endpoint_url": .string(bench.invokerURL + "/klaviyo/webhooks"),
-             "secret_key": .string(Self.secret), "topics": ["event:klaviyo.sent_sms", "event:klaviyo.received_sms"]]]]])
+        let bench = try SMSBench(
+            seed: B.seed([
+                "klaviyo": [
+                    "conversations": [
+                        [
+                            "id": "CONV-PAT", "profile_id": .string(Self.patProfile),
+                            "number": .string(Self.klaviyoNumber),
+                        ]
+                    ]
+                ]
+            ]))
+        try bench.sandbox.seed([
+            "klaviyo": [
+                "webhooks": [
+                    [
+                        "id": "WH1", "name": "bundle", "endpoint_url": .string(bench.invokerURL + "/klaviyo/webhooks"),
+                        "secret_key": .string(Self.secret),
+                        "topics": ["event:klaviyo.sent_sms", "event:klaviyo.received_sms"],
+                    ]
+                ]
+            ]
+        ])
         bench.configure(["SMS_PROVIDER": "klaviyo", "KLAVIYO_WEBHOOK_SECRET": Self.secret])
 
-        let r = try bench.sandboxCall("POST", "/_ctl/phone/text",
-                                      json: ["from": .string(B.pat), "to": .string(Self.klaviyoNumber), "body": "Hi, texting your Klaviyo number"])
+        let r = try bench.sandboxCall(
+            "POST", "/_ctl/phone/text",
+            json: [
+                "from": .string(B.pat), "to": .string(Self.klaviyoNumber), "body": "Hi, texting your Klaviyo number",
+            ])
         #expect(r.status == 200, "\(r.text)")
         #expect(r.json["delivered"].bool == true, "\(r.text) \(bench.accessLines.value)")
         #expect(r.json["webhooks"][0]["status"].int == 200)
@@ -70,8 +108,9 @@ import Testing
         #expect(bench.comments(id).count == 2, "\(bench.comments(id).map { $0["body"] })")
 
         // A campaign that reaches Pat while the ticket is open becomes a private note naming it.
-        let sent = try bench.sandboxCall("POST", "/_ctl/klaviyo/sms",
-                                         json: ["phone": .string(B.pat), "campaign": "Black Friday", "body": "40% off everything"])
+        let sent = try bench.sandboxCall(
+            "POST", "/_ctl/klaviyo/sms",
+            json: ["phone": .string(B.pat), "campaign": "Black Friday", "body": "40% off everything"])
         #expect(sent.status == 200, "\(sent.text)")
         #expect(sent.json["topic"].string == "event:klaviyo.received_sms")
         #expect(bench.sandbox.waitForDeliveries(timeout: 10))
@@ -84,12 +123,22 @@ import Testing
     /// A text in the documented Get-Event shape whose customer is named only by the profile
     /// relationship: the profile is read (phone and consent) and the ticket opens.
     func profileOnlyText(id: String, body: String, profile: String = E2EKlaviyoTests.patProfile) -> JSON {
-        ["external_id": .string(id), "topic": "event:klaviyo.sent_sms",
-         "payload": ["data": ["type": "event", "id": .string(id),
-                              "attributes": ["datetime": "2026-11-21T10:00:00+00:00", "timestamp": 1_795_000_000,
-                                             "event_properties": ["Message Body": .string(body)]],
-                              "relationships": ["profile": ["data": ["type": "profile", "id": .string(profile)]],
-                                                "metric": ["data": ["type": "metric", "id": "SENTSMS"]]]]]]
+        [
+            "external_id": .string(id), "topic": "event:klaviyo.sent_sms",
+            "payload": [
+                "data": [
+                    "type": "event", "id": .string(id),
+                    "attributes": [
+                        "datetime": "2026-11-21T10:00:00+00:00", "timestamp": 1_795_000_000,
+                        "event_properties": ["Message Body": .string(body)],
+                    ],
+                    "relationships": [
+                        "profile": ["data": ["type": "profile", "id": .string(profile)]],
+                        "metric": ["data": ["type": "metric", "id": "SENTSMS"]],
+                    ],
+                ]
+            ],
+        ]
     }
 
     @Test func customerKnownOnlyByProfileOpensTheTicket() throws {
@@ -102,7 +151,8 @@ import Testing
         #expect(ticket["requester_id"].int == B.patID)
         #expect(bench.comments(ticket["id"].int ?? -1).map { $0["body"].string } == ["Is my parcel lost?"])
         // A non-consented profile named the same way opens nothing.
-        let lee = try postBatch(bench, [profileOnlyText(id: "EV-LEE", body: "hello", profile: "01LEEPROFILE0000000000000A")])
+        let lee = try postBatch(
+            bench, [profileOnlyText(id: "EV-LEE", body: "hello", profile: "01LEEPROFILE0000000000000A")])
         #expect(lee.json["results"][0]["reason"].string == "not_consented", "\(lee.text)")
         #expect(bench.tickets.count == 1)
     }
@@ -120,11 +170,24 @@ import Testing
     /// the batch is delivered again.
     @Test func aMixedBatchDoesEachThingOnce() throws {
         let bench = try SMSBench(env: ["KLAVIYO_WEBHOOK_SECRET": Self.secret])
-        let reply: JSON = ["external_id": "EV-REPLY", "topic": "event:klaviyo.received_sms",
-                           "payload": ["data": ["type": "event", "id": "EV-REPLY", "attributes": ["event_properties": ["Message Body": "Agent text"]],
-                                                "relationships": ["profile": ["data": ["type": "profile", "id": .string(Self.patProfile)]]]]]]
-        let broken: JSON = ["external_id": "EV-BROKEN", "topic": "event:klaviyo.sent_sms", "payload": ["data": ["type": "event", "id": "EV-BROKEN"]]]
-        let batch = [profileOnlyText(id: "EV-T1", body: "First text"), broken, campaignItem(id: "EV-C2", body: "Flash sale", campaign: "Flash"), reply]
+        let reply: JSON = [
+            "external_id": "EV-REPLY", "topic": "event:klaviyo.received_sms",
+            "payload": [
+                "data": [
+                    "type": "event", "id": "EV-REPLY",
+                    "attributes": ["event_properties": ["Message Body": "Agent text"]],
+                    "relationships": ["profile": ["data": ["type": "profile", "id": .string(Self.patProfile)]]],
+                ]
+            ],
+        ]
+        let broken: JSON = [
+            "external_id": "EV-BROKEN", "topic": "event:klaviyo.sent_sms",
+            "payload": ["data": ["type": "event", "id": "EV-BROKEN"]],
+        ]
+        let batch = [
+            profileOnlyText(id: "EV-T1", body: "First text"), broken,
+            campaignItem(id: "EV-C2", body: "Flash sale", campaign: "Flash"), reply,
+        ]
         let first = try postBatch(bench, batch)
         #expect(first.status == 200, "\(first.text)")
         let outcomes = (first.json["results"].array ?? []).map { $0["outcome"].string ?? "?" }
@@ -136,7 +199,10 @@ import Testing
 
         let again = try postBatch(bench, batch)
         #expect(again.status == 200)
-        #expect((again.json["results"].array ?? []).map { $0["outcome"].string ?? "?" } == ["duplicate", "error", "duplicate", "ignored"], "\(again.text)")
+        #expect(
+            (again.json["results"].array ?? []).map { $0["outcome"].string ?? "?" } == [
+                "duplicate", "error", "duplicate", "ignored",
+            ], "\(again.text)")
         #expect(bench.tickets.count == 1)
         #expect(bench.comments(id).count == 2)
     }
@@ -144,14 +210,32 @@ import Testing
     /// A transient failure of one item answers 503 after the others were handled; the
     /// re-delivery completes it and recognises the rest.
     @Test func aTransientFailureAnswers503AndTheRedeliveryCompletes() throws {
-        let bench = try SMSBench(seed: B.seed(["zendesk": ["tickets": [
-            ["id": 701, "status": "open", "requester_id": .int(B.patID), "external_id": .string("sms:\(B.pat):\(B.brandA)"),
-             "tags": ["sms"], "comments": [["author_id": .int(B.patID), "body": "Hello", "public": true]]]]]]),
+        let bench = try SMSBench(
+            seed: B.seed([
+                "zendesk": [
+                    "tickets": [
+                        [
+                            "id": 701, "status": "open", "requester_id": .int(B.patID),
+                            "external_id": .string("sms:\(B.pat):\(B.brandA)"),
+                            "tags": ["sms"],
+                            "comments": [["author_id": .int(B.patID), "body": "Hello", "public": true]],
+                        ]
+                    ]
+                ]
+            ]),
             env: ["KLAVIYO_WEBHOOK_SECRET": Self.secret])
-        try bench.faults(["rules": [["service": "zendesk", "method": "POST", "path_regex": "^/api/v2/tickets\\.json", "times": 0,
-                                     "mode": "status", "status": 503, "retry_after": 0]]])
-        let batch = [campaignItem(id: "EV-C3", body: "Weekend deal", campaign: "Weekend"),
-                     profileOnlyText(id: "EV-KIM", body: "Kim here", profile: "01KIMPROFILE0000000000000A")]
+        try bench.faults([
+            "rules": [
+                [
+                    "service": "zendesk", "method": "POST", "path_regex": "^/api/v2/tickets\\.json", "times": 0,
+                    "mode": "status", "status": 503, "retry_after": 0,
+                ]
+            ]
+        ])
+        let batch = [
+            campaignItem(id: "EV-C3", body: "Weekend deal", campaign: "Weekend"),
+            profileOnlyText(id: "EV-KIM", body: "Kim here", profile: "01KIMPROFILE0000000000000A"),
+        ]
         let first = try postBatch(bench, batch)
         #expect(first.status == 503, "\(first.text)")
         #expect(first.json["results"][0]["outcome"].string == "noted", "\(first.text)")
@@ -173,13 +257,26 @@ import Testing
     }
 
     @Test func campaignSMSBecomesAPrivateNoteThatIsNeverRelayed() throws {
-        let bench = try SMSBench(seed: B.seed(["zendesk": ["tickets": [
-            ["id": 701, "status": "open", "requester_id": .int(B.patID), "external_id": .string("sms:\(B.pat):\(B.brandA)"),
-             "tags": ["sms"], "comments": [["author_id": .int(B.patID), "body": "Hello", "public": true]]]]]]),
+        let bench = try SMSBench(
+            seed: B.seed([
+                "zendesk": [
+                    "tickets": [
+                        [
+                            "id": 701, "status": "open", "requester_id": .int(B.patID),
+                            "external_id": .string("sms:\(B.pat):\(B.brandA)"),
+                            "tags": ["sms"],
+                            "comments": [["author_id": .int(B.patID), "body": "Hello", "public": true]],
+                        ]
+                    ]
+                ]
+            ]),
             env: ["KLAVIYO_WEBHOOK_SECRET": Self.secret])
-        let other: JSON = ["external_id": "EVT-OTHER", "topic": "event:klaviyo.opened_email",
-                           "payload": ["data": ["type": "event", "id": "EVT-OTHER", "attributes": ["event_properties": [:]]]]]
-        let r = try postBatch(bench, [campaignItem(id: "EVT-CAMPAIGN-1", body: "20% off today only", campaign: "Spring Sale"), other])
+        let other: JSON = [
+            "external_id": "EVT-OTHER", "topic": "event:klaviyo.opened_email",
+            "payload": ["data": ["type": "event", "id": "EVT-OTHER", "attributes": ["event_properties": [:]]]],
+        ]
+        let r = try postBatch(
+            bench, [campaignItem(id: "EVT-CAMPAIGN-1", body: "20% off today only", campaign: "Spring Sale"), other])
         #expect(r.status == 200, "\(r.text)")
         #expect(r.outcome == "batch", "\(r.text)")
         let results = r.json["results"].array ?? []
@@ -201,12 +298,14 @@ import Testing
         #expect(bench.sentSMS.isEmpty)
 
         // A re-delivered batch adds nothing.
-        let again = try postBatch(bench, [campaignItem(id: "EVT-CAMPAIGN-1", body: "20% off today only", campaign: "Spring Sale")])
+        let again = try postBatch(
+            bench, [campaignItem(id: "EVT-CAMPAIGN-1", body: "20% off today only", campaign: "Spring Sale")])
         #expect(again.json["results"][0]["outcome"].string == "duplicate", "\(again.text)")
         #expect(bench.comments(701).count == 2)
 
         // A batch with a wrong signature is refused.
-        let forged = try postBatch(bench, [campaignItem(id: "EVT-CAMPAIGN-2", body: "x", campaign: "y")], secret: "wrong")
+        let forged = try postBatch(
+            bench, [campaignItem(id: "EVT-CAMPAIGN-2", body: "x", campaign: "y")], secret: "wrong")
         #expect(forged.status == 401)
         #expect(bench.comments(701).count == 2)
     }

@@ -14,17 +14,28 @@ import TestSupport
     /// not an SMS conversation (603), and an agent whose email is Pat's (3001).
     static func seed(_ extra: JSON = [:]) -> JSON {
         func sms(_ id: Int64, _ brand: String) -> JSON {
-            ["id": .int(id), "status": "open", "requester_id": .int(B.patID), "subject": "SMS conversation with Pat Doe",
-             "external_id": .string("sms:\(B.pat):\(brand)"), "tags": ["sms"],
-             "comments": [["author_id": .int(B.patID), "body": "Where is my order?", "public": true]]]
+            [
+                "id": .int(id), "status": "open", "requester_id": .int(B.patID),
+                "subject": "SMS conversation with Pat Doe",
+                "external_id": .string("sms:\(B.pat):\(brand)"), "tags": ["sms"],
+                "comments": [["author_id": .int(B.patID), "body": "Where is my order?", "public": true]],
+            ]
         }
-        var doc = B.seed(["zendesk": [
-            "tickets": [sms(601, B.brandB), sms(602, B.brandA),
-                        ["id": 603, "status": "open", "requester_id": .int(B.patID), "subject": "Web form",
-                         "comments": [["author_id": .int(B.patID), "body": "Email question", "public": true]]]],
-            "users": [["id": 3001, "name": "Pat the agent", "email": .string(B.patEmail), "role": "agent"],
-                      ["id": 3002, "name": "Alex Agent", "email": "alex@brand.example", "role": "agent"]],
-        ]])
+        var doc = B.seed([
+            "zendesk": [
+                "tickets": [
+                    sms(601, B.brandB), sms(602, B.brandA),
+                    [
+                        "id": 603, "status": "open", "requester_id": .int(B.patID), "subject": "Web form",
+                        "comments": [["author_id": .int(B.patID), "body": "Email question", "public": true]],
+                    ],
+                ],
+                "users": [
+                    ["id": 3001, "name": "Pat the agent", "email": .string(B.patEmail), "role": "agent"],
+                    ["id": 3002, "name": "Alex Agent", "email": "alex@brand.example", "role": "agent"],
+                ],
+            ]
+        ])
         for (section, value) in extra.object ?? [:] {
             var merged = doc[section].object ?? [:]
             for (k, v) in value.object ?? [:] { merged[k] = .array((merged[k]?.array ?? []) + (v.array ?? [v])) }
@@ -78,22 +89,35 @@ import TestSupport
         let c2 = try bench.addComment(ticket: 601, body: "Concurrent duplicate check")
         let event = try bench.zendeskEvent(ticket: 601, comment: c2)
         // Claims are held back a moment so that every delivery has read the ticket before the first claim lands.
-        try bench.faults(["rules": [["service": "zendesk", "method": "PUT", "path_regex": "/tags\\.json$", "mode": "delay", "ms": 300, "times": 0]]])
-        let answers = simultaneously((0..<4).map { _ in { @Sendable in try? bench.postZendesk("/zendesk/comments", event) } })
+        try bench.faults([
+            "rules": [
+                [
+                    "service": "zendesk", "method": "PUT", "path_regex": "/tags\\.json$", "mode": "delay", "ms": 300,
+                    "times": 0,
+                ]
+            ]
+        ])
+        let answers = simultaneously(
+            (0..<4).map { _ in { @Sendable in try? bench.postZendesk("/zendesk/comments", event) } })
         let outcomes = answers.compactMap { $0?.outcome }
         #expect(outcomes.count == 4, "\(answers.map { $0?.text ?? "no answer" })")
         #expect(outcomes.filter { $0 == "sent" }.count == 1, "\(outcomes)")
         #expect(outcomes.filter { $0 == "duplicate" }.count == 3, "\(outcomes)")
         #expect(bench.sentSMS.filter { $0["body"].string == "Concurrent duplicate check" }.count == 1)
         #expect(bench.sentSMS.count == 2)
-        let claims = bench.requests.filter { $0["method"].string == "PUT" && ($0["path"].string ?? "").hasSuffix("/tags.json") }
-        #expect(claims.filter { $0["status"].int == 409 }.count >= 1, "deliveries raced for the claim (refused by safe_update)")
+        let claims = bench.requests.filter {
+            $0["method"].string == "PUT" && ($0["path"].string ?? "").hasSuffix("/tags.json")
+        }
+        #expect(
+            claims.filter { $0["status"].int == 409 }.count >= 1,
+            "deliveries raced for the claim (refused by safe_update)")
     }
 
     @Test func sameEmailPrivateRequesterAndNonSMSCommentsAreNotSent() throws {
         let bench = try SMSBench(seed: Self.seed())
         // The agent's email equals the customer's (Klaviyo profile) email: seed rule.
-        let same = try bench.addComment(ticket: 601, body: "Reply from an agent sharing the customer's email", author: 3001)
+        let same = try bench.addComment(
+            ticket: 601, body: "Reply from an agent sharing the customer's email", author: 3001)
         let r1 = try bench.commentAdded(ticket: 601, comment: same)
         #expect(r1.status == 200)
         #expect(r1.outcome == "skipped" && r1.reason == "same_email", "\(r1.text)")
@@ -119,11 +143,19 @@ import TestSupport
     }
 
     @Test func nonConsentedProfileIsNotTexted() throws {
-        let bench = try SMSBench(seed: Self.seed(["zendesk": [
-            "users": [["id": 2003, "name": "Lee", "phone": .string(B.lee), "role": "end-user"]],
-            "tickets": [["id": 604, "status": "open", "requester_id": 2003, "external_id": .string("sms:\(B.lee):\(B.brandA)"),
-                         "tags": ["sms"], "comments": [["author_id": 2003, "body": "hi", "public": true]]]],
-        ]]))
+        let bench = try SMSBench(
+            seed: Self.seed([
+                "zendesk": [
+                    "users": [["id": 2003, "name": "Lee", "phone": .string(B.lee), "role": "end-user"]],
+                    "tickets": [
+                        [
+                            "id": 604, "status": "open", "requester_id": 2003,
+                            "external_id": .string("sms:\(B.lee):\(B.brandA)"),
+                            "tags": ["sms"], "comments": [["author_id": 2003, "body": "hi", "public": true]],
+                        ]
+                    ],
+                ]
+            ]))
         let c = try bench.addComment(ticket: 604, body: "Hello Lee")
         let r = try bench.commentAdded(ticket: 604, comment: c)
         #expect(r.outcome == "skipped" && r.reason == "not_consented", "\(r.text)")
@@ -196,7 +228,14 @@ import TestSupport
 
     @Test func lostSendResponseIsNotSentTwice() throws {
         let bench = try SMSBench(seed: Self.seed())
-        try bench.faults(["rules": [["service": "twilio", "method": "POST", "path_regex": "Messages\\.json$", "mode": "lose_response", "times": 1]]])
+        try bench.faults([
+            "rules": [
+                [
+                    "service": "twilio", "method": "POST", "path_regex": "Messages\\.json$", "mode": "lose_response",
+                    "times": 1,
+                ]
+            ]
+        ])
         let c = try bench.addComment(ticket: 601, body: "Your refund was issued.")
         let r = try bench.commentAdded(ticket: 601, comment: c)
         #expect(r.status == 200, "\(r.text)")
@@ -217,7 +256,14 @@ import TestSupport
     /// and sends — it must not take its own claim for another delivery's.
     @Test func aLostClaimAnswerStillSends() throws {
         let bench = try SMSBench(seed: Self.seed())
-        try bench.faults(["rules": [["service": "zendesk", "method": "PUT", "path_regex": "/tickets/601/tags\\.json$", "mode": "lose_response", "times": 1]]])
+        try bench.faults([
+            "rules": [
+                [
+                    "service": "zendesk", "method": "PUT", "path_regex": "/tickets/601/tags\\.json$",
+                    "mode": "lose_response", "times": 1,
+                ]
+            ]
+        ])
         let c = try bench.addComment(ticket: 601, body: "Your parcel is at the depot.")
         let r = try bench.commentAdded(ticket: 601, comment: c)
         #expect(r.outcome == "sent", "\(r.text)")
@@ -225,7 +271,8 @@ import TestSupport
         #expect(bench.requests.contains { $0["fault"].string == "lose_response" }, "the fault fired")
         let tags = (bench.ticket(601)["tags"].array ?? []).compactMap(\.string)
         #expect(tags.contains("sms_reply_\(c)"))
-        #expect(!tags.contains { $0.hasPrefix("sms_reply_\(c)_claim_") }, "the claim was replaced by the done tag: \(tags)")
+        #expect(
+            !tags.contains { $0.hasPrefix("sms_reply_\(c)_claim_") }, "the claim was replaced by the done tag: \(tags)")
         #expect(try bench.commentAdded(ticket: 601, comment: c).outcome == "duplicate")
         #expect(bench.sentSMS.count == 1)
     }
@@ -234,7 +281,11 @@ import TestSupport
     /// proves nothing went out, so the text is sent.
     @Test func aSendResetBeforeProcessingIsSentOnce() throws {
         let bench = try SMSBench(seed: Self.seed())
-        try bench.faults(["rules": [["service": "twilio", "method": "POST", "path_regex": "Messages\\.json$", "mode": "reset", "times": 1]]])
+        try bench.faults([
+            "rules": [
+                ["service": "twilio", "method": "POST", "path_regex": "Messages\\.json$", "mode": "reset", "times": 1]
+            ]
+        ])
         let c = try bench.addComment(ticket: 601, body: "Reset check")
         let r = try bench.commentAdded(ticket: 601, comment: c)
         #expect(r.status == 200 && r.outcome == "sent", "\(r.text)")
@@ -247,31 +298,57 @@ import TestSupport
     /// answer is settled from those events; a reset before processing leaves no event, so the
     /// function ends with 75 keeping its claim, and the re-delivery after the lease sends it.
     @Test func klaviyoLostAnswersAreSettledFromTheProfilesEvents() throws {
-        let bench = try SMSBench(seed: Self.seed(["klaviyo": ["conversations": [
-            ["id": "CONV-PAT", "profile_id": "01PATPROFILE0000000000000A", "number": .string(B.brandB)]]]]),
+        let bench = try SMSBench(
+            seed: Self.seed([
+                "klaviyo": [
+                    "conversations": [
+                        ["id": "CONV-PAT", "profile_id": "01PATPROFILE0000000000000A", "number": .string(B.brandB)]
+                    ]
+                ]
+            ]),
             env: ["SMS_PROVIDER": "klaviyo"])
-        try bench.faults(["rules": [["service": "klaviyo", "method": "POST", "path_regex": "conversation-messages", "mode": "lose_response", "times": 1]]])
+        try bench.faults([
+            "rules": [
+                [
+                    "service": "klaviyo", "method": "POST", "path_regex": "conversation-messages",
+                    "mode": "lose_response", "times": 1,
+                ]
+            ]
+        ])
         let c1 = try bench.addComment(ticket: 601, body: "Lost answer through Klaviyo")
         let r1 = try bench.commentAdded(ticket: 601, comment: c1)
         #expect(r1.outcome == "sent", "\(r1.text)")
         #expect(bench.klaviyoMessages.count == 1)
 
-        try bench.faults(["rules": [["service": "klaviyo", "method": "POST", "path_regex": "conversation-messages", "mode": "reset", "times": 1]]])
+        try bench.faults([
+            "rules": [
+                [
+                    "service": "klaviyo", "method": "POST", "path_regex": "conversation-messages", "mode": "reset",
+                    "times": 1,
+                ]
+            ]
+        ])
         let c2 = try bench.addComment(ticket: 601, body: "Reset through Klaviyo")
         let r2 = try bench.commentAdded(ticket: 601, comment: c2)
         #expect(r2.status == 503 && r2.exit == "75", "not known yet: Zendesk re-delivers: \(r2.text)")
         #expect(bench.klaviyoMessages.count == 1)
-        let claim = (bench.ticket(601)["tags"].array ?? []).compactMap(\.string).first { $0.hasPrefix("sms_reply_\(c2)_claim_") }
+        let claim = (bench.ticket(601)["tags"].array ?? []).compactMap(\.string).first {
+            $0.hasPrefix("sms_reply_\(c2)_claim_")
+        }
         #expect(claim != nil, "the claim stays")
         // The lease passes (the claim is re-dated as if a minute had gone by), then Zendesk re-delivers.
         if let claim, let parsed = ReplyClaim(tag: claim, commentID: c2) {
             let old = ReplyClaim(commentID: c2, time: parsed.time - 120, nonce: parsed.nonce)
-            #expect(try bench.zendesk("PUT", "/api/v2/tickets/601.json",
-                                      ["ticket": ["additional_tags": [.string(old.tag)], "remove_tags": [.string(claim)]]]).status == 200)
+            #expect(
+                try bench.zendesk(
+                    "PUT", "/api/v2/tickets/601.json",
+                    ["ticket": ["additional_tags": [.string(old.tag)], "remove_tags": [.string(claim)]]]
+                ).status == 200)
         }
         let again = try bench.commentAdded(ticket: 601, comment: c2)
         #expect(again.outcome == "sent", "\(again.text)")
-        #expect(bench.klaviyoMessages.map { $0["body"].string } == ["Lost answer through Klaviyo", "Reset through Klaviyo"])
+        #expect(
+            bench.klaviyoMessages.map { $0["body"].string } == ["Lost answer through Klaviyo", "Reset through Klaviyo"])
         #expect(try bench.commentAdded(ticket: 601, comment: c2).outcome == "duplicate")
         #expect(bench.klaviyoMessages.count == 2)
     }
@@ -281,8 +358,15 @@ import TestSupport
     /// event and finishes — without texting again.
     @Test func theReplyEventIsCompletedByTheRedelivery() throws {
         let bench = try SMSBench(seed: Self.seed())
-        try bench.faults(["rules": [["service": "klaviyo", "method": "POST", "path_regex": "^/api/events", "mode": "status", "status": 503,
-                                     "retry_after": 0, "times": 0]]])
+        try bench.faults([
+            "rules": [
+                [
+                    "service": "klaviyo", "method": "POST", "path_regex": "^/api/events", "mode": "status",
+                    "status": 503,
+                    "retry_after": 0, "times": 0,
+                ]
+            ]
+        ])
         let c = try bench.addComment(ticket: 601, body: "Event check")
         let r = try bench.commentAdded(ticket: 601, comment: c)
         #expect(r.status == 503 && r.exit == "75", "\(r.text)")
@@ -300,24 +384,38 @@ import TestSupport
     /// A missing or unknown ticket is a skip (Zendesk's 404), never an internal error.
     @Test func anUnknownTicketIsSkipped() throws {
         let bench = try SMSBench(seed: Self.seed())
-        let r = try bench.postZendesk("/zendesk/comments", ["type": "zen:event-type:ticket.comment_added", "detail": ["id": "999999"],
-                                                             "event": ["comment": ["id": "1", "is_public": true]]])
+        let r = try bench.postZendesk(
+            "/zendesk/comments",
+            [
+                "type": "zen:event-type:ticket.comment_added", "detail": ["id": "999999"],
+                "event": ["comment": ["id": "1", "is_public": true]],
+            ])
         #expect(r.status == 200, "\(r.text)")
         #expect(r.reason == "ticket_not_found")
     }
 
     @Test func providerUnavailableEndsWith75AndTheRedeliverySends() throws {
         let bench = try SMSBench(seed: Self.seed())
-        try bench.faults(["rules": [["service": "twilio", "method": "POST", "path_regex": "Messages\\.json$", "mode": "status",
-                                     "status": 503, "retry_after": 1, "times": 0]]])
+        try bench.faults([
+            "rules": [
+                [
+                    "service": "twilio", "method": "POST", "path_regex": "Messages\\.json$", "mode": "status",
+                    "status": 503, "retry_after": 1, "times": 0,
+                ]
+            ]
+        ])
         let c = try bench.addComment(ticket: 601, body: "We are on it.")
         let r = try bench.commentAdded(ticket: 601, comment: c)
         #expect(r.status == 503, "\(r.text)")
         #expect(r.exit == "75")
         #expect(r.headers["retry-after"] != nil)
         #expect(bench.sentSMS.isEmpty)
-        #expect(bench.requests.filter { $0["service"].string == "twilio" && $0["method"].string == "POST" }.count >= 2, "retried first")
-        #expect(!(bench.ticket(601)["tags"].array ?? []).contains { ($0.string ?? "").hasPrefix("sms_reply_\(c)") }, "the claim was released")
+        #expect(
+            bench.requests.filter { $0["service"].string == "twilio" && $0["method"].string == "POST" }.count >= 2,
+            "retried first")
+        #expect(
+            !(bench.ticket(601)["tags"].array ?? []).contains { ($0.string ?? "").hasPrefix("sms_reply_\(c)") },
+            "the claim was released")
 
         try bench.faults(["rules": []])
         let again = try bench.commentAdded(ticket: 601, comment: c)
@@ -328,7 +426,9 @@ import TestSupport
     @Test func zendeskUnavailableEndsWith75() throws {
         let bench = try SMSBench(seed: Self.seed())
         let c = try bench.addComment(ticket: 601, body: "Checking in")
-        try bench.faults(["rules": [["service": "zendesk", "mode": "status", "status": 503, "retry_after": 1, "times": 0]]])
+        try bench.faults([
+            "rules": [["service": "zendesk", "mode": "status", "status": 503, "retry_after": 1, "times": 0]]
+        ])
         let r = try bench.commentAdded(ticket: 601, comment: c)
         #expect(r.status == 503, "\(r.text)")
         #expect(r.exit == "75")
@@ -338,8 +438,14 @@ import TestSupport
     }
 
     @Test func klaviyoProviderRepliesInTheConversation() throws {
-        let bench = try SMSBench(seed: Self.seed(["klaviyo": ["conversations": [
-            ["id": "CONV-PAT", "profile_id": "01PATPROFILE0000000000000A", "number": .string(B.brandB)]]]]),
+        let bench = try SMSBench(
+            seed: Self.seed([
+                "klaviyo": [
+                    "conversations": [
+                        ["id": "CONV-PAT", "profile_id": "01PATPROFILE0000000000000A", "number": .string(B.brandB)]
+                    ]
+                ]
+            ]),
             env: ["SMS_PROVIDER": "klaviyo"])
         let c = try bench.addComment(ticket: 601, body: "Replying through Klaviyo")
         let r = try bench.commentAdded(ticket: 601, comment: c)
@@ -358,12 +464,21 @@ import TestSupport
     /// The sandbox's Zendesk delivers the signed event-subscription webhook itself.
     @Test func zendeskWebhookDeliveryEndToEnd() throws {
         let bench = try SMSBench(seed: Self.seed())
-        let created = try bench.zendesk("POST", "/api/v2/webhooks", [
-            "webhook": ["name": "SMS agent replies", "endpoint": .string(bench.invokerURL + "/zendesk/comments"), "http_method": "POST",
-                        "request_format": "json", "status": "active", "subscriptions": ["zen:event-type:ticket.comment_added"]]])
+        let created = try bench.zendesk(
+            "POST", "/api/v2/webhooks",
+            [
+                "webhook": [
+                    "name": "SMS agent replies", "endpoint": .string(bench.invokerURL + "/zendesk/comments"),
+                    "http_method": "POST",
+                    "request_format": "json", "status": "active",
+                    "subscriptions": ["zen:event-type:ticket.comment_added"],
+                ]
+            ])
         #expect(created.status == 201, "\(created.text)")
         let id = created.json.at("webhook.id").string ?? ""
-        let secret = try bench.zendesk("GET", "/api/v2/webhooks/\(id)/signing_secret").json.at("signing_secret.secret").string ?? ""
+        let secret =
+            try bench.zendesk("GET", "/api/v2/webhooks/\(id)/signing_secret").json.at("signing_secret.secret").string
+            ?? ""
         #expect(!secret.isEmpty)
         bench.configure(zendeskSecret: secret)
 
@@ -373,7 +488,8 @@ import TestSupport
         #expect(bench.sandbox.waitForDeliveries(timeout: 20))
         let deliveries = bench.sandbox.deliveryLog()
         #expect(deliveries.count == 2, "\(deliveries)")
-        #expect(deliveries.allSatisfy { $0["outcome"].string == "delivered" && $0["status"].int == 200 }, "\(deliveries)")
+        #expect(
+            deliveries.allSatisfy { $0["outcome"].string == "delivered" && $0["status"].int == 200 }, "\(deliveries)")
         #expect(deliveries.allSatisfy { $0["webhook_id"].string == id })
         #expect(bench.sentSMS.count == 1)
         #expect(bench.sentSMS.first?["body"].string == "Yes: it arrives tomorrow.")
@@ -382,7 +498,8 @@ import TestSupport
 
         // A webhook signed with another secret is refused.
         let c = bench.comments(601).last?["id"].int ?? -1
-        let forged = try bench.postZendesk("/zendesk/comments", try bench.zendeskEvent(ticket: 601, comment: c), secret: "not-the-secret")
+        let forged = try bench.postZendesk(
+            "/zendesk/comments", try bench.zendeskEvent(ticket: 601, comment: c), secret: "not-the-secret")
         #expect(forged.status == 401)
         #expect(bench.sentSMS.count == 1)
     }
@@ -414,7 +531,8 @@ extension String {
         let plan = out["plan"].array ?? []
         let sends = plan.filter { $0["method"] == "POST" && ($0["url"].string?.hasSuffix("/Messages.json") ?? false) }
         #expect(sends.count == 1, "the SMS is in the plan: \(out)")
-        #expect(sends.first?["body"].string?.contains("Your+order+ships+today.") == true
+        #expect(
+            sends.first?["body"].string?.contains("Your+order+ships+today.") == true
                 || sends.first?["body"].string?.contains("Your%20order%20ships%20today.") == true, "\(sends)")
         #expect(out["outcome"] != "sent", "a dry run never says it sent: \(out)")
         #expect(out["dry_run"] == true)

@@ -22,8 +22,10 @@ import Testing
             FileManager.default.createFile(atPath: logPath, contents: nil)
             let products = InvokerCommand.executableDirectory()
             process.executableURL = URL(fileURLWithPath: products + "/invoker")
-            process.arguments = ["--serve", "--config", SMSBench.functionsFile, "--port", String(port), "--state-dir", stateDirectory,
-                                 "--functions-dir", products]
+            process.arguments = [
+                "--serve", "--config", SMSBench.functionsFile, "--port", String(port), "--state-dir", stateDirectory,
+                "--functions-dir", products,
+            ]
             process.environment = environment
             process.standardError = FileHandle(forWritingAtPath: logPath)
             process.standardOutput = FileHandle.nullDevice
@@ -31,7 +33,11 @@ import Testing
             // Wait until it listens.
             let until = Date().addingTimeInterval(20)
             while Date() < until {
-                if let r = try? HTTPClient(deadline: Deadline(seconds: 1)).send(HTTPRequest("GET", "http://127.0.0.1:\(port)/healthz")), r.status == 200 { return }
+                if let r = try? HTTPClient(deadline: Deadline(seconds: 1)).send(
+                    HTTPRequest("GET", "http://127.0.0.1:\(port)/healthz")), r.status == 200
+                {
+                    return
+                }
                 Clock.sleep(0.05)
             }
             throw RuntimeError(.internal, "invoker did not start")
@@ -63,8 +69,12 @@ import Testing
         defer { sandbox.stop() }
         try sandbox.seed(B.seed())
         // Zendesk is slow, so texts are still being written when the invoker dies.
-        try sandbox.setFaults(["rules": [["service": "zendesk", "method": "PUT", "mode": "delay", "ms": 120, "times": 0],
-                                         ["service": "zendesk", "method": "POST", "mode": "delay", "ms": 120, "times": 0]]])
+        try sandbox.setFaults([
+            "rules": [
+                ["service": "zendesk", "method": "PUT", "mode": "delay", "ms": 120, "times": 0],
+                ["service": "zendesk", "method": "POST", "mode": "delay", "ms": 120, "times": 0],
+            ]
+        ])
         let port = try Self.freePort()
         let url = "http://127.0.0.1:\(port)"
         var environment = sandbox.functionEnvironment()
@@ -79,17 +89,29 @@ import Testing
 
         var invoker = try InvokerProcess(port: port, stateDirectory: state, environment: environment)
         let bodies = (1...20).map { "text \($0) of the burst" }
-        let answers = simultaneously(bodies.map { body in { @Sendable () -> Int in
-            let params = SMSBench.twilioParams(sid: SMSBench.messageSID(), from: B.kim, to: B.brandB, body: body, media: [])
-            guard let signature = try? WebhookSignature.twilio(authToken: SMSBench.twilioToken, url: url + "/sms/inbound", params: params) else { return -1 }
-            var policy = RetryPolicy()
-            policy.maxAttempts = 1
-            let client = HTTPClient(deadline: Deadline(seconds: 10), policy: policy)
-            let r = try? client.send(HTTPRequest("POST", url + "/sms/inbound",
-                                                 headers: [("Content-Type", "application/x-www-form-urlencoded"), ("X-Twilio-Signature", signature)],
-                                                 body: Array(FormDecoding.body(params).utf8)))
-            return r?.status ?? 0
-        } })
+        let answers = simultaneously(
+            bodies.map { body in
+                { @Sendable () -> Int in
+                    let params = SMSBench.twilioParams(
+                        sid: SMSBench.messageSID(), from: B.kim, to: B.brandB, body: body, media: [])
+                    guard
+                        let signature = try? WebhookSignature.twilio(
+                            authToken: SMSBench.twilioToken, url: url + "/sms/inbound", params: params)
+                    else { return -1 }
+                    var policy = RetryPolicy()
+                    policy.maxAttempts = 1
+                    let client = HTTPClient(deadline: Deadline(seconds: 10), policy: policy)
+                    let r = try? client.send(
+                        HTTPRequest(
+                            "POST", url + "/sms/inbound",
+                            headers: [
+                                ("Content-Type", "application/x-www-form-urlencoded"),
+                                ("X-Twilio-Signature", signature),
+                            ],
+                            body: Array(FormDecoding.body(params).utf8)))
+                    return r?.status ?? 0
+                }
+            })
         #expect(answers.allSatisfy { $0 == 200 }, "every text acknowledged at once: \(answers)")
         // Mid-burst: some texts are on the ticket, the rest are being written.
         let landed = sandbox.state().at("zendesk.tickets").array?.flatMap { $0["comments"].array ?? [] }.count ?? 0
@@ -99,7 +121,10 @@ import Testing
         defer { invoker.stop() }
 
         let drained = eventuallyTrue(timeout: 30) { Spool.snapshot(directory: state + "/spool").pending.isEmpty }
-        #expect(drained, "the spool replayed everything: \(Spool.snapshot(directory: state + "/spool").pending.map { "\($0.id) attempts \($0.attempts) last \($0.lastStatus ?? 0)/\($0.lastExit ?? -1)" }) \(String(decoding: (FileManager.default.contents(atPath: invoker.logPath) ?? Data()).suffix(4000), as: UTF8.self))")
+        #expect(
+            drained,
+            "the spool replayed everything: \(Spool.snapshot(directory: state + "/spool").pending.map { "\($0.id) attempts \($0.attempts) last \($0.lastStatus ?? 0)/\($0.lastExit ?? -1)" }) \(String(decoding: (FileManager.default.contents(atPath: invoker.logPath) ?? Data()).suffix(4000), as: UTF8.self))"
+        )
         #expect(Spool.snapshot(directory: state + "/spool").dead.isEmpty)
         let tickets = (sandbox.state().at("zendesk.tickets").array ?? []).filter {
             $0["external_id"].string == "sms:\(B.kim):\(B.brandB)" && $0["status"].string != "closed"

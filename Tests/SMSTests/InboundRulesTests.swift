@@ -30,7 +30,8 @@ import Testing
 
     @Test func consent() {
         let subscribed = KlaviyoProfile(id: "P", smsMarketingConsent: "SUBSCRIBED")
-        let transactional = KlaviyoProfile(id: "P", smsMarketingConsent: "UNSUBSCRIBED", smsTransactionalConsent: "SUBSCRIBED")
+        let transactional = KlaviyoProfile(
+            id: "P", smsMarketingConsent: "UNSUBSCRIBED", smsTransactionalConsent: "SUBSCRIBED")
         let never = KlaviyoProfile(id: "P", smsMarketingConsent: "NEVER_SUBSCRIBED")
         #expect(InboundRules.consent(profile: subscribed, settings: settings) == nil)
         #expect(InboundRules.consent(profile: transactional, settings: settings) == nil)
@@ -49,13 +50,16 @@ import Testing
     }
 
     @Test func solvedTicketIsReopened() {
-        let d = InboundRules.route(tickets: [ConversationTicket(id: 4, status: "solved", updatedAt: "T")], handledBy: nil)
+        let d = InboundRules.route(
+            tickets: [ConversationTicket(id: 4, status: "solved", updatedAt: "T")], handledBy: nil)
         #expect(d == .comment(ticketID: 4, stamp: "T", reopen: true))
         #expect(d.outcome == "reopened")
     }
 
     @Test func closedTicketGetsAFollowUpOfTheNewestClosed() {
-        let d = InboundRules.route(tickets: [ConversationTicket(id: 2, status: "closed"), ConversationTicket(id: 9, status: "closed")], handledBy: nil)
+        let d = InboundRules.route(
+            tickets: [ConversationTicket(id: 2, status: "closed"), ConversationTicket(id: 9, status: "closed")],
+            handledBy: nil)
         #expect(d == .followUp(closedTicketID: 9))
         #expect(d.outcome == "followup")
     }
@@ -65,12 +69,18 @@ import Testing
     }
 
     @Test func openFollowUpWinsOverClosedAndLowestIDWinsARace() {
-        let tickets = [ConversationTicket(id: 2, status: "closed"), ConversationTicket(id: 12, status: "new"), ConversationTicket(id: 11, status: "open")]
-        #expect(InboundRules.route(tickets: tickets, handledBy: nil) == .comment(ticketID: 11, stamp: nil, reopen: false))
+        let tickets = [
+            ConversationTicket(id: 2, status: "closed"), ConversationTicket(id: 12, status: "new"),
+            ConversationTicket(id: 11, status: "open"),
+        ]
+        #expect(
+            InboundRules.route(tickets: tickets, handledBy: nil) == .comment(ticketID: 11, stamp: nil, reopen: false))
     }
 
     @Test func handledMessageIsADuplicate() {
-        #expect(InboundRules.route(tickets: [ConversationTicket(id: 4, status: "open")], handledBy: 4) == .duplicate(ticketID: 4))
+        #expect(
+            InboundRules.route(tickets: [ConversationTicket(id: 4, status: "open")], handledBy: 4)
+                == .duplicate(ticketID: 4))
         let audits: [JSON] = [["metadata": ["custom": [:]]], ["metadata": ["custom": ["sms_message_id": "SM1"]]]]
         #expect(InboundRules.records(audits, messageID: "SM1"))
         #expect(!InboundRules.records(audits, messageID: "SM2"))
@@ -78,9 +88,16 @@ import Testing
 
     @Test func campaignSMSBecomesANoteOnlyOnAnOpenTicket() {
         #expect(InboundRules.routeCampaign(active: nil, alreadyNoted: false) == .ignore(.noOpenTicket))
-        #expect(InboundRules.routeCampaign(active: ConversationTicket(id: 3, status: "open", updatedAt: "T"), alreadyNoted: false) == .note(ticketID: 3, stamp: "T"))
-        #expect(InboundRules.routeCampaign(active: ConversationTicket(id: 3, status: "open"), alreadyNoted: true) == .duplicate(ticketID: 3))
-        let note = InboundRules.campaignNote(CampaignSMS(messageID: "e", customer: nil, profileID: nil, body: "20% off", source: "Campaign: Black Friday"))
+        #expect(
+            InboundRules.routeCampaign(
+                active: ConversationTicket(id: 3, status: "open", updatedAt: "T"), alreadyNoted: false)
+                == .note(ticketID: 3, stamp: "T"))
+        #expect(
+            InboundRules.routeCampaign(active: ConversationTicket(id: 3, status: "open"), alreadyNoted: true)
+                == .duplicate(ticketID: 3))
+        let note = InboundRules.campaignNote(
+            CampaignSMS(
+                messageID: "e", customer: nil, profileID: nil, body: "20% off", source: "Campaign: Black Friday"))
         #expect(note.contains("Campaign: Black Friday") && note.contains("20% off"))
     }
 
@@ -94,51 +111,80 @@ import Testing
     let settings = SMSSettings()
 
     @Test func normalizedShape() throws {
-        let json = try JSON.parse(#"{"message_id":"SM1","from":"+15551230000","to":"+15559870000","body":"Olá 😀","media_urls":["https://x/1.gif"],"received_at":"2026-11-20T10:00:00Z"}"#)
+        let json = try JSON.parse(
+            #"{"message_id":"SM1","from":"+15551230000","to":"+15559870000","body":"Olá 😀","media_urls":["https://x/1.gif"],"received_at":"2026-11-20T10:00:00Z"}"#
+        )
         let (items, batch) = try InboundEvent.items(from: json, settings: settings)
         #expect(!batch)
-        #expect(items == [.message(InboundMessage(messageID: "SM1", from: "+15551230000", to: "+15559870000", body: "Olá 😀", mediaCount: 1,
-                                                  receivedAt: "2026-11-20T10:00:00Z"))])
+        #expect(
+            items == [
+                .message(
+                    InboundMessage(
+                        messageID: "SM1", from: "+15551230000", to: "+15559870000", body: "Olá 😀", mediaCount: 1,
+                        receivedAt: "2026-11-20T10:00:00Z"))
+            ])
     }
 
     @Test func twilioForm() throws {
-        let json: JSON = ["MessageSid": "SMabc", "From": "+15551230000", "To": "+15559870000", "Body": "hi", "NumMedia": "2",
-                          "MediaUrl0": "u", "MediaUrl1": "v", "AccountSid": "AC1", "FromCountry": "US"]
+        let json: JSON = [
+            "MessageSid": "SMabc", "From": "+15551230000", "To": "+15559870000", "Body": "hi", "NumMedia": "2",
+            "MediaUrl0": "u", "MediaUrl1": "v", "AccountSid": "AC1", "FromCountry": "US",
+        ]
         let (items, _) = try InboundEvent.items(from: json, settings: settings)
-        #expect(items == [.message(InboundMessage(messageID: "SMabc", from: "+15551230000", to: "+15559870000", body: "hi", mediaCount: 2))])
+        #expect(
+            items == [
+                .message(
+                    InboundMessage(
+                        messageID: "SMabc", from: "+15551230000", to: "+15559870000", body: "hi", mediaCount: 2))
+            ])
     }
 
     /// Klaviyo names SMS metrics from the profile's side: "Sent SMS" (`sent_sms`) is the
     /// customer's text, "Received SMS" (`received_sms`) a message of the brand that reached them.
     @Test func klaviyoBatch() throws {
-        let json = try JSON.parse(#"""
-        {"data":[
-          {"external_id":"e1","topic":"event:klaviyo.sent_sms","payload":{"data":{"type":"event","id":"EV1",
-             "attributes":{"event_properties":{"Message Body":"Where is my order?","From Number":"+15551230000","To Number":"+15559870000"}},
-             "relationships":{"profile":{"data":{"type":"profile","id":"P1"}}}}}},
-          {"external_id":"e2","topic":"event:klaviyo.received_sms","payload":{"data":{"type":"event","id":"EV2",
-             "attributes":{"event_properties":{"Message Body":"Sale!","Campaign Name":"Black Friday","To Number":"+15551230000"}}}}},
-          {"external_id":"e3","topic":"event:klaviyo.clicked_sms","payload":{}},
-          {"external_id":"e4","topic":"event:klaviyo.sent_sms","payload":{"data":{"type":"event","id":"EV4",
-             "attributes":{"datetime":"2026-11-20T10:00:00+00:00","event_properties":{"Message Body":"only my profile"}},
-             "relationships":{"profile":{"data":{"type":"profile","id":"P4"}}}}}},
-          {"external_id":"e5","topic":"event:klaviyo.received_sms","payload":{"data":{"type":"event","id":"EV5",
-             "attributes":{"event_properties":{"Message Body":"Thanks, on its way"}},
-             "relationships":{"profile":{"data":{"type":"profile","id":"P1"}}}}}},
-          {"external_id":"e6","topic":"event:klaviyo.sent_sms","payload":{"data":{"type":"event","id":"EV6",
-             "attributes":{"event_properties":{"Message Body":"who am I?"}}}}},
-          "not an item"
-        ],"meta":{}}
-        """#)
+        let json = try JSON.parse(
+            #"""
+            {"data":[
+              {"external_id":"e1","topic":"event:klaviyo.sent_sms","payload":{"data":{"type":"event","id":"EV1",
+                 "attributes":{"event_properties":{"Message Body":"Where is my order?","From Number":"+15551230000","To Number":"+15559870000"}},
+                 "relationships":{"profile":{"data":{"type":"profile","id":"P1"}}}}}},
+              {"external_id":"e2","topic":"event:klaviyo.received_sms","payload":{"data":{"type":"event","id":"EV2",
+                 "attributes":{"event_properties":{"Message Body":"Sale!","Campaign Name":"Black Friday","To Number":"+15551230000"}}}}},
+              {"external_id":"e3","topic":"event:klaviyo.clicked_sms","payload":{}},
+              {"external_id":"e4","topic":"event:klaviyo.sent_sms","payload":{"data":{"type":"event","id":"EV4",
+                 "attributes":{"datetime":"2026-11-20T10:00:00+00:00","event_properties":{"Message Body":"only my profile"}},
+                 "relationships":{"profile":{"data":{"type":"profile","id":"P4"}}}}}},
+              {"external_id":"e5","topic":"event:klaviyo.received_sms","payload":{"data":{"type":"event","id":"EV5",
+                 "attributes":{"event_properties":{"Message Body":"Thanks, on its way"}},
+                 "relationships":{"profile":{"data":{"type":"profile","id":"P1"}}}}}},
+              {"external_id":"e6","topic":"event:klaviyo.sent_sms","payload":{"data":{"type":"event","id":"EV6",
+                 "attributes":{"event_properties":{"Message Body":"who am I?"}}}}},
+              "not an item"
+            ],"meta":{}}
+            """#)
         let (items, batch) = try InboundEvent.items(from: json, settings: settings)
         #expect(batch)
         #expect(items.count == 7)
-        #expect(items[0] == .message(InboundMessage(messageID: "EV1", from: "+15551230000", to: "+15559870000", body: "Where is my order?", profileID: "P1")))
-        #expect(items[1] == .campaign(CampaignSMS(messageID: "EV2", customer: "+15551230000", profileID: nil, body: "Sale!", source: "Campaign: Black Friday")))
+        #expect(
+            items[0]
+                == .message(
+                    InboundMessage(
+                        messageID: "EV1", from: "+15551230000", to: "+15559870000", body: "Where is my order?",
+                        profileID: "P1")))
+        #expect(
+            items[1]
+                == .campaign(
+                    CampaignSMS(
+                        messageID: "EV2", customer: "+15551230000", profileID: nil, body: "Sale!",
+                        source: "Campaign: Black Friday")))
         #expect(items[2] == .otherTopic(id: "e3", topic: "event:klaviyo.clicked_sms"))
         // Known only by its profile: the handler reads the profile for the phone and consent.
-        #expect(items[3] == .message(InboundMessage(messageID: "EV4", from: "", to: "klaviyo", body: "only my profile",
-                                                    receivedAt: "2026-11-20T10:00:00+00:00", profileID: "P4")))
+        #expect(
+            items[3]
+                == .message(
+                    InboundMessage(
+                        messageID: "EV4", from: "", to: "klaviyo", body: "only my profile",
+                        receivedAt: "2026-11-20T10:00:00+00:00", profileID: "P4")))
         // Outbound with neither campaign nor flow: the brand's own conversation reply.
         #expect(items[4] == .conversationReply(id: "EV5"))
         // Unreadable items are their own error entries; the batch still parses.
@@ -159,7 +205,9 @@ import Testing
         func screened(_ body: String, _ type: String?) throws -> InboundDecision? {
             var json: JSON = ["MessageSid": "SM1", "From": "+15551230000", "To": "+15559870000", "Body": .string(body)]
             if let type { json["OptOutType"] = .string(type) }
-            guard case .message(let m) = try InboundEvent.items(from: json, settings: settings).items[0] else { return .create }
+            guard case .message(let m) = try InboundEvent.items(from: json, settings: settings).items[0] else {
+                return .create
+            }
             return InboundRules.screen(m, settings: settings)
         }
         #expect(try screened("ARRET", "STOP") == .ignore(.keyword, detail: "opt_out"))
@@ -171,21 +219,31 @@ import Testing
     }
 
     @Test func missingFieldsAreInvalid() {
-        #expect(throws: SMSError.self) { try InboundEvent.items(from: ["message_id": "x", "to": "+15559870000"], settings: settings) }
+        #expect(throws: SMSError.self) {
+            try InboundEvent.items(from: ["message_id": "x", "to": "+15559870000"], settings: settings)
+        }
     }
 }
 
 /// Refusals are classified by the structure of Zendesk's error body, never by its wording.
 @Suite struct ServiceErrorCauseTests {
     func error(_ status: Int, _ body: String) -> ServiceError {
-        ServiceError(service: "zendesk", method: "PUT", path: "/api/v2/tickets/1.json", response: HTTPResponse(status: status, body: Array(body.utf8)))
+        ServiceError(
+            service: "zendesk", method: "PUT", path: "/api/v2/tickets/1.json",
+            response: HTTPResponse(status: status, body: Array(body.utf8)))
     }
 
     @Test func causes() {
-        #expect(error(400, #"{"error":"IdempotentRequestError","description":"reworded any way"}"#).cause == .idempotencyKeyReused)
-        #expect(error(422, #"{"error":"RecordInvalid","details":{"status":[{"description":"anything"}]}}"#).cause == .closedTicket)
-        #expect(error(422, #"{"error":"RecordInvalid","details":{"subject":[{"description":"the ticket is closed"}]}}"#).cause == .other,
-                "the word closed elsewhere means nothing")
+        #expect(
+            error(400, #"{"error":"IdempotentRequestError","description":"reworded any way"}"#).cause
+                == .idempotencyKeyReused)
+        #expect(
+            error(422, #"{"error":"RecordInvalid","details":{"status":[{"description":"anything"}]}}"#).cause
+                == .closedTicket)
+        #expect(
+            error(422, #"{"error":"RecordInvalid","details":{"subject":[{"description":"the ticket is closed"}]}}"#)
+                .cause == .other,
+            "the word closed elsewhere means nothing")
         #expect(error(400, #"{"error":"RecordInvalid","description":"IdempotentRequestError"}"#).cause == .other)
     }
 }

@@ -20,9 +20,15 @@ import TestSupport
         var addr = sockaddr_in()
         addr.sin_family = sa_family_t(AF_INET)
         inet_pton(AF_INET, "127.0.0.1", &addr.sin_addr)
-        _ = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        _ = withUnsafePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
+        }
         var len = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) } }
+        _ = withUnsafeMutablePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) }
+        }
         return Int(UInt16(bigEndian: addr.sin_port))
     }
 
@@ -55,12 +61,14 @@ import TestSupport
         config["SMS_PROVIDER"] = "twilio"
         config["PUBLIC_URL"] = url
         let envFile = dir + "/bundle.env"
-        let lines = ["# the functions' configuration"] + config.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
+        let lines =
+            ["# the functions' configuration"] + config.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
         try Data((lines.joined(separator: "\n") + "\n").utf8).write(to: URL(fileURLWithPath: envFile))
 
         // The two commands of README's "CGI (lighttpd)" section.
-        let (status, text) = try Self.shell("\(Self.repository)/examples/lighttpd/setup.sh \(dir)/site \(envFile)",
-                                            env: ["PORT": String(port), "BUNDLE_BIN": Exec.directory])
+        let (status, text) = try Self.shell(
+            "\(Self.repository)/examples/lighttpd/setup.sh \(dir)/site \(envFile)",
+            env: ["PORT": String(port), "BUNDLE_BIN": Exec.directory])
         #expect(status == 0, "\(text)")
         // Started and reaped with posix_spawn/waitpid (Foundation's Process can miss the exit of a
         // process whose own CGI children it never saw).
@@ -93,21 +101,30 @@ import TestSupport
         }
         #expect(health?.status == 200, "lighttpd did not answer /healthz")
 
-        let params = SMSBench.twilioParams(sid: SMSBench.messageSID(), from: SMSBench.pat, to: SMSBench.brandA, body: "Hello via lighttpd", media: [])
-        let signature = try WebhookSignature.twilio(authToken: SMSBench.twilioToken, url: url + "/sms/inbound", params: params)
-        let r = try client.send(HTTPRequest("POST", url + "/sms/inbound",
-                                            headers: [("Content-Type", "application/x-www-form-urlencoded"), ("X-Twilio-Signature", signature)],
-                                            body: Array(FormDecoding.body(params).utf8)))
+        let params = SMSBench.twilioParams(
+            sid: SMSBench.messageSID(), from: SMSBench.pat, to: SMSBench.brandA, body: "Hello via lighttpd", media: [])
+        let signature = try WebhookSignature.twilio(
+            authToken: SMSBench.twilioToken, url: url + "/sms/inbound", params: params)
+        let r = try client.send(
+            HTTPRequest(
+                "POST", url + "/sms/inbound",
+                headers: [("Content-Type", "application/x-www-form-urlencoded"), ("X-Twilio-Signature", signature)],
+                body: Array(FormDecoding.body(params).utf8)))
         #expect(r.status == 200, "\(r.text)")
         #expect(r.json["outcome"] == "created", "\(r.text)")
         #expect(bench.tickets(customer: SMSBench.pat, brand: SMSBench.brandA).count == 1)
         // A forged signature is refused by the function under lighttpd too.
-        let forged = try client.send(HTTPRequest("POST", url + "/sms/inbound",
-                                                 headers: [("Content-Type", "application/x-www-form-urlencoded"), ("X-Twilio-Signature", "AAAA")],
-                                                 body: Array(FormDecoding.body(params).utf8)))
+        let forged = try client.send(
+            HTTPRequest(
+                "POST", url + "/sms/inbound",
+                headers: [("Content-Type", "application/x-www-form-urlencoded"), ("X-Twilio-Signature", "AAAA")],
+                body: Array(FormDecoding.body(params).utf8)))
         #expect(forged.status == 401)
 
-        let (checkStatus, checkText) = try Self.shell("\(Exec.directory)/bundle-setup check --public-url \(url)", env: config)
-        #expect(checkText.split(separator: "\n").contains { $0.hasPrefix("Public URL") && $0.contains("ready") }, "\(checkStatus) \(checkText)")
+        let (checkStatus, checkText) = try Self.shell(
+            "\(Exec.directory)/bundle-setup check --public-url \(url)", env: config)
+        #expect(
+            checkText.split(separator: "\n").contains { $0.hasPrefix("Public URL") && $0.contains("ready") },
+            "\(checkStatus) \(checkText)")
     }
 }

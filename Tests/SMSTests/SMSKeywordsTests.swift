@@ -62,7 +62,7 @@ import Testing
 @Suite struct PhoneNumberTests {
     @Test func dialableAndBranded() {
         #expect(PhoneNumber.isDialable("+15559870000"))
-        #expect(PhoneNumber.isDialable("12345"))        // short code
+        #expect(PhoneNumber.isDialable("12345"))  // short code
         #expect(!PhoneNumber.isDialable("ACMESHOP"))
         #expect(!PhoneNumber.isDialable("Acme 2"))
         #expect(PhoneNumber.isUS("+15551230000"))

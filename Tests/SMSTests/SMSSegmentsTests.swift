@@ -29,8 +29,8 @@ import Testing
 
     @Test func emojiCountsTwoUnitsAndIsNeverSplit() {
         #expect(SMSSegments.count(for: "Thanks 😀") == (1, .ucs2))
-        #expect(SMSSegments.count(for: String(repeating: "😀", count: 35)) == (1, .ucs2))   // 70 units
-        #expect(SMSSegments.count(for: String(repeating: "😀", count: 36)).segments == 2)   // 72 units
+        #expect(SMSSegments.count(for: String(repeating: "😀", count: 35)) == (1, .ucs2))  // 70 units
+        #expect(SMSSegments.count(for: String(repeating: "😀", count: 36)).segments == 2)  // 72 units
         // 66 units then a surrogate pair: the pair cannot straddle the 67-unit boundary.
         let text = String(repeating: "a", count: 65) + "ж" + "😀" + String(repeating: "a", count: 10)
         #expect(SMSSegments.count(for: text) == (2, .ucs2))

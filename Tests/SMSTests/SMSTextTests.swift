@@ -4,7 +4,7 @@ import FunctionRuntime
 
 @Suite struct SMSTextTests {
     @Test func splitsLongRepliesAtWordBoundaries() {
-        let words = (0..<400).map { "word\($0 % 10)" }      // 400 × 5 chars + spaces ≈ 2399 chars
+        let words = (0..<400).map { "word\($0 % 10)" }  // 400 × 5 chars + spaces ≈ 2399 chars
         let text = words.joined(separator: " ")
         let parts = SMSText.split(text)
         #expect(parts.count == 2)
@@ -15,7 +15,7 @@ import FunctionRuntime
     }
 
     @Test func twoThousandCharacterReply() {
-        let text = String(repeating: "abcd ", count: 400)   // 2000 chars
+        let text = String(repeating: "abcd ", count: 400)  // 2000 chars
         let parts = SMSText.split(text)
         #expect(parts.count == 2)
         #expect(parts[0].count <= 1600 && parts[0].hasSuffix("abcd"))

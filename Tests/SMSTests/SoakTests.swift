@@ -57,9 +57,13 @@ struct SoakReport {
 
     var summary: String {
         let share = serviceCalls > 0 ? 100 * Double(faultsFired) / Double(serviceCalls) : 0
-        var lines = ["soak: \(deliveries) deliveries, \(faultsFired) of \(serviceCalls) service calls faulted (\(String(format: "%.1f", share)) %), \(String(format: "%.1f", seconds)) s"]
+        var lines = [
+            "soak: \(deliveries) deliveries, \(faultsFired) of \(serviceCalls) service calls faulted (\(String(format: "%.1f", share)) %), \(String(format: "%.1f", seconds)) s"
+        ]
         for (kind, k) in kinds.sorted(by: { $0.key < $1.key }) {
-            lines.append("  \(kind): \(k.expected) expected, \(k.lost) lost, \(k.duplicated) duplicated, \(k.flagged) missing but listed for a person")
+            lines.append(
+                "  \(kind): \(k.expected) expected, \(k.lost) lost, \(k.duplicated) duplicated, \(k.flagged) missing but listed for a person"
+            )
         }
         lines.append("soak: \(lost) lost, \(duplicated) duplicated, \(lost) silent, \(flagged) listed for a person")
         return lines.joined(separator: "\n")
@@ -80,23 +84,41 @@ final class Soak: @unchecked Sendable {
         let surveys = max(4, events / 10), closes = max(4, events / 10)
         var profiles: [JSON] = [], users: [JSON] = []
         for (i, phone) in customers.enumerated() {
-            profiles.append(["id": .string("01SOAK\(String(format4: i))PROFILE000000A"), "phone_number": .string(phone), "first_name": .string("C\(i)"),
-                             "subscriptions": ["sms": ["marketing": ["consent": "SUBSCRIBED"]]]])
-            users.append(["id": .int(Int64(5000 + i)), "name": .string("Customer \(i)"), "phone": .string(phone), "role": "end-user",
-                          "email": .string("c\(i)@example.com")])
+            profiles.append([
+                "id": .string("01SOAK\(String(format4: i))PROFILE000000A"), "phone_number": .string(phone),
+                "first_name": .string("C\(i)"),
+                "subscriptions": ["sms": ["marketing": ["consent": "SUBSCRIBED"]]],
+            ])
+            users.append([
+                "id": .int(Int64(5000 + i)), "name": .string("Customer \(i)"), "phone": .string(phone),
+                "role": "end-user",
+                "email": .string("c\(i)@example.com"),
+            ])
         }
         var tickets: [JSON] = []
         for i in 0..<surveys {
-            tickets.append(["id": .int(Int64(900 + i)), "subject": "Survey me", "status": "solved", "requester_id": .int(Int64(5000 + i % 60)),
-                            "created_at": "now-5h", "updated_at": "now-3h", "solved_at": "now-3h",
-                            "comments": [["author_id": .int(Int64(5000 + i % 60)), "body": "Help", "public": true],
-                                         ["author_id": 1, "body": "Done", "public": true]]])
+            tickets.append([
+                "id": .int(Int64(900 + i)), "subject": "Survey me", "status": "solved",
+                "requester_id": .int(Int64(5000 + i % 60)),
+                "created_at": "now-5h", "updated_at": "now-3h", "solved_at": "now-3h",
+                "comments": [
+                    ["author_id": .int(Int64(5000 + i % 60)), "body": "Help", "public": true],
+                    ["author_id": 1, "body": "Done", "public": true],
+                ],
+            ])
         }
         for i in 0..<closes {
-            tickets.append(["id": .int(Int64(1900 + i)), "subject": "Close me", "status": "solved", "requester_id": .int(Int64(5000 + i % 60)),
-                            "comments": [["author_id": .int(Int64(5000 + i % 60)), "body": "Question", "public": true]]])
+            tickets.append([
+                "id": .int(Int64(1900 + i)), "subject": "Close me", "status": "solved",
+                "requester_id": .int(Int64(5000 + i % 60)),
+                "comments": [["author_id": .int(Int64(5000 + i % 60)), "body": "Question", "public": true]],
+            ])
         }
-        bench = try SMSBench(seed: B.seed(["klaviyo": ["profiles": .array(profiles)], "zendesk": ["users": .array(users), "tickets": .array(tickets)]]))
+        bench = try SMSBench(
+            seed: B.seed([
+                "klaviyo": ["profiles": .array(profiles)],
+                "zendesk": ["users": .array(users), "tickets": .array(tickets)],
+            ]))
         state = NSTemporaryDirectory() + "soak-" + SMSBench.randomHex(6)
         bench.configure(state: try InvokerState(directory: state))
     }
@@ -104,12 +126,14 @@ final class Soak: @unchecked Sendable {
     deinit { try? FileManager.default.removeItem(atPath: state) }
 
     var faults: JSON {
-        ["rules": [
-            ["mode": "status", "status": 503, "retry_after": 0, "times": 0, "probability": 0.06],
-            ["mode": "status", "status": 429, "retry_after": 0, "times": 0, "probability": 0.045],
-            ["mode": "reset", "times": 0, "probability": 0.05],
-            ["mode": "lose_response", "times": 0, "probability": 0.055],
-        ]]
+        [
+            "rules": [
+                ["mode": "status", "status": 503, "retry_after": 0, "times": 0, "probability": 0.06],
+                ["mode": "status", "status": 429, "retry_after": 0, "times": 0, "probability": 0.045],
+                ["mode": "reset", "times": 0, "probability": 0.05],
+                ["mode": "lose_response", "times": 0, "probability": 0.055],
+            ]
+        ]
     }
 
     /// Zendesk's webhook retries: 409, 429, 503 and dropped connections, up to three more times.
@@ -132,8 +156,14 @@ final class Soak: @unchecked Sendable {
         for job in jobs {
             all.append(job)
             let roll = Double.random(in: 0..<1)
-            if roll < 0.065 { all.append({ job(); Clock.sleep(0.05); job() }) }   // soon after
-            else if roll < 0.13 { all.append(job) }                                     // at about the same moment
+            if roll < 0.065 {
+                all.append({
+                    job(); Clock.sleep(0.05); job()
+                })
+            }  // soon after
+            else if roll < 0.13 {
+                all.append(job)
+            }  // at about the same moment
         }
         report.deliveries += all.count
         let queue = Locked<[@Sendable () -> Void]>(all.shuffled())
@@ -162,11 +192,12 @@ final class Soak: @unchecked Sendable {
         // Phase 1: customers text.
         var texts: [(body: String, from: String, sid: String)] = []
         for i in 0..<textCount {
-            texts.append(("soak text \(i) " + SMSBench.randomHex(3), customers[i % customers.count], SMSBench.messageSID()))
+            texts.append(
+                ("soak text \(i) " + SMSBench.randomHex(3), customers[i % customers.count], SMSBench.messageSID()))
         }
         var before = bench.sandbox.traffic
         deliver(texts.map { t in { [self] in twilioDelivery(t.body, from: t.from, sid: t.sid) } }, report: &report)
-        drain()   // spooled work runs under the same faults
+        drain()  // spooled work runs under the same faults
         try bench.faults(["rules": []])
         var after = bench.sandbox.traffic
         report.serviceCalls += after.requests - before.requests
@@ -176,7 +207,9 @@ final class Soak: @unchecked Sendable {
         // Phase 2: agents reply on those conversations, tickets close, surveys go out.
         var replies: [(ticket: Int64, comment: Int64, body: String, customer: String)] = []
         let conversations = customers.compactMap { c -> (Int64, String)? in
-            bench.tickets(customer: c, brand: B.brandA).first { $0["status"].string != "closed" }?["id"].int.map { ($0, c) }
+            bench.tickets(customer: c, brand: B.brandA).first { $0["status"].string != "closed" }?["id"].int.map {
+                ($0, c)
+            }
         }
         for i in 0..<replyCount where !conversations.isEmpty {
             let (ticket, customer) = conversations[i % conversations.count]
@@ -187,7 +220,8 @@ final class Soak: @unchecked Sendable {
         for i in 0..<closes {
             let id = Int64(1900 + i)
             _ = try bench.zendesk("PUT", "/api/v2/tickets/\(id).json", ["ticket": ["status": "closed"]])
-            let r = try bench.sandboxCall("GET", "/_ctl/zendesk-event?type=ticket.status_changed&ticket=\(id)&previous=SOLVED")
+            let r = try bench.sandboxCall(
+                "GET", "/_ctl/zendesk-event?type=ticket.status_changed&ticket=\(id)&previous=SOLVED")
             closeEvents.append(r.json)
         }
         try bench.faults(faults)
@@ -198,7 +232,9 @@ final class Soak: @unchecked Sendable {
             jobs.append { [self] in zendeskDelivery("/zendesk/comments", event) }
         }
         for e in closeEvents { jobs.append { [self] in zendeskDelivery("/zendesk/tickets", e) } }
-        for i in 0..<surveys { jobs.append { [self] in zendeskDelivery("/survey/dispatch", ["ticket_id": .string(String(900 + i))]) } }
+        for i in 0..<surveys {
+            jobs.append { [self] in zendeskDelivery("/survey/dispatch", ["ticket_id": .string(String(900 + i))]) }
+        }
         deliver(jobs, report: &report)
         drain()
         try bench.faults(["rules": []])
@@ -217,33 +253,52 @@ final class Soak: @unchecked Sendable {
         let attention = JSONLines.read(state + "/attention.jsonl").lines
         let flaggedTickets = Set(attention.compactMap { $0["ticket_id"].int })
         let dead = Spool.snapshot(directory: state + "/spool")
-        let allComments = (st.at("zendesk.tickets").array ?? []).flatMap { $0["comments"].array ?? [] }.compactMap { $0["body"].string }
+        let allComments = (st.at("zendesk.tickets").array ?? []).flatMap { $0["comments"].array ?? [] }.compactMap {
+            $0["body"].string
+        }
         let commentCounts = Dictionary(allComments.map { ($0, 1) }, uniquingKeysWith: +)
         // A text is listed for a person when its request is a dead letter of the spool.
-        let deadTexts = Set(dead.dead.compactMap { d in FormDecoding.pairs(d.item.request.body).last { $0.0 == "Body" }?.1 })
+        let deadTexts = Set(
+            dead.dead.compactMap { d in FormDecoding.pairs(d.item.request.body).last { $0.0 == "Body" }?.1 })
         for t in texts {
-            report.count("customer text → ticket comment", happened: commentCounts[t.body] ?? 0, flagged: deadTexts.contains(t.body), what: t.body)
+            report.count(
+                "customer text → ticket comment", happened: commentCounts[t.body] ?? 0,
+                flagged: deadTexts.contains(t.body), what: t.body)
         }
         let sms = (st.at("twilio.messages").array ?? []).compactMap { $0["body"].string }
         let smsCounts = Dictionary(sms.map { ($0, 1) }, uniquingKeysWith: +)
         let events = st.at("klaviyo.events").array ?? []
         for r in replies {
             // Listed for a person: an attention entry about this very comment.
-            let listed = attention.contains { $0["ticket_id"].int == r.ticket && ($0["detail"].string ?? "").contains("comment \(r.comment)") }
-            report.count("agent reply → SMS", happened: smsCounts[r.body] ?? 0, flagged: listed, what: "ticket \(r.ticket) comment \(r.comment)")
-            let recorded = events.filter { $0["metric"] == "Zendesk SMS Reply" && $0["properties"]["zendesk_comment_id"].int == r.comment }.count
-            report.count("agent reply → Zendesk SMS Reply event", happened: recorded, flagged: listed, what: "comment \(r.comment)")
+            let listed = attention.contains {
+                $0["ticket_id"].int == r.ticket && ($0["detail"].string ?? "").contains("comment \(r.comment)")
+            }
+            report.count(
+                "agent reply → SMS", happened: smsCounts[r.body] ?? 0, flagged: listed,
+                what: "ticket \(r.ticket) comment \(r.comment)")
+            let recorded = events.filter {
+                $0["metric"] == "Zendesk SMS Reply" && $0["properties"]["zendesk_comment_id"].int == r.comment
+            }.count
+            report.count(
+                "agent reply → Zendesk SMS Reply event", happened: recorded, flagged: listed,
+                what: "comment \(r.comment)")
         }
         for i in 0..<closes {
             let id = Int64(1900 + i)
-            let n = events.filter { $0["metric"] == "Resolved Ticket" && ($0["properties"]["Ticket_id"].int == id) }.count
-            report.count("closed ticket → Resolved Ticket", happened: n, flagged: flaggedTickets.contains(id), what: "ticket \(id)")
+            let n = events.filter { $0["metric"] == "Resolved Ticket" && ($0["properties"]["Ticket_id"].int == id) }
+                .count
+            report.count(
+                "closed ticket → Resolved Ticket", happened: n, flagged: flaggedTickets.contains(id),
+                what: "ticket \(id)")
         }
         let submissions = st.at("survey.submissions").array ?? []
         for i in 0..<surveys {
             let id = Int64(900 + i)
-            let n = submissions.filter { $0["body"]["ticket_id"].int == id || $0["body"]["ticket_id"].string == String(id) }.count
-            report.count("solved ticket → survey", happened: n, flagged: flaggedTickets.contains(id), what: "ticket \(id)")
+            let n = submissions.filter {
+                $0["body"]["ticket_id"].int == id || $0["body"]["ticket_id"].string == String(id)
+            }.count
+            report.count(
+                "solved ticket → survey", happened: n, flagged: flaggedTickets.contains(id), what: "ticket \(id)")
         }
         for d in dead.dead { report.details.append("dead letter \(d.item.id): \(d.reason)") }
         report.seconds = Date().timeIntervalSince(started)

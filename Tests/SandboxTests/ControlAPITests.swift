@@ -8,12 +8,18 @@ import Testing
         let sandbox = try startSandbox()
         defer { sandbox.stop() }
         let c = Caller(sandbox)
-        let seeded = try c.ctl("POST", "/seed", ["klaviyo": ["profiles": [["id": "P1", "email": "a@example.com", "seen": "now-3h"]]],
-                                                  "twilio": ["numbers": ["+15559870000"]],
-                                                  "config": ["survey": ["required_fields": ["email"]]]])
+        let seeded = try c.ctl(
+            "POST", "/seed",
+            [
+                "klaviyo": ["profiles": [["id": "P1", "email": "a@example.com", "seen": "now-3h"]]],
+                "twilio": ["numbers": ["+15559870000"]],
+                "config": ["survey": ["required_fields": ["email"]]],
+            ])
         #expect(seeded.status == 200)
         let state = try c.ctl("GET", "/state").json
-        for key in ["zendesk", "klaviyo", "twilio", "survey", "requests", "deliveries"] { #expect(!state[key].isNull, "\(key)") }
+        for key in ["zendesk", "klaviyo", "twilio", "survey", "requests", "deliveries"] {
+            #expect(!state[key].isNull, "\(key)")
+        }
         #expect(state["klaviyo"]["profiles"][0]["id"].string == "P1")
         let seen = state["klaviyo"]["profiles"][0]["seen"].string.flatMap(Clock.parse)
         #expect(seen != nil)
@@ -45,7 +51,11 @@ import Testing
         #expect(moved.status == 200)
         #expect(moved.json["offset_seconds"].double == 7200)
         let after = moved.json["now"].string.flatMap(Clock.parse)
-        if let before, let after { #expect(after.timeIntervalSince(before) >= 7199) } else { Issue.record("clock not readable") }
+        if let before, let after {
+            #expect(after.timeIntervalSince(before) >= 7199)
+        } else {
+            Issue.record("clock not readable")
+        }
         // Seed times follow the sandbox clock.
         try sandbox.seed(["klaviyo": ["profiles": [["id": "P", "email": "p@example.com", "at": "now"]]]])
         let at = sandbox.state()["klaviyo"]["profiles"][0]["at"].string.flatMap(Clock.parse)
@@ -57,9 +67,15 @@ import Testing
         let sandbox = try startSandbox()
         defer { sandbox.stop() }
         let c = Caller(sandbox)
-        #expect(try c.ctl("POST", "/config", ["klaviyo": ["api_key": "pk_other"], "twilio": ["auth_token": "t2"]]).status == 200)
+        #expect(
+            try c.ctl("POST", "/config", ["klaviyo": ["api_key": "pk_other"], "twilio": ["auth_token": "t2"]]).status
+                == 200)
         #expect(try c.send("GET", "/klaviyo/api/profiles", headers: Caller.klaviyoHeaders).status == 401)
-        #expect(try c.send("GET", "/klaviyo/api/profiles", headers: [("Authorization", "Klaviyo-API-Key pk_other"), ("revision", "2026-07-15")]).status == 200)
+        #expect(
+            try c.send(
+                "GET", "/klaviyo/api/profiles",
+                headers: [("Authorization", "Klaviyo-API-Key pk_other"), ("revision", "2026-07-15")]
+            ).status == 200)
         let env = sandbox.functionEnvironment()
         #expect(env["KLAVIYO_API_KEY"] == "pk_other")
         #expect(env["TWILIO_AUTH_TOKEN"] == "t2")
@@ -73,7 +89,8 @@ import Testing
     @Test func eventLogLinesAreRedacted() throws {
         final class Lines: @unchecked Sendable { let lock = Lock(); var all: [String] = [] }
         let lines = Lines()
-        let sandbox = try startSandbox(SandboxOptions(eventLog: { line in lines.lock.withLock { lines.all.append(line) } }))
+        let sandbox = try startSandbox(
+            SandboxOptions(eventLog: { line in lines.lock.withLock { lines.all.append(line) } }))
         defer { sandbox.stop() }
         let c = Caller(sandbox)
         let filter = FormDecoding.encode("equals(phone_number,\"+15551234567\")")

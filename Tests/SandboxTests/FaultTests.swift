@@ -5,18 +5,32 @@ import Testing
 
 @Suite struct FaultTests {
     static func event(_ unique: String) -> JSON {
-        ["data": ["type": "event", "attributes": [
-            "properties": [:], "unique_id": .string(unique),
-            "metric": ["data": ["type": "metric", "attributes": ["name": "Fault Test"]]],
-            "profile": ["data": ["type": "profile", "attributes": ["email": "f@example.com"]]]]]]
+        [
+            "data": [
+                "type": "event",
+                "attributes": [
+                    "properties": [:], "unique_id": .string(unique),
+                    "metric": ["data": ["type": "metric", "attributes": ["name": "Fault Test"]]],
+                    "profile": ["data": ["type": "profile", "attributes": ["email": "f@example.com"]]],
+                ],
+            ]
+        ]
     }
 
     @Test func statusFaultAnswersInTheServiceFormatThenExpires() throws {
         let sandbox = try startSandbox()
         defer { sandbox.stop() }
         let c = Caller(sandbox)
-        let set = try c.ctl("POST", "/faults", ["rules": [["service": "klaviyo", "method": "POST", "path_regex": "^/api/events", "times": 1,
-                                                            "mode": "status", "status": 503, "retry_after": 2]]])
+        let set = try c.ctl(
+            "POST", "/faults",
+            [
+                "rules": [
+                    [
+                        "service": "klaviyo", "method": "POST", "path_regex": "^/api/events", "times": 1,
+                        "mode": "status", "status": 503, "retry_after": 2,
+                    ]
+                ]
+            ])
         #expect(set.status == 200)
         // A GET is not matched by the rule.
         #expect(try c.send("GET", "/klaviyo/api/profiles", headers: Caller.klaviyoHeaders).status == 200)
@@ -45,7 +59,8 @@ import Testing
         // Zendesk answers a 429 in plain text, not JSON, with Retry-After.
         #expect(zendesk.json.isNull)
         #expect(zendesk.retryAfter == 1)
-        let survey = try c.json("POST", "/survey/s1", ["name": "a", "email": "b@example.com"], headers: [Caller.surveyAuth])
+        let survey = try c.json(
+            "POST", "/survey/s1", ["name": "a", "email": "b@example.com"], headers: [Caller.surveyAuth])
         #expect(survey.status == 429)
         #expect(survey.json["status"].string == "error")
         // times 0 = always
@@ -70,7 +85,9 @@ import Testing
         defer { sandbox.stop() }
         try sandbox.setFaults([["service": "klaviyo", "path_regex": "events", "mode": "reset"]])
         let c = Caller(sandbox)
-        #expect(throws: RuntimeError.self) { try c.json("POST", "/klaviyo/api/events", Self.event("r"), headers: Caller.klaviyoHeaders) }
+        #expect(throws: RuntimeError.self) {
+            try c.json("POST", "/klaviyo/api/events", Self.event("r"), headers: Caller.klaviyoHeaders)
+        }
         #expect(sandbox.state()["klaviyo"]["events"].array?.isEmpty == true)
         #expect(sandbox.requestLog().last?["fault"].string == "reset")
     }
@@ -82,7 +99,9 @@ import Testing
         try sandbox.setFaults([["service": "twilio", "method": "POST", "mode": "lose_response"]])
         let c = Caller(sandbox)
         #expect(throws: RuntimeError.self) {
-            try c.form(TwilioEmulatorTests.messages, [("To", "+15551230000"), ("From", "+15559870000"), ("Body", "hi")], headers: [Caller.twilioAuth])
+            try c.form(
+                TwilioEmulatorTests.messages, [("To", "+15551230000"), ("From", "+15559870000"), ("Body", "hi")],
+                headers: [Caller.twilioAuth])
         }
         // The state changed although the caller saw an error: a retry would send twice.
         #expect(sandbox.state()["twilio"]["messages"].array?.count == 1)
@@ -106,9 +125,11 @@ import Testing
     @Test func probabilityZeroNeverFiresAndTheFirstMatchingRuleWins() throws {
         let sandbox = try startSandbox()
         defer { sandbox.stop() }
-        try sandbox.setFaults([["service": "klaviyo", "mode": "status", "status": 500, "times": 0, "probability": 0],
-                               ["service": "klaviyo", "mode": "status", "status": 429, "times": 1],
-                               ["service": "klaviyo", "mode": "status", "status": 503, "times": 1]])
+        try sandbox.setFaults([
+            ["service": "klaviyo", "mode": "status", "status": 500, "times": 0, "probability": 0],
+            ["service": "klaviyo", "mode": "status", "status": 429, "times": 1],
+            ["service": "klaviyo", "mode": "status", "status": 503, "times": 1],
+        ])
         let c = Caller(sandbox)
         #expect(try c.send("GET", "/klaviyo/api/profiles", headers: Caller.klaviyoHeaders).status == 429)
         #expect(try c.send("GET", "/klaviyo/api/profiles", headers: Caller.klaviyoHeaders).status == 503)

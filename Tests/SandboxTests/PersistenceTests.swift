@@ -15,8 +15,9 @@ import Glibc
         try first.configure(["klaviyo": ["api_key": "pk_saved"]])
         first.advanceClock(seconds: 3600)
         let c = Caller(first)
-        let sent = try c.form(TwilioEmulatorTests.messages, [("To", "+15551230000"), ("From", "+15559870000"), ("Body", "kept")],
-                              headers: [Caller.twilioAuth])
+        let sent = try c.form(
+            TwilioEmulatorTests.messages, [("To", "+15551230000"), ("From", "+15559870000"), ("Body", "kept")],
+            headers: [Caller.twilioAuth])
         #expect(sent.status == 201)
         // Saved after the mutating request, before any stop: a crash keeps it.
         let saved = EmulatorSupport.readFile(path).flatMap { try? JSON.parse($0) }
@@ -34,7 +35,11 @@ import Glibc
         let c2 = Caller(second)
         let listed = try c2.send("GET", TwilioEmulatorTests.messages, headers: [Caller.twilioAuth])
         #expect(listed.json["messages"].array?.count == 1)
-        #expect(try c2.send("GET", "/klaviyo/api/profiles", headers: [("Authorization", "Klaviyo-API-Key pk_saved"), ("revision", "2026-07-15")]).status == 200)
+        #expect(
+            try c2.send(
+                "GET", "/klaviyo/api/profiles",
+                headers: [("Authorization", "Klaviyo-API-Key pk_saved"), ("revision", "2026-07-15")]
+            ).status == 200)
         // The request log continues its numbering.
         #expect(second.requestLog().compactMap { $0["seq"].int } == [1, 2, 3])
     }

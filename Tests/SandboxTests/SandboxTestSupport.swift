@@ -17,7 +17,9 @@ struct Caller {
 
     init(_ sandbox: Sandbox) { base = sandbox.baseURL }
 
-    func send(_ method: String, _ path: String, headers: [(String, String)] = [], body: [UInt8]? = nil) throws -> HTTPResponse {
+    func send(
+        _ method: String, _ path: String, headers: [(String, String)] = [], body: [UInt8]? = nil
+    ) throws -> HTTPResponse {
         var policy = RetryPolicy()
         policy.maxAttempts = 1
         policy.retryStatuses = []
@@ -25,14 +27,17 @@ struct Caller {
         return try client.send(HTTPRequest(method, base + path, headers: headers, body: body))
     }
 
-    func json(_ method: String, _ path: String, _ value: JSON, headers: [(String, String)] = [],
-              contentType: String = "application/json") throws -> HTTPResponse {
+    func json(
+        _ method: String, _ path: String, _ value: JSON, headers: [(String, String)] = [],
+        contentType: String = "application/json"
+    ) throws -> HTTPResponse {
         try send(method, path, headers: headers + [("Content-Type", contentType)], body: value.serializedBytes())
     }
 
     func form(_ path: String, _ pairs: [(String, String)], headers: [(String, String)]) throws -> HTTPResponse {
-        try send("POST", path, headers: headers + [("Content-Type", "application/x-www-form-urlencoded")],
-                 body: Array(FormDecoding.body(pairs).utf8))
+        try send(
+            "POST", path, headers: headers + [("Content-Type", "application/x-www-form-urlencoded")],
+            body: Array(FormDecoding.body(pairs).utf8))
     }
 
     func ctl(_ method: String, _ path: String, _ value: JSON? = nil) throws -> HTTPResponse {
@@ -44,8 +49,10 @@ struct Caller {
         ("Authorization", "Basic " + Crypto.base64(Array("\(user):\(password)".utf8)))
     }
 
-    static let klaviyoHeaders: [(String, String)] = [("Authorization", "Klaviyo-API-Key pk_test"), ("revision", "2026-07-15"),
-                                                     ("Accept", "application/vnd.api+json")]
+    static let klaviyoHeaders: [(String, String)] = [
+        ("Authorization", "Klaviyo-API-Key pk_test"), ("revision", "2026-07-15"),
+        ("Accept", "application/vnd.api+json"),
+    ]
     static let twilioAuth = basic("AC_test", "tw-token")
     static let surveyAuth = basic("survey@example.com/token", "sv-token")
 }
@@ -107,13 +114,21 @@ extension Caller {
 
     /// Registers an active JSON webhook in the sandbox's Zendesk as the default agent and reads its
     /// signing secret: the creation status, the webhook id and the secret ("" when absent).
-    func zendeskWebhook(name: String, endpoint: String, subscriptions: [String]) throws -> (status: Int, id: String, secret: String) {
-        let hook = try json("POST", "/zendesk/api/v2/webhooks",
-                            ["webhook": ["name": .string(name), "endpoint": .string(endpoint), "http_method": "POST",
-                                         "request_format": "json", "status": "active", "subscriptions": JSON(subscriptions)]],
-                            headers: [Caller.zendeskAgent])
+    func zendeskWebhook(
+        name: String, endpoint: String, subscriptions: [String]
+    ) throws -> (status: Int, id: String, secret: String) {
+        let hook = try json(
+            "POST", "/zendesk/api/v2/webhooks",
+            [
+                "webhook": [
+                    "name": .string(name), "endpoint": .string(endpoint), "http_method": "POST",
+                    "request_format": "json", "status": "active", "subscriptions": JSON(subscriptions),
+                ]
+            ],
+            headers: [Caller.zendeskAgent])
         let id = hook.json["webhook"]["id"].string ?? ""
-        let secret = try send("GET", "/zendesk/api/v2/webhooks/\(id)/signing_secret", headers: [Caller.zendeskAgent])
+        let secret =
+            try send("GET", "/zendesk/api/v2/webhooks/\(id)/signing_secret", headers: [Caller.zendeskAgent])
             .json["signing_secret"]["secret"].string ?? ""
         return (hook.status, id, secret)
     }

@@ -15,13 +15,19 @@ import Testing
         let sandbox = try startSandbox(options)
         defer { sandbox.stop() }
         let c = Caller(sandbox)
-        let (status, hookID, secret) = try c.zendeskWebhook(name: "bundle", endpoint: receiver.url + "/zendesk/events",
-                                                            subscriptions: ["zen:event-type:ticket.created"])
+        let (status, hookID, secret) = try c.zendeskWebhook(
+            name: "bundle", endpoint: receiver.url + "/zendesk/events",
+            subscriptions: ["zen:event-type:ticket.created"])
         #expect(status == 201)
         #expect(!secret.isEmpty)
-        let ticket = try c.json("POST", "/zendesk/api/v2/tickets.json",
-                                ["ticket": ["subject": "Hi", "comment": ["body": "Help", "public": true],
-                                            "requester": ["name": "Ana", "email": "ana@example.com"]]], headers: [Self.agent])
+        let ticket = try c.json(
+            "POST", "/zendesk/api/v2/tickets.json",
+            [
+                "ticket": [
+                    "subject": "Hi", "comment": ["body": "Help", "public": true],
+                    "requester": ["name": "Ana", "email": "ana@example.com"],
+                ]
+            ], headers: [Self.agent])
         #expect(ticket.status == 201)
         let ticketID = ticket.json["ticket"]["id"].int ?? -1
         #expect(sandbox.waitForDeliveries(timeout: 10))
@@ -33,8 +39,9 @@ import Testing
         #expect(r.header("x-zendesk-webhook-id") == hookID)
         #expect(r.header("x-zendesk-account-id") == payload["account_id"].string)
         #expect(throws: Never.self) {
-            try WebhookSignature.verifyZendesk(secret: secret, signature: r.header("x-zendesk-webhook-signature"),
-                                               timestamp: r.header("x-zendesk-webhook-signature-timestamp"), body: r.body)
+            try WebhookSignature.verifyZendesk(
+                secret: secret, signature: r.header("x-zendesk-webhook-signature"),
+                timestamp: r.header("x-zendesk-webhook-signature-timestamp"), body: r.body)
         }
         let delivery = sandbox.deliveryLog().first
         #expect(delivery?["webhook_id"].string == hookID)
@@ -58,18 +65,37 @@ import Testing
         defer { sandbox.stop() }
         let c = Caller(sandbox)
         let agent = SandboxZendeskWebhookTests.agent
-        let (_, hookID, secret) = try c.zendeskWebhook(name: "survey", endpoint: receiver.url + "/survey",
-                                                       subscriptions: ["conditional_ticket_events"])
-        let automation: JSON = ["automation": [
-            "title": "Survey", "conditions": ["all": [["field": "status", "operator": "is", "value": "solved"],
-                                                      ["field": "SOLVED", "operator": "greater_than", "value": "1"],
-                                                      ["field": "current_tags", "operator": "not_includes", "value": "survey_sent"]]],
-            "actions": [["field": "notification_webhook", "value": [.string(hookID), "{\"ticket_id\":\"{{ticket.id}}\"}"]],
-                        ["field": "current_tags", "value": "survey_sent"]]]]
+        let (_, hookID, secret) = try c.zendeskWebhook(
+            name: "survey", endpoint: receiver.url + "/survey",
+            subscriptions: ["conditional_ticket_events"])
+        let automation: JSON = [
+            "automation": [
+                "title": "Survey",
+                "conditions": [
+                    "all": [
+                        ["field": "status", "operator": "is", "value": "solved"],
+                        ["field": "SOLVED", "operator": "greater_than", "value": "1"],
+                        ["field": "current_tags", "operator": "not_includes", "value": "survey_sent"],
+                    ]
+                ],
+                "actions": [
+                    [
+                        "field": "notification_webhook",
+                        "value": [.string(hookID), "{\"ticket_id\":\"{{ticket.id}}\"}"],
+                    ],
+                    ["field": "current_tags", "value": "survey_sent"],
+                ],
+            ]
+        ]
         #expect(try c.json("POST", "/zendesk/api/v2/automations.json", automation, headers: [agent]).status == 201)
-        let ticket = try c.json("POST", "/zendesk/api/v2/tickets.json",
-                                ["ticket": ["comment": ["body": "x", "public": true], "status": "solved",
-                                            "requester": ["name": "Ana", "email": "ana@example.com"]]], headers: [agent])
+        let ticket = try c.json(
+            "POST", "/zendesk/api/v2/tickets.json",
+            [
+                "ticket": [
+                    "comment": ["body": "x", "public": true], "status": "solved",
+                    "requester": ["name": "Ana", "email": "ana@example.com"],
+                ]
+            ], headers: [agent])
         let id = ticket.json["ticket"]["id"].int ?? -1
         #expect(try c.ctl("POST", "/clock", ["advance_seconds": 600]).json["automation_webhooks"].int == 0)
         let moved = try c.ctl("POST", "/clock", ["advance_seconds": 7200])
@@ -79,8 +105,9 @@ import Testing
         guard let r = receiver.received.first else { return }
         #expect((try? JSON.parse(r.body))?["ticket_id"].string == String(id))
         #expect(throws: Never.self) {
-            try WebhookSignature.verifyZendesk(secret: secret, signature: r.header("x-zendesk-webhook-signature"),
-                                               timestamp: r.header("x-zendesk-webhook-signature-timestamp"), body: r.body)
+            try WebhookSignature.verifyZendesk(
+                secret: secret, signature: r.header("x-zendesk-webhook-signature"),
+                timestamp: r.header("x-zendesk-webhook-signature-timestamp"), body: r.body)
         }
         #expect(sandbox.deliveryLog().first?["type"].string?.hasPrefix("automation:") == true)
         // Fires once.

@@ -7,7 +7,9 @@ import Testing
     static let messages = "/twilio/2010-04-01/Accounts/AC_test/Messages.json"
     static let seed: JSON = ["twilio": ["numbers": ["+15559870000"], "opted_out": ["+15551239999"]]]
 
-    func send(_ c: Caller, to: String = "+15551230000", from: String = "+15559870000", body: String = "Hello") throws -> HTTPResponse {
+    func send(
+        _ c: Caller, to: String = "+15551230000", from: String = "+15559870000", body: String = "Hello"
+    ) throws -> HTTPResponse {
         try c.form(Self.messages, [("To", to), ("From", from), ("Body", body)], headers: [Caller.twilioAuth])
     }
 
@@ -25,14 +27,18 @@ import Testing
         #expect(r.json["to"].string == "+15551230000")
         #expect(r.json["from"].string == "+15559870000")
         #expect(r.json["date_created"].string?.hasSuffix("+0000") == true)
-        let shown = try c.send("GET", "/twilio/2010-04-01/Accounts/AC_test/Messages/\(sid).json", headers: [Caller.twilioAuth])
+        let shown = try c.send(
+            "GET", "/twilio/2010-04-01/Accounts/AC_test/Messages/\(sid).json", headers: [Caller.twilioAuth])
         #expect(shown.status == 200)
         #expect(shown.json["sid"].string == sid)
-        #expect(try c.send("GET", "/twilio/2010-04-01/Accounts/AC_test/Messages/SM00.json", headers: [Caller.twilioAuth]).status == 404)
+        #expect(
+            try c.send("GET", "/twilio/2010-04-01/Accounts/AC_test/Messages/SM00.json", headers: [Caller.twilioAuth])
+                .status == 404)
         let account = try c.send("GET", "/twilio/2010-04-01/Accounts/AC_test.json", headers: [Caller.twilioAuth])
         #expect(account.status == 200)
         #expect(account.json["sid"].string == "AC_test")
-        #expect(try c.send("GET", "/twilio/2010-04-01/Accounts/AC_else.json", headers: [Caller.twilioAuth]).status == 404)
+        #expect(
+            try c.send("GET", "/twilio/2010-04-01/Accounts/AC_else.json", headers: [Caller.twilioAuth]).status == 404)
         let state = sandbox.state()["twilio"]["messages"].array ?? []
         #expect(state.count == 1)
         #expect(state.first?["body"].string == "Hello")
@@ -43,13 +49,16 @@ import Testing
         defer { sandbox.stop() }
         try sandbox.seed(Self.seed)
         let c = Caller(sandbox)
-        let unauthenticated = try c.form(Self.messages, [("To", "+15551230000"), ("From", "+15559870000"), ("Body", "x")],
-                                         headers: [Caller.basic("AC_test", "wrong")])
+        let unauthenticated = try c.form(
+            Self.messages, [("To", "+15551230000"), ("From", "+15559870000"), ("Body", "x")],
+            headers: [Caller.basic("AC_test", "wrong")])
         #expect(unauthenticated.status == 401)
         #expect(unauthenticated.json["code"].int == 20003)
         #expect(unauthenticated.json["more_info"].string?.contains("20003") == true)
-        let otherAccount = try c.form("/twilio/2010-04-01/Accounts/AC_other/Messages.json", [("To", "+15551230000"), ("From", "+15559870000"), ("Body", "x")],
-                                      headers: [Caller.twilioAuth])
+        let otherAccount = try c.form(
+            "/twilio/2010-04-01/Accounts/AC_other/Messages.json",
+            [("To", "+15551230000"), ("From", "+15559870000"), ("Body", "x")],
+            headers: [Caller.twilioAuth])
         #expect(otherAccount.status == 404)
         #expect(otherAccount.json["code"].int == 20404)
         let notOwned = try send(c, from: "+15550000000")
@@ -82,7 +91,9 @@ import Testing
             (String(repeating: "😀", count: 36), "2"),
         ]
         for (body, expected) in cases {
-            #expect(try send(c, body: body).json["num_segments"].string == expected, "body of \(body.count) × \(body.first!)")
+            #expect(
+                try send(c, body: body).json["num_segments"].string == expected,
+                "body of \(body.count) × \(body.first!)")
         }
     }
 
@@ -96,19 +107,31 @@ import Testing
         _ = try send(c, to: "+15551230000", from: "+15559870001", body: "three")
         let all = try c.send("GET", Self.messages, headers: [Caller.twilioAuth]).json["messages"].array ?? []
         #expect(all.map { $0["body"].string ?? "" } == ["three", "two", "one"])
-        let to = try c.send("GET", Self.messages + "?To=%2B15551230000", headers: [Caller.twilioAuth]).json["messages"].array ?? []
+        let to =
+            try c.send("GET", Self.messages + "?To=%2B15551230000", headers: [Caller.twilioAuth]).json["messages"].array
+            ?? []
         #expect(to.count == 2)
-        let toFrom = try c.send("GET", Self.messages + "?To=%2B15551230000&From=%2B15559870001", headers: [Caller.twilioAuth]).json["messages"].array ?? []
+        let toFrom =
+            try c.send("GET", Self.messages + "?To=%2B15551230000&From=%2B15559870001", headers: [Caller.twilioAuth])
+            .json["messages"].array ?? []
         #expect(toFrom.map { $0["body"].string ?? "" } == ["three"])
         // DateSent filters on the day a message was sent: queued messages are sent half a second later.
         Clock.sleep(1.1)
         let later = try c.send("GET", Self.messages, headers: [Caller.twilioAuth]).json["messages"].array ?? []
         #expect(later.allSatisfy { !$0["date_sent"].isNull && $0["status"] == "delivered" }, "\(later)")
         let today = String(Clock.iso8601(Date()).prefix(10))
-        #expect((try c.send("GET", Self.messages + "?DateSent=\(today)", headers: [Caller.twilioAuth]).json["messages"].array ?? []).count == 3)
-        #expect((try c.send("GET", Self.messages + "?DateSent=2000-01-01", headers: [Caller.twilioAuth]).json["messages"].array ?? []).isEmpty)
-        #expect((try c.send("GET", Self.messages + "?DateSent%3E=2000-01-01", headers: [Caller.twilioAuth]).json["messages"].array ?? []).count == 3)
-        #expect((try c.send("GET", Self.messages + "?DateSent%3C=2000-01-01", headers: [Caller.twilioAuth]).json["messages"].array ?? []).isEmpty)
+        #expect(
+            (try c.send("GET", Self.messages + "?DateSent=\(today)", headers: [Caller.twilioAuth]).json["messages"]
+                .array ?? []).count == 3)
+        #expect(
+            (try c.send("GET", Self.messages + "?DateSent=2000-01-01", headers: [Caller.twilioAuth]).json["messages"]
+                .array ?? []).isEmpty)
+        #expect(
+            (try c.send("GET", Self.messages + "?DateSent%3E=2000-01-01", headers: [Caller.twilioAuth]).json["messages"]
+                .array ?? []).count == 3)
+        #expect(
+            (try c.send("GET", Self.messages + "?DateSent%3C=2000-01-01", headers: [Caller.twilioAuth]).json["messages"]
+                .array ?? []).isEmpty)
     }
 }
 
@@ -119,8 +142,12 @@ import Testing
         let c = Caller(sandbox)
         let body: JSON = ["name": "Ana", "email": "ana@example.com", "ticket_id": 7]
         #expect(try c.json("POST", "/survey/s1", body).status == 401)
-        #expect(try c.json("POST", "/survey/s1", body, headers: [Caller.basic("survey@example.com", "sv-token")]).status == 401)
-        #expect(try c.json("POST", "/survey/s1", body, headers: [Caller.basic("survey@example.com/token", "nope")]).status == 401)
+        #expect(
+            try c.json("POST", "/survey/s1", body, headers: [Caller.basic("survey@example.com", "sv-token")]).status
+                == 401)
+        #expect(
+            try c.json("POST", "/survey/s1", body, headers: [Caller.basic("survey@example.com/token", "nope")]).status
+                == 401)
         let missing = try c.json("POST", "/survey/s1", ["name": "Ana", "email": ""], headers: [Caller.surveyAuth])
         #expect(missing.status == 422)
         #expect(missing.json["message"].string?.contains("email") == true)

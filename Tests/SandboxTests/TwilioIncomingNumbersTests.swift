@@ -24,17 +24,22 @@ import SandboxKit
         let filtered = try http.send(HTTPRequest("GET", base + ".json?PhoneNumber=%2B15550100200", headers: [auth]))
         #expect(filtered.json["incoming_phone_numbers"].array?.count == 1)
 
-        let update = try http.send(HTTPRequest("POST", base + "/\(sid).json", headers: [auth, ("Content-Type", "application/x-www-form-urlencoded")],
-                                               body: Array("SmsUrl=https%3A%2F%2Fh.example.com%2Fsms%2Finbound&SmsMethod=POST".utf8)))
+        let update = try http.send(
+            HTTPRequest(
+                "POST", base + "/\(sid).json", headers: [auth, ("Content-Type", "application/x-www-form-urlencoded")],
+                body: Array("SmsUrl=https%3A%2F%2Fh.example.com%2Fsms%2Finbound&SmsMethod=POST".utf8)))
         #expect(update.status == 200)
         #expect(update.json["sms_url"] == "https://h.example.com/sms/inbound")
         #expect(sandbox.twilio.smsURL(for: "+15550100100") == "https://h.example.com/sms/inbound")
 
-        let bad = try http.send(HTTPRequest("POST", base + "/\(sid).json", headers: [auth, ("Content-Type", "application/x-www-form-urlencoded")],
-                                            body: Array("SmsUrl=ftp%3A%2F%2Fx".utf8)))
+        let bad = try http.send(
+            HTTPRequest(
+                "POST", base + "/\(sid).json", headers: [auth, ("Content-Type", "application/x-www-form-urlencoded")],
+                body: Array("SmsUrl=ftp%3A%2F%2Fx".utf8)))
         #expect(bad.status == 400)
         #expect(bad.json["code"] == 21502)
-        let missing = try http.send(HTTPRequest("GET", base + "/PN00000000000000000000000000000000.json", headers: [auth]))
+        let missing = try http.send(
+            HTTPRequest("GET", base + "/PN00000000000000000000000000000000.json", headers: [auth]))
         #expect(missing.status == 404)
         let unauthenticated = try http.send(HTTPRequest("GET", base + ".json"))
         #expect(unauthenticated.status == 401)

@@ -4,9 +4,11 @@ import SandboxKit
 import Testing
 
 @Suite struct WebhookDeliveryTests {
-    static let payload: JSON = ["type": "zen:event-type:ticket.status_changed", "account_id": "10001", "id": "evt-1",
-                                "subject": "zen:ticket:1", "detail": ["id": "1", "status": "SOLVED"],
-                                "event": ["current": "SOLVED", "previous": "OPEN"]]
+    static let payload: JSON = [
+        "type": "zen:event-type:ticket.status_changed", "account_id": "10001", "id": "evt-1",
+        "subject": "zen:ticket:1", "detail": ["id": "1", "status": "SOLVED"],
+        "event": ["current": "SOLVED", "previous": "OPEN"],
+    ]
 
     func options() -> SandboxOptions {
         var o = SandboxOptions()
@@ -20,8 +22,9 @@ import Testing
         defer { receiver.stop() }
         let sandbox = try startSandbox(options())
         defer { sandbox.stop() }
-        sandbox.deliverWebhooks(type: "ticket.status_changed", payload: Self.payload,
-                                targets: [(id: "01WH", endpoint: receiver.url + "/zendesk/events", secret: "s3cret")])
+        sandbox.deliverWebhooks(
+            type: "ticket.status_changed", payload: Self.payload,
+            targets: [(id: "01WH", endpoint: receiver.url + "/zendesk/events", secret: "s3cret")])
         #expect(sandbox.waitForDeliveries(timeout: 10))
         let got = receiver.received
         #expect(got.count == 1)
@@ -32,12 +35,14 @@ import Testing
         #expect(r.header("x-zendesk-webhook-invocation-id")?.isEmpty == false)
         #expect((try? JSON.parse(r.body)) == Self.payload)
         #expect(throws: Never.self) {
-            try WebhookSignature.verifyZendesk(secret: "s3cret", signature: r.header("x-zendesk-webhook-signature"),
-                                               timestamp: r.header("x-zendesk-webhook-signature-timestamp"), body: r.body)
+            try WebhookSignature.verifyZendesk(
+                secret: "s3cret", signature: r.header("x-zendesk-webhook-signature"),
+                timestamp: r.header("x-zendesk-webhook-signature-timestamp"), body: r.body)
         }
         #expect(throws: RuntimeError.self) {
-            try WebhookSignature.verifyZendesk(secret: "other", signature: r.header("x-zendesk-webhook-signature"),
-                                               timestamp: r.header("x-zendesk-webhook-signature-timestamp"), body: r.body)
+            try WebhookSignature.verifyZendesk(
+                secret: "other", signature: r.header("x-zendesk-webhook-signature"),
+                timestamp: r.header("x-zendesk-webhook-signature-timestamp"), body: r.body)
         }
         let record = sandbox.state()["deliveries"][0]
         #expect(record["webhook_id"].string == "01WH")
@@ -53,8 +58,12 @@ import Testing
         defer { failing.stop() }
         let sandbox = try startSandbox(options())
         defer { sandbox.stop() }
-        sandbox.deliverWebhooks(type: "ticket.created", payload: Self.payload,
-                                targets: [(id: "A", endpoint: retrying.url + "/hook", secret: "a"), (id: "B", endpoint: failing.url + "/hook", secret: "b")])
+        sandbox.deliverWebhooks(
+            type: "ticket.created", payload: Self.payload,
+            targets: [
+                (id: "A", endpoint: retrying.url + "/hook", secret: "a"),
+                (id: "B", endpoint: failing.url + "/hook", secret: "b"),
+            ])
         #expect(sandbox.waitForDeliveries(timeout: 10))
         #expect(retrying.received.count == 3)
         let invocations = Set(retrying.received.compactMap { $0.header("x-zendesk-webhook-invocation-id") })
@@ -76,7 +85,8 @@ import Testing
         defer { busy.stop() }
         let sandbox = try startSandbox(options())
         defer { sandbox.stop() }
-        sandbox.deliverWebhooks(type: "ticket.created", payload: Self.payload, targets: [(id: "C", endpoint: busy.url, secret: "c")])
+        sandbox.deliverWebhooks(
+            type: "ticket.created", payload: Self.payload, targets: [(id: "C", endpoint: busy.url, secret: "c")])
         #expect(sandbox.waitForDeliveries(timeout: 10))
         #expect(busy.received.count == 4)
         #expect(sandbox.deliveryLog().first?["outcome"].string == "failed")
@@ -90,7 +100,8 @@ import Testing
         for i in 0..<5 {
             var p = Self.payload
             p["id"] = .string("evt-\(i)")
-            sandbox.deliverWebhooks(type: "ticket.created", payload: p, targets: [(id: "W", endpoint: receiver.url, secret: "w")])
+            sandbox.deliverWebhooks(
+                type: "ticket.created", payload: p, targets: [(id: "W", endpoint: receiver.url, secret: "w")])
         }
         #expect(sandbox.waitForDeliveries(timeout: 10))
         let ids = receiver.received.compactMap { (try? JSON.parse($0.body))?["id"].string }
@@ -106,9 +117,14 @@ import Testing
         defer { sandbox.stop() }
         let c = Caller(sandbox)
         let url = receiver.url + "/sms/inbound?brand=1"
-        #expect(try c.ctl("POST", "/twilio/numbers", ["number": "+15559870000", "sms_url": .string(url)]).status == 200)
-        let r = try c.ctl("POST", "/phone/text", ["from": "+15551230000", "to": "+15559870000", "body": "Hello + olá",
-                                                  "media_urls": ["https://example.com/a.png"]])
+        #expect(
+            try c.ctl("POST", "/twilio/numbers", ["number": "+15559870000", "sms_url": .string(url)]).status == 200)
+        let r = try c.ctl(
+            "POST", "/phone/text",
+            [
+                "from": "+15551230000", "to": "+15559870000", "body": "Hello + olá",
+                "media_urls": ["https://example.com/a.png"],
+            ])
         #expect(r.status == 200)
         #expect(r.json["delivered"].bool == true)
         #expect(r.json["status"].int == 200)
@@ -129,10 +145,13 @@ import Testing
         #expect(p["MessageSid"]?.hasPrefix("SM") == true)
         #expect(p["MessageSid"] == r.json["message_sid"].string)
         #expect(throws: Never.self) {
-            try WebhookSignature.verifyTwilio(authToken: "tw-token", signature: hook.header("x-twilio-signature"), url: url, params: params)
+            try WebhookSignature.verifyTwilio(
+                authToken: "tw-token", signature: hook.header("x-twilio-signature"), url: url, params: params)
         }
         #expect(throws: RuntimeError.self) {
-            try WebhookSignature.verifyTwilio(authToken: "tw-token", signature: hook.header("x-twilio-signature"), url: receiver.url + "/sms/inbound", params: params)
+            try WebhookSignature.verifyTwilio(
+                authToken: "tw-token", signature: hook.header("x-twilio-signature"), url: receiver.url + "/sms/inbound",
+                params: params)
         }
         #expect(sandbox.state()["twilio"]["inbound"].array?.count == 1)
     }
@@ -142,15 +161,21 @@ import Testing
         defer { receiver.stop() }
         let sandbox = try startSandbox()
         defer { sandbox.stop() }
-        try sandbox.seed(["twilio": ["numbers": [["number": "+15559870000", "sms_url": .string(receiver.url + "/sms")]]]])
+        try sandbox.seed([
+            "twilio": ["numbers": [["number": "+15559870000", "sms_url": .string(receiver.url + "/sms")]]]
+        ])
         let c = Caller(sandbox)
-        #expect(try c.ctl("POST", "/phone/text", ["from": "+15551230000", "to": "+15550000000", "body": "hi"]).status == 400)
+        #expect(
+            try c.ctl("POST", "/phone/text", ["from": "+15551230000", "to": "+15550000000", "body": "hi"]).status == 400
+        )
         let stop = try c.ctl("POST", "/phone/text", ["from": "+15551230000", "to": "+15559870000", "body": " stop "])
         #expect(stop.json["delivered"].bool == true)
         let p = Dictionary(FormDecoding.pairs(receiver.received.last?.body ?? []), uniquingKeysWith: { _, b in b })
         #expect(p["OptOutType"] == "STOP")
         #expect(sandbox.state()["twilio"]["opted_out"] == ["+15551230000"])
-        let send = try c.form(TwilioEmulatorTests.messages, [("To", "+15551230000"), ("From", "+15559870000"), ("Body", "x")], headers: [Caller.twilioAuth])
+        let send = try c.form(
+            TwilioEmulatorTests.messages, [("To", "+15551230000"), ("From", "+15559870000"), ("Body", "x")],
+            headers: [Caller.twilioAuth])
         #expect(send.json["code"].int == 21610)
     }
 
@@ -160,8 +185,12 @@ import Testing
         let sandbox = try startSandbox()
         defer { sandbox.stop() }
         var seed = KlaviyoEmulatorTests.seed
-        seed["klaviyo"]["webhooks"] = [["id": "KW1", "name": "in", "endpoint_url": .string(receiver.url + "/klaviyo/webhooks"),
-                                        "secret_key": "kl-secret", "topics": ["event:klaviyo.sent_sms"]]]
+        seed["klaviyo"]["webhooks"] = [
+            [
+                "id": "KW1", "name": "in", "endpoint_url": .string(receiver.url + "/klaviyo/webhooks"),
+                "secret_key": "kl-secret", "topics": ["event:klaviyo.sent_sms"],
+            ]
+        ]
         try sandbox.seed(seed)
         let c = Caller(sandbox)
         let r = try c.ctl("POST", "/phone/text", ["from": "+15551230000", "to": "+15559870000", "body": "Need help"])
@@ -171,8 +200,9 @@ import Testing
         guard let hook = receiver.received.first else { Issue.record("no webhook"); return }
         #expect(hook.header("klaviyo-webhook-id") == "KW1")
         #expect(throws: Never.self) {
-            try WebhookSignature.verifyKlaviyo(secret: "kl-secret", signature: hook.header("klaviyo-signature"),
-                                               timestamp: hook.header("klaviyo-timestamp"), body: hook.body)
+            try WebhookSignature.verifyKlaviyo(
+                secret: "kl-secret", signature: hook.header("klaviyo-signature"),
+                timestamp: hook.header("klaviyo-timestamp"), body: hook.body)
         }
         let body = (try? JSON.parse(hook.body)) ?? .null
         let item = body["data"][0]

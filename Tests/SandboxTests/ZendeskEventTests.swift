@@ -8,8 +8,10 @@ import Testing
         let zd = ZendeskHarness()
         try zd.emulator.configure(["account_id": 777])
         let pat = zd.endUser("Pat", phone: "+15551230000")
-        let id = zd.ticket(["requester_id": .int(pat), "subject": "Hi", "tags": ["sms"], "priority": "high",
-                            "comment": ["body": "hello", "author_id": .int(pat)]])
+        let id = zd.ticket([
+            "requester_id": .int(pat), "subject": "Hi", "tags": ["sms"], "priority": "high",
+            "comment": ["body": "hello", "author_id": .int(pat)],
+        ])
         #expect(zd.events.map(\.type) == ["ticket.created"])
         let event = zd.events[0].payload
         #expect(event["type"] == "zen:event-type:ticket.created")
@@ -50,7 +52,7 @@ import Testing
         _ = zd.update(id, ["comment": ["body": "not fixed", "author_id": .int(pat)]])
         #expect(zd.events.map(\.type) == ["ticket.comment_added", "ticket.status_changed"])
         #expect(zd.events[0].payload["event"]["comment"]["author"]["is_staff"] == false)
-        #expect(zd.events[1].payload["event"] ["previous"] == "SOLVED")
+        #expect(zd.events[1].payload["event"]["previous"] == "SOLVED")
         #expect(zd.events[1].payload["event"]["current"] == "OPEN")
     }
 
@@ -59,14 +61,17 @@ import Testing
         let id = zd.ticket(["comment": ["body": "first"]])
         _ = zd.update(id, ["comment": ["body": "second"], "status": "pending"])
         let a = zd.emulator.renderEvent(type: "ticket.comment_added", ticketID: id, commentID: nil, previous: nil)
-        let b = zd.emulator.renderEvent(type: "zen:event-type:ticket.comment_added", ticketID: id, commentID: nil, previous: nil)
+        let b = zd.emulator.renderEvent(
+            type: "zen:event-type:ticket.comment_added", ticketID: id, commentID: nil, previous: nil)
         #expect(a != nil && a == b)
         #expect(a?["event"]["comment"]["body"] == "second")
         let firstID = zd.state(id)["comments"][0]["id"].int
-        let first = zd.emulator.renderEvent(type: "ticket.comment_added", ticketID: id, commentID: firstID, previous: nil)
+        let first = zd.emulator.renderEvent(
+            type: "ticket.comment_added", ticketID: id, commentID: firstID, previous: nil)
         #expect(first?["event"]["comment"]["body"] == "first")
         #expect(first?["id"] != a?["id"])
-        let status = zd.emulator.renderEvent(type: "ticket.status_changed", ticketID: id, commentID: nil, previous: "hold")
+        let status = zd.emulator.renderEvent(
+            type: "ticket.status_changed", ticketID: id, commentID: nil, previous: "hold")
         #expect(status?["event"]["previous"] == "HOLD")
         #expect(status?["event"]["current"] == "PENDING")
         #expect(zd.emulator.renderEvent(type: "ticket.created", ticketID: 999, commentID: nil, previous: nil) == nil)

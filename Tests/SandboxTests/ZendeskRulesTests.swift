@@ -4,9 +4,13 @@ import SandboxKit
 import Testing
 
 @Suite struct ZendeskRulesTests {
-    static let hook: JSON = ["webhook": ["name": "bundle", "endpoint": "http://127.0.0.1:9/zendesk", "http_method": "POST",
-                                         "request_format": "json", "status": "active",
-                                         "subscriptions": ["zen:event-type:ticket.comment_added", "zen:event-type:ticket.status_changed"]]]
+    static let hook: JSON = [
+        "webhook": [
+            "name": "bundle", "endpoint": "http://127.0.0.1:9/zendesk", "http_method": "POST",
+            "request_format": "json", "status": "active",
+            "subscriptions": ["zen:event-type:ticket.comment_added", "zen:event-type:ticket.status_changed"],
+        ]
+    ]
 
     @Test func webhookSigningSecretAndTargets() {
         let zd = ZendeskHarness()
@@ -22,7 +26,9 @@ import Testing
         #expect(value.count >= 32)
         let targets = zd.emulator.webhookTargets(for: "ticket.comment_added")
         #expect(targets.count == 1)
-        #expect(targets.first?.id == id && targets.first?.endpoint == "http://127.0.0.1:9/zendesk" && targets.first?.secret == value)
+        #expect(
+            targets.first?.id == id && targets.first?.endpoint == "http://127.0.0.1:9/zendesk"
+                && targets.first?.secret == value)
         #expect(zd.emulator.webhookTargets(for: "ticket.created").isEmpty)
         // Deactivated webhooks receive nothing.
         #expect(zd.call("PATCH", "/api/v2/webhooks/\(id)", ["webhook": ["status": "inactive"]]).status == 204)
@@ -43,10 +49,18 @@ import Testing
 
     @Test func automationNeedsTimeConditionAndNullifyingAction() {
         let zd = ZendeskHarness()
-        let good: JSON = ["automation": ["title": "Close 24h after solved",
-                                         "conditions": ["all": [["field": "status", "operator": "is", "value": "solved"],
-                                                                ["field": "SOLVED", "operator": "greater_than", "value": "24"]]],
-                                         "actions": [["field": "status", "value": "closed"]]]]
+        let good: JSON = [
+            "automation": [
+                "title": "Close 24h after solved",
+                "conditions": [
+                    "all": [
+                        ["field": "status", "operator": "is", "value": "solved"],
+                        ["field": "SOLVED", "operator": "greater_than", "value": "24"],
+                    ]
+                ],
+                "actions": [["field": "status", "value": "closed"]],
+            ]
+        ]
         let created = zd.call("POST", "/api/v2/automations.json", good)
         #expect(created.status == 201)
         #expect(created.json["automation"]["id"].int ?? 0 >= 100)
@@ -55,7 +69,9 @@ import Testing
         noTime["automation"]["conditions"] = ["all": [["field": "status", "operator": "is", "value": "solved"]]]
         let r1 = zd.call("POST", "/api/v2/automations.json", noTime)
         #expect(r1.status == 422)
-        #expect(r1.json["details"]["base"].array?.contains { $0["description"].string?.contains("time-based") == true } == true)
+        #expect(
+            r1.json["details"]["base"].array?.contains { $0["description"].string?.contains("time-based") == true }
+                == true)
 
         var noNullify = good
         noNullify["automation"]["actions"] = [["field": "priority", "value": "high"]]
@@ -64,25 +80,43 @@ import Testing
         #expect(r2.json["error"] == "RecordInvalid")
 
         // A tag guard nullifies too.
-        let tagged: JSON = ["automation": ["title": "Survey",
-                                           "conditions": ["all": [["field": "SOLVED", "operator": "greater_than", "value": "2"],
-                                                                  ["field": "current_tags", "operator": "not_includes", "value": "survey_sent"]]],
-                                           "actions": [["field": "current_tags", "value": "survey_sent"]]]]
+        let tagged: JSON = [
+            "automation": [
+                "title": "Survey",
+                "conditions": [
+                    "all": [
+                        ["field": "SOLVED", "operator": "greater_than", "value": "2"],
+                        ["field": "current_tags", "operator": "not_includes", "value": "survey_sent"],
+                    ]
+                ],
+                "actions": [["field": "current_tags", "value": "survey_sent"]],
+            ]
+        ]
         #expect(zd.call("POST", "/api/v2/automations.json", tagged).status == 201)
 
         var unknown = good
-        unknown["automation"]["conditions"]["all"] = [["field": "status", "operator": "resembles", "value": "solved"],
-                                                      ["field": "SOLVED", "operator": "greater_than", "value": "24"]]
+        unknown["automation"]["conditions"]["all"] = [
+            ["field": "status", "operator": "resembles", "value": "solved"],
+            ["field": "SOLVED", "operator": "greater_than", "value": "24"],
+        ]
         #expect(zd.call("POST", "/api/v2/automations.json", unknown).status == 422)
     }
 
     @Test func viewNeedsAnAllConditionOnACoreField() {
         let zd = ZendeskHarness()
-        let bad = zd.call("POST", "/api/v2/views.json", ["view": ["title": "SMS", "any": [["field": "current_tags", "operator": "includes", "value": "sms"]]]])
+        let bad = zd.call(
+            "POST", "/api/v2/views.json",
+            ["view": ["title": "SMS", "any": [["field": "current_tags", "operator": "includes", "value": "sms"]]]])
         #expect(bad.status == 422)
-        let good = zd.call("POST", "/api/v2/views.json", ["view": ["title": "SMS",
-                                                                   "all": [["field": "status", "operator": "less_than", "value": "solved"]],
-                                                                   "any": [["field": "current_tags", "operator": "includes", "value": "sms"]]]])
+        let good = zd.call(
+            "POST", "/api/v2/views.json",
+            [
+                "view": [
+                    "title": "SMS",
+                    "all": [["field": "status", "operator": "less_than", "value": "solved"]],
+                    "any": [["field": "current_tags", "operator": "includes", "value": "sms"]],
+                ]
+            ])
         #expect(good.status == 201)
         #expect(good.json["view"]["conditions"]["all"][0]["field"] == "status")
         let id = good.json["view"]["id"].int ?? 0
@@ -96,8 +130,15 @@ import Testing
         hook["webhook"]["subscriptions"] = ["conditional_ticket_events"]
         let hookID = zd.call("POST", "/api/v2/webhooks", hook).json["webhook"]["id"].string ?? ""
         func trigger(_ webhook: String, field: String = "status") -> JSON {
-            ["trigger": ["title": "Notify", "conditions": ["all": [["field": .string(field), "operator": "changed", "value": nil]]],
-                         "actions": [["field": "notification_webhook", "value": [.string(webhook), "{\"id\":\"{{ticket.id}}\"}"]]]]]
+            [
+                "trigger": [
+                    "title": "Notify",
+                    "conditions": ["all": [["field": .string(field), "operator": "changed", "value": nil]]],
+                    "actions": [
+                        ["field": "notification_webhook", "value": [.string(webhook), "{\"id\":\"{{ticket.id}}\"}"]]
+                    ],
+                ]
+            ]
         }
         #expect(zd.call("POST", "/api/v2/triggers.json", trigger(hookID)).status == 201)
         #expect(zd.call("POST", "/api/v2/triggers.json", trigger("01NOPE")).status == 422)
@@ -113,17 +154,38 @@ import Testing
         var hook = ZendeskRulesTests.hook
         hook["webhook"]["subscriptions"] = ["conditional_ticket_events"]
         let hookID = zd.call("POST", "/api/v2/webhooks", hook).json["webhook"]["id"].string ?? ""
-        let survey: JSON = ["automation": [
-            "title": "Survey", "conditions": ["all": [["field": "status", "operator": "is", "value": "solved"],
-                                                      ["field": "updated_at", "operator": "greater_than", "value": "1"],
-                                                      ["field": "current_tags", "operator": "not_includes", "value": "survey_requested"]]],
-            "actions": [["field": "notification_webhook", "value": [.string(hookID), "{\"ticket_id\":\"{{ticket.id}}\"}"]],
-                        ["field": "current_tags", "value": "survey_requested"]]]]
+        let survey: JSON = [
+            "automation": [
+                "title": "Survey",
+                "conditions": [
+                    "all": [
+                        ["field": "status", "operator": "is", "value": "solved"],
+                        ["field": "updated_at", "operator": "greater_than", "value": "1"],
+                        ["field": "current_tags", "operator": "not_includes", "value": "survey_requested"],
+                    ]
+                ],
+                "actions": [
+                    [
+                        "field": "notification_webhook",
+                        "value": [.string(hookID), "{\"ticket_id\":\"{{ticket.id}}\"}"],
+                    ],
+                    ["field": "current_tags", "value": "survey_requested"],
+                ],
+            ]
+        ]
         #expect(zd.call("POST", "/api/v2/automations.json", survey).status == 201)
-        let close: JSON = ["automation": [
-            "title": "Close", "conditions": ["all": [["field": "status", "operator": "is", "value": "solved"],
-                                                     ["field": "SOLVED", "operator": "greater_than", "value": "24"]]],
-            "actions": [["field": "status", "value": "closed"]]]]
+        let close: JSON = [
+            "automation": [
+                "title": "Close",
+                "conditions": [
+                    "all": [
+                        ["field": "status", "operator": "is", "value": "solved"],
+                        ["field": "SOLVED", "operator": "greater_than", "value": "24"],
+                    ]
+                ],
+                "actions": [["field": "status", "value": "closed"]],
+            ]
+        ]
         #expect(zd.call("POST", "/api/v2/automations.json", close).status == 201)
         let id = zd.ticket(["comment": ["body": "x"], "status": "solved"])
         #expect(zd.emulator.runAutomations(context: zd.context).isEmpty)

@@ -28,7 +28,8 @@ final class ZendeskHarness {
         var list = headers ?? [Self.auth]
         list.append(("Host", "zd.test"))
         if body != nil { list.append(("Content-Type", "application/json")) }
-        let request = ServerRequest(method: method, target: target, headerList: list, body: body?.serializedBytes() ?? [])
+        let request = ServerRequest(
+            method: method, target: target, headerList: list, body: body?.serializedBytes() ?? [])
         let response = emulator.handle(request, path: request.path, context: context)
         let json = response.body.isEmpty ? JSON.null : ((try? JSON.parse(response.body)) ?? .null)
         return Reply(status: response.status, json: json, headers: response.headers)

@@ -6,12 +6,16 @@ import Testing
 @Suite struct ZendeskTicketTests {
     @Test func createAnswers201WithLocationTicketAndAudit() {
         let zd = ZendeskHarness()
-        let reply = zd.call("POST", "/api/v2/tickets.json", ["ticket": [
-            "subject": "SMS from +15551230000", "tags": ["sms", "inbound"], "external_id": "sms:+15551230000",
-            "requester": ["name": "Pat", "phone": "+15551230000"],
-            "comment": ["body": "Where is order #123?", "public": true],
-            "custom_fields": [["id": 360001, "value": "abc"]], "metadata": ["source": "sms-inbound"],
-        ]])
+        let reply = zd.call(
+            "POST", "/api/v2/tickets.json",
+            [
+                "ticket": [
+                    "subject": "SMS from +15551230000", "tags": ["sms", "inbound"], "external_id": "sms:+15551230000",
+                    "requester": ["name": "Pat", "phone": "+15551230000"],
+                    "comment": ["body": "Where is order #123?", "public": true],
+                    "custom_fields": [["id": 360001, "value": "abc"]], "metadata": ["source": "sms-inbound"],
+                ]
+            ])
         #expect(reply.status == 201)
         let id = reply.json["ticket"]["id"].int ?? 0
         #expect(reply.header("Location") == "http://zd.test/zendesk/api/v2/tickets/\(id).json")
@@ -46,8 +50,9 @@ import Testing
         #expect(again.header("x-idempotency-lookup") == "hit")
         #expect(again.json["ticket"]["id"] == first.json["ticket"]["id"])
         #expect(zd.emulator.snapshot()["tickets"].array?.count == 1)
-        let other = zd.call("POST", "/api/v2/tickets.json", ["ticket": ["subject": "Hi", "comment": ["body": "two", "public": true]]],
-                            headers: headers)
+        let other = zd.call(
+            "POST", "/api/v2/tickets.json", ["ticket": ["subject": "Hi", "comment": ["body": "two", "public": true]]],
+            headers: headers)
         #expect(other.status == 400)
         #expect(other.json["error"] == "IdempotentRequestError")
         // After the 2 h window the key is free again.
@@ -60,15 +65,22 @@ import Testing
     @Test func followUpOnlyForClosedTickets() {
         let zd = ZendeskHarness()
         let source = zd.ticket(["subject": "Old", "comment": ["body": "x"], "tags": ["sms"]])
-        let refused = zd.call("POST", "/api/v2/tickets.json", ["ticket": ["via_followup_source_id": .int(source), "comment": ["body": "again"]]])
+        let refused = zd.call(
+            "POST", "/api/v2/tickets.json",
+            ["ticket": ["via_followup_source_id": .int(source), "comment": ["body": "again"]]])
         #expect(refused.status == 422)
         #expect(refused.json["details"]["via_followup_source_id"].array?.isEmpty == false)
         #expect(zd.update(source, ["status": "closed"]).status == 200)
-        let followUp = zd.call("POST", "/api/v2/tickets.json", ["ticket": ["via_followup_source_id": .int(source), "comment": ["body": "again"]]])
+        let followUp = zd.call(
+            "POST", "/api/v2/tickets.json",
+            ["ticket": ["via_followup_source_id": .int(source), "comment": ["body": "again"]]])
         #expect(followUp.status == 201)
         #expect(followUp.json["ticket"]["via"]["source"]["rel"] == "follow_up")
         #expect(followUp.json["ticket"]["tags"] == ["sms"])
-        #expect(zd.call("GET", "/api/v2/tickets/\(source).json").json["ticket"]["followup_ids"] == [followUp.json["ticket"]["id"]])
+        #expect(
+            zd.call("GET", "/api/v2/tickets/\(source).json").json["ticket"]["followup_ids"] == [
+                followUp.json["ticket"]["id"]
+            ])
     }
 
     @Test func closedTicketRefusesUpdates() {
@@ -77,7 +89,9 @@ import Testing
         #expect(zd.update(id, ["status": "closed"]).status == 200)
         let refused = zd.update(id, ["comment": ["body": "late", "public": true]])
         #expect(refused.status == 422)
-        #expect(refused.json["details"]["status"][0]["description"].string?.contains("closed prevents ticket update") == true)
+        #expect(
+            refused.json["details"]["status"][0]["description"].string?.contains("closed prevents ticket update")
+                == true)
         let tags = zd.call("PUT", "/api/v2/tickets/\(id)/tags.json", ["tags": ["x"]])
         #expect(tags.status == 422)
     }
@@ -86,7 +100,9 @@ import Testing
         let zd = ZendeskHarness()
         let pat = zd.endUser("Pat", phone: "+15551230000")
         let id = zd.ticket(["requester_id": .int(pat), "comment": ["body": "hi", "author_id": .int(pat)]])
-        #expect(zd.update(id, ["status": "solved", "comment": ["body": "Done", "public": true]]).json["ticket"]["status"] == "solved")
+        #expect(
+            zd.update(id, ["status": "solved", "comment": ["body": "Done", "public": true]]).json["ticket"]["status"]
+                == "solved")
         #expect(zd.state(id)["solved_at"].string != nil)
         let agent = zd.update(id, ["comment": ["body": "note", "public": false]])
         #expect(agent.json["ticket"]["status"] == "solved")
@@ -120,28 +136,42 @@ import Testing
 
     @Test func updateReplacesTagsMergesCustomFieldsAndRecordsMetadata() {
         let zd = ZendeskHarness()
-        let id = zd.ticket(["comment": ["body": "x"], "tags": ["sms", "vip"], "custom_fields": [["id": 1, "value": "a"]]])
-        let reply = zd.update(id, ["tags": ["other"], "custom_fields": [["id": 2, "value": "b"]], "metadata": ["run": "r1"]])
+        let id = zd.ticket([
+            "comment": ["body": "x"], "tags": ["sms", "vip"], "custom_fields": [["id": 1, "value": "a"]],
+        ])
+        let reply = zd.update(
+            id, ["tags": ["other"], "custom_fields": [["id": 2, "value": "b"]], "metadata": ["run": "r1"]])
         #expect(reply.json["ticket"]["tags"] == ["other"])
         #expect(reply.json["ticket"]["custom_fields"] == [["id": 1, "value": "a"], ["id": 2, "value": "b"]])
         let audits = zd.call("GET", "/api/v2/tickets/\(id)/audits.json").json["audits"].array ?? []
         #expect(audits.last?["metadata"]["custom"] == ["run": "r1"])
-        #expect(audits.last?["events"].array?.contains { $0["field_name"] == "tags" && $0["previous_value"] == ["sms", "vip"] } == true)
+        #expect(
+            audits.last?["events"].array?.contains {
+                $0["field_name"] == "tags" && $0["previous_value"] == ["sms", "vip"]
+            } == true)
     }
 
     @Test func tagsAddSetRemoveWithSafeUpdate() {
         let zd = ZendeskHarness()
         let id = zd.ticket(["comment": ["body": "x"], "tags": ["sms"]])
-        #expect(zd.call("PUT", "/api/v2/tickets/\(id)/tags.json", ["tags": ["a", "sms"]]).json["tags"] == ["sms", "a"])
+        #expect(
+            zd.call("PUT", "/api/v2/tickets/\(id)/tags.json", ["tags": ["a", "sms"]]).json["tags"] == ["sms", "a"])
         #expect(zd.call("POST", "/api/v2/tickets/\(id)/tags.json", ["tags": ["b"]]).json["tags"] == ["b"])
         _ = zd.call("PUT", "/api/v2/tickets/\(id)/tags.json", ["tags": ["c", "d"]])
         #expect(zd.call("DELETE", "/api/v2/tickets/\(id)/tags.json", ["tags": ["c"]]).json["tags"] == ["b", "d"])
         #expect(zd.call("GET", "/api/v2/tickets/\(id)/tags.json").json["tags"] == ["b", "d"])
-        let stale = zd.call("PUT", "/api/v2/tickets/\(id)/tags.json", ["tags": ["e"], "safe_update": true,
-                                                                      "updated_stamp": "2000-01-01T00:00:00Z"])
+        let stale = zd.call(
+            "PUT", "/api/v2/tickets/\(id)/tags.json",
+            [
+                "tags": ["e"], "safe_update": true,
+                "updated_stamp": "2000-01-01T00:00:00Z",
+            ])
         #expect(stale.status == 409)
         let stamp = zd.call("GET", "/api/v2/tickets/\(id).json").json["ticket"]["updated_at"]
-        #expect(zd.call("PUT", "/api/v2/tickets/\(id)/tags.json", ["tags": ["e"], "safe_update": true, "updated_stamp": stamp]).status == 200)
+        #expect(
+            zd.call(
+                "PUT", "/api/v2/tickets/\(id)/tags.json", ["tags": ["e"], "safe_update": true, "updated_stamp": stamp]
+            ).status == 200)
     }
 
     @Test func showWithSideloadsListByExternalIDAndShowMany() throws {
@@ -165,9 +195,12 @@ import Testing
         let id = zd.ticket(["comment": ["body": "first"]])
         _ = zd.update(id, ["comment": ["body": "second"]])
         _ = zd.update(id, ["comment": ["html_body": "<p>third &amp; last</p>"]])
-        let asc = zd.call("GET", "/api/v2/tickets/\(id)/comments.json").json["comments"].array?.compactMap { $0["body"].string }
+        let asc = zd.call("GET", "/api/v2/tickets/\(id)/comments.json").json["comments"].array?.compactMap {
+            $0["body"].string
+        }
         #expect(asc == ["first", "second", "third & last"])
-        let desc = zd.call("GET", "/api/v2/tickets/\(id)/comments.json?sort_order=desc").json["comments"].array?.compactMap { $0["body"].string }
+        let desc = zd.call("GET", "/api/v2/tickets/\(id)/comments.json?sort_order=desc").json["comments"].array?
+            .compactMap { $0["body"].string }
         #expect(desc == ["third & last", "second", "first"])
     }
 
@@ -182,7 +215,8 @@ import Testing
         let zd = ZendeskHarness()
         let target = zd.ticket(["comment": ["body": "target"]])
         let source = zd.ticket(["comment": ["body": "duplicate question"]])
-        let job = zd.call("POST", "/api/v2/tickets/\(target)/merge.json", ["ids": [.int(source)], "target_comment": "Merged"])
+        let job = zd.call(
+            "POST", "/api/v2/tickets/\(target)/merge.json", ["ids": [.int(source)], "target_comment": "Merged"])
         #expect(job.status == 200)
         #expect(job.json["job_status"]["status"] == "queued")
         let id = job.json["job_status"]["id"].string ?? ""
@@ -222,7 +256,8 @@ import Testing
         let next = first.json["next_page"].string ?? ""
         #expect(next.hasSuffix("page=2"))
         let second = zd.call("GET", "/api/v2/tickets/\(id)/comments.json?page=2")
-        #expect(second.json["comments"].array?.compactMap { $0["body"].string } == ["c100", "c101", "c102", "c103", "c104"])
+        #expect(
+            second.json["comments"].array?.compactMap { $0["body"].string } == ["c100", "c101", "c102", "c103", "c104"])
         #expect(second.json["next_page"].isNull)
         #expect(second.json["previous_page"].string != nil)
         let small = zd.call("GET", "/api/v2/tickets/\(id)/comments.json?sort_order=desc&per_page=2&page=3")

@@ -9,12 +9,14 @@ import Testing
         let none = zd.call("GET", "/api/v2/users/1.json", headers: [])
         #expect(none.status == 401)
         #expect(none.json == ["error": "Couldn't authenticate you"])
-        let wrong = zd.call("GET", "/api/v2/users/1.json",
-                            headers: [("Authorization", "Basic " + Crypto.base64(Array("agent@example.com/token:nope".utf8)))])
+        let wrong = zd.call(
+            "GET", "/api/v2/users/1.json",
+            headers: [("Authorization", "Basic " + Crypto.base64(Array("agent@example.com/token:nope".utf8)))])
         #expect(wrong.status == 401)
         // The API token is not an OAuth token.
         #expect(zd.call("GET", "/api/v2/users/1.json", headers: [("Authorization", "Bearer zd-token")]).status == 401)
-        #expect(zd.call("GET", "/api/v2/users/1.json", headers: [("Authorization", "Bearer zd-oauth-token")]).status == 200)
+        #expect(
+            zd.call("GET", "/api/v2/users/1.json", headers: [("Authorization", "Bearer zd-oauth-token")]).status == 200)
         let ok = zd.call("GET", "/api/v2/users/1.json")
         #expect(ok.status == 200)
         #expect(ok.json["user"]["name"] == "Support Agent")
@@ -66,11 +68,13 @@ import Testing
     @Test func createOrUpdateMatchesEmailOrExternalIDButNeverPhone() {
         let zd = ZendeskHarness()
         let pat = zd.endUser("Pat", email: "pat@example.com", phone: "+15551230000")
-        let byEmail = zd.call("POST", "/api/v2/users/create_or_update.json", ["user": ["email": "pat@example.com", "name": "Pat D"]])
+        let byEmail = zd.call(
+            "POST", "/api/v2/users/create_or_update.json", ["user": ["email": "pat@example.com", "name": "Pat D"]])
         #expect(byEmail.status == 200)
         #expect(byEmail.json["user"]["id"].int == pat)
         #expect(byEmail.json["user"]["name"] == "Pat D")
-        let byPhone = zd.call("POST", "/api/v2/users/create_or_update.json", ["user": ["phone": "+15551230000", "name": "Pat SMS"]])
+        let byPhone = zd.call(
+            "POST", "/api/v2/users/create_or_update.json", ["user": ["phone": "+15551230000", "name": "Pat SMS"]])
         #expect(byPhone.status == 201)
         #expect(byPhone.json["user"]["id"].int != pat)
     }
@@ -80,7 +84,9 @@ import Testing
         let pat = zd.endUser("Pat", email: "pat@example.com", phone: "+15551230000")
         _ = zd.endUser("Sam", email: "sam@example.com", phone: "+15559990000")
         _ = zd.call("PUT", "/api/v2/users/\(pat).json", ["user": ["external_id": "kl-1"]])
-        for query in ["phone:%2B15551230000", "email:pat@example.com", "external_id:kl-1", "%2B15551230000", "pat@example.com"] {
+        for query in [
+            "phone:%2B15551230000", "email:pat@example.com", "external_id:kl-1", "%2B15551230000", "pat@example.com",
+        ] {
             let found = zd.call("GET", "/api/v2/users/search.json?query=\(query)")
             #expect(found.status == 200)
             #expect(found.json["users"].array?.compactMap { $0["id"].int } == [pat], "query \(query)")
@@ -94,7 +100,8 @@ import Testing
     @Test func brandsAndGroupsComeFromTheSeed() throws {
         let zd = ZendeskHarness()
         #expect(zd.call("GET", "/api/v2/brands.json").json["brands"][0]["id"] == 1)
-        try zd.emulator.seed(["brands": [["id": 7, "name": "Acme"]], "groups": [["id": 3, "name": "SMS"]]], context: zd.context)
+        try zd.emulator.seed(
+            ["brands": [["id": 7, "name": "Acme"]], "groups": [["id": 3, "name": "SMS"]]], context: zd.context)
         let brands = zd.call("GET", "/api/v2/brands.json").json["brands"].array ?? []
         #expect(brands.compactMap { $0["id"].int } == [7])
         #expect(zd.call("GET", "/api/v2/brands/7.json").json["brand"]["name"] == "Acme")

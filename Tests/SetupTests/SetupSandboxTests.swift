@@ -53,19 +53,35 @@ import SetupKit
         let (first, firstText) = run(sandbox, args)
         #expect(first == 0, "\(firstText)")
         let names = managedNames(sandbox)
-        #expect(names == [DesiredObjects.surveyAutomationName, DesiredObjects.closeAutomationName, DesiredObjects.smsViewName,
-                          DesiredObjects.commentWebhookName, DesiredObjects.surveyWebhookName, DesiredObjects.ticketWebhookName].sorted())
+        #expect(
+            names
+                == [
+                    DesiredObjects.surveyAutomationName, DesiredObjects.closeAutomationName, DesiredObjects.smsViewName,
+                    DesiredObjects.commentWebhookName, DesiredObjects.surveyWebhookName,
+                    DesiredObjects.ticketWebhookName,
+                ].sorted())
         // The secrets printed once are the webhooks' real signing secrets.
-        let hooks = (sandbox.state()["zendesk"]["webhooks"].array ?? []).filter { ($0["name"].string ?? "").hasPrefix(ManagedObject.marker) }
+        let hooks = (sandbox.state()["zendesk"]["webhooks"].array ?? []).filter {
+            ($0["name"].string ?? "").hasPrefix(ManagedObject.marker)
+        }
         #expect(hooks.count == 3)
         for hook in hooks { #expect(hook["status"] == "active") }
         let line = try #require(firstText.split(separator: "\n").first { $0.contains("ZENDESK_WEBHOOK_SECRET=") })
         let printed = Set(line.split(separator: "=", maxSplits: 1)[1].split(separator: ",").map { String($0) })
         #expect(printed.count == 3)
         // The automation names the survey webhook by its id.
-        let survey = try #require((sandbox.state()["zendesk"]["webhooks"].array ?? []).first { $0["name"].string == DesiredObjects.surveyWebhookName })
-        let automation = try #require((sandbox.state()["zendesk"]["automations"].array ?? []).first { $0["title"].string == DesiredObjects.surveyAutomationName })
-        #expect(automation["actions"].array?.contains { $0["field"] == "notification_webhook" && $0["value"][0] == survey["id"] } == true)
+        let survey = try #require(
+            (sandbox.state()["zendesk"]["webhooks"].array ?? []).first {
+                $0["name"].string == DesiredObjects.surveyWebhookName
+            })
+        let automation = try #require(
+            (sandbox.state()["zendesk"]["automations"].array ?? []).first {
+                $0["title"].string == DesiredObjects.surveyAutomationName
+            })
+        #expect(
+            automation["actions"].array?.contains {
+                $0["field"] == "notification_webhook" && $0["value"][0] == survey["id"]
+            } == true)
 
         let (second, secondText) = run(sandbox, args)
         #expect(second == 0)
@@ -94,7 +110,10 @@ import SetupKit
         // The triggers name the trigger webhooks by id.
         let hooks = sandbox.state()["zendesk"]["webhooks"].array ?? []
         let ticketHook = try #require(hooks.first { $0["name"].string == DesiredObjects.ticketTriggerWebhookName })
-        let created = try #require((sandbox.state()["zendesk"]["triggers"].array ?? []).first { $0["title"].string == DesiredObjects.createdTriggerName })
+        let created = try #require(
+            (sandbox.state()["zendesk"]["triggers"].array ?? []).first {
+                $0["title"].string == DesiredObjects.createdTriggerName
+            })
         #expect(created["actions"][0]["value"][0] == ticketHook["id"])
 
         let (second, again) = run(sandbox, args)
@@ -103,10 +122,15 @@ import SetupKit
         #expect(!again.contains("  create") && !again.contains("  update") && !again.contains("  delete"))
 
         // Back to event subscriptions: the triggers and their webhooks go, the event webhooks come.
-        let (switched, switchText) = run(sandbox, ["setup", "--public-url", "https://bundle.example.com", "--sms", "--apply"])
+        let (switched, switchText) = run(
+            sandbox, ["setup", "--public-url", "https://bundle.example.com", "--sms", "--apply"])
         #expect(switched == 0, "\(switchText)")
-        #expect(managedNames(sandbox).sorted() == [DesiredObjects.closeAutomationName, DesiredObjects.smsViewName,
-                                                   DesiredObjects.commentWebhookName, DesiredObjects.ticketWebhookName].sorted())
+        #expect(
+            managedNames(sandbox).sorted()
+                == [
+                    DesiredObjects.closeAutomationName, DesiredObjects.smsViewName,
+                    DesiredObjects.commentWebhookName, DesiredObjects.ticketWebhookName,
+                ].sorted())
         #expect(run(sandbox, ["setup", "--remove", "--apply"]).0 == 0)
         #expect(managedNames(sandbox).isEmpty)
     }
@@ -119,7 +143,10 @@ import SetupKit
         let (status, text) = run(sandbox, ["setup", "--public-url", "https://new.example.com", "--apply"])
         #expect(status == 0)
         #expect(text.contains("update"))
-        let hook = try #require((sandbox.state()["zendesk"]["webhooks"].array ?? []).first { $0["name"].string == DesiredObjects.ticketWebhookName })
+        let hook = try #require(
+            (sandbox.state()["zendesk"]["webhooks"].array ?? []).first {
+                $0["name"].string == DesiredObjects.ticketWebhookName
+            })
         #expect(hook["endpoint"] == "https://new.example.com/zendesk/tickets")
         #expect(managedNames(sandbox).count == 1)
     }
@@ -137,7 +164,8 @@ import SetupKit
         let sandbox = Sandbox()
         _ = try sandbox.start()
         defer { sandbox.stop() }
-        let (status, text) = run(sandbox, ["setup", "--public-url", "https://h.example.com"], extraEnv: [ConfigKey.zendeskAPIToken: "wrong"])
+        let (status, text) = run(
+            sandbox, ["setup", "--public-url", "https://h.example.com"], extraEnv: [ConfigKey.zendeskAPIToken: "wrong"])
         #expect(status == 78)
         #expect(text.contains("401"))
     }
@@ -193,7 +221,8 @@ import SetupKit
         #expect(unconfigured == 78)
         #expect(unconfiguredText.contains("not in ZENDESK_WEBHOOK_SECRET"))
 
-        let (ready, readyText) = run(["check", "--public-url", url, "--sms"], env(sandbox, [ConfigKey.zendeskWebhookSecret: secrets]))
+        let (ready, readyText) = run(
+            ["check", "--public-url", url, "--sms"], env(sandbox, [ConfigKey.zendeskWebhookSecret: secrets]))
         #expect(ready == 0, "\(readyText)")
         #expect(readyText.contains("Ready."))
         #expect(!readyText.contains(" failed "))
@@ -206,8 +235,9 @@ import SetupKit
         defer { sandbox.stop() }
         let server = try bundle()
         defer { server.stop(deadline: 0) }
-        let (status, text) = run(["check", "--public-url", "http://127.0.0.1:\(server.port)"],
-                                 env(sandbox, [ConfigKey.zendeskAPIToken: "not-the-token"]))
+        let (status, text) = run(
+            ["check", "--public-url", "http://127.0.0.1:\(server.port)"],
+            env(sandbox, [ConfigKey.zendeskAPIToken: "not-the-token"]))
         #expect(status == 78)
         let line = try #require(text.split(separator: "\n").first { $0.hasPrefix("Zendesk credentials") })
         #expect(line.contains("failed"))
@@ -237,7 +267,13 @@ import SetupKit
         let sandbox = Sandbox()
         _ = try sandbox.start()
         defer { sandbox.stop() }
-        try sandbox.seed(["twilio": ["numbers": ["+15550100100", ["number": "+15550100200", "sms_url": "https://elsewhere.example.com/hook"]]]])
+        try sandbox.seed([
+            "twilio": [
+                "numbers": [
+                    "+15550100100", ["number": "+15550100200", "sms_url": "https://elsewhere.example.com/hook"],
+                ]
+            ]
+        ])
         var env = sandbox.functionEnvironment()
         env.removeValue(forKey: ConfigKey.klaviyoAPIKey)
         env["SMS_PROVIDER"] = "twilio"
@@ -254,11 +290,14 @@ import SetupKit
         #expect(!again.text.contains("  update    twilio number"))
 
         let takeOver = SetupSandboxTests.Output()
-        #expect(BundleSetup.run(arguments: args + ["--sms-numbers", "+15550100200"], environment: env, write: takeOver.write) == 0)
+        #expect(
+            BundleSetup.run(
+                arguments: args + ["--sms-numbers", "+15550100200"], environment: env, write: takeOver.write) == 0)
         #expect(smsURLs(sandbox)["+15550100200"] == "https://bundle.example.com/sms/inbound")
 
         let removed = SetupSandboxTests.Output()
-        #expect(BundleSetup.run(arguments: ["setup", "--remove", "--apply"], environment: env, write: removed.write) == 0)
+        #expect(
+            BundleSetup.run(arguments: ["setup", "--remove", "--apply"], environment: env, write: removed.write) == 0)
         #expect(smsURLs(sandbox)["+15550100100"] == nil)
         #expect(smsURLs(sandbox)["+15550100200"] == nil)
     }
@@ -298,7 +337,10 @@ import SetupKit
         let (status, text) = run(["check", "--public-url", url, "--sms"], env)
         #expect(status == 78, "\(text)")
         #expect(!text.contains("Ready."))
-        #expect(text.split(separator: "\n").contains { $0.hasPrefix("Klaviyo SMS webhook") && $0.contains("missing") && $0.contains("https") }, "\(text)")
+        #expect(
+            text.split(separator: "\n").contains {
+                $0.hasPrefix("Klaviyo SMS webhook") && $0.contains("missing") && $0.contains("https")
+            }, "\(text)")
     }
 
     /// When every number posts to another application, setup alone changes nothing, so check's fix
@@ -310,12 +352,15 @@ import SetupKit
         let server = try CheckSandboxTests().bundle()
         defer { server.stop(deadline: 0) }
         let url = "http://127.0.0.1:\(server.port)"
-        try sandbox.seed(["twilio": ["numbers": [["number": "+15550100200", "sms_url": "https://elsewhere.example.com/hook"]]]])
+        try sandbox.seed([
+            "twilio": ["numbers": [["number": "+15550100200", "sms_url": "https://elsewhere.example.com/hook"]]]
+        ])
         var env = sandbox.functionEnvironment()
         env.removeValue(forKey: ConfigKey.klaviyoAPIKey)
         env["SMS_PROVIDER"] = "twilio"
         let (_, text) = run(["check", "--public-url", url, "--sms"], env)
-        let fixLine = try #require(text.split(separator: "\n").drop { !$0.hasPrefix("Twilio numbers") }.dropFirst().first)
+        let fixLine = try #require(
+            text.split(separator: "\n").drop { !$0.hasPrefix("Twilio numbers") }.dropFirst().first)
         #expect(fixLine.contains("--sms-numbers +15550100200"), "\(text)")
         // Following the plain hint would plan nothing for the number; the named one points it.
         let (_, plain) = run(["setup", "--public-url", url, "--sms", "--apply"], env)
@@ -323,7 +368,9 @@ import SetupKit
         let (_, named) = run(["setup", "--public-url", url, "--sms", "--sms-numbers", "+15550100200", "--apply"], env)
         #expect(named.contains("1 Twilio number(s) re-pointed"), "\(named)")
         let (_, after) = run(["check", "--public-url", url, "--sms"], env)
-        #expect(after.split(separator: "\n").contains { $0.hasPrefix("Twilio numbers") && $0.contains("ready") }, "\(after)")
+        #expect(
+            after.split(separator: "\n").contains { $0.hasPrefix("Twilio numbers") && $0.contains("ready") }, "\(after)"
+        )
     }
 
     /// The Twilio number steps are part of the plan (before the brand note) and of the applied count.

@@ -20,11 +20,15 @@ public enum Exec {
     public static func path(_ name: String) -> String { directory + "/" + name }
 
     /// Runs `name` with exactly `env` (plus PATH), feeding `stdin`.
-    public static func run(_ name: String, _ arguments: [String] = [], env: [String: String], stdin: String) throws -> Output {
+    public static func run(
+        _ name: String, _ arguments: [String] = [], env: [String: String], stdin: String
+    ) throws -> Output {
         try run(name, arguments, env: env, stdinBytes: Array(stdin.utf8))
     }
 
-    public static func run(_ name: String, _ arguments: [String] = [], env: [String: String], stdinBytes: [UInt8]) throws -> Output {
+    public static func run(
+        _ name: String, _ arguments: [String] = [], env: [String: String], stdinBytes: [UInt8]
+    ) throws -> Output {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: path(name))
         p.arguments = arguments
@@ -41,12 +45,15 @@ public enum Exec {
         let err = Box()
         let group = DispatchGroup()
         group.enter()
-        DispatchQueue.global().async { err.data = errPipe.fileHandleForReading.readDataToEndOfFile(); group.leave() }
+        DispatchQueue.global().async {
+            err.data = errPipe.fileHandleForReading.readDataToEndOfFile(); group.leave()
+        }
         let outData = outPipe.fileHandleForReading.readDataToEndOfFile()
         group.wait()
         let errData = err.data
         p.waitUntilExit()
-        return Output(status: p.terminationStatus, stdout: String(decoding: outData, as: UTF8.self), stderr: String(decoding: errData, as: UTF8.self))
+        return Output(
+            status: p.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
+            stderr: String(decoding: errData, as: UTF8.self))
     }
 }
-

@@ -12,10 +12,14 @@ import HTTPServer
 /// id, email, phone_number or external_id, or created. An event with the same profile, metric
 /// and `unique_id` (or, without one, the same time to the second) is recorded once.
 extension KlaviyoEmulator {
-    static let eventAttributes: Set<String> = ["properties", "time", "value", "value_currency", "unique_id", "backfill", "metric", "profile"]
-    static let eventProfileAttributes: Set<String> = ["email", "phone_number", "external_id", "anonymous_id", "_kx", "first_name",
-                                                      "last_name", "organization", "locale", "title", "image", "location",
-                                                      "properties", "meta"]
+    static let eventAttributes: Set<String> = [
+        "properties", "time", "value", "value_currency", "unique_id", "backfill", "metric", "profile",
+    ]
+    static let eventProfileAttributes: Set<String> = [
+        "email", "phone_number", "external_id", "anonymous_id", "_kx", "first_name",
+        "last_name", "organization", "locale", "title", "image", "location",
+        "properties", "meta",
+    ]
 
     static func eventKey(profileID: String, metric: String, uniqueID: String?, time: String) -> String {
         [profileID, metric, uniqueID ?? "time:" + time].joined(separator: "\u{1F}")
@@ -29,35 +33,50 @@ extension KlaviyoEmulator {
             throw KlaviyoError(400, "'attributes' is a required property.", pointer: "/data/attributes")
         }
         for key in attributes.keys where !Self.eventAttributes.contains(key) {
-            throw KlaviyoError(400, "'\(key)' is not a valid field for the resource 'event'.", pointer: "/data/attributes/\(key)")
+            throw KlaviyoError(
+                400, "'\(key)' is not a valid field for the resource 'event'.", pointer: "/data/attributes/\(key)")
         }
         guard let properties = attributes["properties"]?.object else {
-            throw KlaviyoError(400, "'properties' is a required property and must be an object.", pointer: "/data/attributes/properties")
+            throw KlaviyoError(
+                400, "'properties' is a required property and must be an object.",
+                pointer: "/data/attributes/properties")
         }
         if properties.count > 400 {
-            throw KlaviyoError(400, "Event properties must not exceed 400 properties (got \(properties.count)).", pointer: "/data/attributes/properties")
+            throw KlaviyoError(
+                400, "Event properties must not exceed 400 properties (got \(properties.count)).",
+                pointer: "/data/attributes/properties")
         }
         // metric
         let metricData = data.at("attributes.metric.data")
         try Self.expectType(metricData, "metric", pointer: "/data/attributes/metric/data/type")
         guard let metric = metricData.at("attributes.name").string, !metric.isEmpty else {
-            throw KlaviyoError(400, "'name' is a required property.", pointer: "/data/attributes/metric/data/attributes/name")
+            throw KlaviyoError(
+                400, "'name' is a required property.", pointer: "/data/attributes/metric/data/attributes/name")
         }
         if metric.count >= 128 {
-            throw KlaviyoError(400, "Metric name must be less than 128 characters.", pointer: "/data/attributes/metric/data/attributes/name")
+            throw KlaviyoError(
+                400, "Metric name must be less than 128 characters.",
+                pointer: "/data/attributes/metric/data/attributes/name")
         }
         // optional scalars
-        try Self.expectOptional(attributes["value"], pointer: "/data/attributes/value", "a number") { if case .int = $0 { return true }; if case .double = $0 { return true }; return false }
-        for key in ["unique_id", "value_currency"] {
-            try Self.expectOptional(attributes[key], pointer: "/data/attributes/\(key)", "a string") { if case .string = $0 { return true }; return false }
+        try Self.expectOptional(attributes["value"], pointer: "/data/attributes/value", "a number") {
+            if case .int = $0 { return true }; if case .double = $0 { return true }; return false
         }
-        try Self.expectOptional(attributes["backfill"], pointer: "/data/attributes/backfill", "a boolean") { if case .bool = $0 { return true }; return false }
+        for key in ["unique_id", "value_currency"] {
+            try Self.expectOptional(attributes[key], pointer: "/data/attributes/\(key)", "a string") {
+                if case .string = $0 { return true }; return false
+            }
+        }
+        try Self.expectOptional(attributes["backfill"], pointer: "/data/attributes/backfill", "a boolean") {
+            if case .bool = $0 { return true }; return false
+        }
         let time = try eventTime(attributes["time"] ?? .null, context: context)
         // profile
         let profileData = data.at("attributes.profile.data")
         try Self.expectType(profileData, "profile", pointer: "/data/attributes/profile/data/type")
         guard profileData["attributes"].object != nil else {
-            throw KlaviyoError(400, "'attributes' is a required property.", pointer: "/data/attributes/profile/data/attributes")
+            throw KlaviyoError(
+                400, "'attributes' is a required property.", pointer: "/data/attributes/profile/data/attributes")
         }
         let profileIndex = try resolveProfile(profileData, context: context)
         let profileID = profiles[profileIndex]["id"].string ?? ""
@@ -65,10 +84,12 @@ extension KlaviyoEmulator {
         let key = Self.eventKey(profileID: profileID, metric: metric, uniqueID: uniqueID, time: time)
         if !eventKeys.contains(key) {
             eventKeys.insert(key)
-            events.append(["id": .string(EmulatorSupport.klaviyoID()), "metric": .string(metric), "profile_id": .string(profileID),
-                           "properties": .object(properties), "time": .string(time), "value": attributes["value"] ?? .null,
-                           "value_currency": attributes["value_currency"] ?? .null, "unique_id": JSON(uniqueID),
-                           "backfill": .bool(attributes["backfill"]?.bool ?? false), "received": .string(context.nowISO)])
+            events.append([
+                "id": .string(EmulatorSupport.klaviyoID()), "metric": .string(metric), "profile_id": .string(profileID),
+                "properties": .object(properties), "time": .string(time), "value": attributes["value"] ?? .null,
+                "value_currency": attributes["value_currency"] ?? .null, "unique_id": JSON(uniqueID),
+                "backfill": .bool(attributes["backfill"]?.bool ?? false), "received": .string(context.nowISO),
+            ])
             context.log("klaviyo event \"\(metric)\" recorded for profile \(profileID)")
         } else {
             context.log("klaviyo event \"\(metric)\" for profile \(profileID) deduplicated")
@@ -78,10 +99,16 @@ extension KlaviyoEmulator {
 
     static func expectType(_ resource: JSON, _ type: String, pointer: String) throws {
         guard resource.object != nil else {
-            throw KlaviyoError(400, "'data' is a required property and must be an object.", pointer: String(pointer.dropLast(5)))
+            throw KlaviyoError(
+                400, "'data' is a required property and must be an object.", pointer: String(pointer.dropLast(5)))
         }
-        guard let t = resource["type"].string else { throw KlaviyoError(400, "'type' is a required property.", pointer: pointer) }
-        guard t == type else { throw KlaviyoError(409, "'\(t)' is not a valid type for this resource; expected '\(type)'.", pointer: pointer) }
+        guard let t = resource["type"].string else {
+            throw KlaviyoError(400, "'type' is a required property.", pointer: pointer)
+        }
+        guard t == type else {
+            throw KlaviyoError(
+                409, "'\(t)' is not a valid type for this resource; expected '\(type)'.", pointer: pointer)
+        }
     }
 
     static func expectOptional(_ value: JSON?, pointer: String, _ what: String, _ ok: (JSON) -> Bool) throws {
@@ -97,7 +124,9 @@ extension KlaviyoEmulator {
         }
         let t = date.timeIntervalSince1970
         if t < 631_152_000 || date > context.now.addingTimeInterval(365 * 86400) {
-            throw KlaviyoError(400, "Event time must be after 1990 and at most 1 year in the future.", pointer: "/data/attributes/time")
+            throw KlaviyoError(
+                400, "Event time must be after 1990 and at most 1 year in the future.", pointer: "/data/attributes/time"
+            )
         }
         return Clock.iso8601(Date(timeIntervalSince1970: t.rounded(.down)))
     }
@@ -108,11 +137,14 @@ extension KlaviyoEmulator {
         let pointer = "/data/attributes/profile/data/attributes"
         var given = (data["attributes"].object ?? [:]).filter { !$0.value.isNull }
         for key in given.keys where !Self.eventProfileAttributes.contains(key) {
-            throw KlaviyoError(400, "'\(key)' is not a valid field for the resource 'profile'.", pointer: "\(pointer)/\(key)")
+            throw KlaviyoError(
+                400, "'\(key)' is not a valid field for the resource 'profile'.", pointer: "\(pointer)/\(key)")
         }
         if let phone = given["phone_number"] {
             guard let p = phone.string, EmulatorSupport.isE164(p) else {
-                throw KlaviyoError(400, "Invalid phone number format; use E.164 (e.g. +15005550006).", pointer: "\(pointer)/phone_number")
+                throw KlaviyoError(
+                    400, "Invalid phone number format; use E.164 (e.g. +15005550006).",
+                    pointer: "\(pointer)/phone_number")
             }
         }
         if let email = given["email"] {
@@ -133,8 +165,14 @@ extension KlaviyoEmulator {
             profiles[index]["updated"] = .string(context.nowISO)
             return index
         }
-        guard data["id"].string != nil || ["email", "phone_number", "external_id", "anonymous_id", "_kx"].contains(where: { given[$0]?.string?.isEmpty == false }) else {
-            throw KlaviyoError(400, "A profile identifier (id, email, phone_number or external_id) is required.", pointer: pointer)
+        guard
+            data["id"].string != nil
+                || ["email", "phone_number", "external_id", "anonymous_id", "_kx"].contains(where: {
+                    given[$0]?.string?.isEmpty == false
+                })
+        else {
+            throw KlaviyoError(
+                400, "A profile identifier (id, email, phone_number or external_id) is required.", pointer: pointer)
         }
         var spec = JSON.object(given.filter { Self.profileAttributes.contains($0.key) })
         if let id = data["id"].string { spec["id"] = .string(id) }

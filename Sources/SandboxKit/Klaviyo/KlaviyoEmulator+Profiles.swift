@@ -6,8 +6,10 @@ import HTTPServer
 /// `GET /api/profiles/{id}/conversation`.
 extension KlaviyoEmulator {
     /// The profile attributes Klaviyo stores (besides `id`, `created`, `updated`, `subscriptions`).
-    static let profileAttributes = ["email", "phone_number", "external_id", "anonymous_id", "first_name", "last_name",
-                                    "organization", "locale", "title", "image", "location", "properties"]
+    static let profileAttributes = [
+        "email", "phone_number", "external_id", "anonymous_id", "first_name", "last_name",
+        "organization", "locale", "title", "image", "location", "properties",
+    ]
     /// The fields `equals(…)` may filter on.
     static let filterFields = ["id", "email", "phone_number", "external_id"]
     static let consents = ["SUBSCRIBED", "UNSUBSCRIBED", "NEVER_SUBSCRIBED"]
@@ -26,21 +28,30 @@ extension KlaviyoEmulator {
         p["updated"] = .string(stamp)
         for (key, value) in spec.object ?? [:] where key != "subscriptions" && key != "id" { p[key] = value }
         if let phone = p["phone_number"]?.string, !EmulatorSupport.isE164(phone) {
-            throw KlaviyoError(400, "Invalid phone number format '\(phone)'; use E.164.", pointer: "/data/attributes/phone_number")
+            throw KlaviyoError(
+                400, "Invalid phone number format '\(phone)'; use E.164.", pointer: "/data/attributes/phone_number")
         }
         let sms = spec.at("subscriptions.sms")
-        p["subscriptions"] = ["sms": ["marketing": try Self.consent(sms["marketing"], channel: "marketing", stamp: stamp),
-                                      "transactional": try Self.consent(sms["transactional"], channel: "transactional", stamp: stamp)]]
+        p["subscriptions"] = [
+            "sms": [
+                "marketing": try Self.consent(sms["marketing"], channel: "marketing", stamp: stamp),
+                "transactional": try Self.consent(sms["transactional"], channel: "transactional", stamp: stamp),
+            ]
+        ]
         return .object(p)
     }
 
     static func consent(_ spec: JSON, channel: String, stamp: String) throws -> JSON {
         let consent = spec["consent"].string ?? "NEVER_SUBSCRIBED"
-        guard consents.contains(consent) else { throw RuntimeError(.usage, "sms \(channel) consent must be one of \(consents)") }
+        guard consents.contains(consent) else {
+            throw RuntimeError(.usage, "sms \(channel) consent must be one of \(consents)")
+        }
         let never = consent == "NEVER_SUBSCRIBED"
-        var record: JSON = ["can_receive_sms_\(channel)": .bool(consent == "SUBSCRIBED"), "consent": .string(consent),
-                            "consent_timestamp": never ? .null : .string(stamp), "method": never ? .null : "TEXT",
-                            "method_detail": "", "last_updated": .string(stamp)]
+        var record: JSON = [
+            "can_receive_sms_\(channel)": .bool(consent == "SUBSCRIBED"), "consent": .string(consent),
+            "consent_timestamp": never ? .null : .string(stamp), "method": never ? .null : "TEXT",
+            "method_detail": "", "last_updated": .string(stamp),
+        ]
         record = record.merging(spec)
         return record
     }
@@ -48,7 +59,8 @@ extension KlaviyoEmulator {
     /// True when the profile may receive SMS (marketing or transactional consent).
     func hasSMSConsent(_ profile: JSON) -> Bool {
         let sms = profile.at("subscriptions.sms")
-        return sms.at("marketing.consent").string == "SUBSCRIBED" || sms.at("transactional.consent").string == "SUBSCRIBED"
+        return sms.at("marketing.consent").string == "SUBSCRIBED"
+            || sms.at("transactional.consent").string == "SUBSCRIBED"
             || sms.at("marketing.can_receive_sms_marketing").bool == true
             || sms.at("transactional.can_receive_sms_transactional").bool == true
     }
@@ -59,12 +71,24 @@ extension KlaviyoEmulator {
         attributes["id"] = nil
         if !subscriptions { attributes["subscriptions"] = nil }
         let base = "http://\(request.header("host") ?? "127.0.0.1")\(prefix)"
-        return ["type": "profile", "id": .string(id), "attributes": .object(attributes),
-                "relationships": ["lists": ["links": ["self": .string("\(base)/api/profiles/\(id)/relationships/lists/"),
-                                                      "related": .string("\(base)/api/profiles/\(id)/lists/")]],
-                                  "segments": ["links": ["self": .string("\(base)/api/profiles/\(id)/relationships/segments/"),
-                                                         "related": .string("\(base)/api/profiles/\(id)/segments/")]]],
-                "links": ["self": .string("\(base)/api/profiles/\(id)/")]]
+        return [
+            "type": "profile", "id": .string(id), "attributes": .object(attributes),
+            "relationships": [
+                "lists": [
+                    "links": [
+                        "self": .string("\(base)/api/profiles/\(id)/relationships/lists/"),
+                        "related": .string("\(base)/api/profiles/\(id)/lists/"),
+                    ]
+                ],
+                "segments": [
+                    "links": [
+                        "self": .string("\(base)/api/profiles/\(id)/relationships/segments/"),
+                        "related": .string("\(base)/api/profiles/\(id)/segments/"),
+                    ]
+                ],
+            ],
+            "links": ["self": .string("\(base)/api/profiles/\(id)/")],
+        ]
     }
 
     /// `additional-fields[profile]`: a comma list of known names (400 otherwise); true when it
@@ -73,7 +97,9 @@ extension KlaviyoEmulator {
         guard let value = request.queryValue("additional-fields[profile]") else { return false }
         let names = value.split(separator: ",").map { $0.trimmed() }
         for n in names where !Self.additionalFields.contains(n) {
-            throw KlaviyoError(400, "'\(n)' is not a valid field for additional-fields[profile].", parameter: "additional-fields[profile]")
+            throw KlaviyoError(
+                400, "'\(n)' is not a valid field for additional-fields[profile].",
+                parameter: "additional-fields[profile]")
         }
         return names.contains("subscriptions")
     }
@@ -94,8 +120,12 @@ extension KlaviyoEmulator {
         }
         let data = found.prefix(size).map { resource($0, request: request, subscriptions: subscriptions) }
         let base = "http://\(request.header("host") ?? "127.0.0.1")\(prefix)"
-        return Self.document(200, ["data": .array(Array(data)),
-                                   "links": ["self": .string("\(base)/api/profiles/"), "next": .null, "prev": .null]])
+        return Self.document(
+            200,
+            [
+                "data": .array(Array(data)),
+                "links": ["self": .string("\(base)/api/profiles/"), "next": .null, "prev": .null],
+            ])
     }
 
     /// Parses `equals(field,"value")` (after query decoding). A value that begins with a space
@@ -113,18 +143,23 @@ extension KlaviyoEmulator {
         let field = inner[..<comma].trimmed()
         let literal = inner[inner.index(after: comma)...].trimmed()
         guard op == "equals" else {
-            throw KlaviyoError(400, "Filter operation '\(op)' is not allowed for this field; use equals.", parameter: "filter")
+            throw KlaviyoError(
+                400, "Filter operation '\(op)' is not allowed for this field; use equals.", parameter: "filter")
         }
         guard filterFields.contains(field) else {
-            throw KlaviyoError(400, "'\(field)' is not a valid field for filtering profiles with equals.", parameter: "filter")
+            throw KlaviyoError(
+                400, "'\(field)' is not a valid field for filtering profiles with equals.", parameter: "filter")
         }
         guard literal.count >= 2, literal.hasPrefix("\""), literal.hasSuffix("\"") else {
-            throw KlaviyoError(400, "Invalid filter provided: string values must be in double quotes.", parameter: "filter")
+            throw KlaviyoError(
+                400, "Invalid filter provided: string values must be in double quotes.", parameter: "filter")
         }
         let value = String(literal.dropFirst().dropLast())
         if field == "phone_number" {
             if value.hasPrefix(" ") {
-                throw KlaviyoError(400, "Invalid phone number '\(value)' in filter: a '+' must be sent URL-encoded as %2B.", parameter: "filter")
+                throw KlaviyoError(
+                    400, "Invalid phone number '\(value)' in filter: a '+' must be sent URL-encoded as %2B.",
+                    parameter: "filter")
             }
         }
         return (field, value)
@@ -142,9 +177,15 @@ extension KlaviyoEmulator {
             throw KlaviyoError(404, "No conversation exists for profile \(id).")
         }
         let base = "http://\(request.header("host") ?? "127.0.0.1")\(prefix)"
-        return Self.document(200, ["data": ["type": "conversation", "id": .string(cid),
-                                            "attributes": ["channel": c["channel"].isNull ? "sms" : c["channel"]],
-                                            "links": ["self": .string("\(base)/api/conversations/\(cid)/")]],
-                                   "links": ["self": .string("\(base)/api/profiles/\(id)/conversation/")]])
+        return Self.document(
+            200,
+            [
+                "data": [
+                    "type": "conversation", "id": .string(cid),
+                    "attributes": ["channel": c["channel"].isNull ? "sms" : c["channel"]],
+                    "links": ["self": .string("\(base)/api/conversations/\(cid)/")],
+                ],
+                "links": ["self": .string("\(base)/api/profiles/\(id)/conversation/")],
+            ])
     }
 }

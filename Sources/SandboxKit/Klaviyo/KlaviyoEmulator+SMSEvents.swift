@@ -34,20 +34,28 @@ extension KlaviyoEmulator {
         let eventID = EmulatorSupport.klaviyoID()
         let profileID = profile["id"].string ?? ""
         let time = context.nowISO
-        events.append(["id": .string(eventID), "metric": .string(metric), "profile_id": .string(profileID),
-                       "properties": properties, "time": .string(time), "value": .null, "value_currency": .null,
-                       "unique_id": .string(eventID), "backfill": false, "received": .string(time)])
+        events.append([
+            "id": .string(eventID), "metric": .string(metric), "profile_id": .string(profileID),
+            "properties": properties, "time": .string(time), "value": .null, "value_currency": .null,
+            "unique_id": .string(eventID), "backfill": false, "received": .string(time),
+        ])
         eventKeys.insert(Self.eventKey(profileID: profileID, metric: metric, uniqueID: eventID, time: time))
         context.log("klaviyo \"\(metric)\" recorded for profile \(profileID)")
         var attributes = profile.object ?? [:]
         attributes["id"] = nil
         attributes["subscriptions"] = nil
         let payload: JSON = [
-            "data": ["type": "event", "id": .string(eventID),
-                     "attributes": ["timestamp": .int(Int64(context.now.timeIntervalSince1970)), "datetime": .string(time),
-                                    "uuid": .string(EmulatorSupport.uuid()), "event_properties": properties],
-                     "relationships": ["profile": ["data": ["type": "profile", "id": .string(profileID)]],
-                                       "metric": ["data": ["type": "metric", "id": .string(Self.metricID(metric))]]]],
+            "data": [
+                "type": "event", "id": .string(eventID),
+                "attributes": [
+                    "timestamp": .int(Int64(context.now.timeIntervalSince1970)), "datetime": .string(time),
+                    "uuid": .string(EmulatorSupport.uuid()), "event_properties": properties,
+                ],
+                "relationships": [
+                    "profile": ["data": ["type": "profile", "id": .string(profileID)]],
+                    "metric": ["data": ["type": "metric", "id": .string(Self.metricID(metric))]],
+                ],
+            ],
             "included": [["type": "profile", "id": .string(profileID), "attributes": .object(attributes)]],
         ]
         let topic = metric == Self.sentSMSMetric ? Self.sentSMSTopic : Self.receivedSMSTopic
@@ -56,20 +64,31 @@ extension KlaviyoEmulator {
 
     /// A customer texted the Klaviyo number of a conversation: "Sent SMS" (kept in `received_sms`
     /// too, the sandbox's list of customer texts).
-    public func recordCustomerText(conversation: JSON, profile: JSON, body: String, mediaURLs: [String], context: EmulatorContext) -> JSON {
-        let properties: JSON = ["Message Body": .string(body), "From Number": profile["phone_number"], "To Number": conversation["number"],
-                                "Conversation Id": conversation["id"], "Media Urls": JSON(mediaURLs), "Num Media": .int(Int64(mediaURLs.count))]
+    public func recordCustomerText(
+        conversation: JSON, profile: JSON, body: String, mediaURLs: [String], context: EmulatorContext
+    ) -> JSON {
+        let properties: JSON = [
+            "Message Body": .string(body), "From Number": profile["phone_number"], "To Number": conversation["number"],
+            "Conversation Id": conversation["id"], "Media Urls": JSON(mediaURLs),
+            "Num Media": .int(Int64(mediaURLs.count)),
+        ]
         let item = recordSMSMetric(Self.sentSMSMetric, profile: profile, properties: properties, context: context)
-        received.append(["id": item["external_id"], "conversation_id": conversation["id"], "profile_id": profile["id"], "body": .string(body),
-                         "from_number": profile["phone_number"], "to_number": conversation["number"], "media_urls": JSON(mediaURLs),
-                         "created": .string(context.nowISO)])
+        received.append([
+            "id": item["external_id"], "conversation_id": conversation["id"], "profile_id": profile["id"],
+            "body": .string(body),
+            "from_number": profile["phone_number"], "to_number": conversation["number"], "media_urls": JSON(mediaURLs),
+            "created": .string(context.nowISO),
+        ])
         return item
     }
 
     /// A message of the brand reached the customer: "Received SMS". `source` names the campaign
     /// (`["Campaign Name": …]`) or flow (`["Flow Name": …]`); a conversation reply names neither.
-    func recordDelivered(profile: JSON, from number: JSON, body: String, source: JSON, context: EmulatorContext) -> JSON {
-        var properties: JSON = ["Message Body": .string(body), "From Number": number, "To Number": profile["phone_number"]]
+    func recordDelivered(profile: JSON, from number: JSON, body: String, source: JSON, context: EmulatorContext) -> JSON
+    {
+        var properties: JSON = [
+            "Message Body": .string(body), "From Number": number, "To Number": profile["phone_number"],
+        ]
         for (k, v) in source.object ?? [:] { properties[k] = v }
         let item = recordSMSMetric(Self.receivedSMSMetric, profile: profile, properties: properties, context: context)
         context.emitKlaviyoWebhook(item)
@@ -80,14 +99,21 @@ extension KlaviyoEmulator {
     /// `{"profile_id"|"phone", "body", "campaign"|"flow"}`.
     public func sendMarketingSMS(_ spec: JSON, context: EmulatorContext) throws -> JSON {
         let byID = spec["profile_id"].string.flatMap { self.profile(id: $0) }
-        guard let profile = byID ?? spec["phone"].string.flatMap({ phone in profiles.first { $0["phone_number"].string == phone } }) else {
+        guard
+            let profile = byID
+                ?? spec["phone"].string.flatMap({ phone in profiles.first { $0["phone_number"].string == phone } })
+        else {
             throw RuntimeError(.usage, "name a seeded profile by profile_id or phone")
         }
         guard let body = spec["body"].nonEmptyString else { throw RuntimeError(.usage, "body is required") }
         let source: JSON
-        if let c = spec["campaign"].nonEmptyString { source = ["Campaign Name": .string(c)] }
-        else if let f = spec["flow"].nonEmptyString { source = ["Flow Name": .string(f)] }
-        else { throw RuntimeError(.usage, "name the campaign or the flow") }
+        if let c = spec["campaign"].nonEmptyString {
+            source = ["Campaign Name": .string(c)]
+        } else if let f = spec["flow"].nonEmptyString {
+            source = ["Flow Name": .string(f)]
+        } else {
+            throw RuntimeError(.usage, "name the campaign or the flow")
+        }
         let number = conversations.first { $0["profile_id"] == profile["id"] }?["number"] ?? "+15550000000"
         return recordDelivered(profile: profile, from: number, body: body, source: source, context: context)
     }
@@ -102,16 +128,35 @@ extension KlaviyoEmulator {
         let data: [JSON] = names.map { name in
             let id = Self.metricID(name)
             let klaviyoOwned = name == Self.sentSMSMetric || name == Self.receivedSMSMetric
-            return ["type": "metric", "id": .string(id),
-                    "attributes": ["name": .string(name), "created": "2026-01-01T00:00:00+00:00", "updated": "2026-01-01T00:00:00+00:00",
-                                   "integration": klaviyoOwned ? ["object": "integration", "id": "0rG4eQ", "key": "klaviyo", "name": "Klaviyo",
-                                                                  "category": "Internal"] : ["object": "integration", "id": "7FtS4J", "key": "api",
-                                                                                             "name": "API", "category": "API"]],
-                    "relationships": ["flow-triggers": ["links": ["self": .string("\(base)/api/metrics/\(id)/relationships/flow-triggers/"),
-                                                                  "related": .string("\(base)/api/metrics/\(id)/flow-triggers/")]]],
-                    "links": ["self": .string("\(base)/api/metrics/\(id)/")]]
+            return [
+                "type": "metric", "id": .string(id),
+                "attributes": [
+                    "name": .string(name), "created": "2026-01-01T00:00:00+00:00",
+                    "updated": "2026-01-01T00:00:00+00:00",
+                    "integration": klaviyoOwned
+                        ? [
+                            "object": "integration", "id": "0rG4eQ", "key": "klaviyo", "name": "Klaviyo",
+                            "category": "Internal",
+                        ]
+                        : [
+                            "object": "integration", "id": "7FtS4J", "key": "api",
+                            "name": "API", "category": "API",
+                        ],
+                ],
+                "relationships": [
+                    "flow-triggers": [
+                        "links": [
+                            "self": .string("\(base)/api/metrics/\(id)/relationships/flow-triggers/"),
+                            "related": .string("\(base)/api/metrics/\(id)/flow-triggers/"),
+                        ]
+                    ]
+                ],
+                "links": ["self": .string("\(base)/api/metrics/\(id)/")],
+            ]
         }
-        return Self.document(200, ["data": .array(data), "links": ["self": .string("\(base)/api/metrics/"), "next": .null, "prev": .null]])
+        return Self.document(
+            200,
+            ["data": .array(data), "links": ["self": .string("\(base)/api/metrics/"), "next": .null, "prev": .null]])
     }
 
     /// `GET /api/events`: `filter` with `equals(metric_id,"…")`, `equals(profile_id,"…")` and
@@ -122,7 +167,8 @@ extension KlaviyoEmulator {
         if let filter = request.queryValue("filter") {
             for term in try Self.filterTerms(filter) {
                 switch (term.op, term.field) {
-                case ("equals", "metric_id"): found = found.filter { Self.metricID($0["metric"].string ?? "") == term.value }
+                case ("equals", "metric_id"):
+                    found = found.filter { Self.metricID($0["metric"].string ?? "") == term.value }
                 case ("equals", "profile_id"): found = found.filter { $0["profile_id"].string == term.value }
                 case (let op, "datetime"):
                     guard let bound = Clock.parse(term.value) else {
@@ -138,7 +184,9 @@ extension KlaviyoEmulator {
                         }
                     }
                 default:
-                    throw KlaviyoError(400, "Filter operation '\(term.op)' is not allowed for field '\(term.field)'.", parameter: "filter")
+                    throw KlaviyoError(
+                        400, "Filter operation '\(term.op)' is not allowed for field '\(term.field)'.",
+                        parameter: "filter")
                 }
             }
         }
@@ -153,7 +201,9 @@ extension KlaviyoEmulator {
         }.map(\.element)
         var size = 200
         if let s = request.queryValue("page[size]") {
-            guard let n = Int(s), (1...1000).contains(n) else { throw KlaviyoError(400, "page[size] must be between 1 and 1000.", parameter: "page[size]") }
+            guard let n = Int(s), (1...1000).contains(n) else {
+                throw KlaviyoError(400, "page[size] must be between 1 and 1000.", parameter: "page[size]")
+            }
             size = n
         }
         let base = "http://\(request.header("host") ?? "127.0.0.1")\(prefix)"
@@ -161,19 +211,34 @@ extension KlaviyoEmulator {
             let id = e["id"].string ?? ""
             let time = e["time"].string ?? ""
             let timestamp = Clock.parse(time).map { Int64($0.timeIntervalSince1970) } ?? 0
-            return ["type": "event", "id": .string(id),
-                    "attributes": ["timestamp": .int(timestamp), "event_properties": e["properties"], "datetime": .string(time),
-                                   "uuid": .string(EmulatorSupport.uuid())],
-                    "relationships": [
-                        "profile": ["data": ["type": "profile", "id": e["profile_id"]],
-                                    "links": ["self": .string("\(base)/api/events/\(id)/relationships/profile/"),
-                                              "related": .string("\(base)/api/events/\(id)/profile/")]],
-                        "metric": ["data": ["type": "metric", "id": .string(Self.metricID(e["metric"].string ?? ""))],
-                                   "links": ["self": .string("\(base)/api/events/\(id)/relationships/metric/"),
-                                             "related": .string("\(base)/api/events/\(id)/metric/")]]],
-                    "links": ["self": .string("\(base)/api/events/\(id)/")]]
+            return [
+                "type": "event", "id": .string(id),
+                "attributes": [
+                    "timestamp": .int(timestamp), "event_properties": e["properties"], "datetime": .string(time),
+                    "uuid": .string(EmulatorSupport.uuid()),
+                ],
+                "relationships": [
+                    "profile": [
+                        "data": ["type": "profile", "id": e["profile_id"]],
+                        "links": [
+                            "self": .string("\(base)/api/events/\(id)/relationships/profile/"),
+                            "related": .string("\(base)/api/events/\(id)/profile/"),
+                        ],
+                    ],
+                    "metric": [
+                        "data": ["type": "metric", "id": .string(Self.metricID(e["metric"].string ?? ""))],
+                        "links": [
+                            "self": .string("\(base)/api/events/\(id)/relationships/metric/"),
+                            "related": .string("\(base)/api/events/\(id)/metric/"),
+                        ],
+                    ],
+                ],
+                "links": ["self": .string("\(base)/api/events/\(id)/")],
+            ]
         }
-        return Self.document(200, ["data": .array(data), "links": ["self": .string("\(base)/api/events/"), "next": .null, "prev": .null]])
+        return Self.document(
+            200,
+            ["data": .array(data), "links": ["self": .string("\(base)/api/events/"), "next": .null, "prev": .null]])
     }
 
     /// The comma-joined terms `op(field,value)` of a filter; quoted values are unquoted.
@@ -186,10 +251,14 @@ extension KlaviyoEmulator {
             }
             let op = rest[..<open].trimmed()
             let args = rest[rest.index(after: open)..<close]
-            guard let comma = args.firstIndex(of: ",") else { throw KlaviyoError(400, "Invalid filter provided: '\(text)'.", parameter: "filter") }
+            guard let comma = args.firstIndex(of: ",") else {
+                throw KlaviyoError(400, "Invalid filter provided: '\(text)'.", parameter: "filter")
+            }
             let field = args[..<comma].trimmed()
             var value = args[args.index(after: comma)...].trimmed()
-            if value.count >= 2, let f = value.first, f == "\"" || f == "'", value.last == f { value = String(value.dropFirst().dropLast()) }
+            if value.count >= 2, let f = value.first, f == "\"" || f == "'", value.last == f {
+                value = String(value.dropFirst().dropLast())
+            }
             terms.append((op, field, value))
             rest = rest[rest.index(after: close)...]
             if rest.first == "," { rest = rest.dropFirst() }

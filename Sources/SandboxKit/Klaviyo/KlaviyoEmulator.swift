@@ -57,8 +57,9 @@ public final class KlaviyoEmulator: Emulator {
             throw KlaviyoError(400, "Missing required header: revision.", code: "invalid", parameter: "revision")
         }
         guard Self.isRevision(revision), Self.isPublishedRevision(revision, today: context.now) else {
-            throw KlaviyoError(400, "Invalid revision header '\(revision)'; expected YYYY-MM-DD or YYYY-MM-DD.suffix.",
-                               code: "invalid", parameter: "revision")
+            throw KlaviyoError(
+                400, "Invalid revision header '\(revision)'; expected YYYY-MM-DD or YYYY-MM-DD.suffix.",
+                code: "invalid", parameter: "revision")
         }
     }
 
@@ -76,12 +77,16 @@ public final class KlaviyoEmulator: Emulator {
         let date = Array(parts[0].utf8)
         guard date.count == 10 else { return false }
         for (i, c) in date.enumerated() {
-            if i == 4 || i == 7 { if c != UInt8(ascii: "-") { return false } }
-            else if c < UInt8(ascii: "0") || c > UInt8(ascii: "9") { return false }
+            if i == 4 || i == 7 {
+                if c != UInt8(ascii: "-") { return false }
+            } else if c < UInt8(ascii: "0") || c > UInt8(ascii: "9") {
+                return false
+            }
         }
         if parts.count == 2 {
             let suffix = parts[1]
-            return !suffix.isEmpty && suffix.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_" || $0 == "-") }
+            return !suffix.isEmpty
+                && suffix.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_" || $0 == "-") }
         }
         return true
     }
@@ -114,16 +119,30 @@ public final class KlaviyoEmulator: Emulator {
         if EmulatorSupport.match(path, "/api/accounts") != nil {
             guard m == "GET" else { throw methodNotAllowed(m) }
             let base = "http://\(request.header("host") ?? "127.0.0.1")\(prefix)"
-            return Self.document(200, ["data": [["type": "account", "id": "SANDBX",
-                                                 "attributes": ["test_account": false,
-                                                                "contact_information": ["default_sender_name": "Sandbox", "default_sender_email": "sandbox@example.com",
-                                                                                        "website_url": "https://example.com", "organization_name": "Sandbox",
-                                                                                        "street_address": ["address1": "1 Sandbox Street", "address2": .null, "city": "Boston",
-                                                                                                           "region": "MA", "country": "US", "zip": "02110"]],
-                                                                "industry": .null, "timezone": "UTC", "preferred_currency": "USD",
-                                                                "public_api_key": "SANDBX", "locale": "en-US"],
-                                                 "links": ["self": .string("\(base)/api/accounts/SANDBX/")]]],
-                                       "links": ["self": .string("\(base)/api/accounts/"), "next": .null, "prev": .null]])
+            return Self.document(
+                200,
+                [
+                    "data": [
+                        [
+                            "type": "account", "id": "SANDBX",
+                            "attributes": [
+                                "test_account": false,
+                                "contact_information": [
+                                    "default_sender_name": "Sandbox", "default_sender_email": "sandbox@example.com",
+                                    "website_url": "https://example.com", "organization_name": "Sandbox",
+                                    "street_address": [
+                                        "address1": "1 Sandbox Street", "address2": .null, "city": "Boston",
+                                        "region": "MA", "country": "US", "zip": "02110",
+                                    ],
+                                ],
+                                "industry": .null, "timezone": "UTC", "preferred_currency": "USD",
+                                "public_api_key": "SANDBX", "locale": "en-US",
+                            ],
+                            "links": ["self": .string("\(base)/api/accounts/SANDBX/")],
+                        ]
+                    ],
+                    "links": ["self": .string("\(base)/api/accounts/"), "next": .null, "prev": .null],
+                ])
         }
         if EmulatorSupport.match(path, "/api/webhooks") != nil {
             switch m {
@@ -153,7 +172,8 @@ public final class KlaviyoEmulator: Emulator {
     /// The JSON:API document in a request body: the content type must be JSON:API or JSON (415),
     /// the body a JSON object with a `data` object (400).
     func document(of request: ServerRequest) throws -> JSON {
-        let type = (request.header("content-type") ?? "").split(separator: ";").first.map { $0.trimmed().lowercased() } ?? ""
+        let type =
+            (request.header("content-type") ?? "").split(separator: ";").first.map { $0.trimmed().lowercased() } ?? ""
         guard type == Self.mediaType || type == "application/json" else {
             throw KlaviyoError(415, "Unsupported media type \"\(type)\" in request; use \(Self.mediaType).")
         }
@@ -161,7 +181,8 @@ public final class KlaviyoEmulator: Emulator {
             throw KlaviyoError(400, "JSON parse error: the request body is not valid JSON.", code: "parse_error")
         }
         guard body["data"].object != nil else {
-            throw KlaviyoError(400, "'data' is a required property and must be an object.", code: "invalid", pointer: "/data")
+            throw KlaviyoError(
+                400, "'data' is a required property and must be an object.", code: "invalid", pointer: "/data")
         }
         return body
     }
@@ -174,9 +195,11 @@ public final class KlaviyoEmulator: Emulator {
     // MARK: State
 
     public func snapshot() -> JSON {
-        ["profiles": .array(profiles), "events": .array(events), "conversations": .array(conversations),
-         "conversation_messages": .array(messages), "webhooks": .array(webhooks),
-         "received_sms": .array(received)]
+        [
+            "profiles": .array(profiles), "events": .array(events), "conversations": .array(conversations),
+            "conversation_messages": .array(messages), "webhooks": .array(webhooks),
+            "received_sms": .array(received),
+        ]
     }
 
     public func restore(_ snapshot: JSON) throws {
@@ -188,8 +211,12 @@ public final class KlaviyoEmulator: Emulator {
         webhooks = snapshot["webhooks"].array ?? []
         received = snapshot["received_sms"].array ?? []
         if snapshot["config"].object != nil { try configure(snapshot["config"]) }
-        for e in events { eventKeys.insert(Self.eventKey(profileID: e["profile_id"].string ?? "", metric: e["metric"].string ?? "",
-                                                         uniqueID: e["unique_id"].string, time: e["time"].string ?? "")) }
+        for e in events {
+            eventKeys.insert(
+                Self.eventKey(
+                    profileID: e["profile_id"].string ?? "", metric: e["metric"].string ?? "",
+                    uniqueID: e["unique_id"].string, time: e["time"].string ?? ""))
+        }
     }
 
     public func reset() {
@@ -208,8 +235,14 @@ public final class KlaviyoEmulator: Emulator {
         guard let o = document.object else { throw RuntimeError(.usage, "config.klaviyo must be an object") }
         for (key, value) in o {
             switch key {
-            case "api_key": guard value.nonEmptyString != nil else { throw RuntimeError(.usage, "config.klaviyo.api_key must be a string") }
-            case "rate_limit": guard let n = value.int, n >= 0 else { throw RuntimeError(.usage, "config.klaviyo.rate_limit must be a count per minute") }
+            case "api_key":
+                guard value.nonEmptyString != nil else {
+                    throw RuntimeError(.usage, "config.klaviyo.api_key must be a string")
+                }
+            case "rate_limit":
+                guard let n = value.int, n >= 0 else {
+                    throw RuntimeError(.usage, "config.klaviyo.rate_limit must be a count per minute")
+                }
                 limiter.limit = Int(n)
             default: throw RuntimeError(.usage, "unknown config.klaviyo key \(key)")
             }
@@ -224,7 +257,11 @@ public final class KlaviyoEmulator: Emulator {
         }
         for spec in document["profiles"].array ?? [] {
             let profile = try newProfile(spec, context: context)
-            if let i = profiles.firstIndex(where: { $0["id"] == profile["id"] }) { profiles[i] = profile } else { profiles.append(profile) }
+            if let i = profiles.firstIndex(where: { $0["id"] == profile["id"] }) {
+                profiles[i] = profile
+            } else {
+                profiles.append(profile)
+            }
         }
         for spec in document["conversations"].array ?? [] {
             guard let profileID = spec["profile_id"].string, profile(id: profileID) != nil else {
@@ -236,13 +273,20 @@ public final class KlaviyoEmulator: Emulator {
             var conversation = spec
             conversation["id"] = .string(spec["id"].string ?? EmulatorSupport.klaviyoID())
             conversation["channel"] = spec["channel"].isNull ? "sms" : spec["channel"]
-            if let i = conversations.firstIndex(where: { $0["id"] == conversation["id"] }) { conversations[i] = conversation }
-            else { conversations.append(conversation) }
+            if let i = conversations.firstIndex(where: { $0["id"] == conversation["id"] }) {
+                conversations[i] = conversation
+            } else {
+                conversations.append(conversation)
+            }
         }
         // Webhooks seeded directly may use any URL (the API itself requires https).
         for spec in document["webhooks"].array ?? [] {
             let hook = try newWebhook(spec, context: context)
-            if let i = webhooks.firstIndex(where: { $0["id"] == hook["id"] }) { webhooks[i] = hook } else { webhooks.append(hook) }
+            if let i = webhooks.firstIndex(where: { $0["id"] == hook["id"] }) {
+                webhooks[i] = hook
+            } else {
+                webhooks.append(hook)
+            }
         }
     }
 }

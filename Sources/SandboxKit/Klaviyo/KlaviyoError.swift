@@ -13,8 +13,10 @@ public struct KlaviyoError: Error, Sendable {
     public var parameter: String?
     public var retryAfter: Int?
 
-    public init(_ status: Int, _ detail: String, code: String? = nil, title: String? = nil,
-                pointer: String? = nil, parameter: String? = nil, retryAfter: Int? = nil) {
+    public init(
+        _ status: Int, _ detail: String, code: String? = nil, title: String? = nil,
+        pointer: String? = nil, parameter: String? = nil, retryAfter: Int? = nil
+    ) {
         self.status = status
         self.code = code ?? KlaviyoError.defaultCode(status)
         self.title = title ?? KlaviyoError.defaultTitle(status)
@@ -58,9 +60,11 @@ public struct KlaviyoError: Error, Sendable {
         var source: [String: JSON] = [:]
         if let pointer { source["pointer"] = .string(pointer) }
         if let parameter { source["parameter"] = .string(parameter) }
-        let error: JSON = ["id": .string(EmulatorSupport.uuid()), "status": .int(Int64(status)), "code": .string(code),
-                           "title": .string(title), "detail": .string(detail), "source": .object(source),
-                           "links": [:], "meta": [:]]
+        let error: JSON = [
+            "id": .string(EmulatorSupport.uuid()), "status": .int(Int64(status)), "code": .string(code),
+            "title": .string(title), "detail": .string(detail), "source": .object(source),
+            "links": [:], "meta": [:],
+        ]
         var headers: [(String, String)] = []
         if let retryAfter { headers.append(("Retry-After", String(retryAfter))) }
         return KlaviyoEmulator.document(status, ["errors": [error]], headers: headers)
@@ -68,6 +72,8 @@ public struct KlaviyoError: Error, Sendable {
 
     /// Klaviyo's answer to a throttled request.
     public static func throttled(_ seconds: Int) -> KlaviyoError {
-        KlaviyoError(429, "Request was throttled. Expected available in \(seconds) second\(seconds == 1 ? "" : "s").", retryAfter: seconds)
+        KlaviyoError(
+            429, "Request was throttled. Expected available in \(seconds) second\(seconds == 1 ? "" : "s").",
+            retryAfter: seconds)
     }
 }

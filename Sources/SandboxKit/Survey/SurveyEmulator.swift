@@ -12,8 +12,10 @@ public final class SurveyEmulator: Emulator {
     public let name = "survey"
     public let prefix = "/survey"
 
-    public static let defaultConfig: JSON = ["email": "survey@example.com", "token": "sv-token",
-                                             "required_fields": ["name", "email"], "rate_limit": 0]
+    public static let defaultConfig: JSON = [
+        "email": "survey@example.com", "token": "sv-token",
+        "required_fields": ["name", "email"], "rate_limit": 0,
+    ]
 
     var config: JSON = SurveyEmulator.defaultConfig
     var limiter = RateLimiter()
@@ -26,11 +28,15 @@ public final class SurveyEmulator: Emulator {
 
     /// The error body 2listen answers with.
     public static func error(_ status: Int, _ message: String, retryAfter: Int? = nil) -> ServerResponse {
-        .json(status, ["status": "error", "message": .string(message)], headers: retryAfter.map { [("Retry-After", String($0))] } ?? [])
+        .json(
+            status, ["status": "error", "message": .string(message)],
+            headers: retryAfter.map { [("Retry-After", String($0))] } ?? [])
     }
 
     public func handle(_ request: ServerRequest, path: String, context: EmulatorContext) -> ServerResponse {
-        guard let (user, password) = EmulatorSupport.basicCredentials(request), user == "\(email)/token", password == token else {
+        guard let (user, password) = EmulatorSupport.basicCredentials(request), user == "\(email)/token",
+            password == token
+        else {
             return Self.error(401, "Couldn't authenticate you")
         }
         if let wait = limiter.admit() { return Self.error(429, "Too many requests", retryAfter: wait) }
@@ -74,11 +80,17 @@ public final class SurveyEmulator: Emulator {
         for (key, value) in o {
             switch key {
             case "email", "token":
-                guard value.nonEmptyString != nil else { throw RuntimeError(.usage, "config.survey.\(key) must be a string") }
+                guard value.nonEmptyString != nil else {
+                    throw RuntimeError(.usage, "config.survey.\(key) must be a string")
+                }
             case "required_fields":
-                guard value.array != nil else { throw RuntimeError(.usage, "config.survey.required_fields must be a list") }
+                guard value.array != nil else {
+                    throw RuntimeError(.usage, "config.survey.required_fields must be a list")
+                }
             case "rate_limit":
-                guard let n = value.int, n >= 0 else { throw RuntimeError(.usage, "config.survey.rate_limit must be a count per minute") }
+                guard let n = value.int, n >= 0 else {
+                    throw RuntimeError(.usage, "config.survey.rate_limit must be a count per minute")
+                }
                 limiter.limit = Int(n)
             default: throw RuntimeError(.usage, "unknown config.survey key \(key)")
             }

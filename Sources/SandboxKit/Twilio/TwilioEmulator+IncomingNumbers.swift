@@ -23,7 +23,10 @@ extension TwilioEmulator {
             "voice_caller_id_lookup": false, "status_callback": "", "status_callback_method": "POST",
             "address_requirements": "none", "emergency_status": "Inactive", "bundle_sid": .null, "identity_sid": .null,
             "trunk_sid": .null, "voice_receive_mode": "voice",
-            "subresource_uris": ["assigned_add_ons": .string("/2010-04-01/Accounts/\(accountSID)/IncomingPhoneNumbers/\(sid)/AssignedAddOns.json")],
+            "subresource_uris": [
+                "assigned_add_ons": .string(
+                    "/2010-04-01/Accounts/\(accountSID)/IncomingPhoneNumbers/\(sid)/AssignedAddOns.json")
+            ],
             "uri": .string("/2010-04-01/Accounts/\(accountSID)/IncomingPhoneNumbers/\(sid).json"),
         ]
     }
@@ -33,9 +36,13 @@ extension TwilioEmulator {
         let filter = request.queryValue("PhoneNumber")
         let items = numbers.filter { filter == nil || $0 == filter }.map(incomingNumber)
         let uri = "/2010-04-01/Accounts/\(accountSID)/IncomingPhoneNumbers.json"
-        return .json(200, ["incoming_phone_numbers": .array(items), "page": 0, "page_size": 50, "start": 0,
-                           "end": .int(Int64(max(0, items.count - 1))), "uri": .string(uri),
-                           "first_page_uri": .string(uri + "?Page=0&PageSize=50"), "next_page_uri": nil, "previous_page_uri": nil])
+        return .json(
+            200,
+            [
+                "incoming_phone_numbers": .array(items), "page": 0, "page_size": 50, "start": 0,
+                "end": .int(Int64(max(0, items.count - 1))), "uri": .string(uri),
+                "first_page_uri": .string(uri + "?Page=0&PageSize=50"), "next_page_uri": nil, "previous_page_uri": nil,
+            ])
     }
 
     /// `POST …/IncomingPhoneNumbers/{sid}.json` with `SmsUrl` (an http(s) URL, or empty to clear)
@@ -49,7 +56,9 @@ extension TwilioEmulator {
             if url.isEmpty {
                 smsURLs[number] = nil
             } else {
-                guard url.hasPrefix("http://") || url.hasPrefix("https://") else { throw TwilioError(400, 21502, "SmsUrl is not a valid URL") }
+                guard url.hasPrefix("http://") || url.hasPrefix("https://") else {
+                    throw TwilioError(400, 21502, "SmsUrl is not a valid URL")
+                }
                 smsURLs[number] = url
             }
         }

@@ -13,14 +13,17 @@ extension TwilioEmulator {
     ]
 
     func createMessage(_ request: ServerRequest, context: EmulatorContext) throws -> ServerResponse {
-        let type = (request.header("content-type") ?? "").split(separator: ";").first.map { $0.trimmed().lowercased() } ?? ""
+        let type =
+            (request.header("content-type") ?? "").split(separator: ";").first.map { $0.trimmed().lowercased() } ?? ""
         guard type == "application/x-www-form-urlencoded" else {
             throw TwilioError(400, 21000, "Request body must be form-encoded (application/x-www-form-urlencoded)")
         }
         let pairs = FormDecoding.pairs(request.body)
         func value(_ name: String) -> String? { pairs.last(where: { $0.0 == name })?.1 }
         let mediaURLs = pairs.filter { $0.0 == "MediaUrl" }.map(\.1)
-        guard let to = value("To"), !to.isEmpty else { throw TwilioError(400, 21604, "A 'To' phone number is required.") }
+        guard let to = value("To"), !to.isEmpty else {
+            throw TwilioError(400, 21604, "A 'To' phone number is required.")
+        }
         guard EmulatorSupport.isE164(to) else { throw TwilioError(400, 21211, "Invalid 'To' Phone Number: \(to)") }
         let from = value("From")
         let service = value("MessagingServiceSid")
@@ -28,7 +31,10 @@ extension TwilioEmulator {
             throw TwilioError(400, 21603, "A 'From' phone number is required.")
         }
         if let from, !from.isEmpty, !owns(from) {
-            throw TwilioError(400, 21606, "The From phone number \(from) is not a valid, SMS-capable inbound phone number or short code for your account.")
+            throw TwilioError(
+                400, 21606,
+                "The From phone number \(from) is not a valid, SMS-capable inbound phone number or short code for your account."
+            )
         }
         let body = value("Body") ?? ""
         guard !body.isEmpty || !mediaURLs.isEmpty || value("ContentSid") != nil else {
@@ -44,7 +50,8 @@ extension TwilioEmulator {
         let uri = "/2010-04-01/Accounts/\(accountSID)/Messages/\(sid).json"
         let message: JSON = [
             "sid": .string(sid), "account_sid": .string(accountSID), "api_version": "2010-04-01",
-            "from": JSON(from?.isEmpty == false ? from : nil), "to": .string(to), "body": .string(body), "status": "queued",
+            "from": JSON(from?.isEmpty == false ? from : nil), "to": .string(to), "body": .string(body),
+            "status": "queued",
             "num_segments": .string(String(TwilioSegments.count(body))), "num_media": .string(String(mediaURLs.count)),
             "direction": "outbound-api", "messaging_service_sid": JSON(service), "date_created": .string(now),
             "date_updated": .string(now), "date_sent": .null, "error_code": .null, "error_message": .null,
@@ -60,7 +67,8 @@ extension TwilioEmulator {
     /// half a second after it was created, `delivered` after one second — the carrier's receipt.
     static func lifecycle(_ message: JSON, now: Date) -> JSON {
         guard message["direction"].string == "outbound-api", message["status"].string == "queued",
-              let created = message["date_created"].string.flatMap(Clock.parseRFC2822) else { return message }
+            let created = message["date_created"].string.flatMap(Clock.parseRFC2822)
+        else { return message }
         let age = now.timeIntervalSince(created)
         guard age >= 0.5 else { return message }
         var m = message
@@ -80,9 +88,11 @@ extension TwilioEmulator {
         var found = Array(messages.reversed()).map { Self.lifecycle($0, now: now) }
         if let to = request.queryValue("To") { found = found.filter { $0["to"].string == to } }
         if let from = request.queryValue("From") { found = found.filter { $0["from"].string == from } }
-        for (key, keep) in [("DateSent", { (d: String, day: String) in d == day }),
-                            ("DateSent<", { (d: String, day: String) in d <= day }),
-                            ("DateSent>", { (d: String, day: String) in d >= day })] {
+        for (key, keep) in [
+            ("DateSent", { (d: String, day: String) in d == day }),
+            ("DateSent<", { (d: String, day: String) in d <= day }),
+            ("DateSent>", { (d: String, day: String) in d >= day }),
+        ] {
             guard let value = request.queryValue(key) else { continue }
             let day = String(value.prefix(10))
             guard day.count == 10, Clock.parse(day + "T00:00:00Z") != nil else {
@@ -104,9 +114,16 @@ extension TwilioEmulator {
             return uri + "?" + FormDecoding.body(pairs)
         }
         let hasMore = start + pageSize < found.count
-        return .json(200, ["messages": .array(page), "start": .int(Int64(start)), "end": .int(Int64(max(start + page.count - 1, 0))),
-                           "page": .int(Int64(pageNumber)), "page_size": .int(Int64(pageSize)), "first_page_uri": .string(pageURI(0)),
-                           "next_page_uri": hasMore ? .string(pageURI(pageNumber + 1)) : .null,
-                           "previous_page_uri": pageNumber > 0 ? .string(pageURI(pageNumber - 1)) : .null, "uri": .string(request.target)])
+        return .json(
+            200,
+            [
+                "messages": .array(page), "start": .int(Int64(start)),
+                "end": .int(Int64(max(start + page.count - 1, 0))),
+                "page": .int(Int64(pageNumber)), "page_size": .int(Int64(pageSize)),
+                "first_page_uri": .string(pageURI(0)),
+                "next_page_uri": hasMore ? .string(pageURI(pageNumber + 1)) : .null,
+                "previous_page_uri": pageNumber > 0 ? .string(pageURI(pageNumber - 1)) : .null,
+                "uri": .string(request.target),
+            ])
     }
 }

@@ -37,7 +37,9 @@ public final class TwilioEmulator: Emulator {
 
     public func handle(_ request: ServerRequest, path: String, context: EmulatorContext) -> ServerResponse {
         do {
-            guard let (user, password) = EmulatorSupport.basicCredentials(request), user == accountSID, password == authToken else {
+            guard let (user, password) = EmulatorSupport.basicCredentials(request), user == accountSID,
+                password == authToken
+            else {
                 throw TwilioError.generic(401)
             }
             if let wait = limiter.admit() { throw TwilioError.generic(429, retryAfter: wait) }
@@ -47,12 +49,18 @@ public final class TwilioEmulator: Emulator {
                 guard request.method == "GET" else { throw TwilioError(405, 20004, "Method not allowed") }
                 let base = "/2010-04-01/Accounts/\(sid)"
                 let created = EmulatorSupport.rfc2822(Date(timeIntervalSince1970: 1_700_000_000))
-                return .json(200, ["sid": .string(sid), "friendly_name": "Sandbox account", "status": "active", "type": "Full",
-                                   "owner_account_sid": .string(sid), "auth_token": "[redacted]",
-                                   "date_created": .string(created), "date_updated": .string(created),
-                                   "subresource_uris": ["messages": .string(base + "/Messages.json"),
-                                                        "incoming_phone_numbers": .string(base + "/IncomingPhoneNumbers.json")],
-                                   "uri": .string(base + ".json")])
+                return .json(
+                    200,
+                    [
+                        "sid": .string(sid), "friendly_name": "Sandbox account", "status": "active", "type": "Full",
+                        "owner_account_sid": .string(sid), "auth_token": "[redacted]",
+                        "date_created": .string(created), "date_updated": .string(created),
+                        "subresource_uris": [
+                            "messages": .string(base + "/Messages.json"),
+                            "incoming_phone_numbers": .string(base + "/IncomingPhoneNumbers.json"),
+                        ],
+                        "uri": .string(base + ".json"),
+                    ])
             }
             if let c = EmulatorSupport.match(path, "/2010-04-01/Accounts/{sid}/Messages.json") {
                 try checkAccount(c["sid"]!, path: path)
@@ -103,8 +111,11 @@ public final class TwilioEmulator: Emulator {
     // MARK: State
 
     public func snapshot() -> JSON {
-        ["numbers": JSON(numbers), "sms_urls": .object(smsURLs.mapValues { .string($0) }), "opted_out": JSON(optedOut),
-         "messages": .array(messages), "inbound": .array(inbound)]
+        [
+            "numbers": JSON(numbers), "sms_urls": .object(smsURLs.mapValues { .string($0) }),
+            "opted_out": JSON(optedOut),
+            "messages": .array(messages), "inbound": .array(inbound),
+        ]
     }
 
     public func restore(_ snapshot: JSON) throws {
@@ -132,9 +143,13 @@ public final class TwilioEmulator: Emulator {
         for (key, value) in o {
             switch key {
             case "account_sid", "auth_token":
-                guard value.nonEmptyString != nil else { throw RuntimeError(.usage, "config.twilio.\(key) must be a string") }
+                guard value.nonEmptyString != nil else {
+                    throw RuntimeError(.usage, "config.twilio.\(key) must be a string")
+                }
             case "rate_limit":
-                guard let n = value.int, n >= 0 else { throw RuntimeError(.usage, "config.twilio.rate_limit must be a count per minute") }
+                guard let n = value.int, n >= 0 else {
+                    throw RuntimeError(.usage, "config.twilio.rate_limit must be a count per minute")
+                }
                 limiter.limit = Int(n)
             default: throw RuntimeError(.usage, "unknown config.twilio key \(key)")
             }
@@ -150,7 +165,9 @@ public final class TwilioEmulator: Emulator {
         }
         for entry in document["numbers"].array ?? [] { try addNumber(entry) }
         for entry in document["opted_out"].array ?? [] {
-            guard let n = entry.string, EmulatorSupport.isE164(n) else { throw RuntimeError(.usage, "seed.twilio.opted_out: numbers must be E.164") }
+            guard let n = entry.string, EmulatorSupport.isE164(n) else {
+                throw RuntimeError(.usage, "seed.twilio.opted_out: numbers must be E.164")
+            }
             if !optedOut.contains(n) { optedOut.append(n) }
         }
     }
@@ -162,7 +179,9 @@ public final class TwilioEmulator: Emulator {
         }
         if !numbers.contains(number) { numbers.append(number) }
         if let url = entry["sms_url"].string {
-            guard url.hasPrefix("http://") || url.hasPrefix("https://") else { throw RuntimeError(.usage, "sms_url must be an http(s) URL") }
+            guard url.hasPrefix("http://") || url.hasPrefix("https://") else {
+                throw RuntimeError(.usage, "sms_url must be an http(s) URL")
+            }
             smsURLs[number] = url
         }
     }
@@ -189,13 +208,17 @@ public final class TwilioEmulator: Emulator {
     }
 
     /// Records an inbound message and returns its resource.
-    public func recordInbound(from: String, to: String, body: String, mediaURLs: [String], context: EmulatorContext) -> JSON {
+    public func recordInbound(
+        from: String, to: String, body: String, mediaURLs: [String], context: EmulatorContext
+    ) -> JSON {
         let now = EmulatorSupport.rfc2822(context.now)
         let sid = "SM" + EmulatorSupport.randomHex(16)
-        let message: JSON = ["sid": .string(sid), "account_sid": .string(accountSID), "from": .string(from), "to": .string(to),
-                             "body": .string(body), "num_media": .string(String(mediaURLs.count)), "media_urls": JSON(mediaURLs),
-                             "num_segments": .string(String(TwilioSegments.count(body))),
-                             "direction": "inbound", "status": "received", "date_created": .string(now)]
+        let message: JSON = [
+            "sid": .string(sid), "account_sid": .string(accountSID), "from": .string(from), "to": .string(to),
+            "body": .string(body), "num_media": .string(String(mediaURLs.count)), "media_urls": JSON(mediaURLs),
+            "num_segments": .string(String(TwilioSegments.count(body))),
+            "direction": "inbound", "status": "received", "date_created": .string(now),
+        ]
         inbound.append(message)
         return message
     }

@@ -19,9 +19,13 @@ public struct TwilioError: Error, Sendable {
     public var response: ServerResponse {
         var headers: [(String, String)] = []
         if let retryAfter { headers.append(("Retry-After", String(retryAfter))) }
-        return .json(status, ["code": .int(Int64(code)), "message": .string(message),
-                              "more_info": .string("https://www.twilio.com/docs/errors/\(code)"), "status": .int(Int64(status))],
-                     headers: headers)
+        return .json(
+            status,
+            [
+                "code": .int(Int64(code)), "message": .string(message),
+                "more_info": .string("https://www.twilio.com/docs/errors/\(code)"), "status": .int(Int64(status)),
+            ],
+            headers: headers)
     }
 
     /// The generic error of a status (used for faults and rate limits).

@@ -22,9 +22,13 @@ public enum TwilioSegments {
     static func septets(_ body: String) -> [Int]? {
         var out: [Int] = []
         for scalar in body.unicodeScalars {
-            if scalar != "\u{1B}", defaultTable.contains(scalar) { out.append(1) }
-            else if extensionTable.contains(scalar) { out.append(2) }
-            else { return nil }
+            if scalar != "\u{1B}", defaultTable.contains(scalar) {
+                out.append(1)
+            } else if extensionTable.contains(scalar) {
+                out.append(2)
+            } else {
+                return nil
+            }
         }
         return out
     }

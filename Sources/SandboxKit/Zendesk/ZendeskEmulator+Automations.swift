@@ -30,7 +30,8 @@ extension ZendeskEmulator {
         for id in tickets.keys.sorted() {
             for automation in automations {
                 guard let ticket = tickets[id], ticket.status != "closed",
-                      ruleMatches(automation, ticket, now: context.now) else { continue }
+                    ruleMatches(automation, ticket, now: context.now)
+                else { continue }
                 deliveries += applyRuleActions(automation, kind: "automation", ticketID: id, context: context)
             }
         }
@@ -40,7 +41,8 @@ extension ZendeskEmulator {
     /// True when all `all` conditions and (if any) one `any` condition hold.
     func ruleMatches(_ rule: JSON, _ t: ZendeskTicket, now: Date) -> Bool {
         let (all, any) = ZendeskRuleValidation.conditions(rule)
-        return all.allSatisfy { conditionHolds($0, t, now: now) } && (any.isEmpty || any.contains { conditionHolds($0, t, now: now) })
+        return all.allSatisfy { conditionHolds($0, t, now: now) }
+            && (any.isEmpty || any.contains { conditionHolds($0, t, now: now) })
     }
 
     /// One condition on a ticket; fields the emulator cannot evaluate never hold.
@@ -119,7 +121,9 @@ extension ZendeskEmulator {
     }
 
     /// Applies a rule's actions to a ticket as one update and returns its webhook calls.
-    func applyRuleActions(_ rule: JSON, kind: String, ticketID: Int64, context: EmulatorContext) -> [ZendeskRuleDelivery] {
+    func applyRuleActions(
+        _ rule: JSON, kind: String, ticketID: Int64, context: EmulatorContext
+    ) -> [ZendeskRuleDelivery] {
         guard var ticket = tickets[ticketID] else { return [] }
         var fields: [String: JSON] = [:]
         var deliveries: [ZendeskRuleDelivery] = []
@@ -128,18 +132,26 @@ extension ZendeskEmulator {
             switch action["field"].string ?? "" {
             case "status", "priority", "type": fields[action["field"].string!] = value
             case "group_id", "assignee_id": fields[action["field"].string!] = value.int.map { .int($0) } ?? nil
-            case "current_tags": fields["additional_tags"] = .array((value.string ?? "").split(separator: " ").map { .string(String($0)) })
-            case "remove_tags": fields["remove_tags"] = .array((value.string ?? "").split(separator: " ").map { .string(String($0)) })
-            case "set_tags": fields["tags"] = .array((value.string ?? "").split(separator: " ").map { .string(String($0)) })
+            case "current_tags":
+                fields["additional_tags"] = .array(
+                    (value.string ?? "").split(separator: " ").map { .string(String($0)) })
+            case "remove_tags":
+                fields["remove_tags"] = .array((value.string ?? "").split(separator: " ").map { .string(String($0)) })
+            case "set_tags":
+                fields["tags"] = .array((value.string ?? "").split(separator: " ").map { .string(String($0)) })
             case "notification_webhook":
                 let parts = value.array ?? []
                 guard let hookID = parts.first?.string,
-                      let hook = (rules["webhooks"] ?? []).first(where: { $0["id"].string == hookID }),
-                      hook["status"].string == "active" else { continue }
-                deliveries.append(ZendeskRuleDelivery(
-                    webhookID: hookID, endpoint: hook["endpoint"].string ?? "", secret: hook["signing_secret"].string ?? "",
-                    method: hook["http_method"].string ?? "POST", body: renderPlaceholders(parts.count > 1 ? parts[1].string ?? "" : "", ticket),
-                    ruleKind: kind, ruleID: rule["id"].int ?? 0, ticketID: ticketID))
+                    let hook = (rules["webhooks"] ?? []).first(where: { $0["id"].string == hookID }),
+                    hook["status"].string == "active"
+                else { continue }
+                deliveries.append(
+                    ZendeskRuleDelivery(
+                        webhookID: hookID, endpoint: hook["endpoint"].string ?? "",
+                        secret: hook["signing_secret"].string ?? "",
+                        method: hook["http_method"].string ?? "POST",
+                        body: renderPlaceholders(parts.count > 1 ? parts[1].string ?? "" : "", ticket),
+                        ruleKind: kind, ruleID: rule["id"].int ?? 0, ticketID: ticketID))
             default: continue
             }
         }
@@ -151,18 +163,27 @@ extension ZendeskEmulator {
         let changedFields = ZendeskTicket.trackedFields.filter { before[$0] != ticket.field($0) }
         let status = fields["status"]?.string
         if changedFields.isEmpty && (status == nil || status == previous) { return deliveries }
-        let audit = newAudit(&ticket, author: Self.apiUserID, stamp: stamp, system: ["rule": .string("\(kind) \(rule["id"].int ?? 0)")])
-        if let status, Self.statuses.contains(status) { transition(&ticket, to: status, stamp: stamp, actor: Self.apiUserID) }
+        let audit = newAudit(
+            &ticket, author: Self.apiUserID, stamp: stamp, system: ["rule": .string("\(kind) \(rule["id"].int ?? 0)")])
+        if let status, Self.statuses.contains(status) {
+            transition(&ticket, to: status, stamp: stamp, actor: Self.apiUserID)
+        }
         for field in ZendeskTicket.trackedFields where before[field] != ticket.field(field) {
-            appendAuditEvent(&ticket, audit, ["id": .int(nextAuditID), "type": "Change", "field_name": .string(field),
-                                              "value": ticket.field(field), "previous_value": before[field] ?? nil,
-                                              "via": ["channel": "rule", "source": ["rel": .string(kind)]]])
+            appendAuditEvent(
+                &ticket, audit,
+                [
+                    "id": .int(nextAuditID), "type": "Change", "field_name": .string(field),
+                    "value": ticket.field(field), "previous_value": before[field] ?? nil,
+                    "via": ["channel": "rule", "source": ["rel": .string(kind)]],
+                ])
             nextAuditID += 1
         }
         ticket.updatedAt = stamp
         tickets[ticketID] = ticket
         context.log("zendesk: \(kind) \(rule["id"].int ?? 0) ran on ticket \(ticketID)")
-        if ticket.status != previous { emit("ticket.status_changed", ticket: ticketID, previous: previous, context: context) }
+        if ticket.status != previous {
+            emit("ticket.status_changed", ticket: ticketID, previous: previous, context: context)
+        }
         return deliveries
     }
 
@@ -174,7 +195,8 @@ extension ZendeskEmulator {
         let values: [(String, String)] = [
             ("ticket.id", String(t.id)), ("ticket.status", t.status.prefix(1).uppercased() + t.status.dropFirst()),
             ("ticket.external_id", t.externalID ?? ""), ("ticket.brand.id", t.brandID.map { String($0) } ?? ""),
-            ("ticket.requester.email", requester?["email"].string ?? ""), ("ticket.requester.phone", requester?["phone"].string ?? ""),
+            ("ticket.requester.email", requester?["email"].string ?? ""),
+            ("ticket.requester.phone", requester?["phone"].string ?? ""),
             ("ticket.requester.name", requester?["name"].string ?? ""), ("ticket.requester.id", String(t.requesterID)),
             ("ticket.tags", t.tags.joined(separator: " ")), ("ticket.title", t.subject ?? ""),
             ("ticket.url", "zendesk/agent/tickets/\(t.id)"), ("ticket.account", String(settings.accountID)),

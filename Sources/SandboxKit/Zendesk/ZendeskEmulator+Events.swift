@@ -8,7 +8,9 @@ extension ZendeskEmulator {
 
     /// Renders the payload and hands it to the sandbox (`context.emitZendeskEvent`).
     func emit(_ type: String, ticket: Int64, comment: Int64? = nil, previous: String? = nil, context: EmulatorContext) {
-        guard let payload = renderEvent(type: type, ticketID: ticket, commentID: comment, previous: previous) else { return }
+        guard let payload = renderEvent(type: type, ticketID: ticket, commentID: comment, previous: previous) else {
+            return
+        }
         context.emitZendeskEvent(type, payload)
     }
 
@@ -37,15 +39,26 @@ extension ZendeskEmulator {
             let author = users[comment.authorID]
             actor = comment.authorID
             time = comment.createdAt
-            event = ["comment": ["id": .string(String(comment.id)), "body": .string(comment.body), "is_public": .bool(comment.isPublic),
-                                 "author": ["id": .string(String(comment.authorID)), "is_staff": .bool(isStaff(comment.authorID)),
-                                            "name": author?["name"] ?? nil]]]
+            event = [
+                "comment": [
+                    "id": .string(String(comment.id)), "body": .string(comment.body),
+                    "is_public": .bool(comment.isPublic),
+                    "author": [
+                        "id": .string(String(comment.authorID)), "is_staff": .bool(isStaff(comment.authorID)),
+                        "name": author?["name"] ?? nil,
+                    ],
+                ]
+            ]
         default:
             return nil
         }
         let identity = "\(settings.accountID)/\(type)/\(ticketID)/\(time)/\(JSON.object(event).serialized())"
-        event["meta"] = ["sequence": ["id": .string(ZendeskFormat.uuid("sequence/" + identity).replacingAll("-", with: "").uppercased()),
-                                      "position": 1, "total": 1]]
+        event["meta"] = [
+            "sequence": [
+                "id": .string(ZendeskFormat.uuid("sequence/" + identity).replacingAll("-", with: "").uppercased()),
+                "position": 1, "total": 1,
+            ]
+        ]
         let moment = Clock.parse(time).map { Clock.iso8601($0).replacingAll("Z", with: ".000000000Z") } ?? time
         return [
             "type": .string("zen:event-type:\(type)"),
@@ -67,9 +80,12 @@ extension ZendeskEmulator {
             "actor_id": id(actor), "assignee_id": id(t.assigneeID), "brand_id": id(t.brandID),
             "created_at": .string(t.createdAt), "custom_status": id(Self.customStatusID(t.status)),
             "description": JSON(t.description), "external_id": JSON(t.externalID), "form_id": id(t.ticketFormID),
-            "group_id": id(t.groupID), "id": id(t.id), "is_public": .bool(t.isPublic), "organization_id": id(t.organizationID),
-            "priority": JSON(t.priority?.uppercased()), "requester_id": id(t.requesterID), "status": .string(t.status.uppercased()),
-            "subject": JSON(t.subject), "submitter_id": id(t.submitterID), "tags": JSON(t.tags), "type": JSON(t.type?.uppercased()),
+            "group_id": id(t.groupID), "id": id(t.id), "is_public": .bool(t.isPublic),
+            "organization_id": id(t.organizationID),
+            "priority": JSON(t.priority?.uppercased()), "requester_id": id(t.requesterID),
+            "status": .string(t.status.uppercased()),
+            "subject": JSON(t.subject), "submitter_id": id(t.submitterID), "tags": JSON(t.tags),
+            "type": JSON(t.type?.uppercased()),
             "updated_at": .string(t.updatedAt), "via": ["channel": JSON(channel == "api" ? "web_service" : channel)],
         ]
     }

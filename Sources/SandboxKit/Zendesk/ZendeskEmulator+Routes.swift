@@ -90,16 +90,24 @@ extension ZendeskEmulator {
             let end = min(items.count, start + n)
             let hasMore = end < items.count
             func link(_ name: String, _ cursor: String) -> JSON {
-                var pairs = c.request.queryItems.filter { !$0.0.hasPrefix("page[after]") && !$0.0.hasPrefix("page[before]") }
+                var pairs = c.request.queryItems.filter {
+                    !$0.0.hasPrefix("page[after]") && !$0.0.hasPrefix("page[before]")
+                }
                 pairs.append((name, cursor))
                 return .string("\(c.baseURL)/api/v2/\(c.parts.joined(separator: "/")).json?\(FormDecoding.body(pairs))")
             }
             let afterCursor = Self.encodeCursor((Int64(end), 0)), beforeCursor = Self.encodeCursor((Int64(start), 0))
-            var o: [String: JSON] = [key: .array(Array(items[start..<end])),
-                                     "meta": ["has_more": .bool(hasMore), "after_cursor": hasMore ? .string(afterCursor) : .null,
-                                              "before_cursor": start > 0 ? .string(beforeCursor) : .null],
-                                     "links": ["next": hasMore ? link("page[after]", afterCursor) : .null,
-                                               "prev": start > 0 ? link("page[before]", beforeCursor) : .null]]
+            var o: [String: JSON] = [
+                key: .array(Array(items[start..<end])),
+                "meta": [
+                    "has_more": .bool(hasMore), "after_cursor": hasMore ? .string(afterCursor) : .null,
+                    "before_cursor": start > 0 ? .string(beforeCursor) : .null,
+                ],
+                "links": [
+                    "next": hasMore ? link("page[after]", afterCursor) : .null,
+                    "prev": start > 0 ? link("page[before]", beforeCursor) : .null,
+                ],
+            ]
             for (k, v) in extra { o[k] = v }
             return .json(200, .object(o))
         }
@@ -112,8 +120,10 @@ extension ZendeskEmulator {
             pairs.append(("page", String(n)))
             return .string("\(c.baseURL)/api/v2/\(c.parts.joined(separator: "/")).json?\(FormDecoding.body(pairs))")
         }
-        var o: [String: JSON] = [key: .array(slice), "next_page": start + perPage < items.count ? link(number + 1) : nil,
-                                 "previous_page": number > 1 ? link(number - 1) : nil, "count": JSON(items.count)]
+        var o: [String: JSON] = [
+            key: .array(slice), "next_page": start + perPage < items.count ? link(number + 1) : nil,
+            "previous_page": number > 1 ? link(number - 1) : nil, "count": JSON(items.count),
+        ]
         for (k, v) in extra { o[k] = v }
         return .json(200, .object(o))
     }

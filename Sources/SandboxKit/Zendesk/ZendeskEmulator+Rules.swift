@@ -20,7 +20,8 @@ extension ZendeskEmulator {
         let found = problems(kind: kind, record)
         guard !found.isEmpty else { return }
         if kind == "webhooks" {
-            throw ZendeskRefusal(.json(422, ["errors": .array(found.map { ["code": "InvalidValue", "title": .string($0)] })]))
+            throw ZendeskRefusal(
+                .json(422, ["errors": .array(found.map { ["code": "InvalidValue", "title": .string($0)] })]))
         }
         throw ZendeskRefusal.invalidRecord(found)
     }
@@ -41,8 +42,12 @@ extension ZendeskEmulator {
     func listRules(_ c: ZendeskCall, kind: String) -> ServerResponse {
         let items = (rules[kind] ?? []).map { publicRule(c, kind: kind, $0) }
         if kind == "webhooks" {
-            return .json(200, ["webhooks": .array(items), "meta": ["has_more": false, "after_cursor": nil, "before_cursor": nil],
-                               "links": ["next": nil, "prev": nil]])
+            return .json(
+                200,
+                [
+                    "webhooks": .array(items), "meta": ["has_more": false, "after_cursor": nil, "before_cursor": nil],
+                    "links": ["next": nil, "prev": nil],
+                ])
         }
         return page(c, kind, items)
     }
@@ -74,8 +79,10 @@ extension ZendeskEmulator {
             nextRuleID += 1
             if kind != "ticket_fields" { rule["raw_title"] = rule["title"] }
             if kind == "views" {
-                rule["execution"] = ["group_by": "status", "group_order": "asc", "sort_by": "updated_at", "sort_order": "desc",
-                                     "columns": .array(((data["output"]["columns"].array) ?? []).map { ["id": $0, "title": $0] })]
+                rule["execution"] = [
+                    "group_by": "status", "group_order": "asc", "sort_by": "updated_at", "sort_order": "desc",
+                    "columns": .array(((data["output"]["columns"].array) ?? []).map { ["id": $0, "title": $0] }),
+                ]
             }
         }
         rule["created_at"] = .string(stamp)
@@ -118,14 +125,16 @@ extension ZendeskEmulator {
     /// `GET /api/v2/webhooks/{id}/signing_secret` → `{"signing_secret":{"algorithm":"SHA256","secret":…}}`.
     func signingSecret(_ c: ZendeskCall, _ id: String) throws -> ServerResponse {
         let i = try ruleIndex(kind: "webhooks", id: id)
-        return .json(200, ["signing_secret": ["algorithm": "SHA256", "secret": rules["webhooks"]![i]["signing_secret"]]])
+        return .json(
+            200, ["signing_secret": ["algorithm": "SHA256", "secret": rules["webhooks"]![i]["signing_secret"]]])
     }
 
     /// `POST /api/v2/webhooks/{id}/signing_secret`: a new secret replaces the old one.
     func resetSigningSecret(_ c: ZendeskCall, _ id: String) throws -> ServerResponse {
         let i = try ruleIndex(kind: "webhooks", id: id)
         rules["webhooks"]![i]["signing_secret"] = .string(ZendeskFormat.secret())
-        return .json(201, ["signing_secret": ["algorithm": "SHA256", "secret": rules["webhooks"]![i]["signing_secret"]]])
+        return .json(
+            201, ["signing_secret": ["algorithm": "SHA256", "secret": rules["webhooks"]![i]["signing_secret"]]])
     }
 
     /// Active webhooks subscribed to `zen:event-type:<eventType>` (`eventType` with or without the
@@ -134,9 +143,10 @@ extension ZendeskEmulator {
         let type = eventType.hasPrefix("zen:event-type:") ? eventType : "zen:event-type:" + eventType
         return (rules["webhooks"] ?? []).compactMap { hook in
             guard hook["status"].string == "active",
-                  (hook["subscriptions"].array ?? []).contains(.string(type)),
-                  let id = hook["id"].string, let endpoint = hook["endpoint"].string,
-                  let secret = hook["signing_secret"].string else { return nil }
+                (hook["subscriptions"].array ?? []).contains(.string(type)),
+                let id = hook["id"].string, let endpoint = hook["endpoint"].string,
+                let secret = hook["signing_secret"].string
+            else { return nil }
             return (id, endpoint, secret)
         }
     }

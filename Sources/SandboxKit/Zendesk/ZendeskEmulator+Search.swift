@@ -18,7 +18,9 @@ extension ZendeskEmulator {
         guard let opIndex = term.firstIndex(where: { $0 == ":" || $0 == "<" || $0 == ">" }) else {
             let word = term.lowercased()
             let test: (ZendeskTicket) -> Bool = { t in
-                ([t.subject ?? "", t.description ?? ""] + t.comments.map(\.body)).contains { $0.lowercased().contains(word) }
+                ([t.subject ?? "", t.description ?? ""] + t.comments.map(\.body)).contains {
+                    $0.lowercased().contains(word)
+                }
             }
             return negate ? { !test($0) } : test
         }
@@ -77,7 +79,8 @@ extension ZendeskEmulator {
             guard let rank = Self.priorities.firstIndex(of: value.lowercased()) else { throw invalidTerm(rawTerm) }
             test = { t in
                 guard let p = t.priority.flatMap({ Self.priorities.firstIndex(of: $0) }) else { return false }
-                return op.hasPrefix("<") ? p < rank || (op == "<=" && p == rank)
+                return op.hasPrefix("<")
+                    ? p < rank || (op == "<=" && p == rank)
                     : op.hasPrefix(">") ? p > rank || (op == ">=" && p == rank) : p == rank
             }
         case "ticket_type":
@@ -127,7 +130,9 @@ extension ZendeskEmulator {
                 return (t, t)
             }
         }
-        if value.count == 10, let day = Clock.parse(value + "T00:00:00Z") { return (day, day.addingTimeInterval(86400)) }
+        if value.count == 10, let day = Clock.parse(value + "T00:00:00Z") {
+            return (day, day.addingTimeInterval(86400))
+        }
         if let t = Clock.parse(value) { return (t, t.addingTimeInterval(1)) }
         return nil
     }
@@ -157,7 +162,8 @@ extension ZendeskEmulator {
                     case "updated_at": key = { $0.updatedAt }
                     case "created_at": key = { $0.createdAt }
                     case "status": key = { String(Self.statuses.firstIndex(of: $0.status) ?? 0) }
-                    case "priority": key = { String(($0.priority.flatMap { Self.priorities.firstIndex(of: $0) } ?? -1) + 1) }
+                    case "priority":
+                        key = { String(($0.priority.flatMap { Self.priorities.firstIndex(of: $0) } ?? -1) + 1) }
                     case "ticket_type": key = { $0.type ?? "" }
                     default: throw ZendeskRefusal.badRequest("sort_by \(sortBy) is invalid", error: "invalid")
                     }
@@ -182,7 +188,9 @@ extension ZendeskEmulator {
     func incrementalTickets(_ c: ZendeskCall) throws -> ServerResponse {
         var after: (Int64, Int64)
         if let cursor = c.query("cursor"), !cursor.isEmpty {
-            guard let position = Self.decodeCursor(cursor) else { throw ZendeskRefusal.badRequest("Invalid cursor", error: "InvalidPaginationParameter") }
+            guard let position = Self.decodeCursor(cursor) else {
+                throw ZendeskRefusal.badRequest("Invalid cursor", error: "InvalidPaginationParameter")
+            }
             after = position
         } else if let start = c.query("start_time").flatMap({ Int64($0) }) {
             if Double(start) > c.now.timeIntervalSince1970 {
@@ -195,19 +203,23 @@ extension ZendeskEmulator {
         let perPage = min(1000, max(1, Int(c.query("per_page") ?? "") ?? 1000))
         // Zendesk leaves out what changed in the last minute (it may still be changing).
         let horizon = Int64(c.now.timeIntervalSince1970) - 60
-        let ordered = tickets.values.filter { Int64(Clock.parse($0.updatedAt)?.timeIntervalSince1970 ?? 0) < horizon }.map { t in ((Int64(Clock.parse(t.updatedAt)?.timeIntervalSince1970 ?? 0), t.id), t) }
+        let ordered = tickets.values.filter { Int64(Clock.parse($0.updatedAt)?.timeIntervalSince1970 ?? 0) < horizon }
+            .map { t in ((Int64(Clock.parse(t.updatedAt)?.timeIntervalSince1970 ?? 0), t.id), t) }
             .sorted { $0.0 < $1.0 }
         let remaining = ordered.filter { $0.0 >= after && $0.0 != after }
         let slice = Array(remaining.prefix(perPage))
         if let last = slice.last { after = last.0 }
         let cursor = Self.encodeCursor(after)
-        return .json(200, [
-            "tickets": .array(slice.map { $0.1.view(baseURL: c.baseURL) }),
-            "after_cursor": .string(cursor),
-            "after_url": .string("\(c.baseURL)/api/v2/incremental/tickets/cursor.json?cursor=\(FormDecoding.encode(cursor))"),
-            "before_cursor": nil, "before_url": nil,
-            "end_of_stream": .bool(remaining.count <= perPage),
-        ])
+        return .json(
+            200,
+            [
+                "tickets": .array(slice.map { $0.1.view(baseURL: c.baseURL) }),
+                "after_cursor": .string(cursor),
+                "after_url": .string(
+                    "\(c.baseURL)/api/v2/incremental/tickets/cursor.json?cursor=\(FormDecoding.encode(cursor))"),
+                "before_cursor": nil, "before_url": nil,
+                "end_of_stream": .bool(remaining.count <= perPage),
+            ])
     }
 
     static func encodeCursor(_ position: (Int64, Int64)) -> String {

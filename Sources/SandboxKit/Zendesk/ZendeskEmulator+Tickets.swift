@@ -29,10 +29,13 @@ extension ZendeskEmulator {
 
     /// The `comment` object of a request: body or html_body required, `public` a boolean.
     func commentInput(_ comment: JSON) throws -> JSON {
-        guard case .object = comment, comment["body"].nonEmptyString != nil || comment["html_body"].nonEmptyString != nil else {
+        guard case .object = comment,
+            comment["body"].nonEmptyString != nil || comment["html_body"].nonEmptyString != nil
+        else {
             throw ZendeskRefusal.invalid("comment", "Comment: cannot be blank", error: "BlankValue")
         }
-        if !comment["public"].isNull, case .bool = comment["public"] {} else if !comment["public"].isNull {
+        if !comment["public"].isNull, case .bool = comment["public"] {
+        } else if !comment["public"].isNull {
             throw ZendeskRefusal.invalid("comment", "Comment: public must be true or false")
         }
         return comment
@@ -41,7 +44,8 @@ extension ZendeskEmulator {
     func checkValues(_ data: JSON) throws {
         for (field, allowed) in [("status", Self.statuses), ("priority", Self.priorities), ("type", Self.types)] {
             if !data[field].isNull, !allowed.contains(data[field].string ?? "") {
-                throw ZendeskRefusal.invalid(field, "\(field.prefix(1).uppercased() + field.dropFirst()): is not included in the list")
+                throw ZendeskRefusal.invalid(
+                    field, "\(field.prefix(1).uppercased() + field.dropFirst()): is not included in the list")
             }
         }
         for field in ["tags", "additional_tags", "remove_tags"] where !data[field].isNull && data[field].array == nil {
@@ -53,7 +57,9 @@ extension ZendeskEmulator {
             }
         }
         if !data["metadata"].isNull {
-            guard case .object = data["metadata"] else { throw ZendeskRefusal.invalid("metadata", "Metadata: must be an object") }
+            guard case .object = data["metadata"] else {
+                throw ZendeskRefusal.invalid("metadata", "Metadata: must be an object")
+            }
             if data["metadata"].serializedBytes().count > 1024 {
                 throw ZendeskRefusal.invalid("metadata", "Metadata: is too large (1 KB maximum)")
             }
@@ -87,15 +93,19 @@ extension ZendeskEmulator {
         if let id = try existingUser(data["requester_id"], field: "requester_id") { return .int(id) }
         let spec = data["requester"]
         if spec.isNull { return .int(Self.apiUserID) }
-        guard case .object = spec, spec["name"].nonEmptyString != nil || spec["email"].nonEmptyString != nil
-                || spec["phone"].nonEmptyString != nil else {
+        guard case .object = spec,
+            spec["name"].nonEmptyString != nil || spec["email"].nonEmptyString != nil
+                || spec["phone"].nonEmptyString != nil
+        else {
             throw ZendeskRefusal.invalid("requester", "Requester: needs a name, email or phone", error: "BlankValue")
         }
         if !spec["email"].isNull, !ZendeskFormat.isEmail(spec["email"].string ?? "") {
-            throw ZendeskRefusal.invalid("requester", "Requester: Email: \(spec["email"].string ?? "") is not properly formatted")
+            throw ZendeskRefusal.invalid(
+                "requester", "Requester: Email: \(spec["email"].string ?? "") is not properly formatted")
         }
         if !spec["phone"].isNull, !ZendeskFormat.isE164(spec["phone"].string ?? "") {
-            throw ZendeskRefusal.invalid("requester", "Requester: Phone: \(spec["phone"].string ?? "") is not a valid phone number (E.164)")
+            throw ZendeskRefusal.invalid(
+                "requester", "Requester: Phone: \(spec["phone"].string ?? "") is not a valid phone number (E.164)")
         }
         return spec
     }
@@ -104,7 +114,9 @@ extension ZendeskEmulator {
         if let id = spec.int { return id }
         if let existing = findUser("email", spec["email"].string), let id = existing["id"].int { return id }
         var fields: [String: JSON] = ["role": "end-user"]
-        for key in ["name", "email", "phone", "locale_id", "external_id"] where spec[key].nonEmptyString != nil { fields[key] = spec[key] }
+        for key in ["name", "email", "phone", "locale_id", "external_id"] where spec[key].nonEmptyString != nil {
+            fields[key] = spec[key]
+        }
         let record = userRecord(.object(fields), stamp: stamp)
         users[record["id"].int!] = record
         return record["id"].int!
@@ -114,10 +126,14 @@ extension ZendeskEmulator {
 
     /// Opens an audit on `ticket` (its `metadata.custom` is the request's `ticket.metadata`).
     @discardableResult
-    func newAudit(_ ticket: inout ZendeskTicket, author: Int64, stamp: String, custom: JSON = [:], system: JSON = [:]) -> Int {
-        let audit: JSON = ["id": .int(nextAuditID), "ticket_id": .int(ticket.id), "created_at": .string(stamp),
-                           "author_id": .int(author), "metadata": ["system": system, "custom": custom],
-                           "via": Self.apiVia, "events": []]
+    func newAudit(
+        _ ticket: inout ZendeskTicket, author: Int64, stamp: String, custom: JSON = [:], system: JSON = [:]
+    ) -> Int {
+        let audit: JSON = [
+            "id": .int(nextAuditID), "ticket_id": .int(ticket.id), "created_at": .string(stamp),
+            "author_id": .int(author), "metadata": ["system": system, "custom": custom],
+            "via": Self.apiVia, "events": [],
+        ]
         nextAuditID += 1
         ticket.audits.append(audit)
         return ticket.audits.count - 1
@@ -131,7 +147,9 @@ extension ZendeskEmulator {
 
     /// Adds a comment (first comment = description; public agent comments count as replies).
     @discardableResult
-    func addComment(_ ticket: inout ZendeskTicket, _ input: JSON, author: Int64, auditIndex: Int, isPublic: Bool) -> ZendeskComment {
+    func addComment(
+        _ ticket: inout ZendeskTicket, _ input: JSON, author: Int64, auditIndex: Int, isPublic: Bool
+    ) -> ZendeskComment {
         let body: String, html: String
         if let plain = input["body"].nonEmptyString {
             body = input["body"].string ?? plain
@@ -141,8 +159,9 @@ extension ZendeskEmulator {
             body = ZendeskFormat.plain(fromHTML: html)
         }
         let stamp = ticket.audits[auditIndex]["created_at"].string ?? ticket.updatedAt
-        let comment = ZendeskComment(id: nextCommentID, authorID: author, body: body, htmlBody: html, isPublic: isPublic,
-                                     auditID: ticket.audits[auditIndex]["id"].int ?? 0, createdAt: stamp, via: Self.apiVia)
+        let comment = ZendeskComment(
+            id: nextCommentID, authorID: author, body: body, htmlBody: html, isPublic: isPublic,
+            auditID: ticket.audits[auditIndex]["id"].int ?? 0, createdAt: stamp, via: Self.apiVia)
         nextCommentID += 1
         if ticket.comments.isEmpty {
             ticket.description = body
@@ -167,7 +186,9 @@ extension ZendeskEmulator {
         if status == "solved" { ticket.solvedAt = stamp }
         ticket.status = status
         ticket.statusUpdatedAt = stamp
-        ticket.statusHistory.append(["from": .string(old), "to": .string(status), "at": .string(stamp), "actor_id": .int(actor)])
+        ticket.statusHistory.append([
+            "from": .string(old), "to": .string(status), "at": .string(stamp), "actor_id": .int(actor),
+        ])
     }
 
     /// Applies the writable fields of `data` (tags REPLACE; additional_tags/remove_tags adjust).
@@ -191,7 +212,9 @@ extension ZendeskEmulator {
         if data.object?["due_at"] != nil { ticket.dueAt = data["due_at"].string }
         if data.object?["ticket_form_id"] != nil { ticket.ticketFormID = data["ticket_form_id"].int }
         if let tags = data["tags"].array { ticket.tags = ZendeskFormat.tags(tags) }
-        if let more = data["additional_tags"].array { ticket.tags = ZendeskFormat.tags(ticket.tags.map(JSON.string) + more) }
+        if let more = data["additional_tags"].array {
+            ticket.tags = ZendeskFormat.tags(ticket.tags.map(JSON.string) + more)
+        }
         if let less = data["remove_tags"].array {
             let removed = ZendeskFormat.tags(less)
             ticket.tags.removeAll { removed.contains($0) }
@@ -210,7 +233,8 @@ extension ZendeskEmulator {
     func checkSafeUpdate(_ data: JSON, _ ticket: ZendeskTicket) throws {
         guard data["safe_update"].bool == true else { return }
         guard let given = data["updated_stamp"].string.flatMap(Clock.parse) else {
-            throw ZendeskRefusal.invalid("updated_stamp", "Updated stamp: is required with safe_update", error: "BlankValue")
+            throw ZendeskRefusal.invalid(
+                "updated_stamp", "Updated stamp: is required with safe_update", error: "BlankValue")
         }
         if given != Clock.parse(ticket.updatedAt) { throw ZendeskRefusal.updateConflict }
     }
@@ -232,7 +256,8 @@ extension ZendeskEmulator {
         idempotency = idempotency.filter { c.now.timeIntervalSince($0.value.at) < Self.idempotencyWindow }
         if let entry = idempotency[key] {
             guard entry.digest == digest else {
-                throw ZendeskRefusal.badRequest("Request parameters don't match the given idempotency key", error: "IdempotentRequestError")
+                throw ZendeskRefusal.badRequest(
+                    "Request parameters don't match the given idempotency key", error: "IdempotentRequestError")
             }
             var replay = entry.response
             replay.headers.removeAll { $0.0.lowercased() == "x-idempotency-lookup" }
@@ -261,7 +286,9 @@ extension ZendeskEmulator {
                 throw ZendeskRefusal.invalid("via_followup_source_id", "Via followup source: is not a valid ticket")
             }
             guard s.status == "closed" else {
-                throw ZendeskRefusal.invalid("via_followup_source_id", "Via followup source: ticket \(sid) is not closed; only closed tickets can have follow-ups")
+                throw ZendeskRefusal.invalid(
+                    "via_followup_source_id",
+                    "Via followup source: ticket \(sid) is not closed; only closed tickets can have follow-ups")
             }
             source = s
         }
@@ -271,10 +298,13 @@ extension ZendeskEmulator {
         while tickets[nextTicketID] != nil { nextTicketID += 1 }
         var via = Self.apiVia
         if let source {
-            via["source"] = ["from": ["ticket_id": .int(source.id), "subject": JSON(source.subject)], "to": [:], "rel": "follow_up"]
+            via["source"] = [
+                "from": ["ticket_id": .int(source.id), "subject": JSON(source.subject)], "to": [:], "rel": "follow_up",
+            ]
         }
-        var ticket = ZendeskTicket(id: nextTicketID, status: status, requesterID: materializeRequester(requester, stamp: stamp),
-                                   submitterID: submitter, stamp: stamp, via: via)
+        var ticket = ZendeskTicket(
+            id: nextTicketID, status: status, requesterID: materializeRequester(requester, stamp: stamp),
+            submitterID: submitter, stamp: stamp, via: via)
         nextTicketID += 1
         ticket.brandID = brands.values.first { $0["default"].bool == true }?["id"].int ?? brands.keys.min()
         applyFields(&ticket, data, stamp: stamp)
@@ -284,23 +314,35 @@ extension ZendeskEmulator {
             tickets[source.id]?.followupIDs.append(ticket.id)
         }
         if status == "solved" { ticket.solvedAt = stamp }
-        let audit = newAudit(&ticket, author: author, stamp: stamp, custom: data["metadata"].isNull ? [:] : data["metadata"],
-                             system: auditSystem(c))
+        let audit = newAudit(
+            &ticket, author: author, stamp: stamp, custom: data["metadata"].isNull ? [:] : data["metadata"],
+            system: auditSystem(c))
         addComment(&ticket, comment, author: author, auditIndex: audit, isPublic: comment["public"].bool ?? true)
-        for field in ZendeskTicket.trackedFields where !ticket.field(field).isNull && ticket.field(field) != .array([]) {
-            appendAuditEvent(&ticket, audit, ["id": .int(nextAuditID), "type": "Create", "field_name": .string(field),
-                                              "value": ticket.field(field)])
+        for field in ZendeskTicket.trackedFields where !ticket.field(field).isNull && ticket.field(field) != .array([])
+        {
+            appendAuditEvent(
+                &ticket, audit,
+                [
+                    "id": .int(nextAuditID), "type": "Create", "field_name": .string(field),
+                    "value": ticket.field(field),
+                ])
             nextAuditID += 1
         }
         ticket.lastActorID = author
         tickets[ticket.id] = ticket
-        c.context.log("zendesk: ticket \(ticket.id) created (status \(status), tags \(ticket.tags.joined(separator: ",")))")
+        c.context.log(
+            "zendesk: ticket \(ticket.id) created (status \(status), tags \(ticket.tags.joined(separator: ",")))")
         emit("ticket.created", ticket: ticket.id, context: c.context)
-        runTriggers(ticketID: ticket.id, update: TriggerUpdate(isCreate: true, previousStatus: nil,
-                                                               publicComment: comment["public"].bool ?? true, updaterRole: apiUserRole),
-                    context: c.context)
+        runTriggers(
+            ticketID: ticket.id,
+            update: TriggerUpdate(
+                isCreate: true, previousStatus: nil,
+                publicComment: comment["public"].bool ?? true, updaterRole: apiUserRole),
+            context: c.context)
         let url = "\(c.baseURL)/api/v2/tickets/\(ticket.id).json"
-        return .json(201, ["ticket": ticket.view(baseURL: c.baseURL), "audit": ticket.audits[audit]], headers: [("Location", url)])
+        return .json(
+            201, ["ticket": ticket.view(baseURL: c.baseURL), "audit": ticket.audits[audit]],
+            headers: [("Location", url)])
     }
 
     // MARK: Update
@@ -319,7 +361,8 @@ extension ZendeskEmulator {
         _ = try existingUser(data["requester_id"], field: "requester_id")
         let author = try comment.flatMap { try existingUser($0["author_id"], field: "author_id") } ?? Self.apiUserID
         if ticket.comments.count >= Self.maxComments && comment != nil {
-            throw ZendeskRefusal.invalid("comment", "Comment: the ticket has reached the limit of \(Self.maxComments) comments")
+            throw ZendeskRefusal.invalid(
+                "comment", "Comment: the ticket has reached the limit of \(Self.maxComments) comments")
         }
         var status = data["status"].string
         if status == "new" && ticket.status != "new" {
@@ -341,17 +384,24 @@ extension ZendeskEmulator {
         }
         ticket = probe
         let previous = ticket.status
-        let audit = newAudit(&ticket, author: author, stamp: stamp, custom: data["metadata"].isNull ? [:] : data["metadata"],
-                             system: auditSystem(c))
+        let audit = newAudit(
+            &ticket, author: author, stamp: stamp, custom: data["metadata"].isNull ? [:] : data["metadata"],
+            system: auditSystem(c))
         if let status { transition(&ticket, to: status, stamp: stamp, actor: author) }
         for field in ZendeskTicket.trackedFields where before[field] != ticket.field(field) {
-            appendAuditEvent(&ticket, audit, ["id": .int(nextAuditID), "type": "Change", "field_name": .string(field),
-                                              "value": ticket.field(field), "previous_value": before[field] ?? nil])
+            appendAuditEvent(
+                &ticket, audit,
+                [
+                    "id": .int(nextAuditID), "type": "Change", "field_name": .string(field),
+                    "value": ticket.field(field), "previous_value": before[field] ?? nil,
+                ])
             nextAuditID += 1
         }
         var added: ZendeskComment?
         if let comment {
-            added = addComment(&ticket, comment, author: author, auditIndex: audit, isPublic: comment["public"].bool ?? ticket.isPublic)
+            added = addComment(
+                &ticket, comment, author: author, auditIndex: audit, isPublic: comment["public"].bool ?? ticket.isPublic
+            )
         }
         if let assignee = ticket.assigneeID, assignee == author { ticket.assigneeUpdatedAt = stamp }
         ticket.updatedAt = stamp
@@ -359,9 +409,14 @@ extension ZendeskEmulator {
         tickets[id] = ticket
         c.context.log("zendesk: ticket \(id) updated (status \(ticket.status)\(added != nil ? ", comment added" : ""))")
         if let added { emit("ticket.comment_added", ticket: id, comment: added.id, context: c.context) }
-        if ticket.status != previous { emit("ticket.status_changed", ticket: id, previous: previous, context: c.context) }
-        runTriggers(ticketID: id, update: TriggerUpdate(isCreate: false, previousStatus: previous, publicComment: added?.isPublic,
-                                                        updaterRole: apiUserRole), context: c.context)
+        if ticket.status != previous {
+            emit("ticket.status_changed", ticket: id, previous: previous, context: c.context)
+        }
+        runTriggers(
+            ticketID: id,
+            update: TriggerUpdate(
+                isCreate: false, previousStatus: previous, publicComment: added?.isPublic,
+                updaterRole: apiUserRole), context: c.context)
         guard let ticket = tickets[id] else { return .json(200, [:]) }
         return .json(200, ["ticket": ticket.view(baseURL: c.baseURL), "audit": ticket.audits[audit]])
     }
@@ -394,7 +449,9 @@ extension ZendeskEmulator {
     }
 
     func showManyTickets(_ c: ZendeskCall) throws -> ServerResponse {
-        guard let ids = Self.idList(c.query("ids")) else { throw ZendeskRefusal.badRequest("ids must be comma-separated ticket ids") }
+        guard let ids = Self.idList(c.query("ids")) else {
+            throw ZendeskRefusal.badRequest("ids must be comma-separated ticket ids")
+        }
         return page(c, "tickets", ids.compactMap { tickets[$0] }.map { $0.view(baseURL: c.baseURL) })
     }
 
@@ -405,7 +462,8 @@ extension ZendeskEmulator {
         if c.query("sort_order") == "desc" || c.query("sort") == "-created_at" { comments.reverse() }
         var extra: [String: JSON] = [:]
         if (c.query("include") ?? "").split(separator: ",").contains("users") {
-            extra["users"] = .array(Set(ticket.comments.map(\.authorID)).sorted().compactMap { users[$0] }.map { userView(c, $0) })
+            extra["users"] = .array(
+                Set(ticket.comments.map(\.authorID)).sorted().compactMap { users[$0] }.map { userView(c, $0) })
         }
         return page(c, "comments", comments, extra: extra)
     }
@@ -421,14 +479,17 @@ extension ZendeskEmulator {
     func ticketMetrics(_ c: ZendeskCall, _ id: Int64) throws -> ServerResponse {
         guard let t = tickets[id] else { throw ZendeskRefusal.notFound }
         func minutes(_ from: String?, _ to: String?) -> JSON {
-            guard let a = from.flatMap(Clock.parse), let b = to.flatMap(Clock.parse) else { return ["calendar": nil, "business": nil] }
+            guard let a = from.flatMap(Clock.parse), let b = to.flatMap(Clock.parse) else {
+                return ["calendar": nil, "business": nil]
+            }
             let m = JSON(Int(max(0, b.timeIntervalSince(a)) / 60))
             return ["calendar": m, "business": m]
         }
         let firstSolved = t.statusHistory.first { $0["to"].string == "solved" }?["at"].string ?? t.solvedAt
         let firstReply = t.comments.dropFirst().first { $0.isPublic && isStaff($0.authorID) }?.createdAt
         let metric: JSON = [
-            "url": .string("\(c.baseURL)/api/v2/ticket_metrics/\(t.id).json"), "id": .int(t.id), "ticket_id": .int(t.id),
+            "url": .string("\(c.baseURL)/api/v2/ticket_metrics/\(t.id).json"), "id": .int(t.id),
+            "ticket_id": .int(t.id),
             "created_at": .string(t.createdAt), "updated_at": .string(t.updatedAt),
             "group_stations": JSON(t.groupID == nil ? 0 : 1), "assignee_stations": JSON(t.assigneeID == nil ? 0 : 1),
             "reopens": JSON(t.reopens), "replies": JSON(t.replies),

@@ -42,7 +42,7 @@ extension ZendeskEmulator {
         case ("update_type", "is"):
             return value.lowercased() == (update.isCreate ? "create" : "change")
         case ("status", "changed"), ("status", "not_changed"), ("status", "changed_to"), ("status", "changed_from"),
-             ("status", "not_changed_to"), ("status", "not_changed_from"):
+            ("status", "not_changed_to"), ("status", "not_changed_from"):
             let changed = update.previousStatus != t.status
             switch op {
             case "changed": return changed

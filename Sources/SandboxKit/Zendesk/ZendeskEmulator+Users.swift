@@ -20,7 +20,8 @@ extension ZendeskEmulator {
             nextUserID += 1
         }
         var record: JSON = [
-            "id": .int(id), "name": .string(spec["name"].nonEmptyString ?? spec["email"].string ?? spec["phone"].string ?? "Unknown"),
+            "id": .int(id),
+            "name": .string(spec["name"].nonEmptyString ?? spec["email"].string ?? spec["phone"].string ?? "Unknown"),
             "email": nil, "phone": nil, "role": "end-user", "external_id": nil, "active": true, "verified": false,
             "organization_id": nil, "tags": [], "user_fields": [:], "time_zone": "UTC", "locale": "en-US",
             "shared_phone_number": nil, "suspended": false, "created_at": .string(stamp), "updated_at": .string(stamp),
@@ -30,7 +31,9 @@ extension ZendeskEmulator {
             "photo": nil, "report_csv": false, "restricted_agent": true, "role_type": nil, "shared": false,
             "shared_agent": false, "signature": nil, "ticket_restriction": "requested", "two_factor_auth_enabled": nil,
         ]
-        for (k, v) in spec.object ?? [:] where k != "skip_verify_email" && k != "identities" && k != "id" { record[k] = v }
+        for (k, v) in spec.object ?? [:] where k != "skip_verify_email" && k != "identities" && k != "id" {
+            record[k] = v
+        }
         record["verified"] = .bool(spec["skip_verify_email"].bool == true || spec["verified"].bool == true)
         return record
     }
@@ -46,8 +49,10 @@ extension ZendeskEmulator {
 
     func groupRecord(_ spec: JSON, stamp: String) -> JSON {
         let id = spec["id"].int ?? 0
-        return JSON.object(["name": .string("Group \(id)"), "description": "", "default": false, "deleted": false,
-                            "is_public": true, "created_at": .string(stamp), "updated_at": .string(stamp)]).merging(spec)
+        return JSON.object([
+            "name": .string("Group \(id)"), "description": "", "default": false, "deleted": false,
+            "is_public": true, "created_at": .string(stamp), "updated_at": .string(stamp),
+        ]).merging(spec)
     }
 
     func userView(_ c: ZendeskCall, _ user: JSON) -> JSON {
@@ -78,7 +83,10 @@ extension ZendeskEmulator {
         }
         if !data["phone"].isNull {
             guard let phone = data["phone"].string, ZendeskFormat.isE164(phone) else {
-                throw ZendeskRefusal.invalid("phone", "Phone: \(data["phone"].string ?? "") is not a valid phone number (E.164 format, such as +15551234567)")
+                throw ZendeskRefusal.invalid(
+                    "phone",
+                    "Phone: \(data["phone"].string ?? "") is not a valid phone number (E.164 format, such as +15551234567)"
+                )
             }
         }
         if !data["role"].isNull, !Self.roles.contains(data["role"].string ?? "") {
@@ -87,8 +95,9 @@ extension ZendeskEmulator {
         for field in ["email", "external_id"] {
             if let owner = findUser(field, data[field].string), owner["id"] != existing?["id"] {
                 let label = field == "email" ? "Email" : "External"
-                throw ZendeskRefusal.invalid(field, "\(label): \(data[field].string ?? "") is already being used by another user",
-                                             error: "DuplicateValue")
+                throw ZendeskRefusal.invalid(
+                    field, "\(label): \(data[field].string ?? "") is already being used by another user",
+                    error: "DuplicateValue")
             }
         }
     }
@@ -110,7 +119,9 @@ extension ZendeskEmulator {
         guard let id = Int64(idText), var user = users[id] else { throw ZendeskRefusal.notFound }
         let data = try c.body(root: "user")
         try validateUser(data, existing: user)
-        for (k, v) in writableUserFields(data).object ?? [:] where k != "skip_verify_email" && k != "identities" { user[k] = v }
+        for (k, v) in writableUserFields(data).object ?? [:] where k != "skip_verify_email" && k != "identities" {
+            user[k] = v
+        }
         user["updated_at"] = .string(Clock.iso8601(c.now))
         users[id] = user
         return .json(200, ["user": userView(c, user)])
@@ -119,8 +130,11 @@ extension ZendeskEmulator {
     /// Matches an existing user by email or external_id only (never phone): 200 updated, else 201 created.
     func createOrUpdateUser(_ c: ZendeskCall) throws -> ServerResponse {
         let data = try c.body(root: "user")
-        guard let existing = findUser("email", data["email"].string) ?? findUser("external_id", data["external_id"].string),
-              let id = existing["id"].int else {
+        guard
+            let existing = findUser("email", data["email"].string)
+                ?? findUser("external_id", data["external_id"].string),
+            let id = existing["id"].int
+        else {
             return try createUser(c)
         }
         return try updateUser(c, String(id))
@@ -132,7 +146,9 @@ extension ZendeskEmulator {
     }
 
     func showManyUsers(_ c: ZendeskCall) throws -> ServerResponse {
-        guard let ids = Self.idList(c.query("ids")) else { throw ZendeskRefusal.badRequest("ids must be comma-separated user ids") }
+        guard let ids = Self.idList(c.query("ids")) else {
+            throw ZendeskRefusal.badRequest("ids must be comma-separated user ids")
+        }
         return page(c, "users", ids.compactMap { users[$0] }.map { userView(c, $0) })
     }
 

@@ -39,8 +39,10 @@ public final class ZendeskEmulator: Emulator {
     static let priorities = ["low", "normal", "high", "urgent"]
     static let types = ["problem", "incident", "question", "task"]
     static let roles = ["end-user", "agent", "admin"]
-    static let ruleKinds = ["webhooks": "webhook", "triggers": "trigger", "automations": "automation",
-                            "views": "view", "ticket_fields": "ticket_field"]
+    static let ruleKinds = [
+        "webhooks": "webhook", "triggers": "trigger", "automations": "automation",
+        "views": "view", "ticket_fields": "ticket_field",
+    ]
     /// How tickets created through the REST API report their channel.
     static let apiVia: JSON = ["channel": "api", "source": ["from": [:], "to": [:], "rel": nil]]
     static func customStatusID(_ status: String) -> Int64 { 1000 + Int64(statuses.firstIndex(of: status) ?? 0) }
@@ -89,7 +91,10 @@ public final class ZendeskEmulator: Emulator {
 
     /// `X-Rate-Limit` and `X-Rate-Limit-Remaining` for the current minute.
     func rateLimitHeaders() -> [(String, String)] {
-        [("X-Rate-Limit", String(planLimit)), ("X-Rate-Limit-Remaining", String(max(0, planLimit - recentRequests.count)))]
+        [
+            ("X-Rate-Limit", String(planLimit)),
+            ("X-Rate-Limit-Remaining", String(max(0, planLimit - recentRequests.count))),
+        ]
     }
 
     public func reset() {
@@ -104,30 +109,45 @@ public final class ZendeskEmulator: Emulator {
         nextUserID = 1000; nextTicketID = 1; nextCommentID = 5000; nextAuditID = 9000; nextRuleID = 100
         recentRequests = []
         let stamp = Clock.iso8601(Date())
-        users[Self.apiUserID] = userRecord(["id": .int(Self.apiUserID), "name": "Support Agent",
-                                            "email": .string(settings.email), "role": "agent"], stamp: stamp)
+        users[Self.apiUserID] = userRecord(
+            [
+                "id": .int(Self.apiUserID), "name": "Support Agent",
+                "email": .string(settings.email), "role": "agent",
+            ], stamp: stamp)
         brands[1] = brandRecord(["id": 1, "name": "Default brand", "default": true], stamp: stamp)
     }
 
     public func configure(_ document: JSON) throws {
-        guard case .object(let o) = document else { throw RuntimeError(.invalidEvent, "zendesk config must be an object") }
+        guard case .object(let o) = document else {
+            throw RuntimeError(.invalidEvent, "zendesk config must be an object")
+        }
         for (key, value) in o {
             switch key {
             case "email":
-                guard let s = value.nonEmptyString else { throw RuntimeError(.invalidEvent, "zendesk email must be a string") }
+                guard let s = value.nonEmptyString else {
+                    throw RuntimeError(.invalidEvent, "zendesk email must be a string")
+                }
                 settings.email = s
                 users[Self.apiUserID]?["email"] = .string(s)
             case "token":
-                guard let s = value.nonEmptyString else { throw RuntimeError(.invalidEvent, "zendesk token must be a string") }
+                guard let s = value.nonEmptyString else {
+                    throw RuntimeError(.invalidEvent, "zendesk token must be a string")
+                }
                 settings.token = s
             case "oauth_token":
-                guard let s = value.nonEmptyString else { throw RuntimeError(.invalidEvent, "zendesk oauth_token must be a string") }
+                guard let s = value.nonEmptyString else {
+                    throw RuntimeError(.invalidEvent, "zendesk oauth_token must be a string")
+                }
                 settings.oauthToken = s
             case "account_id":
-                guard let i = value.int else { throw RuntimeError(.invalidEvent, "zendesk account_id must be an integer") }
+                guard let i = value.int else {
+                    throw RuntimeError(.invalidEvent, "zendesk account_id must be an integer")
+                }
                 settings.accountID = i
             case "rate_limit":
-                guard let i = value.int, i >= 0 else { throw RuntimeError(.invalidEvent, "zendesk rate_limit must be >= 0") }
+                guard let i = value.int, i >= 0 else {
+                    throw RuntimeError(.invalidEvent, "zendesk rate_limit must be >= 0")
+                }
                 settings.rateLimit = Int(i)
             default:
                 throw RuntimeError(.invalidEvent, "unknown zendesk config key \(key)")
@@ -137,7 +157,10 @@ public final class ZendeskEmulator: Emulator {
 
     /// The effective configuration, secrets left out.
     public var configuration: JSON {
-        ["email": .string(settings.email), "account_id": .int(settings.accountID), "rate_limit": JSON(settings.rateLimit)]
+        [
+            "email": .string(settings.email), "account_id": .int(settings.accountID),
+            "rate_limit": JSON(settings.rateLimit),
+        ]
     }
 
     // MARK: Transport
@@ -164,7 +187,8 @@ public final class ZendeskEmulator: Emulator {
         recentRequests.removeAll { now.timeIntervalSince($0) >= 60 || $0 > now }
         if settings.rateLimit > 0, recentRequests.count >= settings.rateLimit {
             let wait = max(1, Int((60 - now.timeIntervalSince(recentRequests[0])).rounded(.up)))
-            return Self.throttled(retryAfter: wait, headers: [("X-Rate-Limit", String(planLimit)), ("X-Rate-Limit-Remaining", "0")])
+            return Self.throttled(
+                retryAfter: wait, headers: [("X-Rate-Limit", String(planLimit)), ("X-Rate-Limit-Remaining", "0")])
         }
         recentRequests.append(now)
         return nil
@@ -172,8 +196,10 @@ public final class ZendeskEmulator: Emulator {
 
     /// Zendesk's 429: a plain-text body (not JSON) and `Retry-After` in seconds.
     public static func throttled(retryAfter: Int, headers: [(String, String)] = []) -> ServerResponse {
-        ServerResponse(status: 429, headers: [("Content-Type", "text/plain; charset=utf-8"), ("Retry-After", String(retryAfter))] + headers,
-                       body: Array("Rate limit exceeded. Please wait \(retryAfter) seconds and try again.\n".utf8))
+        ServerResponse(
+            status: 429,
+            headers: [("Content-Type", "text/plain; charset=utf-8"), ("Retry-After", String(retryAfter))] + headers,
+            body: Array("Rate limit exceeded. Please wait \(retryAfter) seconds and try again.\n".utf8))
     }
 
     /// `http://{Host}/zendesk`, the base of `url` fields and `Location`.
@@ -220,7 +246,8 @@ struct ZendeskCall {
     /// The JSON body as an object, or its `root` member (`{"ticket": {…}}`); 400 otherwise.
     func body(root: String? = nil) throws -> JSON {
         guard !request.body.isEmpty, let json = try? JSON.parse(request.body), case .object = json else {
-            throw ZendeskRefusal.badRequest(root.map { "body must be {\"\($0)\": {...}}" } ?? "body must be a JSON object")
+            throw ZendeskRefusal.badRequest(
+                root.map { "body must be {\"\($0)\": {...}}" } ?? "body must be a JSON object")
         }
         guard let root else { return json }
         guard case .object = json[root] else { throw ZendeskRefusal.badRequest("body must be {\"\(root)\": {...}}") }

@@ -14,14 +14,18 @@ struct ZendeskComment {
 
     /// The REST representation (`GET /api/v2/tickets/{id}/comments`).
     var json: JSON {
-        ["id": .int(id), "type": "Comment", "author_id": .int(authorID), "body": .string(body),
-         "html_body": .string(htmlBody), "plain_body": .string(body), "public": .bool(isPublic),
-         "attachments": [], "audit_id": .int(auditID), "via": via,
-         "metadata": ["system": [:], "custom": [:]], "created_at": .string(createdAt)]
+        [
+            "id": .int(id), "type": "Comment", "author_id": .int(authorID), "body": .string(body),
+            "html_body": .string(htmlBody), "plain_body": .string(body), "public": .bool(isPublic),
+            "attachments": [], "audit_id": .int(auditID), "via": via,
+            "metadata": ["system": [:], "custom": [:]], "created_at": .string(createdAt),
+        ]
     }
 
-    init(id: Int64, authorID: Int64, body: String, htmlBody: String, isPublic: Bool, auditID: Int64,
-         createdAt: String, via: JSON) {
+    init(
+        id: Int64, authorID: Int64, body: String, htmlBody: String, isPublic: Bool, auditID: Int64,
+        createdAt: String, via: JSON
+    ) {
         self.id = id; self.authorID = authorID; self.body = body; self.htmlBody = htmlBody
         self.isPublic = isPublic; self.auditID = auditID; self.createdAt = createdAt; self.via = via
     }
@@ -31,10 +35,11 @@ struct ZendeskComment {
         guard let id = json["id"].int, let author = json["author_id"].int else {
             throw RuntimeError(.invalidEvent, "zendesk comment needs id and author_id")
         }
-        self.init(id: id, authorID: author, body: json["body"].string ?? "",
-                  htmlBody: json["html_body"].string ?? "", isPublic: json["public"].bool ?? true,
-                  auditID: json["audit_id"].int ?? 0, createdAt: json["created_at"].string ?? "",
-                  via: json["via"].isNull ? ZendeskEmulator.apiVia : json["via"])
+        self.init(
+            id: id, authorID: author, body: json["body"].string ?? "",
+            htmlBody: json["html_body"].string ?? "", isPublic: json["public"].bool ?? true,
+            auditID: json["audit_id"].int ?? 0, createdAt: json["created_at"].string ?? "",
+            via: json["via"].isNull ? ZendeskEmulator.apiVia : json["via"])
     }
 }
 
@@ -81,9 +86,11 @@ struct ZendeskTicket {
     var latestCommentAddedAt: String?
 
     /// Fields whose changes are recorded as audit events.
-    static let trackedFields = ["status", "subject", "priority", "type", "requester_id", "assignee_id",
-                                "group_id", "brand_id", "organization_id", "external_id", "due_at",
-                                "ticket_form_id", "tags", "custom_fields"]
+    static let trackedFields = [
+        "status", "subject", "priority", "type", "requester_id", "assignee_id",
+        "group_id", "brand_id", "organization_id", "external_id", "due_at",
+        "ticket_form_id", "tags", "custom_fields",
+    ]
 
     init(id: Int64, status: String, requesterID: Int64, submitterID: Int64, stamp: String, via: JSON) {
         self.id = id; self.status = status; self.requesterID = requesterID; self.submitterID = submitterID
@@ -157,11 +164,13 @@ struct ZendeskTicket {
     /// Reads a ticket back from its snapshot representation.
     init(state j: JSON) throws {
         guard let id = j["id"].int, let status = j["status"].string, let requester = j["requester_id"].int,
-              let created = j["created_at"].string else {
+            let created = j["created_at"].string
+        else {
             throw RuntimeError(.invalidEvent, "zendesk ticket snapshot needs id, status, requester_id, created_at")
         }
-        self.init(id: id, status: status, requesterID: requester, submitterID: j["submitter_id"].int ?? requester,
-                  stamp: created, via: j["via"].isNull ? ZendeskEmulator.apiVia : j["via"])
+        self.init(
+            id: id, status: status, requesterID: requester, submitterID: j["submitter_id"].int ?? requester,
+            stamp: created, via: j["via"].isNull ? ZendeskEmulator.apiVia : j["via"])
         externalID = j["external_id"].string; type = j["type"].string; subject = j["subject"].string
         description = j["description"].string; priority = j["priority"].string
         assigneeID = j["assignee_id"].int; organizationID = j["organization_id"].int; groupID = j["group_id"].int

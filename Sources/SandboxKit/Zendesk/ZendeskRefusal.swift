@@ -11,14 +11,26 @@ struct ZendeskRefusal: Error {
 
     /// 422 `RecordInvalid` with one detail under `field` (Zendesk's validation error shape).
     static func invalid(_ field: String, _ description: String, error: String = "InvalidValue") -> ZendeskRefusal {
-        ZendeskRefusal(.json(422, ["error": "RecordInvalid", "description": "Record validation errors",
-                                   "details": [field: [["description": .string(description), "error": .string(error)]]]]))
+        ZendeskRefusal(
+            .json(
+                422,
+                [
+                    "error": "RecordInvalid", "description": "Record validation errors",
+                    "details": [field: [["description": .string(description), "error": .string(error)]]],
+                ]))
     }
 
     /// 422 `RecordInvalid` with several `base` details (business rule validation).
     static func invalidRecord(_ problems: [String]) -> ZendeskRefusal {
-        ZendeskRefusal(.json(422, ["error": "RecordInvalid", "description": "Record validation errors",
-                                   "details": ["base": .array(problems.map { ["description": .string($0), "error": "InvalidValue"] })]]))
+        ZendeskRefusal(
+            .json(
+                422,
+                [
+                    "error": "RecordInvalid", "description": "Record validation errors",
+                    "details": [
+                        "base": .array(problems.map { ["description": .string($0), "error": "InvalidValue"] })
+                    ],
+                ]))
     }
 
     /// 404 `RecordNotFound`.
@@ -33,16 +45,25 @@ struct ZendeskRefusal: Error {
     }
 
     /// 422 for any write to a closed ticket.
-    static let closed = ZendeskRefusal(.json(422, [
-        "error": "RecordInvalid", "description": "Record validation errors",
-        "details": ["status": [["description": "Status: closed prevents ticket update", "error": "InvalidValue"]]],
-    ]))
+    static let closed = ZendeskRefusal(
+        .json(
+            422,
+            [
+                "error": "RecordInvalid", "description": "Record validation errors",
+                "details": [
+                    "status": [["description": "Status: closed prevents ticket update", "error": "InvalidValue"]]
+                ],
+            ]))
 
     /// 409 when `safe_update` finds a newer ticket.
-    static let updateConflict = ZendeskRefusal(.json(409, [
-        "error": "UpdateConflict",
-        "description": "Safe Update prevented the update due to outdated ticket data. Please fetch the latest ticket data and try again.",
-    ]))
+    static let updateConflict = ZendeskRefusal(
+        .json(
+            409,
+            [
+                "error": "UpdateConflict",
+                "description":
+                    "Safe Update prevented the update due to outdated ticket data. Please fetch the latest ticket data and try again.",
+            ]))
 }
 
 /// Value checks Zendesk applies to user and ticket input.
@@ -89,7 +110,8 @@ enum ZendeskFormat {
             if !inTag { out.append(ch) }
         }
         return out.replacingAll("&lt;", with: "<").replacingAll("&gt;", with: ">")
-            .replacingAll("&quot;", with: "\"").replacingAll("&#39;", with: "'").replacingAll("&amp;", with: "&").trimmed()
+            .replacingAll("&quot;", with: "\"").replacingAll("&#39;", with: "'").replacingAll("&amp;", with: "&")
+            .trimmed()
     }
 
     /// A deterministic UUID (version-4 layout) derived from `seed`.
@@ -99,7 +121,8 @@ enum ZendeskFormat {
         b[8] = (b[8] & 0x3F) | 0x80
         let h = Crypto.hex(b)
         let c = Array(h)
-        return String(c[0..<8]) + "-" + String(c[8..<12]) + "-" + String(c[12..<16]) + "-" + String(c[16..<20]) + "-" + String(c[20..<32])
+        return String(c[0..<8]) + "-" + String(c[8..<12]) + "-" + String(c[12..<16]) + "-" + String(c[16..<20]) + "-"
+            + String(c[20..<32])
     }
 
     /// A ULID-shaped id (`01` + 24 Crockford base-32 characters), as Zendesk gives webhooks.

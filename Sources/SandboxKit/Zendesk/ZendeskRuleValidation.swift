@@ -6,11 +6,15 @@ enum ZendeskRuleValidation {
     static let httpMethods = ["GET", "POST", "PUT", "PATCH", "DELETE"]
     static let requestFormats = ["json", "xml", "form_encoded"]
     /// Automation time conditions ("hours since …").
-    static let timeFields: Set<String> = ["NEW", "OPEN", "PENDING", "HOLD", "SOLVED", "CLOSED", "assigned_at", "updated_at",
-                                          "requester_updated_at", "assignee_updated_at", "due_date", "until_due_date",
-                                          "created_at", "sla_next_breach_at", "sla_last_breach_at"]
-    static let timeOperators: Set<String> = ["is", "less_than", "greater_than", "is_business_hours",
-                                             "less_than_business_hours", "greater_than_business_hours"]
+    static let timeFields: Set<String> = [
+        "NEW", "OPEN", "PENDING", "HOLD", "SOLVED", "CLOSED", "assigned_at", "updated_at",
+        "requester_updated_at", "assignee_updated_at", "due_date", "until_due_date",
+        "created_at", "sla_next_breach_at", "sla_last_breach_at",
+    ]
+    static let timeOperators: Set<String> = [
+        "is", "less_than", "greater_than", "is_business_hours",
+        "less_than_business_hours", "greater_than_business_hours",
+    ]
     static let conditionFields: Set<String> = Set<String>([
         "status", "type", "priority", "group_id", "assignee_id", "requester_id", "organization_id", "submitter_id",
         "current_tags", "via_id", "current_via_id", "update_type", "comment_is_public", "comment_includes_word",
@@ -19,7 +23,8 @@ enum ZendeskRuleValidation {
         "satisfaction_score", "brand_id", "ticket_form_id", "locale_id", "custom_status_id", "exact_created_at",
         "received_at", "ticket_type_id", "priority_id", "status_id", "schedule_id", "within_schedule",
         "requester_twitter_followers_count", "requester_twitter_statuses_count", "requester_twitter_verified",
-        "assignee_role", "satisfaction_reason_code", "sla_policy", "ticket_channel", "mail_to", "side_conversation_type",
+        "assignee_role", "satisfaction_reason_code", "sla_policy", "ticket_channel", "mail_to",
+        "side_conversation_type",
     ]).union(timeFields)
     static let operators: Set<String> = [
         "is", "is_not", "less_than", "greater_than", "less_than_equal", "greater_than_equal", "changed", "not_changed",
@@ -38,10 +43,14 @@ enum ZendeskRuleValidation {
         "set_schedule", "macro_id", "email_cc", "requester",
     ]
     /// Fields a view must test at least one of (Zendesk's rule for views).
-    static let viewRequiredFields: Set<String> = ["status", "type", "group_id", "assignee_id", "requester_id",
-                                                  "status_id", "ticket_type_id", "custom_status_id"]
-    static let fieldTypes = ["text", "textarea", "checkbox", "date", "integer", "decimal", "regexp",
-                             "partialcreditcard", "multiselect", "tagger", "lookup"]
+    static let viewRequiredFields: Set<String> = [
+        "status", "type", "group_id", "assignee_id", "requester_id",
+        "status_id", "ticket_type_id", "custom_status_id",
+    ]
+    static let fieldTypes = [
+        "text", "textarea", "checkbox", "date", "integer", "decimal", "regexp",
+        "partialcreditcard", "multiselect", "tagger", "lookup",
+    ]
 
     static func isKnownField(_ field: String, known: Set<String>) -> Bool {
         known.contains(field) || field.hasPrefix("custom_fields_") || field.hasPrefix("ticket_fields_")
@@ -51,19 +60,30 @@ enum ZendeskRuleValidation {
     /// `{"all":[…],"any":[…]}` of a rule (views may send `all`/`any` at the top level).
     static func conditions(_ rule: JSON) -> (all: [JSON], any: [JSON]) {
         var source = rule["conditions"]
-        if source.isNull && (!rule["all"].isNull || !rule["any"].isNull) { source = ["all": rule["all"], "any": rule["any"]] }
+        if source.isNull && (!rule["all"].isNull || !rule["any"].isNull) {
+            source = ["all": rule["all"], "any": rule["any"]]
+        }
         return (source["all"].array ?? [], source["any"].array ?? [])
     }
 
     static func webhookProblems(_ hook: JSON) -> [String] {
         var problems: [String] = []
-        for field in ["name", "endpoint", "http_method", "request_format", "status"] where hook[field].nonEmptyString == nil {
+        for field in ["name", "endpoint", "http_method", "request_format", "status"]
+        where hook[field].nonEmptyString == nil {
             problems.append("\(field) is required")
         }
-        if let m = hook["http_method"].string, !httpMethods.contains(m) { problems.append("http_method must be one of \(httpMethods.joined(separator: ", "))") }
-        if let f = hook["request_format"].string, !requestFormats.contains(f) { problems.append("request_format must be one of \(requestFormats.joined(separator: ", "))") }
-        if let s = hook["status"].string, !["active", "inactive"].contains(s) { problems.append("status must be active or inactive") }
-        if let e = hook["endpoint"].string, !(e.hasPrefix("https://") || e.hasPrefix("http://")) { problems.append("endpoint must be a valid URL") }
+        if let m = hook["http_method"].string, !httpMethods.contains(m) {
+            problems.append("http_method must be one of \(httpMethods.joined(separator: ", "))")
+        }
+        if let f = hook["request_format"].string, !requestFormats.contains(f) {
+            problems.append("request_format must be one of \(requestFormats.joined(separator: ", "))")
+        }
+        if let s = hook["status"].string, !["active", "inactive"].contains(s) {
+            problems.append("status must be active or inactive")
+        }
+        if let e = hook["endpoint"].string, !(e.hasPrefix("https://") || e.hasPrefix("http://")) {
+            problems.append("endpoint must be a valid URL")
+        }
         let subs = (hook["subscriptions"].array ?? []).compactMap(\.string)
         let eventSubs = !subs.isEmpty && subs.allSatisfy { $0.hasPrefix("zen:event-type:") }
         if subs != ["conditional_ticket_events"] && !eventSubs {
@@ -84,7 +104,8 @@ enum ZendeskRuleValidation {
         if actions.isEmpty { problems.append("Actions: must have at least one action") }
         for action in actions {
             guard let field = action["field"].string, isKnownField(field, known: actionFields) else {
-                problems.append("Actions: \(action["field"].string ?? "(missing field)") is not a valid action"); continue
+                problems.append("Actions: \(action["field"].string ?? "(missing field)") is not a valid action");
+                continue
             }
             if field == "notification_webhook" {
                 let value = action["value"].array ?? []
@@ -100,8 +121,13 @@ enum ZendeskRuleValidation {
         var problems: [String] = []
         for c in items {
             let field = c["field"].string ?? "", op = c["operator"].string ?? ""
-            if !isKnownField(field, known: conditionFields) { problems.append("Conditions: \(field.isEmpty ? "(missing field)" : field) is not a valid condition field") }
-            else if !operators.contains(op) { problems.append("Conditions: \(op.isEmpty ? "(missing operator)" : op) is not a valid operator for \(field)") }
+            if !isKnownField(field, known: conditionFields) {
+                problems.append(
+                    "Conditions: \(field.isEmpty ? "(missing field)" : field) is not a valid condition field")
+            } else if !operators.contains(op) {
+                problems.append(
+                    "Conditions: \(op.isEmpty ? "(missing operator)" : op) is not a valid operator for \(field)")
+            }
         }
         return problems
     }
@@ -112,8 +138,11 @@ enum ZendeskRuleValidation {
         var problems = triggerProblems(rule, webhookIDs: webhookIDs)
         let (all, any) = conditions(rule)
         let timeConditions = all.filter { timeFields.contains($0["field"].string ?? "") }
-        if timeConditions.isEmpty || !timeConditions.allSatisfy({ timeOperators.contains($0["operator"].string ?? "") }) {
-            problems.append("Conditions: automations must have at least one time-based condition, such as Hours since solved greater than 24")
+        if timeConditions.isEmpty || !timeConditions.allSatisfy({ timeOperators.contains($0["operator"].string ?? "") })
+        {
+            problems.append(
+                "Conditions: automations must have at least one time-based condition, such as Hours since solved greater than 24"
+            )
         }
         if timeConditions.contains(where: { Int($0["value"].string ?? "") == nil }) {
             problems.append("Conditions: hours must be a whole number")
@@ -122,7 +151,9 @@ enum ZendeskRuleValidation {
             problems.append("Conditions: time-based conditions are not allowed under any")
         }
         if !nullifies(actions: rule["actions"].array ?? [], conditions: all) {
-            problems.append("Automations must have a condition that checks the value of a field that an action changes, so the automation runs only once (for example status is not closed with the action status closed)")
+            problems.append(
+                "Automations must have a condition that checks the value of a field that an action changes, so the automation runs only once (for example status is not closed with the action status closed)"
+            )
         }
         return problems
     }
@@ -150,7 +181,8 @@ enum ZendeskRuleValidation {
                     switch cOp {
                     case "is": if value != cValue { return true }
                     case "is_not": if value == cValue { return true }
-                    case "less_than", "greater_than", "less_than_equal", "greater_than_equal": if value != cValue { return true }
+                    case "less_than", "greater_than", "less_than_equal", "greater_than_equal":
+                        if value != cValue { return true }
                     default: break
                     }
                 }
@@ -166,7 +198,8 @@ enum ZendeskRuleValidation {
         let (all, any) = conditions(view)
         problems += conditionProblems(all + any)
         if !all.contains(where: { viewRequiredFields.contains($0["field"].string ?? "") }) {
-            problems.append("View must test for at least one of the following: Status, Type, Group, Assignee, Requester")
+            problems.append(
+                "View must test for at least one of the following: Status, Type, Group, Assignee, Requester")
         }
         return problems
     }
