@@ -15,9 +15,10 @@ public enum BrandFilterFunction {
             "brand_id" (or "ticket": {"brand_id"}). ZENDESK_BRANDS = all (default) or brand ids "1,2".
             An event without a brand passes only with `all`. A passing event is written out unchanged.
             """,
-        signatures: [.zendesk]
+        signatures: [.zendesk],
+        readsRawEvent: true
     ) { event, context in
         try BrandFilterHandler.handle(
-            try BrandFilterEvent(event.json), selection: BrandSelection(config: context.config))
+            try BrandFilterEvent(raw: event.raw), selection: BrandSelection(config: context.config))
     }
 }

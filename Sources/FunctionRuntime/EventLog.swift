@@ -39,13 +39,41 @@ public final class EventLog: Sendable {
     }
     private let pending = Mutex(Pending())
 
+    /// What a summarizing log has counted instead of writing (see `summarizesPlainLines`).
+    private struct Tally: Sendable {
+        var events = 0
+        var outcomes: [String: Int] = [:]
+        var written = 0
+        var upstreamCalls = 0
+    }
+    private let tally = Mutex(Tally())
+    /// In `--stream` (unless `--log-each`): a line that is plain `info` — no warning, no error, no
+    /// attention entry — is counted rather than written; `writeSummary` writes the counts. Lines
+    /// that need to be seen are always written.
+    public let summarizesPlainLines: Bool
+
     /// Where "needs a person" entries are appended as JSON lines (`ATTENTION_LOG`); nil: only the log.
     public let attentionFile: String?
 
-    public init(function: String, redactor: Redactor, attentionFile: String? = nil) {
+    public init(function: String, redactor: Redactor, attentionFile: String? = nil, summarizesPlainLines: Bool = false) {
         self.function = function
         self.redactor = redactor
         self.attentionFile = attentionFile
+        self.summarizesPlainLines = summarizesPlainLines
+    }
+
+    /// Writes one line with the counts of a stream: events, outcomes, lines written, upstream calls.
+    public func writeSummary(durationMS: Double) {
+        let t = tally.withLock { $0 }
+        var outcomes: [String: JSON] = [:]
+        for (k, v) in t.outcomes { outcomes[k] = .int(Int64(v)) }
+        let line: JSON = [
+            "ts": .string(Clock.iso8601(Clock.now())), "level": "info", "function": .string(function),
+            "mode": "stream", "outcome": "summary", "events": .int(Int64(t.events)), "outcomes": .object(outcomes),
+            "lines_written": .int(Int64(t.written)), "upstream_calls": .int(Int64(t.upstreamCalls)),
+            "duration_ms": .double((durationMS * 100).rounded() / 100),
+        ]
+        StandardStreams.writeError(line.serialized() + "\n")
     }
 
     /// Records an outbound call for the current event's line.
@@ -95,6 +123,15 @@ public final class EventLog: Sendable {
         }
         let c = taken.calls, n = taken.notes, w = taken.warned, a = taken.attention
         let level = error.map { $0.code == .upstreamUnavailable ? "warn" : "error" } ?? (w ? "warn" : "info")
+        let counted = summarizesPlainLines && level == "info" && a.isEmpty
+        tally.withLock { t in
+            t.events += 1
+            t.outcomes[outcome, default: 0] += 1
+            t.upstreamCalls += c.count
+            if !counted { t.written += 1 }
+        }
+        // Nothing to see in it: counted only, so redaction and serialization cost nothing.
+        if counted { return }
         var line: JSON = [
             "ts": .string(Clock.iso8601(Clock.now())),
             "level": .string(level),

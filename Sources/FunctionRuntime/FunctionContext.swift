@@ -36,12 +36,13 @@ public final class FunctionContext: Sendable {
 
     /// A context for tests and in-process use, reading `environment` instead of the process's.
     public static func make(
-        name: String, environment: [String: String], dryRun: Bool = false, mode: InputMode = .pipeline
+        name: String, environment: [String: String], dryRun: Bool = false, mode: InputMode = .pipeline,
+        logEach: Bool = true
     ) -> FunctionContext {
         let config = Config(environment: environment)
         let log = EventLog(
             function: name, redactor: Redactor(secrets: config.secrets),
-            attentionFile: config.value(ConfigKey.attentionLog))
+            attentionFile: config.value(ConfigKey.attentionLog), summarizesPlainLines: mode == .stream && !logEach)
         let budget = Self.budget(config)
         let http = HTTPClient(deadline: Deadline(seconds: budget), log: log, dryRun: dryRun)
         return FunctionContext(

@@ -18,11 +18,15 @@ public struct FunctionDefinition: Sendable {
     /// Result members that report an effect as having happened (`recorded`, `confirmed`, …). A
     /// dry run performs no write, so its result leaves them out (see `DryRun`).
     public var confirmations: [String]
+    /// True for a function that decides from the raw bytes itself (`brand-filter`): the runner
+    /// does not parse the body, `Event.json` is `.null`, and the function must refuse invalid
+    /// JSON on its own (`JSONScanner` does).
+    public var readsRawEvent: Bool
     public var handler: Handler
 
     public init(
         name: String, summary: String, details: String = "", signatures: [SignatureScheme],
-        commands: [String: Command] = [:], commandHelp: [String: String] = [:], confirmations: [String] = [],
+        commands: [String: Command] = [:], commandHelp: [String: String] = [:], confirmations: [String] = [], readsRawEvent: Bool = false,
         handler: @escaping Handler
     ) {
         self.name = name
@@ -32,6 +36,7 @@ public struct FunctionDefinition: Sendable {
         self.commands = commands
         self.commandHelp = commandHelp
         self.confirmations = confirmations
+        self.readsRawEvent = readsRawEvent
         self.handler = handler
     }
 }

@@ -18,7 +18,7 @@ public enum FunctionRunner {
     public static func run(
         _ definition: FunctionDefinition, arguments: [String], environment: [String: String]
     ) -> Int32 {
-        var stream = false, dryRun = false
+        var stream = false, dryRun = false, logEach = false
         var commands: [String] = []
         for arg in arguments {
             switch arg {
@@ -27,6 +27,7 @@ public enum FunctionRunner {
                 return 0
             case "--stream": stream = true
             case "--dry-run": dryRun = true
+            case "--log-each": logEach = true
             default:
                 if definition.commands[arg] != nil { commands.append(arg); continue }
                 StandardStreams.writeError("\(definition.name): unknown argument \(arg.debugDescription); see --help\n")
@@ -39,7 +40,8 @@ public enum FunctionRunner {
             : environment["Http_Method"] != nil
                 ? .watchdog
                 : stream ? .stream : .pipeline
-        let context = FunctionContext.make(name: definition.name, environment: environment, dryRun: dryRun, mode: mode)
+        let context = FunctionContext.make(
+            name: definition.name, environment: environment, dryRun: dryRun, mode: mode, logEach: logEach)
         if let command = commands.first {
             return runCommand(definition, command: command, context: context)
         }
@@ -117,7 +119,10 @@ public enum FunctionRunner {
                 try SignatureCheck.verify(
                     definition.signatures, request: request, body: raw, config: event.config, log: event.log)
             }
-            let parsed = try Event.parse(raw: raw, contentType: request?.contentType, request: request, mode: mode)
+            let parsed =
+                definition.readsRawEvent
+                ? Event(raw: raw, json: .null, request: request, mode: mode)
+                : try Event.parse(raw: raw, contentType: request?.contentType, request: request, mode: mode)
             return try definition.handler(parsed, event)
         }
         let pipelineStage = context.config.flag("INVOKER_PIPELINE")
@@ -152,6 +157,7 @@ public enum FunctionRunner {
     // MARK: - Modes
 
     static func runStream(_ definition: FunctionDefinition, context: FunctionContext) -> Int32 {
+        let started = Clock.monotonicMS()
         var firstFailure: Int32 = 0
         var pending: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 65536)
@@ -179,6 +185,7 @@ public enum FunctionRunner {
             }
         }
         if !pending.isEmpty { process(pending[...]) }
+        context.log.writeSummary(durationMS: Clock.monotonicMS() - started)
         return firstFailure
     }
 
@@ -283,7 +290,8 @@ public enum FunctionRunner {
     public static func help(_ d: FunctionDefinition) -> String {
         var s = "\(d.name) — \(d.summary)\n\n"
         s += "Usage:\n  \(d.name) [--dry-run] < event.json        one event (pipeline mode)\n"
-        s += "  \(d.name) --stream [--dry-run] < events.ndjson   one event per line, one result per line\n"
+        s += "  \(d.name) --stream [--dry-run] [--log-each] < events.ndjson   one event per line, one result per line;\n"
+        s += "      the log gets one summary line plus a line per warning or error (--log-each: a line per event)\n"
         for (flag, text) in d.commandHelp.sorted(by: { $0.key < $1.key }) { s += "  \(d.name) \(flag)   \(text)\n" }
         s += "  (CGI/1.1 when REQUEST_METHOD is set; OpenFaaS watchdog when Http_Method is set)\n\n"
         if !d.details.isEmpty { s += d.details + "\n\n" }
