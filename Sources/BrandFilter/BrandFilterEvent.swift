@@ -16,7 +16,7 @@ public struct BrandFilterEvent: Sendable, Equatable {
     }
 
     /// The brand paths as member names (`detail.brand_id` → `["detail", "brand_id"]`).
-    static let paths = ZendeskWebhookEvent.brandPaths.map { $0.split(separator: ".").map(String.init) }
+    static let paths = ZendeskWebhookEvent.brandPathMembers
 
     /// Reads the brand from the bytes with `JSONScanner` (the document is checked whole but not
     /// built), then applies the one brand rule of `ZendeskWebhookEvent` to the members it found.

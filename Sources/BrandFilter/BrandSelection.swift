@@ -1,4 +1,5 @@
 import FunctionRuntime
+import Synchronization
 
 /// Which Zendesk brands the bundle syncs (`ZENDESK_BRANDS`): `all` (the default) or a
 /// comma-separated list of brand ids. One brand per Klaviyo account is the recommended set-up.
@@ -9,8 +10,18 @@ public enum BrandSelection: Sendable, Equatable {
     /// Reads `ZENDESK_BRANDS`. Unset, empty or `all` (any case) selects every brand; otherwise
     /// each comma-separated item must be a numeric brand id (`.configMissing` if not).
     public init(config: Config) throws {
-        try self.init(parsing: config.value(ConfigKey.zendeskBrands))
+        let text = config.value(ConfigKey.zendeskBrands)
+        // A stream asks once per event with the same setting: parsed once per process.
+        if let cached = Self.parsed.withLock({ $0 }), cached.text == text {
+            self = cached.selection
+            return
+        }
+        try self.init(parsing: text)
+        let selection = self
+        Self.parsed.withLock { $0 = (text, selection) }
     }
+
+    private static let parsed = Mutex<(text: String?, selection: BrandSelection)?>(nil)
 
     public init(parsing value: String?) throws {
         let text = (value ?? "").trimmed()

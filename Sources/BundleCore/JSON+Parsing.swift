@@ -200,23 +200,20 @@ struct JSONParser {
         return s
     }
 
-    private mutating func number() throws -> JSON {
-        let start = i
+    /// The end of the number starting at `start` (RFC 8259 §6 grammar) and whether it is an
+    /// integer (no fraction, no exponent). Shared with `JSONScanner`: one definition of a number.
+    static func numberEnd(_ bytes: [UInt8], from start: Int) throws -> (end: Int, isInteger: Bool) {
+        var i = start
         var isInteger = true
-        if bytes[i] == UInt8(ascii: "-") { i += 1 }
-        guard i < bytes.count, bytes[i] >= 48 && bytes[i] <= 57 else {
-            throw Failure.unexpected("bad number", offset: start)
-        }
-        if bytes[i] == UInt8(ascii: "0") {
-            i += 1
-        } else {
-            while i < bytes.count, bytes[i] >= 48 && bytes[i] <= 57 { i += 1 }
-        }
+        func digit(_ k: Int) -> Bool { k < bytes.count && bytes[k] >= 48 && bytes[k] <= 57 }
+        if i < bytes.count, bytes[i] == UInt8(ascii: "-") { i += 1 }
+        guard digit(i) else { throw Failure.unexpected("bad number", offset: start) }
+        if bytes[i] == UInt8(ascii: "0") { i += 1 } else { while digit(i) { i += 1 } }
         if i < bytes.count, bytes[i] == UInt8(ascii: ".") {
             isInteger = false
             i += 1
             let f = i
-            while i < bytes.count, bytes[i] >= 48 && bytes[i] <= 57 { i += 1 }
+            while digit(i) { i += 1 }
             guard i > f else { throw Failure.unexpected("bad fraction", offset: i) }
         }
         if i < bytes.count, bytes[i] == UInt8(ascii: "e") || bytes[i] == UInt8(ascii: "E") {
@@ -224,9 +221,16 @@ struct JSONParser {
             i += 1
             if i < bytes.count, bytes[i] == UInt8(ascii: "+") || bytes[i] == UInt8(ascii: "-") { i += 1 }
             let e = i
-            while i < bytes.count, bytes[i] >= 48 && bytes[i] <= 57 { i += 1 }
+            while digit(i) { i += 1 }
             guard i > e else { throw Failure.unexpected("bad exponent", offset: i) }
         }
+        return (i, isInteger)
+    }
+
+    private mutating func number() throws -> JSON {
+        let start = i
+        let (end, isInteger) = try Self.numberEnd(bytes, from: i)
+        i = end
         let text = String(decoding: bytes[start..<i], as: UTF8.self)
         if isInteger, let v = Int64(text) { return .int(v) }
         guard let d = Double(text) else { throw Failure.unexpected("bad number", offset: start) }

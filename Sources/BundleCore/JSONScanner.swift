@@ -35,13 +35,14 @@ public struct JSONScanner {
     }
 
     private let bytes: [UInt8]
-    private let paths: [[String]]
+    /// The requested paths as member-name bytes (at most 64 paths).
+    private let names: [[[UInt8]]]
     private var found: [JSON?]
     private var i = 0
 
     private init(bytes: [UInt8], paths: [[String]]) {
         self.bytes = bytes
-        self.paths = paths
+        self.names = paths.prefix(64).map { $0.map { Array($0.utf8) } }
         self.found = Array(repeating: nil, count: paths.count)
     }
 
@@ -49,29 +50,47 @@ public struct JSONScanner {
         while i < bytes.count, bytes[i] == 0x20 || bytes[i] == 0x0A || bytes[i] == 0x0D || bytes[i] == 0x09 { i += 1 }
     }
 
-    /// True when `path` is one of the requested paths or leads to one.
-    private func wanted(_ path: [String]) -> Bool {
-        paths.contains { $0.count >= path.count && Array($0.prefix(path.count)) == path }
+    /// The paths (a bit each) that continue with the member `name` after `level` matched names.
+    private func following(_ candidates: UInt64, level: Int, name: ArraySlice<UInt8>) -> UInt64 {
+        var next: UInt64 = 0
+        var rest = candidates
+        while rest != 0 {
+            let p = rest.trailingZeroBitCount
+            rest &= rest - 1
+            if names[p].count > level, names[p][level].elementsEqual(name) { next |= 1 << UInt64(p) }
+        }
+        return next
     }
 
+    /// The top-level value: every path is a candidate.
     private mutating func value(path: [String], depth: Int) throws {
+        let all: UInt64 = names.count == 64 ? ~0 : (1 << UInt64(names.count)) - 1
+        try value(candidates: all, level: 0, depth: depth)
+    }
+
+    /// A value reached by `level` member names that the `candidates` paths share.
+    private mutating func value(candidates: UInt64, level: Int, depth: Int) throws {
         guard i < bytes.count else { throw Failure("unexpected end of input", at: i) }
-        let requested = path.isEmpty ? nil : paths.firstIndex(of: path)
         switch bytes[i] {
         case UInt8(ascii: "{"):
-            try object(path: path, depth: depth + 1)
+            try object(candidates: candidates, level: level, depth: depth + 1)
         case UInt8(ascii: "["):
             try array(depth: depth + 1)
         default:
-            // A scalar: decoded only when requested, by the one parser, from its exact bytes.
+            // A scalar: decoded only when a path ends here, by the one parser, from its exact bytes.
             let start = i
             try skipScalar()
-            if let requested { found[requested] = try JSON.parse(bytes[start..<i]) }
+            var rest = candidates
+            while rest != 0 {
+                let p = rest.trailingZeroBitCount
+                rest &= rest - 1
+                if names[p].count == level, level > 0 { found[p] = try JSON.parse(bytes[start..<i]) }
+            }
         }
     }
 
-    /// An object; `path` is where it stands, nil inside a value being skipped (nothing in it is wanted).
-    private mutating func object(path: [String]?, depth: Int) throws {
+    /// An object; `candidates` are the paths that may continue inside it (0: nothing is wanted).
+    private mutating func object(candidates: UInt64, level: Int, depth: Int) throws {
         guard depth <= 512 else { throw Failure("nesting too deep", at: i) }
         i += 1
         skipSpace()
@@ -81,16 +100,20 @@ public struct JSONScanner {
             guard i < bytes.count, bytes[i] == UInt8(ascii: "\"") else { throw Failure("expected a member name", at: i) }
             let keyStart = i
             let hasEscape = try skipString()
-            var child: [String] = []
-            if let path, wanted(path) {
-                let key = hasEscape ? (try JSON.parse(bytes[keyStart..<i])).string ?? "" : try Self.plain(bytes[(keyStart + 1)..<(i - 1)], at: keyStart)
-                child = (path ?? []) + [key]
+            var child: UInt64 = 0
+            if candidates != 0 {
+                if hasEscape {
+                    let key = Array(((try JSON.parse(bytes[keyStart..<i])).string ?? "").utf8)
+                    child = following(candidates, level: level, name: key[...])
+                } else {
+                    child = following(candidates, level: level, name: bytes[(keyStart + 1)..<(i - 1)])
+                }
             }
             skipSpace()
             guard i < bytes.count, bytes[i] == UInt8(ascii: ":") else { throw Failure("expected ':'", at: i) }
             i += 1
             skipSpace()
-            if !child.isEmpty && wanted(child) { try value(path: child, depth: depth) } else { try skipValue(depth: depth) }
+            if child != 0 { try value(candidates: child, level: level + 1, depth: depth) } else { try skipValue(depth: depth) }
             skipSpace()
             guard i < bytes.count else { throw Failure("unterminated object", at: i) }
             if bytes[i] == UInt8(ascii: ",") { i += 1; continue }
@@ -119,7 +142,7 @@ public struct JSONScanner {
     private mutating func skipValue(depth: Int) throws {
         guard i < bytes.count else { throw Failure("unexpected end of input", at: i) }
         switch bytes[i] {
-        case UInt8(ascii: "{"): try object(path: nil, depth: depth + 1)
+        case UInt8(ascii: "{"): try object(candidates: 0, level: 0, depth: depth + 1)
         case UInt8(ascii: "["): try array(depth: depth + 1)
         default: try skipScalar()
         }
@@ -134,17 +157,13 @@ public struct JSONScanner {
         case UInt8(ascii: "f"): try literal("false")
         case UInt8(ascii: "n"): try literal("null")
         case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
+            // The parser's number grammar; a fraction or exponent must also be a finite double.
             let start = i
-            while i < bytes.count, Self.numberByte(bytes[i]) { i += 1 }
-            // The grammar and range of a number are the parser's: one definition of a number.
-            _ = try JSON.parse(bytes[start..<i])
+            let (end, isInteger) = try JSONParser.numberEnd(bytes, from: i)
+            i = end
+            if !isInteger { _ = try JSON.parse(bytes[start..<i]) }
         default: throw Failure("unexpected character", at: i)
         }
-    }
-
-    private static func numberByte(_ b: UInt8) -> Bool {
-        (b >= 0x30 && b <= 0x39) || b == UInt8(ascii: "-") || b == UInt8(ascii: "+") || b == UInt8(ascii: ".")
-            || b == UInt8(ascii: "e") || b == UInt8(ascii: "E")
     }
 
     private mutating func literal(_ word: String) throws {
@@ -164,11 +183,11 @@ public struct JSONScanner {
             let c = bytes[i]
             if c == UInt8(ascii: "\"") {
                 i += 1
-                if !ascii {
-                    // Non-ASCII text (or escapes producing it) is checked by the parser itself.
+                if escaped {
+                    // Escapes are checked by the parser itself (and UTF-8 with them).
                     _ = try JSON.parse(bytes[start..<i])
-                } else if escaped {
-                    _ = try JSON.parse(bytes[start..<i])
+                } else if !ascii, !Self.isUTF8(bytes[(start + 1)..<(i - 1)]) {
+                    throw Failure("invalid UTF-8 in string", at: start)
                 }
                 return escaped
             }
@@ -184,9 +203,32 @@ public struct JSONScanner {
         throw Failure("unterminated string", at: start)
     }
 
-    /// ASCII or UTF-8 bytes of a member name without escapes.
-    private static func plain(_ raw: ArraySlice<UInt8>, at offset: Int) throws -> String {
-        guard let s = String(validating: raw, as: UTF8.self) else { throw Failure("invalid UTF-8 in string", at: offset) }
-        return s
+    /// True for well-formed UTF-8 (RFC 3629: no overlong forms, no surrogates, at most U+10FFFF).
+    static func isUTF8(_ raw: ArraySlice<UInt8>) -> Bool {
+        var k = raw.startIndex
+        func continuation(_ at: Int) -> Bool { at < raw.endIndex && raw[at] & 0xC0 == 0x80 }
+        while k < raw.endIndex {
+            let b = raw[k]
+            if b < 0x80 { k += 1; continue }
+            if b >= 0xC2 && b <= 0xDF {
+                guard continuation(k + 1) else { return false }
+                k += 2
+            } else if b >= 0xE0 && b <= 0xEF {
+                guard continuation(k + 1), continuation(k + 2) else { return false }
+                let b1 = raw[k + 1]
+                if b == 0xE0 && b1 < 0xA0 { return false }  // overlong
+                if b == 0xED && b1 > 0x9F { return false }  // surrogates
+                k += 3
+            } else if b >= 0xF0 && b <= 0xF4 {
+                guard continuation(k + 1), continuation(k + 2), continuation(k + 3) else { return false }
+                let b1 = raw[k + 1]
+                if b == 0xF0 && b1 < 0x90 { return false }  // overlong
+                if b == 0xF4 && b1 > 0x8F { return false }  // beyond U+10FFFF
+                k += 4
+            } else {
+                return false
+            }
+        }
+        return true
     }
 }

@@ -126,15 +126,15 @@ public enum FunctionRunner {
             return try definition.handler(parsed, event)
         }
         let pipelineStage = context.config.flag("INVOKER_PIPELINE")
-        let asResult = e.result.serializedBytes() + [0x0A]
+        // The result is serialized only when it is what gets written.
+        let answersWithResult = mode.isHTTP && !pipelineStage
         switch e.output {
-        case .passthrough?:
-            if mode.isHTTP && !pipelineStage { return (asResult, e.result, e.status) }
+        case .passthrough? where !answersWithResult:
             return (raw.last == 0x0A ? raw : raw + [0x0A], e.result, e.status)
-        case .filtered?:
-            return (mode.isHTTP && !pipelineStage ? asResult : [], e.result, e.status)
-        case .result?, .partial?, nil:
-            return (asResult, e.result, e.status)
+        case .filtered? where !answersWithResult:
+            return ([], e.result, e.status)
+        default:
+            return (e.result.serializedBytes() + [0x0A], e.result, e.status)
         }
     }
 
@@ -160,18 +160,20 @@ public enum FunctionRunner {
         let started = Clock.monotonicMS()
         var firstFailure: Int32 = 0
         var pending: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 65536)
+        var output: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 1 << 16)
         func process(_ line: ArraySlice<UInt8>) {
-            let trimmed = Array(line)
-            if trimmed.allSatisfy({ [0x20, 0x09, 0x0D].contains($0) }) { return }
+            if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { return }
+            let raw = Array(line)
             // An earlier stage's error line (`a --stream | b --stream`) goes on untouched: it is that
             // stage's answer for the event, already logged there, not a malformed event here.
-            if isUpstreamError(trimmed) {
-                StandardStreams.write(trimmed + [0x0A])
+            if isUpstreamError(raw) {
+                output += raw
+                output.append(0x0A)
                 return
             }
-            let (bytes, _, status) = handle(definition, raw: trimmed, request: nil, mode: .stream, context: context)
-            StandardStreams.write(bytes)
+            let (bytes, _, status) = handle(definition, raw: raw, request: nil, mode: .stream, context: context)
+            output += bytes
             if status != 0 && firstFailure == 0 { firstFailure = status }
         }
         while true {
@@ -179,12 +181,21 @@ public enum FunctionRunner {
             if n < 0 { if errno == EINTR { continue }; break }
             if n == 0 { break }
             pending.append(contentsOf: buffer[0..<n])
-            while let nl = pending.firstIndex(of: 0x0A) {
-                process(pending[..<nl])
-                pending.removeSubrange(...nl)
+            // Every complete line of what has arrived, then the rest kept for the next read.
+            var start = pending.startIndex
+            while let nl = pending[start...].firstIndex(of: 0x0A) {
+                process(pending[start..<nl])
+                start = nl + 1
+            }
+            pending.removeSubrange(..<start)
+            // Results leave once per read, in input order (and before the next read can block).
+            if !output.isEmpty {
+                StandardStreams.write(output)
+                output.removeAll(keepingCapacity: true)
             }
         }
         if !pending.isEmpty { process(pending[...]) }
+        if !output.isEmpty { StandardStreams.write(output) }
         context.log.writeSummary(durationMS: Clock.monotonicMS() - started)
         return firstFailure
     }

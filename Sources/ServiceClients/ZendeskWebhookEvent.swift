@@ -80,13 +80,22 @@ public struct ZendeskWebhookEvent: Sendable, Equatable {
     /// The brand id of a body, from the first of `brandPaths` that holds one. Null, empty and `0`
     /// mean "no brand" (the next place is tried).
     public static func brandID(of json: JSON) -> String? {
-        for path in brandPaths {
-            guard let s = json.at(path).nonEmptyString else { continue }
+        for path in brandPathMembers {
+            var node = json
+            for member in path { node = node[member] }
+            // A plain decimal id (the usual case) needs no white-space trimming.
+            let text: String?
+            if case .string(let s) = node, !s.isEmpty, s.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) { text = s }
+            else { text = node.nonEmptyString }
+            guard let s = text else { continue }
             guard let n = Int64(s) else { return s }
             if n > 0 { return String(n) }
         }
         return nil
     }
+
+    /// `brandPaths` as member names, split once.
+    public static let brandPathMembers = brandPaths.map { $0.split(separator: ".").map(String.init) }
 
     static let prefix = "zen:event-type:"
 
