@@ -77,10 +77,9 @@ public final class EventLog: Sendable {
     }
 
     /// Records an outbound call for the current event's line.
+    /// The path is redacted when the line is written (a counted stream line costs no redaction).
     public func record(_ call: UpstreamCall) {
-        var c = call
-        c.path = redactor.redact(c.path)
-        pending.withLock { [c] in $0.calls.append(c) }
+        pending.withLock { $0.calls.append(call) }
     }
 
     /// Adds a free-text note (redacted) to the current event's line, e.g. "running unsigned".
@@ -110,8 +109,14 @@ public final class EventLog: Sendable {
         }
     }
 
-    /// The calls recorded since the last `finish`.
-    public var upstreamCalls: [UpstreamCall] { pending.withLock { $0.calls } }
+    /// The calls recorded since the last `finish`, paths redacted as in the log.
+    public var upstreamCalls: [UpstreamCall] {
+        pending.withLock { $0.calls }.map { call in
+            var redacted = call
+            redacted.path = redactor.redact(call.path)
+            return redacted
+        }
+    }
 
     /// Writes the line for one event and starts a new one.
     public func finish(
@@ -139,7 +144,11 @@ public final class EventLog: Sendable {
             "outcome": .string(outcome),
             "mode": .string(mode.rawValue),
             "duration_ms": .double((durationMS * 100).rounded() / 100),
-            "upstream": .array(c.map(\.json)),
+            "upstream": .array(c.map { call in
+                var redacted = call
+                redacted.path = redactor.redact(call.path)
+                return redacted.json
+            }),
         ]
         if !n.isEmpty { line["notes"] = .array(n.map { .string($0) }) }
         if !a.isEmpty { line["attention"] = .array(a) }
