@@ -91,7 +91,7 @@ let package = Package(
         // `./invoke setup` / `./invoke check`: wiring a real account (webhooks, automations, views).
         library("SetupKit", ["FunctionRuntime", "ServiceClients", "SMSCore"]),
 
-        library("InvokerKit", ["FunctionRuntime", "HTTPServer"]),
+        library("InvokerKit", ["FunctionRuntime", "HTTPServer", "CShims"]),
         // `./invoke serve` on the built-in sandbox, and `./invoke demo`.
         library("DemoKit", ["FunctionRuntime", "HTTPServer", "SandboxKit", "SetupKit", "InvokerKit"]),
         library("SandboxKit", ["FunctionRuntime", "HTTPServer"]),

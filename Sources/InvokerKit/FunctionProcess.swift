@@ -1,4 +1,5 @@
 import FoundationEssentials
+import CShims
 import FunctionRuntime
 #if canImport(Glibc)
 import Glibc
@@ -108,6 +109,10 @@ public enum FunctionProcess {
         var chunk = [UInt8](repeating: 0, count: 65536)
         var exited = false
         var end: ProcessEnd?
+        // The exit is one more descriptor to poll: the loop sleeps until something happens
+        // (input accepted, output, the exit, the deadline) instead of waking every few ms.
+        let exitFD = shim_pidfd_open(pid)
+        defer { if exitFD >= 0 { close(exitFD) } }
         var idleWait = 0.1  // ms between exit checks once stdout is closed
 
         /// Reads what is available; returns false at end of file.
@@ -131,13 +136,16 @@ public enum FunctionProcess {
             var fds: [pollfd] = []
             if stdinFD >= 0 { fds.append(pollfd(fd: stdinFD, events: Int16(POLLOUT), revents: 0)) }
             if stdoutFD >= 0 { fds.append(pollfd(fd: stdoutFD, events: Int16(POLLIN), revents: 0)) }
-            if fds.isEmpty {
+            if exitFD >= 0 {
+                fds.append(pollfd(fd: exitFD, events: Int16(POLLIN), revents: 0))
+                _ = poll(&fds, nfds_t(fds.count), Int32(max(1, min(remaining, 60_000))))
+            } else if fds.isEmpty {
                 Clock.sleep(min(idleWait, remaining) / 1000)
                 idleWait = min(idleWait * 2, 5)
             } else {
                 _ = poll(&fds, nfds_t(fds.count), Int32(max(1, min(remaining, 10))))
             }
-            for p in fds where p.revents != 0 {
+            for p in fds where p.revents != 0 && p.fd != exitFD {
                 if p.fd == stdinFD {
                     let n = input[written...].withUnsafeBytes { write(stdinFD, $0.baseAddress, min($0.count, 65536)) }
                     if n > 0 { written += n }
