@@ -33,7 +33,12 @@ FunctionRunner.main(
             var count = 0
             if let f = fopen(path, "r") {
                 var buffer = [CChar](repeating: 0, count: 32)
-                if fgets(&buffer, 32, f) != nil { count = Int(String(cString: buffer).trimmed()) ?? 0 }
+                if fgets(&buffer, 32, f) != nil {
+                    count =
+                        Int(
+                            String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+                                .trimmed()) ?? 0
+                }
                 fclose(f)
             }
             count += 1
