@@ -4,7 +4,7 @@ import HTTPServer
 
 /// The request handler of the `invoker` server: routes a request to its function or pipeline,
 /// enforces the route's limits, runs the stages and turns what they wrote into the response.
-public final class Invoker: @unchecked Sendable {
+public final class Invoker: Sendable {
     public let file: FunctionsFile
     /// The allowlisted part of the invoker's environment, given to every function.
     public let baseEnvironment: [String: String]
@@ -13,8 +13,7 @@ public final class Invoker: @unchecked Sendable {
     private let routeLimits: [String: RouteLimits]
     private let routeSlots: [String: ConcurrencyLimit]
     private let functionSlots: [String: ConcurrencyLimit]
-    private let lock = Lock()
-    private var server = CGIEnvironment.ServerInfo(host: "127.0.0.1", port: 0)
+    private let server = Locked(CGIEnvironment.ServerInfo(host: "127.0.0.1", port: 0))
     /// The journal of spooled routes (nil: no state directory; spooled routes answer directly).
     public let spool: Spool?
     /// Where the functions' and the spool's "needs a person" entries go (`ATTENTION_LOG`).
@@ -81,7 +80,7 @@ public final class Invoker: @unchecked Sendable {
                 note: "refused by the listener (slow, oversized or malformed request)")
         }
         try http.start(host: host, port: port)
-        lock.withLock { server = CGIEnvironment.ServerInfo(host: host, port: http.port) }
+        server.value = CGIEnvironment.ServerInfo(host: host, port: http.port)
         return http
     }
 
@@ -174,7 +173,7 @@ public final class Invoker: @unchecked Sendable {
         extraEnvironment: [String: String] = [:]
     ) -> ServerResponse {
         let deadline = Clock.monotonicMS() + Double(limits.timeoutMS)
-        let info = lock.withLock { server }
+        let info = server.value
         var input = request.body
         for (index, name) in route.stages.enumerated() {
             let spec = file.functions[name] ?? FunctionSpec(name: name)
