@@ -1,5 +1,6 @@
 import FoundationEssentials
 import FunctionRuntime
+import Synchronization
 import HTTPServer
 #if canImport(Glibc)
 import Glibc
@@ -17,7 +18,7 @@ import Glibc
 /// answer), `revive` (`invoker --spool --retry ID` puts a dead letter back). On start the
 /// journal is replayed: every request added and not done or dead runs again; one that was done
 /// never runs again. A lock file keeps a second invoker off the same spool.
-public final class Spool: @unchecked Sendable {
+public final class Spool: Sendable {
     /// One acknowledged request.
     public struct Item: Sendable {
         public var id: String
@@ -42,20 +43,25 @@ public final class Spool: @unchecked Sendable {
 
     public let directory: String
     public var journalPath: String { directory + "/journal.jsonl" }
-    private var fd: Int32 = -1
-    private var lockFD: Int32 = -1
-    private let lock = Lock()
-    private let state = SpoolState()
-    /// Bytes of the journal already applied (later lines may be `revive`s from another process).
-    private var applied = 0
-    private var doneSinceCompaction = 0
+    /// The open journal and what it says, touched only under one Mutex.
+    private struct Journal: Sendable {
+        var fd: Int32 = -1
+        var lockFD: Int32 = -1
+        var state = SpoolState()
+        /// Bytes of the journal already applied (later lines may be `revive`s from another process).
+        var applied = 0
+        var doneSinceCompaction = 0
+    }
+    private let journal: Mutex<Journal>
 
     /// Opens (creating) the spool in `directory` and replays its journal. Throws when the
     /// directory cannot be used or another invoker holds it.
     public init(directory: String) throws {
         self.directory = directory
         try Self.makeDirectory(directory)
-        lockFD = open(directory + "/lock", O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        var j = Journal()
+        j.lockFD = open(directory + "/lock", O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        let lockFD = j.lockFD
         guard lockFD >= 0 else {
             throw RuntimeError(.configMissing, "cannot open \(directory)/lock: \(String(cString: strerror(errno)))")
         }
@@ -63,27 +69,28 @@ public final class Spool: @unchecked Sendable {
             Glibc.close(lockFD)
             throw RuntimeError(.configMissing, "another invoker uses the spool in \(directory)")
         }
-        fd = open(journalPath, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0o600)
-        guard fd >= 0 else {
-            throw RuntimeError(.configMissing, "cannot open \(journalPath): \(String(cString: strerror(errno)))")
+        j.fd = open(directory + "/journal.jsonl", O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0o600)
+        guard j.fd >= 0 else {
+            let reason = String(cString: strerror(errno))
+            Glibc.close(lockFD)
+            throw RuntimeError(.configMissing, "cannot open \(directory)/journal.jsonl: \(reason)")
         }
-        let (lines, size) = JSONLines.read(journalPath)
-        lock.withLock {
-            for line in lines { state.apply(line) }
-            applied = size
-            let now = Clock.now().timeIntervalSince1970
-            // Everything pending is due now (a retry time from before the restart is not waited for).
-            for id in state.pending.keys { state.pending[id]?.nextAt = now }
-        }
+        let (lines, size) = JSONLines.read(directory + "/journal.jsonl")
+        for line in lines { j.state.apply(line) }
+        j.applied = size
+        let now = Clock.now().timeIntervalSince1970
+        // Everything pending is due now (a retry time from before the restart is not waited for).
+        for id in j.state.pending.keys { j.state.pending[id]?.nextAt = now }
+        journal = Mutex(j)
     }
 
     deinit { close() }
 
     /// Closes the journal and releases the lock (another invoker may open the spool).
     public func close() {
-        lock.withLock {
-            if fd >= 0 { Glibc.close(fd); fd = -1 }
-            if lockFD >= 0 { Glibc.close(lockFD); lockFD = -1 }
+        journal.withLock { j in
+            if j.fd >= 0 { Glibc.close(j.fd); j.fd = -1 }
+            if j.lockFD >= 0 { Glibc.close(j.lockFD); j.lockFD = -1 }
         }
     }
 
@@ -129,21 +136,21 @@ public final class Spool: @unchecked Sendable {
     /// Appends `line` to the journal (and applies it); `sync` waits until it is on disk.
     private func write(_ line: JSON, sync: Bool) throws {
         let bytes = line.serializedBytes() + [0x0A]
-        try lock.withLock {
+        try journal.withLock { j in
             var offset = 0
             while offset < bytes.count {
-                let n = bytes[offset...].withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
+                let n = bytes[offset...].withUnsafeBytes { Glibc.write(j.fd, $0.baseAddress, $0.count) }
                 if n < 0 {
                     if errno == EINTR { continue };
                     throw RuntimeError(.internal, "spool journal write failed: \(String(cString: strerror(errno)))")
                 }
                 offset += n
             }
-            if sync && fsync(fd) != 0 {
+            if sync && fsync(j.fd) != 0 {
                 throw RuntimeError(.internal, "spool journal fsync failed: \(String(cString: strerror(errno)))")
             }
-            state.apply(line)
-            applied += bytes.count
+            j.state.apply(line)
+            j.applied += bytes.count
         }
     }
 
@@ -162,9 +169,9 @@ public final class Spool: @unchecked Sendable {
         try? write(
             ["op": "done", "id": .string(id), "status": .int(Int64(status)), "exit": JSON(exit.map(Int64.init))],
             sync: true)
-        let compact: Bool = lock.withLock {
-            doneSinceCompaction += 1
-            return doneSinceCompaction >= 1000
+        let compact: Bool = journal.withLock { j in
+            j.doneSinceCompaction += 1
+            return j.doneSinceCompaction >= 1000
         }
         if compact { self.compact() }
     }
@@ -191,44 +198,46 @@ public final class Spool: @unchecked Sendable {
     /// Up to `limit` items due at `now`, oldest first, each marked not due for `leaseSeconds`
     /// so that a second call does not hand it out again while it runs.
     public func takeDue(now: Double, limit: Int, leaseSeconds: Double = 60) -> [Item] {
-        lock.withLock {
+        journal.withLock { j in
             var due: [Item] = []
-            for id in state.order where due.count < limit {
-                guard var item = state.pending[id], item.nextAt <= now else { continue }
+            for id in j.state.order where due.count < limit {
+                guard var item = j.state.pending[id], item.nextAt <= now else { continue }
                 due.append(item)
                 item.nextAt = now + leaseSeconds
-                state.pending[id] = item
+                j.state.pending[id] = item
             }
-            state.prune()
+            j.state.prune()
             return due
         }
     }
 
     /// Holds a newly added item back (it is being run inline).
     public func hold(_ id: String, seconds: Double) {
-        lock.withLock { state.pending[id]?.nextAt = Clock.now().timeIntervalSince1970 + seconds }
+        let until = Clock.now().timeIntervalSince1970 + seconds
+        journal.withLock { $0.state.pending[id]?.nextAt = until }
     }
 
-    public var pendingItems: [Item] { lock.withLock { state.pendingItems } }
-    public var deadLetters: [DeadLetter] { lock.withLock { state.deadLetters } }
+    public var pendingItems: [Item] { journal.withLock { $0.state.pendingItems } }
+    public var deadLetters: [DeadLetter] { journal.withLock { $0.state.deadLetters } }
 
     /// Applies journal lines another process appended (`--spool --retry`).
     public func refresh() {
-        let from = lock.withLock { applied }
+        let from = journal.withLock { $0.applied }
         let (lines, size) = JSONLines.read(journalPath, from: from)
         guard size > from else { return }
-        lock.withLock {
-            for line in lines where line["op"].string == "revive" { state.apply(line) }
-            applied = size
+        journal.withLock { j in
+            for line in lines where line["op"].string == "revive" { j.state.apply(line) }
+            j.applied = size
         }
     }
 
     /// Rewrites the journal with only what is still pending or dead.
     func compact() {
-        lock.withLock {
+        let journalPath = self.journalPath
+        journal.withLock { j in
             var lines: [JSON] = []
-            for id in state.order {
-                if let item = state.pending[id] {
+            for id in j.state.order {
+                if let item = j.state.pending[id] {
                     lines.append(Self.record(item))
                     if item.attempts > 0 {
                         lines.append([
@@ -236,7 +245,7 @@ public final class Spool: @unchecked Sendable {
                             "next_at": .double(item.nextAt),
                         ])
                     }
-                } else if let letter = state.dead[id] {
+                } else if let letter = j.state.dead[id] {
                     lines.append(Self.record(letter.item))
                     lines.append([
                         "op": "dead", "id": .string(id), "reason": .string(letter.reason),
@@ -251,12 +260,12 @@ public final class Spool: @unchecked Sendable {
             for l in lines { bytes += l.serializedBytes() + [0x0A] }
             StandardStreams.write(bytes, to: out)
             guard fsync(out) == 0, rename(tmp, journalPath) == 0 else { Glibc.close(out); return }
-            Glibc.close(fd)
-            fd = out
-            _ = lseek(fd, 0, SEEK_END)
-            applied = bytes.count
-            doneSinceCompaction = 0
-            state.prune()
+            Glibc.close(j.fd)
+            j.fd = out
+            _ = lseek(j.fd, 0, SEEK_END)
+            j.applied = bytes.count
+            j.doneSinceCompaction = 0
+            j.state.prune()
         }
     }
 
@@ -264,7 +273,7 @@ public final class Spool: @unchecked Sendable {
 
     /// Pending items and dead letters of the spool in `directory`, read without taking it over.
     public static func snapshot(directory: String) -> (pending: [Item], dead: [DeadLetter]) {
-        let state = SpoolState()
+        var state = SpoolState()
         for line in JSONLines.read(directory + "/journal.jsonl").lines { state.apply(line) }
         return (state.pendingItems, state.deadLetters)
     }
@@ -284,7 +293,7 @@ public final class Spool: @unchecked Sendable {
 }
 
 /// What a journal says: the requests pending and the dead letters, in arrival order.
-final class SpoolState {
+struct SpoolState: Sendable {
     var pending: [String: Spool.Item] = [:]
     var dead: [String: Spool.DeadLetter] = [:]
     var order: [String] = []
@@ -293,10 +302,10 @@ final class SpoolState {
     var deadLetters: [Spool.DeadLetter] { order.compactMap { dead[$0] } }
 
     /// Forgets the order of requests that are done.
-    func prune() { order.removeAll { pending[$0] == nil && dead[$0] == nil } }
+    mutating func prune() { order.removeAll { pending[$0] == nil && dead[$0] == nil } }
 
     /// Applies one journal line.
-    func apply(_ line: JSON) {
+    mutating func apply(_ line: JSON) {
         guard let id = line["id"].string else { return }
         switch line["op"].string {
         case "add":
