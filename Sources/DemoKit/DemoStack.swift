@@ -15,16 +15,17 @@ import SetupKit
 /// (`setup --public-url <invoker> --sms --survey --apply`, idempotent, so a restarted `serve`
 /// finds its objects again and only repairs their endpoints); then the invoker's function
 /// environment with the webhooks' signing secrets. Until that last step the invoker answers 503.
-public final class DemoStack: @unchecked Sendable {
+public final class DemoStack: Sendable {
     public let sandbox: Sandbox
     public let file: FunctionsFile
     let server: HTTPServer
     let box: Locked<Invoker?>
     public let invokerURL: String
-    /// The environment every function gets.
-    public private(set) var environment: [String: String] = [:]
+    /// The environment every function gets (set by `prepare`).
+    public var environment: [String: String] { prepared.value.environment }
     /// What `bundle-setup` printed.
-    public private(set) var setupOutput: [String] = []
+    public var setupOutput: [String] { prepared.value.setupOutput }
+    private let prepared = Locked((environment: [String: String](), setupOutput: [String]()))
 
     /// The sandbox's base URL.
     public var sandboxURL: String { sandbox.baseURL }
@@ -103,12 +104,13 @@ public final class DemoStack: @unchecked Sendable {
         var setupEnvironment = sandbox.functionEnvironment()
         setupEnvironment[ConfigKey.smsProvider] = "twilio"
         let status = BundleSetup.run(arguments: arguments, environment: setupEnvironment, write: { lines.append($0) })
-        setupOutput = lines.value
+        let output = lines.value
+        prepared.withValue { $0.setupOutput = output }
         guard status == 0 else {
             throw DemoError(
                 .setup,
                 "bundle-setup \(arguments.joined(separator: " ")) exited \(status):\n"
-                    + setupOutput.joined(separator: "\n"))
+                    + output.joined(separator: "\n"))
         }
         let secrets = webhookSecrets()
         guard !secrets.isEmpty else {
@@ -121,7 +123,7 @@ public final class DemoStack: @unchecked Sendable {
         env[ConfigKey.smsProvider] = "twilio"
         env[ConfigKey.zendeskWebhookSecret] = secrets.joined(separator: ",")
         env[ConfigKey.zendeskSMSBrandID] = String(DemoAccount.brandID)
-        environment = env
+        prepared.withValue { [env] in $0.environment = env }
         let log = AccessLog(
             redactor: Redactor(secrets: Config(environment: env).secrets),
             write: options.accessLog ?? { StandardStreams.writeError($0) })

@@ -1,5 +1,6 @@
 import FoundationEssentials
 import FunctionRuntime
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -7,11 +8,11 @@ import Glibc
 /// Standard error (fd 2) redirected to an unlinked temporary file until `end()`, which puts
 /// the original back and returns what was written. Child processes started meanwhile inherit
 /// the file as their standard error.
-final class StandardErrorCapture: @unchecked Sendable {
+final class StandardErrorCapture: Sendable {
     private let saved: Int32
     private let file: Int32
-    private let lock = Lock()
-    private var text: String?
+    /// The captured text once `end()` has run.
+    private let text = Mutex<String?>(nil)
 
     private init(saved: Int32, file: Int32) {
         self.saved = saved
@@ -36,7 +37,7 @@ final class StandardErrorCapture: @unchecked Sendable {
     /// Restores standard error (once) and returns the captured text.
     @discardableResult
     func end() -> String {
-        lock.withLock {
+        text.withLock { text in
             if let text { return text }
             _ = dup2(saved, 2)
             close(saved)
