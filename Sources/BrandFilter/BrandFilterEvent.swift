@@ -8,18 +8,13 @@ public struct BrandFilterEvent: Sendable, Equatable {
 
     public init(brandID: String?) { self.brandID = brandID }
 
-    /// A Zendesk event is a JSON object: an array, a string or a number is bad input
-    /// (`.invalidEvent`), never passed on.
-    public init(_ json: JSON) throws {
-        guard json.object != nil else { throw RuntimeError(.invalidEvent, "the event must be a JSON object") }
-        brandID = ZendeskWebhookEvent.brandID(of: json)
-    }
-
     /// The brand paths as member names (`detail.brand_id` → `["detail", "brand_id"]`).
     static let paths = ZendeskWebhookEvent.brandPathMembers
 
     /// Reads the brand from the bytes with `JSONScanner` (the document is checked whole but not
     /// built), then applies the one brand rule of `ZendeskWebhookEvent` to the members it found.
+    /// A Zendesk event is a JSON object: an array, a string or a number is bad input
+    /// (`.invalidEvent`), never passed on.
     public init(raw: [UInt8]) throws {
         let (root, values) = try JSONScanner.scan(raw, paths: Self.paths)
         guard root == .object else { throw RuntimeError(.invalidEvent, "the event must be a JSON object") }

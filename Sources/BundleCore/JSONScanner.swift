@@ -15,8 +15,10 @@ public struct JSONScanner {
         do {
             scanner.skipSpace()
             guard scanner.i < bytes.count else { throw Failure("unexpected end of input", at: scanner.i) }
-            let root: Root = bytes[scanner.i] == UInt8(ascii: "{") ? .object : bytes[scanner.i] == UInt8(ascii: "[") ? .array : .scalar
-            try scanner.value(path: [], depth: 0)
+            let root: Root =
+                bytes[scanner.i] == UInt8(ascii: "{")
+                ? .object : bytes[scanner.i] == UInt8(ascii: "[") ? .array : .scalar
+            try scanner.value(candidates: scanner.everyPath, level: 0, depth: 0)
             scanner.skipSpace()
             guard scanner.i == bytes.count else { throw Failure("trailing characters", at: scanner.i) }
             return (root, scanner.found)
@@ -62,11 +64,8 @@ public struct JSONScanner {
         return next
     }
 
-    /// The top-level value: every path is a candidate.
-    private mutating func value(path: [String], depth: Int) throws {
-        let all: UInt64 = names.count == 64 ? ~0 : (1 << UInt64(names.count)) - 1
-        try value(candidates: all, level: 0, depth: depth)
-    }
+    /// A bit for each requested path (the candidates at the top level).
+    private var everyPath: UInt64 { names.count == 64 ? ~0 : (1 << UInt64(names.count)) - 1 }
 
     /// A value reached by `level` member names that the `candidates` paths share.
     private mutating func value(candidates: UInt64, level: Int, depth: Int) throws {
@@ -97,7 +96,9 @@ public struct JSONScanner {
         if i < bytes.count, bytes[i] == UInt8(ascii: "}") { i += 1; return }
         while true {
             skipSpace()
-            guard i < bytes.count, bytes[i] == UInt8(ascii: "\"") else { throw Failure("expected a member name", at: i) }
+            guard i < bytes.count, bytes[i] == UInt8(ascii: "\"") else {
+                throw Failure("expected a member name", at: i)
+            }
             let keyStart = i
             let hasEscape = try skipString()
             var child: UInt64 = 0
@@ -113,7 +114,11 @@ public struct JSONScanner {
             guard i < bytes.count, bytes[i] == UInt8(ascii: ":") else { throw Failure("expected ':'", at: i) }
             i += 1
             skipSpace()
-            if child != 0 { try value(candidates: child, level: level + 1, depth: depth) } else { try skipValue(depth: depth) }
+            if child != 0 {
+                try value(candidates: child, level: level + 1, depth: depth)
+            } else {
+                try skipValue(depth: depth)
+            }
             skipSpace()
             guard i < bytes.count else { throw Failure("unterminated object", at: i) }
             if bytes[i] == UInt8(ascii: ",") { i += 1; continue }
@@ -168,7 +173,9 @@ public struct JSONScanner {
 
     private mutating func literal(_ word: String) throws {
         let w = Array(word.utf8)
-        guard i + w.count <= bytes.count, bytes[i..<(i + w.count)].elementsEqual(w) else { throw Failure("invalid literal", at: i) }
+        guard i + w.count <= bytes.count, bytes[i..<(i + w.count)].elementsEqual(w) else {
+            throw Failure("invalid literal", at: i)
+        }
         i += w.count
     }
 

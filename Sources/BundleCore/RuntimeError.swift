@@ -130,3 +130,12 @@ public enum ExitStatus {
 public protocol RuntimeErrorConvertible: Error {
     var runtimeError: RuntimeError { get }
 }
+
+extension RuntimeError {
+    /// What any thrown error amounts to: itself, its own `RuntimeError` when it knows one
+    /// (`RuntimeErrorConvertible`), else an internal error naming it.
+    public static func from(_ error: any Error) -> RuntimeError {
+        (error as? RuntimeError) ?? (error as? RuntimeErrorConvertible)?.runtimeError
+            ?? RuntimeError(.internal, "\(error)")
+    }
+}

@@ -55,7 +55,8 @@ public final class EventLog: Sendable {
     /// Where "needs a person" entries are appended as JSON lines (`ATTENTION_LOG`); nil: only the log.
     public let attentionFile: String?
 
-    public init(function: String, redactor: Redactor, attentionFile: String? = nil, summarizesPlainLines: Bool = false) {
+    public init(function: String, redactor: Redactor, attentionFile: String? = nil, summarizesPlainLines: Bool = false)
+    {
         self.function = function
         self.redactor = redactor
         self.attentionFile = attentionFile
@@ -110,12 +111,13 @@ public final class EventLog: Sendable {
     }
 
     /// The calls recorded since the last `finish`, paths redacted as in the log.
-    public var upstreamCalls: [UpstreamCall] {
-        pending.withLock { $0.calls }.map { call in
-            var redacted = call
-            redacted.path = redactor.redact(call.path)
-            return redacted
-        }
+    public var upstreamCalls: [UpstreamCall] { pending.withLock { $0.calls }.map(redacted) }
+
+    /// A call as the log shows it: its path redacted.
+    private func redacted(_ call: UpstreamCall) -> UpstreamCall {
+        var c = call
+        c.path = redactor.redact(call.path)
+        return c
     }
 
     /// Writes the line for one event and starts a new one.
@@ -144,11 +146,7 @@ public final class EventLog: Sendable {
             "outcome": .string(outcome),
             "mode": .string(mode.rawValue),
             "duration_ms": .double((durationMS * 100).rounded() / 100),
-            "upstream": .array(c.map { call in
-                var redacted = call
-                redacted.path = redactor.redact(call.path)
-                return redacted.json
-            }),
+            "upstream": .array(c.map { redacted($0).json }),
         ]
         if !n.isEmpty { line["notes"] = .array(n.map { .string($0) }) }
         if !a.isEmpty { line["attention"] = .array(a) }

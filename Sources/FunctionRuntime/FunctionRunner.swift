@@ -91,9 +91,7 @@ public enum FunctionRunner {
                 evaluation.status = error.code.exitStatus
             }
         } catch {
-            let e =
-                (error as? RuntimeError) ?? (error as? RuntimeErrorConvertible)?.runtimeError
-                ?? RuntimeError(.internal, "\(error)")
+            let e = RuntimeError.from(error)
             evaluation = Evaluation(
                 result: errorResult(definition, e), output: nil, status: e.code.exitStatus, failure: e)
         }
@@ -248,13 +246,8 @@ public enum FunctionRunner {
                 outcome: "done", durationMS: Clock.monotonicMS() - started, mode: context.mode,
                 extra: ["command": .string(command)])
             return status
-        } catch let error as RuntimeError {
-            StandardStreams.write(errorResult(definition, error).serializedBytes() + [0x0A])
-            context.log.finish(
-                outcome: "error", durationMS: Clock.monotonicMS() - started, mode: context.mode, error: error)
-            return error.code.exitStatus
         } catch {
-            let e = (error as? RuntimeErrorConvertible)?.runtimeError ?? RuntimeError(.internal, "\(error)")
+            let e = RuntimeError.from(error)
             StandardStreams.write(errorResult(definition, e).serializedBytes() + [0x0A])
             context.log.finish(
                 outcome: "error", durationMS: Clock.monotonicMS() - started, mode: context.mode, error: e)
@@ -301,7 +294,8 @@ public enum FunctionRunner {
     public static func help(_ d: FunctionDefinition) -> String {
         var s = "\(d.name) — \(d.summary)\n\n"
         s += "Usage:\n  \(d.name) [--dry-run] < event.json        one event (pipeline mode)\n"
-        s += "  \(d.name) --stream [--dry-run] [--log-each] < events.ndjson   one event per line, one result per line;\n"
+        s +=
+            "  \(d.name) --stream [--dry-run] [--log-each] < events.ndjson   one event per line, one result per line;\n"
         s += "      the log gets one summary line plus a line per warning or error (--log-each: a line per event)\n"
         for (flag, text) in d.commandHelp.sorted(by: { $0.key < $1.key }) { s += "  \(d.name) \(flag)   \(text)\n" }
         s += "  (CGI/1.1 when REQUEST_METHOD is set; OpenFaaS watchdog when Http_Method is set)\n\n"

@@ -43,9 +43,7 @@ public enum SMSInboundFunction {
             do {
                 results.append(try handler.handle(item))
             } catch {
-                let e =
-                    (error as? RuntimeError) ?? (error as? RuntimeErrorConvertible)?.runtimeError
-                    ?? RuntimeError(.internal, "\(error)")
+                let e = RuntimeError.from(error)
                 if e.code == .upstreamUnavailable, transient == nil { transient = e }
                 if e.code == .configMissing { throw e }
                 context.log.warn("batch item \(item.id ?? "?") failed: \(e)")

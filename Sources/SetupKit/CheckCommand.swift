@@ -23,12 +23,18 @@ public struct CheckCommand {
         self.context = context
     }
 
+    /// The setup command that fixes what check found for the chosen features, with `extra`
+    /// arguments (e.g. `--sms-numbers …`) before `--apply`.
+    func setupCommand(extra: String = "") -> String {
+        "./invoke setup --public-url \(options.publicURL ?? "https://your.host")\(options.sms ? " --sms" : "")"
+            + "\(options.survey ? " --survey" : "")\(options.triggers ? " --triggers" : "")\(extra) --apply"
+    }
+
     /// Runs every check; `ready` is true only when everything the chosen features need is ready.
     public func run() -> (rows: [Row], ready: Bool) {
         var rows: [Row] = []
         let config = context.config
-        let setupHint =
-            "./invoke setup --public-url \(options.publicURL ?? "https://your.host")\(options.sms ? " --sms" : "")\(options.survey ? " --survey" : "")\(options.triggers ? " --triggers" : "") --apply"
+        let setupHint = setupCommand()
 
         // Zendesk credentials.
         var zendesk: Zendesk?
@@ -156,8 +162,7 @@ public struct CheckCommand {
         }
         let elsewhere = plan.filter { $0.action == .leave }.map(\.number.phoneNumber)
         if !elsewhere.isEmpty {
-            let hint = setupHint.replacingAll(
-                " --apply", with: " --sms-numbers \(elsewhere.joined(separator: ",")) --apply")
+            let hint = setupCommand(extra: " --sms-numbers \(elsewhere.joined(separator: ","))")
             return Row(
                 item: "Twilio numbers", status: .missing,
                 detail: detail + "; \(elsewhere.joined(separator: ", ")) post(s) to another application",

@@ -59,14 +59,14 @@ import TestSupport
     }
 
     @Test func outputsArePassthroughAndFiltered() throws {
-        guard case .passthrough(let r) = BrandFilterHandler.handle(try BrandFilterEvent(subscription), selection: .all)
+        guard case .passthrough(let r) = BrandFilterHandler.handle(try BrandFilterEvent(raw: subscription.serializedBytes()), selection: .all)
         else {
             Issue.record("expected passthrough"); return
         }
         #expect(r["outcome"] == "passed")
         guard
             case .filtered(let f) = BrandFilterHandler.handle(
-                try BrandFilterEvent(subscription), selection: .only(["2"]))
+                try BrandFilterEvent(raw: subscription.serializedBytes()), selection: .only(["2"]))
         else {
             Issue.record("expected filtered"); return
         }
