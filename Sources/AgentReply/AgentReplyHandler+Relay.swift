@@ -234,7 +234,7 @@ extension AgentReplyHandler {
             }
         case .klaviyo:
             guard let klaviyo, let profile = relay.profile,
-                let metric = try klaviyo.metricID(named: AgentReplyHandler.receivedSMSMetric)
+                let metric = try klaviyo.metricID(named: KlaviyoSMSMetric.received)
             else { return [:] }
             for e in try klaviyo.events(profileID: profile.id, metricID: metric, since: from) {
                 let props = e["attributes"]["event_properties"]
@@ -247,9 +247,6 @@ extension AgentReplyHandler {
         records.reverse()
         return ReplyRules.partsFound(relay.plan.parts, bodies: records.map(\.body)).mapValues { records[$0].id }
     }
-
-    /// Klaviyo's metric for a message of the brand that reached the customer.
-    static let receivedSMSMetric = "Received SMS"
 
     // MARK: - Commit
 

@@ -14,6 +14,11 @@ extension ConfigKey {
     public static let smsReplyLeaseSeconds = "SMS_REPLY_LEASE_SECONDS"
     /// Klaviyo metric recorded for an agent reply sent through Twilio (default `Zendesk SMS Reply`).
     public static let klaviyoReplyMetric = "KLAVIYO_SMS_REPLY_METRIC"
+    /// Hours after a campaign/flow SMS within which a customer's first text is attributed to it
+    /// (default 24, Klaviyo's SMS attribution window).
+    public static let smsAttributionHours = "SMS_ATTRIBUTION_HOURS"
+    /// `0` (or false/no/off) turns off the customer-context note on new SMS tickets (default on).
+    public static let smsContextNote = "SMS_CONTEXT_NOTE"
 }
 
 /// Which service sends SMS (`SMS_PROVIDER`).
@@ -36,6 +41,12 @@ public struct SMSSettings: Sendable {
     public var hasKlaviyo: Bool
     /// See `ConfigKey.smsReplyLeaseSeconds`.
     public var replyLeaseSeconds: Int = 60
+    /// The attribution window in seconds (`SMS_ATTRIBUTION_HOURS`, default 24 h).
+    public var attributionWindow: Double = 24 * 3600
+    /// Whether new SMS tickets get the customer-context note (`SMS_CONTEXT_NOTE`, default on).
+    public var contextNote: Bool = true
+    /// The auto-responder for non-consented senders, when `SMS_AUTORESPONDER_TEXT` is set.
+    public var autoResponder: SMSAutoResponder?
 
     public init(
         provider: SMSProvider = .klaviyo, keywords: SMSKeywords = SMSKeywords(), brandID: Int64? = nil,
@@ -99,6 +110,26 @@ public struct SMSSettings: Sendable {
             throw SMSError(
                 .badConfiguration,
                 "SMS_REPLY_LEASE_SECONDS must be at least 15 (longer than one invocation), got \(replyLeaseSeconds)")
+        }
+        let hours = try config.double(ConfigKey.smsAttributionHours, default: 24)
+        guard hours > 0, hours <= 24 * 30 else {
+            throw SMSError(
+                .badConfiguration, "SMS_ATTRIBUTION_HOURS must be more than 0 and at most 720, got \(hours)")
+        }
+        attributionWindow = hours * 3600
+        switch config.value(ConfigKey.smsContextNote)?.lowercased() {
+        case nil, "1", "true", "yes", "on": contextNote = true
+        case "0", "false", "no", "off": contextNote = false
+        case let other?:
+            throw SMSError(.badConfiguration, "SMS_CONTEXT_NOTE must be 1 or 0, got \(other.debugDescription)")
+        }
+        if let template = config.value(ConfigKey.smsAutoresponderText), !template.trimmed().isEmpty {
+            let text = try SMSAutoResponder.render(
+                template: template, organization: config.value(ConfigKey.smsOrganization),
+                email: config.value(ConfigKey.smsSupportEmail))
+            autoResponder = SMSAutoResponder(
+                text: text,
+                metric: config.value(ConfigKey.klaviyoAutoreplyMetric, default: SMSAutoResponder.defaultMetric))
         }
     }
 }

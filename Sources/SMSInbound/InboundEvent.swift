@@ -128,7 +128,8 @@ public enum InboundEvent {
                         messageID: id, from: from.map(PhoneNumber.normalize) ?? "", to: PhoneNumber.normalize(to),
                         body: body,
                         mediaCount: media, receivedAt: event["attributes"]["datetime"].nonEmptyString,
-                        profileID: profileID, conversationID: field(props, ["conversation_id"]))))
+                        profileID: profileID, conversationID: field(props, ["conversation_id"]),
+                        klaviyoAttribution: KlaviyoAttributionRef(payload: payload))))
         }
         if topic == settings.sentTopic {
             guard let id else { throw SMSError(.invalidMessage, "a Klaviyo \(topic) item has no event id") }

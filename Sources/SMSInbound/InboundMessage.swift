@@ -19,10 +19,13 @@ public struct InboundMessage: Sendable, Equatable {
     /// Twilio Advanced Opt-Out's `OptOutType` (`STOP`, `START`, `HELP`), upper-cased: when present
     /// it decides over the keyword table.
     public var optOutType: String?
+    /// Klaviyo's own attribution of the text, when the webhook item carries it.
+    public var klaviyoAttribution: KlaviyoAttributionRef?
 
     public init(
         messageID: String, from: String, to: String, body: String, mediaCount: Int = 0, receivedAt: String? = nil,
-        profileID: String? = nil, conversationID: String? = nil, optOutType: String? = nil
+        profileID: String? = nil, conversationID: String? = nil, optOutType: String? = nil,
+        klaviyoAttribution: KlaviyoAttributionRef? = nil
     ) {
         self.messageID = messageID
         self.from = from
@@ -33,6 +36,7 @@ public struct InboundMessage: Sendable, Equatable {
         self.profileID = profileID
         self.conversationID = conversationID
         self.optOutType = optOutType
+        self.klaviyoAttribution = klaviyoAttribution
     }
 
     /// The conversation this text belongs to.

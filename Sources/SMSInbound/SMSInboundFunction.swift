@@ -14,7 +14,10 @@ public enum SMSInboundFunction {
             a Klaviyo batch answers {"function":"sms-inbound","outcome":"batch","results":[one object per item, in order]}.
             Configuration: SMS_PROVIDER (klaviyo|twilio), SMS_KEYWORDS (comma-separated automation keywords),
             SMS_OPTOUT_MATCH (contains|exact), ZENDESK_SMS_BRAND_ID, KLAVIYO_SMS_INBOUND_TOPIC (default event:klaviyo.sent_sms, "Sent SMS": the customer texted),
-            KLAVIYO_SMS_SENT_TOPIC (default event:klaviyo.received_sms, "Received SMS": campaign/flow SMS become private notes).
+            KLAVIYO_SMS_SENT_TOPIC (default event:klaviyo.received_sms, "Received SMS": campaign/flow SMS become private notes),
+            SMS_ATTRIBUTION_HOURS (default 24), SMS_CONTEXT_NOTE (1|0, default 1),
+            SMS_AUTORESPONDER_TEXT with SMS_ORGANIZATION / SMS_SUPPORT_EMAIL (Twilio provider), KLAVIYO_SMS_AUTOREPLY_METRIC.
+            A text on a ticket adds "attributed_to" (or "attribution": {"reason"}) and "notes"; an ignored not_consented text may add "autoresponder".
             """,
         signatures: [.twilio, .klaviyo],
         handler: { event, context in try handle(event, context: context) })
@@ -31,8 +34,12 @@ public enum SMSInboundFunction {
         if batch, let request = event.request { try checkWebhookID(event.json, request: request) }
         let zendesk = try Zendesk(config: context.config, http: context.http)
         let klaviyo = settings.hasKlaviyo ? try Klaviyo(config: context.config, http: context.http) : nil
+        // Twilio sends the auto-responder's text (the Klaviyo provider has its own auto-responder).
+        let twilio =
+            settings.provider == .twilio && settings.autoResponder != nil
+            ? try Twilio(config: context.config, http: context.http) : nil
         let handler = SMSInboundHandler(
-            zendesk: zendesk, klaviyo: klaviyo, settings: settings, log: context.log,
+            zendesk: zendesk, klaviyo: klaviyo, twilio: twilio, settings: settings, log: context.log,
             remaining: { context.http.deadline.remaining })
         if !batch, let item = items.first {
             return .result(try handler.handle(item))

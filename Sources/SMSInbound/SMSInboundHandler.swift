@@ -16,6 +16,8 @@ import SMSCore
 public struct SMSInboundHandler {
     public let zendesk: Zendesk
     public let klaviyo: Klaviyo?
+    /// Sends the auto-responder's text (Twilio provider with `SMS_AUTORESPONDER_TEXT`).
+    public let twilio: Twilio?
     public let settings: SMSSettings
     public let log: EventLog?
     /// Seconds left of the invocation's time budget: a write that lost a race is decided again
@@ -24,11 +26,12 @@ public struct SMSInboundHandler {
     public let remaining: @Sendable () -> Double
 
     public init(
-        zendesk: Zendesk, klaviyo: Klaviyo?, settings: SMSSettings, log: EventLog? = nil,
+        zendesk: Zendesk, klaviyo: Klaviyo?, twilio: Twilio? = nil, settings: SMSSettings, log: EventLog? = nil,
         remaining: @escaping @Sendable () -> Double = { 8 }
     ) {
         self.zendesk = zendesk
         self.klaviyo = klaviyo
+        self.twilio = twilio
         self.settings = settings
         self.log = log
         self.remaining = remaining
@@ -61,15 +64,20 @@ public struct SMSInboundHandler {
 
     // MARK: - Customer texts
 
+    /// A customer's text: screened, checked for consent, landed on the conversation's ticket, then
+    /// enriched (attribution, customer context). A text ignored as `not_consented` may get the
+    /// auto-responder's answer.
     func handle(_ message: InboundMessage) throws -> JSON {
         var m = message
         var profile: KlaviyoProfile?
+        // The consent read also brings the predictive analytics the context note shows: one call.
+        let predictive = settings.contextNote
         if m.from.isEmpty {
             // A Klaviyo item naming the customer only by profile: one read gives phone and consent.
             guard let klaviyo, let id = m.profileID else {
                 throw SMSError(.invalidMessage, "the message names no sender phone number")
             }
-            profile = try klaviyo.profile(id: id)
+            profile = try klaviyo.profile(id: id, predictive: predictive)
             guard let phone = profile?.phoneNumber.map(PhoneNumber.normalize) else {
                 return result(
                     .ignore(.notConsented, detail: "profile \(id) has no phone number"), messageID: m.messageID)
@@ -78,15 +86,25 @@ public struct SMSInboundHandler {
         }
         if let early = InboundRules.screen(m, settings: settings) { return result(early, messageID: m.messageID) }
         if profile == nil, let klaviyo, settings.hasKlaviyo {
-            profile = try m.profileID.flatMap { try klaviyo.profile(id: $0) } ?? klaviyo.profile(phone: m.from)
+            profile =
+                try m.profileID.flatMap { try klaviyo.profile(id: $0, predictive: predictive) }
+                ?? klaviyo.profile(phone: m.from, predictive: predictive)
         }
         if let refused = InboundRules.consent(profile: profile, settings: settings) {
-            return result(refused, messageID: m.messageID)
+            return try autoRespond(to: m, profile: profile, result: result(refused, messageID: m.messageID))
         }
+        let landed = try land(m, profile: profile)
+        return try enrich(landed, message: m, profile: profile)
+    }
 
+    /// Puts the text on the conversation's ticket (comment, reopen, follow-up or new ticket).
+    func land(_ m: InboundMessage, profile: KlaviyoProfile?) throws -> JSON {
         let key = m.conversation
         let comment = SMSText.inboundComment(body: m.body, mediaCount: m.mediaCount)
-        let metadata: JSON = ["sms_message_id": .string(m.messageID), "sms_direction": "inbound"]
+        var metadata: JSON = ["sms_message_id": .string(m.messageID), "sms_direction": "inbound"]
+        // The provider's time of the text, when it gives one (the burst rule orders texts by it);
+        // never "now", which would make a repeated delivery's creation body differ.
+        if let at = m.receivedAt.flatMap(Clock.parse) { metadata["sms_received_at"] = .string(Clock.iso8601(at)) }
         var requesterID: Int64?
         var attempt = 0
         while another(&attempt) {

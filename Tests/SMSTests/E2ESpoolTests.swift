@@ -130,9 +130,13 @@ import Testing
             $0["external_id"].string == "sms:\(B.kim):\(B.brandB)" && $0["status"].string != "closed"
         }
         #expect(tickets.count == 1, "\(tickets.map { $0["id"] })")
-        let texts = (tickets.first?["comments"].array ?? []).compactMap { $0["body"].string }
+        let comments = tickets.first?["comments"].array ?? []
+        let texts = comments.filter { $0["public"].bool == true }.compactMap { $0["body"].string }
         #expect(texts.count == 20, "\(texts)")
         #expect(Set(texts) == Set(bodies))
+        // The customer-context note of the new ticket is there once, across the kill and replay.
+        let notes = comments.filter { $0["public"].bool == false }.compactMap { $0["body"].string }
+        #expect(notes.count == 1 && notes.first?.hasPrefix("Customer context from Klaviyo") == true, "\(notes)")
     }
 
     func eventuallyTrue(timeout: Double, _ condition: () -> Bool) -> Bool {

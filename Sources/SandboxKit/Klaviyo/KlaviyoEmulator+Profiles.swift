@@ -26,7 +26,10 @@ extension KlaviyoEmulator {
         p["id"] = .string(spec["id"].string ?? EmulatorSupport.klaviyoID())
         p["created"] = .string(stamp)
         p["updated"] = .string(stamp)
-        for (key, value) in spec.object ?? [:] where key != "subscriptions" && key != "id" { p[key] = value }
+        for (key, value) in spec.object ?? [:] where !["subscriptions", "id", "predictive_analytics"].contains(key) {
+            p[key] = value
+        }
+        p["predictive_analytics"] = try Self.predictiveAnalytics(spec["predictive_analytics"])
         if let phone = p["phone_number"]?.string, !EmulatorSupport.isE164(phone) {
             throw KlaviyoError(
                 400, "Invalid phone number format '\(phone)'; use E.164.", pointer: "/data/attributes/phone_number")
@@ -39,6 +42,33 @@ extension KlaviyoEmulator {
             ]
         ]
         return .object(p)
+    }
+
+    /// The members of Klaviyo's `PredictiveAnalytics` schema (all nullable).
+    static let predictiveMembers = [
+        "historic_clv", "predicted_clv", "total_clv", "historic_number_of_orders", "predicted_number_of_orders",
+        "average_days_between_orders", "average_order_value", "churn_probability", "expected_date_of_next_order",
+        "ranked_channel_affinity",
+    ]
+
+    /// A profile's predictive analytics from a seed: every member of the schema, null unless
+    /// seeded (Klaviyo leaves them null for accounts and profiles that do not qualify). `total_clv`
+    /// is the sum of historic and predicted CLV when both are given.
+    static func predictiveAnalytics(_ spec: JSON) throws -> JSON {
+        var record: [String: JSON] = [:]
+        for key in predictiveMembers { record[key] = .null }
+        for (key, value) in spec.object ?? [:] {
+            guard predictiveMembers.contains(key) else {
+                throw RuntimeError(.usage, "predictive_analytics has no member \(key.debugDescription)")
+            }
+            record[key] = value
+        }
+        if record["total_clv"]?.isNull == true, let h = record["historic_clv"]?.double,
+            let p = record["predicted_clv"]?.double
+        {
+            record["total_clv"] = .double(h + p)
+        }
+        return .object(record)
     }
 
     static func consent(_ spec: JSON, channel: String, stamp: String) throws -> JSON {
@@ -65,11 +95,13 @@ extension KlaviyoEmulator {
             || sms.at("transactional.can_receive_sms_transactional").bool == true
     }
 
-    func resource(_ profile: JSON, request: ServerRequest, subscriptions: Bool) -> JSON {
+    /// The JSON:API resource of a profile; `additional` names the additional fields asked for
+    /// (`subscriptions`, `predictive_analytics`), which are left out otherwise.
+    func resource(_ profile: JSON, request: ServerRequest, additional: Set<String>) -> JSON {
         var attributes = profile.object ?? [:]
         let id = profile["id"].string ?? ""
         attributes["id"] = nil
-        if !subscriptions { attributes["subscriptions"] = nil }
+        for field in Self.additionalFields where !additional.contains(field) { attributes[field] = nil }
         let base = "http://\(request.header("host") ?? "127.0.0.1")\(prefix)"
         return [
             "type": "profile", "id": .string(id), "attributes": .object(attributes),
@@ -91,21 +123,20 @@ extension KlaviyoEmulator {
         ]
     }
 
-    /// `additional-fields[profile]`: a comma list of known names (400 otherwise); true when it
-    /// asks for `subscriptions`.
-    func wantsSubscriptions(_ request: ServerRequest) throws -> Bool {
-        guard let value = request.queryValue("additional-fields[profile]") else { return false }
+    /// `additional-fields[profile]`: a comma list of known names (400 otherwise).
+    func additionalFields(_ request: ServerRequest) throws -> Set<String> {
+        guard let value = request.queryValue("additional-fields[profile]") else { return [] }
         let names = value.split(separator: ",").map { $0.trimmed() }
         for n in names where !Self.additionalFields.contains(n) {
             throw KlaviyoError(
                 400, "'\(n)' is not a valid field for additional-fields[profile].",
                 parameter: "additional-fields[profile]")
         }
-        return names.contains("subscriptions")
+        return Set(names)
     }
 
     func listProfiles(_ request: ServerRequest) throws -> ServerResponse {
-        let subscriptions = try wantsSubscriptions(request)
+        let additional = try additionalFields(request)
         var found = profiles
         if let filter = request.queryValue("filter") {
             let (field, value) = try Self.parseFilter(filter)
@@ -118,7 +149,7 @@ extension KlaviyoEmulator {
             }
             size = n
         }
-        let data = found.prefix(size).map { resource($0, request: request, subscriptions: subscriptions) }
+        let data = found.prefix(size).map { resource($0, request: request, additional: additional) }
         let base = "http://\(request.header("host") ?? "127.0.0.1")\(prefix)"
         return Self.document(
             200,
@@ -166,9 +197,9 @@ extension KlaviyoEmulator {
     }
 
     func getProfile(_ request: ServerRequest, id: String) throws -> ServerResponse {
-        let subscriptions = try wantsSubscriptions(request)
+        let additional = try additionalFields(request)
         guard let p = profile(id: id) else { throw KlaviyoError(404, "A profile with id \(id) does not exist.") }
-        return Self.document(200, ["data": resource(p, request: request, subscriptions: subscriptions)])
+        return Self.document(200, ["data": resource(p, request: request, additional: additional)])
     }
 
     func profileConversation(_ request: ServerRequest, id: String) throws -> ServerResponse {

@@ -30,10 +30,13 @@ extension KlaviyoEmulator {
 
     /// Records one of Klaviyo's SMS metrics for `profile`; returns the system-webhook item
     /// `{"external_id","topic","payload"}` for its topic.
-    func recordSMSMetric(_ metric: String, profile: JSON, properties: JSON, context: EmulatorContext) -> JSON {
+    func recordSMSMetric(
+        _ metric: String, profile: JSON, properties: JSON, at date: Date? = nil, context: EmulatorContext
+    ) -> JSON {
         let eventID = EmulatorSupport.klaviyoID()
         let profileID = profile["id"].string ?? ""
-        let time = context.nowISO
+        let when = date ?? context.now
+        let time = Clock.iso8601(when)
         events.append([
             "id": .string(eventID), "metric": .string(metric), "profile_id": .string(profileID),
             "properties": properties, "time": .string(time), "value": .null, "value_currency": .null,
@@ -44,11 +47,12 @@ extension KlaviyoEmulator {
         var attributes = profile.object ?? [:]
         attributes["id"] = nil
         attributes["subscriptions"] = nil
+        attributes["predictive_analytics"] = nil
         let payload: JSON = [
             "data": [
                 "type": "event", "id": .string(eventID),
                 "attributes": [
-                    "timestamp": .int(Int64(context.now.timeIntervalSince1970)), "datetime": .string(time),
+                    "timestamp": .int(Int64(when.timeIntervalSince1970)), "datetime": .string(time),
                     "uuid": .string(EmulatorSupport.uuid()), "event_properties": properties,
                 ],
                 "relationships": [
@@ -84,19 +88,22 @@ extension KlaviyoEmulator {
 
     /// A message of the brand reached the customer: "Received SMS". `source` names the campaign
     /// (`["Campaign Name": …]`) or flow (`["Flow Name": …]`); a conversation reply names neither.
-    func recordDelivered(profile: JSON, from number: JSON, body: String, source: JSON, context: EmulatorContext) -> JSON
-    {
+    func recordDelivered(
+        profile: JSON, from number: JSON, body: String, source: JSON, at date: Date? = nil, context: EmulatorContext
+    ) -> JSON {
         var properties: JSON = [
             "Message Body": .string(body), "From Number": number, "To Number": profile["phone_number"],
         ]
         for (k, v) in source.object ?? [:] { properties[k] = v }
-        let item = recordSMSMetric(Self.receivedSMSMetric, profile: profile, properties: properties, context: context)
+        let item = recordSMSMetric(
+            Self.receivedSMSMetric, profile: profile, properties: properties, at: date, context: context)
         context.emitKlaviyoWebhook(item)
         return item
     }
 
     /// `POST /_ctl/klaviyo/sms` (control API): a campaign or flow SMS reaches a profile
-    /// `{"profile_id"|"phone", "body", "campaign"|"flow"}`.
+    /// `{"profile_id"|"phone", "body", "campaign"|"flow", "seconds_ago"?}` (`seconds_ago`: it
+    /// reached them that long ago — recorded with that time, its webhook posted now).
     public func sendMarketingSMS(_ spec: JSON, context: EmulatorContext) throws -> JSON {
         let byID = spec["profile_id"].string.flatMap { self.profile(id: $0) }
         guard
@@ -114,8 +121,15 @@ extension KlaviyoEmulator {
         } else {
             throw RuntimeError(.usage, "name the campaign or the flow")
         }
+        var at: Date?
+        if !spec["seconds_ago"].isNull {
+            guard let ago = spec["seconds_ago"].double, ago >= 0 else {
+                throw RuntimeError(.usage, "seconds_ago must be a number of seconds, 0 or more")
+            }
+            at = context.now.addingTimeInterval(-ago)
+        }
         let number = conversations.first { $0["profile_id"] == profile["id"] }?["number"] ?? "+15550000000"
-        return recordDelivered(profile: profile, from: number, body: body, source: source, context: context)
+        return recordDelivered(profile: profile, from: number, body: body, source: source, at: at, context: context)
     }
 
     // MARK: - Reading events
@@ -125,38 +139,41 @@ extension KlaviyoEmulator {
         var names: [String] = [Self.sentSMSMetric, Self.receivedSMSMetric]
         for e in events { if let m = e["metric"].string, !names.contains(m) { names.append(m) } }
         let base = "http://\(request.header("host") ?? "127.0.0.1")\(prefix)"
-        let data: [JSON] = names.map { name in
-            let id = Self.metricID(name)
-            let klaviyoOwned = name == Self.sentSMSMetric || name == Self.receivedSMSMetric
-            return [
-                "type": "metric", "id": .string(id),
-                "attributes": [
-                    "name": .string(name), "created": "2026-01-01T00:00:00+00:00",
-                    "updated": "2026-01-01T00:00:00+00:00",
-                    "integration": klaviyoOwned
-                        ? [
-                            "object": "integration", "id": "0rG4eQ", "key": "klaviyo", "name": "Klaviyo",
-                            "category": "Internal",
-                        ]
-                        : [
-                            "object": "integration", "id": "7FtS4J", "key": "api",
-                            "name": "API", "category": "API",
-                        ],
-                ],
-                "relationships": [
-                    "flow-triggers": [
-                        "links": [
-                            "self": .string("\(base)/api/metrics/\(id)/relationships/flow-triggers/"),
-                            "related": .string("\(base)/api/metrics/\(id)/flow-triggers/"),
-                        ]
-                    ]
-                ],
-                "links": ["self": .string("\(base)/api/metrics/\(id)/")],
-            ]
-        }
+        let data: [JSON] = names.map { metricResource($0, base: base) }
         return Self.document(
             200,
             ["data": .array(data), "links": ["self": .string("\(base)/api/metrics/"), "next": .null, "prev": .null]])
+    }
+
+    /// The JSON:API resource of the metric `name`.
+    func metricResource(_ name: String, base: String) -> JSON {
+        let id = Self.metricID(name)
+        let klaviyoOwned = name == Self.sentSMSMetric || name == Self.receivedSMSMetric
+        return [
+            "type": "metric", "id": .string(id),
+            "attributes": [
+                "name": .string(name), "created": "2026-01-01T00:00:00+00:00",
+                "updated": "2026-01-01T00:00:00+00:00",
+                "integration": klaviyoOwned
+                    ? [
+                        "object": "integration", "id": "0rG4eQ", "key": "klaviyo", "name": "Klaviyo",
+                        "category": "Internal",
+                    ]
+                    : [
+                        "object": "integration", "id": "7FtS4J", "key": "api",
+                        "name": "API", "category": "API",
+                    ],
+            ],
+            "relationships": [
+                "flow-triggers": [
+                    "links": [
+                        "self": .string("\(base)/api/metrics/\(id)/relationships/flow-triggers/"),
+                        "related": .string("\(base)/api/metrics/\(id)/flow-triggers/"),
+                    ]
+                ]
+            ],
+            "links": ["self": .string("\(base)/api/metrics/\(id)/")],
+        ]
     }
 
     /// `GET /api/events`: `filter` with `equals(metric_id,"…")`, `equals(profile_id,"…")` and
@@ -207,38 +224,71 @@ extension KlaviyoEmulator {
             size = n
         }
         let base = "http://\(request.header("host") ?? "127.0.0.1")\(prefix)"
-        let data: [JSON] = found.prefix(size).map { e in
-            let id = e["id"].string ?? ""
-            let time = e["time"].string ?? ""
-            let timestamp = Clock.parse(time).map { Int64($0.timeIntervalSince1970) } ?? 0
-            return [
-                "type": "event", "id": .string(id),
-                "attributes": [
-                    "timestamp": .int(timestamp), "event_properties": e["properties"], "datetime": .string(time),
-                    "uuid": .string(EmulatorSupport.uuid()),
-                ],
-                "relationships": [
-                    "profile": [
-                        "data": ["type": "profile", "id": e["profile_id"]],
-                        "links": [
-                            "self": .string("\(base)/api/events/\(id)/relationships/profile/"),
-                            "related": .string("\(base)/api/events/\(id)/profile/"),
-                        ],
-                    ],
-                    "metric": [
-                        "data": ["type": "metric", "id": .string(Self.metricID(e["metric"].string ?? ""))],
-                        "links": [
-                            "self": .string("\(base)/api/events/\(id)/relationships/metric/"),
-                            "related": .string("\(base)/api/events/\(id)/metric/"),
-                        ],
-                    ],
-                ],
-                "links": ["self": .string("\(base)/api/events/\(id)/")],
-            ]
+        let page = Array(found.prefix(size))
+        var document: JSON = [
+            "data": .array(page.map { eventResource($0, base: base) }),
+            "links": ["self": .string("\(base)/api/events/"), "next": .null, "prev": .null],
+        ]
+        if try Self.includes(request).contains("metric") {
+            var names: [String] = []
+            for e in page { if let m = e["metric"].string, !names.contains(m) { names.append(m) } }
+            document["included"] = .array(names.map { metricResource($0, base: base) })
         }
-        return Self.document(
-            200,
-            ["data": .array(data), "links": ["self": .string("\(base)/api/events/"), "next": .null, "prev": .null]])
+        return Self.document(200, document)
+    }
+
+    /// The JSON:API resource of a recorded event.
+    func eventResource(_ e: JSON, base: String) -> JSON {
+        let id = e["id"].string ?? ""
+        let time = e["time"].string ?? ""
+        let timestamp = Clock.parse(time).map { Int64($0.timeIntervalSince1970) } ?? 0
+        return [
+            "type": "event", "id": .string(id),
+            "attributes": [
+                "timestamp": .int(timestamp), "event_properties": e["properties"], "datetime": .string(time),
+                "uuid": .string(EmulatorSupport.uuid()),
+            ],
+            "relationships": [
+                "profile": [
+                    "data": ["type": "profile", "id": e["profile_id"]],
+                    "links": [
+                        "self": .string("\(base)/api/events/\(id)/relationships/profile/"),
+                        "related": .string("\(base)/api/events/\(id)/profile/"),
+                    ],
+                ],
+                "metric": [
+                    "data": ["type": "metric", "id": .string(Self.metricID(e["metric"].string ?? ""))],
+                    "links": [
+                        "self": .string("\(base)/api/events/\(id)/relationships/metric/"),
+                        "related": .string("\(base)/api/events/\(id)/metric/"),
+                    ],
+                ],
+            ],
+            "links": ["self": .string("\(base)/api/events/\(id)/")],
+        ]
+    }
+
+    /// `include`: a comma list of `attributions`, `metric`, `profile` (400 otherwise).
+    static func includes(_ request: ServerRequest) throws -> Set<String> {
+        guard let value = request.queryValue("include") else { return [] }
+        let names = Set(value.split(separator: ",").map { $0.trimmed() })
+        for n in names where !["attributions", "metric", "profile"].contains(n) {
+            throw KlaviyoError(400, "'\(n)' is not a valid relationship for include.", parameter: "include")
+        }
+        return names
+    }
+
+    /// `GET /api/events/{id}` (`include=metric` adds the metric to `included`); 404 when unknown.
+    func getEvent(_ request: ServerRequest, id: String) throws -> ServerResponse {
+        guard let e = events.first(where: { $0["id"].string == id }) else {
+            throw KlaviyoError(404, "An event with id \(id) was not found.")
+        }
+        let base = "http://\(request.header("host") ?? "127.0.0.1")\(prefix)"
+        var document: JSON = ["data": eventResource(e, base: base)]
+        if try Self.includes(request).contains("metric"), let m = e["metric"].string {
+            document["included"] = [metricResource(m, base: base)]
+        }
+        return Self.document(200, document)
     }
 
     /// The comma-joined terms `op(field,value)` of a filter; quoted values are unquoted.

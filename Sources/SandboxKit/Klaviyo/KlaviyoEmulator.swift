@@ -112,6 +112,10 @@ public final class KlaviyoEmulator: Emulator {
             default: throw methodNotAllowed(m)
             }
         }
+        if let c = EmulatorSupport.match(path, "/api/events/{id}") {
+            guard m == "GET" else { throw methodNotAllowed(m) }
+            return try getEvent(request, id: c["id"]!)
+        }
         if EmulatorSupport.match(path, "/api/metrics") != nil {
             guard m == "GET" else { throw methodNotAllowed(m) }
             return listMetrics(request)

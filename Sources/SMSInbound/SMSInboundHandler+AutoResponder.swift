@@ -1,0 +1,127 @@
+import FoundationEssentials
+import FunctionRuntime
+import ServiceClients
+import SMSCore
+
+/// The auto-responder for senders without SMS consent (Twilio provider).
+///
+/// Functions keep no state, and Twilio takes no idempotency key, so the claim lives in Klaviyo:
+/// an event of the auto-reply metric (`KLAVIYO_SMS_AUTOREPLY_METRIC`) on the sender's profile with
+/// `unique_id` = brand number + 24 h bucket, recorded before the text goes out and read back. The
+/// earliest record within 24 h holds the claim; only its text sends. A repeated delivery of that
+/// text finds its own record and settles with Twilio's message list (found: sent already; not
+/// found: sends). The record also shows the auto-reply on the customer's Klaviyo timeline.
+extension SMSInboundHandler {
+    /// `ignored` (the text's result) with an `autoresponder` member when the auto-responder
+    /// applies: `{"sent": true, "sid"}`, or `{"sent": false, "reason"}`.
+    func autoRespond(to m: InboundMessage, profile: KlaviyoProfile?, result ignored: JSON) throws -> JSON {
+        guard let responder = settings.autoResponder else { return ignored }
+        let decision = InboundDecision.ignore(.notConsented)
+        if let skip = InboundRules.autoReplySkip(decision, message: m, settings: settings) {
+            return ignored.merging(["autoresponder": ["sent": false, "reason": .string(skip)]])
+        }
+        guard let klaviyo, let twilio else {
+            return ignored.merging(["autoresponder": ["sent": false, "reason": "twilio_or_klaviyo_not_configured"]])
+        }
+        let now = Clock.now()
+        var answer = try autoReply(m, responder: responder, profile: profile, klaviyo: klaviyo, twilio: twilio, now: now)
+        if answer["attention"].string != nil {
+            log?.needsPerson(
+                "autoresponder_unsettled", ticketID: nil,
+                detail: "auto-reply to \(m.from) for text \(m.messageID): \(answer["detail"].string ?? "")",
+                action: answer["attention"].string ?? "")
+        }
+        answer["sent"] = answer["sent"].isNull ? false : answer["sent"]
+        return ignored.merging(["autoresponder": answer])
+    }
+
+    func autoReply(
+        _ m: InboundMessage, responder: SMSAutoResponder, profile: KlaviyoProfile?, klaviyo: Klaviyo, twilio: Twilio,
+        now: Date
+    ) throws -> JSON {
+        let interval = responder.intervalSeconds
+        func claim(profileID: String?) throws -> AutoReplyClaim {
+            guard let profileID, let metric = try klaviyo.metricID(named: responder.metric) else { return .free }
+            let records = try klaviyo.events(
+                profileID: profileID, metricID: metric, since: now.addingTimeInterval(-interval - 1)
+            ).compactMap { KlaviyoListedEvent(resource: $0) }
+            return InboundRules.autoReplyClaim(
+                records: records, brandNumber: m.to, messageID: m.messageID, now: now, interval: interval)
+        }
+        var state = try claim(profileID: profile?.id)
+        if state == .free {
+            try klaviyo.createEvent(
+                KlaviyoEvent(
+                    metric: responder.metric, phoneNumber: m.from,
+                    properties: [
+                        InboundRules.autoReplyBrandNumber: .string(m.to),
+                        InboundRules.autoReplyMessageID: .string(m.messageID), "Text": .string(responder.text),
+                    ],
+                    time: Clock.iso8601(now),
+                    uniqueID: InboundRules.autoReplyUniqueID(brandNumber: m.to, now: now, interval: interval)))
+            // Klaviyo records events asynchronously: read the claim back for up to ~3 s.
+            var profileID = profile?.id
+            for attempt in 0..<6 {
+                if attempt > 0 { Clock.sleep(0.5) }
+                if profileID == nil { profileID = try klaviyo.profile(phone: m.from)?.id }
+                state = try claim(profileID: profileID)
+                if state != .free || remaining() < 2 { break }
+            }
+        }
+        switch state {
+        case .taken(let holder):
+            return ["sent": false, "reason": "already_sent", "detail": .string("claimed by text \(holder)")]
+        case .free:
+            return [
+                "sent": false, "reason": "claim_unconfirmed",
+                "detail": "Klaviyo did not show the auto-reply record in time; not sent, to never send it twice",
+                "attention": "send the auto-responder text by hand if the sender still needs it",
+            ]
+        case .ours:
+            return try sendAutoReply(m, responder: responder, twilio: twilio, now: now)
+        }
+    }
+
+    /// Sends the auto-reply unless Twilio's list shows it went out already (a repeated delivery, or
+    /// an answer lost on the way); a send whose answer is lost is settled the same way.
+    func sendAutoReply(_ m: InboundMessage, responder: SMSAutoResponder, twilio: Twilio, now: Date) throws -> JSON {
+        func sentAlready() throws -> JSON? {
+            let since = now.addingTimeInterval(-responder.intervalSeconds)
+            let found = try twilio.messages(to: m.from, from: m.to).first { msg in
+                guard msg["body"].string == responder.text,
+                    let created = msg["date_created"].string.flatMap(Clock.parseRFC2822)
+                else { return false }
+                return created >= since.addingTimeInterval(-5)
+            }
+            return found.map { ["sent": true, "duplicate": true, "sid": $0["sid"]] }
+        }
+        if let found = try sentAlready() { return found }
+        for attempt in 1...2 {
+            do {
+                switch try twilio.sendMessage(to: m.from, from: m.to, body: responder.text) {
+                case .success(let message):
+                    return ["sent": true, "sid": message["sid"]]
+                case .failure(let refusal) where refusal.code == 21610:
+                    return ["sent": false, "reason": "opted_out", "code": .int(Int64(refusal.code))]
+                case .failure(let refusal):
+                    log?.warn("Twilio refused the auto-reply to text \(m.messageID): \(refusal.code) \(refusal.message)")
+                    return [
+                        "sent": false, "reason": "refused", "code": .int(Int64(refusal.code)),
+                        "detail": .string(refusal.message),
+                    ]
+                }
+            } catch {
+                let e = RuntimeError.from(error)
+                if let found = try sentAlready() { return found }
+                if attempt == 2 || remaining() < 2 {
+                    return [
+                        "sent": false, "reason": "send_failed", "detail": .string(e.message),
+                        "attention": "send the auto-responder text by hand if the sender still needs it",
+                    ]
+                }
+                log?.note("auto-reply to text \(m.messageID) not in Twilio's list after \(e.message); sending again")
+            }
+        }
+        return ["sent": false, "reason": "send_failed"]
+    }
+}
