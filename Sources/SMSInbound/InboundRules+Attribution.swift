@@ -10,15 +10,18 @@ extension InboundRules {
     public static let attributedTag = "sms_attributed"
 
     /// Attributes the text `textID` that arrived at `textAt`. `delivered` are the campaign/flow SMS
-    /// of the customer, `texts` the customer's texts (this one may be among them), in any order.
+    /// of the customer, `texts` the customer's texts (this one may be among them), in any order;
+    /// `textOrder` is this text's place among the ticket's audits (it has landed when this runs).
     ///
     /// - The message is the latest `delivered` sent at or before `textAt`.
     /// - The window is inclusive: a text exactly `window` seconds after the message is attributed.
-    /// - Another text counts as earlier when it arrived after the message and before this one; at
-    ///   the same second, the lower id is the earlier one, so that every delivery of a burst
-    ///   decides the same way.
+    /// - Another text counts as earlier when it arrived after the message and before this one.
+    ///   Times have whole seconds; within one second the text that landed on the ticket first is
+    ///   the earlier one (one not on the ticket yet lands after this one). Every delivery of a
+    ///   burst, decided after its text landed, therefore agrees on which text was first.
     public static func attribute(
-        textID: String, textAt: Date, delivered: [DeliveredSMS], texts: [EarlierText], window: Double
+        textID: String, textAt: Date, textOrder: Int? = nil, delivered: [DeliveredSMS], texts: [EarlierText],
+        window: Double
     ) -> AttributionResult {
         guard let last = delivered.filter({ $0.sentAt <= textAt }).max(by: { $0.sentAt < $1.sentAt }) else {
             return .unattributed(.noMessage)
@@ -26,14 +29,32 @@ extension InboundRules {
         guard textAt.timeIntervalSince(last.sentAt) <= window else {
             return .unattributed(.outsideWindow, detail: "\(last.kind.rawValue): \(last.name)")
         }
+        let second = textAt.timeIntervalSince1970.rounded(.down)
         let earlier = texts.first { t in
             guard t.id != textID, t.at >= last.sentAt else { return false }
-            let a = t.at.timeIntervalSince1970.rounded(.down)
-            let b = textAt.timeIntervalSince1970.rounded(.down)
-            return a < b || (a == b && t.id < textID)
+            let s = t.at.timeIntervalSince1970.rounded(.down)
+            if s != second { return s < second }
+            guard let theirs = t.ticketOrder else { return false }
+            return textOrder.map { theirs < $0 } ?? true
         }
         if let earlier { return .unattributed(.notFirstText, detail: "text \(earlier.id) came first") }
         return .attributed(SMSAttribution(message: last, textAt: textAt))
+    }
+
+    /// The customer's texts from Klaviyo's "Sent SMS" events and from the ticket's audits, one
+    /// entry per id (the ticket's place added where both know it).
+    public static func mergedTexts(klaviyo: [EarlierText], ticket: [EarlierText]) -> [EarlierText] {
+        var byID: [String: EarlierText] = [:]
+        for t in klaviyo { byID[t.id] = t }
+        for t in ticket {
+            if var known = byID[t.id] {
+                known.ticketOrder = t.ticketOrder
+                byID[t.id] = known
+            } else {
+                byID[t.id] = t
+            }
+        }
+        return byID.values.sorted { ($0.at, $0.id) < ($1.at, $1.id) }
     }
 
     /// A campaign/flow SMS from a "Received SMS" event (`Campaign Name` / `Flow Name` in its
@@ -85,12 +106,13 @@ extension InboundRules {
     /// The customer's texts already on a ticket, from its audits (`metadata.custom` with
     /// `sms_direction` inbound): the provider's time when recorded, else the audit's.
     public static func inboundTexts(_ audits: [JSON]) -> [EarlierText] {
-        audits.compactMap { a in
+        audits.enumerated().compactMap { index, a in
             let custom = a.at("metadata.custom")
             guard custom["sms_direction"].string == "inbound", let id = custom["sms_message_id"].nonEmptyString,
-                let at = (custom["sms_received_at"].nonEmptyString ?? a["created_at"].nonEmptyString).flatMap(Clock.parse)
+                let at = (custom["sms_received_at"].nonEmptyString ?? a["created_at"].nonEmptyString).flatMap(
+                    Clock.parse)
             else { return nil }
-            return EarlierText(id: id, at: at)
+            return EarlierText(id: id, at: at, ticketOrder: index)
         }
     }
 

@@ -24,7 +24,9 @@ extension InboundRules {
     public static let autoReplyMessageID = "Message Id"
 
     /// Why a text that was ignored gets no auto-reply, or nil when it may get one.
-    public static func autoReplySkip(_ ignored: InboundDecision, message m: InboundMessage, settings: SMSSettings)
+    public static func autoReplySkip(
+        _ ignored: InboundDecision, message m: InboundMessage, settings: SMSSettings
+    )
         -> String?
     {
         guard case .ignore(.notConsented, _) = ignored else { return "not_applicable" }

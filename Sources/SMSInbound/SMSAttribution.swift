@@ -28,10 +28,14 @@ public struct DeliveredSMS: Sendable, Equatable {
 public struct EarlierText: Sendable, Equatable {
     public var id: String
     public var at: Date
+    /// Its place among the ticket's audits, when it is on the ticket: orders texts of the same
+    /// second (the providers' times have whole seconds).
+    public var ticketOrder: Int?
 
-    public init(id: String, at: Date) {
+    public init(id: String, at: Date, ticketOrder: Int? = nil) {
         self.id = id
         self.at = at
+        self.ticketOrder = ticketOrder
     }
 }
 
@@ -57,7 +61,8 @@ public struct KlaviyoAttributionRef: Sendable, Equatable {
         else { return nil }
         let r = a["relationships"]
         self.init(
-            eventID: r.at("attributed-event.data.id").nonEmptyString, campaignID: r.at("campaign.data.id").nonEmptyString,
+            eventID: r.at("attributed-event.data.id").nonEmptyString,
+            campaignID: r.at("campaign.data.id").nonEmptyString,
             flowID: r.at("flow.data.id").nonEmptyString)
         guard eventID != nil || campaignID != nil || flowID != nil else { return nil }
     }

@@ -24,7 +24,8 @@ extension SMSInboundHandler {
             return ignored.merging(["autoresponder": ["sent": false, "reason": "twilio_or_klaviyo_not_configured"]])
         }
         let now = Clock.now()
-        var answer = try autoReply(m, responder: responder, profile: profile, klaviyo: klaviyo, twilio: twilio, now: now)
+        var answer = try autoReply(
+            m, responder: responder, profile: profile, klaviyo: klaviyo, twilio: twilio, now: now)
         if answer["attention"].string != nil {
             log?.needsPerson(
                 "autoresponder_unsettled", ticketID: nil,
@@ -104,7 +105,8 @@ extension SMSInboundHandler {
                 case .failure(let refusal) where refusal.code == 21610:
                     return ["sent": false, "reason": "opted_out", "code": .int(Int64(refusal.code))]
                 case .failure(let refusal):
-                    log?.warn("Twilio refused the auto-reply to text \(m.messageID): \(refusal.code) \(refusal.message)")
+                    log?.warn(
+                        "Twilio refused the auto-reply to text \(m.messageID): \(refusal.code) \(refusal.message)")
                     return [
                         "sent": false, "reason": "refused", "code": .int(Int64(refusal.code)),
                         "detail": .string(refusal.message),

@@ -79,19 +79,22 @@ extension SMSInboundHandler {
             // Twice the window: a message just outside it is reported as such, not as none.
             let since = textAt.addingTimeInterval(-2 * window - 1)
             let ids = try klaviyo.metricIDs(named: [KlaviyoSMSMetric.received, KlaviyoSMSMetric.sent])
-            let delivered = try ids[KlaviyoSMSMetric.received].map {
-                try klaviyo.events(profileID: profile.id, metricID: $0, since: since)
-            }?.compactMap { KlaviyoListedEvent(resource: $0) }.compactMap {
-                InboundRules.deliveredSMS(id: $0.id, properties: $0.properties, at: $0.datetime)
-            } ?? []
-            var texts = try ids[KlaviyoSMSMetric.sent].map {
-                try klaviyo.events(profileID: profile.id, metricID: $0, since: since)
-            }?.compactMap { KlaviyoListedEvent(resource: $0) }.compactMap { e in
-                e.datetime.map { EarlierText(id: e.id, at: $0) }
-            } ?? []
-            texts += InboundRules.inboundTexts(audits)
+            let delivered =
+                try ids[KlaviyoSMSMetric.received].map {
+                    try klaviyo.events(profileID: profile.id, metricID: $0, since: since)
+                }?.compactMap { KlaviyoListedEvent(resource: $0) }.compactMap {
+                    InboundRules.deliveredSMS(id: $0.id, properties: $0.properties, at: $0.datetime)
+                } ?? []
+            let sent =
+                try ids[KlaviyoSMSMetric.sent].map {
+                    try klaviyo.events(profileID: profile.id, metricID: $0, since: since)
+                }?.compactMap { KlaviyoListedEvent(resource: $0) }.compactMap { e in
+                    e.datetime.map { EarlierText(id: e.id, at: $0) }
+                } ?? []
+            let onTicket = InboundRules.inboundTexts(audits)
             return InboundRules.attribute(
-                textID: m.messageID, textAt: textAt, delivered: delivered, texts: texts, window: window)
+                textID: m.messageID, textAt: textAt, textOrder: onTicket.first { $0.id == m.messageID }?.ticketOrder,
+                delivered: delivered, texts: InboundRules.mergedTexts(klaviyo: sent, ticket: onTicket), window: window)
         } catch {
             let e = RuntimeError.from(error)
             log?.warn("attribution of \(m.messageID) skipped: Klaviyo did not answer (\(e.message))")
@@ -115,7 +118,8 @@ extension SMSInboundHandler {
                 events = try klaviyo.recentEvents(profileID: profile.id, limit: InboundRules.contextEventCount)
                     .compactMap { e in e.datetime.map { (e.metricName ?? e.metricID ?? "event", $0) } }
             } catch {
-                log?.warn("recent Klaviyo events of profile \(profile.id) not read: \(RuntimeError.from(error).message)")
+                log?.warn(
+                    "recent Klaviyo events of profile \(profile.id) not read: \(RuntimeError.from(error).message)")
             }
         }
         return CustomerContext(profile: profile, earlierTickets: earlier, recentEvents: events)
@@ -125,12 +129,17 @@ extension SMSInboundHandler {
 
     /// Writes the private note `key` on the ticket once. Returns `added`, `exists` (an earlier or
     /// concurrent delivery wrote it) or `ticket_closed` (a closed ticket takes no notes).
+    ///
+    /// The stamp is read before the audits: a note written after the audits were read moved
+    /// `updated_at` past the stamp, so this write gets 409 and re-reads; a note written before
+    /// the stamp was read is in the audits.
     func addNote(ticketID: Int64, key: String, body: String, tags: [String], audits: inout [JSON]) throws -> String {
         var attempt = 0
         while another(&attempt) {
-            if InboundRules.hasNote(audits, key: key) { return "exists" }
             let live = try zendesk.ticket(id: ticketID).ticket
             guard let ticket = ConversationTicket(ticket: live), !ticket.isClosed else { return "ticket_closed" }
+            audits = try zendesk.audits(ticketID: ticketID)
+            if InboundRules.hasNote(audits, key: key) { return "exists" }
             var fields: JSON = [
                 "comment": ["body": .string(body), "public": false], "metadata": ["sms_note": .string(key)],
             ]
@@ -140,7 +149,6 @@ extension SMSInboundHandler {
                 return "added"
             } catch let e as ServiceError where e.code == .conflict {
                 log?.note("ticket \(ticketID) changed while adding the \(key) note; re-reading")
-                audits = try zendesk.audits(ticketID: ticketID)
             } catch let e as ServiceError where e.isClosedTicketError {
                 return "ticket_closed"
             }

@@ -73,7 +73,8 @@ extension Klaviyo {
     public func recentEvents(profileID: String, limit: Int) throws -> [KlaviyoListedEvent] {
         let filter = ServiceClient.query("equals(profile_id,\"\(profileID)\")")
         let doc = try client.json(
-            "GET", "/api/events?filter=\(filter)&sort=-datetime&include=metric&page%5Bsize%5D=\(max(1, min(limit, 1000)))")
+            "GET",
+            "/api/events?filter=\(filter)&sort=-datetime&include=metric&page%5Bsize%5D=\(max(1, min(limit, 1000)))")
         let names = Self.metricNames(included: doc)
         return (doc["data"].array ?? []).compactMap { KlaviyoListedEvent(resource: $0, metricNames: names) }
     }

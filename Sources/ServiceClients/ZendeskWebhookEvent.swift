@@ -85,8 +85,11 @@ public struct ZendeskWebhookEvent: Sendable, Equatable {
             for member in path { node = node[member] }
             // A plain decimal id (the usual case) needs no white-space trimming.
             let text: String?
-            if case .string(let s) = node, !s.isEmpty, s.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) { text = s }
-            else { text = node.nonEmptyString }
+            if case .string(let s) = node, !s.isEmpty, s.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) {
+                text = s
+            } else {
+                text = node.nonEmptyString
+            }
             guard let s = text else { continue }
             guard let n = Int64(s) else { return s }
             if n > 0 { return String(n) }

@@ -256,7 +256,7 @@ public final class KlaviyoEmulator: Emulator {
 
     public func seed(_ document: JSON, context: EmulatorContext) throws {
         guard let o = document.object else { throw RuntimeError(.usage, "seed.klaviyo must be an object") }
-        for key in o.keys where !["profiles", "conversations", "webhooks"].contains(key) {
+        for key in o.keys where !["profiles", "conversations", "webhooks", "events"].contains(key) {
             throw RuntimeError(.usage, "unknown seed.klaviyo key \(key)")
         }
         for spec in document["profiles"].array ?? [] {
@@ -282,6 +282,28 @@ public final class KlaviyoEmulator: Emulator {
             } else {
                 conversations.append(conversation)
             }
+        }
+        // Events of seeded profiles: {"profile_id", "metric", "time"?, "properties"?} — a
+        // profile's history (Placed Order, Viewed Product, …) as Klaviyo would list it.
+        for spec in document["events"].array ?? [] {
+            guard let profileID = spec["profile_id"].string, profile(id: profileID) != nil else {
+                throw RuntimeError(.usage, "seed.klaviyo.events: profile_id must name a seeded profile")
+            }
+            guard let metric = spec["metric"].nonEmptyString else {
+                throw RuntimeError(.usage, "seed.klaviyo.events: metric is required")
+            }
+            guard spec["time"].isNull || spec["time"].string.flatMap(Clock.parse) != nil else {
+                throw RuntimeError(.usage, "seed.klaviyo.events: time must be ISO-8601")
+            }
+            let time = spec["time"].string.flatMap(Clock.parse).map(Clock.iso8601) ?? context.nowISO
+            let id = EmulatorSupport.klaviyoID()
+            events.append([
+                "id": .string(id), "metric": .string(metric), "profile_id": .string(profileID),
+                "properties": spec["properties"].object == nil ? [:] : spec["properties"], "time": .string(time),
+                "value": .null, "value_currency": .null, "unique_id": .string(id), "backfill": true,
+                "received": .string(context.nowISO),
+            ])
+            eventKeys.insert(Self.eventKey(profileID: profileID, metric: metric, uniqueID: id, time: time))
         }
         // Webhooks seeded directly may use any URL (the API itself requires https).
         for spec in document["webhooks"].array ?? [] {
