@@ -208,6 +208,43 @@ import Testing
             attributionNotes.first?.hasSuffix("30 min before; attributed by Klaviyo)") == true, "\(attributionNotes)")
     }
 
+    /// One attribution note and one tag whatever the deliveries do: a re-delivery and two
+    /// concurrent deliveries of the same text add nothing.
+    @Test func attributionOnceAcrossRetriesAndRaces() throws {
+        let bench = try klaviyoBench(env: ["SMS_CONTEXT_NOTE": "0"])
+        try marketingSMS(bench, phone: B.pat, campaign: "Black Friday", secondsAgo: 180)
+        let item = textItem(id: "EVRACE", body: "Do you ship to Canada?")
+        let answers = simultaneously([
+            { @Sendable in try? postBatch(bench, [item]) }, { @Sendable in try? postBatch(bench, [item]) },
+        ])
+        #expect(answers.allSatisfy { $0?.status == 200 }, "\(answers.map { $0?.text ?? "-" })")
+        let again = try postBatch(bench, [item])
+        let r = again.json["results"][0]
+        #expect(r["outcome"] == "duplicate" && r["notes"]["attribution"] == "exists", "\(again.text)")
+        #expect(r["attributed_to"]["name"] == "Black Friday" && r["attributed_to"]["minutes_before"] == 3)
+        let id = r["ticket_id"].int ?? -1
+        #expect(publicTexts(bench, id) == ["Do you ship to Canada?"])
+        #expect(notes(bench, id).count == 1, "\(notes(bench, id))")
+        #expect(notes(bench, id).first?.hasSuffix(", 3 min before)") == true)
+        #expect(bench.ticket(id)["tags"].array?.filter { $0 == "sms_attributed" }.count == 1)
+    }
+
+    /// Texts through Twilio (Klaviyo has no "Sent SMS" for them): the ticket's own record orders
+    /// the burst, so only the first is attributed to the campaign Klaviyo sent.
+    @Test func twilioTextsAreAttributedFromTheTicket() throws {
+        let bench = try SMSBench()
+        bench.configure(["SMS_CONTEXT_NOTE": "0"])
+        try marketingSMS(bench, phone: B.pat, campaign: "Black Friday", secondsAgo: 120)
+        let first = try bench.text("Is it still on?", from: B.pat)
+        #expect(first.outcome == "created" && first.json["attributed_to"]["name"] == "Black Friday", "\(first.text)")
+        let second = try bench.text("Hello??", from: B.pat)
+        #expect(second.outcome == "commented", "\(second.text)")
+        #expect(second.json["attribution"]["reason"] == "not_first_text", "\(second.text)")
+        let id = first.json["ticket_id"].int ?? -1
+        #expect(
+            notes(bench, id).count == 1 && notes(bench, id).first?.hasPrefix("Reply to Campaign: Black Friday") == true)
+    }
+
     // MARK: - Customer context
 
     /// A new ticket gets one context note with what the Inbox shows; a re-delivery and two
