@@ -62,8 +62,9 @@ extension InboundRules {
     /// `YYYY-MM-DD` (UTC).
     static func day(_ date: Date) -> String { String(Clock.iso8601(date).prefix(10)) }
 
-    /// Earlier tickets of a requester: Zendesk's count of requested tickets less this one.
-    public static func earlierTickets(requested: Int?) -> Int? {
-        requested.map { max(0, $0 - 1) }
+    /// Earlier tickets of a requester: the tickets a search finds for them, other than this one
+    /// (the search index lags a little: a ticket created in the last minute may be missing).
+    public static func earlierTickets(ids: [Int64], current: Int64) -> Int {
+        Set(ids).subtracting([current]).count
     }
 }

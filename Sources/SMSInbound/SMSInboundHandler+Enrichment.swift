@@ -109,8 +109,14 @@ extension SMSInboundHandler {
     /// shows as "not available"; the note is written regardless.
     func customerContext(_ profile: KlaviyoProfile, ticketID: Int64) throws -> CustomerContext {
         var earlier: Int?
-        if let requester = try zendesk.ticket(id: ticketID).ticket["requester_id"].int {
-            earlier = InboundRules.earlierTickets(requested: try zendesk.requestedTicketCount(userID: requester))
+        do {
+            if let requester = try zendesk.ticket(id: ticketID).ticket["requester_id"].int {
+                let found = try zendesk.searchTickets("type:ticket requester:\(requester)", limit: 1000).tickets
+                earlier = InboundRules.earlierTickets(ids: found.compactMap { $0["id"].int }, current: ticketID)
+            }
+        } catch {
+            log?.warn(
+                "earlier tickets of ticket \(ticketID)'s requester not counted: \(RuntimeError.from(error).message)")
         }
         var events: [(metric: String, at: Date)] = []
         if let klaviyo {

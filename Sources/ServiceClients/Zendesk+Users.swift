@@ -28,12 +28,3 @@ extension Zendesk {
         try client.json("GET", "/api/v2/users/\(id).json")["user"]
     }
 }
-
-extension Zendesk {
-    /// How many tickets the user requested (`GET /api/v2/users/{id}/related.json` →
-    /// `user_related.requested_tickets`), counted by Zendesk live (no search-index lag).
-    public func requestedTicketCount(userID: Int64) throws -> Int? {
-        let count = try client.json("GET", "/api/v2/users/\(userID)/related.json")["user_related"]["requested_tickets"]
-        return count.int.map { Int($0) }
-    }
-}

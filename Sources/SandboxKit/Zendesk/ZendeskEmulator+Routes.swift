@@ -11,7 +11,6 @@ extension ZendeskEmulator {
         if c.match("GET", "users/show_many") != nil { return try showManyUsers(c) }
         if c.match("GET", "users/search") != nil { return try searchUsersEndpoint(c) }
         if c.match("POST", "users/create_or_update") != nil { return try createOrUpdateUser(c) }
-        if let m = c.match("GET", "users/*/related") { return try userRelated(c, m[0]) }
         if let m = c.match("GET", "users/*") { return try showUser(c, m[0]) }
         if let m = c.match("PUT", "users/*") { return try updateUser(c, m[0]) }
         if c.match("POST", "users") != nil { return try createUser(c) }

@@ -145,23 +145,6 @@ extension ZendeskEmulator {
         return .json(200, ["user": userView(c, user)])
     }
 
-    /// `GET /api/v2/users/{id}/related`: `{"user_related": {assigned_tickets, requested_tickets,
-    /// ccd_tickets, organization_subscriptions}}`, counted live (merged tickets are closed and
-    /// still count, as in Zendesk).
-    func userRelated(_ c: ZendeskCall, _ idText: String) throws -> ServerResponse {
-        guard let id = Int64(idText), users[id] != nil else { throw ZendeskRefusal.notFound }
-        let all = tickets.values
-        return .json(
-            200,
-            [
-                "user_related": [
-                    "assigned_tickets": .int(Int64(all.filter { $0.assigneeID == id }.count)),
-                    "requested_tickets": .int(Int64(all.filter { $0.requesterID == id }.count)),
-                    "ccd_tickets": 0, "organization_subscriptions": 0,
-                ]
-            ])
-    }
-
     func showManyUsers(_ c: ZendeskCall) throws -> ServerResponse {
         guard let ids = Self.idList(c.query("ids")) else {
             throw ZendeskRefusal.badRequest("ids must be comma-separated user ids")
