@@ -60,6 +60,10 @@ extension SMSInboundHandler {
                     ],
                     time: Clock.iso8601(now),
                     uniqueID: InboundRules.autoReplyUniqueID(brandNumber: m.to, now: now, interval: interval)))
+            // A dry run only plans the claim: nothing to read back, the send is planned next.
+            if klaviyo.client.http.dryRun {
+                return try sendAutoReply(m, responder: responder, twilio: twilio, now: now)
+            }
             // Klaviyo records events asynchronously: read the claim back for up to ~3 s.
             var profileID = profile?.id
             for attempt in 0..<6 {
@@ -101,6 +105,8 @@ extension SMSInboundHandler {
             do {
                 switch try twilio.sendMessage(to: m.from, from: m.to, body: responder.text) {
                 case .success(let message):
+                    // A dry run planned the send: it never says it sent.
+                    if twilio.client.http.dryRun { return ["sent": false, "planned": true] }
                     return ["sent": true, "sid": message["sid"]]
                 case .failure(let refusal) where refusal.code == 21610:
                     return ["sent": false, "reason": "opted_out", "code": .int(Int64(refusal.code))]

@@ -2,6 +2,7 @@ import FoundationEssentials
 import FunctionRuntime
 import SandboxKit
 import Testing
+import TestSupport
 
 /// Klaviyo Inbox parity end to end (seed 003): reply attribution, the customer-context note and the
 /// auto-responder, through the invoker and the built `sms-inbound` against the sandbox — Klaviyo's
@@ -440,5 +441,28 @@ import Testing
         #expect(r.json["results"][0]["reason"] == "not_consented", "\(r.text)")
         #expect(r.json["results"][0]["autoresponder"]["reason"] == "klaviyo_provider", "\(r.text)")
         #expect(klaviyo.sentSMS.isEmpty)
+    }
+}
+
+@Suite struct InboxDryRunTests {
+    typealias B = SMSBench
+
+    /// A dry run plans the claim and the auto-reply and sends nothing; it never says it sent.
+    @Test func aDryRunPlansTheAutoReply() throws {
+        let bench = try SMSBench()
+        var env = bench.sandbox.functionEnvironment()
+        env["SMS_PROVIDER"] = "twilio"
+        env["SMS_AUTORESPONDER_TEXT"] = "Please subscribe first"
+        let event: JSON = ["message_id": "SMDRY", "from": .string(B.lee), "to": .string(B.brandA), "body": "hello"]
+        let started = Date()
+        let r = try Exec.run("sms-inbound", ["--dry-run"], env: env, stdin: event.serialized())
+        #expect(r.status == 0, "\(r.stdout) \(r.stderr)")
+        #expect(Date().timeIntervalSince(started) < 2.5, "no read-back wait in a dry run")
+        let plan = r.json["plan"].array ?? []
+        #expect(plan.contains { $0["url"].string?.hasSuffix("/api/events") == true }, "\(r.json)")
+        #expect(plan.contains { $0["url"].string?.hasSuffix("/Messages.json") == true }, "\(r.json)")
+        #expect(r.json["autoresponder"]["sent"] == false && r.json["autoresponder"]["planned"] == true, "\(r.json)")
+        #expect(bench.sentSMS.isEmpty)
+        #expect(bench.klaviyoEvents.filter { $0["metric"] == "Zendesk SMS Auto-Reply" }.isEmpty)
     }
 }

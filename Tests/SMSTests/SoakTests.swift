@@ -120,7 +120,8 @@ final class Soak: @unchecked Sendable {
                 "zendesk": ["users": .array(users), "tickets": .array(tickets)],
             ]))
         state = NSTemporaryDirectory() + "soak-" + SMSBench.randomHex(6)
-        bench.configure(state: try InvokerState(directory: state))
+        // The product's default: new SMS tickets get the customer-context note.
+        bench.configure(["SMS_CONTEXT_NOTE": "1"], state: try InvokerState(directory: state))
     }
 
     deinit { try? FileManager.default.removeItem(atPath: state) }
@@ -264,6 +265,16 @@ final class Soak: @unchecked Sendable {
             report.count(
                 "customer text → ticket comment", happened: commentCounts[t.body] ?? 0,
                 flagged: deadTexts.contains(t.body), what: t.body)
+        }
+        // Each live SMS conversation ticket holds its customer-context note exactly once.
+        for t in st.at("zendesk.tickets").array ?? [] {
+            guard t["external_id"].string?.hasPrefix("sms:") == true, t["status"].string != "closed" else { continue }
+            let notes = (t["comments"].array ?? []).filter {
+                $0["public"].bool == false && $0["body"].string?.hasPrefix("Customer context from Klaviyo") == true
+            }.count
+            report.count(
+                "new SMS ticket → context note", happened: notes, flagged: false,
+                what: "ticket \(t["id"].int ?? 0)")
         }
         let sms = (st.at("twilio.messages").array ?? []).compactMap { $0["body"].string }
         let smsCounts = Dictionary(sms.map { ($0, 1) }, uniquingKeysWith: +)
