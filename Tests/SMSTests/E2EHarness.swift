@@ -45,7 +45,7 @@ final class SMSBench: @unchecked Sendable {
     /// The standard people and numbers, plus `extra` seed sections merged over them.
     static func seed(_ extra: JSON = [:]) -> JSON {
         let consented: JSON = ["sms": ["marketing": ["consent": "SUBSCRIBED"]]]
-        var doc: JSON = [
+        let doc: JSON = [
             "zendesk": [
                 "users": [
                     ["id": .int(patID), "name": "Pat Doe", "phone": .string(pat), "role": "end-user"],
@@ -77,6 +77,12 @@ final class SMSBench: @unchecked Sendable {
             ],
             "twilio": ["numbers": [.string(brandA), .string(brandB)]],
         ]
+        return merging(doc, extra)
+    }
+
+    /// `doc` with the lists of `extra`'s sections appended (`{"zendesk":{"users":[…]}}`).
+    static func merging(_ doc: JSON, _ extra: JSON) -> JSON {
+        var doc = doc
         for (section, value) in extra.object ?? [:] {
             var merged = doc[section].object ?? [:]
             for (key, list) in value.object ?? [:] {
@@ -201,6 +207,48 @@ final class SMSBench: @unchecked Sendable {
             "/sms/inbound",
             headers: [("Content-Type", "application/x-www-form-urlencoded"), ("X-Twilio-Signature", signed)],
             body: Array(FormDecoding.body(params).utf8))
+    }
+
+    /// A Klaviyo system-webhook batch of `items`, signed with `secret` as Klaviyo signs, posted to
+    /// `/klaviyo/webhooks` (`bodyWebhookID`: the webhook id the signed body names).
+    func postKlaviyoBatch(_ items: [JSON], secret: String, bodyWebhookID: String = "WH1") throws -> Answer {
+        let timestamp = String(Int(Date().timeIntervalSince1970))
+        let body: JSON = [
+            "data": .array(items),
+            "meta": ["klaviyo_webhook_id": .string(bodyWebhookID), "timestamp": .string(timestamp)],
+        ]
+        let bytes = body.serializedBytes()
+        return try post(
+            "/klaviyo/webhooks",
+            headers: [
+                ("Content-Type", "application/json"), ("Klaviyo-Webhook-Id", "WH1"), ("Klaviyo-Timestamp", timestamp),
+                ("Klaviyo-Signature", WebhookSignature.klaviyo(secret: secret, timestamp: timestamp, body: bytes)),
+            ], body: bytes)
+    }
+
+    /// Subscribes the invoker's `/klaviyo/webhooks` to the sandbox Klaviyo's SMS topics (webhook
+    /// `WH1`, signed with `secret`).
+    func subscribeKlaviyoWebhook(secret: String) throws {
+        try sandbox.seed([
+            "klaviyo": [
+                "webhooks": [
+                    [
+                        "id": "WH1", "name": "bundle", "endpoint_url": .string(invokerURL + "/klaviyo/webhooks"),
+                        "secret_key": .string(secret),
+                        "topics": ["event:klaviyo.sent_sms", "event:klaviyo.received_sms"],
+                    ]
+                ]
+            ]
+        ])
+    }
+
+    /// Points the sandbox Twilio number `number` at the invoker's `/sms/inbound`, so the sandbox's
+    /// phone (`/_ctl/phone/text`) delivers Twilio's signed webhook.
+    func routeTwilioNumber(_ number: String) throws {
+        let r = try sandboxCall(
+            "POST", "/_ctl/twilio/numbers",
+            json: ["number": .string(number), "sms_url": .string(invokerURL + "/sms/inbound")])
+        guard r.status == 200 else { throw RuntimeError(.internal, "twilio/numbers: \(r.status) \(r.text)") }
     }
 
     /// A Zendesk event-subscription payload signed with the invoker's Zendesk secret, posted to `path`.

@@ -407,10 +407,7 @@ import Testing
     /// The sandbox's phone texts an owned number; Twilio's signed webhook reaches the invoker.
     @Test func sandboxPhoneDeliversASignedWebhook() throws {
         let bench = try SMSBench()
-        let numbers = try bench.sandboxCall(
-            "POST", "/_ctl/twilio/numbers",
-            json: ["number": .string(B.brandA), "sms_url": .string(bench.invokerURL + "/sms/inbound")])
-        #expect(numbers.status == 200)
+        try bench.routeTwilioNumber(B.brandA)
         let r = try bench.sandboxCall(
             "POST", "/_ctl/phone/text",
             json: ["from": .string(B.pat), "to": .string(B.brandA), "body": "Texting from my phone"])

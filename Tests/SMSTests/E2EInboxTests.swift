@@ -18,7 +18,7 @@ import TestSupport
     /// A bench on the Klaviyo provider: Pat and Kim have conversations on Klaviyo numbers, the
     /// sandbox's Klaviyo posts its SMS topics to the invoker, the context note is on.
     func klaviyoBench(seed extra: JSON = [:], env: [String: String] = [:]) throws -> SMSBench {
-        var seed = B.seed([
+        let seed = B.seed([
             "klaviyo": [
                 "conversations": [
                     ["id": "CONV-PAT", "profile_id": .string(Self.patProfile), "number": .string(Self.patNumber)],
@@ -26,25 +26,8 @@ import TestSupport
                 ]
             ]
         ])
-        for (section, value) in extra.object ?? [:] {
-            var merged = seed[section].object ?? [:]
-            for (key, list) in value.object ?? [:] {
-                merged[key] = .array((merged[key]?.array ?? []) + (list.array ?? [list]))
-            }
-            seed[section] = .object(merged)
-        }
-        let bench = try SMSBench(seed: seed)
-        try bench.sandbox.seed([
-            "klaviyo": [
-                "webhooks": [
-                    [
-                        "id": "WH1", "name": "bundle", "endpoint_url": .string(bench.invokerURL + "/klaviyo/webhooks"),
-                        "secret_key": .string(Self.secret),
-                        "topics": ["event:klaviyo.sent_sms", "event:klaviyo.received_sms"],
-                    ]
-                ]
-            ]
-        ])
+        let bench = try SMSBench(seed: SMSBench.merging(seed, extra))
+        try bench.subscribeKlaviyoWebhook(secret: Self.secret)
         var environment = ["SMS_PROVIDER": "klaviyo", "KLAVIYO_WEBHOOK_SECRET": Self.secret, "SMS_CONTEXT_NOTE": "1"]
         for (k, v) in env { environment[k] = v }
         bench.configure(environment)
@@ -143,17 +126,7 @@ import TestSupport
     }
 
     func postBatch(_ bench: SMSBench, _ items: [JSON]) throws -> SMSBench.Answer {
-        let timestamp = String(Int(Date().timeIntervalSince1970))
-        let body: JSON = [
-            "data": .array(items), "meta": ["klaviyo_webhook_id": "WH1", "timestamp": .string(timestamp)],
-        ]
-        let bytes = body.serializedBytes()
-        return try bench.post(
-            "/klaviyo/webhooks",
-            headers: [
-                ("Content-Type", "application/json"), ("Klaviyo-Webhook-Id", "WH1"), ("Klaviyo-Timestamp", timestamp),
-                ("Klaviyo-Signature", WebhookSignature.klaviyo(secret: Self.secret, timestamp: timestamp, body: bytes)),
-            ], body: bytes)
+        try bench.postKlaviyoBatch(items, secret: Self.secret)
     }
 
     /// No campaign at all, and Klaviyo's events unreadable: the text lands unattributed and the
@@ -414,10 +387,7 @@ import TestSupport
     @Test func optedOutAndKlaviyoProvider() throws {
         let bench = try autoResponderBench()
         // Lee texts from the sandbox's phone: Twilio records the STOP in its opt-out list.
-        let numbers = try bench.sandboxCall(
-            "POST", "/_ctl/twilio/numbers",
-            json: ["number": .string(B.brandA), "sms_url": .string(bench.invokerURL + "/sms/inbound")])
-        #expect(numbers.status == 200)
+        try bench.routeTwilioNumber(B.brandA)
         func phone(_ body: String) throws -> JSON {
             let r = try bench.sandboxCall(
                 "POST", "/_ctl/phone/text",

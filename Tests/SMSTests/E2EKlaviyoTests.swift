@@ -16,18 +16,7 @@ import Testing
     func postBatch(
         _ bench: SMSBench, _ items: [JSON], secret: String = E2EKlaviyoTests.secret, bodyWebhookID: String = "WH1"
     ) throws -> SMSBench.Answer {
-        let timestamp = String(Int(Date().timeIntervalSince1970))
-        let body: JSON = [
-            "data": .array(items),
-            "meta": ["klaviyo_webhook_id": .string(bodyWebhookID), "timestamp": .string(timestamp)],
-        ]
-        let bytes = body.serializedBytes()
-        return try bench.post(
-            "/klaviyo/webhooks",
-            headers: [
-                ("Content-Type", "application/json"), ("Klaviyo-Webhook-Id", "WH1"), ("Klaviyo-Timestamp", timestamp),
-                ("Klaviyo-Signature", WebhookSignature.klaviyo(secret: secret, timestamp: timestamp, body: bytes)),
-            ], body: bytes)
+        try bench.postKlaviyoBatch(items, secret: secret, bodyWebhookID: bodyWebhookID)
     }
 
     /// A campaign SMS that reached Pat ("Received SMS", `event:klaviyo.received_sms`).
@@ -64,17 +53,7 @@ import Testing
                     ]
                 ]
             ]))
-        try bench.sandbox.seed([
-            "klaviyo": [
-                "webhooks": [
-                    [
-                        "id": "WH1", "name": "bundle", "endpoint_url": .string(bench.invokerURL + "/klaviyo/webhooks"),
-                        "secret_key": .string(Self.secret),
-                        "topics": ["event:klaviyo.sent_sms", "event:klaviyo.received_sms"],
-                    ]
-                ]
-            ]
-        ])
+        try bench.subscribeKlaviyoWebhook(secret: Self.secret)
         bench.configure(["SMS_PROVIDER": "klaviyo", "KLAVIYO_WEBHOOK_SECRET": Self.secret])
 
         let r = try bench.sandboxCall(
