@@ -1,3 +1,5 @@
+import FunctionRuntime
+
 /// Starts a function for one stage of one request and collects what it wrote.
 ///
 /// The invoker only talks to this protocol: today every request spawns a fresh process
@@ -7,15 +9,29 @@ public protocol FunctionLauncher: Sendable {
     func run(_ function: FunctionSpec, environment: [String: String], input: [UInt8], timeoutMS: Int) -> ProcessResult
 }
 
-/// One process per invocation (`posix_spawn`, own process group).
+/// One process per invocation (`posix_spawn`, own process group), at most `gate.width` at once,
+/// the others started in arrival order. The wait counts against the stage's time limit: a
+/// request whose turn does not come in time is not started (`notStarted`, answered 503).
 public struct SpawnLauncher: FunctionLauncher {
-    public init() {}
+    public let gate: RunGate
+
+    public init(gate: RunGate = RunGate(width: 0)) { self.gate = gate }
 
     public func run(
         _ function: FunctionSpec, environment: [String: String], input: [UInt8], timeoutMS: Int
     ) -> ProcessResult {
-        FunctionProcess.run(
-            executable: function.path, arguments: function.args, environment: environment,
-            input: input, timeoutMS: timeoutMS)
+        let queued = BundleCore.Clock.monotonicMS()
+        guard gate.enter(timeoutMS: timeoutMS) else {
+            let waited = Int(BundleCore.Clock.monotonicMS() - queued)
+            return ProcessResult(end: .notStarted(waitedMS: waited), stdout: [], pid: 0, milliseconds: Double(waited))
+        }
+        defer { gate.leave() }
+        let left = timeoutMS - Int(BundleCore.Clock.monotonicMS() - queued)
+        guard left >= 1 else {
+            return ProcessResult(end: .notStarted(waitedMS: timeoutMS), stdout: [], pid: 0, milliseconds: 0)
+        }
+        return FunctionProcess.run(
+            executable: function.path, arguments: function.args, environment: environment, input: input,
+            timeoutMS: left)
     }
 }

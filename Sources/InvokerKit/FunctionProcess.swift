@@ -17,6 +17,8 @@ public enum ProcessEnd: Sendable, Equatable {
     case outputTooLarge
     /// Could not be started (errno text).
     case spawnFailed(String)
+    /// Never started: its turn (`server.max_running`) did not come before the deadline.
+    case notStarted(waitedMS: Int)
 }
 
 /// One finished run of a function executable.

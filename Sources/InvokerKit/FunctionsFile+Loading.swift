@@ -16,7 +16,7 @@ extension FunctionsFile {
     ])
     static let serverKeys: Set<String> = [
         "read_timeout_ms", "keep_alive_ms", "max_header_bytes", "max_connections", "drain_ms",
-        "spool_max_age_s",
+        "spool_max_age_s", "max_running",
     ]
     static let methods: Set<String> = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
     /// Paths the invoker answers itself.
@@ -150,6 +150,9 @@ extension FunctionsFile {
                 server.spoolMaxAgeS =
                     integer(o["spool_max_age_s"], at: "server.spool_max_age_s", in: 60...(30 * 86400), unit: "seconds")
                     ?? server.spoolMaxAgeS
+                server.maxRunning =
+                    integer(o["max_running"], at: "server.max_running", in: 0...4096, unit: "processes")
+                    ?? server.maxRunning
                 file.server = server
             }
             if let f = top["functions"],

@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 /// The routing table of the invoker, as loaded from functions.json and checked.
 ///
 /// ```json
@@ -74,8 +77,18 @@ public struct ServerSettings: Sendable, Equatable {
     public var drainMS = 10_000
     /// How long a spooled request is retried before it becomes a dead letter (default 24 h).
     public var spoolMaxAgeS = 86_400
+    /// Function processes running at once across all routes; more wait their turn in arrival
+    /// order (see `RunGate`). Nil: `defaultMaxRunning`; 0: no gate.
+    public var maxRunning: Int?
 
     public init() {}
+
+    /// 8 per processor (at least 8): enough to keep the cores busy while functions wait on the
+    /// network, few enough that the kernel does not share the cores among every request at once.
+    public static var defaultMaxRunning: Int { max(8, 8 * Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))) }
+
+    /// The gate's width: `maxRunning`, else the default.
+    public var effectiveMaxRunning: Int { maxRunning ?? Self.defaultMaxRunning }
 }
 
 /// One function: which executable runs it and its own settings.

@@ -23,10 +23,12 @@ public final class Invoker: Sendable {
 
     /// - Parameters:
     ///   - environment: the invoker's environment; only the allowlisted variables reach functions.
+    ///   - launcher: how stages run; nil: a process per stage behind a `RunGate` of
+    ///     `server.max_running`.
     ///   - state: the state directory's spool and attention list (see `InvokerState`); nil: no
     ///     spool (spooled routes answer directly), attention entries only in `ATTENTION_LOG` if set.
     public init(
-        file: FunctionsFile, environment: [String: String], launcher: FunctionLauncher = SpawnLauncher(),
+        file: FunctionsFile, environment: [String: String], launcher: FunctionLauncher? = nil,
         accessLog: AccessLog? = nil, state: InvokerState? = nil
     ) {
         self.file = file
@@ -35,7 +37,7 @@ public final class Invoker: Sendable {
         attentionLog = environment[ConfigKey.attentionLog] ?? state?.attentionLog
         if let attentionLog { base[ConfigKey.attentionLog] = attentionLog }
         self.baseEnvironment = base
-        self.launcher = launcher
+        self.launcher = launcher ?? SpawnLauncher(gate: RunGate(width: file.server.effectiveMaxRunning))
         self.accessLog = accessLog ?? AccessLog(redactor: Redactor(secrets: Config(environment: environment).secrets))
         var limits: [String: RouteLimits] = [:], slots: [String: ConcurrencyLimit] = [:]
         for route in file.routes {
@@ -203,6 +205,10 @@ public final class Invoker: Sendable {
             case .spawnFailed(let why):
                 note = "\(name) could not start: \(why)"
                 return Outcome.error(500, "function_unavailable", "\(name) could not be started")
+            case .notStarted(let waited):
+                note = "\(name) waited \(waited) ms for a turn (server.max_running) and was not started"
+                return Outcome.error(
+                    503, "busy", "\(name) did not get a turn within the time limit", headers: [("Retry-After", "1")])
             case .signaled(let signal):
                 note = "\(name) died of signal \(signal)"
                 return Outcome.error(500, "function_crashed", "\(name) ended abnormally")

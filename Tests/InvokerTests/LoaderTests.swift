@@ -82,6 +82,18 @@ import Glibc
         #expect(found.contains { $0.contains(expected) }, "\(found)")
     }
 
+    @Test func maxRunningIsCheckedAndDefaultsToEightPerCore() throws {
+        let route = #""routes": [{"method": "POST", "path": "/a", "function": "test-echo"}]"#
+        let found = problems(#"{"server": {"max_running": -1}, "# + route + "}")
+        #expect(found.contains { $0.contains("server.max_running") }, "\(found)")
+        let set = try FunctionsFile.parse(
+            Array((#"{"server": {"max_running": 3}, "# + route + "}").utf8), functionsDirectory: productsDirectory)
+        #expect(set.server.effectiveMaxRunning == 3)
+        let unset = try FunctionsFile.parse(Array(("{" + route + "}").utf8), functionsDirectory: productsDirectory)
+        #expect(unset.server.maxRunning == nil && unset.server.effectiveMaxRunning >= 8)
+        #expect(unset.server.effectiveMaxRunning == ServerSettings.defaultMaxRunning)
+    }
+
     @Test func duplicateRoutesAreRejected() {
         let found = problems(
             """

@@ -140,6 +140,42 @@ import Glibc
         #expect(try post("/single", ["n": 4], port: t.port).status == 200)  // the slot is free again
     }
 
+    /// Beyond `server.max_running` requests wait their turn instead of being refused; one whose
+    /// turn does not come within its route's time limit answers 503 with Retry-After.
+    @Test func requestsBeyondMaxRunningWaitTheirTurn() throws {
+        let config = """
+            {"server": {"max_running": 1},
+             "defaults": {"env": {"ALLOW_UNSIGNED": "1"}},
+             "routes": [
+               {"method": "POST", "path": "/echo", "function": "test-echo"},
+               {"method": "POST", "path": "/hurry", "function": "test-echo", "timeout_ms": 300}
+             ]}
+            """
+        let t = try TestInvoker(config); defer { t.stop() }
+        let first = try TestConnection(port: t.port)
+        first.request(
+            "POST", "/echo", headers: [("Content-Type", "application/json")], body: Array(#"{"sleep_ms":800}"#.utf8))
+        #expect(eventually { t.server.requestsInFlight == 1 })
+        Clock.sleep(0.1)
+        let started = Clock.monotonicMS()
+        let waited = try post("/echo", ["n": 2], port: t.port)
+        #expect(waited.status == 200 && waited.json["outcome"] == "echoed", "\(waited.text)")
+        #expect(Clock.monotonicMS() - started >= 400, "it waited for the first one to finish")
+        #expect(try first.readResponse().status == 200)
+
+        let again = try TestConnection(port: t.port)
+        again.request(
+            "POST", "/echo", headers: [("Content-Type", "application/json")], body: Array(#"{"sleep_ms":1000}"#.utf8))
+        #expect(eventually { t.server.requestsInFlight == 1 })
+        Clock.sleep(0.1)
+        let late = try post("/hurry", ["n": 3], port: t.port)
+        #expect(late.status == 503, "\(late.text)")
+        #expect(late.header("Retry-After") == "1")
+        #expect(late.json["error"]["code"] == "busy")
+        #expect(try again.readResponse().status == 200)
+        #expect(t.accessLog.contains { ($0["note"].string ?? "").contains("waited") }, "\(t.rawAccessLog)")
+    }
+
     @Test func slowClientIsCutOffWithoutBlockingOthers() throws {
         let t = try TestInvoker(Self.config); defer { t.stop() }
         let slow = try TestConnection(port: t.port)
