@@ -25,6 +25,12 @@ static CURLcode (*p_easy_getinfo)(CURL *, CURLINFO, ...);
 static const char *(*p_easy_strerror)(CURLcode);
 static struct curl_slist *(*p_slist_append)(struct curl_slist *, const char *);
 static void (*p_slist_free_all)(struct curl_slist *);
+static CURLM *(*p_multi_init)(void);
+static CURLMcode (*p_multi_add_handle)(CURLM *, CURL *);
+static CURLMcode (*p_multi_remove_handle)(CURLM *, CURL *);
+static CURLMcode (*p_multi_perform)(CURLM *, int *);
+static CURLMcode (*p_multi_poll)(CURLM *, struct curl_waitfd[], unsigned int, int, int *);
+static CURLMsg *(*p_multi_info_read)(CURLM *, int *);
 
 static void do_load(void) {
     static const char *const names[] = {"libcurl.so.4", "libcurl.so", NULL};
@@ -34,6 +40,10 @@ static void do_load(void) {
         {"curl_easy_setopt", (void **)&p_easy_setopt}, {"curl_easy_perform", (void **)&p_easy_perform},
         {"curl_easy_getinfo", (void **)&p_easy_getinfo}, {"curl_easy_strerror", (void **)&p_easy_strerror},
         {"curl_slist_append", (void **)&p_slist_append}, {"curl_slist_free_all", (void **)&p_slist_free_all},
+        {"curl_multi_init", (void **)&p_multi_init}, {"curl_multi_add_handle", (void **)&p_multi_add_handle},
+        {"curl_multi_remove_handle", (void **)&p_multi_remove_handle},
+        {"curl_multi_perform", (void **)&p_multi_perform}, {"curl_multi_poll", (void **)&p_multi_poll},
+        {"curl_multi_info_read", (void **)&p_multi_info_read},
     };
     lib = shim_open("libcurl", "libcurl4-openssl-dev", names, symbols, sizeof symbols / sizeof *symbols,
                     load_error, sizeof load_error);
@@ -188,4 +198,109 @@ int ccurl_perform(void *handle, const char *method, const char *url,
 void ccurl_result_free(ccurl_result *r) {
     free(r->headers); free(r->body);
     r->headers = NULL; r->body = NULL;
+}
+
+/* ---- Several GETs at once (curl's multi interface) -------------------------------------------
+   The transfers run together on the foreign thread: one multi handle (its own connection cache,
+   kept between calls) and a pool of easy handles. Used to read ahead in stream mode. */
+
+static CURLM *multi;
+static CURL *many_easy[CCURL_MANY_MAX];
+
+typedef struct many_args {
+    size_t n; const char *const *urls; const char *const *headers; const size_t *nheaders;
+    long connect_ms, total_ms; ccurl_result *outs;
+} many_args;
+
+static void many_job(void *arg) {
+    many_args *a = arg;
+    size_t n = a->n > CCURL_MANY_MAX ? CCURL_MANY_MAX : a->n;
+    if (!multi) multi = p_multi_init();
+    buffer hb[CCURL_MANY_MAX], bb[CCURL_MANY_MAX];
+    struct curl_slist *lists[CCURL_MANY_MAX];
+    static char errbufs[CCURL_MANY_MAX][CURL_ERROR_SIZE];
+    CURLcode codes[CCURL_MANY_MAX];
+    int added[CCURL_MANY_MAX];
+    memset(hb, 0, sizeof hb); memset(bb, 0, sizeof bb); memset(lists, 0, sizeof lists);
+    memset(added, 0, sizeof added);
+    size_t offset = 0;
+    for (size_t i = 0; i < n; i++) {
+        memset(&a->outs[i], 0, sizeof a->outs[i]);
+        codes[i] = CURLE_FAILED_INIT;
+        errbufs[i][0] = 0;
+        if (!many_easy[i]) many_easy[i] = p_easy_init();
+        CURL *c = many_easy[i];
+        if (!multi || !c) { offset += a->nheaders[i]; continue; }
+        p_easy_reset(c);
+        for (size_t k = 0; k < a->nheaders[i]; k++) lists[i] = p_slist_append(lists[i], a->headers[offset + k]);
+        offset += a->nheaders[i];
+        lists[i] = p_slist_append(lists[i], "Expect:");
+        p_easy_setopt(c, CURLOPT_URL, a->urls[i]);
+        p_easy_setopt(c, CURLOPT_HTTPHEADER, lists[i]);
+        p_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+        p_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+        p_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
+        p_easy_setopt(c, CURLOPT_HTTPGET, 1L);
+        if (a->connect_ms > 0) p_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, a->connect_ms);
+        if (a->total_ms > 0) p_easy_setopt(c, CURLOPT_TIMEOUT_MS, a->total_ms);
+        p_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+        p_easy_setopt(c, CURLOPT_WRITEDATA, &bb[i]);
+        p_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+        p_easy_setopt(c, CURLOPT_HEADERDATA, &hb[i]);
+        p_easy_setopt(c, CURLOPT_ERRORBUFFER, errbufs[i]);
+        added[i] = p_multi_add_handle(multi, c) == CURLM_OK;
+    }
+    int running = 1;
+    while (running) {
+        if (p_multi_perform(multi, &running) != CURLM_OK) break;
+        if (running) p_multi_poll(multi, NULL, 0, 1000, NULL);
+    }
+    CURLMsg *m;
+    int left;
+    while ((m = p_multi_info_read(multi, &left))) {
+        if (m->msg != CURLMSG_DONE) continue;
+        for (size_t i = 0; i < n; i++)
+            if (many_easy[i] == m->easy_handle) codes[i] = m->data.result;
+    }
+    for (size_t i = 0; i < n; i++) {
+        ccurl_result *out = &a->outs[i];
+        CURL *c = many_easy[i];
+        if (added[i]) {
+            long status = 0, request_size = 0;
+            p_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+            p_easy_getinfo(c, CURLINFO_REQUEST_SIZE, &request_size);
+            p_multi_remove_handle(multi, c);
+            out->status = codes[i] == CURLE_OK ? status : 0;
+            out->sent = request_size > 0;
+        }
+        if (c) { p_easy_setopt(c, CURLOPT_HTTPHEADER, NULL); p_easy_setopt(c, CURLOPT_ERRORBUFFER, NULL); }
+        if (lists[i]) p_slist_free_all(lists[i]);
+        out->curl_code = (int)codes[i];
+        if (codes[i] != CURLE_OK)
+            snprintf(out->error, sizeof out->error, "%s", errbufs[i][0] ? errbufs[i] : p_easy_strerror(codes[i]));
+        if (!hb[i].data) append(&hb[i], "", 0);
+        if (!bb[i].data) append(&bb[i], "", 0);
+        out->headers = hb[i].data; out->headers_len = hb[i].len;
+        out->body = bb[i].data; out->body_len = bb[i].len;
+    }
+    for (size_t i = n; i < a->n; i++) {
+        memset(&a->outs[i], 0, sizeof a->outs[i]);
+        a->outs[i].curl_code = CURLE_FAILED_INIT;
+        snprintf(a->outs[i].error, sizeof a->outs[i].error, "more than %d transfers at once", CCURL_MANY_MAX);
+    }
+}
+
+int ccurl_get_many(size_t n, const char *const *urls, const char *const *headers, const size_t *nheaders,
+                   long connect_timeout_ms, long total_timeout_ms, ccurl_result *outs) {
+    if (ccurl_load() != 0) {
+        for (size_t i = 0; i < n; i++) {
+            memset(&outs[i], 0, sizeof outs[i]);
+            outs[i].curl_code = CURLE_FAILED_INIT;
+            snprintf(outs[i].error, sizeof outs[i].error, "%s", load_error);
+        }
+        return -1;
+    }
+    many_args a = {n, urls, headers, nheaders, connect_timeout_ms, total_timeout_ms, outs};
+    foreign_run(many_job, &a);
+    return 0;
 }

@@ -2,6 +2,8 @@
 public struct FunctionDefinition: Sendable {
     public typealias Handler = @Sendable (Event, FunctionContext) throws -> FunctionOutput
     public typealias Command = @Sendable (FunctionContext) throws -> Int32
+    /// The GET a handler will make first for an event, for stream mode to read ahead.
+    public typealias Prefetch = @Sendable (Event, FunctionContext) -> HTTPRequest?
 
     /// Kebab-case name, as in functions.json (`sms-inbound`).
     public var name: String
@@ -22,12 +24,18 @@ public struct FunctionDefinition: Sendable {
     /// does not parse the body, `Event.json` is `.null`, and the function must refuse invalid
     /// JSON on its own (`JSONScanner` does).
     public var readsRawEvent: Bool
+    /// In `--stream`, the runner reads ahead: for the next few events (`FUNCTION_STREAM_PREFETCH`,
+    /// default 8) it makes this GET of each together, and the handler's own GET of that URL is
+    /// answered from it. Only for handlers that never write what they read ahead (a write of an
+    /// earlier event would make the answer stale). Nil: no read-ahead.
+    public var prefetch: Prefetch?
     public var handler: Handler
 
     public init(
         name: String, summary: String, details: String = "", signatures: [SignatureScheme],
-        commands: [String: Command] = [:], commandHelp: [String: String] = [:], confirmations: [String] = [], readsRawEvent: Bool = false,
-        handler: @escaping Handler
+        commands: [String: Command] = [:], commandHelp: [String: String] = [:], confirmations: [String] = [],
+        readsRawEvent: Bool = false,
+        prefetch: Prefetch? = nil, handler: @escaping Handler
     ) {
         self.name = name
         self.summary = summary
@@ -37,6 +45,7 @@ public struct FunctionDefinition: Sendable {
         self.commandHelp = commandHelp
         self.confirmations = confirmations
         self.readsRawEvent = readsRawEvent
+        self.prefetch = prefetch
         self.handler = handler
     }
 }

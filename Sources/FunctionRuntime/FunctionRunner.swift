@@ -160,6 +160,27 @@ public enum FunctionRunner {
         var pending: [UInt8] = []
         var output: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 1 << 16)
+        // Reading ahead: the prefetch GETs of the next `window` events go out together.
+        let window = definition.prefetch == nil ? 1 : streamWindow(context.config)
+        var cooling = false
+        func readAhead(_ group: [ArraySlice<UInt8>]) {
+            guard let prefetch = definition.prefetch else { return }
+            // After an answer asking to slow down, one window goes one read at a time (with the
+            // client's own Retry-After handling) before reading ahead again.
+            if cooling { cooling = false; return }
+            var requests: [HTTPRequest] = []
+            var seen: Set<String> = []
+            for line in group {
+                guard let event = try? Event.parse(raw: Array(line), contentType: nil, request: nil, mode: .stream),
+                    let request = prefetch(event, context), seen.insert(request.url).inserted
+                else { continue }
+                requests.append(request)
+            }
+            guard requests.count > 1 else { return }
+            let limited = context.http.transport.prefetch(
+                requests, timeout: min(context.budget, 10), connectTimeout: context.http.policy.connectTimeout)
+            if limited { cooling = true }
+        }
         func process(_ line: ArraySlice<UInt8>) {
             if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { return }
             let raw = Array(line)
@@ -181,9 +202,18 @@ public enum FunctionRunner {
             pending.append(contentsOf: buffer[0..<n])
             // Every complete line of what has arrived, then the rest kept for the next read.
             var start = pending.startIndex
+            var lines: [Range<Int>] = []
             while let nl = pending[start...].firstIndex(of: 0x0A) {
-                process(pending[start..<nl])
+                if window > 1 { lines.append(start..<nl) } else { process(pending[start..<nl]) }
                 start = nl + 1
+            }
+            var next = 0
+            while next < lines.count {
+                let group = lines[next..<min(lines.count, next + window)]
+                next = group.endIndex
+                readAhead(group.map { pending[$0] })
+                for range in group { process(pending[range]) }
+                context.http.transport.clearPrefetched()
             }
             pending.removeSubrange(..<start)
             // Results leave once per read, in input order (and before the next read can block).
@@ -196,6 +226,12 @@ public enum FunctionRunner {
         if !output.isEmpty { StandardStreams.write(output) }
         context.log.writeSummary(durationMS: Clock.monotonicMS() - started)
         return firstFailure
+    }
+
+    /// `FUNCTION_STREAM_PREFETCH`: events read ahead (default 8, 1…16; 0 counts as 1: none).
+    static func streamWindow(_ config: Config) -> Int {
+        let n = (try? config.int(ConfigKey.streamPrefetch, default: 8)) ?? 8
+        return min(max(n, 1), HTTPTransport.prefetchLimit)
     }
 
     /// True for a line that a function of this runtime wrote as its error object

@@ -69,6 +69,20 @@ public final class HTTPClient: Sendable {
                     status: 0, attempts: 0, milliseconds: 0, dryRun: true))
             return HTTPResponse(status: 0, dryRun: true)
         }
+        // A read the stream runner made ahead (see `FunctionDefinition.prefetch`): its answer
+        // stands in for this one. An answer asking for a retry (429, 503, …) is not used: the
+        // read is made anew, after the wait its `Retry-After` asked for.
+        if request.method == "GET", let ahead = transport.takePrefetched(request.url) {
+            if !policy.retryStatuses.contains(ahead.response.status) {
+                log?.record(
+                    UpstreamCall(
+                        service: request.service, method: request.method, path: Self.pathOf(request.url),
+                        status: ahead.response.status, attempts: 1, milliseconds: Int(ahead.milliseconds.rounded()),
+                        dryRun: false))
+                return ahead.response
+            }
+            if let wait = ahead.response.retryAfter { sleeper(max(0, min(wait, deadline.remaining - 0.05))) }
+        }
         let started = Clock.monotonicMS()
         var attempt = 0
         var lastError = ""

@@ -21,8 +21,71 @@ public final class HTTPTransport: Sendable {
         var pointer: UnsafeMutableRawPointer?
     }
     private let handle = Mutex(Handle())
+    /// Answers read ahead (`prefetch`), by URL, with the milliseconds each took; each is taken
+    /// once.
+    private let ahead = Mutex<[String: (response: HTTPResponse, milliseconds: Double)]>([:])
 
     public init() {}
+
+    /// How many reads one `prefetch` call runs together.
+    public static let prefetchLimit = Int(CCURL_MANY_MAX)
+
+    /// Reads `requests` (GETs; others are ignored) together — libcurl's multi interface, at most
+    /// `prefetchLimit` at a time — and keeps each answer for `takePrefetched(_:)` (also a 429 or
+    /// 503, whose `Retry-After` the caller's send then waits for). A read that got no answer keeps
+    /// nothing: the caller's own send makes it (with its retries). Returns true when a service
+    /// asked to slow down (429 or 503).
+    @discardableResult
+    public func prefetch(_ requests: [HTTPRequest], timeout: Double, connectTimeout: Double) -> Bool {
+        var limited = false
+        let gets = requests.filter { $0.method == "GET" && $0.body == nil }
+        var start = 0
+        while start < gets.count {
+            let batch = Array(gets[start..<min(gets.count, start + Self.prefetchLimit)])
+            start += batch.count
+            let began = Clock.monotonicMS()
+            let urls = batch.map { strdup($0.url) }
+            let headers = batch.flatMap { r in r.headers.map { strdup("\($0.0): \($0.1)") } }
+            let counts = batch.map(\.headers.count)
+            defer {
+                urls.forEach { free($0) }
+                headers.forEach { free($0) }
+            }
+            var results = [ccurl_result](repeating: ccurl_result(), count: batch.count)
+            let timeoutMS = max(1, Int(timeout * 1000))
+            urls.map { $0.map { UnsafePointer<CChar>($0) } }.withUnsafeBufferPointer { u in
+                headers.map { $0.map { UnsafePointer<CChar>($0) } }.withUnsafeBufferPointer { h in
+                    _ = ccurl_get_many(
+                        batch.count, u.baseAddress, h.baseAddress, counts, min(timeoutMS, Int(connectTimeout * 1000)),
+                        timeoutMS, &results)
+                }
+            }
+            let milliseconds = Clock.monotonicMS() - began
+            var answers: [String: (response: HTTPResponse, milliseconds: Double)] = [:]
+            for (i, r) in results.enumerated() {
+                if r.status == 429 || r.status == 503 { limited = true }
+                if r.curl_code == 0 && r.status > 0 {
+                    let headerText = String(
+                        decoding: UnsafeRawBufferPointer(start: r.headers, count: r.headers_len), as: UTF8.self)
+                    let body = Array(UnsafeRawBufferPointer(start: r.body, count: r.body_len))
+                    answers[batch[i].url] = (
+                        HTTPResponse(status: r.status, headers: Self.parseHeaders(headerText), body: body), milliseconds
+                    )
+                }
+                ccurl_result_free(&results[i])
+            }
+            ahead.withLock { [answers] in $0.merge(answers) { $1 } }
+        }
+        return limited
+    }
+
+    /// The answer read ahead for `url`, if any (removed: each is used once).
+    public func takePrefetched(_ url: String) -> (response: HTTPResponse, milliseconds: Double)? {
+        ahead.withLock { $0.removeValue(forKey: url) }
+    }
+
+    /// Drops the answers read ahead that nobody took (so none outlives its window).
+    public func clearPrefetched() { ahead.withLock { $0.removeAll() } }
 
     deinit { handle.withLock { if let p = $0.pointer { ccurl_handle_free(p) } } }
 

@@ -14,15 +14,24 @@ public struct ServiceClient: Sendable {
         self.http = http
     }
 
+    /// The request `send` would make to `path` (which may carry a query).
+    public func request(
+        _ method: String, _ path: String, body: [UInt8]? = nil, contentType: String? = nil,
+        extraHeaders: [(String, String)] = [], retrySafe: Bool = false
+    ) -> HTTPRequest {
+        var h = headers + extraHeaders
+        if let contentType { h.append(("Content-Type", contentType)) }
+        return HTTPRequest(method, baseURL + path, headers: h, body: body, service: service, retrySafe: retrySafe)
+    }
+
     /// Sends a request to `path` (which may carry a query) and returns the response, whatever its status.
     public func send(
         _ method: String, _ path: String, body: [UInt8]? = nil, contentType: String? = nil,
         extraHeaders: [(String, String)] = [], retrySafe: Bool = false
     ) throws -> HTTPResponse {
-        var h = headers + extraHeaders
-        if let contentType { h.append(("Content-Type", contentType)) }
-        return try http.send(
-            HTTPRequest(method, baseURL + path, headers: h, body: body, service: service, retrySafe: retrySafe))
+        try http.send(
+            request(
+                method, path, body: body, contentType: contentType, extraHeaders: extraHeaders, retrySafe: retrySafe))
     }
 
     /// Sends a request and returns the JSON body of a 2xx answer; throws `ServiceError` otherwise.

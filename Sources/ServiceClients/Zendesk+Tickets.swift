@@ -38,11 +38,20 @@ extension Zendesk {
     /// `GET /api/v2/tickets/{id}.json`, optionally sideloading `users` and/or `groups`
     /// (`include=users,groups`). A missing ticket throws `ServiceError` with code `.notFound`.
     public func ticket(id: Int64, include: [String] = []) throws -> ZendeskTicketDocument {
-        var path = "/api/v2/tickets/\(id).json"
-        if !include.isEmpty { path += "?include=" + ServiceClient.query(include.joined(separator: ",")) }
-        let doc = try client.json("GET", path)
+        let doc = try client.json("GET", Self.ticketPath(id: id, include: include))
         return ZendeskTicketDocument(
             ticket: doc["ticket"], users: doc["users"].array ?? [], groups: doc["groups"].array ?? [])
+    }
+
+    /// The request `ticket(id:include:)` makes (for reading ahead).
+    public func ticketRequest(id: Int64, include: [String] = []) -> HTTPRequest {
+        client.request("GET", Self.ticketPath(id: id, include: include))
+    }
+
+    static func ticketPath(id: Int64, include: [String]) -> String {
+        var path = "/api/v2/tickets/\(id).json"
+        if !include.isEmpty { path += "?include=" + ServiceClient.query(include.joined(separator: ",")) }
+        return path
     }
 
     /// The ticket's comments (`GET /api/v2/tickets/{id}/comments.json`), following `next_page`

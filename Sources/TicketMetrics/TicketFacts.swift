@@ -19,10 +19,13 @@ public struct TicketFacts: Sendable, Equatable {
         self.agentURL = agentURL
     }
 
+    /// What the ticket read sideloads.
+    public static let sideloads = ["users", "groups"]
+
     /// Reads the ticket with its users and groups sideloaded; a user or group the sideload lacks
     /// is read by id. The assignee and group are the event snapshot's when it names them.
     public static func read(_ event: TicketEvent, zendesk: Zendesk) throws -> TicketFacts {
-        let doc = try zendesk.ticket(id: event.ticketID, include: ["users", "groups"])
+        let doc = try zendesk.ticket(id: event.ticketID, include: sideloads)
         let t = doc.ticket
         func user(_ id: Int64?) throws -> JSON? {
             guard let id, id > 0 else { return nil }

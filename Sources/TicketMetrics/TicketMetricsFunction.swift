@@ -19,7 +19,8 @@ public enum TicketMetricsFunction {
             makes re-deliveries harmless. --stream --dry-run turns NDJSON events into the Klaviyo request
             bodies (in "plan") without sending; TICKET_METRICS_BACKFILL=1 adds "backfill": true.
             """,
-        signatures: [.zendesk]
+        signatures: [.zendesk],
+        prefetch: { event, context in TicketMetricsHandler.firstRead(event.json, context: context) }
     ) { event, context in
         .result(try TicketMetricsHandler.handle(event.json, context: context))
     }

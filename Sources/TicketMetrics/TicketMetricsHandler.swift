@@ -42,6 +42,15 @@ public enum TicketMetricsHandler {
         }
     }
 
+    /// The live ticket read `handle` starts with, or nil when the event is skipped before any
+    /// read (stream mode reads it ahead; the handler writes only to Klaviyo, never the ticket).
+    public static func firstRead(_ json: JSON, context: FunctionContext) -> HTTPRequest? {
+        guard let event = try? TicketEvent.parse(json) else { return nil }
+        if case .skip = TicketMetricsRules.metric(for: event.kind) { return nil }
+        guard let zendesk = try? Zendesk(config: context.config, http: context.http) else { return nil }
+        return zendesk.ticketRequest(id: event.ticketID, include: TicketFacts.sideloads)
+    }
+
     static func skipped(_ result: JSON, _ reason: String) -> JSON {
         var r = result
         r["outcome"] = "skipped"

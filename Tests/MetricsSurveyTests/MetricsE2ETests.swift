@@ -176,6 +176,56 @@ import TestSupport
         #expect(bench.klaviyoEvents().isEmpty)
     }
 
+    /// Reading ahead changes nothing but the speed: the same lines, in input order, with and
+    /// without it — also for a ticket that is not there, an event skipped before any read, the
+    /// same ticket twice in one window, and a Zendesk that answers 429 with Retry-After to reads.
+    @Test func streamReadAheadKeepsOrderAndOutputs() throws {
+        let bench = try Bench(seed: Self.seed)
+        var lines: [String] = []
+        for i in 0..<24 {
+            switch i % 6 {
+            case 0: lines.append(try bench.zendeskEvent("ticket.created", ticket: 1).serialized())
+            case 1: lines.append(#"{"type":"ticket.created","ticket_id":"999"}"#)
+            case 2: lines.append(#"{"type":"ticket.status_changed","ticket_id":"2","status":"solved"}"#)
+            case 3: lines.append(try bench.zendeskEvent("ticket.created", ticket: 3).serialized())
+            case 4: lines.append(#"{"type":"ticket.created","ticket_id":"1"}"#)
+            default: lines.append(#"{"type":"ticket.created","ticket_id":"2"}"#)
+            }
+        }
+        let input = lines.joined(separator: "\n") + "\n"
+        func run(_ window: String) throws -> [JSON] {
+            let r = try Exec.run(
+                "ticket-metrics", ["--stream", "--dry-run"],
+                env: bench.env.merging(["FUNCTION_STREAM_PREFETCH": window]) { _, b in b }, stdin: input)
+            #expect(r.lines.count == lines.count, "\(r.stdout) \(r.stderr)")
+            // Upstream timings differ from run to run; the decisions and bodies must not.
+            return r.lines.map {
+                var l = $0; l["duration_ms"] = nil; return l
+            }
+        }
+        let plain = try run("1")
+        let ahead = try run("8")
+        #expect(ahead == plain)
+        #expect(plain.map { $0["ticket_id"].int ?? 0 } == lines.indices.map { [1, 999, 2, 3, 1, 2][$0 % 6] })
+        #expect(plain.filter { $0["would"] == "emitted" }.count == 12, "\(plain.map { $0["outcome"] })")
+        #expect(plain.filter { $0["reason"] == "ticket_not_found" }.count == 4)
+        #expect(plain.filter { $0["reason"] == "no_email_or_phone" }.count == 4)
+
+        // Reads answered 429 (Retry-After: 1) are made again by the handler, honouring it.
+        try bench.sandbox.setFaults([
+            "rules": [
+                [
+                    "service": "zendesk", "method": "GET", "path_regex": "^/api/v2/tickets/", "mode": "status",
+                    "status": 429, "retry_after": 1, "times": 3,
+                ]
+            ]
+        ])
+        let started = Clock.monotonicMS()
+        let limited = try run("8")
+        #expect(limited == plain)
+        #expect(Clock.monotonicMS() - started >= 900, "the Retry-After was honoured")
+    }
+
     /// A service's 401 says the credentials were refused, not that something is missing.
     @Test func refusedCredentialsAreCalledThat() throws {
         let bench = try Bench(seed: Self.seed)

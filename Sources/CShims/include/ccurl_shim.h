@@ -35,4 +35,14 @@ int ccurl_perform(void *handle, const char *method, const char *url,
                   int fresh_connection, ccurl_result *out);
 void ccurl_result_free(ccurl_result *result);
 
+/// At most this many transfers of one `ccurl_get_many` call run (the rest fail).
+#define CCURL_MANY_MAX 16
+
+/// Performs `n` GET requests together (libcurl's multi interface, on its own connection cache)
+/// and returns when all have ended. `headers` holds, one request after the other, `nheaders[i]`
+/// "Name: value" strings for request i. Each `outs[i]` is filled as by `ccurl_perform` and must
+/// be freed with `ccurl_result_free`. Returns 0, or -1 when libcurl cannot be loaded.
+int ccurl_get_many(size_t n, const char *const *urls, const char *const *headers, const size_t *nheaders,
+                   long connect_timeout_ms, long total_timeout_ms, ccurl_result *outs);
+
 #endif
