@@ -126,6 +126,19 @@ for rep in $(seq "$REPS"); do
     echo "race: repetition $rep of $REPS done" >&2
 done
 
+# The shipped limits (functions.json defaults: concurrency 32, a line of 256 behind it) at c=128:
+# requests beyond the limit wait in line; none may be refused.
+P_SHIP=$(free_port)
+cat > "$WORK/shipped.json" <<JSON
+{ "routes": [ { "method": "POST", "path": "/hello", "function": "hello" } ] }
+JSON
+"$BIN/invoker" --serve --config "$WORK/shipped.json" --functions-dir "$WORK/fn" --port "$P_SHIP" \
+    2>"$WORK/shipped.log" >/dev/null &
+PIDS+=($!)
+wait_port "$P_SHIP"
+read -r s_rps s_p50 s_p99 s_cs s_cpu s_err < <(run "http://127.0.0.1:$P_SHIP/hello" 128)
+echo "shipped $s_rps $s_p50 $s_p99 $s_cs $s_cpu $s_err" > "$WORK/shipped"
+
 python3 - "$results" <<'PY'
 import sys, statistics
 rows = {}
@@ -144,3 +157,6 @@ for c in sorted({k[1] for k in med}):
         o = med[(other, c)]
         print(f"c={c:<3} invoker vs {other:8}: req/s {inv[0] / o[0]:.2f}x, p99 {inv[2]:.1f} vs {o[2]:.1f} ms")
 PY
+read -r _ s_rps s_p50 s_p99 _ _ s_err < "$WORK/shipped"
+echo
+echo "invoker, shipped limits (concurrency 32, queue 256), c=128: $s_rps req/s, p50 $s_p50 ms, p99 $s_p99 ms, non-2xx or socket errors: $s_err"

@@ -1,22 +1,28 @@
 import FunctionRuntime
-import Synchronization
 
-/// A counter of requests in flight with a ceiling; never waits (a full limit means 429 now,
-/// because a webhook sender retries later while a queued request would eat its time budget).
+/// The requests a route (or a function, across routes) handles at once, and the line beyond:
+/// up to `queue` more wait, first come first served, for at most their wait time; one more, or
+/// one whose wait runs out, is answered 503 with `Retry-After` (issue: queue, do not shed — a 429
+/// at once made Twilio, which does not retry, lose texts, and made Zendesk retry in bursts).
 public final class ConcurrencyLimit: Sendable {
     public let limit: Int
-    private let current = Mutex(0)
+    public let queue: Int
+    private let gate: RunGate
 
-    public init(limit: Int) { self.limit = limit }
-
-    /// Takes a slot; false when all `limit` slots are taken.
-    public func tryAcquire() -> Bool {
-        current.withLock { n in
-            guard n < limit else { return false }
-            n += 1
-            return true
-        }
+    public init(limit: Int, queue: Int = 0) {
+        self.limit = limit
+        self.queue = queue
+        gate = RunGate(width: limit, queueLimit: queue)
     }
 
-    public func release() { current.withLock { $0 -= 1 } }
+    /// Takes a slot, waiting up to `waitMS` in line.
+    public func acquire(waitMS: Int) -> RunGate.Admission { gate.admit(timeoutMS: waitMS) }
+
+    /// Takes a free slot without waiting; false when all `limit` slots are taken (or others wait).
+    public func tryAcquire() -> Bool { gate.tryEnter() }
+
+    public func release() { gate.leave() }
+
+    /// Requests holding a slot and waiting for one, now.
+    public var load: (running: Int, waiting: Int) { gate.load }
 }

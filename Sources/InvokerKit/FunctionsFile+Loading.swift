@@ -8,7 +8,9 @@ import Glibc
 /// unknown is ignored, and every executable must exist before the invoker starts serving.
 extension FunctionsFile {
     /// Keys a function entry, a route and `defaults` may carry.
-    static let settingKeys: Set<String> = ["timeout_ms", "max_body_bytes", "concurrency", "env"]
+    static let settingKeys: Set<String> = [
+        "timeout_ms", "max_body_bytes", "concurrency", "queue", "queue_wait_ms", "env",
+    ]
     static let topKeys: Set<String> = ["description", "defaults", "server", "functions", "routes"]
     static let functionKeys: Set<String> = settingKeys.union(["description", "executable", "args"])
     static let routeKeys: Set<String> = settingKeys.union([
@@ -78,6 +80,9 @@ extension FunctionsFile {
             s.maxBodyBytes = integer(
                 o["max_body_bytes"], at: path + ".max_body_bytes", in: 0...(64 << 20), unit: "bytes")
             s.concurrency = integer(o["concurrency"], at: path + ".concurrency", in: 1...4096, unit: "requests")
+            s.queue = integer(o["queue"], at: path + ".queue", in: 0...65536, unit: "requests")
+            s.queueWaitMS = integer(
+                o["queue_wait_ms"], at: path + ".queue_wait_ms", in: 1...600_000, unit: "milliseconds")
             if let env = o["env"] {
                 if let e = env.object {
                     for (name, value) in e.sorted(by: { $0.key < $1.key }) {

@@ -51,20 +51,30 @@ public struct Settings: Sendable, Equatable {
     public var timeoutMS: Int?
     /// Largest request body accepted, in bytes (→ 413).
     public var maxBodyBytes: Int?
-    /// Requests handled at once (per route, or per function across routes) before answering 429.
+    /// Requests handled at once (per route, or per function across routes); more wait in line.
     public var concurrency: Int?
+    /// Requests that may wait in line beyond `concurrency`; one more answers 503 at once.
+    public var queue: Int?
+    /// The longest a request waits in line (never beyond its route's time limit) → 503.
+    public var queueWaitMS: Int?
     /// Extra environment variables for the function process.
     public var env: [String: String]
 
-    public init(timeoutMS: Int? = nil, maxBodyBytes: Int? = nil, concurrency: Int? = nil, env: [String: String] = [:]) {
+    public init(
+        timeoutMS: Int? = nil, maxBodyBytes: Int? = nil, concurrency: Int? = nil, queue: Int? = nil,
+        queueWaitMS: Int? = nil, env: [String: String] = [:]
+    ) {
         self.timeoutMS = timeoutMS
         self.maxBodyBytes = maxBodyBytes
         self.concurrency = concurrency
+        self.queue = queue
+        self.queueWaitMS = queueWaitMS
         self.env = env
     }
 
     /// Built-in values used when `defaults` leaves a limit unset.
-    public static let builtIn = Settings(timeoutMS: 9000, maxBodyBytes: 1024 * 1024, concurrency: 32)
+    public static let builtIn = Settings(
+        timeoutMS: 9000, maxBodyBytes: 1024 * 1024, concurrency: 32, queue: 256, queueWaitMS: 5000)
 }
 
 /// Listener limits (the `server` object): how long a client may take, how big a request head may be.
@@ -158,6 +168,9 @@ public struct RouteLimits: Sendable, Equatable {
     public var stageTimeoutMS: [Int]
     public var maxBodyBytes: Int
     public var concurrency: Int
+    /// Requests that may wait for the route's slots, and for how long (ms; within `timeoutMS`).
+    public var queue: Int
+    public var queueWaitMS: Int
     /// Each stage's extra environment: defaults < route < function.
     public var stageEnv: [[String: String]]
 }
@@ -178,13 +191,15 @@ extension FunctionsFile {
         let maxBody =
             route.settings.maxBodyBytes ?? functionBodies.min() ?? defaults.maxBodyBytes ?? builtIn.maxBodyBytes!
         let concurrency = route.settings.concurrency ?? defaults.concurrency ?? builtIn.concurrency!
+        let queue = route.settings.queue ?? defaults.queue ?? builtIn.queue!
+        let wait = min(route.settings.queueWaitMS ?? defaults.queueWaitMS ?? builtIn.queueWaitMS!, routeTimeout - 1)
         let stageTimeouts = specs.map { min($0.settings.timeoutMS ?? routeTimeout, routeTimeout) }
         let stageEnv = specs.map { spec in
             defaults.env.merging(route.settings.env) { $1 }.merging(spec.settings.env) { $1 }
         }
         return RouteLimits(
             timeoutMS: routeTimeout, stageTimeoutMS: stageTimeouts, maxBodyBytes: maxBody,
-            concurrency: concurrency, stageEnv: stageEnv)
+            concurrency: concurrency, queue: queue, queueWaitMS: max(0, wait), stageEnv: stageEnv)
     }
 
     /// The largest body any route accepts (the listener's own limit).

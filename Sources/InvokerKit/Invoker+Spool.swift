@@ -175,7 +175,7 @@ extension Invoker {
             return
         }
         var note: String?, busy = ""
-        guard let held = acquire(route, note: &note, message: &busy) else {
+        guard let held = acquire(route, waitMS: 0, note: &note, message: &busy) else {
             spool.hold(item.id, seconds: 0.2)  // no free slot: soon again, not counted as an attempt
             return
         }

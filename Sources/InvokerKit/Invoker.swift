@@ -44,13 +44,16 @@ public final class Invoker: Sendable {
             let key = Self.key(route.method, route.path)
             let l = file.limits(for: route)
             limits[key] = l
-            slots[key] = ConcurrencyLimit(limit: l.concurrency)
+            slots[key] = ConcurrencyLimit(limit: l.concurrency, queue: l.queue)
         }
         routeLimits = limits
         routeSlots = slots
         var perFunction: [String: ConcurrencyLimit] = [:]
         for (name, spec) in file.functions {
-            if let c = spec.settings.concurrency { perFunction[name] = ConcurrencyLimit(limit: c) }
+            if let c = spec.settings.concurrency {
+                let queue = spec.settings.queue ?? file.defaults.queue ?? Settings.builtIn.queue!
+                perFunction[name] = ConcurrencyLimit(limit: c, queue: queue)
+            }
         }
         functionSlots = perFunction
         startSpoolWorker()
@@ -128,37 +131,60 @@ public final class Invoker: Sendable {
             return respondSpooled(route, spool: spool, limits: limits, request: request, exit: &exit, note: &note)
         }
         return runDirect(route, limits: limits, request: request, exit: &exit, note: &note) { busy in
-            Outcome.error(429, "too_many_requests", busy, headers: [("Retry-After", "1")])
+            Outcome.error(503, "busy", busy, headers: [("Retry-After", "1")])
         }
     }
 
-    /// Runs the route now, within its concurrency limits; `whenBusy` answers (with the reason)
-    /// when a limit is reached.
+    /// Runs the route now, within its concurrency limits (waiting in line for a slot, up to the
+    /// route's `queue_wait_ms`); `whenBusy` answers (with the reason) when the line is full or the
+    /// wait ran out. The wait counts against the route's time limit.
     func runDirect(
         _ route: Route, limits: RouteLimits, request: ServerRequest, exit: inout Int32?, note: inout String?,
         whenBusy: (String) -> ServerResponse
     ) -> ServerResponse {
         var busy = ""
-        guard let held = acquire(route, note: &note, message: &busy) else { return whenBusy(busy) }
+        let queued = Clock.monotonicMS()
+        guard let held = acquire(route, waitMS: limits.queueWaitMS, note: &note, message: &busy) else {
+            return whenBusy(busy)
+        }
         defer { for s in held { s.release() } }
+        let waited = Int(Clock.monotonicMS() - queued)
+        if waited >= 10 { note = "waited \(waited) ms in line" }
+        var limits = limits
+        limits.timeoutMS = max(1, limits.timeoutMS - waited)
+        limits.stageTimeoutMS = limits.stageTimeoutMS.map { min($0, limits.timeoutMS) }
         return runStages(route, limits: limits, request: request, exit: &exit, note: &note)
     }
 
-    /// Takes the route's and its functions' concurrency slots, or none (nil, with `note` saying
-    /// which limit was reached). The caller releases what it got.
-    func acquire(_ route: Route, note: inout String?, message: inout String) -> [ConcurrencyLimit]? {
-        let routeSlot = routeSlots[Self.key(route.method, route.path)]!
-        guard routeSlot.tryAcquire() else {
-            note = "route concurrency limit \(routeSlot.limit) reached"
-            message = "\(route.method) \(route.path) is handling \(routeSlot.limit) requests; retry shortly"
-            return nil
+    /// Takes the route's and its functions' concurrency slots, waiting in line up to `waitMS` in
+    /// all (0: only free slots), or none (nil, with `note` saying which line was full or which
+    /// wait ran out). The caller releases what it got.
+    func acquire(_ route: Route, waitMS: Int, note: inout String?, message: inout String) -> [ConcurrencyLimit]? {
+        let until = Clock.monotonicMS() + Double(waitMS)
+        func take(_ slot: ConcurrencyLimit, _ what: String) -> Bool {
+            if waitMS <= 0 {
+                if slot.tryAcquire() { return true }
+                note = "\(what) concurrency limit \(slot.limit) reached"
+                message = "\(what) is handling \(slot.limit) requests; retry shortly"
+                return false
+            }
+            switch slot.acquire(waitMS: max(1, Int(until - Clock.monotonicMS()))) {
+            case .entered: return true
+            case .queueFull:
+                note = "\(what): \(slot.limit) running and \(slot.queue) waiting; line full"
+                message = "\(what) is handling \(slot.limit) requests and \(slot.queue) are waiting; retry shortly"
+            case .timedOut:
+                note = "\(what): no slot within \(waitMS) ms"
+                message = "\(what) had no free slot within \(waitMS) ms; retry shortly"
+            }
+            return false
         }
+        let routeSlot = routeSlots[Self.key(route.method, route.path)]!
+        guard take(routeSlot, "\(route.method) \(route.path)") else { return nil }
         var held = [routeSlot]
         for name in Set(route.stages).sorted() {
             guard let slot = functionSlots[name] else { continue }
-            guard slot.tryAcquire() else {
-                note = "function \(name) concurrency limit \(slot.limit) reached"
-                message = "\(name) is handling \(slot.limit) requests; retry shortly"
+            guard take(slot, "function \(name)") else {
                 for s in held { s.release() }
                 return nil
             }

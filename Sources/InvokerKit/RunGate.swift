@@ -15,8 +15,20 @@ import Glibc
 /// ends, so a request waits for the ones before it, never behind ones that came later. Width 0
 /// lets every process start at once.
 public final class RunGate: Sendable {
+    /// How a request fared at the gate.
+    public enum Admission: Sendable, Equatable {
+        /// It holds a turn (and must `leave()`).
+        case entered
+        /// `queueLimit` requests were waiting already: it was refused at once.
+        case queueFull
+        /// Its time ran out while it waited.
+        case timedOut
+    }
+
     private struct State {
         var free: Int
+        /// Waiters still waiting (entries of `waiters` from `head` that are not 0).
+        var waiting = 0
         /// Waiters in arrival order, each asleep on its own semaphore (no thundering herd), kept
         /// as the semaphore's address; a waiter that gave up leaves 0 behind.
         var waiters: [UInt] = []
@@ -24,33 +36,52 @@ public final class RunGate: Sendable {
     }
 
     public let width: Int
+    /// How many may wait at once; one more is refused (`queueFull`).
+    public let queueLimit: Int
     private let state: Mutex<State>
 
-    public init(width: Int) {
+    public init(width: Int, queueLimit: Int = .max) {
         self.width = width
+        self.queueLimit = queueLimit
         state = Mutex(State(free: width))
     }
 
     /// Waits up to `timeoutMS` for a turn, in arrival order. True: the caller holds a turn and
-    /// must `leave()`; false: the time ran out and nothing is held.
-    public func enter(timeoutMS: Int) -> Bool {
+    /// must `leave()`; false: nothing is held.
+    public func enter(timeoutMS: Int) -> Bool { admit(timeoutMS: timeoutMS) == .entered }
+
+    /// Takes a free turn without waiting (nobody may be waiting either: no overtaking).
+    public func tryEnter() -> Bool {
         guard width > 0 else { return true }
+        return state.withLock { s in
+            guard s.free > 0 && s.waiting == 0 else { return false }
+            s.free -= 1
+            return true
+        }
+    }
+
+    /// Waits up to `timeoutMS` for a turn, in arrival order, unless `queueLimit` others are
+    /// waiting already.
+    public func admit(timeoutMS: Int) -> Admission {
+        guard width > 0 else { return .entered }
         let semaphore = UnsafeMutablePointer<sem_t>.allocate(capacity: 1)
         sem_init(semaphore, 0, 0)
         let key = UInt(bitPattern: semaphore)
-        let queued = state.withLock { s in
-            if s.free > 0 && s.head == s.waiters.count {
+        let queued: Admission? = state.withLock { s in
+            if s.free > 0 && s.waiting == 0 {
                 s.free -= 1
-                return false
+                return .entered
             }
+            if s.waiting >= queueLimit || timeoutMS <= 0 { return .queueFull }
             s.waiters.append(key)
-            return true
+            s.waiting += 1
+            return nil
         }
         let ticket = semaphore
-        guard queued else {
+        if let queued {
             sem_destroy(ticket)
             ticket.deallocate()
-            return true
+            return queued
         }
         defer {
             sem_destroy(ticket)
@@ -62,7 +93,7 @@ public final class RunGate: Sendable {
         until.tv_sec += max(0, timeoutMS) / 1000 + ns / 1_000_000_000
         until.tv_nsec = ns % 1_000_000_000
         while true {
-            if sem_timedwait(ticket, &until) == 0 { return true }
+            if sem_timedwait(ticket, &until) == 0 { return .entered }
             if errno == EINTR { continue }
             break  // ETIMEDOUT
         }
@@ -70,11 +101,12 @@ public final class RunGate: Sendable {
         let cancelled = state.withLock { s in
             guard let index = s.waiters[s.head...].firstIndex(of: key) else { return false }
             s.waiters[index] = 0
+            s.waiting -= 1
             return true
         }
-        if cancelled { return false }
+        if cancelled { return .timedOut }
         while sem_wait(ticket) != 0 && errno == EINTR {}
-        return true
+        return .entered
     }
 
     /// Ends a turn: the longest waiter starts, else the slot is free.
@@ -85,6 +117,7 @@ public final class RunGate: Sendable {
                 let next = s.waiters[s.head]
                 s.head += 1
                 if let waiter = UnsafeMutablePointer<sem_t>(bitPattern: next) {
+                    s.waiting -= 1
                     sem_post(waiter)  // the turn passes straight to the next in line
                     compact(&s)
                     return
@@ -107,6 +140,6 @@ public final class RunGate: Sendable {
 
     /// The processes running and the requests waiting, now.
     public var load: (running: Int, waiting: Int) {
-        state.withLock { s in (width - s.free, s.waiters[s.head...].filter { $0 != 0 }.count) }
+        state.withLock { s in (width - s.free, s.waiting) }
     }
 }

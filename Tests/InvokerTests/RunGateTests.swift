@@ -99,3 +99,22 @@ enum Thread {
         return condition()
     }
 }
+
+@Suite struct RunGateQueueTests {
+    @Test func aFullLineIsRefusedAtOnceAndNobodyOvertakes() {
+        let gate = RunGate(width: 1, queueLimit: 1)
+        #expect(gate.admit(timeoutMS: 10) == .entered)
+        let waiter = Thread.start { if gate.admit(timeoutMS: 5000) == .entered { gate.leave() } }
+        #expect(Thread.eventually { gate.load.waiting == 1 })
+        let started = Clock.monotonicMS()
+        #expect(gate.admit(timeoutMS: 5000) == .queueFull)
+        #expect(Clock.monotonicMS() - started < 100, "refused at once")
+        #expect(!gate.tryEnter(), "no slot is taken past a waiter")
+        gate.leave()
+        pthread_join(waiter, nil)
+        #expect(gate.tryEnter())
+        #expect(gate.admit(timeoutMS: 50) == .timedOut)
+        gate.leave()
+        #expect(gate.load == (running: 0, waiting: 0))
+    }
+}

@@ -20,6 +20,7 @@ import Glibc
            {"method": "POST", "path": "/small", "function": "test-echo", "max_body_bytes": 100},
            {"method": "POST", "path": "/slow", "function": "test-echo", "timeout_ms": 700},
            {"method": "POST", "path": "/single", "function": "test-echo", "concurrency": 1},
+           {"method": "POST", "path": "/line", "function": "test-echo", "concurrency": 1, "queue": 1, "queue_wait_ms": 300},
            {"method": "POST", "path": "/pipe", "pipeline": ["echo-a", "echo-b"]},
            {"method": "POST", "path": "/pipe3", "pipeline": ["test-echo", "test-echo", "test-echo"]}
          ]}
@@ -29,7 +30,7 @@ import Glibc
         let t = try TestInvoker(Self.config); defer { t.stop() }
         let health = try send("GET", "/healthz", port: t.port)
         #expect(health.status == 200)
-        #expect(health.json["status"] == "ok" && health.json["routes"] == 7)
+        #expect(health.json["status"] == "ok" && health.json["routes"] == 8)
         #expect(try send("POST", "/healthz", port: t.port).status == 405)
         #expect(try send("GET", "/nowhere", port: t.port).status == 404)
         let wrongMethod = try send("GET", "/echo", port: t.port)
@@ -124,20 +125,38 @@ import Glibc
         #expect(eventually { liveMembers(ids[1]).isEmpty }, "still running: \(liveMembers(ids[1]))")
     }
 
-    @Test func concurrencyLimitAnswers429WithRetryAfter() throws {
+    /// Beyond a route's concurrency requests wait in line (never an immediate 429); a full
+    /// line, or a wait past `queue_wait_ms`, answers 503 with Retry-After.
+    @Test func beyondTheConcurrencyLimitRequestsWaitInLine() throws {
         let t = try TestInvoker(Self.config); defer { t.stop() }
         let first = try TestConnection(port: t.port)
         first.request(
-            "POST", "/single", headers: [("Content-Type", "application/json")], body: Array(#"{"sleep_ms":1500}"#.utf8))
+            "POST", "/single", headers: [("Content-Type", "application/json")], body: Array(#"{"sleep_ms":600}"#.utf8))
         #expect(eventually { t.server.requestsInFlight == 1 })
         Clock.sleep(0.1)
+        let started = Clock.monotonicMS()
         let second = try post("/single", ["n": 2], port: t.port)
-        #expect(second.status == 429)
-        #expect(second.header("Retry-After") == "1")
-        #expect(second.json["error"]["code"] == "too_many_requests")
-        #expect(try post("/echo", ["n": 3], port: t.port).status == 200)  // other routes are not limited
+        #expect(second.status == 200, "it waited for the slot: \(second.text)")
+        #expect(Clock.monotonicMS() - started >= 300)
         #expect(try first.readResponse().status == 200)
-        #expect(try post("/single", ["n": 4], port: t.port).status == 200)  // the slot is free again
+        #expect(try post("/echo", ["n": 3], port: t.port).status == 200)  // other routes are not limited
+
+        // /line: one running, one waiting, 300 ms at most.
+        let running = try TestConnection(port: t.port)
+        running.request(
+            "POST", "/line", headers: [("Content-Type", "application/json")], body: Array(#"{"sleep_ms":1500}"#.utf8))
+        #expect(eventually { t.server.requestsInFlight == 1 })
+        Clock.sleep(0.1)
+        let waiting = try TestConnection(port: t.port)
+        waiting.request("POST", "/line", headers: [("Content-Type", "application/json")], body: Array(#"{"n":5}"#.utf8))
+        Clock.sleep(0.1)
+        let full = try post("/line", ["n": 6], port: t.port)
+        #expect(full.status == 503 && full.header("Retry-After") == "1", "the line is full: \(full.text)")
+        #expect(full.json["error"]["code"] == "busy")
+        let expired = try waiting.readResponse()
+        #expect(expired.status == 503 && expired.header("Retry-After") == "1", "its wait ran out: \(expired.text)")
+        #expect(try running.readResponse().status == 200)
+        #expect(try post("/line", ["n": 7], port: t.port).status == 200)  // the slot is free again
     }
 
     /// Beyond `server.max_running` requests wait their turn instead of being refused; one whose
