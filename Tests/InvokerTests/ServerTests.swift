@@ -129,11 +129,7 @@ import Glibc
     /// line, or a wait past `queue_wait_ms`, answers 503 with Retry-After.
     @Test func beyondTheConcurrencyLimitRequestsWaitInLine() throws {
         let t = try TestInvoker(Self.config); defer { t.stop() }
-        let first = try TestConnection(port: t.port)
-        first.request(
-            "POST", "/single", headers: [("Content-Type", "application/json")], body: Array(#"{"sleep_ms":600}"#.utf8))
-        #expect(eventually { t.server.requestsInFlight == 1 })
-        Clock.sleep(0.1)
+        let first = try occupy(t, "/single", sleepMS: 600)
         let started = Clock.monotonicMS()
         let second = try post("/single", ["n": 2], port: t.port)
         #expect(second.status == 200, "it waited for the slot: \(second.text)")
@@ -142,11 +138,7 @@ import Glibc
         #expect(try post("/echo", ["n": 3], port: t.port).status == 200)  // other routes are not limited
 
         // /line: one running, one waiting, 300 ms at most.
-        let running = try TestConnection(port: t.port)
-        running.request(
-            "POST", "/line", headers: [("Content-Type", "application/json")], body: Array(#"{"sleep_ms":1500}"#.utf8))
-        #expect(eventually { t.server.requestsInFlight == 1 })
-        Clock.sleep(0.1)
+        let running = try occupy(t, "/line", sleepMS: 1500)
         let waiting = try TestConnection(port: t.port)
         waiting.request("POST", "/line", headers: [("Content-Type", "application/json")], body: Array(#"{"n":5}"#.utf8))
         Clock.sleep(0.1)
@@ -171,28 +163,32 @@ import Glibc
              ]}
             """
         let t = try TestInvoker(config); defer { t.stop() }
-        let first = try TestConnection(port: t.port)
-        first.request(
-            "POST", "/echo", headers: [("Content-Type", "application/json")], body: Array(#"{"sleep_ms":800}"#.utf8))
-        #expect(eventually { t.server.requestsInFlight == 1 })
-        Clock.sleep(0.1)
+        let first = try occupy(t, "/echo", sleepMS: 800)
         let started = Clock.monotonicMS()
         let waited = try post("/echo", ["n": 2], port: t.port)
         #expect(waited.status == 200 && waited.json["outcome"] == "echoed", "\(waited.text)")
         #expect(Clock.monotonicMS() - started >= 400, "it waited for the first one to finish")
         #expect(try first.readResponse().status == 200)
 
-        let again = try TestConnection(port: t.port)
-        again.request(
-            "POST", "/echo", headers: [("Content-Type", "application/json")], body: Array(#"{"sleep_ms":1000}"#.utf8))
-        #expect(eventually { t.server.requestsInFlight == 1 })
-        Clock.sleep(0.1)
+        let again = try occupy(t, "/echo", sleepMS: 1000)
         let late = try post("/hurry", ["n": 3], port: t.port)
         #expect(late.status == 503, "\(late.text)")
         #expect(late.header("Retry-After") == "1")
         #expect(late.json["error"]["code"] == "busy")
         #expect(try again.readResponse().status == 200)
         #expect(t.accessLog.contains { ($0["note"].string ?? "").contains("waited") }, "\(t.rawAccessLog)")
+    }
+
+    /// Sends a request to `path` that sleeps `sleepMS` and returns once it is running (its
+    /// answer is read from the returned connection).
+    func occupy(_ t: TestInvoker, _ path: String, sleepMS: Int) throws -> TestConnection {
+        let c = try TestConnection(port: t.port)
+        c.request(
+            "POST", path, headers: [("Content-Type", "application/json")],
+            body: Array(#"{"sleep_ms":\#(sleepMS)}"#.utf8))
+        #expect(eventually { t.server.requestsInFlight >= 1 })
+        Clock.sleep(0.1)
+        return c
     }
 
     @Test func slowClientIsCutOffWithoutBlockingOthers() throws {
