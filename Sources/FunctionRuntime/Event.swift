@@ -10,9 +10,12 @@ public enum InputMode: String, Sendable {
     case cgi
     /// OpenFaaS classic watchdog: `Http_Method` is set; headers in `Http_*`, body on stdin.
     case watchdog
+    /// AWS Lambda custom runtime (`AWS_LAMBDA_RUNTIME_API` is set), an HTTP event of a Function URL
+    /// or API Gateway (payload format 2.0). A direct invocation's event runs as `pipeline`.
+    case lambda
 
     /// True when the event arrived over HTTP and must carry a webhook signature.
-    public var isHTTP: Bool { self == .cgi || self == .watchdog }
+    public var isHTTP: Bool { self == .cgi || self == .watchdog || self == .lambda }
 }
 
 /// The HTTP request behind an event that arrived over HTTP.

@@ -50,11 +50,13 @@ public final class FunctionContext: Sendable {
             configProblem: config.unreadableFile)
     }
 
-    /// The context of the next event: a fresh deadline of `budget` seconds and an empty plan; the
-    /// same configuration, log and connections.
-    public func nextEvent() -> FunctionContext {
-        FunctionContext(
-            name: name, config: config, http: http.renewed(deadline: Deadline(seconds: budget)), log: log,
+    /// The context of the next event: a fresh deadline of `budget` seconds (or `eventBudget`, when
+    /// the host gives the event less — a Lambda invocation's deadline) and an empty plan; the same
+    /// configuration, log and connections.
+    public func nextEvent(budget eventBudget: Double? = nil) -> FunctionContext {
+        let seconds = eventBudget.map { min($0, budget) } ?? budget
+        return FunctionContext(
+            name: name, config: config, http: http.renewed(deadline: Deadline(seconds: seconds)), log: log,
             dryRun: dryRun, mode: mode, budget: budget, configProblem: configProblem)
     }
 

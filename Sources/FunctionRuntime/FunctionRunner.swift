@@ -40,6 +40,11 @@ public enum FunctionRunner {
             : environment["Http_Method"] != nil
                 ? .watchdog
                 : stream ? .stream : .pipeline
+        if let api = environment[LambdaRuntime.apiVariable], !api.isEmpty, commands.isEmpty, !stream {
+            let context = FunctionContext.make(
+                name: definition.name, environment: environment, dryRun: dryRun, mode: .lambda, logEach: logEach)
+            return LambdaRuntime.run(definition, api: api, context: context)
+        }
         let context = FunctionContext.make(
             name: definition.name, environment: environment, dryRun: dryRun, mode: mode, logEach: logEach)
         if let command = commands.first {
@@ -54,7 +59,7 @@ public enum FunctionRunner {
             return status
         case .stream:
             return runStream(definition, context: context)
-        case .cgi, .watchdog:
+        case .cgi, .watchdog, .lambda:
             return runHTTP(definition, mode: mode, environment: environment, context: context)
         }
     }
@@ -75,11 +80,11 @@ public enum FunctionRunner {
     /// dry-run plan), every error turned into the error object and its exit status, the dry-run
     /// report, and one structured log line (`annotate` is merged into the result first).
     public static func evaluate(
-        _ definition: FunctionDefinition, context: FunctionContext, annotate: JSON = [:],
+        _ definition: FunctionDefinition, context: FunctionContext, annotate: JSON = [:], budget: Double? = nil,
         _ work: (FunctionContext) throws -> FunctionOutput
     ) -> Evaluation {
         let started = Clock.monotonicMS()
-        let event = context.nextEvent()
+        let event = context.nextEvent(budget: budget)
         var evaluation: Evaluation
         do {
             if let problem = context.configProblem { throw problem }
@@ -110,9 +115,9 @@ public enum FunctionRunner {
     /// Returns the bytes to write (for HTTP modes: the body only), the result object, and the exit status.
     public static func handle(
         _ definition: FunctionDefinition, raw: [UInt8], request: IncomingRequest?, mode: InputMode,
-        context: FunctionContext
+        context: FunctionContext, budget: Double? = nil
     ) -> (bytes: [UInt8], result: JSON, status: Int32) {
-        let e = evaluate(definition, context: context) { event in
+        let e = evaluate(definition, context: context, budget: budget) { event in
             if mode.isHTTP, let request {
                 try SignatureCheck.verify(
                     definition.signatures, request: request, body: raw, config: event.config, log: event.log)

@@ -43,7 +43,7 @@ public struct InvokerCommand: Sendable, Equatable {
           invoker --help
 
         --config FILE        routes and limits (schema: README, "functions.json")
-        --port N             TCP port (0 picks a free one); default 8080
+        --port N             TCP port (0 picks a free one); default $PORT, else 8080
         --host ADDR          IPv4 address to listen on; default 127.0.0.1
         --functions-dir DIR  where the function executables are; default the invoker's own directory
         --state-dir DIR      the spool of "ack": "spooled" routes (DIR/spool) and the list of outcomes that
@@ -60,9 +60,18 @@ public struct InvokerCommand: Sendable, Equatable {
 
         """
 
-    /// Parses the arguments (without the program name). Throws `.usage`.
-    public static func parse(_ arguments: [String]) throws -> InvokerCommand {
+    /// Parses the arguments (without the program name). Throws `.usage`. Without `--port`, `PORT`
+    /// of `environment` names the port (Knative, Cloud Run and similar hosts set it).
+    public static func parse(
+        _ arguments: [String], environment: [String: String] = [:]
+    ) throws -> InvokerCommand {
         var command = InvokerCommand(action: .help)
+        if let text = environment["PORT"], !text.isEmpty {
+            guard let p = Int(text), (0...65535).contains(p) else {
+                throw InvokerError(.usage, "PORT must be 0…65535, got \(text)")
+            }
+            command.port = p
+        }
         var action: Action?
         var i = 0
         func value(_ flag: String) throws -> String {
@@ -126,7 +135,7 @@ public struct InvokerCommand: Sendable, Equatable {
     public static func main() -> Never {
         let status: Int32
         do {
-            let command = try parse(Array(CommandLine.arguments.dropFirst()))
+            let command = try parse(Array(CommandLine.arguments.dropFirst()), environment: Config.processEnvironment())
             status = try command.run()
         } catch let error as InvokerError {
             for p in error.problems { StandardStreams.writeError("invoker: \(p)\n") }

@@ -205,6 +205,14 @@ import Glibc
             serve
                 == InvokerCommand(action: .serve, config: "f.json", host: "0.0.0.0", port: 0, functionsDirectory: "/x"))
         #expect(try InvokerCommand.parse(["--list", "--config", "f.json"]).action == .list)
+        // Knative / Cloud Run: $PORT, unless --port says otherwise.
+        #expect(
+            try InvokerCommand.parse(["--serve", "--config", "f.json"], environment: ["PORT": "9090"]).port == 9090)
+        #expect(
+            try InvokerCommand.parse(["--serve", "--config", "f.json", "--port", "7"], environment: ["PORT": "9090"])
+                .port
+                == 7)
+        #expect(throws: InvokerError.self) { try InvokerCommand.parse(["--serve"], environment: ["PORT": "http"]) }
         #expect(try InvokerCommand.parse(["--help"]).action == .help)
     }
 

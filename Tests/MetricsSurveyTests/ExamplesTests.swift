@@ -40,4 +40,42 @@ import TestSupport
         let dropped = try Exec.run("brand-filter", env: ["ZENDESK_BRANDS": "999"], stdin: text)
         #expect(dropped.status == 0 && dropped.stdout.isEmpty)
     }
+
+    /// `examples/lambda/package.sh` (what `./invoke package lambda` runs): one zip per function
+    /// holding exactly the executable as an executable `bootstrap`, and the deploy commands.
+    @Test func lambdaPackagesHoldTheExecutableAsBootstrap() throws {
+        let out = NSTemporaryDirectory() + "lambda-" + UUID().uuidString
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        let bin = Exec.directory
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: Self.examples + "lambda/package.sh")
+        p.arguments = [bin, out]
+        let pipe = Pipe()
+        p.standardOutput = pipe
+        try p.run()
+        let text = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        #expect(p.terminationStatus == 0, "\(text)")
+        #expect(text.contains("--runtime provided.al2023") && text.contains("--handler bootstrap"))
+        let check = """
+            import sys, zipfile, hashlib
+            out, bin = sys.argv[1], sys.argv[2]
+            for f in ["ticket-metrics", "brand-filter", "sms-inbound", "agent-reply", "survey-dispatch"]:
+                z = zipfile.ZipFile(f"{out}/{f}.zip")
+                [info] = z.infolist()
+                assert info.filename == "bootstrap", info.filename
+                assert (info.external_attr >> 16) & 0o777 == 0o755, oct(info.external_attr >> 16)
+                assert z.read("bootstrap") == open(f"{bin}/{f}", "rb").read(), f
+            print("ok")
+            """
+        let py = Process()
+        py.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        py.arguments = ["python3", "-c", check, out, bin]
+        let result = Pipe()
+        py.standardOutput = result
+        try py.run()
+        let verdict = String(decoding: result.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        py.waitUntilExit()
+        #expect(py.terminationStatus == 0 && verdict.hasPrefix("ok"), "\(verdict)")
+    }
 }
