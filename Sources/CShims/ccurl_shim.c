@@ -55,9 +55,14 @@ static void do_load(void) {
 
 static void load_job(void *arg) { pthread_once(&load_once, do_load); *(int *)arg = lib ? 0 : -1; }
 
+/* Set once libcurl is loaded: later calls skip the hand-off to the foreign thread. */
+static _Atomic int loaded;
+
 int ccurl_load(void) {
+    if (loaded) return 0;
     int rc;
     foreign_run(load_job, &rc);
+    if (rc == 0) loaded = 1;
     return rc;
 }
 
