@@ -20,6 +20,9 @@ public final class Invoker: Sendable {
     public let attentionLog: String?
     let spoolRunning = Locked<Int>(0)
     let spoolStopped = Locked<Bool>(false)
+    /// What `GET /metrics` reports.
+    public let metrics = InvokerMetrics()
+    let inFlight = Locked<Int>(0)
 
     /// - Parameters:
     ///   - environment: the invoker's environment; only the allowlisted variables reach functions.
@@ -61,6 +64,29 @@ public final class Invoker: Sendable {
 
     static func key(_ method: String, _ path: String) -> String { method + " " + path }
 
+    /// Counts one stage's run for `/metrics`: its exit and the `outcome` its JSON answer names.
+    func record(_ result: ProcessResult, function: String, cgi: Bool) {
+        var exit: String
+        switch result.end {
+        case .exited(let status): exit = String(status)
+        case .signaled: exit = "crashed"
+        case .timedOut: exit = "timeout"
+        case .outputTooLarge: exit = "output_too_large"
+        case .spawnFailed: exit = "not_started"
+        case .notStarted: return
+        }
+        var body = result.stdout
+        if cgi, let response = CGIResponse.parse(result.stdout) {
+            body = response.body
+            // Under CGI the process exits 0; its status travels in X-Function-Exit.
+            if let reported = response.header("x-function-exit") { exit = reported }
+        }
+        var outcome = (try? JSON.parse(body))?["outcome"].string ?? "none"
+        // A label takes only a short lower-case word: anything else would be unbounded.
+        if outcome.count > 32 || !outcome.allSatisfy({ $0 == "_" || ("a"..."z").contains($0) }) { outcome = "other" }
+        metrics.invocation(function: function, outcome: outcome, exit: exit, seconds: result.milliseconds / 1000)
+    }
+
     func routeLimitsFor(_ route: Route) -> RouteLimits? { routeLimits[Self.key(route.method, route.path)] }
 
     /// The listener limits from the file's `server` object (the body limit is the largest any route accepts).
@@ -95,11 +121,39 @@ public final class Invoker: Sendable {
         var function: String?
         var exit: Int32?
         var note: String?
+        inFlight.withValue { $0 += 1 }
         let response = respond(request, function: &function, exit: &exit, note: &note)
+        inFlight.withValue { $0 -= 1 }
+        let milliseconds = Clock.monotonicMS() - started
         accessLog.record(
             method: request.method, target: request.target, status: response.status,
-            milliseconds: Clock.monotonicMS() - started, function: function, exit: exit, note: note)
+            milliseconds: milliseconds, function: function, exit: exit, note: note)
+        if !FunctionsFile.reservedPaths.contains(request.path) {
+            let route = file.route(method: request.method, path: request.path).map { Self.key($0.method, $0.path) }
+            metrics.request(route: route ?? "unrouted", status: response.status, seconds: milliseconds / 1000)
+        }
         return response
+    }
+
+    /// `GET /metrics`: the Prometheus text exposition (format 0.0.4).
+    func metricsResponse() -> ServerResponse {
+        let load = (launcher as? SpawnLauncher)?.gate.load ?? (running: 0, waiting: 0)
+        let waitingInLines = (routeSlots.values.map(\.load.waiting) + functionSlots.values.map(\.load.waiting))
+            .reduce(0, +)
+        let text = metrics.exposition(gauges: [
+            ("bundle_requests_in_flight", "Requests being answered now.", inFlight.value),
+            ("bundle_requests_waiting", "Requests waiting in a route's or function's line now.", waitingInLines),
+            ("bundle_processes_running", "Function processes running now (server.max_running).", load.running),
+            ("bundle_processes_waiting", "Requests waiting for a turn to start their process.", load.waiting),
+            ("bundle_spool_pending", "Spooled requests not yet done.", spool?.pendingItems.count ?? 0),
+            (
+                "bundle_spool_dead_letters", "Spooled requests given up on (./invoke spool).",
+                spool?.deadLetters.count ?? 0
+            ),
+        ])
+        return ServerResponse(
+            status: 200, headers: [("Content-Type", "text/plain; version=0.0.4; charset=utf-8")], body: Array(text.utf8)
+        )
     }
 
     func respond(
@@ -111,6 +165,7 @@ public final class Invoker: Sendable {
                 return Outcome.error(
                     405, "method_not_allowed", "\(path) answers GET", headers: [("Allow", "GET, HEAD")])
             }
+            if path == "/metrics" { return metricsResponse() }
             return .json(200, ["status": "ok", "routes": .int(Int64(file.routes.count))])
         }
         guard let route = file.route(method: request.method, path: path),
@@ -171,9 +226,11 @@ public final class Invoker: Sendable {
             switch slot.acquire(waitMS: max(1, Int(until - Clock.monotonicMS()))) {
             case .entered: return true
             case .queueFull:
+                metrics.rejected("line_full")
                 note = "\(what): \(slot.limit) running and \(slot.queue) waiting; line full"
                 message = "\(what) is handling \(slot.limit) requests and \(slot.queue) are waiting; retry shortly"
             case .timedOut:
+                metrics.rejected("wait_expired")
                 note = "\(what): no slot within \(waitMS) ms"
                 message = "\(what) had no free slot within \(waitMS) ms; retry shortly"
             }
@@ -220,6 +277,7 @@ public final class Invoker: Sendable {
                 if route.isPipeline { env["INVOKER_PIPELINE"] = "1" }
             }
             let result = launcher.run(spec, environment: env, input: input, timeoutMS: Int(timeout))
+            record(result, function: name, cgi: isFirst)
             switch result.end {
             case .timedOut:
                 note = "\(name) killed after \(Int(timeout)) ms"
@@ -232,6 +290,7 @@ public final class Invoker: Sendable {
                 note = "\(name) could not start: \(why)"
                 return Outcome.error(500, "function_unavailable", "\(name) could not be started")
             case .notStarted(let waited):
+                metrics.rejected("not_started")
                 note = "\(name) waited \(waited) ms for a turn (server.max_running) and was not started"
                 return Outcome.error(
                     503, "busy", "\(name) did not get a turn within the time limit", headers: [("Retry-After", "1")])

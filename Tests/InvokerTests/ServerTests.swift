@@ -191,6 +191,49 @@ import Glibc
         return c
     }
 
+    /// `GET /metrics` in Prometheus's text format: every line a comment or a sample, counts that
+    /// match the requests made, histograms that add up, and no request data in any label.
+    @Test func metricsCountRequestsAndRunsWithoutCustomerData() throws {
+        let t = try TestInvoker(Self.config); defer { t.stop() }
+        for n in 1...2 {
+            #expect(try post("/echo?phone=%2B15551230000", ["n": .int(Int64(n))], port: t.port).status == 200)
+        }
+        #expect(try post("/echo", ["fail": "invalid_event"], port: t.port).status == 400)
+        #expect(try send("GET", "/nowhere", port: t.port).status == 404)
+        let r = try send("GET", "/metrics", port: t.port)
+        #expect(r.status == 200 && r.header("Content-Type")?.hasPrefix("text/plain; version=0.0.4") == true)
+        var samples: [String: Double] = [:]
+        for line in r.text.split(separator: "\n").map(String.init) {
+            if line.hasPrefix("# HELP ") || line.hasPrefix("# TYPE ") { continue }
+            // `name{labels} value`: label values may hold spaces, the value follows the last one.
+            guard let space = line.lastIndex(of: " ") else {
+                Issue.record("not a sample: \(line)")
+                continue
+            }
+            let name = String(line[..<space])
+            let value = Double(line[line.index(after: space)...])
+            #expect(value != nil, "\(line)")
+            #expect(name.hasPrefix("bundle_") && (!name.contains("{") || name.hasSuffix("\"}")), "\(line)")
+            samples[name] = value ?? -1
+        }
+        #expect(samples[#"bundle_requests_total{route="POST /echo",status="200"}"#] == 2, "\(r.text)")
+        #expect(samples[#"bundle_requests_total{route="POST /echo",status="400"}"#] == 1)
+        #expect(samples[#"bundle_requests_total{route="unrouted",status="404"}"#] == 1)
+        #expect(samples[#"bundle_function_invocations_total{function="test-echo",outcome="echoed",exit="0"}"#] == 2)
+        #expect(samples[#"bundle_function_invocations_total{function="test-echo",outcome="error",exit="65"}"#] == 1)
+        #expect(samples[#"bundle_request_duration_seconds_count{route="POST /echo"}"#] == 3)
+        #expect(samples[#"bundle_request_duration_seconds_bucket{route="POST /echo",le="+Inf"}"#] == 3)
+        let buckets = InvokerMetrics.buckets.map { bound in
+            samples[
+                #"bundle_request_duration_seconds_bucket{route="POST /echo",le=""# + InvokerMetrics.number(bound)
+                    + #""}"#] ?? -1
+        }
+        #expect(buckets == buckets.sorted() && buckets.allSatisfy { $0 >= 0 && $0 <= 3 }, "\(buckets)")
+        #expect(samples["bundle_requests_in_flight"] == 1, "the scrape itself")
+        #expect(samples[#"bundle_build_info{version="\#(InvokerMetrics.version)"}"#] == 1)
+        #expect(!r.text.contains("1555") && !r.text.contains("phone"), "no request data in labels")
+    }
+
     @Test func slowClientIsCutOffWithoutBlockingOthers() throws {
         let t = try TestInvoker(Self.config); defer { t.stop() }
         let slow = try TestConnection(port: t.port)
