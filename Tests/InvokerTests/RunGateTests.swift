@@ -18,12 +18,12 @@ import Glibc
         for i in 0..<6 {
             // Arrive one after another, so the arrival order is known.
             threads.append(
-                Thread.start {
+                TestThread.start {
                     guard gate.enter(timeoutMS: 10_000) else { return }
                     order.withValue { $0.append(i) }
                     gate.leave()
                 })
-            #expect(Thread.eventually { gate.load.waiting == i + 1 })
+            #expect(TestThread.eventually { gate.load.waiting == i + 1 })
         }
         #expect(gate.load == (running: 1, waiting: 6))
         gate.leave()  // the turns now pass from one waiter to the next
@@ -38,7 +38,7 @@ import Glibc
         var threads: [pthread_t] = []
         for _ in 0..<8 {
             threads.append(
-                Thread.start {
+                TestThread.start {
                     guard gate.enter(timeoutMS: 10_000) else { return }
                     peak.withValue { $0 = ($0.now + 1, max($0.max, $0.now + 1)) }
                     Clock.sleep(0.01)
@@ -72,7 +72,7 @@ import Glibc
 }
 
 /// A thread running `body` (pthread: the tests block it on purpose).
-enum Thread {
+enum TestThread {
     final class Box: @unchecked Sendable {
         let body: () -> Void
         init(_ body: @escaping () -> Void) { self.body = body }
@@ -104,8 +104,8 @@ enum Thread {
     @Test func aFullLineIsRefusedAtOnceAndNobodyOvertakes() {
         let gate = RunGate(width: 1, queueLimit: 1)
         #expect(gate.admit(timeoutMS: 10) == .entered)
-        let waiter = Thread.start { if gate.admit(timeoutMS: 5000) == .entered { gate.leave() } }
-        #expect(Thread.eventually { gate.load.waiting == 1 })
+        let waiter = TestThread.start { if gate.admit(timeoutMS: 5000) == .entered { gate.leave() } }
+        #expect(TestThread.eventually { gate.load.waiting == 1 })
         let started = Clock.monotonicMS()
         #expect(gate.admit(timeoutMS: 5000) == .queueFull)
         #expect(Clock.monotonicMS() - started < 100, "refused at once")
