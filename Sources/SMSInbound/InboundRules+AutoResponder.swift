@@ -8,8 +8,13 @@ import SMSCore
 public enum AutoReplyClaim: Sendable, Equatable {
     /// No auto-reply to this sender from this brand number within the interval.
     case free
-    /// This text holds the claim (its record is the earliest): it sends.
+    /// This delivery holds the claim (its record is the earliest): it sends.
     case ours(eventID: String)
+    /// Another delivery of this same text holds a claim younger than the lease: it is sending.
+    case inFlight
+    /// Another delivery of this same text claimed it longer ago than the lease and did not finish
+    /// (Twilio's list says whether it sent): this one takes over.
+    case stale(eventID: String)
     /// Another text holds it (or was answered within the interval): nothing is sent.
     case taken(messageID: String)
 }
@@ -22,6 +27,10 @@ extension InboundRules {
     /// Properties of an auto-reply record.
     public static let autoReplyBrandNumber = "Brand Number"
     public static let autoReplyMessageID = "Message Id"
+    /// A random nonce per delivery: tells two deliveries of the same text apart.
+    public static let autoReplyClaimNonce = "Claim"
+    /// How long a delivery's claim keeps another delivery of the same text from sending.
+    public static let autoReplyLease = 60.0
 
     /// Why a text that was ignored gets no auto-reply, or nil when it may get one.
     public static func autoReplySkip(
@@ -43,10 +52,12 @@ extension InboundRules {
         "\(brandNumber):\(Int64((now.timeIntervalSince1970 / interval).rounded(.down)))"
     }
 
-    /// Decides from the auto-reply records of the profile (any order) whether `messageID` sends:
-    /// the earliest record for `brandNumber` within `interval` before `now` holds the claim.
+    /// Decides from the auto-reply records of the profile (any order) whether this delivery
+    /// (`messageID`, `nonce`) sends: the earliest record for `brandNumber` within `interval` before
+    /// `now` holds the claim.
     public static func autoReplyClaim(
-        records: [KlaviyoListedEvent], brandNumber: String, messageID: String, now: Date, interval: Double
+        records: [KlaviyoListedEvent], brandNumber: String, messageID: String, nonce: String, now: Date,
+        interval: Double, lease: Double = autoReplyLease
     ) -> AutoReplyClaim {
         let mine = records.filter { r in
             guard let at = r.datetime else { return false }
@@ -57,7 +68,10 @@ extension InboundRules {
                 a.datetime! == b.datetime! ? a.id < b.id : a.datetime! < b.datetime!
             })
         else { return .free }
+        if first.properties[autoReplyClaimNonce].string == nonce { return .ours(eventID: first.id) }
         let holder = first.properties[autoReplyMessageID].string ?? ""
-        return holder == messageID ? .ours(eventID: first.id) : .taken(messageID: holder)
+        guard holder == messageID else { return .taken(messageID: holder) }
+        let age = now.timeIntervalSince(first.datetime!)
+        return age < lease ? .inFlight : .stale(eventID: first.id)
     }
 }

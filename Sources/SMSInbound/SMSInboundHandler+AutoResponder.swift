@@ -8,9 +8,11 @@ import SMSCore
 /// Functions keep no state, and Twilio takes no idempotency key, so the claim lives in Klaviyo:
 /// an event of the auto-reply metric (`KLAVIYO_SMS_AUTOREPLY_METRIC`) on the sender's profile with
 /// `unique_id` = brand number + 24 h bucket, recorded before the text goes out and read back. The
-/// earliest record within 24 h holds the claim; only its text sends. A repeated delivery of that
-/// text finds its own record and settles with Twilio's message list (found: sent already; not
-/// found: sends). The record also shows the auto-reply on the customer's Klaviyo timeline.
+/// earliest record within 24 h holds the claim; only the delivery that wrote it (its random
+/// `Claim` nonce) sends. Another delivery of the same text finds the claim: younger than the lease
+/// (60 s) it leaves the sending to the holder, older it takes over; either way Twilio's message
+/// list says first whether the reply went out. The record also shows the auto-reply on the
+/// customer's Klaviyo timeline.
 extension SMSInboundHandler {
     /// `ignored` (the text's result) with an `autoresponder` member when the auto-responder
     /// applies: `{"sent": true, "sid"}`, or `{"sent": false, "reason"}`.
@@ -41,13 +43,15 @@ extension SMSInboundHandler {
         now: Date
     ) throws -> JSON {
         let interval = responder.intervalSeconds
+        let nonce = String(UInt64.random(in: .min ... .max), radix: 16)
         func claim(profileID: String?) throws -> AutoReplyClaim {
             guard let profileID, let metric = try klaviyo.metricID(named: responder.metric) else { return .free }
             let records = try klaviyo.events(
                 profileID: profileID, metricID: metric, since: now.addingTimeInterval(-interval - 1)
             ).compactMap { KlaviyoListedEvent(resource: $0) }
             return InboundRules.autoReplyClaim(
-                records: records, brandNumber: m.to, messageID: m.messageID, now: now, interval: interval)
+                records: records, brandNumber: m.to, messageID: m.messageID, nonce: nonce, now: now,
+                interval: interval)
         }
         var state = try claim(profileID: profile?.id)
         if state == .free {
@@ -56,7 +60,8 @@ extension SMSInboundHandler {
                     metric: responder.metric, phoneNumber: m.from,
                     properties: [
                         InboundRules.autoReplyBrandNumber: .string(m.to),
-                        InboundRules.autoReplyMessageID: .string(m.messageID), "Text": .string(responder.text),
+                        InboundRules.autoReplyMessageID: .string(m.messageID),
+                        InboundRules.autoReplyClaimNonce: .string(nonce), "Text": .string(responder.text),
                     ],
                     time: Clock.iso8601(now),
                     uniqueID: InboundRules.autoReplyUniqueID(brandNumber: m.to, now: now, interval: interval)))
@@ -82,24 +87,33 @@ extension SMSInboundHandler {
                 "detail": "Klaviyo did not show the auto-reply record in time; not sent, to never send it twice",
                 "attention": "send the auto-responder text by hand if the sender still needs it",
             ]
-        case .ours:
+        case .ours, .stale:
             return try sendAutoReply(m, responder: responder, twilio: twilio, now: now)
+        case .inFlight:
+            // Another delivery of this text holds a fresh claim: it sends. Twilio's list tells
+            // whether it already did.
+            if let found = try sentAlready(m, responder: responder, twilio: twilio, now: now) { return found }
+            return ["sent": false, "reason": "in_flight", "detail": "another delivery of this text is sending it"]
         }
     }
 
     /// Sends the auto-reply unless Twilio's list shows it went out already (a repeated delivery, or
     /// an answer lost on the way); a send whose answer is lost is settled the same way.
-    func sendAutoReply(_ m: InboundMessage, responder: SMSAutoResponder, twilio: Twilio, now: Date) throws -> JSON {
-        func sentAlready() throws -> JSON? {
-            let since = now.addingTimeInterval(-responder.intervalSeconds)
-            let found = try twilio.messages(to: m.from, from: m.to).first { msg in
-                guard msg["body"].string == responder.text,
-                    let created = msg["date_created"].string.flatMap(Clock.parseRFC2822)
-                else { return false }
-                return created >= since.addingTimeInterval(-5)
-            }
-            return found.map { ["sent": true, "duplicate": true, "sid": $0["sid"]] }
+    /// The auto-reply to this sender from this number within the interval, as Twilio's message
+    /// list shows it (`{"sent": true, "duplicate": true, "sid"}`), or nil.
+    func sentAlready(_ m: InboundMessage, responder: SMSAutoResponder, twilio: Twilio, now: Date) throws -> JSON? {
+        let since = now.addingTimeInterval(-responder.intervalSeconds)
+        let found = try twilio.messages(to: m.from, from: m.to).first { msg in
+            guard msg["body"].string == responder.text,
+                let created = msg["date_created"].string.flatMap(Clock.parseRFC2822)
+            else { return false }
+            return created >= since.addingTimeInterval(-5)
         }
+        return found.map { ["sent": true, "duplicate": true, "sid": $0["sid"]] }
+    }
+
+    func sendAutoReply(_ m: InboundMessage, responder: SMSAutoResponder, twilio: Twilio, now: Date) throws -> JSON {
+        func sentAlready() throws -> JSON? { try self.sentAlready(m, responder: responder, twilio: twilio, now: now) }
         if let found = try sentAlready() { return found }
         for attempt in 1...2 {
             do {

@@ -370,6 +370,18 @@ import TestSupport
         #expect(bench.klaviyoEvents.filter { $0["metric"] == "Zendesk SMS Auto-Reply" }.count == 2)
     }
 
+    /// Two deliveries of the same text at the same moment: one answer.
+    @Test func twoDeliveriesOfOneTextGetOneAnswer() throws {
+        let bench = try autoResponderBench()
+        let sid = B.messageSID()
+        let answers = simultaneously([
+            { @Sendable in try? bench.text("hello?", from: B.lee, sid: sid) },
+            { @Sendable in try? bench.text("hello?", from: B.lee, sid: sid) },
+        ])
+        #expect(answers.allSatisfy { $0?.reason == "not_consented" }, "\(answers.map { $0?.text ?? "-" })")
+        #expect(autoReplies(bench, to: B.lee).count == 1, "\(answers.map { $0?.text ?? "-" })")
+    }
+
     /// Two texts of a stranger (no Klaviyo profile yet) at the same moment: one answer.
     @Test func concurrentTextsGetOneAnswer() throws {
         let bench = try autoResponderBench()

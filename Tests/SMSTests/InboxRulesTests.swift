@@ -286,30 +286,39 @@ import Testing
         #expect(InboundRules.autoReplySkip(.ignore(.notConsented), message: m, settings: off) == "not_configured")
     }
 
-    func record(_ id: String, message: String, brand: String = "+15559870000", minutesAgo: Double) -> KlaviyoListedEvent
-    {
+    func record(
+        _ id: String, message: String, nonce: String = "n-other", brand: String = "+15559870000", minutesAgo: Double
+    ) -> KlaviyoListedEvent {
         KlaviyoListedEvent(
             id: id, metricID: "M", metricName: nil, datetime: now.addingTimeInterval(-minutesAgo * 60),
-            properties: ["Brand Number": .string(brand), "Message Id": .string(message)])
+            properties: ["Brand Number": .string(brand), "Message Id": .string(message), "Claim": .string(nonce)])
     }
 
     @Test func theEarliestRecordWithin24HoursHoldsTheClaim() {
         func claim(_ records: [KlaviyoListedEvent], _ message: String = "SM2") -> AutoReplyClaim {
             InboundRules.autoReplyClaim(
-                records: records, brandNumber: "+15559870000", messageID: message, now: now, interval: 86_400)
+                records: records, brandNumber: "+15559870000", messageID: message, nonce: "n-mine", now: now,
+                interval: 86_400)
         }
         #expect(claim([]) == .free)
-        #expect(claim([record("E1", message: "SM2", minutesAgo: 1)]) == .ours(eventID: "E1"))
+        #expect(claim([record("E1", message: "SM2", nonce: "n-mine", minutesAgo: 1)]) == .ours(eventID: "E1"))
         #expect(
-            claim([record("E2", message: "SM2", minutesAgo: 1), record("E1", message: "SM1", minutesAgo: 2)])
-                == .taken(messageID: "SM1"))
+            claim([
+                record("E2", message: "SM2", nonce: "n-mine", minutesAgo: 1),
+                record("E1", message: "SM1", minutesAgo: 2),
+            ]) == .taken(messageID: "SM1"))
+        // Another delivery of the same text: a fresh claim is in flight, an old one is taken over.
+        #expect(claim([record("E1", message: "SM2", minutesAgo: 0.5)]) == .inFlight)
+        #expect(claim([record("E1", message: "SM2", minutesAgo: 2)]) == .stale(eventID: "E1"))
         // Another brand number, or older than 24 h: free.
         #expect(claim([record("E1", message: "SM1", brand: "+15559870001", minutesAgo: 1)]) == .free)
         #expect(claim([record("E1", message: "SM1", minutesAgo: 24 * 60 + 1)]) == .free)
         // Same second: the lower event id.
         #expect(
-            claim([record("E9", message: "SM2", minutesAgo: 1), record("E1", message: "SM1", minutesAgo: 1)])
-                == .taken(messageID: "SM1"))
+            claim([
+                record("E9", message: "SM2", nonce: "n-mine", minutesAgo: 1),
+                record("E1", message: "SM1", minutesAgo: 1),
+            ]) == .taken(messageID: "SM1"))
         // The bucket key of the claim.
         #expect(
             InboundRules.autoReplyUniqueID(brandNumber: "+15559870000", now: now, interval: 86_400)
