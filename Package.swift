@@ -109,9 +109,11 @@ let package = Package(
         executable("test-echo", ["FunctionRuntime"]),
 
         // What several test targets share: running a built executable of the package.
-        .target(name: "TestSupport", dependencies: ["BundleCore"], path: "Tests/TestSupport", swiftSettings: swift6),
+        .target(
+            name: "TestSupport", dependencies: ["BundleCore", "HTTPServer"], path: "Tests/TestSupport",
+            swiftSettings: swift6),
         tests("FunctionRuntimeTests", ["TestSupport", "FunctionRuntime", "HTTPServer"]),
-        tests("InvokerTests", ["InvokerKit", "FunctionRuntime", "HTTPServer"]),
+        tests("InvokerTests", ["TestSupport", "InvokerKit", "FunctionRuntime", "HTTPServer"]),
         tests("SandboxTests", ["SandboxKit", "FunctionRuntime", "HTTPServer"]),
         tests(
             "SMSTests",

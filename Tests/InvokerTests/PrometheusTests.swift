@@ -3,6 +3,7 @@ import FunctionRuntime
 import HTTPServer
 import InvokerKit
 import Testing
+import TestSupport
 
 /// `/metrics` checked the way users consume it: `promtool check metrics` (Debian's `prometheus`
 /// package, installed by `./invoke test`) accepts the exposition, and a real Prometheus server
@@ -15,14 +16,6 @@ import Testing
         """
     static let prometheus = "/usr/bin/prometheus"
     static let promtool = "/usr/bin/promtool"
-
-    static func freePort() throws -> Int {
-        let probe = HTTPServer(limits: ServerLimits()) { _ in .respond(.json(200, [:])) }
-        try probe.start(host: "127.0.0.1", port: 0)
-        let port = probe.port
-        _ = probe.stop(deadline: 1)
-        return port
-    }
 
     /// GET `url`; nil when nothing answers.
     static func get(_ url: String) -> HTTPResponse? {
@@ -61,7 +54,7 @@ import Testing
             "prometheus is missing: ./invoke test installs Debian's prometheus package")
         let t = try TestInvoker(Self.config); defer { t.stop() }
         let dir = TempDir(); defer { dir.remove() }
-        let port = try Self.freePort()
+        let port = try Ports.free()
         let config = dir.write(
             "prometheus.yml",
             """

@@ -4,6 +4,7 @@ import HTTPServer
 import InvokerKit
 import SandboxKit
 import Testing
+import TestSupport
 
 /// `/sms/inbound` is spooled: a burst of first texts is acknowledged at once and every text
 /// lands, also when the invoker process is killed (SIGKILL) mid-burst and started again.
@@ -54,15 +55,6 @@ import Testing
         }
     }
 
-    /// A free TCP port on loopback (bound, then released).
-    static func freePort() throws -> Int {
-        let probe = HTTPServer(limits: ServerLimits()) { _ in .respond(.json(200, [:])) }
-        try probe.start(host: "127.0.0.1", port: 0)
-        let port = probe.port
-        _ = probe.stop(deadline: 1)
-        return port
-    }
-
     @Test func twentyFirstTextsLandOnOneTicketAcrossAKillAndRestart() throws {
         let sandbox = Sandbox(options: SandboxOptions())
         try sandbox.start(host: "127.0.0.1", port: 0)
@@ -75,7 +67,7 @@ import Testing
                 ["service": "zendesk", "method": "POST", "mode": "delay", "ms": 120, "times": 0],
             ]
         ])
-        let port = try Self.freePort()
+        let port = try Ports.free()
         let url = "http://127.0.0.1:\(port)"
         var environment = sandbox.functionEnvironment()
         environment["PATH"] = "/usr/bin:/bin"
