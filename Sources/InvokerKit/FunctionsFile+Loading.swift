@@ -22,7 +22,7 @@ extension FunctionsFile {
     ]
     static let methods: Set<String> = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
     /// Paths the invoker answers itself.
-    static let reservedPaths: Set<String> = ["/healthz", "/metrics"]
+    static let reservedPaths: Set<String> = ["/healthz", "/metrics", "/console"]
     /// Variables the invoker sets itself; a configured `env` may not override them.
     static let reservedEnv: Set<String> = CGIEnvironment.metaVariables.union(["INVOKER_PIPELINE"])
 

@@ -186,6 +186,11 @@ extension Invoker {
             route, limits: limits, request: request, exit: &exit, note: &note,
             extraEnvironment: [ConfigKey.invokerReceivedAt: String(item.receivedAt)])
         let verdict = settle(item, response: response, exit: exit, attempts: item.attempts + 1)
+        let routeKey = Self.key(route.method, route.path)
+        metrics.request(route: routeKey, status: response.status, seconds: (Clock.monotonicMS() - started) / 1000)
+        console.record(
+            route: routeKey + " (spooled)", function: route.target, status: response.status, exit: exit,
+            body: response.body, milliseconds: Clock.monotonicMS() - started, note: "spooled \(item.id): \(verdict)")
         accessLog.record(
             method: request.method, target: request.target, status: response.status,
             milliseconds: Clock.monotonicMS() - started, function: route.target, exit: exit,

@@ -22,6 +22,8 @@ public final class Invoker: Sendable {
     let spoolStopped = Locked<Bool>(false)
     /// What `GET /metrics` reports.
     public let metrics = InvokerMetrics()
+    /// `GET /console` (`CONSOLE_TOKEN` protects it; without one, loopback only).
+    public let console: InvokerConsole
     let inFlight = Locked<Int>(0)
 
     /// - Parameters:
@@ -42,6 +44,11 @@ public final class Invoker: Sendable {
         self.baseEnvironment = base
         self.launcher = launcher ?? SpawnLauncher(gate: RunGate(width: file.server.effectiveMaxRunning))
         self.accessLog = accessLog ?? AccessLog(redactor: Redactor(secrets: Config(environment: environment).secrets))
+        let consoleToken = environment["CONSOLE_TOKEN"]
+        console = InvokerConsole(
+            token: consoleToken,
+            redactor: Redactor(secrets: Config(environment: environment).secrets + [consoleToken ?? ""]),
+            attentionLog: attentionLog)
         var limits: [String: RouteLimits] = [:], slots: [String: ConcurrencyLimit] = [:]
         for route in file.routes {
             let key = Self.key(route.method, route.path)
@@ -131,6 +138,9 @@ public final class Invoker: Sendable {
         if !FunctionsFile.reservedPaths.contains(request.path) {
             let route = file.route(method: request.method, path: request.path).map { Self.key($0.method, $0.path) }
             metrics.request(route: route ?? "unrouted", status: response.status, seconds: milliseconds / 1000)
+            console.record(
+                route: route ?? "unrouted \(request.method)", function: function, status: response.status, exit: exit,
+                body: response.body, milliseconds: milliseconds, note: note)
         }
         return response
     }
@@ -160,6 +170,7 @@ public final class Invoker: Sendable {
         _ request: ServerRequest, function: inout String?, exit: inout Int32?, note: inout String?
     ) -> ServerResponse {
         let path = request.path
+        if path == "/console" { return console.respond(request) }
         if FunctionsFile.reservedPaths.contains(path) {
             guard request.method == "GET" || request.method == "HEAD" else {
                 return Outcome.error(

@@ -16,6 +16,7 @@ import Glibc
 /// - `{"spawn_sleeper":true}` starts `/bin/sleep 60` in the function's process group first (a straggler
 ///   that keeps standard output open, as a careless function's child would);
 /// - `{"echo_env":["NAME",…]}` reports those environment variables under `"env"` (null when unset);
+/// - `{"answer":{…}}` merges those members into the result (e.g. an `outcome` or a `reason`);
 /// - `{"in_<mode>":{…}}` overrides any of these fields when running in that input mode
 ///   (`cgi`, `pipeline`, `stream`, `watchdog`), so one event can behave differently per pipeline stage.
 FunctionRunner.main(
@@ -87,6 +88,7 @@ FunctionRunner.main(
             result["fetch_status"] = .int(Int64(response.status))
             result["fetch_body"] = .string(response.text)
         }
+        for (key, value) in knobs["answer"].object ?? [:] { result[key] = value }
         if let request = event.request {
             result["method"] = .string(request.method)
             result["path"] = .string(request.path)

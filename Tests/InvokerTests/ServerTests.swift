@@ -234,6 +234,60 @@ import Glibc
         #expect(!r.text.contains("1555") && !r.text.contains("phone"), "no request data in labels")
     }
 
+    /// `/console` on loopback: the recent invocations newest first, filterable by outcome, with
+    /// a hostile text kept as text and a phone number masked as in the logs.
+    @Test func consoleShowsRecentInvocationsEscapedAndRedacted() throws {
+        let t = try TestInvoker(Self.config); defer { t.stop() }
+        #expect(try post("/echo", ["n": 1], port: t.port).status == 200)
+        let hostile: JSON = [
+            "answer": ["outcome": "ignored", "reason": "<script>alert(1)</script> from +15551230000", "ticket_id": 42]
+        ]
+        #expect(try post("/echo", hostile, port: t.port).status == 200)
+        #expect(try post("/echo", ["fail": "upstream_unavailable"], port: t.port).status == 503)
+        let page = try send("GET", "/console", port: t.port)
+        #expect(page.status == 200 && page.header("Content-Type") == "text/html; charset=utf-8")
+        let html = page.text
+        #expect(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"), "\(html)")
+        #expect(!html.contains("<script>"), "no markup from a function's answer")
+        #expect(!html.contains("15551230000") && html.contains("+155******00"), "the phone is masked")
+        #expect(html.contains("<td>42</td>"), "the ticket id stays readable")
+        #expect(html.contains("<b>3</b> requests") && html.contains("<b>1</b> failed (5xx)"), "\(html)")
+        #expect(html.contains("<tr class=\"fail\">"), "the 503 is highlighted")
+        #expect(html.contains("<svg id=\"chart\""))
+        let rows = html.components(separatedBy: "<td class=\"outcome\">").dropFirst().map {
+            $0.prefix(while: { $0 != "<" })
+        }
+        #expect(rows == ["error", "ignored", "echoed"], "newest first: \(rows)")
+        let filtered = try send("GET", "/console?outcome=echoed", port: t.port).text
+        let only = filtered.components(separatedBy: "<td class=\"outcome\">").dropFirst().map {
+            $0.prefix(while: { $0 != "<" })
+        }
+        #expect(only == ["echoed"], "\(only)")
+    }
+
+    /// With `CONSOLE_TOKEN`: a login form, then the bearer token or the cookie the form sets.
+    @Test func consoleTokenGuardsThePage() throws {
+        let t = try TestInvoker(Self.config, environment: ["PATH": "/usr/bin:/bin", "CONSOLE_TOKEN": "s3cret-console"])
+        defer { t.stop() }
+        let anonymous = try send("GET", "/console", port: t.port)
+        #expect(anonymous.status == 401 && anonymous.text.contains("<form method=\"post\" action=\"/console\">"))
+        let bearer = try send("GET", "/console", port: t.port, headers: [("Authorization", "Bearer s3cret-console")])
+        #expect(bearer.status == 200 && bearer.text.contains("Recent invocations"))
+        #expect(try send("GET", "/console", port: t.port, headers: [("Authorization", "Bearer nope")]).status == 401)
+        let wrong = try send(
+            "POST", "/console", port: t.port, headers: [("Content-Type", "application/x-www-form-urlencoded")],
+            body: Array("token=nope".utf8))
+        #expect(wrong.status == 401 && wrong.text.contains("not the console"))
+        let login = try send(
+            "POST", "/console", port: t.port, headers: [("Content-Type", "application/x-www-form-urlencoded")],
+            body: Array("token=s3cret-console".utf8))
+        #expect(login.status == 303 && login.header("Location") == "/console")
+        let cookie = try #require(login.header("Set-Cookie")?.split(separator: ";").first.map(String.init))
+        #expect(login.header("Set-Cookie")?.contains("HttpOnly") == true)
+        let again = try send("GET", "/console", port: t.port, headers: [("Cookie", cookie)])
+        #expect(again.status == 200 && !again.text.contains("s3cret-console"), "the page never shows the token")
+    }
+
     @Test func slowClientIsCutOffWithoutBlockingOthers() throws {
         let t = try TestInvoker(Self.config); defer { t.stop() }
         let slow = try TestConnection(port: t.port)
