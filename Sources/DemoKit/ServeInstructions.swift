@@ -66,6 +66,7 @@ public struct ServeInstructions: Sendable {
             "",
             "The bundle is running on the built-in sandbox (no accounts needed).",
             "  invoker  \(invokerURL)   (GET /healthz; routes: ./invoke list)",
+            "  console  \(invokerURL)/console   (what the bundle did, and what needs a person; Prometheus: /metrics)",
             "  sandbox  \(sandboxURL)   (Zendesk /zendesk, Klaviyo /klaviyo, Twilio /twilio, 2listen /survey, control /_ctl)",
         ]
         if let statePath { lines.append("  state    \(statePath)   (kept across restarts; delete it to start afresh)") }
