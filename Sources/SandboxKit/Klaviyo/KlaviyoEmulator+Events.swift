@@ -83,18 +83,31 @@ extension KlaviyoEmulator {
         let uniqueID = attributes["unique_id"]?.string
         let key = Self.eventKey(profileID: profileID, metric: metric, uniqueID: uniqueID, time: time)
         if !eventKeys.contains(key) {
-            eventKeys.insert(key)
-            events.append([
-                "id": .string(EmulatorSupport.klaviyoID()), "metric": .string(metric), "profile_id": .string(profileID),
-                "properties": .object(properties), "time": .string(time), "value": attributes["value"] ?? .null,
-                "value_currency": attributes["value_currency"] ?? .null, "unique_id": JSON(uniqueID),
-                "backfill": .bool(attributes["backfill"]?.bool ?? false), "received": .string(context.nowISO),
-            ])
+            storeEvent(
+                metric: metric, profileID: profileID, properties: .object(properties), time: time, uniqueID: uniqueID,
+                value: attributes["value"] ?? .null, currency: attributes["value_currency"] ?? .null,
+                backfill: attributes["backfill"]?.bool ?? false, received: context.nowISO)
             context.log("klaviyo event \"\(metric)\" recorded for profile \(profileID)")
         } else {
             context.log("klaviyo event \"\(metric)\" for profile \(profileID) deduplicated")
         }
         return ServerResponse(status: 202, headers: [("Content-Type", Self.mediaType)])
+    }
+
+    /// Records one event with the fields `GET /api/events` lists, and its dedupe key (profile,
+    /// metric, `unique_id` — or the time without one); returns its id. The caller checked the key.
+    @discardableResult
+    func storeEvent(
+        id: String = EmulatorSupport.klaviyoID(), metric: String, profileID: String, properties: JSON, time: String,
+        uniqueID: String?, value: JSON = .null, currency: JSON = .null, backfill: Bool, received: String
+    ) -> String {
+        events.append([
+            "id": .string(id), "metric": .string(metric), "profile_id": .string(profileID), "properties": properties,
+            "time": .string(time), "value": value, "value_currency": currency, "unique_id": JSON(uniqueID),
+            "backfill": .bool(backfill), "received": .string(received),
+        ])
+        eventKeys.insert(Self.eventKey(profileID: profileID, metric: metric, uniqueID: uniqueID, time: time))
+        return id
     }
 
     static func expectType(_ resource: JSON, _ type: String, pointer: String) throws {

@@ -37,12 +37,9 @@ extension KlaviyoEmulator {
         let profileID = profile["id"].string ?? ""
         let when = date ?? context.now
         let time = Clock.iso8601(when)
-        events.append([
-            "id": .string(eventID), "metric": .string(metric), "profile_id": .string(profileID),
-            "properties": properties, "time": .string(time), "value": .null, "value_currency": .null,
-            "unique_id": .string(eventID), "backfill": false, "received": .string(time),
-        ])
-        eventKeys.insert(Self.eventKey(profileID: profileID, metric: metric, uniqueID: eventID, time: time))
+        storeEvent(
+            id: eventID, metric: metric, profileID: profileID, properties: properties, time: time, uniqueID: eventID,
+            backfill: false, received: time)
         context.log("klaviyo \"\(metric)\" recorded for profile \(profileID)")
         var attributes = profile.object ?? [:]
         attributes["id"] = nil

@@ -297,13 +297,10 @@ public final class KlaviyoEmulator: Emulator {
             }
             let time = spec["time"].string.flatMap(Clock.parse).map(Clock.iso8601) ?? context.nowISO
             let id = EmulatorSupport.klaviyoID()
-            events.append([
-                "id": .string(id), "metric": .string(metric), "profile_id": .string(profileID),
-                "properties": spec["properties"].object == nil ? [:] : spec["properties"], "time": .string(time),
-                "value": .null, "value_currency": .null, "unique_id": .string(id), "backfill": true,
-                "received": .string(context.nowISO),
-            ])
-            eventKeys.insert(Self.eventKey(profileID: profileID, metric: metric, uniqueID: id, time: time))
+            storeEvent(
+                id: id, metric: metric, profileID: profileID,
+                properties: spec["properties"].object == nil ? [:] : spec["properties"], time: time, uniqueID: id,
+                backfill: true, received: context.nowISO)
         }
         // Webhooks seeded directly may use any URL (the API itself requires https).
         for spec in document["webhooks"].array ?? [] {
