@@ -64,15 +64,22 @@ public final class RunGate: Sendable {
     /// waiting already.
     public func admit(timeoutMS: Int) -> Admission {
         guard width > 0 else { return .entered }
-        let semaphore = UnsafeMutablePointer<sem_t>.allocate(capacity: 1)
-        sem_init(semaphore, 0, 0)
-        let key = UInt(bitPattern: semaphore)
-        let queued: Admission? = state.withLock { s in
+        // A free turn, or a full line, is decided without allocating anything.
+        func decided(_ s: inout State) -> Admission? {
             if s.free > 0 && s.waiting == 0 {
                 s.free -= 1
                 return .entered
             }
             if s.waiting >= queueLimit || timeoutMS <= 0 { return .queueFull }
+            return nil
+        }
+        if let now = state.withLock({ decided(&$0) }) { return now }
+        let semaphore = UnsafeMutablePointer<sem_t>.allocate(capacity: 1)
+        sem_init(semaphore, 0, 0)
+        let key = UInt(bitPattern: semaphore)
+        // Decided again: a turn may have come free meanwhile.
+        let queued: Admission? = state.withLock { s in
+            if let now = decided(&s) { return now }
             s.waiters.append(key)
             s.waiting += 1
             return nil
@@ -82,10 +89,6 @@ public final class RunGate: Sendable {
             sem_destroy(ticket)
             ticket.deallocate()
             return queued
-        }
-        defer {
-            sem_destroy(ticket)
-            ticket.deallocate()
         }
         var until = timespec()
         clock_gettime(CLOCK_REALTIME, &until)
