@@ -135,20 +135,13 @@ public enum InboundEvent {
             guard let id else { throw SMSError(.invalidMessage, "a Klaviyo \(topic) item has no event id") }
             let customer =
                 field(props, ["to_number", "to", "phone_number", "recipient", "customer_phone_number"]) ?? profilePhone
-            let source: String
-            if let campaign = field(props, ["campaign_name", "campaign"]) {
-                source = "Campaign: \(campaign)"
-            } else if let flow = field(props, ["flow_name", "flow"]) {
-                source = "Flow: \(flow)"
-            } else {
-                // Neither a campaign nor a flow: the brand's own conversation reply, which is on
-                // the ticket already (it was sent from there). Never noted: no echo.
-                return .conversationReply(id: id)
-            }
+            // Neither a campaign nor a flow: the brand's own conversation reply, which is on the
+            // ticket already (it was sent from there). Never noted: no echo.
+            guard let source = InboundRules.campaignOrFlow(props) else { return .conversationReply(id: id) }
             return .campaign(
                 CampaignSMS(
                     messageID: id, customer: customer.map(PhoneNumber.normalize), profileID: profileID, body: body,
-                    source: source))
+                    source: "\(source.kind.rawValue): \(source.name)"))
         }
         return .otherTopic(id: id, topic: topic)
     }

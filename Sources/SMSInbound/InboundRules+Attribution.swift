@@ -61,13 +61,17 @@ extension InboundRules {
     /// properties, also `$flow` / `$message` ids); nil for one naming neither — the brand's own
     /// conversation reply, which no text is attributed to.
     public static func deliveredSMS(id: String, properties: JSON, at date: Date?) -> DeliveredSMS? {
-        guard let date else { return nil }
+        guard let date, let source = campaignOrFlow(properties) else { return nil }
+        return DeliveredSMS(id: id, kind: source.kind, name: source.name, sentAt: date)
+    }
+
+    /// The campaign (`Campaign Name`, `campaign`) or else the flow (`Flow Name`, `flow`) that
+    /// Klaviyo event properties name; nil for neither (the brand's own conversation reply).
+    public static func campaignOrFlow(_ properties: JSON) -> (kind: DeliveredSMS.Kind, name: String)? {
         if let campaign = InboundEvent.field(properties, ["campaign_name", "campaign"]) {
-            return DeliveredSMS(id: id, kind: .campaign, name: campaign, sentAt: date)
+            return (.campaign, campaign)
         }
-        if let flow = InboundEvent.field(properties, ["flow_name", "flow"]) {
-            return DeliveredSMS(id: id, kind: .flow, name: flow, sentAt: date)
-        }
+        if let flow = InboundEvent.field(properties, ["flow_name", "flow"]) { return (.flow, flow) }
         return nil
     }
 

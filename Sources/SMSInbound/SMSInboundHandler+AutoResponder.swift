@@ -14,11 +14,11 @@ import SMSCore
 /// list says first whether the reply went out. The record also shows the auto-reply on the
 /// customer's Klaviyo timeline.
 extension SMSInboundHandler {
-    /// `ignored` (the text's result) with an `autoresponder` member when the auto-responder
-    /// applies: `{"sent": true, "sid"}`, or `{"sent": false, "reason"}`.
-    func autoRespond(to m: InboundMessage, profile: KlaviyoProfile?, result ignored: JSON) throws -> JSON {
+    /// The result of the ignored text (`decision`), with an `autoresponder` member when the
+    /// auto-responder applies: `{"sent": true, "sid"}`, or `{"sent": false, "reason"}`.
+    func autoRespond(to m: InboundMessage, profile: KlaviyoProfile?, decision: InboundDecision) throws -> JSON {
+        let ignored = result(decision, messageID: m.messageID)
         guard let responder = settings.autoResponder else { return ignored }
-        let decision = InboundDecision.ignore(.notConsented)
         if let skip = InboundRules.autoReplySkip(decision, message: m, settings: settings) {
             return ignored.merging(["autoresponder": ["sent": false, "reason": .string(skip)]])
         }
@@ -26,7 +26,7 @@ extension SMSInboundHandler {
             return ignored.merging(["autoresponder": ["sent": false, "reason": "twilio_or_klaviyo_not_configured"]])
         }
         let now = Clock.now()
-        var answer = try autoReply(
+        let answer = try autoReply(
             m, responder: responder, profile: profile, klaviyo: klaviyo, twilio: twilio, now: now)
         if answer["attention"].string != nil {
             log?.needsPerson(
@@ -34,7 +34,6 @@ extension SMSInboundHandler {
                 detail: "auto-reply to \(m.from) for text \(m.messageID): \(answer["detail"].string ?? "")",
                 action: answer["attention"].string ?? "")
         }
-        answer["sent"] = answer["sent"].isNull ? false : answer["sent"]
         return ignored.merging(["autoresponder": answer])
     }
 

@@ -91,7 +91,7 @@ public struct SMSInboundHandler {
                 ?? klaviyo.profile(phone: m.from, predictive: predictive)
         }
         if let refused = InboundRules.consent(profile: profile, settings: settings) {
-            return try autoRespond(to: m, profile: profile, result: result(refused, messageID: m.messageID))
+            return try autoRespond(to: m, profile: profile, decision: refused)
         }
         let landed = try land(m, profile: profile)
         return try enrich(landed, message: m, profile: profile)
