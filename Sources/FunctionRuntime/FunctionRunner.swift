@@ -34,17 +34,15 @@ public enum FunctionRunner {
                 return RuntimeError.Code.usage.exitStatus
             }
         }
+        let lambdaAPI = environment[LambdaRuntime.apiVariable].flatMap { $0.isEmpty ? nil : $0 }
         let mode: InputMode =
-            environment["REQUEST_METHOD"] != nil
-            ? .cgi
-            : environment["Http_Method"] != nil
-                ? .watchdog
-                : stream ? .stream : .pipeline
-        if let api = environment[LambdaRuntime.apiVariable], !api.isEmpty, commands.isEmpty, !stream {
-            let context = FunctionContext.make(
-                name: definition.name, environment: environment, dryRun: dryRun, mode: .lambda, logEach: logEach)
-            return LambdaRuntime.run(definition, api: api, context: context)
-        }
+            lambdaAPI != nil && commands.isEmpty && !stream
+            ? .lambda
+            : environment["REQUEST_METHOD"] != nil
+                ? .cgi
+                : environment["Http_Method"] != nil
+                    ? .watchdog
+                    : stream ? .stream : .pipeline
         let context = FunctionContext.make(
             name: definition.name, environment: environment, dryRun: dryRun, mode: mode, logEach: logEach)
         if let command = commands.first {
@@ -59,7 +57,9 @@ public enum FunctionRunner {
             return status
         case .stream:
             return runStream(definition, context: context)
-        case .cgi, .watchdog, .lambda:
+        case .lambda:
+            return LambdaRuntime.run(definition, api: lambdaAPI ?? "", context: context)
+        case .cgi, .watchdog:
             return runHTTP(definition, mode: mode, environment: environment, context: context)
         }
     }
