@@ -181,7 +181,8 @@ extension FunctionsFile {
     ///   `timeout_ms` bounds its stage (never beyond what is left of the route's);
     /// - max body: the route's, else the smallest any of its functions sets, else defaults;
     /// - concurrency: the route's, else defaults (a function's own limit is enforced separately,
-    ///   across every route that runs it);
+    ///   across every route that runs it); queue wait: the route's (else defaults), never beyond
+    ///   what any of its functions sets, nor the route's timeout;
     /// - env: defaults, then the route's, then the function's (the most specific wins).
     public func limits(for route: Route) -> RouteLimits {
         let builtIn = Settings.builtIn
@@ -192,7 +193,11 @@ extension FunctionsFile {
             route.settings.maxBodyBytes ?? functionBodies.min() ?? defaults.maxBodyBytes ?? builtIn.maxBodyBytes!
         let concurrency = route.settings.concurrency ?? defaults.concurrency ?? builtIn.concurrency!
         let queue = route.settings.queue ?? defaults.queue ?? builtIn.queue!
-        let wait = min(route.settings.queueWaitMS ?? defaults.queueWaitMS ?? builtIn.queueWaitMS!, routeTimeout - 1)
+        // One wait covers the route's slot and its functions' slots: a function's own
+        // queue_wait_ms bounds it too.
+        let functionWait = specs.compactMap(\.settings.queueWaitMS).min() ?? .max
+        let wait = min(
+            route.settings.queueWaitMS ?? defaults.queueWaitMS ?? builtIn.queueWaitMS!, functionWait, routeTimeout - 1)
         let stageTimeouts = specs.map { min($0.settings.timeoutMS ?? routeTimeout, routeTimeout) }
         let stageEnv = specs.map { spec in
             defaults.env.merging(route.settings.env) { $1 }.merging(spec.settings.env) { $1 }

@@ -94,6 +94,22 @@ import Glibc
         #expect(unset.server.effectiveMaxRunning == ServerSettings.defaultMaxRunning)
     }
 
+    @Test func queueWaitIsTheRoutesBoundedByItsFunctionsAndItsTimeout() throws {
+        func wait(_ text: String) throws -> Int {
+            let file = try FunctionsFile.parse(Array(text.utf8), functionsDirectory: productsDirectory)
+            return file.limits(for: file.routes[0]).queueWaitMS
+        }
+        #expect(try wait(#"{"routes": [{"method": "POST", "path": "/a", "function": "test-echo"}]}"#) == 5000)
+        #expect(
+            try wait(
+                #"{"functions": {"test-echo": {"queue_wait_ms": 700}}, "routes": [{"method": "POST", "path": "/a", "function": "test-echo"}]}"#
+            ) == 700)
+        #expect(
+            try wait(
+                #"{"routes": [{"method": "POST", "path": "/a", "function": "test-echo", "queue_wait_ms": 9000, "timeout_ms": 2000}]}"#
+            ) == 1999)
+    }
+
     @Test func duplicateRoutesAreRejected() {
         let found = problems(
             """
