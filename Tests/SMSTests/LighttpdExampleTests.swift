@@ -14,24 +14,6 @@ import TestSupport
         return parts.joined(separator: "/")
     }
 
-    static func freePort() -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var addr = sockaddr_in()
-        addr.sin_family = sa_family_t(AF_INET)
-        inet_pton(AF_INET, "127.0.0.1", &addr.sin_addr)
-        _ = withUnsafePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-            }
-        }
-        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafeMutablePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) }
-        }
-        return Int(UInt16(bigEndian: addr.sin_port))
-    }
-
     static func shell(_ command: String, env: [String: String]) throws -> (Int32, String) {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/bin/sh")
@@ -52,7 +34,7 @@ import TestSupport
             return
         }
         let bench = try SMSBench()
-        let port = Self.freePort()
+        let port = try Ports.free()
         let url = "http://127.0.0.1:\(port)"
         let dir = "/tmp/bundle-lighttpd-\(getpid())-\(port)"
         defer { try? FileManager.default.removeItem(atPath: dir) }
