@@ -12,10 +12,16 @@ public protocol FunctionLauncher: Sendable {
 /// One process per invocation (`posix_spawn`, own process group), at most `gate.width` at once,
 /// the others started in arrival order. The wait counts against the stage's time limit: a
 /// request whose turn does not come in time is not started (`notStarted`, answered 503).
+/// With `captureLog`, each function's log lines pass through the invoker (forwarded to its
+/// standard error and returned in `ProcessResult.log` for `/metrics` and `/console`).
 public struct SpawnLauncher: FunctionLauncher {
     public let gate: RunGate
+    public let captureLog: Bool
 
-    public init(gate: RunGate = RunGate(width: 0)) { self.gate = gate }
+    public init(gate: RunGate = RunGate(width: 0), captureLog: Bool = false) {
+        self.gate = gate
+        self.captureLog = captureLog
+    }
 
     public func run(
         _ function: FunctionSpec, environment: [String: String], input: [UInt8], timeoutMS: Int
@@ -32,6 +38,6 @@ public struct SpawnLauncher: FunctionLauncher {
         }
         return FunctionProcess.run(
             executable: function.path, arguments: function.args, environment: environment, input: input,
-            timeoutMS: left)
+            timeoutMS: left, captureLog: captureLog)
     }
 }

@@ -29,15 +29,30 @@ public struct ProcessResult: Sendable {
     /// The process id, which was also its process group id.
     public var pid: Int32
     public var milliseconds: Double
+    /// The log lines it wrote to standard error, when the run captured them (`captureLog`; at
+    /// most `maximumLog` bytes kept — the lines themselves are all forwarded).
+    public var log: [UInt8] = []
+
+    public init(end: ProcessEnd, stdout: [UInt8], pid: Int32, milliseconds: Double, log: [UInt8] = []) {
+        self.end = end
+        self.stdout = stdout
+        self.pid = pid
+        self.milliseconds = milliseconds
+        self.log = log
+    }
 }
 
 /// Runs one executable per call with `posix_spawn`: its own process group, a clean signal state,
-/// only fds 0–2 open (stdin and stdout are pipes, stderr is the invoker's, so the function's log
-/// lines join the invoker's), `input` written to stdin while stdout is read (no pipe deadlock),
-/// and the process group killed with SIGKILL on timeout and after the process ends (no stragglers).
+/// only fds 0–2 open (stdin and stdout are pipes; stderr is the invoker's, so the function's log
+/// lines join the invoker's — or, with `captureLog`, a pipe whose whole lines are forwarded to the
+/// invoker's stderr as they come and kept for `/metrics` and `/console`), `input` written to stdin
+/// while stdout is read (no pipe deadlock), and the process group killed with SIGKILL on timeout
+/// and after the process ends (no stragglers).
 public enum FunctionProcess {
     /// Output beyond this many bytes ends the process (`.outputTooLarge`).
     public static let maximumOutput = 16 << 20
+    /// Log bytes kept per run for the counters (the rest is forwarded, not kept).
+    public static let maximumLog = 256 << 10
 
     private static let registryLock = Lock()
     nonisolated(unsafe) private static var running: Set<pid_t> = []
@@ -54,18 +69,23 @@ public enum FunctionProcess {
 
     public static func run(
         executable: String, arguments: [String], environment: [String: String],
-        input: [UInt8], timeoutMS: Int
+        input: [UInt8], timeoutMS: Int, captureLog: Bool = false
     ) -> ProcessResult {
         let started = Clock.monotonicMS()
         let deadline = started + Double(timeoutMS)
-        var inPipe: [Int32] = [-1, -1], outPipe: [Int32] = [-1, -1]
+        var inPipe: [Int32] = [-1, -1], outPipe: [Int32] = [-1, -1], errPipe: [Int32] = [-1, -1]
         guard pipe(&inPipe) == 0 else { return failed("pipe", started) }
         guard pipe(&outPipe) == 0 else { close(inPipe[0]); close(inPipe[1]); return failed("pipe", started) }
+        if captureLog && pipe(&errPipe) != 0 {
+            for fd in inPipe + outPipe { close(fd) }
+            return failed("pipe", started)
+        }
 
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         posix_spawn_file_actions_adddup2(&actions, inPipe[0], 0)
         posix_spawn_file_actions_adddup2(&actions, outPipe[1], 1)
+        if captureLog { posix_spawn_file_actions_adddup2(&actions, errPipe[1], 2) }
         // Connections, the listening socket and other requests' pipes must not leak into the child.
         _ = spawnActionsAddCloseFrom(&actions, 3)
         var attributes = posix_spawnattr_t()
@@ -96,8 +116,10 @@ public enum FunctionProcess {
         posix_spawn_file_actions_destroy(&actions)
         posix_spawnattr_destroy(&attributes)
         close(inPipe[0]); close(outPipe[1])
+        if captureLog { close(errPipe[1]) }
         if rc != 0 {
             close(inPipe[1]); close(outPipe[0])
+            if captureLog { close(errPipe[0]) }
             return failed(String(cString: strerror(rc)), started)
         }
 
@@ -105,7 +127,10 @@ public enum FunctionProcess {
         var stdinFD: Int32 = inPipe[1], stdoutFD: Int32 = outPipe[0]
         _ = fcntl(stdinFD, F_SETFL, fcntl(stdinFD, F_GETFL) | O_NONBLOCK)
         _ = fcntl(stdoutFD, F_SETFL, fcntl(stdoutFD, F_GETFL) | O_NONBLOCK)
+        var logFD: Int32 = captureLog ? errPipe[0] : -1
+        if logFD >= 0 { _ = fcntl(logFD, F_SETFL, fcntl(logFD, F_GETFL) | O_NONBLOCK) }
         if input.isEmpty { close(stdinFD); stdinFD = -1 }
+        var log = LogCapture()
         var written = 0
         var output: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 65536)
@@ -138,6 +163,7 @@ public enum FunctionProcess {
             var fds: [pollfd] = []
             if stdinFD >= 0 { fds.append(pollfd(fd: stdinFD, events: Int16(POLLOUT), revents: 0)) }
             if stdoutFD >= 0 { fds.append(pollfd(fd: stdoutFD, events: Int16(POLLIN), revents: 0)) }
+            if logFD >= 0 { fds.append(pollfd(fd: logFD, events: Int16(POLLIN), revents: 0)) }
             if exitFD >= 0 {
                 fds.append(pollfd(fd: exitFD, events: Int16(POLLIN), revents: 0))
                 _ = poll(&fds, nfds_t(fds.count), Int32(max(1, min(remaining, 60_000))))
@@ -156,6 +182,8 @@ public enum FunctionProcess {
                     }
                 } else if p.fd == stdoutFD {
                     if !drain() { close(stdoutFD); stdoutFD = -1 }
+                } else if p.fd == logFD {
+                    if !log.read(logFD) { close(logFD); logFD = -1 }
                 }
             }
             if end != nil { break }
@@ -163,9 +191,12 @@ public enum FunctionProcess {
                 exited = true
                 // A child of the function may still hold stdout open: take what is there and stop.
                 if stdoutFD >= 0 { _ = drain() }
+                if logFD >= 0 { _ = log.read(logFD) }
                 break
             }
         }
+        log.flush()
+        if logFD >= 0 { close(logFD) }
         // Kill the whole group while the leader is still a zombie (its pid cannot be reused yet):
         // this ends a hung function, or anything it left running.
         kill(-pid, SIGKILL)
@@ -180,7 +211,8 @@ public enum FunctionProcess {
             let signal = status & 0x7f
             end = signal == 0 ? .exited((status >> 8) & 0xff) : .signaled(signal)
         }
-        return ProcessResult(end: end!, stdout: output, pid: pid, milliseconds: Clock.monotonicMS() - started)
+        return ProcessResult(
+            end: end!, stdout: output, pid: pid, milliseconds: Clock.monotonicMS() - started, log: log.kept)
     }
 
     /// True once `pid` has ended; it stays a zombie (not reaped) until `waitpid`.

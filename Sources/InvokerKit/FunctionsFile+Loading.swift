@@ -18,7 +18,7 @@ extension FunctionsFile {
     ])
     static let serverKeys: Set<String> = [
         "read_timeout_ms", "keep_alive_ms", "max_header_bytes", "max_connections", "drain_ms",
-        "spool_max_age_s", "max_running",
+        "spool_max_age_s", "max_running", "observe",
     ]
     static let methods: Set<String> = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
     /// Paths the invoker answers itself.
@@ -158,6 +158,13 @@ extension FunctionsFile {
                 server.maxRunning =
                     integer(o["max_running"], at: "server.max_running", in: 0...4096, unit: "processes")
                     ?? server.maxRunning
+                if let v = o["observe"] {
+                    if case .bool(let b) = v {
+                        server.observe = b
+                    } else {
+                        fail("server.observe", "must be true or false")
+                    }
+                }
                 file.server = server
             }
             if let f = top["functions"],

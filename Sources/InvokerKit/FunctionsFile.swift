@@ -90,6 +90,9 @@ public struct ServerSettings: Sendable, Equatable {
     /// Function processes running at once across all routes; more wait their turn in arrival
     /// order (see `RunGate`). Nil: `defaultMaxRunning`; 0: no gate.
     public var maxRunning: Int?
+    /// `GET /metrics` and `GET /console`, and the reading of the functions' log lines they count
+    /// from; false: both answer 404 and the functions write to the invoker's stderr directly.
+    public var observe = true
 
     public init() {}
 

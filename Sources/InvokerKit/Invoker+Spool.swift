@@ -53,13 +53,12 @@ extension Invoker {
     /// the worker once a slot is free), then retried until done or a dead letter. When the spool
     /// cannot record it, the request is answered directly instead (never dropped).
     func respondSpooled(
-        _ route: Route, spool: Spool, limits: RouteLimits, request: ServerRequest, exit: inout Int32?,
-        note: inout String?
+        _ route: Route, spool: Spool, limits: RouteLimits, request: ServerRequest, trace: inout RequestTrace
     ) -> ServerResponse {
         let item: Spool.Item
         do { item = try spool.add(request) } catch {
-            note = "spool unavailable (\(error)); answered directly"
-            return runDirect(route, limits: limits, request: request, exit: &exit, note: &note) { _ in
+            trace.note = "spool unavailable (\(error)); answered directly"
+            return runDirect(route, limits: limits, request: request, trace: &trace) { _ in
                 Outcome.error(
                     503, "spool_unavailable", "the spool cannot record the request", headers: [("Retry-After", "5")])
             }
@@ -70,7 +69,7 @@ extension Invoker {
             defer { spoolRunning.withValue { $0 -= 1 } }
             runSpooled(item)
         }
-        note = "spooled \(item.id)"
+        trace.note = "spooled \(item.id)"
         return acknowledged(item)
     }
 
@@ -174,26 +173,27 @@ extension Invoker {
                 attempts: item.attempts + 1)
             return
         }
-        var note: String?, busy = ""
-        guard let held = acquire(route, waitMS: 0, note: &note, message: &busy) else {
+        var trace = RequestTrace(), busy = ""
+        guard let held = acquire(route, waitMS: 0, note: &trace.note, message: &busy) else {
             spool.hold(item.id, seconds: 0.2)  // no free slot: soon again, not counted as an attempt
             return
         }
         defer { for s in held { s.release() } }
         let started = Clock.monotonicMS()
-        var exit: Int32?
         let response = runStages(
-            route, limits: limits, request: request, exit: &exit, note: &note,
+            route, limits: limits, request: request, trace: &trace,
             extraEnvironment: [ConfigKey.invokerReceivedAt: String(item.receivedAt)])
+        let exit = trace.exit
         let verdict = settle(item, response: response, exit: exit, attempts: item.attempts + 1)
         let routeKey = Self.key(route.method, route.path)
         metrics.request(route: routeKey, status: response.status, seconds: (Clock.monotonicMS() - started) / 1000)
         console.record(
             route: routeKey + " (spooled)", function: route.target, status: response.status, exit: exit,
-            body: response.body, milliseconds: Clock.monotonicMS() - started, note: "spooled \(item.id): \(verdict)")
+            body: response.body, milliseconds: Clock.monotonicMS() - started, note: "spooled \(item.id): \(verdict)",
+            upstream: trace.upstream)
         accessLog.record(
             method: request.method, target: request.target, status: response.status,
             milliseconds: Clock.monotonicMS() - started, function: route.target, exit: exit,
-            note: "spooled \(item.id) attempt \(item.attempts + 1): \(verdict)" + (note.map { "; \($0)" } ?? ""))
+            note: "spooled \(item.id) attempt \(item.attempts + 1): \(verdict)" + (trace.note.map { "; \($0)" } ?? ""))
     }
 }

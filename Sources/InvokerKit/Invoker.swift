@@ -25,6 +25,8 @@ public final class Invoker: Sendable {
     /// `GET /console` (`CONSOLE_TOKEN` protects it; without one, loopback only).
     public let console: InvokerConsole
     let inFlight = Locked<Int>(0)
+    /// `server.observe`: `/metrics` and `/console` answer, and the functions' log lines are read.
+    public let observe: Bool
 
     /// - Parameters:
     ///   - environment: the invoker's environment; only the allowlisted variables reach functions.
@@ -42,7 +44,10 @@ public final class Invoker: Sendable {
         attentionLog = environment[ConfigKey.attentionLog] ?? state?.attentionLog
         if let attentionLog { base[ConfigKey.attentionLog] = attentionLog }
         self.baseEnvironment = base
-        self.launcher = launcher ?? SpawnLauncher(gate: RunGate(width: file.server.effectiveMaxRunning))
+        observe = file.server.observe
+        self.launcher =
+            launcher
+            ?? SpawnLauncher(gate: RunGate(width: file.server.effectiveMaxRunning), captureLog: file.server.observe)
         self.accessLog = accessLog ?? AccessLog(redactor: Redactor(secrets: Config(environment: environment).secrets))
         let consoleToken = environment["CONSOLE_TOKEN"]
         console = InvokerConsole(
@@ -71,8 +76,10 @@ public final class Invoker: Sendable {
 
     static func key(_ method: String, _ path: String) -> String { method + " " + path }
 
-    /// Counts one stage's run for `/metrics`: its exit and the `outcome` its JSON answer names.
-    func record(_ result: ProcessResult, function: String, cgi: Bool) {
+    /// Counts one stage's run for `/metrics` — its exit, the `outcome` its JSON answer names and
+    /// the upstream calls its log lines report — and returns those calls (none when not observing).
+    func record(_ result: ProcessResult, function: String, cgi: Bool) -> [UpstreamRecord] {
+        guard observe else { return [] }
         var exit: String
         switch result.end {
         case .exited(let status): exit = String(status)
@@ -80,7 +87,7 @@ public final class Invoker: Sendable {
         case .timedOut: exit = "timeout"
         case .outputTooLarge: exit = "output_too_large"
         case .spawnFailed: exit = "not_started"
-        case .notStarted: return
+        case .notStarted: return []
         }
         var body = result.stdout
         if cgi, let response = CGIResponse.parse(result.stdout) {
@@ -88,10 +95,11 @@ public final class Invoker: Sendable {
             // Under CGI the process exits 0; its status travels in X-Function-Exit.
             if let reported = response.header("x-function-exit") { exit = reported }
         }
-        var outcome = (try? JSON.parse(body))?["outcome"].string ?? "none"
-        // A label takes only a short lower-case word: anything else would be unbounded.
-        if outcome.count > 32 || !outcome.allSatisfy({ $0 == "_" || ("a"..."z").contains($0) }) { outcome = "other" }
+        let outcome = (try? JSON.parse(body))?["outcome"].string.map(Label.word) ?? "none"
         metrics.invocation(function: function, outcome: outcome, exit: exit, seconds: result.milliseconds / 1000)
+        let calls = UpstreamRecord.all(in: result.log)
+        for call in calls { metrics.upstream(call) }
+        return calls
     }
 
     func routeLimitsFor(_ route: Route) -> RouteLimits? { routeLimits[Self.key(route.method, route.path)] }
@@ -125,22 +133,21 @@ public final class Invoker: Sendable {
     /// Answers one request and writes its access-log line.
     public func handle(_ request: ServerRequest) -> ServerResponse {
         let started = Clock.monotonicMS()
-        var function: String?
-        var exit: Int32?
-        var note: String?
+        var trace = RequestTrace()
         inFlight.withValue { $0 += 1 }
-        let response = respond(request, function: &function, exit: &exit, note: &note)
+        let response = respond(request, trace: &trace)
         inFlight.withValue { $0 -= 1 }
         let milliseconds = Clock.monotonicMS() - started
         accessLog.record(
             method: request.method, target: request.target, status: response.status,
-            milliseconds: milliseconds, function: function, exit: exit, note: note)
-        if !FunctionsFile.reservedPaths.contains(request.path) {
+            milliseconds: milliseconds, function: trace.function, exit: trace.exit, note: trace.note)
+        if observe && !FunctionsFile.reservedPaths.contains(request.path) {
             let route = file.route(method: request.method, path: request.path).map { Self.key($0.method, $0.path) }
             metrics.request(route: route ?? "unrouted", status: response.status, seconds: milliseconds / 1000)
             console.record(
-                route: route ?? "unrouted \(request.method)", function: function, status: response.status, exit: exit,
-                body: response.body, milliseconds: milliseconds, note: note)
+                route: route ?? "unrouted \(request.method)", function: trace.function, status: response.status,
+                exit: trace.exit, body: response.body, milliseconds: milliseconds, note: trace.note,
+                upstream: trace.upstream)
         }
         return response
     }
@@ -166,12 +173,13 @@ public final class Invoker: Sendable {
         )
     }
 
-    func respond(
-        _ request: ServerRequest, function: inout String?, exit: inout Int32?, note: inout String?
-    ) -> ServerResponse {
+    func respond(_ request: ServerRequest, trace: inout RequestTrace) -> ServerResponse {
         let path = request.path
-        if path == "/console" { return console.respond(request) }
         if FunctionsFile.reservedPaths.contains(path) {
+            if path != "/healthz" && !observe {
+                return Outcome.error(404, "not_found", "\(path) is off (functions.json server.observe is false)")
+            }
+            if path == "/console" { return console.respond(request) }
             guard request.method == "GET" || request.method == "HEAD" else {
                 return Outcome.error(
                     405, "method_not_allowed", "\(path) answers GET", headers: [("Allow", "GET, HEAD")])
@@ -188,15 +196,15 @@ public final class Invoker: Sendable {
                 405, "method_not_allowed", "\(path) answers \(allowed.joined(separator: ", "))",
                 headers: [("Allow", allowed.joined(separator: ", "))])
         }
-        function = route.target
+        trace.function = route.target
         if request.body.count > limits.maxBodyBytes {
             return Outcome.error(
                 413, "body_too_large", "body exceeds \(limits.maxBodyBytes) bytes", headers: [("Connection", "close")])
         }
         if route.ack == .spooled, let spool {
-            return respondSpooled(route, spool: spool, limits: limits, request: request, exit: &exit, note: &note)
+            return respondSpooled(route, spool: spool, limits: limits, request: request, trace: &trace)
         }
-        return runDirect(route, limits: limits, request: request, exit: &exit, note: &note) { busy in
+        return runDirect(route, limits: limits, request: request, trace: &trace) { busy in
             Outcome.error(503, "busy", busy, headers: [("Retry-After", "1")])
         }
     }
@@ -205,21 +213,21 @@ public final class Invoker: Sendable {
     /// route's `queue_wait_ms`); `whenBusy` answers (with the reason) when the line is full or the
     /// wait ran out. The wait counts against the route's time limit.
     func runDirect(
-        _ route: Route, limits: RouteLimits, request: ServerRequest, exit: inout Int32?, note: inout String?,
+        _ route: Route, limits: RouteLimits, request: ServerRequest, trace: inout RequestTrace,
         whenBusy: (String) -> ServerResponse
     ) -> ServerResponse {
         var busy = ""
         let queued = Clock.monotonicMS()
-        guard let held = acquire(route, waitMS: limits.queueWaitMS, note: &note, message: &busy) else {
+        guard let held = acquire(route, waitMS: limits.queueWaitMS, note: &trace.note, message: &busy) else {
             return whenBusy(busy)
         }
         defer { for s in held { s.release() } }
         let waited = Int(Clock.monotonicMS() - queued)
-        if waited >= 10 { note = "waited \(waited) ms in line" }
+        if waited >= 10 { trace.note = "waited \(waited) ms in line" }
         var limits = limits
         limits.timeoutMS = max(1, limits.timeoutMS - waited)
         limits.stageTimeoutMS = limits.stageTimeoutMS.map { min($0, limits.timeoutMS) }
-        return runStages(route, limits: limits, request: request, exit: &exit, note: &note)
+        return runStages(route, limits: limits, request: request, trace: &trace)
     }
 
     /// Takes the route's and its functions' concurrency slots, waiting in line up to `waitMS` in
@@ -265,7 +273,7 @@ public final class Invoker: Sendable {
     /// `INVOKER_PIPELINE=1` in a pipeline, so a filter answers with the raw event or an empty
     /// body); each later stage gets the previous stage's body on stdin in plain pipeline mode.
     func runStages(
-        _ route: Route, limits: RouteLimits, request: ServerRequest, exit: inout Int32?, note: inout String?,
+        _ route: Route, limits: RouteLimits, request: ServerRequest, trace: inout RequestTrace,
         extraEnvironment: [String: String] = [:]
     ) -> ServerResponse {
         let deadline = Clock.monotonicMS() + Double(limits.timeoutMS)
@@ -276,7 +284,7 @@ public final class Invoker: Sendable {
             let isFirst = index == 0, isLast = index == route.stages.count - 1
             let timeout = min(Double(limits.stageTimeoutMS[index]), (deadline - Clock.monotonicMS()).rounded())
             if timeout < 1 {
-                note = "route deadline passed before \(name)"
+                trace.note = "route deadline passed before \(name)"
                 return Outcome.error(
                     504, "function_timeout", "\(route.target) did not finish within \(limits.timeoutMS) ms")
             }
@@ -288,38 +296,40 @@ public final class Invoker: Sendable {
                 if route.isPipeline { env["INVOKER_PIPELINE"] = "1" }
             }
             let result = launcher.run(spec, environment: env, input: input, timeoutMS: Int(timeout))
-            record(result, function: name, cgi: isFirst)
+            trace.upstream += record(result, function: name, cgi: isFirst)
             switch result.end {
             case .timedOut:
-                note = "\(name) killed after \(Int(timeout)) ms"
+                trace.note = "\(name) killed after \(Int(timeout)) ms"
                 return Outcome.error(504, "function_timeout", "\(name) did not finish within \(Int(timeout)) ms")
             case .outputTooLarge:
-                note = "\(name) killed: output over \(FunctionProcess.maximumOutput) bytes"
+                trace.note = "\(name) killed: output over \(FunctionProcess.maximumOutput) bytes"
                 return Outcome.error(
                     502, "bad_function_response", "\(name) wrote more than \(FunctionProcess.maximumOutput) bytes")
             case .spawnFailed(let why):
-                note = "\(name) could not start: \(why)"
+                trace.note = "\(name) could not start: \(why)"
                 return Outcome.error(500, "function_unavailable", "\(name) could not be started")
             case .notStarted(let waited):
                 metrics.rejected("not_started")
-                note = "\(name) waited \(waited) ms for a turn (server.max_running) and was not started"
+                trace.note = "\(name) waited \(waited) ms for a turn (server.max_running) and was not started"
                 return Outcome.error(
                     503, "busy", "\(name) did not get a turn within the time limit", headers: [("Retry-After", "1")])
             case .signaled(let signal):
-                note = "\(name) died of signal \(signal)"
+                trace.note = "\(name) died of signal \(signal)"
                 return Outcome.error(500, "function_crashed", "\(name) ended abnormally")
             case .exited(let status):
-                exit = status
+                trace.exit = status
                 if isFirst {
                     if result.stdout.isEmpty {
                         if route.isPipeline && status == 0 { return Outcome.filtered }
                         return Outcome.fromExitStatus(status, body: [], function: name)
                     }
                     guard let response = CGIResponse.parse(result.stdout) else {
-                        note = "\(name) wrote no valid CGI header block"
+                        trace.note = "\(name) wrote no valid CGI header block"
                         return Outcome.error(502, "bad_function_response", "\(name) wrote a malformed CGI response")
                     }
-                    if let reported = response.header("x-function-exit").flatMap({ Int32($0) }) { exit = reported }
+                    if let reported = response.header("x-function-exit").flatMap({ Int32($0) }) {
+                        trace.exit = reported
+                    }
                     if isLast || response.status != 200 { return response }
                     if Self.isBlank(response.body) { return Outcome.filtered }
                     input = response.body

@@ -24,6 +24,8 @@ public final class InvokerConsole: Sendable {
         var ticketID: String
         var milliseconds: Int
         var note: String
+        /// The upstream calls, e.g. `zendesk 200 · klaviyo 202 (2 attempts)`.
+        var upstream: String
     }
 
     struct State: Sendable {
@@ -52,7 +54,7 @@ public final class InvokerConsole: Sendable {
     /// Records an answered request (its outcome, reason and ticket read from a JSON answer).
     func record(
         route: String, function: String?, status: Int, exit: Int32?, body: [UInt8], milliseconds: Double,
-        note: String?
+        note: String?, upstream: [UpstreamRecord] = []
     ) {
         let answer = (try? JSON.parse(body)) ?? .null
         let entry = Entry(
@@ -60,7 +62,7 @@ public final class InvokerConsole: Sendable {
             outcome: answer["outcome"].string ?? (status < 400 ? "ok" : "error"),
             reason: answer["reason"].string ?? answer["error"]["message"].string ?? "",
             ticketID: answer["ticket_id"].int.map(String.init) ?? answer["ticket_id"].string ?? "",
-            milliseconds: Int(milliseconds.rounded()), note: note ?? "")
+            milliseconds: Int(milliseconds.rounded()), note: note ?? "", upstream: Self.summary(upstream))
         let minute = Int(entry.time.timeIntervalSince1970 / 60)
         state.withLock { s in
             s.recent.append(entry)
@@ -73,6 +75,14 @@ public final class InvokerConsole: Sendable {
             s.perMinute[minute] = m
             s.perMinute = s.perMinute.filter { $0.key > minute - 60 }
         }
+    }
+
+    /// `zendesk 200 · klaviyo 202 (2 attempts) · twilio no answer`.
+    public static func summary(_ calls: [UpstreamRecord]) -> String {
+        calls.map { c in
+            (c.status == 0 ? "\(c.service) no answer" : "\(c.service) \(c.status)")
+                + (c.attempts > 1 ? " (\(c.attempts) attempts)" : "")
+        }.joined(separator: " · ")
     }
 
     // MARK: - Access
@@ -145,21 +155,7 @@ public final class InvokerConsole: Sendable {
     /// Text for the page: phone numbers and emails masked, then HTML-escaped.
     func text(_ s: String) -> String { Self.escape(redactor.redact(s)) }
 
-    static func escape(_ s: String) -> String {
-        var out = ""
-        out.reserveCapacity(s.utf8.count)
-        for c in s {
-            switch c {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\"": out += "&quot;"
-            case "'": out += "&#39;"
-            default: out.append(c)
-            }
-        }
-        return out
-    }
+    static func escape(_ s: String) -> String { HTMLText.escape(s) }
 
     func login(failed: Bool) -> String {
         Self.document(
@@ -194,13 +190,13 @@ public final class InvokerConsole: Sendable {
         body += "<h2>Recent invocations</h2><p>Outcome: <a href=\"/console\">all</a>"
         for o in outcomes { body += " · <a href=\"/console?outcome=\(text(o))\">\(text(o))</a>" }
         body +=
-            "</p><table id=\"recent\"><tr><th>time</th><th>route</th><th>function</th><th>status</th><th>exit</th><th>outcome</th><th>reason</th><th>ticket</th><th>ms</th><th>note</th></tr>"
+            "</p><table id=\"recent\"><tr><th>time</th><th>route</th><th>function</th><th>status</th><th>exit</th><th>outcome</th><th>reason</th><th>ticket</th><th>ms</th><th>upstream calls</th><th>note</th></tr>"
         for e in s.recent.reversed() where filter == nil || e.outcome == filter {
             let failed = e.status >= 500 || e.outcome == "error" || e.outcome == "failed"
             let person = e.reason.contains("attention") || e.note.contains("needs a person")
             let cls = failed ? "fail" : person ? "attention" : "ok"
             body +=
-                "<tr class=\"\(cls)\"><td>\(Clock.iso8601(e.time))</td><td>\(text(e.route))</td><td>\(text(e.function))</td><td>\(e.status)</td><td>\(text(e.exit))</td><td class=\"outcome\">\(text(e.outcome))</td><td>\(text(e.reason))</td><td>\(text(e.ticketID))</td><td>\(e.milliseconds)</td><td>\(text(e.note))</td></tr>"
+                "<tr class=\"\(cls)\"><td>\(Clock.iso8601(e.time))</td><td>\(text(e.route))</td><td>\(text(e.function))</td><td>\(e.status)</td><td>\(text(e.exit))</td><td class=\"outcome\">\(text(e.outcome))</td><td>\(text(e.reason))</td><td>\(text(e.ticketID))</td><td>\(e.milliseconds)</td><td class=\"upstream\">\(text(e.upstream))</td><td>\(text(e.note))</td></tr>"
         }
         body += "</table><p><a href=\"/console\">Reload</a> (the page reloads itself every 10 s).</p>"
         return Self.document(title: "Bundle console", body: body, refresh: true)

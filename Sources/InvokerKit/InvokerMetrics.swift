@@ -13,6 +13,10 @@ import Synchronization
 /// - `bundle_function_invocations_total{function,outcome,exit}` — each stage run, with the
 ///   `outcome` of the function's JSON answer (`none` when it wrote none);
 /// - `bundle_function_duration_seconds{function}` — histogram of each stage's process;
+/// - `bundle_upstream_calls_total{service,status_class}` — the functions' calls to Zendesk,
+///   Klaviyo, Twilio and 2listen as their log lines report them (`status_class` `2xx`…`5xx`, or
+///   `none` when no answer came), `bundle_upstream_retries_total{service}` — attempts beyond the
+///   first, and `bundle_upstream_call_duration_seconds{service}` — histogram (retries included);
 /// - `bundle_rejected_total{reason}` — `line_full`, `wait_expired` (route/function limits),
 ///   `not_started` (the run gate);
 /// - gauges read at scrape time: `bundle_requests_in_flight`, `bundle_processes_running`,
@@ -41,6 +45,9 @@ public final class InvokerMetrics: Sendable {
         var invocations: [[String]: Int] = [:]
         var functionDurations: [String: Histogram] = [:]
         var rejected: [String: Int] = [:]
+        var upstream: [[String]: Int] = [:]
+        var upstreamRetries: [String: Int] = [:]
+        var upstreamDurations: [String: Histogram] = [:]
     }
 
     private let state = Mutex(State())
@@ -58,6 +65,14 @@ public final class InvokerMetrics: Sendable {
         state.withLock { s in
             s.invocations[[function, outcome, exit], default: 0] += 1
             s.functionDurations[function, default: Histogram()].observe(seconds)
+        }
+    }
+
+    func upstream(_ call: UpstreamRecord) {
+        state.withLock { s in
+            s.upstream[[call.service, call.statusClass], default: 0] += 1
+            s.upstreamRetries[call.service, default: 0] += max(0, call.attempts - 1)
+            s.upstreamDurations[call.service, default: Histogram()].observe(Double(call.milliseconds) / 1000)
         }
     }
 
@@ -97,6 +112,20 @@ public final class InvokerMetrics: Sendable {
         }
         header("bundle_function_duration_seconds", "histogram", "Time a function process ran, by function.")
         histogram("bundle_function_duration_seconds", "function", s.functionDurations)
+        header(
+            "bundle_upstream_calls_total", "counter",
+            "Calls the functions made to the services, by service and status class (none: no answer).")
+        for (key, n) in s.upstream.sorted(by: { $0.key.lexicographicallyPrecedes($1.key) }) {
+            out += "bundle_upstream_calls_total\(labels([("service", key[0]), ("status_class", key[1])])) \(n)\n"
+        }
+        header("bundle_upstream_retries_total", "counter", "Attempts beyond the first of the services' calls.")
+        for (service, n) in s.upstreamRetries.sorted(by: { $0.key < $1.key }) {
+            out += "bundle_upstream_retries_total\(labels([("service", service)])) \(n)\n"
+        }
+        header(
+            "bundle_upstream_call_duration_seconds", "histogram",
+            "Time a service call took, retries included, by service.")
+        histogram("bundle_upstream_call_duration_seconds", "service", s.upstreamDurations)
         header("bundle_rejected_total", "counter", "Requests refused for lack of capacity, by reason.")
         for (reason, n) in s.rejected.sorted(by: { $0.key < $1.key }) {
             out += "bundle_rejected_total\(labels([("reason", reason)])) \(n)\n"

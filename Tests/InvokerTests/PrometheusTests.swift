@@ -32,7 +32,12 @@ import TestSupport
         let t = try TestInvoker(Self.config); defer { t.stop() }
         for n in 1...3 { _ = try post("/echo", ["n": .int(Int64(n))], port: t.port) }
         _ = try post("/echo", ["fail": "invalid_event"], port: t.port)
+        let service = HTTPServer { _ in .respond(.json(200, [:])) }
+        try service.start(host: "127.0.0.1", port: 0)
+        defer { service.stop(deadline: 1) }
+        _ = try post("/echo", ["fetch": .string("http://127.0.0.1:\(service.port)/")], port: t.port)
         let metrics = try send("GET", "/metrics", port: t.port)
+        #expect(metrics.text.contains(#"bundle_upstream_calls_total{service="test",status_class="2xx"} 1"#))
         let p = Process()
         p.executableURL = URL(fileURLWithPath: Self.promtool)
         p.arguments = ["check", "metrics"]
@@ -82,6 +87,14 @@ import TestSupport
 
         for n in 1...3 { #expect(try post("/echo", ["n": .int(Int64(n))], port: t.port).status == 200) }
         #expect(try post("/echo", ["fail": "invalid_event"], port: t.port).status == 400)
+        // Upstream calls, as the function's log line reports them: two answered 200, one 404.
+        let service = HTTPServer { request in .respond(.json(request.path == "/ok" ? 200 : 404, [:])) }
+        try service.start(host: "127.0.0.1", port: 0)
+        defer { service.stop(deadline: 1) }
+        for path in ["/ok", "/ok", "/missing"] {
+            let fetch: JSON = ["fetch": .string("http://127.0.0.1:\(service.port)\(path)")]
+            #expect(try post("/echo", fetch, port: t.port).status == 200)
+        }
 
         func query(_ promql: String) -> Double? {
             let r = Self.get(base + "/api/v1/query?query=" + FormDecoding.encode(promql))
@@ -90,10 +103,13 @@ import TestSupport
             return Double(value)
         }
         let ok = #"sum(bundle_requests_total{route="POST /echo",status="200"})"#
-        #expect(eventually(timeout: 20) { query(ok) == 3 }, "\(String(describing: query(ok)))")
+        #expect(eventually(timeout: 20) { query(ok) == 6 }, "\(String(describing: query(ok)))")
         #expect(query(#"sum(bundle_requests_total{route="POST /echo",status="400"})"#) == 1)
-        #expect(query(#"sum(bundle_function_invocations_total{function="test-echo",outcome="echoed"})"#) == 3)
-        #expect(query(#"sum(bundle_request_duration_seconds_count{route="POST /echo"})"#) == 4)
+        #expect(query(#"sum(bundle_function_invocations_total{function="test-echo",outcome="echoed"})"#) == 6)
+        #expect(query(#"sum(bundle_request_duration_seconds_count{route="POST /echo"})"#) == 7)
+        #expect(query(#"sum(bundle_upstream_calls_total{service="test",status_class="2xx"})"#) == 2)
+        #expect(query(#"sum(bundle_upstream_calls_total{service="test",status_class="4xx"})"#) == 1)
+        #expect(query(#"sum(bundle_upstream_call_duration_seconds_count{service="test"})"#) == 3)
         #expect(query(#"up{job="bundle"}"#) == 1)
     }
 }
