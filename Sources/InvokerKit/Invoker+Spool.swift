@@ -56,14 +56,13 @@ extension Invoker {
         _ route: Route, spool: Spool, limits: RouteLimits, request: ServerRequest, trace: inout RequestTrace
     ) -> ServerResponse {
         let item: Spool.Item
-        do { item = try spool.add(request) } catch {
+        do { item = try spool.add(request, holdingFor: Double(limits.timeoutMS) / 1000 + 30) } catch {
             trace.note = "spool unavailable (\(error)); answered directly"
             return runDirect(route, limits: limits, request: request, trace: &trace) { _ in
                 Outcome.error(
                     503, "spool_unavailable", "the spool cannot record the request", headers: [("Retry-After", "5")])
             }
         }
-        spool.hold(item.id, seconds: Double(limits.timeoutMS) / 1000 + 30)
         spoolRunning.withValue { $0 += 1 }
         Thread.detach { [self] in
             defer { spoolRunning.withValue { $0 -= 1 } }

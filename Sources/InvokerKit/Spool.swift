@@ -134,7 +134,7 @@ public final class Spool: Sendable {
     }
 
     /// Appends `line` to the journal (and applies it); `sync` waits until it is on disk.
-    private func write(_ line: JSON, sync: Bool) throws {
+    private func write(_ line: JSON, sync: Bool, then adjust: ((inout SpoolState) -> Void)? = nil) throws {
         let bytes = line.serializedBytes() + [0x0A]
         try journal.withLock { j in
             var offset = 0
@@ -150,6 +150,7 @@ public final class Spool: Sendable {
                 throw RuntimeError(.internal, "spool journal fsync failed: \(String(cString: strerror(errno)))")
             }
             j.state.apply(line)
+            adjust?(&j.state)
             j.applied += bytes.count
         }
     }
@@ -157,10 +158,16 @@ public final class Spool: Sendable {
     // MARK: - Operations
 
     /// Journals `request` (on disk before this returns) and returns its item, due now.
-    public func add(_ request: ServerRequest) throws -> Item {
+    ///
+    /// With `holdingFor`, the worker does not hand the request out for that many seconds (it is
+    /// being run inline): held in the same step that adds it, so the worker can never take it in
+    /// between and run it twice. The journal keeps it due at once, so a restart replays it.
+    public func add(_ request: ServerRequest, holdingFor seconds: Double = 0) throws -> Item {
         let now = Clock.now().timeIntervalSince1970
         let item = Item(id: Self.newID(), receivedAt: now, request: request, nextAt: now)
-        try write(Self.record(item), sync: true)
+        try write(Self.record(item), sync: true) { state in
+            if seconds > 0 { state.pending[item.id]?.nextAt = now + seconds }
+        }
         return item
     }
 

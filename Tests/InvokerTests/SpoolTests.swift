@@ -35,6 +35,22 @@ import Glibc
             body: Array(body.utf8), remoteAddress: "10.0.0.7", remotePort: 4242)
     }
 
+    @Test func aRequestAddedHeldIsNeverHandedOutMeanwhileButReplaysAfterARestart() throws {
+        let dir = TempDir(); defer { dir.remove() }
+        var id = ""
+        do {
+            let spool = try Spool(directory: dir.path + "/spool")
+            id = try spool.add(request(#"{"n":1}"#), holdingFor: 60).id
+            // The worker asks at once (the race the hold closes): nothing is due.
+            #expect(spool.takeDue(now: Clock.now().timeIntervalSince1970, limit: 8).isEmpty)
+            #expect(spool.takeDue(now: Clock.now().timeIntervalSince1970 + 61, limit: 8).map(\.id) == [id])
+            spool.close()
+        }
+        let again = try Spool(directory: dir.path + "/spool")
+        defer { again.close() }
+        #expect(again.takeDue(now: Clock.now().timeIntervalSince1970, limit: 8).map(\.id) == [id])
+    }
+
     @Test func theJournalSurvivesAReopen() throws {
         let dir = TempDir(); defer { dir.remove() }
         var ids: [String] = []
