@@ -121,7 +121,7 @@ let package = Package(
                 "TestSupport", "SMSCore", "SMSInbound", "AgentReply", "SandboxKit", "FunctionRuntime", "InvokerKit",
                 "HTTPServer",
             ]),
-        tests("DemoTests", ["DemoKit", "SandboxKit", "FunctionRuntime", "HTTPServer"]),
+        tests("DemoTests", ["TestSupport", "DemoKit", "SandboxKit", "InvokerKit", "FunctionRuntime", "HTTPServer"]),
         tests("SetupTests", ["SetupKit", "SMSCore", "SandboxKit", "FunctionRuntime", "HTTPServer"]),
         tests(
             "MetricsSurveyTests",

@@ -68,6 +68,8 @@ public struct ServeInstructions: Sendable {
             "  invoker  \(invokerURL)   (GET /healthz; routes: ./invoke list)",
             "  console  \(invokerURL)/console   (what the bundle did, and what needs a person; Prometheus: /metrics)",
             "  sandbox  \(sandboxURL)   (Zendesk /zendesk, Klaviyo /klaviyo, Twilio /twilio, 2listen /survey, control /_ctl)",
+            "  view     \(sandboxURL)/   (open it in a browser: the conversations, tickets, SMS, Klaviyo events and surveys;",
+            "           forms to text the brand as the customer and to reply as the agent)",
         ]
         if let statePath { lines.append("  state    \(statePath)   (kept across restarts; delete it to start afresh)") }
         lines += [

@@ -5,7 +5,8 @@ import HTTPServer
 /// A local Zendesk + Klaviyo + Twilio + 2listen on one HTTP server.
 ///
 /// The four emulators are mounted under `/zendesk`, `/klaviyo`, `/twilio` and `/survey`; the
-/// control API lives under `/_ctl` (see `Sandbox+Control.swift`). One lock serialises every call
+/// control API lives under `/_ctl` (see `Sandbox+Control.swift`), and the conversation view a
+/// person opens in a browser at `/` (see `Sandbox+View.swift`). One lock serialises every call
 /// into the emulators. Every service request is recorded (`{seq, time, service, method, path,
 /// query, headers (Authorization redacted), body, status, fault}`) and printed as one readable,
 /// redacted line on the event log. Faults (`Sandbox+Faults.swift`) can make a request answer
@@ -148,6 +149,7 @@ public final class Sandbox: @unchecked Sendable {
         if path == "/_ctl" || path.hasPrefix("/_ctl/") {
             return .respond(control(request, path: String(path.dropFirst(5))))
         }
+        if path == "/" || path.hasPrefix("/_view/"), let page = view(request) { return .respond(page) }
         // Each service under its prefix (`/zendesk/api/v2/…`), or at the vendor's own paths
         // (`/api/v2/…` Zendesk, `/2010-04-01/…` Twilio, other `/api/…` Klaviyo), so a vendor's SDK
         // only needs its host pointed here.
