@@ -70,21 +70,22 @@ public struct JSONScanner {
     /// A value reached by `level` member names that the `candidates` paths share.
     private mutating func value(candidates: UInt64, level: Int, depth: Int) throws {
         guard i < bytes.count else { throw Failure("unexpected end of input", at: i) }
+        let start = i
         switch bytes[i] {
         case UInt8(ascii: "{"):
             try object(candidates: candidates, level: level, depth: depth + 1)
         case UInt8(ascii: "["):
             try array(depth: depth + 1)
         default:
-            // A scalar: decoded only when a path ends here, by the one parser, from its exact bytes.
-            let start = i
             try skipScalar()
-            var rest = candidates
-            while rest != 0 {
-                let p = rest.trailingZeroBitCount
-                rest &= rest - 1
-                if names[p].count == level, level > 0 { found[p] = try JSON.parse(bytes[start..<i]) }
-            }
+        }
+        // Decoded only when a path ends here (a scalar, an object or an array), by the one parser,
+        // from its exact bytes.
+        var rest = candidates
+        while rest != 0 {
+            let p = rest.trailingZeroBitCount
+            rest &= rest - 1
+            if names[p].count == level, level > 0 { found[p] = try JSON.parse(bytes[start..<i]) }
         }
     }
 

@@ -95,7 +95,7 @@ public final class Invoker: Sendable {
             // Under CGI the process exits 0; its status travels in X-Function-Exit.
             if let reported = response.header("x-function-exit") { exit = reported }
         }
-        let outcome = (try? JSON.parse(body))?["outcome"].string.map(Label.word) ?? "none"
+        let outcome = (try? JSONScanner.scan(body, paths: [["outcome"]]))?.values[0]?.string.map(Label.word) ?? "none"
         metrics.invocation(function: function, outcome: outcome, exit: exit, seconds: result.milliseconds / 1000)
         let calls = UpstreamRecord.all(in: result.log)
         for call in calls { metrics.upstream(call) }

@@ -29,12 +29,18 @@ public final class InvokerConsole: Sendable {
     }
 
     struct State: Sendable {
-        var recent: [Entry] = []
+        /// A ring of the last `capacity` entries; `next` is where the next one goes.
+        var ring: [Entry] = []
+        var next = 0
         var total = 0
         var clientErrors = 0
         var serverErrors = 0
         /// Requests and errors (status ≥ 500) per minute since start, by minute number.
         var perMinute: [Int: (requests: Int, errors: Int)] = [:]
+        var lastMinute = 0
+
+        /// The entries, oldest first.
+        var recent: [Entry] { ring.count < InvokerConsole.capacity ? ring : Array(ring[next...] + ring[..<next]) }
     }
 
     /// How many invocations the page keeps.
@@ -56,24 +62,35 @@ public final class InvokerConsole: Sendable {
         route: String, function: String?, status: Int, exit: Int32?, body: [UInt8], milliseconds: Double,
         note: String?, upstream: [UpstreamRecord] = []
     ) {
-        let answer = (try? JSON.parse(body)) ?? .null
+        // Four members of the answer, read without building it.
+        let v =
+            (try? JSONScanner.scan(body, paths: [["outcome"], ["reason"], ["error", "message"], ["ticket_id"]]))?
+            .values ?? []
+        func member(_ i: Int) -> JSON { i < v.count ? v[i] ?? .null : .null }
         let entry = Entry(
             time: Date(), route: route, function: function ?? "-", status: status, exit: exit.map(String.init) ?? "-",
-            outcome: answer["outcome"].string ?? (status < 400 ? "ok" : "error"),
-            reason: answer["reason"].string ?? answer["error"]["message"].string ?? "",
-            ticketID: answer["ticket_id"].int.map(String.init) ?? answer["ticket_id"].string ?? "",
+            outcome: member(0).string ?? (status < 400 ? "ok" : "error"),
+            reason: member(1).string ?? member(2).string ?? "",
+            ticketID: member(3).int.map(String.init) ?? member(3).string ?? "",
             milliseconds: Int(milliseconds.rounded()), note: note ?? "", upstream: Self.summary(upstream))
         let minute = Int(entry.time.timeIntervalSince1970 / 60)
         state.withLock { s in
-            s.recent.append(entry)
-            if s.recent.count > Self.capacity { s.recent.removeFirst(s.recent.count - Self.capacity) }
+            if s.ring.count < Self.capacity {
+                s.ring.append(entry)
+            } else {
+                s.ring[s.next] = entry
+            }
+            s.next = (s.next + 1) % Self.capacity
             s.total += 1
             if status >= 500 { s.serverErrors += 1 } else if status >= 400 { s.clientErrors += 1 }
             var m = s.perMinute[minute] ?? (0, 0)
             m.requests += 1
             if status >= 500 { m.errors += 1 }
             s.perMinute[minute] = m
-            s.perMinute = s.perMinute.filter { $0.key > minute - 60 }
+            if minute != s.lastMinute {  // a new minute: forget the hour before
+                s.lastMinute = minute
+                s.perMinute = s.perMinute.filter { $0.key > minute - 60 }
+            }
         }
     }
 
@@ -169,7 +186,8 @@ public final class InvokerConsole: Sendable {
 
     func html(filter: String?) -> String {
         let s = state.withLock { $0 }
-        let outcomes = Array(Set(s.recent.map(\.outcome))).sorted()
+        let recent = s.recent
+        let outcomes = Array(Set(recent.map(\.outcome))).sorted()
         var body = "<h1>Bundle console</h1>"
         body +=
             "<p id=\"totals\">Since start: <b>\(s.total)</b> requests, <b>\(s.clientErrors)</b> refused (4xx), <b>\(s.serverErrors)</b> failed (5xx).</p>"
@@ -191,7 +209,7 @@ public final class InvokerConsole: Sendable {
         for o in outcomes { body += " · <a href=\"/console?outcome=\(text(o))\">\(text(o))</a>" }
         body +=
             "</p><table id=\"recent\"><tr><th>time</th><th>route</th><th>function</th><th>status</th><th>exit</th><th>outcome</th><th>reason</th><th>ticket</th><th>ms</th><th>upstream calls</th><th>note</th></tr>"
-        for e in s.recent.reversed() where filter == nil || e.outcome == filter {
+        for e in recent.reversed() where filter == nil || e.outcome == filter {
             let failed = e.status >= 500 || e.outcome == "error" || e.outcome == "failed"
             let person = e.reason.contains("attention") || e.note.contains("needs a person")
             let cls = failed ? "fail" : person ? "attention" : "ok"

@@ -32,7 +32,10 @@ public struct UpstreamRecord: Sendable, Equatable {
     public static func all(in log: [UInt8]) -> [UpstreamRecord] {
         var calls: [UpstreamRecord] = []
         for line in log.split(separator: 0x0A) where line.first == UInt8(ascii: "{") {
-            guard let json = try? JSON.parse(Array(line)), let entries = json["upstream"].array else { continue }
+            // Only the `upstream` member is decoded (most lines of a filter have none or `[]`).
+            guard let found = try? JSONScanner.scan(Array(line), paths: [["upstream"]]),
+                let entries = found.values[0]?.array, !entries.isEmpty
+            else { continue }
             for e in entries {
                 guard let service = e["service"].string else { continue }
                 calls.append(

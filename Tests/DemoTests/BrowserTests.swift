@@ -61,6 +61,8 @@ import TestSupport
         let afterText = try Self.submit(
             stack.sandboxURL, "/_view/text",
             [("from", Self.customer), ("to", DemoAccount.brandNumber), ("body", Self.hostile)])
+        // Under a loaded machine a webhook may be in Zendesk's retry backoff past the view's own wait.
+        #expect(stack.sandbox.waitForDeliveries(timeout: 30))
         var page = try Chromium.dom(afterText)
         var doc = page.document
         let said = Self.flash(doc)
@@ -88,6 +90,7 @@ import TestSupport
         let afterReply = try Self.submit(
             stack.sandboxURL, "/_view/reply",
             [("ticket", String(ticketID)), ("agent", String(DemoAccount.agentID)), ("public", "1"), ("body", reply)])
+        #expect(stack.sandbox.waitForDeliveries(timeout: 30))
         doc = try Chromium.dom(afterReply).document
         #expect(
             Self.flash(doc).contains("agent-reply sent it by SMS from \(DemoAccount.brandNumber)"), "\(Self.flash(doc))"
@@ -101,6 +104,7 @@ import TestSupport
         let afterSolve = try Self.submit(stack.sandboxURL, "/_view/solve", [("ticket", String(ticketID))])
         #expect(Self.flash(try Chromium.dom(afterSolve).document) == "ticket \(ticketID) solved")
         let afterClock = try Self.submit(stack.sandboxURL, "/_view/clock", [("seconds", "7500")])
+        #expect(stack.sandbox.waitForDeliveries(timeout: 30))
         page = try Chromium.dom(afterClock)
         doc = page.document
         #expect(Self.flash(doc).contains("automations fired"), "\(Self.flash(doc))")
