@@ -34,17 +34,19 @@ public final class FunctionContext: Sendable {
         self.configProblem = configProblem
     }
 
-    /// A context for tests and in-process use, reading `environment` instead of the process's.
+    /// A context for tests and in-process use, reading `environment` instead of the process's;
+    /// `transport`: connections to reuse (a warm worker keeps one for all its requests).
     public static func make(
         name: String, environment: [String: String], dryRun: Bool = false, mode: InputMode = .pipeline,
-        logEach: Bool = true
+        logEach: Bool = true, transport: HTTPTransport? = nil
     ) -> FunctionContext {
         let config = Config(environment: environment)
         let log = EventLog(
             function: name, redactor: Redactor(secrets: config.secrets),
             attentionFile: config.value(ConfigKey.attentionLog), summarizesPlainLines: mode == .stream && !logEach)
         let budget = Self.budget(config)
-        let http = HTTPClient(deadline: Deadline(seconds: budget), log: log, dryRun: dryRun)
+        let http = HTTPClient(
+            deadline: Deadline(seconds: budget), log: log, dryRun: dryRun, transport: transport ?? HTTPTransport())
         return FunctionContext(
             name: name, config: config, http: http, log: log, dryRun: dryRun, mode: mode, budget: budget,
             configProblem: config.unreadableFile)

@@ -15,9 +15,15 @@ public enum FunctionRunner {
     }
 
     /// Runs `definition` with explicit arguments and environment; returns the exit status.
+    /// `io` is where the event is read and the answer written (standard streams, or a warm
+    /// worker's request in memory); `transport` the connections to reuse (a warm worker's).
     public static func run(
-        _ definition: FunctionDefinition, arguments: [String], environment: [String: String]
+        _ definition: FunctionDefinition, arguments: [String], environment: [String: String],
+        io: RunIO = .standard, transport: HTTPTransport? = nil
     ) -> Int32 {
+        if arguments.first == WorkerLoop.flag {
+            return WorkerLoop.run(definition, arguments: Array(arguments.dropFirst()))
+        }
         var stream = false, dryRun = false, logEach = false
         var commands: [String] = []
         for arg in arguments {
@@ -44,23 +50,24 @@ public enum FunctionRunner {
                     ? .watchdog
                     : stream ? .stream : .pipeline
         let context = FunctionContext.make(
-            name: definition.name, environment: environment, dryRun: dryRun, mode: mode, logEach: logEach)
+            name: definition.name, environment: environment, dryRun: dryRun, mode: mode, logEach: logEach,
+            transport: transport)
         if let command = commands.first {
             return runCommand(definition, command: command, context: context)
         }
         switch mode {
         case .pipeline:
-            let raw = StandardStreams.readAll()
+            let raw = io.read(nil)
             if raw.allSatisfy({ [0x20, 0x09, 0x0A, 0x0D].contains($0) }) { return 0 }  // no event
             let (bytes, _, status) = handle(definition, raw: raw, request: nil, mode: mode, context: context)
-            StandardStreams.write(bytes)
+            io.write(bytes)
             return status
         case .stream:
             return runStream(definition, context: context)
         case .lambda:
             return LambdaRuntime.run(definition, api: lambdaAPI ?? "", context: context)
         case .cgi, .watchdog:
-            return runHTTP(definition, mode: mode, environment: environment, context: context)
+            return runHTTP(definition, mode: mode, environment: environment, context: context, io: io)
         }
     }
 
@@ -248,17 +255,18 @@ public enum FunctionRunner {
     }
 
     static func runHTTP(
-        _ definition: FunctionDefinition, mode: InputMode, environment env: [String: String], context: FunctionContext
+        _ definition: FunctionDefinition, mode: InputMode, environment env: [String: String], context: FunctionContext,
+        io: RunIO = .standard
     ) -> Int32 {
         let request: IncomingRequest
         let raw: [UInt8]
         if mode == .cgi {
             request = cgiRequest(env)
             let length = Int(env["CONTENT_LENGTH"] ?? "") ?? 0
-            raw = length > 0 ? StandardStreams.readAll(limit: length) : []
+            raw = length > 0 ? io.read(length) : []
         } else {
             request = watchdogRequest(env)
-            raw = StandardStreams.readAll()
+            raw = io.read(nil)
         }
         let (body, result, status) = handle(definition, raw: raw, request: request, mode: mode, context: context)
         var bytes = body
@@ -271,7 +279,7 @@ public enum FunctionRunner {
             head += "X-Function-Exit: \(status)\r\n\r\n"
             bytes = Array(head.utf8) + bytes
         }
-        StandardStreams.write(bytes)
+        io.write(bytes)
         return mode == .cgi ? 0 : status
     }
 

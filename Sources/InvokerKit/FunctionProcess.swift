@@ -73,12 +73,129 @@ public enum FunctionProcess {
     ) -> ProcessResult {
         let started = Clock.monotonicMS()
         let deadline = started + Double(timeoutMS)
+        let spawned: Spawned
+        switch spawn(executable: executable, arguments: arguments, environment: environment, captureLog: captureLog) {
+        case .success(let s): spawned = s
+        case .failure(let why): return failed(why.text, started)
+        }
+        let pid = spawned.pid
+        registryLock.withLock { _ = running.insert(pid) }
+        var stdinFD = spawned.stdin, stdoutFD = spawned.stdout, logFD = spawned.stderr
+        if input.isEmpty { close(stdinFD); stdinFD = -1 }
+        var log = LogCapture()
+        var written = 0
+        var output: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        var exited = false
+        var end: ProcessEnd?
+        // The exit is one more descriptor to poll: the loop sleeps until something happens
+        // (input accepted, output, the exit, the deadline) instead of waking every few ms.
+        let exitFD = shim_pidfd_open(pid)
+        defer { if exitFD >= 0 { close(exitFD) } }
+        var idleWait = 0.1  // ms between exit checks once stdout is closed
+
+        /// Reads what is available; returns false at end of file.
+        func drain() -> Bool {
+            while true {
+                let n = chunk.withUnsafeMutableBytes { read(stdoutFD, $0.baseAddress, $0.count) }
+                if n > 0 {
+                    output.append(contentsOf: chunk[0..<n])
+                    if output.count > maximumOutput { end = .outputTooLarge; return true }
+                    continue
+                }
+                if n == 0 { return false }
+                if errno == EINTR { continue }
+                return true  // EAGAIN: nothing more for now
+            }
+        }
+
+        while end == nil {
+            let remaining = deadline - Clock.monotonicMS()
+            if remaining <= 0 { end = .timedOut; break }
+            var fds: [pollfd] = []
+            if stdinFD >= 0 { fds.append(pollfd(fd: stdinFD, events: Int16(POLLOUT), revents: 0)) }
+            if stdoutFD >= 0 { fds.append(pollfd(fd: stdoutFD, events: Int16(POLLIN), revents: 0)) }
+            // The log pipe is not polled: its line comes just before the answer, so waking for it
+            // would cost a second wake-up per request. It is read at every wake-up instead (the
+            // answer, the exit), and a wait is at most 1 s while it is open, so a function that
+            // fills the pipe (1 MiB) before it answers is not held up for long.
+            let cap = logFD >= 0 ? 1000.0 : 60_000
+            if exitFD >= 0 {
+                fds.append(pollfd(fd: exitFD, events: Int16(POLLIN), revents: 0))
+                _ = poll(&fds, nfds_t(fds.count), Int32(max(1, min(remaining, cap))))
+            } else if fds.isEmpty {
+                Clock.sleep(min(idleWait, remaining) / 1000)
+                idleWait = min(idleWait * 2, 5)
+            } else {
+                _ = poll(&fds, nfds_t(fds.count), Int32(max(1, min(remaining, 10))))
+            }
+            for p in fds where p.revents != 0 && p.fd != exitFD {
+                if p.fd == stdinFD {
+                    let n = input[written...].withUnsafeBytes { write(stdinFD, $0.baseAddress, min($0.count, 65536)) }
+                    if n > 0 { written += n }
+                    if written >= input.count || (n < 0 && errno != EAGAIN && errno != EINTR) {
+                        close(stdinFD); stdinFD = -1  // done, or the function stopped reading (EPIPE)
+                    }
+                } else if p.fd == stdoutFD {
+                    if !drain() { close(stdoutFD); stdoutFD = -1 }
+                }
+            }
+            if logFD >= 0 && !log.read(logFD) { close(logFD); logFD = -1 }
+            if end != nil { break }
+            if !exited && hasExited(pid) {
+                exited = true
+                // A child of the function may still hold stdout open: take what is there and stop.
+                if stdoutFD >= 0 { _ = drain() }
+                if logFD >= 0 { _ = log.read(logFD) }
+                break
+            }
+        }
+        log.flush()
+        if logFD >= 0 { close(logFD) }
+        // Kill the whole group while the leader is still a zombie (its pid cannot be reused yet):
+        // this ends a hung function, or anything it left running.
+        kill(-pid, SIGKILL)
+        var status: Int32 = 0
+        registryLock.withLock {
+            running.remove(pid)
+            while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        }
+        if stdinFD >= 0 { close(stdinFD) }
+        if stdoutFD >= 0 { close(stdoutFD) }
+        if end == nil {
+            let signal = status & 0x7f
+            end = signal == 0 ? .exited((status >> 8) & 0xff) : .signaled(signal)
+        }
+        return ProcessResult(
+            end: end!, stdout: output, pid: pid, milliseconds: Clock.monotonicMS() - started, log: log.kept)
+    }
+
+    /// A started process: its pid (also its process group) and the invoker's ends of its pipes
+    /// (non-blocking; `stderr` is -1 unless captured).
+    struct Spawned {
+        var pid: pid_t
+        var stdin: Int32
+        var stdout: Int32
+        var stderr: Int32
+    }
+
+    struct SpawnFailure: Error {
+        var text: String
+    }
+
+    /// Starts `executable` in its own process group with a clean signal state and only fds 0–2
+    /// (stdin and stdout pipes; stderr a pipe with `captureLog`, else the invoker's).
+    static func spawn(
+        executable: String, arguments: [String], environment: [String: String], captureLog: Bool
+    ) -> Result<Spawned, SpawnFailure> {
         var inPipe: [Int32] = [-1, -1], outPipe: [Int32] = [-1, -1], errPipe: [Int32] = [-1, -1]
-        guard pipe(&inPipe) == 0 else { return failed("pipe", started) }
-        guard pipe(&outPipe) == 0 else { close(inPipe[0]); close(inPipe[1]); return failed("pipe", started) }
+        guard pipe(&inPipe) == 0 else { return .failure(SpawnFailure(text: "pipe")) }
+        guard pipe(&outPipe) == 0 else {
+            close(inPipe[0]); close(inPipe[1]); return .failure(SpawnFailure(text: "pipe"))
+        }
         if captureLog && pipe(&errPipe) != 0 {
             for fd in inPipe + outPipe { close(fd) }
-            return failed("pipe", started)
+            return .failure(SpawnFailure(text: "pipe"))
         }
 
         var actions = posix_spawn_file_actions_t()
@@ -120,99 +237,15 @@ public enum FunctionProcess {
         if rc != 0 {
             close(inPipe[1]); close(outPipe[0])
             if captureLog { close(errPipe[0]) }
-            return failed(String(cString: strerror(rc)), started)
+            return .failure(SpawnFailure(text: String(cString: strerror(rc))))
         }
 
-        registryLock.withLock { _ = running.insert(pid) }
-        var stdinFD: Int32 = inPipe[1], stdoutFD: Int32 = outPipe[0]
-        _ = fcntl(stdinFD, F_SETFL, fcntl(stdinFD, F_GETFL) | O_NONBLOCK)
-        _ = fcntl(stdoutFD, F_SETFL, fcntl(stdoutFD, F_GETFL) | O_NONBLOCK)
-        var logFD: Int32 = captureLog ? errPipe[0] : -1
-        if logFD >= 0 { _ = fcntl(logFD, F_SETFL, fcntl(logFD, F_GETFL) | O_NONBLOCK) }
-        if input.isEmpty { close(stdinFD); stdinFD = -1 }
-        var log = LogCapture()
-        var written = 0
-        var output: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 65536)
-        var exited = false
-        var end: ProcessEnd?
-        // The exit is one more descriptor to poll: the loop sleeps until something happens
-        // (input accepted, output, the exit, the deadline) instead of waking every few ms.
-        let exitFD = shim_pidfd_open(pid)
-        defer { if exitFD >= 0 { close(exitFD) } }
-        var idleWait = 0.1  // ms between exit checks once stdout is closed
-
-        /// Reads what is available; returns false at end of file.
-        func drain() -> Bool {
-            while true {
-                let n = chunk.withUnsafeMutableBytes { read(stdoutFD, $0.baseAddress, $0.count) }
-                if n > 0 {
-                    output.append(contentsOf: chunk[0..<n])
-                    if output.count > maximumOutput { end = .outputTooLarge; return true }
-                    continue
-                }
-                if n == 0 { return false }
-                if errno == EINTR { continue }
-                return true  // EAGAIN: nothing more for now
-            }
+        for fd in [inPipe[1], outPipe[0]] + (captureLog ? [errPipe[0]] : []) {
+            _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
         }
-
-        while end == nil {
-            let remaining = deadline - Clock.monotonicMS()
-            if remaining <= 0 { end = .timedOut; break }
-            var fds: [pollfd] = []
-            if stdinFD >= 0 { fds.append(pollfd(fd: stdinFD, events: Int16(POLLOUT), revents: 0)) }
-            if stdoutFD >= 0 { fds.append(pollfd(fd: stdoutFD, events: Int16(POLLIN), revents: 0)) }
-            if logFD >= 0 { fds.append(pollfd(fd: logFD, events: Int16(POLLIN), revents: 0)) }
-            if exitFD >= 0 {
-                fds.append(pollfd(fd: exitFD, events: Int16(POLLIN), revents: 0))
-                _ = poll(&fds, nfds_t(fds.count), Int32(max(1, min(remaining, 60_000))))
-            } else if fds.isEmpty {
-                Clock.sleep(min(idleWait, remaining) / 1000)
-                idleWait = min(idleWait * 2, 5)
-            } else {
-                _ = poll(&fds, nfds_t(fds.count), Int32(max(1, min(remaining, 10))))
-            }
-            for p in fds where p.revents != 0 && p.fd != exitFD {
-                if p.fd == stdinFD {
-                    let n = input[written...].withUnsafeBytes { write(stdinFD, $0.baseAddress, min($0.count, 65536)) }
-                    if n > 0 { written += n }
-                    if written >= input.count || (n < 0 && errno != EAGAIN && errno != EINTR) {
-                        close(stdinFD); stdinFD = -1  // done, or the function stopped reading (EPIPE)
-                    }
-                } else if p.fd == stdoutFD {
-                    if !drain() { close(stdoutFD); stdoutFD = -1 }
-                } else if p.fd == logFD {
-                    if !log.read(logFD) { close(logFD); logFD = -1 }
-                }
-            }
-            if end != nil { break }
-            if !exited && hasExited(pid) {
-                exited = true
-                // A child of the function may still hold stdout open: take what is there and stop.
-                if stdoutFD >= 0 { _ = drain() }
-                if logFD >= 0 { _ = log.read(logFD) }
-                break
-            }
-        }
-        log.flush()
-        if logFD >= 0 { close(logFD) }
-        // Kill the whole group while the leader is still a zombie (its pid cannot be reused yet):
-        // this ends a hung function, or anything it left running.
-        kill(-pid, SIGKILL)
-        var status: Int32 = 0
-        registryLock.withLock {
-            running.remove(pid)
-            while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
-        }
-        if stdinFD >= 0 { close(stdinFD) }
-        if stdoutFD >= 0 { close(stdoutFD) }
-        if end == nil {
-            let signal = status & 0x7f
-            end = signal == 0 ? .exited((status >> 8) & 0xff) : .signaled(signal)
-        }
-        return ProcessResult(
-            end: end!, stdout: output, pid: pid, milliseconds: Clock.monotonicMS() - started, log: log.kept)
+        // F_SETPIPE_SZ (1031, Linux; not in Swift's Glibc module): room for a chatty function (best effort).
+        if captureLog { _ = fcntl(errPipe[0], 1031, Int32(1 << 20)) }
+        return .success(Spawned(pid: pid, stdin: inPipe[1], stdout: outPipe[0], stderr: captureLog ? errPipe[0] : -1))
     }
 
     /// True once `pid` has ended; it stays a zombie (not reaped) until `waitpid`.

@@ -12,7 +12,7 @@ extension FunctionsFile {
         "timeout_ms", "max_body_bytes", "concurrency", "queue", "queue_wait_ms", "env",
     ]
     static let topKeys: Set<String> = ["description", "defaults", "server", "functions", "routes"]
-    static let functionKeys: Set<String> = settingKeys.union(["description", "executable", "args"])
+    static let functionKeys: Set<String> = settingKeys.union(["description", "executable", "args", "mode"])
     static let routeKeys: Set<String> = settingKeys.union([
         "description", "method", "path", "function", "pipeline", "ack",
     ])
@@ -183,6 +183,13 @@ extension FunctionsFile {
                             spec.executable = s
                         } else {
                             fail(path + ".executable", "must be a file name inside the functions directory (no /)")
+                        }
+                    }
+                    if let m = fo["mode"] {
+                        if let text = Self.text(m), let mode = RunMode(rawValue: text) {
+                            spec.mode = mode
+                        } else {
+                            fail(path + ".mode", "must be \"fork\" or \"warm\"")
                         }
                     }
                     if let a = fo["args"] {

@@ -114,16 +114,30 @@ public struct FunctionSpec: Sendable, Equatable {
     public var settings: Settings
     /// Absolute path of the executable, filled in when the file is loaded.
     public var path: String
+    /// How the invoker runs it (`"mode"`); nil: the invoker's default (`--mode`, else fork).
+    public var mode: RunMode?
 
     public init(
-        name: String, executable: String? = nil, args: [String] = [], settings: Settings = Settings(), path: String = ""
+        name: String, executable: String? = nil, args: [String] = [], settings: Settings = Settings(),
+        path: String = "",
+        mode: RunMode? = nil
     ) {
         self.name = name
         self.executable = executable ?? name
         self.args = args
         self.settings = settings
         self.path = path
+        self.mode = mode
     }
+}
+
+/// How the invoker runs a function.
+public enum RunMode: String, Sendable, Equatable {
+    /// A fresh process per request (CGI/1.1), as a CGI server or a FaaS host runs it.
+    case fork
+    /// Long-lived worker processes fed one request at a time over pipes (`--worker` frames; see
+    /// `WorkerPool`).
+    case warm
 }
 
 /// When a route's sender gets its answer.

@@ -76,8 +76,9 @@ public final class Invoker: Sendable {
 
     static func key(_ method: String, _ path: String) -> String { method + " " + path }
 
-    /// Counts one stage's run for `/metrics` — its exit, the `outcome` its JSON answer names and
-    /// the upstream calls its log lines report — and returns those calls (none when not observing).
+    /// Counts one stage's run for `/metrics` — its exit, the `outcome` its log line names (else its
+    /// JSON answer's) and the upstream calls its log lines report — and returns those calls (none
+    /// when not observing).
     func record(_ result: ProcessResult, function: String, cgi: Bool) -> [UpstreamRecord] {
         guard observe else { return [] }
         var exit: String
@@ -95,11 +96,13 @@ public final class Invoker: Sendable {
             // Under CGI the process exits 0; its status travels in X-Function-Exit.
             if let reported = response.header("x-function-exit") { exit = reported }
         }
-        let outcome = (try? JSONScanner.scan(body, paths: [["outcome"]]))?.values[0]?.string.map(Label.word) ?? "none"
+        let log = FunctionLog(result.log)
+        let outcome =
+            log.outcome ?? (try? JSONScanner.scan(body, paths: [["outcome"]]))?.values[0]?.string.map(Label.word)
+            ?? "none"
         metrics.invocation(function: function, outcome: outcome, exit: exit, seconds: result.milliseconds / 1000)
-        let calls = UpstreamRecord.all(in: result.log)
-        for call in calls { metrics.upstream(call) }
-        return calls
+        for call in log.calls { metrics.upstream(call) }
+        return log.calls
     }
 
     func routeLimitsFor(_ route: Route) -> RouteLimits? { routeLimits[Self.key(route.method, route.path)] }

@@ -61,13 +61,25 @@ import TestSupport
         let afterText = try Self.submit(
             stack.sandboxURL, "/_view/text",
             [("from", Self.customer), ("to", DemoAccount.brandNumber), ("body", Self.hostile)])
+        let said = try Chromium.dom(afterText).document.first("#flash")?.textContent ?? ""
+        #expect(said.contains("text delivered") && said.contains("spooled") && said.contains("on ticket"), "\(said)")
+        let ticketID = try #require(said.split(separator: " ").last.flatMap { Int64($0) }, "\(said)")
+        // An agent gives the ticket a hostile subject.
+        let subject = "<script>alert('s')</script> Order & <b>co</b>"
+        let rename = HTTPRequest(
+            "PUT", stack.sandboxURL + "/zendesk/api/v2/tickets/\(ticketID).json",
+            json: ["ticket": ["subject": .string(subject)]],
+            headers: [
+                ("Authorization", "Basic " + Crypto.base64(Array(stack.zendeskCredentials.utf8))),
+                ("X-Sandbox-Actor", "runner"),
+            ])
+        #expect(try HTTPClient(deadline: Deadline(seconds: 10)).send(rename).status == 200)
         // Under a loaded machine a webhook may be in Zendesk's retry backoff past the view's own wait.
         #expect(stack.sandbox.waitForDeliveries(timeout: 30))
         var page = try Chromium.dom(afterText)
         var doc = page.document
-        let said = Self.flash(doc)
-        #expect(said.contains("text delivered") && said.contains("spooled") && said.contains("on ticket"), "\(said)")
-        let ticketID = try #require(said.split(separator: " ").last.flatMap { Int64($0) }, "\(said)")
+        #expect(doc.first("#ticket-\(ticketID) h5")?.textContent == "#\(ticketID) \(subject) open")
+        #expect(doc.all("b").allSatisfy { $0.textContent != "co" }, "the subject's markup stays text")
         #expect(doc.all("script").isEmpty, "the hostile text must stay text")
         let conversations = doc.all("section.conversation")
         #expect(conversations.count == 1)

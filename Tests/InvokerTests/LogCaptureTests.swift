@@ -37,11 +37,13 @@ import Testing
     @Test func upstreamCallsAreReadFromTheLogContract() {
         let log = """
             not json
-            {"level":"info","function":"agent-reply","upstream":[{"service":"zendesk","method":"GET","path":"/api/v2/tickets/7.json","status":200,"attempts":1,"ms":12},{"service":"twilio","method":"POST","path":"/x","status":0,"attempts":3,"ms":950}]}
-            {"level":"info","function":"x","upstream":[{"service":"Évil label\\"","status":503,"attempts":2,"ms":5}]}
+            {"level":"info","function":"agent-reply","outcome":"sent","upstream":[{"service":"zendesk","method":"GET","path":"/api/v2/tickets/7.json","status":200,"attempts":1,"ms":12},{"service":"twilio","method":"POST","path":"/x","status":0,"attempts":3,"ms":950}]}
+            {"level":"info","function":"x","outcome":"Not A Word","upstream":[{"service":"Évil label\\"","status":503,"attempts":2,"ms":5}]}
 
             """
-        let calls = UpstreamRecord.all(in: Array(log.utf8))
+        let read = FunctionLog(Array(log.utf8))
+        #expect(read.outcome == "other", "the last line's outcome, bounded")
+        let calls = read.calls
         #expect(
             calls == [
                 UpstreamRecord(service: "zendesk", status: 200, attempts: 1, milliseconds: 12),
