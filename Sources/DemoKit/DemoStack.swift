@@ -117,7 +117,9 @@ public final class DemoStack: Sendable {
             throw DemoError(.setup, "setup left no Zendesk webhook pointing at \(invokerURL)")
         }
         var env = sandbox.functionEnvironment()
-        for key in ["PATH", "HOME", "LANG", "TZ"] { if let v = options.processEnvironment[key] { env[key] = v } }
+        for key in ["PATH", "HOME", "LANG", "TZ", "INVOKER_MODE"] {
+            if let v = options.processEnvironment[key] { env[key] = v }
+        }
         if env["PATH"] == nil { env["PATH"] = "/usr/bin:/bin" }
         env[ConfigKey.publicURL] = invokerURL
         env[ConfigKey.smsProvider] = "twilio"
@@ -153,6 +155,7 @@ public final class DemoStack: Sendable {
     public func stop() -> Bool {
         let clean = server.stop(deadline: Double(file.server.drainMS) / 1000)
         if !clean { _ = FunctionProcess.killAll() }
+        box.value?.closeWorkers()
         sandbox.stop()
         return clean
     }

@@ -53,10 +53,12 @@ public enum WorkerLoop {
         }
     }
 
-    /// Makes `environment` the whole process environment (for code that reads `getenv`).
+    /// Makes `environment` the whole process environment (for code that reads `getenv`): the
+    /// variables it lacks are unset, the others set. Not `clearenv`: it frees the array a library
+    /// may still be reading (the workers crashed on their second request with it).
     static func replaceProcessEnvironment(_ environment: [String: String]) {
-        clearenv()
-        for (k, v) in environment { setenv(k, v, 1) }
+        for (name, _) in Config.processEnvironment() where environment[name] == nil { unsetenv(name) }
+        for (k, v) in environment where getenv(k).map({ String(cString: $0) }) != v { setenv(k, v, 1) }
     }
 }
 

@@ -1,10 +1,11 @@
 import FunctionRuntime
+import HTTPServer
 
 /// Starts a function for one stage of one request and collects what it wrote.
 ///
-/// The invoker only talks to this protocol: today every request spawns a fresh process
-/// (`SpawnLauncher`); a warm-worker launcher that feeds requests to long-lived `--stream`
-/// processes can take its place without touching routing, limits or response mapping.
+/// The invoker only talks to this protocol: a fresh process per request (`SpawnLauncher`), or
+/// long-lived workers for the functions in warm mode (`WarmLauncher`); routing, limits and
+/// response mapping are the same for both.
 public protocol FunctionLauncher: Sendable {
     func run(_ function: FunctionSpec, environment: [String: String], input: [UInt8], timeoutMS: Int) -> ProcessResult
 }
@@ -40,4 +41,57 @@ public struct SpawnLauncher: FunctionLauncher {
             executable: function.path, arguments: function.args, environment: environment, input: input,
             timeoutMS: left, captureLog: captureLog)
     }
+}
+
+/// Runs the `"mode": "warm"` functions on their `WorkerPool`s and the others as `SpawnLauncher`
+/// does, behind the same `RunGate` (a busy worker counts as a running process). Idle workers are
+/// retired every few seconds (see `WorkerPool.shrink`).
+public final class WarmLauncher: FunctionLauncher {
+    public let spawner: SpawnLauncher
+    public let pools: [String: WorkerPool]
+
+    /// - Parameter environment: what each worker starts with (each request brings its own).
+    public init(file: FunctionsFile, gate: RunGate, captureLog: Bool, environment: [String: String]) {
+        spawner = SpawnLauncher(gate: gate, captureLog: captureLog)
+        var pools: [String: WorkerPool] = [:]
+        for (name, spec) in file.functions where spec.mode == .warm {
+            let size = spec.settings.concurrency ?? file.defaults.concurrency ?? Settings.builtIn.concurrency!
+            pools[name] = WorkerPool(spec: spec, size: size, environment: environment)
+        }
+        self.pools = pools
+        guard !pools.isEmpty else { return }
+        Thread.detach { [weak self] in
+            while true {
+                BundleCore.Clock.sleep(5)
+                guard let self else { return }
+                for pool in self.pools.values { pool.shrink() }
+            }
+        }
+    }
+
+    deinit { close() }
+
+    public var gate: RunGate { spawner.gate }
+
+    public func run(
+        _ function: FunctionSpec, environment: [String: String], input: [UInt8], timeoutMS: Int
+    ) -> ProcessResult {
+        guard let pool = pools[function.name] else {
+            return spawner.run(function, environment: environment, input: input, timeoutMS: timeoutMS)
+        }
+        let queued = BundleCore.Clock.monotonicMS()
+        guard gate.enter(timeoutMS: timeoutMS) else {
+            let waited = Int(BundleCore.Clock.monotonicMS() - queued)
+            return ProcessResult(end: .notStarted(waitedMS: waited), stdout: [], pid: 0, milliseconds: Double(waited))
+        }
+        defer { gate.leave() }
+        let left = timeoutMS - Int(BundleCore.Clock.monotonicMS() - queued)
+        guard left >= 1 else {
+            return ProcessResult(end: .notStarted(waitedMS: timeoutMS), stdout: [], pid: 0, milliseconds: 0)
+        }
+        return pool.run(environment: environment, input: input, timeoutMS: left)
+    }
+
+    /// Ends the idle workers (the invoker is stopping).
+    public func close() { for pool in pools.values { pool.close() } }
 }

@@ -19,6 +19,8 @@ public enum ProcessEnd: Sendable, Equatable {
     case spawnFailed(String)
     /// Never started: its turn (`server.max_running`) did not come before the deadline.
     case notStarted(waitedMS: Int)
+    /// A warm worker died or broke the frame protocol while it had the request (it is replaced).
+    case workerLost(String)
 }
 
 /// One finished run of a function executable.
@@ -246,6 +248,19 @@ public enum FunctionProcess {
         // F_SETPIPE_SZ (1031, Linux; not in Swift's Glibc module): room for a chatty function (best effort).
         if captureLog { _ = fcntl(errPipe[0], 1031, Int32(1 << 20)) }
         return .success(Spawned(pid: pid, stdin: inPipe[1], stdout: outPipe[0], stderr: captureLog ? errPipe[0] : -1))
+    }
+
+    /// Adds a process that outlives one call (a warm worker) to those `killAll` ends.
+    static func register(_ pid: pid_t) { registryLock.withLock { _ = running.insert(pid) } }
+
+    /// Waits for `pid` (already killed or ending) and forgets it; returns its wait status.
+    static func reap(_ pid: pid_t) -> Int32 {
+        var status: Int32 = 0
+        registryLock.withLock {
+            running.remove(pid)
+            while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        }
+        return status
     }
 
     /// True once `pid` has ended; it stays a zombie (not reaped) until `waitpid`.

@@ -39,6 +39,11 @@ public struct FunctionsFile: Sendable {
         routes.first { $0.method == method && $0.path == path }
     }
 
+    /// Gives every function without a `"mode"` of its own the mode `mode` (`invoker --mode`).
+    public mutating func defaultMode(_ mode: RunMode) {
+        for name in functions.keys where functions[name]!.mode == nil { functions[name]!.mode = mode }
+    }
+
     /// The methods routed at `path` (for 405 + `Allow`).
     public func methods(at path: String) -> [String] {
         routes.filter { $0.path == path }.map(\.method)

@@ -38,6 +38,9 @@ public final class Invoker: Sendable {
         file: FunctionsFile, environment: [String: String], launcher: FunctionLauncher? = nil,
         accessLog: AccessLog? = nil, state: InvokerState? = nil
     ) {
+        var file = file
+        // `INVOKER_MODE` (fork|warm): the mode of the functions without one of their own, as `--mode`.
+        if let mode = environment[Self.modeVariable].flatMap(RunMode.init(rawValue:)) { file.defaultMode(mode) }
         self.file = file
         var base = CGIEnvironment.base(environment)
         spool = state?.spool
@@ -45,9 +48,14 @@ public final class Invoker: Sendable {
         if let attentionLog { base[ConfigKey.attentionLog] = attentionLog }
         self.baseEnvironment = base
         observe = file.server.observe
-        self.launcher =
-            launcher
-            ?? SpawnLauncher(gate: RunGate(width: file.server.effectiveMaxRunning), captureLog: file.server.observe)
+        let gate = RunGate(width: file.server.effectiveMaxRunning)
+        if let launcher {
+            self.launcher = launcher
+        } else if file.functions.values.contains(where: { $0.mode == .warm }) {
+            self.launcher = WarmLauncher(file: file, gate: gate, captureLog: file.server.observe, environment: base)
+        } else {
+            self.launcher = SpawnLauncher(gate: gate, captureLog: file.server.observe)
+        }
         self.accessLog = accessLog ?? AccessLog(redactor: Redactor(secrets: Config(environment: environment).secrets))
         let consoleToken = environment["CONSOLE_TOKEN"]
         console = InvokerConsole(
@@ -76,6 +84,12 @@ public final class Invoker: Sendable {
 
     static func key(_ method: String, _ path: String) -> String { method + " " + path }
 
+    /// The environment variable naming the default run mode (`fork` or `warm`).
+    public static let modeVariable = "INVOKER_MODE"
+
+    /// Ends the warm workers that are idle (the invoker is being replaced or is stopping).
+    public func closeWorkers() { (launcher as? WarmLauncher)?.close() }
+
     /// Counts one stage's run for `/metrics` — its exit, the `outcome` its log line names (else its
     /// JSON answer's) and the upstream calls its log lines report — and returns those calls (none
     /// when not observing).
@@ -88,6 +102,7 @@ public final class Invoker: Sendable {
         case .timedOut: exit = "timeout"
         case .outputTooLarge: exit = "output_too_large"
         case .spawnFailed: exit = "not_started"
+        case .workerLost: exit = "worker_lost"
         case .notStarted: return []
         }
         var body = result.stdout
@@ -157,7 +172,16 @@ public final class Invoker: Sendable {
 
     /// `GET /metrics`: the Prometheus text exposition (format 0.0.4).
     func metricsResponse() -> ServerResponse {
-        let load = (launcher as? SpawnLauncher)?.gate.load ?? (running: 0, waiting: 0)
+        let gate: RunGate? = (launcher as? SpawnLauncher)?.gate ?? (launcher as? WarmLauncher)?.gate
+        let load = gate?.load ?? (running: 0, waiting: 0)
+        var warm = (workers: 0, idle: 0, started: 0, replaced: 0)
+        for pool in (launcher as? WarmLauncher)?.pools.values.map({ $0 }) ?? [] {
+            let l = pool.load
+            warm.workers += l.workers
+            warm.idle += l.idle
+            warm.started += l.started
+            warm.replaced += l.replaced
+        }
         let waitingInLines = (routeSlots.values.map(\.load.waiting) + functionSlots.values.map(\.load.waiting))
             .reduce(0, +)
         let text = metrics.exposition(gauges: [
@@ -165,6 +189,10 @@ public final class Invoker: Sendable {
             ("bundle_requests_waiting", "Requests waiting in a route's or function's line now.", waitingInLines),
             ("bundle_processes_running", "Function processes running now (server.max_running).", load.running),
             ("bundle_processes_waiting", "Requests waiting for a turn to start their process.", load.waiting),
+            ("bundle_warm_workers", "Warm worker processes now (functions in warm mode).", warm.workers),
+            ("bundle_warm_workers_idle", "Warm workers waiting for a request.", warm.idle),
+            ("bundle_warm_workers_started", "Warm workers started since the invoker started.", warm.started),
+            ("bundle_warm_workers_replaced", "Warm workers replaced (crashed, hung, worn out).", warm.replaced),
             ("bundle_spool_pending", "Spooled requests not yet done.", spool?.pendingItems.count ?? 0),
             (
                 "bundle_spool_dead_letters", "Spooled requests given up on (./invoke spool).",
@@ -316,6 +344,10 @@ public final class Invoker: Sendable {
                 trace.note = "\(name) waited \(waited) ms for a turn (server.max_running) and was not started"
                 return Outcome.error(
                     503, "busy", "\(name) did not get a turn within the time limit", headers: [("Retry-After", "1")])
+            case .workerLost(let why):
+                trace.note = "\(name): warm worker lost: \(why)"
+                return Outcome.error(
+                    503, "worker_lost", "\(name) lost its worker mid-request; retry", headers: [("Retry-After", "1")])
             case .signaled(let signal):
                 trace.note = "\(name) died of signal \(signal)"
                 return Outcome.error(500, "function_crashed", "\(name) ended abnormally")

@@ -20,6 +20,8 @@ public struct InvokerCommand: Sendable, Equatable {
     public var retry: String?
     /// `--json`: machine-readable listings.
     public var json = false
+    /// `--mode`: how functions without a `"mode"` of their own run (default fork).
+    public var mode: RunMode?
 
     public init(
         action: Action, config: String? = nil, host: String = "127.0.0.1", port: Int = 8080,
@@ -36,7 +38,7 @@ public struct InvokerCommand: Sendable, Equatable {
         invoker — serves the bundle's functions over HTTP/1.1, one process per request (CGI/1.1).
 
         Usage:
-          invoker --serve --config functions.json [--port 8080] [--host 127.0.0.1] [--functions-dir DIR]
+          invoker --serve --config functions.json [--port 8080] [--host 127.0.0.1] [--functions-dir DIR] [--mode fork|warm]
           invoker --list --config functions.json [--functions-dir DIR]
           invoker --spool --state-dir DIR [--retry ID] [--json]
           invoker --attention --state-dir DIR [--json]
@@ -46,6 +48,8 @@ public struct InvokerCommand: Sendable, Equatable {
         --port N             TCP port (0 picks a free one); default $PORT, else 8080
         --host ADDR          IPv4 address to listen on; default 127.0.0.1
         --functions-dir DIR  where the function executables are; default the invoker's own directory
+        --mode fork|warm     how functions without a "mode" in functions.json run: a process per request
+                             (fork, the default) or long-lived workers fed one request at a time (warm)
         --state-dir DIR      the spool of "ack": "spooled" routes (DIR/spool) and the list of outcomes that
                              need a person (DIR/attention.jsonl); without it spooled routes answer directly
         --spool              lists the spooled requests pending and the dead letters; --retry ID puts a
@@ -99,6 +103,12 @@ public struct InvokerCommand: Sendable, Equatable {
             case "--config": command.config = try value(arg)
             case "--host": command.host = try value(arg)
             case "--functions-dir": command.functionsDirectory = try value(arg)
+            case "--mode":
+                let v = try value(arg)
+                guard let m = RunMode(rawValue: v) else {
+                    throw InvokerError(.usage, "--mode must be fork or warm, got \(v)")
+                }
+                command.mode = m
             case "--port":
                 let v = try value(arg)
                 guard let p = Int(v), (0...65535).contains(p) else {
@@ -213,6 +223,8 @@ public struct InvokerCommand: Sendable, Equatable {
         do { state = try stateDirectory.map(InvokerState.init(directory:)) } catch let e as RuntimeError {
             throw InvokerError(.server, e.message)
         }
+        var file = file
+        if let mode { file.defaultMode(mode) }
         let invoker = Invoker(file: file, environment: Config.processEnvironment(), state: state)
         let http: HTTPServer
         do { http = try invoker.start(host: host, port: port) } catch let e as RuntimeError {
@@ -230,6 +242,7 @@ public struct InvokerCommand: Sendable, Equatable {
             let killed = FunctionProcess.killAll()
             StandardStreams.writeError("invoker: drain deadline passed; killed \(killed) function process group(s)\n")
         }
+        invoker.closeWorkers()
         StandardStreams.writeError("invoker: stopped\n")
         return 0
     }

@@ -17,6 +17,10 @@ enum DemoTestSupport {
         o.accessLog = { events.append($0) }
         o.sandboxLog = { events.append($0) }
         o.processEnvironment = ["PATH": "/usr/bin:/bin"]
+        // `INVOKER_MODE=warm ./invoke test` runs the end-to-end suites on warm workers too.
+        if let mode = ProcessInfo.processInfo.environment["INVOKER_MODE"] {
+            o.processEnvironment["INVOKER_MODE"] = mode
+        }
         return o
     }
 

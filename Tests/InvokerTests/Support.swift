@@ -198,6 +198,7 @@ final class TestInvoker: @unchecked Sendable {
     func stop() {
         server.stop(deadline: 5)
         invoker.stopSpool()
+        invoker.closeWorkers()
     }
 }
 

@@ -113,6 +113,7 @@ final class SMSBench: @unchecked Sendable {
     deinit {
         _ = server.stop(deadline: 5)
         box.value?.stopSpool()
+        box.value?.closeWorkers()
         sandbox.stop()
     }
 
@@ -131,10 +132,13 @@ final class SMSBench: @unchecked Sendable {
         // The routing suites count a conversation's comments; the customer-context note (on by
         // default in the product) has its own suite, E2EInboxTests, which turns it back on.
         environment["SMS_CONTEXT_NOTE"] = "0"
+        // `INVOKER_MODE=warm` (the second pass of ./invoke test): the same suites on warm workers.
+        if let mode = ProcessInfo.processInfo.environment["INVOKER_MODE"] { environment["INVOKER_MODE"] = mode }
         for (k, v) in env { environment[k] = v }
         let lines = accessLines
         let log = AccessLog(redactor: Redactor(secrets: []), write: { line in lines.append(line) })
         box.value?.stopSpool()
+        box.value?.closeWorkers()
         box.value = Invoker(file: file, environment: environment, accessLog: log, state: state)
     }
 

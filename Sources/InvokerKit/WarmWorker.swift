@@ -1,0 +1,177 @@
+import FoundationEssentials
+import CShims
+import FunctionRuntime
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// One long-lived `--worker` process of a function (see `WorkerLoop` for the frames), in its own
+/// process group, its standard error a pipe whose lines are forwarded and kept per request.
+/// Used by one request at a time.
+final class WarmWorker: @unchecked Sendable {
+    let pid: pid_t
+    private var stdinFD: Int32
+    private var stdoutFD: Int32
+    private var stderrFD: Int32
+    private let exitFD: Int32
+    /// Requests answered so far.
+    private(set) var served = 0
+    /// When it last finished a request (monotonic ms).
+    private(set) var idleSince = Clock.monotonicMS()
+    private(set) var isDead = false
+
+    /// Starts a worker of `spec` (`--worker` before its own arguments) with `environment`.
+    static func start(
+        _ spec: FunctionSpec, environment: [String: String]
+    ) -> Result<WarmWorker, FunctionProcess.SpawnFailure> {
+        FunctionProcess.spawn(
+            executable: spec.path, arguments: [WorkerLoop.flag] + spec.args, environment: environment, captureLog: true
+        ).map { WarmWorker($0) }
+    }
+
+    private init(_ s: FunctionProcess.Spawned) {
+        pid = s.pid
+        stdinFD = s.stdin
+        stdoutFD = s.stdout
+        stderrFD = s.stderr
+        exitFD = shim_pidfd_open(s.pid)
+        FunctionProcess.register(pid)
+    }
+
+    /// True when the process has ended (killed while idle, crashed) without being reaped yet.
+    var hasExited: Bool { isDead || FunctionProcess.hasExited(pid) }
+
+    /// Resident memory in bytes (`/proc/PID/statm`, its second field in pages), 0 when unreadable.
+    var residentBytes: Int {
+        guard let f = fopen("/proc/\(pid)/statm", "r") else { return 0 }
+        defer { fclose(f) }
+        var line = [CChar](repeating: 0, count: 128)
+        guard fgets(&line, 128, f) != nil else { return 0 }
+        let parts = String(cString: line).split(separator: " ")
+        guard parts.count >= 2, let pages = Int(parts[1]) else { return 0 }
+        return pages * Int(sysconf(Int32(_SC_PAGESIZE)))
+    }
+
+    /// Runs one request: sends its frame, reads the answer frame (and the log lines written
+    /// before it) within `timeoutMS`. A worker that runs out of time is killed (`.timedOut`); one
+    /// that dies or breaks the protocol mid-request is `.workerLost`. Either way it is dead after.
+    func exchange(environment: [String: String], input: [UInt8], timeoutMS: Int) -> ProcessResult {
+        let started = Clock.monotonicMS()
+        let deadline = started + Double(timeoutMS)
+        var env: [String: JSON] = [:]
+        for (k, v) in environment { env[k] = .string(v) }
+        let header: JSON = ["env": .object(env), "input": .int(Int64(input.count))]
+        let frame = header.serializedBytes() + [0x0A] + input
+        var written = 0
+        var answer: [UInt8] = []
+        var log = LogCapture()
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        func result(_ end: ProcessEnd, _ stdout: [UInt8] = []) -> ProcessResult {
+            log.flush()
+            return ProcessResult(
+                end: end, stdout: stdout, pid: pid, milliseconds: Clock.monotonicMS() - started, log: log.kept)
+        }
+        while true {
+            // A complete answer: `{"exit":S,"output":N}\n` then N bytes.
+            if let nl = answer.firstIndex(of: 0x0A) {
+                guard let head = try? JSON.parse(answer[..<nl]), let status = head["exit"].int,
+                    let length = head["output"].int, length >= 0
+                else {
+                    kill()
+                    return result(.workerLost("unreadable answer frame"))
+                }
+                if length > FunctionProcess.maximumOutput {
+                    kill()
+                    return result(.outputTooLarge)
+                }
+                let body = answer.index(after: nl)
+                if answer.count - body >= Int(length) {
+                    guard answer.count - body == Int(length) else {
+                        kill()
+                        return result(.workerLost("bytes after the answer frame"))
+                    }
+                    _ = log.read(stderrFD)  // the lines written before the answer are in the pipe
+                    served += 1
+                    idleSince = Clock.monotonicMS()
+                    return result(.exited(Int32(truncatingIfNeeded: status)), Array(answer[body...]))
+                }
+            }
+            let remaining = deadline - Clock.monotonicMS()
+            if remaining <= 0 {
+                kill()
+                return result(.timedOut)
+            }
+            var fds = [pollfd(fd: stdoutFD, events: Int16(POLLIN), revents: 0)]
+            if written < frame.count { fds.append(pollfd(fd: stdinFD, events: Int16(POLLOUT), revents: 0)) }
+            if exitFD >= 0 { fds.append(pollfd(fd: exitFD, events: Int16(POLLIN), revents: 0)) }
+            // As in fork mode the log pipe is read at each wake-up, not polled.
+            _ = poll(&fds, nfds_t(fds.count), Int32(max(1, min(remaining, exitFD >= 0 ? 1000 : 10))))
+            if written < frame.count {
+                let n = frame[written...].withUnsafeBytes { Glibc.write(stdinFD, $0.baseAddress, min($0.count, 65536)) }
+                if n > 0 {
+                    written += n
+                } else if n < 0 && errno != EAGAIN && errno != EINTR {
+                    kill()
+                    return result(.workerLost("worker stopped reading (\(String(cString: strerror(errno))))"))
+                }
+            }
+            var closed = false
+            while true {
+                let n = chunk.withUnsafeMutableBytes { Glibc.read(stdoutFD, $0.baseAddress, $0.count) }
+                if n > 0 {
+                    answer.append(contentsOf: chunk[0..<n])
+                    if answer.count > FunctionProcess.maximumOutput + 4096 {
+                        kill()
+                        return result(.outputTooLarge)
+                    }
+                    continue
+                }
+                if n == 0 { closed = true }
+                if n < 0 && errno == EINTR { continue }
+                break
+            }
+            _ = log.read(stderrFD)
+            if answer.firstIndex(of: 0x0A) != nil { continue }  // check the frame before anything else
+            if closed || FunctionProcess.hasExited(pid) {
+                // A handler that called exit(N) ends as its own process would have: exit N, no
+                // output. A signal (a crash, a kill -9) loses the request: the sender retries.
+                let status = reap()
+                if status & 0x7f == 0 { return result(.exited((status >> 8) & 0xff)) }
+                return result(.workerLost("worker ended mid-request (signal \(status & 0x7f))"))
+            }
+        }
+    }
+
+    /// Ends the worker: its whole process group is killed and the process reaped.
+    func kill() {
+        guard !isDead else { return }
+        Glibc.kill(-pid, SIGKILL)
+        _ = reap()
+    }
+
+    /// Asks an idle worker to finish (end of input), then makes sure it did.
+    func retire() {
+        guard !isDead else { return }
+        close(stdinFD)
+        stdinFD = -1
+        var waited = 0.0
+        while !FunctionProcess.hasExited(pid) && waited < 200 {
+            Clock.sleep(0.005)
+            waited += 5
+        }
+        kill()
+    }
+
+    /// Reaps the process (after killing its group) and closes the pipes; returns its wait status.
+    @discardableResult
+    private func reap() -> Int32 {
+        Glibc.kill(-pid, SIGKILL)
+        let status = FunctionProcess.reap(pid)
+        isDead = true
+        for fd in [stdinFD, stdoutFD, stderrFD, exitFD] where fd >= 0 { close(fd) }
+        stdinFD = -1
+        stdoutFD = -1
+        stderrFD = -1
+        return status
+    }
+}

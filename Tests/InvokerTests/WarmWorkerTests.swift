@@ -1,0 +1,140 @@
+import Foundation
+import FunctionRuntime
+import HTTPServer
+import InvokerKit
+import Testing
+import TestSupport
+
+/// `"mode": "warm"`: long-lived workers fed one request at a time, with the guarantees of a
+/// process per request — and the workers replaced when they crash, hang or wear out.
+@Suite(.serialized) struct WarmWorkerTests {
+    static let config = """
+        {"defaults": {"env": {"ALLOW_UNSIGNED": "1"}, "timeout_ms": 1500},
+         "functions": {"test-echo": {"mode": "warm", "concurrency": 4}},
+         "routes": [{"method": "POST", "path": "/echo", "function": "test-echo"},
+                    {"method": "POST", "path": "/secret", "function": "test-echo", "env": {"ROUTE_SECRET": "one"}},
+                    {"method": "POST", "path": "/pipe", "pipeline": ["test-echo", "test-echo"]}]}
+        """
+
+    /// `<pid> <process group>` the function wrote to `file`.
+    static func pid(_ dir: TempDir, _ name: String) -> Int32? {
+        dir.read(name).flatMap { Int32($0.split(separator: " ").first ?? "") }
+    }
+
+    @Test func oneWorkerServesRequestAfterRequestWithNothingOfOneInTheNext() throws {
+        let t = try TestInvoker(Self.config); defer { t.stop() }
+        let dir = TempDir(); defer { dir.remove() }
+        var pids: Set<Int32> = []
+        for n in 1...5 {
+            let r = try post("/echo", ["pid_file": .string(dir.path + "/pid"), "n": .int(Int64(n))], port: t.port)
+            #expect(r.status == 200)
+            #expect(r.json["event"]["n"].int == Int64(n))
+            pids.insert(try #require(Self.pid(dir, "pid")))
+        }
+        #expect(pids.count == 1, "sequential requests reuse one worker: \(pids)")
+        // The route's environment reaches its own request only — in the config and in getenv.
+        let secret = try post("/secret", ["echo_env": ["ROUTE_SECRET"]], port: t.port)
+        #expect(secret.json["env"]["ROUTE_SECRET"].string == "one")
+        let after = try post("/echo", ["echo_env": ["ROUTE_SECRET", "REQUEST_URI"]], port: t.port)
+        #expect(after.json["env"]["ROUTE_SECRET"] == .null, "\(after.text)")
+        #expect(after.json["env"]["REQUEST_URI"].string == "/echo", "the CGI variables are the request's own")
+        // A bad signature is checked per request, as in fork mode.
+        let signed = try TestInvoker(
+            Self.config.replacingOccurrences(of: #""ALLOW_UNSIGNED": "1""#, with: #""ZENDESK_WEBHOOK_SECRET": "s""#))
+        defer { signed.stop() }
+        let refused = try post(
+            "/echo", ["n": 1], port: signed.port,
+            headers: [("X-Zendesk-Webhook-Signature", "bad"), ("X-Zendesk-Webhook-Signature-Timestamp", "1")])
+        #expect(refused.status == 401)
+        #expect(refused.header("x-function-exit") == "77")
+    }
+
+    @Test func exitStatusesMapAsInForkMode() throws {
+        let t = try TestInvoker(Self.config); defer { t.stop() }
+        #expect(try post("/echo", ["fail": "invalid_event"], port: t.port).status == 400)
+        let unavailable = try post("/echo", ["fail": "upstream_unavailable"], port: t.port)
+        #expect(unavailable.status == 503 && unavailable.header("retry-after") == "2")
+        // A handler that exits by itself: the bare status, as its own process would have ended.
+        let bare = try post("/echo", ["exit": 65], port: t.port)
+        #expect(bare.status == 400 && bare.header("x-function-exit") == "65", "\(bare.status) \(bare.text)")
+        #expect(try post("/echo", ["n": 2], port: t.port).status == 200, "the next request gets a new worker")
+        // A pipeline: each stage a warm worker.
+        let piped = try post("/pipe", ["in_cgi": ["pass": true], "n": 7], port: t.port)
+        #expect(piped.status == 200 && piped.json["mode"].string == "pipeline" && piped.json["event"]["n"].int == 7)
+    }
+
+    @Test func aWorkerKilledMidRequestAnswers503AndIsReplaced() throws {
+        let t = try TestInvoker(Self.config); defer { t.stop() }
+        let dir = TempDir(); defer { dir.remove() }
+        let file = dir.path + "/pid"
+        final class Box: @unchecked Sendable { var response: TestResponse? }
+        let box = Box()
+        let request = Thread {
+            box.response = try? post("/echo", ["pid_file": .string(file), "sleep_ms": 1000], port: t.port)
+        }
+        request.start()
+        #expect(eventually(timeout: 5) { Self.pid(dir, "pid") != nil })
+        let victim = try #require(Self.pid(dir, "pid"))
+        kill(victim, SIGKILL)
+        #expect(eventually(timeout: 5) { box.response != nil })
+        let lost = try #require(box.response)
+        #expect(lost.status == 503, "\(lost.status) \(lost.text)")
+        #expect(lost.header("retry-after") == "1")
+        #expect(lost.json["error"]["code"].string == "worker_lost")
+        try? FileManager.default.removeItem(atPath: file)
+        #expect(try post("/echo", ["pid_file": .string(file)], port: t.port).status == 200)
+        #expect(Self.pid(dir, "pid").map { $0 != victim } == true, "a new worker")
+        let metrics = try send("GET", "/metrics", port: t.port).text
+        #expect(metrics.contains("bundle_warm_workers_replaced 1"), "\(metrics)")
+    }
+
+    @Test func aHungWorkerIsKilledAtTheTimeLimitAndReplaced() throws {
+        let t = try TestInvoker(Self.config); defer { t.stop() }
+        let dir = TempDir(); defer { dir.remove() }
+        let hung = try post("/echo", ["pid_file": .string(dir.path + "/hung"), "sleep_ms": 60_000], port: t.port)
+        #expect(hung.status == 504)
+        let victim = try #require(Self.pid(dir, "hung"))
+        #expect(kill(victim, 0) != 0, "the hung worker is gone")
+        #expect(try post("/echo", ["pid_file": .string(dir.path + "/next")], port: t.port).status == 200)
+        #expect(Self.pid(dir, "next") != victim)
+    }
+
+    @Test func concurrentRequestsGrowThePoolToItsConcurrencyAndNoFurther() throws {
+        let t = try TestInvoker(Self.config); defer { t.stop() }
+        let dir = TempDir(); defer { dir.remove() }
+        let group = DispatchGroup()
+        final class Statuses: @unchecked Sendable {
+            let lock = NSLock()
+            var all: [Int] = []
+        }
+        let statuses = Statuses()
+        for n in 0..<8 {
+            group.enter()
+            // Threads of their own: the global queue would run only as many as there are cores.
+            Thread.detachNewThread {
+                let r = try? post(
+                    "/echo", ["pid_file": .string(dir.path + "/p\(n)"), "sleep_ms": 300], port: t.port, timeout: 10)
+                statuses.lock.lock()
+                statuses.all.append(r?.status ?? 0)
+                statuses.lock.unlock()
+                group.leave()
+            }
+        }
+        group.wait()
+        #expect(statuses.all == Array(repeating: 200, count: 8), "\(statuses.all)")
+        let pids = Set((0..<8).compactMap { Self.pid(dir, "p\($0)") })
+        #expect(pids.count == 4, "concurrency 4: four workers, the other requests waited for one: \(pids)")
+        let metrics = try send("GET", "/metrics", port: t.port).text
+        #expect(metrics.contains("bundle_warm_workers 4"), "\(metrics)")
+    }
+
+    @Test func theLoaderChecksTheMode() {
+        let wrong =
+            #"{"functions": {"test-echo": {"mode": "hot"}}, "routes": [{"method": "POST", "path": "/a", "function": "test-echo"}]}"#
+        #expect {
+            try FunctionsFile.parse(Array(wrong.utf8), functionsDirectory: productsDirectory)
+        } throws: { error in
+            (error as? InvokerError)?.problems.contains { $0.contains("functions.test-echo.mode") } == true
+        }
+    }
+}
