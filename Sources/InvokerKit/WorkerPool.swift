@@ -8,13 +8,14 @@ import Glibc
 /// The warm workers of one function: at most `size` processes, each running one request at a
 /// time. A request takes an idle worker, else starts one while the pool is below `size`, else
 /// waits (within its time limit) for one to come free. A worker is replaced after it crashed,
-/// hung past a request's time limit (killed), served `maxRequests` requests or grew past
-/// `maxResidentBytes`; workers idle for `idleSeconds` are retired, down to one.
+/// hung past a request's time limit (killed), served `maxRequests` requests (default 10,000) or
+/// grew past `maxResidentBytes` (default 256 MiB); workers idle for `idleSeconds` are retired,
+/// down to one.
 public final class WorkerPool: Sendable {
     public let spec: FunctionSpec
     public let size: Int
-    public static let maxRequests = 10_000
-    public static let maxResidentBytes = 256 << 20
+    public let maxRequests: Int
+    public let maxResidentBytes: Int
     public static let idleSeconds = 60.0
 
     private struct State: Sendable {
@@ -29,8 +30,13 @@ public final class WorkerPool: Sendable {
     private let environment: [String: String]
 
     /// - Parameter environment: what a worker starts with (each request brings its own).
-    public init(spec: FunctionSpec, size: Int, environment: [String: String]) {
+    public init(
+        spec: FunctionSpec, size: Int, environment: [String: String], maxRequests: Int = 10_000,
+        maxResidentBytes: Int = 256 << 20
+    ) {
         self.spec = spec
+        self.maxRequests = maxRequests
+        self.maxResidentBytes = maxResidentBytes
         self.size = max(1, size)
         self.environment = environment
         slots = ConcurrencyLimit(limit: max(1, size), queue: 1 << 20)
@@ -84,7 +90,7 @@ public final class WorkerPool: Sendable {
 
     /// Back to the idle list, or replaced when it died, served its share or grew too big.
     private func checkin(_ w: WarmWorker) {
-        let worn = w.served >= Self.maxRequests || w.residentBytes > Self.maxResidentBytes
+        let worn = w.served >= maxRequests || w.residentBytes > maxResidentBytes
         if w.isDead || worn {
             if worn { w.retire() }
             state.withLock {

@@ -128,6 +128,32 @@ import TestSupport
         #expect(metrics.contains("bundle_warm_workers 4"), "\(metrics)")
     }
 
+    @Test func aWorkerIsRetiredAfterItsRequestsOrWhenItGrowsTooBig() throws {
+        let dir = TempDir(); defer { dir.remove() }
+        var spec = FunctionSpec(name: "test-echo", path: productsDirectory + "/test-echo")
+        spec.mode = .warm
+        let env = ["PATH": "/usr/bin:/bin", "ALLOW_UNSIGNED": "1"]
+        func pids(_ pool: WorkerPool, _ count: Int) -> [Int32] {
+            (0..<count).compactMap { n -> Int32? in
+                let event: JSON = ["pid_file": .string(dir.path + "/p")]
+                let r = pool.run(environment: env, input: event.serializedBytes(), timeoutMS: 5000)
+                guard r.end == .exited(0) else { return nil }
+                return Self.pid(dir, "p")
+            }
+        }
+        let counted = WorkerPool(spec: spec, size: 1, environment: env, maxRequests: 3)
+        defer { counted.close() }
+        let seen = pids(counted, 7)
+        #expect(seen.count == 7)
+        #expect(Set(seen).count == 3, "a new worker every 3 requests: \(seen)")
+        #expect(seen[0] == seen[2] && seen[2] != seen[3] && seen[3] == seen[5] && seen[5] != seen[6])
+        #expect(counted.load.replaced == 2)
+        let small = WorkerPool(spec: spec, size: 1, environment: env, maxResidentBytes: 1024)
+        defer { small.close() }
+        let each = pids(small, 3)
+        #expect(Set(each).count == 3, "every worker is bigger than 1 KiB: replaced after each request: \(each)")
+    }
+
     @Test func theLoaderChecksTheMode() {
         let wrong =
             #"{"functions": {"test-echo": {"mode": "hot"}}, "routes": [{"method": "POST", "path": "/a", "function": "test-echo"}]}"#
