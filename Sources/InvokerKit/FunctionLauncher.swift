@@ -27,19 +27,11 @@ public struct SpawnLauncher: FunctionLauncher {
     public func run(
         _ function: FunctionSpec, environment: [String: String], input: [UInt8], timeoutMS: Int
     ) -> ProcessResult {
-        let queued = BundleCore.Clock.monotonicMS()
-        guard gate.enter(timeoutMS: timeoutMS) else {
-            let waited = Int(BundleCore.Clock.monotonicMS() - queued)
-            return ProcessResult(end: .notStarted(waitedMS: waited), stdout: [], pid: 0, milliseconds: Double(waited))
+        gate.withTurn(timeoutMS: timeoutMS) { left in
+            FunctionProcess.run(
+                executable: function.path, arguments: function.args, environment: environment, input: input,
+                timeoutMS: left, captureLog: captureLog)
         }
-        defer { gate.leave() }
-        let left = timeoutMS - Int(BundleCore.Clock.monotonicMS() - queued)
-        guard left >= 1 else {
-            return ProcessResult(end: .notStarted(waitedMS: timeoutMS), stdout: [], pid: 0, milliseconds: 0)
-        }
-        return FunctionProcess.run(
-            executable: function.path, arguments: function.args, environment: environment, input: input,
-            timeoutMS: left, captureLog: captureLog)
     }
 }
 
@@ -79,19 +71,29 @@ public final class WarmLauncher: FunctionLauncher {
         guard let pool = pools[function.name] else {
             return spawner.run(function, environment: environment, input: input, timeoutMS: timeoutMS)
         }
-        let queued = BundleCore.Clock.monotonicMS()
-        guard gate.enter(timeoutMS: timeoutMS) else {
-            let waited = Int(BundleCore.Clock.monotonicMS() - queued)
-            return ProcessResult(end: .notStarted(waitedMS: waited), stdout: [], pid: 0, milliseconds: Double(waited))
+        return gate.withTurn(timeoutMS: timeoutMS) { left in
+            pool.run(environment: environment, input: input, timeoutMS: left)
         }
-        defer { gate.leave() }
-        let left = timeoutMS - Int(BundleCore.Clock.monotonicMS() - queued)
-        guard left >= 1 else {
-            return ProcessResult(end: .notStarted(waitedMS: timeoutMS), stdout: [], pid: 0, milliseconds: 0)
-        }
-        return pool.run(environment: environment, input: input, timeoutMS: left)
     }
 
     /// Ends the idle workers (the invoker is stopping).
     public func close() { for pool in pools.values { pool.close() } }
+}
+
+extension RunGate {
+    /// Runs `body` once a turn comes, with the milliseconds then left of `timeoutMS`; a turn that
+    /// does not come in time, or leaves no time, answers `.notStarted` without running it.
+    func withTurn(timeoutMS: Int, _ body: (Int) -> ProcessResult) -> ProcessResult {
+        let queued = BundleCore.Clock.monotonicMS()
+        guard enter(timeoutMS: timeoutMS) else {
+            let waited = Int(BundleCore.Clock.monotonicMS() - queued)
+            return ProcessResult(end: .notStarted(waitedMS: waited), stdout: [], pid: 0, milliseconds: Double(waited))
+        }
+        defer { leave() }
+        let left = timeoutMS - Int(BundleCore.Clock.monotonicMS() - queued)
+        guard left >= 1 else {
+            return ProcessResult(end: .notStarted(waitedMS: timeoutMS), stdout: [], pid: 0, milliseconds: 0)
+        }
+        return body(left)
+    }
 }

@@ -1,5 +1,6 @@
 import FoundationEssentials
 import FunctionRuntime
+import HTTPServer
 import Synchronization
 #if canImport(Glibc)
 import Glibc
@@ -92,7 +93,7 @@ public final class WorkerPool: Sendable {
     private func checkin(_ w: WarmWorker) {
         let worn = w.served >= maxRequests || w.residentBytes > maxResidentBytes
         if w.isDead || worn {
-            if worn { w.retire() }
+            if worn { Thread.detach { w.retire() } }  // not on the request's time
             state.withLock {
                 $0.total -= 1
                 $0.replaced += 1
