@@ -107,6 +107,19 @@ import HTTPServer
         #expect(s.count == 2)
     }
 
+    @Test func aPutOnAReusedConnectionIsNotSilentlyResentEither() throws {
+        // A PUT is idempotent by HTTP's rules, but a compare-and-set (Zendesk's safe_update) or a
+        // tag claim read back after it is not: its repeat must be the caller's decision. With one
+        // attempt allowed, a reset PUT is an error — libcurl did not send it again on its own.
+        let s = try ScriptedServer([.respond(.json(200, ["warm": true])), .reset, .respond(.json(200, ["late": true]))])
+        var policy = RetryPolicy()
+        policy.maxAttempts = 1
+        let c = HTTPClient(deadline: Deadline(seconds: 5), policy: policy)
+        #expect(try c.send(HTTPRequest("GET", s.url, service: "svc")).status == 200)
+        #expect(throws: RuntimeError.self) { try c.send(HTTPRequest("PUT", s.url, json: ["a": 1], service: "svc")) }
+        #expect(s.count == 2, "the PUT reached the server once")
+    }
+
     /// RFC 9110 §10.2.3: `Retry-After` is delta-seconds or an HTTP-date.
     @Test func retryAfterReadsSecondsAndHTTPDates() {
         #expect(HTTPResponse(status: 503, headers: ["retry-after": "7"]).retryAfter == 7)

@@ -26,7 +26,7 @@ void ccurl_handle_free(void *handle);
 /// Performs one request. `headers` holds `nheaders` "Name: value" strings.
 /// Timeouts are in milliseconds (0 = none). With `fresh_connection` the request goes out on a
 /// new connection: libcurl silently re-sends a request whose reused keep-alive connection died
-/// before the answer, which must never happen to a write that is not safe to repeat.
+/// before the answer, which must never happen to a write (the caller decides what to repeat).
 /// Returns the CURLcode (0 = a response arrived).
 int ccurl_perform(void *handle, const char *method, const char *url,
                   const char *const *headers, size_t nheaders,
