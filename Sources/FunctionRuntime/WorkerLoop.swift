@@ -7,7 +7,7 @@ import Glibc
 /// another, each exactly as a fresh process would run it, fed over its standard input and
 /// answered on its standard output in frames:
 ///
-/// - request: one JSON line `{"env": {NAME: value, …}, "args": […], "input": N}`, then N bytes —
+/// - request: one JSON line `{"env": {NAME: value, …}, "input": N}`, then N bytes —
 ///   the environment and standard input the request's own process would have had (CGI
 ///   meta-variables and body, or a pipeline stage's input);
 /// - answer: one JSON line `{"exit": S, "output": N}`, then N bytes — what that process would have
@@ -37,7 +37,6 @@ public enum WorkerLoop {
             var environment: [String: String] = [:]
             for (k, v) in env { if let s = v.string { environment[k] = s } }
             replaceProcessEnvironment(environment)
-            let args = (header["args"].array ?? []).compactMap(\.string) + arguments
             var output: [UInt8] = []
             var offset = 0
             let io = RunIO(
@@ -47,7 +46,7 @@ public enum WorkerLoop {
                     return Array(input[offset..<end])
                 }, write: { output += $0 })
             let status = FunctionRunner.run(
-                definition, arguments: args, environment: environment, io: io, transport: transport)
+                definition, arguments: arguments, environment: environment, io: io, transport: transport)
             let answer: JSON = ["exit": .int(Int64(status)), "output": .int(Int64(output.count))]
             StandardStreams.write(answer.serializedBytes() + [0x0A] + output)
         }

@@ -65,6 +65,16 @@ public final class WarmLauncher: FunctionLauncher {
 
     public var gate: RunGate { spawner.gate }
 
+    /// The pools' workers now, idle now, started and replaced so far, summed.
+    public var load: (workers: Int, idle: Int, started: Int, replaced: Int) {
+        pools.values.map(\.load).reduce(into: (workers: 0, idle: 0, started: 0, replaced: 0)) { sum, l in
+            sum.workers += l.workers
+            sum.idle += l.idle
+            sum.started += l.started
+            sum.replaced += l.replaced
+        }
+    }
+
     public func run(
         _ function: FunctionSpec, environment: [String: String], input: [UInt8], timeoutMS: Int
     ) -> ProcessResult {
@@ -78,22 +88,4 @@ public final class WarmLauncher: FunctionLauncher {
 
     /// Ends the idle workers (the invoker is stopping).
     public func close() { for pool in pools.values { pool.close() } }
-}
-
-extension RunGate {
-    /// Runs `body` once a turn comes, with the milliseconds then left of `timeoutMS`; a turn that
-    /// does not come in time, or leaves no time, answers `.notStarted` without running it.
-    func withTurn(timeoutMS: Int, _ body: (Int) -> ProcessResult) -> ProcessResult {
-        let queued = BundleCore.Clock.monotonicMS()
-        guard enter(timeoutMS: timeoutMS) else {
-            let waited = Int(BundleCore.Clock.monotonicMS() - queued)
-            return ProcessResult(end: .notStarted(waitedMS: waited), stdout: [], pid: 0, milliseconds: Double(waited))
-        }
-        defer { leave() }
-        let left = timeoutMS - Int(BundleCore.Clock.monotonicMS() - queued)
-        guard left >= 1 else {
-            return ProcessResult(end: .notStarted(waitedMS: timeoutMS), stdout: [], pid: 0, milliseconds: 0)
-        }
-        return body(left)
-    }
 }

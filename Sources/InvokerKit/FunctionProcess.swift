@@ -81,7 +81,7 @@ public enum FunctionProcess {
         case .failure(let why): return failed(why.text, started)
         }
         let pid = spawned.pid
-        registryLock.withLock { _ = running.insert(pid) }
+        register(pid)
         var stdinFD = spawned.stdin, stdoutFD = spawned.stdout, logFD = spawned.stderr
         if input.isEmpty { close(stdinFD); stdinFD = -1 }
         var log = LogCapture()
@@ -157,11 +157,7 @@ public enum FunctionProcess {
         // Kill the whole group while the leader is still a zombie (its pid cannot be reused yet):
         // this ends a hung function, or anything it left running.
         kill(-pid, SIGKILL)
-        var status: Int32 = 0
-        registryLock.withLock {
-            running.remove(pid)
-            while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
-        }
+        let status = reap(pid)
         if stdinFD >= 0 { close(stdinFD) }
         if stdoutFD >= 0 { close(stdoutFD) }
         if end == nil {
@@ -250,7 +246,7 @@ public enum FunctionProcess {
         return .success(Spawned(pid: pid, stdin: inPipe[1], stdout: outPipe[0], stderr: captureLog ? errPipe[0] : -1))
     }
 
-    /// Adds a process that outlives one call (a warm worker) to those `killAll` ends.
+    /// Adds a started process (a run's, or a warm worker that outlives one call) to those `killAll` ends.
     static func register(_ pid: pid_t) { registryLock.withLock { _ = running.insert(pid) } }
 
     /// Waits for `pid` (already killed or ending) and forgets it; returns its wait status.

@@ -174,14 +174,7 @@ public final class Invoker: Sendable {
     func metricsResponse() -> ServerResponse {
         let gate: RunGate? = (launcher as? SpawnLauncher)?.gate ?? (launcher as? WarmLauncher)?.gate
         let load = gate?.load ?? (running: 0, waiting: 0)
-        var warm = (workers: 0, idle: 0, started: 0, replaced: 0)
-        for pool in (launcher as? WarmLauncher)?.pools.values.map({ $0 }) ?? [] {
-            let l = pool.load
-            warm.workers += l.workers
-            warm.idle += l.idle
-            warm.started += l.started
-            warm.replaced += l.replaced
-        }
+        let warm = (launcher as? WarmLauncher)?.load ?? (workers: 0, idle: 0, started: 0, replaced: 0)
         let waitingInLines = (routeSlots.values.map(\.load.waiting) + functionSlots.values.map(\.load.waiting))
             .reduce(0, +)
         let text = metrics.exposition(gauges: [

@@ -170,9 +170,7 @@ public final class InvokerConsole: Sendable {
     // MARK: - The page
 
     /// Text for the page: phone numbers and emails masked, then HTML-escaped.
-    func text(_ s: String) -> String { Self.escape(redactor.redact(s)) }
-
-    static func escape(_ s: String) -> String { HTMLText.escape(s) }
+    func text(_ s: String) -> String { HTMLText.escape(redactor.redact(s)) }
 
     func login(failed: Bool) -> String {
         Self.document(
@@ -248,7 +246,7 @@ public final class InvokerConsole: Sendable {
 
     static func document(title: String, body: String, refresh: Bool = false) -> String {
         """
-        <!doctype html><html lang="en"><head><meta charset="utf-8"><title>\(escape(title))</title>\(refresh ? "<meta http-equiv=\"refresh\" content=\"10\">" : "")
+        <!doctype html><html lang="en"><head><meta charset="utf-8"><title>\(HTMLText.escape(title))</title>\(refresh ? "<meta http-equiv=\"refresh\" content=\"10\">" : "")
         <style>body{font:14px system-ui,sans-serif;margin:1.5em}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:2px 6px;text-align:left}tr.fail{background:#fdd}tr.attention{background:#ffd}</style>
         </head><body>\(body)</body></html>
         """

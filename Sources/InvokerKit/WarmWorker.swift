@@ -71,31 +71,33 @@ final class WarmWorker: @unchecked Sendable {
             return ProcessResult(
                 end: end, stdout: stdout, pid: pid, milliseconds: Clock.monotonicMS() - started, log: log.kept)
         }
-        while true {
-            // A complete answer: `{"exit":S,"output":N}\n` then N bytes.
-            if let nl = answer.firstIndex(of: 0x0A) {
-                guard let head = try? JSON.parse(answer[..<nl]), let status = head["exit"].int,
-                    let length = head["output"].int, length >= 0
-                else {
-                    kill()
-                    return result(.workerLost("unreadable answer frame"))
-                }
-                if length > FunctionProcess.maximumOutput {
-                    kill()
-                    return result(.outputTooLarge)
-                }
-                let body = answer.index(after: nl)
-                if answer.count - body >= Int(length) {
-                    guard answer.count - body == Int(length) else {
-                        kill()
-                        return result(.workerLost("bytes after the answer frame"))
-                    }
-                    _ = log.read(stderrFD)  // the lines written before the answer are in the pipe
-                    served += 1
-                    idleSince = Clock.monotonicMS()
-                    return result(.exited(Int32(truncatingIfNeeded: status)), Array(answer[body...]))
-                }
+        /// The answer once it is complete (`{"exit":S,"output":N}\n` then N bytes), or the end a
+        /// broken one means; nil while it is still coming.
+        func answered() -> ProcessResult? {
+            guard let nl = answer.firstIndex(of: 0x0A) else { return nil }
+            guard let head = try? JSON.parse(answer[..<nl]), let status = head["exit"].int,
+                let length = head["output"].int, length >= 0
+            else {
+                kill()
+                return result(.workerLost("unreadable answer frame"))
             }
+            if length > FunctionProcess.maximumOutput {
+                kill()
+                return result(.outputTooLarge)
+            }
+            let body = answer.index(after: nl)
+            guard answer.count - body >= Int(length) else { return nil }
+            guard answer.count - body == Int(length) else {
+                kill()
+                return result(.workerLost("bytes after the answer frame"))
+            }
+            _ = log.read(stderrFD)  // the lines written before the answer are in the pipe
+            served += 1
+            idleSince = Clock.monotonicMS()
+            return result(.exited(Int32(truncatingIfNeeded: status)), Array(answer[body...]))
+        }
+        while true {
+            if let done = answered() { return done }
             let remaining = deadline - Clock.monotonicMS()
             if remaining <= 0 {
                 kill()
@@ -131,8 +133,8 @@ final class WarmWorker: @unchecked Sendable {
                 break
             }
             _ = log.read(stderrFD)
-            if answer.firstIndex(of: 0x0A) != nil { continue }  // check the frame before anything else
             if closed || FunctionProcess.hasExited(pid) {
+                if let done = answered() { return done }  // it answered, then ended
                 // A handler that called exit(N) ends as its own process would have: exit N, no
                 // output. A signal (a crash, a kill -9) loses the request: the sender retries.
                 let status = reap()
@@ -145,8 +147,7 @@ final class WarmWorker: @unchecked Sendable {
     /// Ends the worker: its whole process group is killed and the process reaped.
     func kill() {
         guard !isDead else { return }
-        Glibc.kill(-pid, SIGKILL)
-        _ = reap()
+        reap()
     }
 
     /// Asks an idle worker to finish (end of input), then makes sure it did.

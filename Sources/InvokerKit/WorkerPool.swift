@@ -27,7 +27,7 @@ public final class WorkerPool: Sendable {
     }
     private let state = Mutex(State())
     /// One slot per worker the pool may run: taking one guarantees an idle worker or room to start one.
-    private let slots: ConcurrencyLimit
+    private let slots: RunGate
     private let environment: [String: String]
 
     /// - Parameter environment: what a worker starts with (each request brings its own).
@@ -40,7 +40,7 @@ public final class WorkerPool: Sendable {
         self.maxResidentBytes = maxResidentBytes
         self.size = max(1, size)
         self.environment = environment
-        slots = ConcurrencyLimit(limit: max(1, size), queue: 1 << 20)
+        slots = RunGate(width: max(1, size))
     }
 
     /// Workers now, requests started and workers replaced so far (for `/metrics`).
@@ -50,24 +50,17 @@ public final class WorkerPool: Sendable {
 
     /// Runs one request on a worker (see `WarmWorker.exchange`).
     public func run(environment: [String: String], input: [UInt8], timeoutMS: Int) -> ProcessResult {
-        let queued = Clock.monotonicMS()
-        guard case .entered = slots.acquire(waitMS: max(1, timeoutMS)) else {
-            return ProcessResult(end: .notStarted(waitedMS: timeoutMS), stdout: [], pid: 0, milliseconds: 0)
+        slots.withTurn(timeoutMS: max(1, timeoutMS)) { left in
+            let worker: WarmWorker
+            switch checkout() {
+            case .success(let w): worker = w
+            case .failure(let why):
+                return ProcessResult(end: .spawnFailed(why.text), stdout: [], pid: 0, milliseconds: 0)
+            }
+            let result = worker.exchange(environment: environment, input: input, timeoutMS: left)
+            checkin(worker)
+            return result
         }
-        defer { slots.release() }
-        let left = timeoutMS - Int(Clock.monotonicMS() - queued)
-        guard left >= 1 else {
-            return ProcessResult(end: .notStarted(waitedMS: timeoutMS), stdout: [], pid: 0, milliseconds: 0)
-        }
-        let worker: WarmWorker
-        switch checkout() {
-        case .success(let w): worker = w
-        case .failure(let why):
-            return ProcessResult(end: .spawnFailed(why.text), stdout: [], pid: 0, milliseconds: 0)
-        }
-        let result = worker.exchange(environment: environment, input: input, timeoutMS: left)
-        checkin(worker)
-        return result
     }
 
     /// An idle live worker, or a new one (a slot is held, so there is room).

@@ -91,37 +91,34 @@ extension Sandbox {
 
     /// The SMS Twilio or Klaviyo sent with `body` (the newest), once it is sent, within `timeout` seconds.
     func waitForSMS(body: String, timeout: Double) -> JSON? {
-        let until = Clock.monotonicMS() + timeout * 1000
-        repeat {
-            let found = lock.withLock { () -> JSON? in
-                if let m = (twilio.snapshot()["messages"].array ?? []).last(where: { $0["body"].string == body }) {
-                    return m
-                }
-                let klaviyoMessages = klaviyo.snapshot()["conversation_messages"].array ?? []
-                return klaviyoMessages.last { $0["body"].string == body }.map {
-                    ["from": $0["from_number"], "status": "sent through Klaviyo"]
-                }
+        waitFor(timeout: timeout) {
+            if let m = (twilio.snapshot()["messages"].array ?? []).last(where: { $0["body"].string == body }) {
+                return m
             }
-            if let found { return found }
-            Clock.sleep(0.05)
-        } while Clock.monotonicMS() < until
-        return nil
+            let klaviyoMessages = klaviyo.snapshot()["conversation_messages"].array ?? []
+            return klaviyoMessages.last { $0["body"].string == body }.map {
+                ["from": $0["from_number"], "status": "sent through Klaviyo"]
+            }
+        }
     }
 
     /// The ticket on which a comment with `text` from the customer at `phone` appears within
     /// `timeout` seconds, nil when none does.
     func waitForComment(containing text: String, from phone: String, timeout: Double) -> Int64? {
-        let until = Clock.monotonicMS() + timeout * 1000
         let needle = text.trimmed()
+        return waitFor(timeout: timeout) {
+            (zendesk.snapshot()["tickets"].array ?? []).last { t in
+                (t["external_id"].string ?? "").hasPrefix("sms:\(phone):")
+                    && (t["comments"].array ?? []).contains { ($0["body"].string ?? "").contains(needle) }
+            }?["id"].int
+        }
+    }
+
+    /// What `probe` (run under the sandbox lock) finds within `timeout` seconds, asked every 50 ms.
+    private func waitFor<T>(timeout: Double, _ probe: () -> T?) -> T? {
+        let until = Clock.monotonicMS() + timeout * 1000
         repeat {
-            let found = lock.withLock { () -> Int64? in
-                let tickets = zendesk.snapshot()["tickets"].array ?? []
-                return tickets.last { t in
-                    (t["external_id"].string ?? "").hasPrefix("sms:\(phone):")
-                        && (t["comments"].array ?? []).contains { ($0["body"].string ?? "").contains(needle) }
-                }?["id"].int
-            }
-            if let found { return found }
+            if let found = lock.withLock(probe) { return found }
             Clock.sleep(0.05)
         } while Clock.monotonicMS() < until
         return nil
@@ -161,9 +158,8 @@ extension Sandbox {
     /// `PUT /api/v2/tickets/{id}.json` on this sandbox's Zendesk, with the configured agent
     /// credentials, as a person (never faulted); returns the status.
     func updateTicketAsAgent(_ id: Int64, _ update: JSON) throws -> Int {
-        let c = lock.withLock { config }
-        let email = c.at("zendesk.email").string ?? "agent@example.com"
-        let token = c.at("zendesk.token").string ?? "zd-token"
+        let env = functionEnvironment()  // the credentials a function of this sandbox gets
+        let email = env[ConfigKey.zendeskEmail] ?? "", token = env[ConfigKey.zendeskAPIToken] ?? ""
         let credentials = Crypto.base64(Array("\(email)/token:\(token)".utf8))
         var policy = RetryPolicy()
         policy.maxAttempts = 1
