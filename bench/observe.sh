@@ -13,10 +13,8 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 DUR="${1:-5}"
 REPS="${2:-3}"
 BIN="$ROOT/.build/release"
-WORK="$(mktemp -d)"
-PIDS=()
-cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$WORK"; }
-trap cleanup EXIT
+# shellcheck source=servers.sh
+. "$ROOT/bench/servers.sh"
 
 command -v wrk >/dev/null || { echo "observe: installing wrk" >&2; apt-get install -y -qq wrk >/dev/null; }
 [ -x "$BIN/invoker" ] && [ -x "$BIN/brand-filter" ] || (cd "$ROOT" && swift build -c release >/dev/null)
@@ -25,8 +23,6 @@ mkdir -p "$WORK/fn"
 cc -O2 -o "$WORK/fn/hello" "$ROOT/bench/cgi-hello.c"
 ln -s "$BIN/brand-filter" "$WORK/fn/brand-filter"
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_port() { for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.05; done; echo "observe: nothing listens on $1" >&2; exit 1; }
 
 declare -A PORT
 for mode in on off; do
@@ -55,8 +51,6 @@ wrk.body = '{"type":"zen:event-type:ticket.created","account_id":10010,"id":"5b7
 wrk.headers["Content-Type"] = "application/json"
 LUA
 
-stat_now() { awk '/^ctxt/ {c=$2} /^cpu / {b=$2+$3+$4+$7+$8} END {print c, b}' /proc/stat; }
-TICK=$(getconf CLK_TCK)
 cat > "$WORK/parse.py" <<'PY'
 import re, sys
 b0, b1, tick = map(float, sys.argv[1:])

@@ -22,10 +22,8 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 DUR="${1:-5}"
 REPS="${2:-3}"
 BIN="$ROOT/.build/release"
-WORK="$(mktemp -d)"
-PIDS=()
-cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$WORK"; }
-trap cleanup EXIT
+# shellcheck source=servers.sh
+. "$ROOT/bench/servers.sh"
 
 missing=()
 command -v wrk >/dev/null || missing+=(wrk)
@@ -56,8 +54,6 @@ for _ in $(seq 100); do grep -q '^PORT=' "$WORK/sandbox.out" 2>/dev/null && brea
 SANDBOX="http://127.0.0.1:$(sed -n 's/^PORT=//p' "$WORK/sandbox.out" | head -1)"
 SECRET="race-webhook-secret"
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_port() { for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.05; done; echo "race: nothing listens on $1" >&2; exit 1; }
 
 # The invoker: one route to the program, no shedding (the race measures the runner, not its limits).
 P_INV=$(free_port)
@@ -122,8 +118,6 @@ RUNNERS=(invoker lighttpd webhook)
 LEVELS=(1 8 64)
 
 # /proc/stat: context switches and busy CPU ticks so far.
-stat_now() { awk '/^ctxt/ {c=$2} /^cpu / {b=$2+$3+$4+$7+$8} END {print c, b}' /proc/stat; }
-TICK=$(getconf CLK_TCK)
 
 cat > "$WORK/parse.py" <<'PY'
 import re, sys
