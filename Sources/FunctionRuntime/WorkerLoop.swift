@@ -14,11 +14,11 @@ import Glibc
 ///   written to standard output and the status it would have exited with.
 ///
 /// Between requests nothing of one is visible to the next: the process environment is replaced by
-/// the request's (`clearenv`, then each variable), and every request gets a fresh context
+/// the request's (variables it lacks unset, the others set), and every request gets a fresh context
 /// (configuration, log line, deadline, plan). What is kept is what a process keeps anyway: the
 /// loaded libraries and the connections to the services (one `HTTPTransport`). Log lines go to
 /// standard error as always, written before the answer frame. End of input ends the worker
-/// (exit 0); a frame it cannot read ends it with 64.
+/// (exit 0) only between frames; a frame it cannot read, or one cut short, ends it with 64.
 public enum WorkerLoop {
     public static let flag = "--worker"
 
@@ -33,7 +33,11 @@ public enum WorkerLoop {
                 StandardStreams.writeError("\(definition.name): worker: unreadable request frame\n")
                 return RuntimeError.Code.usage.exitStatus
             }
-            guard let input = reader.bytes(Int(length)) else { return 0 }
+            guard let input = reader.bytes(Int(length)) else {
+                // The input ended inside a frame: that request was never run; say so (never 0).
+                StandardStreams.writeError("\(definition.name): worker: request frame cut short\n")
+                return RuntimeError.Code.usage.exitStatus
+            }
             var environment: [String: String] = [:]
             for (k, v) in env { if let s = v.string { environment[k] = s } }
             replaceProcessEnvironment(environment)

@@ -135,11 +135,19 @@ final class WarmWorker: @unchecked Sendable {
             _ = log.read(stderrFD)
             if closed || FunctionProcess.hasExited(pid) {
                 if let done = answered() { return done }  // it answered, then ended
-                // A handler that called exit(N) ends as its own process would have: exit N, no
-                // output. A signal (a crash, a kill -9) loses the request: the sender retries.
+                // A handler that called exit(N) with N > 0 ends as its own process would have:
+                // exit N, no output (an error answer). Status 0 without an answer frame is not a
+                // success: the worker never finished the request (it read a cut frame, or ended
+                // before running it), and a bare 0 would read as "filtered" — a webhook answered
+                // 200 and lost. That, and a signal (a crash, a kill -9), loses the request: the
+                // sender retries.
                 let status = reap()
-                if status & 0x7f == 0 { return result(.exited((status >> 8) & 0xff)) }
-                return result(.workerLost("worker ended mid-request (signal \(status & 0x7f))"))
+                if status & 0x7f != 0 {
+                    return result(.workerLost("worker ended mid-request (signal \(status & 0x7f))"))
+                }
+                let code = (status >> 8) & 0xff
+                if code == 0 { return result(.workerLost("worker ended mid-request without an answer (exit 0)")) }
+                return result(.exited(code))
             }
         }
     }

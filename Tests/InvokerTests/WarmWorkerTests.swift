@@ -63,6 +63,29 @@ import TestSupport
         #expect(piped.status == 200 && piped.json["mode"].string == "pipeline" && piped.json["event"]["n"].int == 7)
     }
 
+    /// A worker that ends with status 0 but no answer frame never finished its request: a bare
+    /// 0 would read as "filtered" (200, and the webhook lost), so it is a lost worker (503).
+    @Test func aWorkerEndingWithZeroButNoAnswerIsLostNotFiltered() throws {
+        let t = try TestInvoker(Self.config); defer { t.stop() }
+        let alone = try post("/echo", ["exit": 0], port: t.port)
+        #expect(alone.status == 503 && alone.header("retry-after") == "1", "\(alone.status) \(alone.text)")
+        #expect(alone.json["error"]["code"].string == "worker_lost")
+        // In a pipeline the first stage's silent end must not stop the pipeline as "filtered".
+        let piped = try post("/pipe", ["exit": 0], port: t.port)
+        #expect(piped.status == 503, "\(piped.status) \(piped.text)")
+        #expect(try post("/echo", ["n": 3], port: t.port).status == 200, "the next request gets a new worker")
+    }
+
+    /// The worker's own side: input that ends inside a frame was never run — exit 64, not 0.
+    @Test func aWorkerFedACutFrameEndsWith64() throws {
+        let cut = #"{"env": {"ALLOW_UNSIGNED": "1"}, "input": 100}"# + "\n" + #"{"n": 1"#
+        let run = try Exec.run("test-echo", [WorkerLoop.flag], env: [:], stdin: cut)
+        #expect(run.status == 64, "\(run.status) \(run.stderr)")
+        #expect(run.stderr.contains("cut short"))
+        let clean = try Exec.run("test-echo", [WorkerLoop.flag], env: [:], stdin: "")
+        #expect(clean.status == 0, "end of input between frames ends the worker normally")
+    }
+
     @Test func aWorkerKilledMidRequestAnswers503AndIsReplaced() throws {
         let t = try TestInvoker(Self.config); defer { t.stop() }
         let dir = TempDir(); defer { dir.remove() }
