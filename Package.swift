@@ -54,6 +54,7 @@ let package = Package(
         .executable(name: "sandbox", targets: ["sandbox"]),
         .executable(name: "bundle-setup", targets: ["bundle-setup"]),
         .executable(name: "bundle-demo", targets: ["bundle-demo"]),
+        .executable(name: "bundle-history", targets: ["bundle-history"]),
         .executable(name: "test-echo", targets: ["test-echo"]),
     ],
     targets: [
@@ -91,6 +92,9 @@ let package = Package(
         // `./invoke setup` / `./invoke check`: wiring a real account (webhooks, automations, views).
         library("SetupKit", ["FunctionRuntime", "ServiceClients", "SMSCore"]),
 
+        // `./invoke backfill` / `./invoke report`: the account's history through one paced export reader.
+        library("HistoryKit", ["FunctionRuntime", "ServiceClients", "TicketMetrics", "HTTPServer"]),
+
         library("InvokerKit", ["FunctionRuntime", "HTTPServer", "CShims"]),
         // `./invoke serve` on the built-in sandbox, and `./invoke demo`.
         library("DemoKit", ["FunctionRuntime", "HTTPServer", "SandboxKit", "SetupKit", "InvokerKit"]),
@@ -105,6 +109,7 @@ let package = Package(
         tool("sandbox", ["SandboxKit"]),
         tool("bundle-setup", ["SetupKit"]),
         tool("bundle-demo", ["DemoKit"]),
+        tool("bundle-history", ["HistoryKit"]),
         // Test-only function used to exercise the runtime and the invoker.
         executable("test-echo", ["FunctionRuntime"]),
 

@@ -136,20 +136,25 @@ public enum EmulatorSupport {
     }
 }
 
-/// A sliding one-minute request window: `limit` requests per minute, 0 meaning unlimited.
+/// A sliding request window: `limit` requests per `window` seconds (a minute unless told), 0
+/// meaning unlimited.
 public struct RateLimiter: Sendable {
     public var limit: Int = 0
+    public var window: Double = 60
     private var hits: [Double] = []
 
-    public init(limit: Int = 0) { self.limit = limit }
+    public init(limit: Int = 0, window: Double = 60) {
+        self.limit = limit
+        self.window = window
+    }
 
     /// Records a request; returns nil when it is allowed, or the whole seconds to wait (≥ 1) when
     /// the window is full.
     public mutating func admit(now: Double = Clock.monotonicMS() / 1000) -> Int? {
         guard limit > 0 else { return nil }
-        hits.removeAll { now - $0 >= 60 }
+        hits.removeAll { now - $0 >= window }
         if hits.count < limit { hits.append(now); return nil }
-        return max(1, Int((60 - (now - hits[0])).rounded(.up)))
+        return max(1, Int((window - (now - hits[0])).rounded(.up)))
     }
 
     public mutating func clear() { hits = [] }

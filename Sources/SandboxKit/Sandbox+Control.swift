@@ -10,6 +10,7 @@ import HTTPServer
 /// | `POST /_ctl/seed` | add records (see `seed(_:)`) |
 /// | `GET /_ctl/state` | `{zendesk, klaviyo, twilio, survey, requests, deliveries, clock}` |
 /// | `GET /_ctl/requests` | the service request log |
+/// | `GET /_ctl/counts` | totals that stay small at any size: tickets, profiles, events per metric (backfilled or not), refused bulk jobs, answers per service and status |
 /// | `GET /_ctl/deliveries` | the Zendesk webhook deliveries |
 /// | `GET`/`POST /_ctl/faults` | list / replace the fault rules |
 /// | `GET`/`POST /_ctl/config` | the configuration in effect / merge configuration |
@@ -37,6 +38,8 @@ extension Sandbox {
                 return .json(200, ["ok": true])
             case ("GET", "/state"):
                 return .json(200, state())
+            case ("GET", "/counts"):
+                return .json(200, lock.withLock { counts() })
             case ("GET", "/requests"):
                 return .json(200, ["requests": .array(requestLog())])
             case ("GET", "/deliveries"):

@@ -57,6 +57,7 @@ extension Sandbox {
         lock.withLock {
             for e in emulators { e.reset() }
             requests = []
+            statusCounts = [:]
             nextSeq = 1
             faults = []
             deliveries = []
@@ -154,5 +155,29 @@ extension FaultRule {
         if let method { o["method"] = .string(method) }
         if let pathRegex { o["path_regex"] = .string(pathRegex) }
         return o
+    }
+}
+
+extension Sandbox {
+    /// `GET /_ctl/counts`: what a benchmark over a large account reads instead of the state.
+    func counts() -> JSON {
+        var metrics: [String: JSON] = [:]
+        var backfilled: [String: JSON] = [:]
+        for e in klaviyo.events {
+            let m = e["metric"].string ?? ""
+            metrics[m] = .int((metrics[m]?.int ?? 0) + 1)
+            if e["backfill"].bool == true { backfilled[m] = .int((backfilled[m]?.int ?? 0) + 1) }
+        }
+        var answers: [String: JSON] = [:]
+        for (k, v) in statusCounts { answers[k] = .int(Int64(v)) }
+        return [
+            "zendesk": ["tickets": .int(Int64(zendesk.tickets.count)), "users": .int(Int64(zendesk.users.count))],
+            "klaviyo": [
+                "profiles": .int(Int64(klaviyo.profiles.count)), "events": .int(Int64(klaviyo.events.count)),
+                "events_by_metric": .object(metrics), "backfilled_by_metric": .object(backfilled),
+                "bulk_refusals": .int(Int64(klaviyo.bulkRefusals)),
+            ],
+            "answers": .object(answers),
+        ]
     }
 }

@@ -28,6 +28,8 @@ public final class Sandbox: @unchecked Sendable {
     var host = "127.0.0.1"
     public private(set) var port = 0
     var requests: [JSON] = []
+    /// Answers per "service status" since the last reset (`GET /_ctl/counts`), beyond the log's 5,000.
+    var statusCounts: [String: Int] = [:]
     var nextSeq = 1
     /// Service requests answered and faults injected since start (the request log keeps only
     /// the last entries; these count them all).
@@ -40,9 +42,14 @@ public final class Sandbox: @unchecked Sendable {
 
     /// The most service requests kept in the log (the oldest are dropped beyond it).
     static let requestLogLimit = 5000
+    /// Request bodies larger than this are logged by size only.
+    static let loggedBodyLimit = 64 * 1024
 
     static let defaultConfig: JSON = [
-        "zendesk": ["email": "agent@example.com", "token": "zd-token", "account_id": 10001, "rate_limit": 0],
+        "zendesk": [
+            "email": "agent@example.com", "token": "zd-token", "account_id": 10001, "rate_limit": 0,
+            "export_rate_limit": 10,
+        ],
         "klaviyo": KlaviyoEmulator.defaultConfig,
         "twilio": TwilioEmulator.defaultConfig,
         "survey": SurveyEmulator.defaultConfig,
@@ -72,7 +79,10 @@ public final class Sandbox: @unchecked Sendable {
     @discardableResult
     public func start(host: String = "127.0.0.1", port: Int = 0) throws -> Int {
         try loadState()
-        let server = HTTPServer { [weak self] request in
+        var limits = ServerLimits()
+        // Room for Klaviyo's largest request (a 5 MB bulk job); the emulators check their own limits.
+        limits.maxBodyBytes = 6 * 1024 * 1024
+        let server = HTTPServer(limits: limits) { [weak self] request in
             guard let self else { return .respond(.json(503, ["error": "sandbox stopped"])) }
             return self.handle(request)
         }
@@ -223,7 +233,10 @@ public final class Sandbox: @unchecked Sendable {
             headers[lower] = .string(lower == "authorization" ? Self.redactedAuthorization(value) : value)
         }
         var body: JSON = .null
-        if !request.body.isEmpty {
+        if request.body.count > Self.loggedBodyLimit {
+            // A bulk job or an export page: kept as its size, not as a tree (the log holds 5,000).
+            body = ["omitted_bytes": .int(Int64(request.body.count))]
+        } else if !request.body.isEmpty {
             if let parsed = try? JSON.parse(request.body) {
                 body = parsed
             } else {
@@ -237,6 +250,7 @@ public final class Sandbox: @unchecked Sendable {
             "fault": JSON(fault),
         ]
         nextSeq += 1
+        statusCounts["\(service) \(status.map(String.init) ?? "none")", default: 0] += 1
         requests.append(entry)
         if requests.count > Self.requestLogLimit { requests.removeFirst(requests.count - Self.requestLogLimit) }
         // The path names resources (no customer data): only secrets are masked there; the query

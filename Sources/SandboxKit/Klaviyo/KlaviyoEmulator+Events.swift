@@ -25,6 +25,62 @@ extension KlaviyoEmulator {
         [profileID, metric, uniqueID ?? "time:" + time].joined(separator: "\u{1F}")
     }
 
+    /// An event's attributes, checked (everything but the profile).
+    struct CheckedEvent {
+        var metric: String
+        var properties: [String: JSON]
+        var time: String
+        var uniqueID: String?
+        var value: JSON
+        var currency: JSON
+        var backfill: Bool
+    }
+
+    /// Checks an event's attributes against `EventCreateQueryV2` (the bulk job's events the same,
+    /// `profile` aside), pointers under `base` (`/data/attributes`).
+    func checkEvent(
+        _ attributes: [String: JSON], base: String, allowed: Set<String>, context: EmulatorContext
+    ) throws -> CheckedEvent {
+        for key in attributes.keys where !allowed.contains(key) {
+            throw KlaviyoError(
+                400, "'\(key)' is not a valid field for the resource 'event'.", pointer: "\(base)/\(key)")
+        }
+        guard let properties = attributes["properties"]?.object else {
+            throw KlaviyoError(
+                400, "'properties' is a required property and must be an object.", pointer: "\(base)/properties")
+        }
+        if properties.count > 400 {
+            throw KlaviyoError(
+                400, "Event properties must not exceed 400 properties (got \(properties.count)).",
+                pointer: "\(base)/properties")
+        }
+        let metricData = (attributes["metric"] ?? .null)["data"]
+        try Self.expectType(metricData, "metric", pointer: "\(base)/metric/data/type")
+        guard let metric = metricData.at("attributes.name").string, !metric.isEmpty else {
+            throw KlaviyoError(400, "'name' is a required property.", pointer: "\(base)/metric/data/attributes/name")
+        }
+        if metric.count >= 128 {
+            throw KlaviyoError(
+                400, "Metric name must be less than 128 characters.", pointer: "\(base)/metric/data/attributes/name")
+        }
+        try Self.expectOptional(attributes["value"], pointer: "\(base)/value", "a number") {
+            if case .int = $0 { return true }; if case .double = $0 { return true }; return false
+        }
+        for key in ["unique_id", "value_currency"] {
+            try Self.expectOptional(attributes[key], pointer: "\(base)/\(key)", "a string") {
+                if case .string = $0 { return true }; return false
+            }
+        }
+        try Self.expectOptional(attributes["backfill"], pointer: "\(base)/backfill", "a boolean") {
+            if case .bool = $0 { return true }; return false
+        }
+        let time = try eventTime(attributes["time"] ?? .null, context: context, pointer: "\(base)/time")
+        return CheckedEvent(
+            metric: metric, properties: properties, time: time, uniqueID: attributes["unique_id"]?.string,
+            value: attributes["value"] ?? .null, currency: attributes["value_currency"] ?? .null,
+            backfill: attributes["backfill"]?.bool ?? false)
+    }
+
     func createEvent(_ request: ServerRequest, context: EmulatorContext) throws -> ServerResponse {
         let body = try document(of: request)
         let data = body["data"]
@@ -32,45 +88,8 @@ extension KlaviyoEmulator {
         guard let attributes = data["attributes"].object else {
             throw KlaviyoError(400, "'attributes' is a required property.", pointer: "/data/attributes")
         }
-        for key in attributes.keys where !Self.eventAttributes.contains(key) {
-            throw KlaviyoError(
-                400, "'\(key)' is not a valid field for the resource 'event'.", pointer: "/data/attributes/\(key)")
-        }
-        guard let properties = attributes["properties"]?.object else {
-            throw KlaviyoError(
-                400, "'properties' is a required property and must be an object.",
-                pointer: "/data/attributes/properties")
-        }
-        if properties.count > 400 {
-            throw KlaviyoError(
-                400, "Event properties must not exceed 400 properties (got \(properties.count)).",
-                pointer: "/data/attributes/properties")
-        }
-        // metric
-        let metricData = data.at("attributes.metric.data")
-        try Self.expectType(metricData, "metric", pointer: "/data/attributes/metric/data/type")
-        guard let metric = metricData.at("attributes.name").string, !metric.isEmpty else {
-            throw KlaviyoError(
-                400, "'name' is a required property.", pointer: "/data/attributes/metric/data/attributes/name")
-        }
-        if metric.count >= 128 {
-            throw KlaviyoError(
-                400, "Metric name must be less than 128 characters.",
-                pointer: "/data/attributes/metric/data/attributes/name")
-        }
-        // optional scalars
-        try Self.expectOptional(attributes["value"], pointer: "/data/attributes/value", "a number") {
-            if case .int = $0 { return true }; if case .double = $0 { return true }; return false
-        }
-        for key in ["unique_id", "value_currency"] {
-            try Self.expectOptional(attributes[key], pointer: "/data/attributes/\(key)", "a string") {
-                if case .string = $0 { return true }; return false
-            }
-        }
-        try Self.expectOptional(attributes["backfill"], pointer: "/data/attributes/backfill", "a boolean") {
-            if case .bool = $0 { return true }; return false
-        }
-        let time = try eventTime(attributes["time"] ?? .null, context: context)
+        let event = try checkEvent(
+            attributes, base: "/data/attributes", allowed: Self.eventAttributes, context: context)
         // profile
         let profileData = data.at("attributes.profile.data")
         try Self.expectType(profileData, "profile", pointer: "/data/attributes/profile/data/type")
@@ -80,13 +99,13 @@ extension KlaviyoEmulator {
         }
         let profileIndex = try resolveProfile(profileData, context: context)
         let profileID = profiles[profileIndex]["id"].string ?? ""
-        let uniqueID = attributes["unique_id"]?.string
-        let key = Self.eventKey(profileID: profileID, metric: metric, uniqueID: uniqueID, time: time)
+        let metric = event.metric
+        let key = Self.eventKey(profileID: profileID, metric: metric, uniqueID: event.uniqueID, time: event.time)
         if !eventKeys.contains(key) {
             storeEvent(
-                metric: metric, profileID: profileID, properties: .object(properties), time: time, uniqueID: uniqueID,
-                value: attributes["value"] ?? .null, currency: attributes["value_currency"] ?? .null,
-                backfill: attributes["backfill"]?.bool ?? false, received: context.nowISO)
+                metric: metric, profileID: profileID, properties: .object(event.properties), time: event.time,
+                uniqueID: event.uniqueID, value: event.value, currency: event.currency, backfill: event.backfill,
+                received: context.nowISO)
             context.log("klaviyo event \"\(metric)\" recorded for profile \(profileID)")
         } else {
             context.log("klaviyo event \"\(metric)\" for profile \(profileID) deduplicated")
@@ -130,16 +149,16 @@ extension KlaviyoEmulator {
     }
 
     /// The event time as ISO-8601 to the second (now when absent).
-    func eventTime(_ value: JSON, context: EmulatorContext) throws -> String {
+    func eventTime(_ value: JSON, context: EmulatorContext, pointer: String = "/data/attributes/time") throws -> String
+    {
         guard !value.isNull else { return context.nowISO }
         guard let text = value.string, let date = Clock.parse(text) else {
-            throw KlaviyoError(400, "Invalid date-time for 'time'; use ISO-8601.", pointer: "/data/attributes/time")
+            throw KlaviyoError(400, "Invalid date-time for 'time'; use ISO-8601.", pointer: pointer)
         }
         let t = date.timeIntervalSince1970
         if t < 631_152_000 || date > context.now.addingTimeInterval(365 * 86400) {
             throw KlaviyoError(
-                400, "Event time must be after 1990 and at most 1 year in the future.", pointer: "/data/attributes/time"
-            )
+                400, "Event time must be after 1990 and at most 1 year in the future.", pointer: pointer)
         }
         return Clock.iso8601(Date(timeIntervalSince1970: t.rounded(.down)))
     }
@@ -167,15 +186,16 @@ extension KlaviyoEmulator {
         }
         given["meta"] = nil
         var index: Int?
-        if let id = data["id"].string { index = profiles.firstIndex { $0["id"].string == id } }
+        if let id = data["id"].string { index = profileIndex("id", id) }
         for field in ["email", "phone_number", "external_id"] where index == nil {
-            if let v = given[field]?.string { index = profiles.firstIndex { $0[field].string == v } }
+            if let v = given[field]?.string { index = profileIndex(field, v) }
         }
         if let index {
             for (key, value) in given where Self.profileAttributes.contains(key) {
                 if profiles[index][key].isNull || !Self.filterFields.contains(key) { profiles[index][key] = value }
             }
             profiles[index]["updated"] = .string(context.nowISO)
+            indexProfile(index)
             return index
         }
         guard
@@ -190,6 +210,7 @@ extension KlaviyoEmulator {
         var spec = JSON.object(given.filter { Self.profileAttributes.contains($0.key) })
         if let id = data["id"].string { spec["id"] = .string(id) }
         profiles.append(try newProfile(spec, context: context))
+        indexProfile(profiles.count - 1)
         return profiles.count - 1
     }
 }

@@ -15,7 +15,9 @@ public final class KlaviyoEmulator: Emulator {
 
     /// The JSON:API media type of every answer.
     public static let mediaType = "application/vnd.api+json"
-    public static let defaultConfig: JSON = ["api_key": "pk_test", "rate_limit": 0]
+    public static let defaultConfig: JSON = [
+        "api_key": "pk_test", "rate_limit": 0, "bulk_rate_limit": 150, "bulk_burst_limit": 10,
+    ]
 
     var config: JSON = KlaviyoEmulator.defaultConfig
     var limiter = RateLimiter()
@@ -30,6 +32,14 @@ public final class KlaviyoEmulator: Emulator {
     var received: [JSON] = []
     /// Dedupe keys of recorded events: profile id + metric + (unique_id or time to the second).
     var eventKeys: Set<String> = []
+    /// Profile index by identifier (`field` + value → the first profile holding it); see
+    /// `KlaviyoEmulator+ProfileIndex.swift`.
+    var profileLookup: [String: Int] = [:]
+    /// Bulk jobs refused because a `unique_id` repeated (for the control API's counts).
+    var bulkRefusals = 0
+    /// Bulk Create Events' own limits: 10/s burst, 150/min steady (`bulk_rate_limit` sets the steady one).
+    var bulkSteady = RateLimiter(limit: 150)
+    var bulkBurst = RateLimiter(limit: 10, window: 1)
 
     public init() {}
 
@@ -104,6 +114,10 @@ public final class KlaviyoEmulator: Emulator {
         if let c = EmulatorSupport.match(path, "/api/profiles/{id}") {
             guard m == "GET" else { throw methodNotAllowed(m) }
             return try getProfile(request, id: c["id"]!)
+        }
+        if EmulatorSupport.match(path, "/api/event-bulk-create-jobs") != nil {
+            guard m == "POST" else { throw methodNotAllowed(m) }
+            return try bulkCreateEvents(request, context: context)
         }
         if EmulatorSupport.match(path, "/api/events") != nil {
             switch m {
@@ -214,6 +228,7 @@ public final class KlaviyoEmulator: Emulator {
         messages = snapshot["conversation_messages"].array ?? []
         webhooks = snapshot["webhooks"].array ?? []
         received = snapshot["received_sms"].array ?? []
+        reindexProfiles()
         if snapshot["config"].object != nil { try configure(snapshot["config"]) }
         for e in events {
             eventKeys.insert(
@@ -226,6 +241,10 @@ public final class KlaviyoEmulator: Emulator {
     public func reset() {
         config = Self.defaultConfig
         limiter = RateLimiter()
+        bulkSteady = RateLimiter(limit: 150)
+        bulkBurst = RateLimiter(limit: 10, window: 1)
+        bulkRefusals = 0
+        profileLookup = [:]
         profiles = []
         events = []
         conversations = []
@@ -248,6 +267,16 @@ public final class KlaviyoEmulator: Emulator {
                     throw RuntimeError(.usage, "config.klaviyo.rate_limit must be a count per minute")
                 }
                 limiter.limit = Int(n)
+            case "bulk_rate_limit":
+                guard let n = value.int, n >= 0 else {
+                    throw RuntimeError(.usage, "config.klaviyo.bulk_rate_limit must be a count per minute")
+                }
+                bulkSteady.limit = Int(n)
+            case "bulk_burst_limit":
+                guard let n = value.int, n >= 0 else {
+                    throw RuntimeError(.usage, "config.klaviyo.bulk_burst_limit must be a count per second")
+                }
+                bulkBurst.limit = Int(n)
             default: throw RuntimeError(.usage, "unknown config.klaviyo key \(key)")
             }
             config[key] = value
@@ -263,8 +292,10 @@ public final class KlaviyoEmulator: Emulator {
             let profile = try newProfile(spec, context: context)
             if let i = profiles.firstIndex(where: { $0["id"] == profile["id"] }) {
                 profiles[i] = profile
+                reindexProfiles()
             } else {
                 profiles.append(profile)
+                indexProfile(profiles.count - 1)
             }
         }
         for spec in document["conversations"].array ?? [] {

@@ -182,10 +182,21 @@ extension ZendeskEmulator {
         return reply
     }
 
+    /// The sideloads the cursor-based ticket export answers: the tickets sideloads Zendesk lists
+    /// for it, `last_audits` excepted ("for performance reasons"). Others are ignored, as Zendesk
+    /// ignores an unknown sideload.
+    static let exportSideloads: Set<String> = ["users", "groups", "brands", "metric_sets", "organizations"]
+
     /// `GET /api/v2/incremental/tickets/cursor.json?start_time=<unix>` or `?cursor=`: tickets
     /// ordered by (updated_at, id) after the position — leaving out those updated in the last
-    /// minute, as Zendesk does — `after_cursor`, and `end_of_stream` true on the last page.
+    /// minute, as Zendesk does — `after_cursor`, and `end_of_stream` true on the last page. At most
+    /// `export_rate_limit` requests a minute (Zendesk: 10, 30 with the high-volume add-on): 429 +
+    /// `Retry-After` beyond. `include=users,groups,brands,metric_sets,organizations` sideloads
+    /// the records the page's tickets name.
     func incrementalTickets(_ c: ZendeskCall) throws -> ServerResponse {
+        if let wait = exportLimiter.admit(now: c.now.timeIntervalSince1970) {
+            return Self.throttled(retryAfter: wait)
+        }
         var after: (Int64, Int64)
         if let cursor = c.query("cursor"), !cursor.isEmpty {
             guard let position = Self.decodeCursor(cursor) else {
@@ -203,23 +214,43 @@ extension ZendeskEmulator {
         let perPage = min(1000, max(1, Int(c.query("per_page") ?? "") ?? 1000))
         // Zendesk leaves out what changed in the last minute (it may still be changing).
         let horizon = Int64(c.now.timeIntervalSince1970) - 60
-        let ordered = tickets.values.filter { Int64(Clock.parse($0.updatedAt)?.timeIntervalSince1970 ?? 0) < horizon }
-            .map { t in ((Int64(Clock.parse(t.updatedAt)?.timeIntervalSince1970 ?? 0), t.id), t) }
-            .sorted { $0.0 < $1.0 }
-        let remaining = ordered.filter { $0.0 >= after && $0.0 != after }
-        let slice = Array(remaining.prefix(perPage))
-        if let last = slice.last { after = last.0 }
+        var remaining: [((Int64, Int64), Int64)] = []
+        for t in tickets.values {
+            let updated = Int64(Clock.parse(t.updatedAt)?.timeIntervalSince1970 ?? 0)
+            guard updated < horizon, (updated, t.id) > after else { continue }
+            remaining.append(((updated, t.id), t.id))
+        }
+        remaining.sort { $0.0 < $1.0 }
+        let slice = remaining.prefix(perPage).compactMap { tickets[$0.1] }
+        if let last = remaining.prefix(perPage).last { after = last.0 }
         let cursor = Self.encodeCursor(after)
-        return .json(
-            200,
-            [
-                "tickets": .array(slice.map { $0.1.view(baseURL: c.baseURL) }),
-                "after_cursor": .string(cursor),
-                "after_url": .string(
-                    "\(c.baseURL)/api/v2/incremental/tickets/cursor.json?cursor=\(FormDecoding.encode(cursor))"),
-                "before_cursor": nil, "before_url": nil,
-                "end_of_stream": .bool(remaining.count <= perPage),
-            ])
+        var body: [String: JSON] = [
+            "tickets": .array(slice.map { $0.view(baseURL: c.baseURL) }),
+            "after_cursor": .string(cursor),
+            "after_url": .string(
+                "\(c.baseURL)/api/v2/incremental/tickets/cursor.json?cursor=\(FormDecoding.encode(cursor))"),
+            "before_cursor": nil, "before_url": nil,
+            "end_of_stream": .bool(remaining.count <= perPage),
+        ]
+        let include = Set((c.query("include") ?? "").split(separator: ",").map { $0.trimmed() })
+            .intersection(Self.exportSideloads)
+        if include.contains("users") {
+            let ids = Set(slice.flatMap { t in [t.requesterID, t.submitterID] + (t.assigneeID.map { [$0] } ?? []) })
+            body["users"] = .array(ids.sorted().compactMap { users[$0] }.map { userView(c, $0) })
+        }
+        if include.contains("groups") {
+            let ids = Set(slice.compactMap(\.groupID))
+            body["groups"] = .array(ids.sorted().compactMap { groups[$0] }.map { groupView(c, $0) })
+        }
+        if include.contains("brands") {
+            let ids = Set(slice.compactMap(\.brandID))
+            body["brands"] = .array(ids.sorted().compactMap { brands[$0] }.map { brandView(c, $0) })
+        }
+        if include.contains("organizations") { body["organizations"] = [] }
+        if include.contains("metric_sets") {
+            body["metric_sets"] = .array(slice.map { metricSet($0, baseURL: c.baseURL) })
+        }
+        return .json(200, .object(body))
     }
 
     static func encodeCursor(_ position: (Int64, Int64)) -> String {

@@ -478,6 +478,13 @@ extension ZendeskEmulator {
     /// `GET /api/v2/tickets/{id}/metrics`: solved_at, reopens, replies, resolution times.
     func ticketMetrics(_ c: ZendeskCall, _ id: Int64) throws -> ServerResponse {
         guard let t = tickets[id] else { throw ZendeskRefusal.notFound }
+        return .json(200, ["ticket_metric": metricSet(t, baseURL: c.baseURL)])
+    }
+
+    /// A ticket's metric set (`ticket_metric`; the export's `metric_sets` sideload): calendar
+    /// minutes to the first public agent reply after the first comment, to the first and the
+    /// last solve; reopens and replies as counted.
+    func metricSet(_ t: ZendeskTicket, baseURL: String) -> JSON {
         func minutes(_ from: String?, _ to: String?) -> JSON {
             guard let a = from.flatMap(Clock.parse), let b = to.flatMap(Clock.parse) else {
                 return ["calendar": nil, "business": nil]
@@ -487,8 +494,8 @@ extension ZendeskEmulator {
         }
         let firstSolved = t.statusHistory.first { $0["to"].string == "solved" }?["at"].string ?? t.solvedAt
         let firstReply = t.comments.dropFirst().first { $0.isPublic && isStaff($0.authorID) }?.createdAt
-        let metric: JSON = [
-            "url": .string("\(c.baseURL)/api/v2/ticket_metrics/\(t.id).json"), "id": .int(t.id),
+        return [
+            "url": .string("\(baseURL)/api/v2/ticket_metrics/\(t.id).json"), "id": .int(t.id),
             "ticket_id": .int(t.id),
             "created_at": .string(t.createdAt), "updated_at": .string(t.updatedAt),
             "group_stations": JSON(t.groupID == nil ? 0 : 1), "assignee_stations": JSON(t.assigneeID == nil ? 0 : 1),
@@ -504,6 +511,5 @@ extension ZendeskEmulator {
             "requester_wait_time_in_minutes": ["calendar": nil, "business": nil],
             "on_hold_time_in_minutes": ["calendar": 0, "business": 0],
         ]
-        return .json(200, ["ticket_metric": metric])
     }
 }

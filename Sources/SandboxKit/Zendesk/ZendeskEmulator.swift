@@ -25,6 +25,9 @@ public final class ZendeskEmulator: Emulator {
         var accountID: Int64 = 10001
         /// Requests per minute; 0 = no limit.
         var rateLimit = 0
+        /// Incremental export requests per minute (Zendesk: 10; 30 with the high-volume add-on);
+        /// 0 = no limit.
+        var exportRateLimit = 10
     }
 
     /// A stored `Idempotency-Key` outcome.
@@ -62,6 +65,8 @@ public final class ZendeskEmulator: Emulator {
     var nextAuditID: Int64 = 9000
     var nextRuleID: Int64 = 100
     var recentRequests: [Date] = []
+    /// The incremental export's own window (it also counts against the account's).
+    var exportLimiter = RateLimiter(limit: 10)
 
     public init() { reset() }
 
@@ -108,6 +113,7 @@ public final class ZendeskEmulator: Emulator {
         rules = Dictionary(uniqueKeysWithValues: Self.ruleKinds.keys.map { ($0, []) })
         nextUserID = 1000; nextTicketID = 1; nextCommentID = 5000; nextAuditID = 9000; nextRuleID = 100
         recentRequests = []
+        exportLimiter = RateLimiter(limit: settings.exportRateLimit)
         let stamp = Clock.iso8601(Date())
         users[Self.apiUserID] = userRecord(
             [
@@ -149,6 +155,12 @@ public final class ZendeskEmulator: Emulator {
                     throw RuntimeError(.invalidEvent, "zendesk rate_limit must be >= 0")
                 }
                 settings.rateLimit = Int(i)
+            case "export_rate_limit":
+                guard let i = value.int, i >= 0 else {
+                    throw RuntimeError(.invalidEvent, "zendesk export_rate_limit must be >= 0")
+                }
+                settings.exportRateLimit = Int(i)
+                exportLimiter = RateLimiter(limit: Int(i))
             default:
                 throw RuntimeError(.invalidEvent, "unknown zendesk config key \(key)")
             }
@@ -159,7 +171,7 @@ public final class ZendeskEmulator: Emulator {
     public var configuration: JSON {
         [
             "email": .string(settings.email), "account_id": .int(settings.accountID),
-            "rate_limit": JSON(settings.rateLimit),
+            "rate_limit": JSON(settings.rateLimit), "export_rate_limit": JSON(settings.exportRateLimit),
         ]
     }
 

@@ -1,0 +1,126 @@
+import FoundationEssentials
+import FunctionRuntime
+import ServiceClients
+import Synchronization
+
+/// Sends events to Klaviyo in Bulk Create Events jobs, paced to the bulk quota: at most 1,000
+/// events and ~4.5 MB per job (the limit is 5 MB), never one `unique_id` twice for the same
+/// profile and metric in a job. A 429 is waited out (`Retry-After`) and the job sent again; a job
+/// Klaviyo refuses (400 — a `unique_id` it has already recorded refuses the whole job) is sent
+/// again event by event with `POST /api/events`, which records the first and ignores repeats; a
+/// job too large (413) is split in two.
+public final class BulkEventSender {
+    public struct Stats: Sendable, Equatable {
+        public var jobs = 0
+        public var events = 0
+        public var fallbackJobs = 0
+        public var singles = 0
+        public var throttled = 0
+        public var refused: [(ticket: Int64?, metric: String, reason: String)] = []
+
+        public static func == (a: Stats, b: Stats) -> Bool {
+            a.jobs == b.jobs && a.events == b.events && a.fallbackJobs == b.fallbackJobs && a.singles == b.singles
+                && a.throttled == b.throttled && a.refused.count == b.refused.count
+        }
+    }
+
+    public static let jobBytes = 4_500_000
+    let config: Config
+    let transport: HTTPTransport
+    let pacer: QuotaPacer
+    public private(set) var stats = Stats()
+
+    public init(config: Config, transport: HTTPTransport, pacer: QuotaPacer) {
+        self.config = config
+        self.transport = transport
+        self.pacer = pacer
+    }
+
+    /// A client for one job: 120 s, 5xx retried by the client, 429 left to the pacer.
+    func klaviyo() throws -> Klaviyo {
+        var policy = RetryPolicy()
+        policy.retryStatuses = [502, 503, 504]
+        return try Klaviyo(
+            config: config, http: HTTPClient(deadline: Deadline(seconds: 120), policy: policy, transport: transport))
+    }
+
+    /// The jobs `events` make: in order, a repeated key left out, cut at 1,000 events or `jobBytes`.
+    public static func jobs(_ events: [KlaviyoEvent], maxEvents: Int = KlaviyoBulkEvents.maxEvents) -> [[KlaviyoEvent]]
+    {
+        var out: [[KlaviyoEvent]] = []
+        var current: [KlaviyoEvent] = []
+        var keys: Set<String> = []
+        var bytes = 0
+        for e in events {
+            let key = KlaviyoBulkEvents.key(e)
+            if keys.contains(key) { continue }
+            let size = e.body.serializedBytes().count
+            if !current.isEmpty && (current.count >= maxEvents || bytes + size > jobBytes) {
+                out.append(current)
+                current = []
+                keys = []
+                bytes = 0
+            }
+            current.append(e)
+            keys.insert(key)
+            bytes += size
+        }
+        if !current.isEmpty { out.append(current) }
+        return out
+    }
+
+    /// Sends all of `events`; returns when Klaviyo has accepted each (or refused one by one —
+    /// those are in `stats.refused`). Throws when Klaviyo stays unavailable or refuses the
+    /// credentials.
+    public func send(_ events: [KlaviyoEvent]) throws {
+        for job in Self.jobs(events) { try sendJob(job) }
+    }
+
+    func sendJob(_ job: [KlaviyoEvent]) throws {
+        let body = KlaviyoBulkEvents.body(job).serializedBytes()
+        while true {
+            pacer.take()
+            let response = try klaviyo().createEventsInBulk(body)
+            if pacer.observe(response) {
+                stats.throttled += 1
+                continue
+            }
+            switch response.status {
+            case 200..<300:
+                stats.jobs += 1
+                stats.events += job.count
+                return
+            case 413 where job.count > 1:
+                let half = job.count / 2
+                try sendJob(Array(job[..<half]))
+                try sendJob(Array(job[half...]))
+                return
+            case 400, 409, 413:
+                stats.fallbackJobs += 1
+                try sendSingly(job)
+                return
+            default:
+                throw ServiceError(service: "klaviyo", method: "POST", path: KlaviyoBulkEvents.path, response: response)
+            }
+        }
+    }
+
+    /// One `POST /api/events` per event (the client retries 429 after `Retry-After`; Klaviyo's
+    /// create-event quota is 350/s burst, 3,500/min steady, far above a job's 1,000).
+    func sendSingly(_ job: [KlaviyoEvent]) throws {
+        for e in job {
+            var policy = RetryPolicy()
+            policy.maxAttempts = 6
+            let client = try Klaviyo(
+                config: config, http: HTTPClient(deadline: Deadline(seconds: 60), policy: policy, transport: transport))
+            do {
+                try client.createEvent(e)
+                stats.singles += 1
+                stats.events += 1
+            } catch let error as ServiceError where error.code != .unauthorized {
+                let ticket = e.properties["Ticket_id"].int
+                stats.refused.append((ticket, e.metric, "\(error.status) \(error.body.serialized().prefix(200))"))
+            }
+        }
+    }
+}

@@ -1,0 +1,66 @@
+import FoundationEssentials
+import FunctionRuntime
+#if canImport(Glibc)
+import Glibc
+#endif
+import ServiceClients
+
+/// `./invoke report`: reads the export over the window and writes the support report.
+public final class ReportCommand {
+    let options: ReportOptions
+    let config: Config
+    let write: (String) -> Void
+
+    public init(options: ReportOptions, config: Config, write: @escaping (String) -> Void) {
+        self.options = options
+        self.config = config
+        self.write = write
+    }
+
+    public func run() throws -> Int32 {
+        var report = SupportReport(window: options.window, brand: options.brand, channel: options.channel)
+        let export = QuotaPacer(name: "export", perMinute: options.exportRate)
+        let api = QuotaPacer(name: "zendesk", perMinute: options.zendeskRate)
+        let reader = ExportReader(
+            config: config, transport: HTTPTransport(), pacers: [export, api], include: SupportReport.sideloads,
+            start: .startTime(options.window.since))
+        let progress = ExportProgress(style: options.progress, window: options.window)
+        var pages = 0, tickets = 0
+        while let page = try reader.next() {
+            for t in page.tickets { report.add(t, page: page) }
+            pages += 1
+            tickets += page.tickets.count
+            let position = page.tickets.last?["updated_at"].string.flatMap(Clock.parse).map {
+                Int64($0.timeIntervalSince1970)
+            }
+            progress.update(
+                pages: pages, tickets: tickets, position: position, quota: export,
+                now: Int64(Clock.now().timeIntervalSince1970))
+        }
+        progress.finish(pages: pages, tickets: tickets, quota: export, now: Int64(Clock.now().timeIntervalSince1970))
+        let text: String
+        switch options.format {
+        case .json: text = report.json.serialized()
+        case .csv: text = report.csv
+        case .html: text = report.html(generated: Clock.iso8601(Clock.now()))
+        }
+        if let out = options.out {
+            guard ReportFile.write(out, Array(text.utf8)) else {
+                throw HistoryError(.state, "cannot write \(out)")
+            }
+            write("report: \(out) (\(report.totals.created) tickets created, \(report.totals.solved) solved)")
+        } else {
+            write(text)
+        }
+        return 0
+    }
+}
+
+/// Writing a whole file (the report's `--out`).
+enum ReportFile {
+    static func write(_ path: String, _ bytes: [UInt8]) -> Bool {
+        guard let f = fopen(path, "w") else { return false }
+        defer { fclose(f) }
+        return fwrite(bytes, 1, bytes.count, f) == bytes.count
+    }
+}

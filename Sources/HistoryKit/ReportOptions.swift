@@ -1,0 +1,84 @@
+import FoundationEssentials
+import FunctionRuntime
+
+/// `report [--since 30d] [--until DATE] [--brand ID] [--channel sms|all] [--format html|json|csv]
+/// [--out FILE] [--export-rate N] [--zendesk-rate N] [--progress live|plain|none]`.
+public struct ReportOptions: Sendable, Equatable {
+    public enum Format: String, Sendable { case html, json, csv }
+    public enum Channel: String, Sendable { case sms, all }
+
+    public var window: HistoryWindow
+    public var brand: Int64?
+    public var channel: Channel = .all
+    public var format: Format = .html
+    public var out: String?
+    public var exportRate = 10
+    public var zendeskRate = 200
+    public var progress: ExportProgress.Style?
+
+    public static let usage = """
+        Usage: ./invoke report [--since 30d] [--until DATE] [--brand ID] [--channel sms|all]
+                               [--format html|json|csv] [--out FILE] [--export-rate N] [--zendesk-rate N]
+          The support dashboard of the Klaviyo Inbox for a Zendesk account: tickets created, solved and
+          reopened per day; first reply and full resolution times (median, p90), also per assignee,
+          tag, channel and brand. Read from Zendesk's incremental export within its quota (10
+          requests a minute; 30 with the high-volume add-on: --export-rate 30). --channel sms: the
+          tickets the SMS bridge made (tag sms) or Zendesk's own SMS channel. Written to standard
+          output unless --out.
+        """
+
+    public init(window: HistoryWindow) { self.window = window }
+
+    public static func parse(_ arguments: [String], now: Int64) throws -> ReportOptions {
+        var o = ReportOptions(window: HistoryWindow(since: now - 30 * 86400, until: now))
+        var since: Int64?
+        var until: Int64?
+        var i = 0
+        func value(_ name: String) throws -> String {
+            i += 1
+            guard i < arguments.count else { throw HistoryError(.usage, "\(name) needs a value\n\(usage)") }
+            return arguments[i]
+        }
+        func count(_ name: String) throws -> Int {
+            let v = try value(name)
+            guard let n = Int(v), n > 0 else { throw HistoryError(.usage, "\(name) \(v): a count per minute above 0") }
+            return n
+        }
+        while i < arguments.count {
+            let a = arguments[i]
+            switch a {
+            case "--since": since = try HistoryWindow.parseTime(try value(a), now: now, option: a)
+            case "--until": until = try HistoryWindow.parseTime(try value(a), now: now, option: a)
+            case "--brand":
+                let v = try value(a)
+                guard let id = Int64(v), id > 0 else { throw HistoryError(.usage, "--brand \(v): a brand id") }
+                o.brand = id
+            case "--channel":
+                let v = try value(a)
+                guard let c = Channel(rawValue: v) else { throw HistoryError(.usage, "--channel \(v): sms or all") }
+                o.channel = c
+            case "--format":
+                let v = try value(a)
+                guard let f = Format(rawValue: v) else {
+                    throw HistoryError(.usage, "--format \(v): html, json or csv")
+                }
+                o.format = f
+            case "--out": o.out = try value(a)
+            case "--export-rate": o.exportRate = try count(a)
+            case "--zendesk-rate": o.zendeskRate = try count(a)
+            case "--progress":
+                let v = try value(a)
+                guard let style = ExportProgress.Style(rawValue: v) else {
+                    throw HistoryError(.usage, "--progress \(v): live, plain or none")
+                }
+                o.progress = style
+            case "-h", "--help": throw HistoryError(.help, usage)
+            default: throw HistoryError(.usage, "unknown option \(a)\n\(usage)")
+            }
+            i += 1
+        }
+        o.window = HistoryWindow(since: since ?? now - 30 * 86400, until: until ?? now)
+        guard o.window.since < o.window.until else { throw HistoryError(.usage, "--since must be before --until") }
+        return o
+    }
+}
