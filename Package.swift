@@ -127,6 +127,9 @@ let package = Package(
                 "HTTPServer",
             ]),
         tests("DemoTests", ["TestSupport", "DemoKit", "SandboxKit", "InvokerKit", "FunctionRuntime", "HTTPServer"]),
+        tests(
+            "HistoryTests",
+            ["TestSupport", "HistoryKit", "ServiceClients", "SandboxKit", "InvokerKit", "FunctionRuntime", "HTTPServer"]),
         tests("SetupTests", ["SetupKit", "SMSCore", "SandboxKit", "FunctionRuntime", "HTTPServer"]),
         tests(
             "MetricsSurveyTests",

@@ -69,7 +69,7 @@ public final class BackfillCommand {
         let bulk = QuotaPacer(name: "bulk", perMinute: options.bulkRate)
         let reader = ExportReader(
             config: config, transport: transport, pacers: [export, api], include: BackfillRules.sideloads,
-            start: checkpoint.cursor.map { .cursor($0) } ?? .startTime(window.since))
+            start: checkpoint.cursor.map { .cursor($0) } ?? .startTime(window.since), perPage: options.pageSize)
         let sender = BulkEventSender(config: config, transport: transport, pacer: bulk)
         let progress = ExportProgress(style: options.progress, window: window)
         let queue = PageQueue<Delivery?>(capacity: 2)

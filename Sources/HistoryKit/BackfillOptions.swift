@@ -2,7 +2,7 @@ import FoundationEssentials
 import FunctionRuntime
 
 /// `backfill --since DATE [--until DATE] [--brands ID,ID] [--apply] [--state FILE] [--list]
-/// [--json] [--export-rate N] [--zendesk-rate N] [--bulk-rate N] [--progress live|plain|none]`.
+/// [--json] [--export-rate N] [--zendesk-rate N] [--bulk-rate N] [--progress live|plain|none] [--page-size N]`.
 public struct BackfillOptions: Sendable, Equatable {
     public var window: HistoryWindow
     /// False when `--until` was left out (now): a resumed run then keeps the first run's end.
@@ -20,11 +20,13 @@ public struct BackfillOptions: Sendable, Equatable {
     public var zendeskRate = 200
     public var bulkRate = 150
     public var progress: ExportProgress.Style?
+    /// Tickets per export page (1–1,000, Zendesk's `per_page`; default 1,000).
+    public var pageSize: Int?
 
     public static let usage = """
         Usage: ./invoke backfill --since DATE [--until DATE] [--brands ID,ID] [--apply] [--state FILE]
                                  [--list] [--json] [--export-rate N] [--zendesk-rate N] [--bulk-rate N]
-                                 [--progress live|plain|none]
+                                 [--progress live|plain|none] [--page-size N]
           Sends the "Opened Ticket" / "Resolved Ticket" history of the tickets created / closed in
           [since, until) to Klaviyo (backfill: true, the live unique_id). Dry run unless --apply: the
           plan (counts per metric and brand, a sample body) and nothing written. DATE: 2026-01-31,
@@ -79,6 +81,12 @@ public struct BackfillOptions: Sendable, Equatable {
                     throw HistoryError(.usage, "--progress \(v): live, plain or none")
                 }
                 o.progress = style
+            case "--page-size":
+                let v = try value(a)
+                guard let n = Int(v), (1...1000).contains(n) else {
+                    throw HistoryError(.usage, "--page-size \(v): 1 to 1000 tickets")
+                }
+                o.pageSize = n
             case "-h", "--help": throw HistoryError(.help, usage)
             default: throw HistoryError(.usage, "unknown option \(a)\n\(usage)")
             }

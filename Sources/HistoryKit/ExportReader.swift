@@ -9,6 +9,8 @@ import ServiceClients
 /// unavailable is retried for about a minute before the run stops (its state file lets it go on).
 public final class ExportReader {
     public let include: [String]
+    /// Tickets per page when smaller than Zendesk's 1,000 (`--page-size`).
+    public let perPage: Int?
     public private(set) var position: Zendesk.ExportPosition
     public private(set) var finished = false
     /// Export requests answered 200, and those refused with 429 (each waited out).
@@ -22,8 +24,9 @@ public final class ExportReader {
 
     public init(
         config: Config, transport: HTTPTransport, pacers: [QuotaPacer], include: [String],
-        start: Zendesk.ExportPosition, sleeper: @escaping (Double) -> Void = Clock.sleep
+        start: Zendesk.ExportPosition, perPage: Int? = nil, sleeper: @escaping (Double) -> Void = Clock.sleep
     ) {
+        self.perPage = perPage
         self.config = config
         self.transport = transport
         self.pacers = pacers
@@ -50,7 +53,8 @@ public final class ExportReader {
             let zendesk = try zendesk()
             let response: HTTPResponse
             do {
-                response = try zendesk.client.http.send(zendesk.exportRequest(position, include: include))
+                response = try zendesk.client.http.send(
+                    zendesk.exportRequest(position, include: include, perPage: perPage))
             } catch let e as RuntimeError where e.code == .upstreamUnavailable {
                 unavailable += 1
                 if unavailable > Self.unavailableRetries { throw e }

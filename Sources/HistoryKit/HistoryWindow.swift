@@ -18,12 +18,14 @@ public struct HistoryWindow: Sendable, Equatable {
         return s >= since && s < until
     }
 
-    /// Reads `2026-01-31`, `2026-01-31T12:00:00Z`, or an age before `now`: `30d`, `12h`, `90m`.
+    /// Reads `2026-01-31`, `2026-01-31T12:00:00Z`, or an age before `now`: `30d` (whole days:
+    /// 30 days before today's 00:00 UTC, so the same command run again names the same window — a
+    /// backfill resumes by it), `12h`, `90m`.
     public static func parseTime(_ text: String, now: Int64, option: String) throws -> Int64 {
         let t = text.trimmed()
         if let last = t.last, let n = Int64(t.dropLast()), n >= 0 {
             switch last {
-            case "d": return now - n * 86400
+            case "d": return now - now % 86400 - n * 86400
             case "h": return now - n * 3600
             case "m": return now - n * 60
             default: break

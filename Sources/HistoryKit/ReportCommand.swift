@@ -23,7 +23,7 @@ public final class ReportCommand {
         let api = QuotaPacer(name: "zendesk", perMinute: options.zendeskRate)
         let reader = ExportReader(
             config: config, transport: HTTPTransport(), pacers: [export, api], include: SupportReport.sideloads,
-            start: .startTime(options.window.since))
+            start: .startTime(options.window.since), perPage: options.pageSize)
         let progress = ExportProgress(style: options.progress, window: options.window)
         var pages = 0, tickets = 0
         while let page = try reader.next() {

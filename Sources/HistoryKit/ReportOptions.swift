@@ -2,7 +2,7 @@ import FoundationEssentials
 import FunctionRuntime
 
 /// `report [--since 30d] [--until DATE] [--brand ID] [--channel sms|all] [--format html|json|csv]
-/// [--out FILE] [--export-rate N] [--zendesk-rate N] [--progress live|plain|none]`.
+/// [--out FILE] [--export-rate N] [--zendesk-rate N] [--progress live|plain|none] [--page-size N]`.
 public struct ReportOptions: Sendable, Equatable {
     public enum Format: String, Sendable { case html, json, csv }
     public enum Channel: String, Sendable { case sms, all }
@@ -15,6 +15,8 @@ public struct ReportOptions: Sendable, Equatable {
     public var exportRate = 10
     public var zendeskRate = 200
     public var progress: ExportProgress.Style?
+    /// Tickets per export page (1–1,000, Zendesk's `per_page`; default 1,000).
+    public var pageSize: Int?
 
     public static let usage = """
         Usage: ./invoke report [--since 30d] [--until DATE] [--brand ID] [--channel sms|all]
@@ -72,6 +74,12 @@ public struct ReportOptions: Sendable, Equatable {
                     throw HistoryError(.usage, "--progress \(v): live, plain or none")
                 }
                 o.progress = style
+            case "--page-size":
+                let v = try value(a)
+                guard let n = Int(v), (1...1000).contains(n) else {
+                    throw HistoryError(.usage, "--page-size \(v): 1 to 1000 tickets")
+                }
+                o.pageSize = n
             case "-h", "--help": throw HistoryError(.help, usage)
             default: throw HistoryError(.usage, "unknown option \(a)\n\(usage)")
             }

@@ -23,6 +23,9 @@ extension FunctionsFile {
     static let methods: Set<String> = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
     /// Paths the invoker answers itself.
     static let reservedPaths: Set<String> = ["/healthz", "/metrics", "/console"]
+    /// Paths the invoker answers itself, so no route may take them: the reserved ones and
+    /// `GET /report` (the support report, see `ReportEndpoint`).
+    static let builtInPaths = reservedPaths.union([ReportEndpoint.path])
     /// Variables the invoker sets itself; a configured `env` may not override them.
     static let reservedEnv: Set<String> = CGIEnvironment.metaVariables.union(["INVOKER_PIPELINE"])
 
@@ -227,7 +230,7 @@ extension FunctionsFile {
                         "must be an absolute path starting with / (no query, fragment, spaces or escapes)");
                     continue
                 }
-                if FunctionsFile.reservedPaths.contains(routePath) {
+                if FunctionsFile.builtInPaths.contains(routePath) {
                     fail(path + ".path", "\(routePath) is answered by the invoker itself"); continue
                 }
                 let key = "\(method) \(routePath)"
@@ -277,6 +280,7 @@ extension FunctionsFile {
             for name in file.functions.keys.sorted() {
                 var spec = file.functions[name]!
                 spec.path = dir + "/" + spec.executable
+                file.functionsDirectory = dir
                 var st = stat()
                 if stat(spec.path, &st) != 0 || (st.st_mode & S_IFMT) != S_IFREG {
                     fail(

@@ -23,6 +23,8 @@ public struct FunctionsFile: Sendable {
     public var functions: [String: FunctionSpec]
     /// Routes in file order.
     public var routes: [Route]
+    /// Where the executables are (filled in by the loader); the invoker's own tools sit there too.
+    public var functionsDirectory = ""
 
     public init(
         defaults: Settings = Settings(), server: ServerSettings = ServerSettings(),

@@ -8,6 +8,8 @@ public final class Invoker: Sendable {
     public let file: FunctionsFile
     /// The allowlisted part of the invoker's environment, given to every function.
     public let baseEnvironment: [String: String]
+    /// `GET /report` (on when `REPORT_TOKEN` is set).
+    let report: ReportEndpoint
     public let launcher: FunctionLauncher
     public let accessLog: AccessLog
     private let routeLimits: [String: RouteLimits]
@@ -57,6 +59,9 @@ public final class Invoker: Sendable {
             self.launcher = SpawnLauncher(gate: gate, captureLog: file.server.observe)
         }
         self.accessLog = accessLog ?? AccessLog(redactor: Redactor(secrets: Config(environment: environment).secrets))
+        report = ReportEndpoint(
+            token: environment[ReportEndpoint.tokenVariable],
+            executable: file.functionsDirectory + "/" + ReportEndpoint.executableName, environment: base)
         let consoleToken = environment["CONSOLE_TOKEN"]
         console = InvokerConsole(
             token: consoleToken,
@@ -159,7 +164,7 @@ public final class Invoker: Sendable {
         accessLog.record(
             method: request.method, target: request.target, status: response.status,
             milliseconds: milliseconds, function: trace.function, exit: trace.exit, note: trace.note)
-        if observe && !FunctionsFile.reservedPaths.contains(request.path) {
+        if observe && !FunctionsFile.builtInPaths.contains(request.path) {
             let route = file.route(method: request.method, path: request.path).map { Self.key($0.method, $0.path) }
             metrics.request(route: route ?? "unrouted", status: response.status, seconds: milliseconds / 1000)
             console.record(
@@ -199,6 +204,7 @@ public final class Invoker: Sendable {
 
     func respond(_ request: ServerRequest, trace: inout RequestTrace) -> ServerResponse {
         let path = request.path
+        if path == ReportEndpoint.path { return report.respond(request) }
         if FunctionsFile.reservedPaths.contains(path) {
             if path != "/healthz" && !observe {
                 return Outcome.error(404, "not_found", "\(path) is off (functions.json server.observe is false)")

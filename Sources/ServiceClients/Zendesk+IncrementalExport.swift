@@ -45,14 +45,16 @@ extension Zendesk {
         case cursor(String)
     }
 
-    /// The request for one export page at `position`, sideloading `include`.
-    public func exportRequest(_ position: ExportPosition, include: [String]) -> HTTPRequest {
+    /// The request for one export page at `position`, sideloading `include`; `perPage` asks for
+    /// smaller pages than Zendesk's 1,000.
+    public func exportRequest(_ position: ExportPosition, include: [String], perPage: Int? = nil) -> HTTPRequest {
         var query: String
         switch position {
         case .startTime(let t): query = "start_time=\(t)"
         case .cursor(let c): query = "cursor=" + ServiceClient.query(c)
         }
         if !include.isEmpty { query += "&include=" + include.joined(separator: ",") }
+        if let perPage { query += "&per_page=\(perPage)" }
         return client.request("GET", "/api/v2/incremental/tickets/cursor.json?" + query)
     }
 }
