@@ -25,9 +25,53 @@ public final class BackfillCommand {
             attentionFile: config.value(ConfigKey.attentionLog))
     }
 
+    /// One export page turned into what the sending side does with it.
+    struct PlannedPage {
+        var tickets: Int
+        var afterCursor: String?
+        var endOfStream: Bool
+        /// The `updated_at` (Unix seconds) the export reached with it.
+        var position: Int64?
+        /// Counts by name (as in the checkpoint).
+        var counts: [String: Int] = [:]
+        var events: [KlaviyoEvent] = []
+        /// The bulk jobs of `events` (made only when sending).
+        var jobs: [BulkEventSender.Job] = []
+    }
+
     enum Delivery {
-        case page(ZendeskExportPage)
+        case page(PlannedPage)
         case failed(Error)
+    }
+
+    /// The events of one page and their counts (on the export thread, so building a page's jobs
+    /// overlaps with sending the previous one's).
+    static func plan(
+        _ page: ZendeskExportPage, window: HistoryWindow, brands: Set<Int64>, account: String, zendesk: Zendesk,
+        makeJobs: Bool
+    ) -> PlannedPage {
+        var planned = PlannedPage(
+            tickets: page.tickets.count, afterCursor: page.afterCursor, endOfStream: page.endOfStream,
+            position: page.tickets.last?["updated_at"].string.flatMap(Clock.parse).map {
+                Int64($0.timeIntervalSince1970)
+            })
+        for t in page.tickets {
+            for item in BackfillRules.items(
+                ticket: t, page: page, window: window, brands: brands, account: account,
+                agentURL: zendesk.agentURL(ticket:))
+            {
+                switch item {
+                case .event(let e, let brand):
+                    planned.events.append(e)
+                    planned.counts[e.metric, default: 0] += 1
+                    planned.counts["\(e.metric)@\(brand.map(String.init) ?? "none")", default: 0] += 1
+                case .skip(let metric, let reason, _):
+                    planned.counts["skipped:\(metric.rawValue):\(reason)", default: 0] += 1
+                }
+            }
+        }
+        if makeJobs { planned.jobs = BulkEventSender.jobs(planned.events) }
+        return planned
     }
 
     /// Runs the backfill; returns the exit status (0 done; 65 when Klaviyo refused some events,
@@ -73,15 +117,22 @@ public final class BackfillCommand {
         let sender = BulkEventSender(config: config, transport: transport, pacer: bulk)
         let progress = ExportProgress(style: options.progress, window: window)
         let queue = PageQueue<Delivery?>(capacity: 2)
+        let brands = Set(options.brands)
+        let makeJobs = options.apply
         Thread.detach {
             do {
-                while let page = try reader.next() { queue.put(.page(page)) }
+                while let page = try reader.next() {
+                    queue.put(
+                        .page(
+                            Self.plan(
+                                page, window: window, brands: brands, account: account, zendesk: zendesk,
+                                makeJobs: makeJobs)))
+                }
                 queue.put(nil)
             } catch {
                 queue.put(.failed(error))
             }
         }
-        let brands = Set(options.brands)
         var sample: JSON?
         var stop: Error?
         while let delivery = queue.take() {
@@ -89,42 +140,24 @@ public final class BackfillCommand {
                 if case .failed(let e) = delivery { stop = e }
                 break
             }
-            var events: [KlaviyoEvent] = []
-            for t in page.tickets {
-                for item in BackfillRules.items(
-                    ticket: t, page: page, window: window, brands: brands, account: account,
-                    agentURL: zendesk.agentURL(ticket:))
-                {
-                    switch item {
-                    case .event(let e, let brand):
-                        events.append(e)
-                        checkpoint.counts[e.metric, default: 0] += 1
-                        checkpoint.counts["\(e.metric)@\(brand.map(String.init) ?? "none")", default: 0] += 1
-                        if sample == nil { sample = e.body }
-                        if options.list { write(e.body.serialized()) }
-                    case .skip(let metric, let reason, _):
-                        checkpoint.counts["skipped:\(metric.rawValue):\(reason)", default: 0] += 1
-                    }
-                }
-            }
+            if sample == nil { sample = page.events.first?.body }
+            if options.list { for e in page.events { write(e.body.serialized()) } }
             if options.apply {
                 do {
-                    try sender.send(events)
+                    for job in page.jobs { try sender.send(job) }
                 } catch {
                     stop = error
                     break
                 }
             }
+            for (k, v) in page.counts { checkpoint.counts[k, default: 0] += v }
             checkpoint.pages += 1
-            checkpoint.tickets += page.tickets.count
+            checkpoint.tickets += page.tickets
             if let c = page.afterCursor { checkpoint.cursor = c }
             if page.endOfStream { checkpoint.done = true }
             if options.apply { try checkpoint.save(statePath) }
-            let position = page.tickets.last?["updated_at"].string.flatMap(Clock.parse).map {
-                Int64($0.timeIntervalSince1970)
-            }
             progress.update(
-                pages: checkpoint.pages, tickets: checkpoint.tickets, position: position, quota: export,
+                pages: checkpoint.pages, tickets: checkpoint.tickets, position: page.position, quota: export,
                 now: Int64(Clock.now().timeIntervalSince1970))
         }
         progress.finish(

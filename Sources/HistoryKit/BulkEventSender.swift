@@ -44,28 +44,37 @@ public final class BulkEventSender {
             config: config, http: HTTPClient(deadline: Deadline(seconds: 120), policy: policy, transport: transport))
     }
 
-    /// The jobs `events` make: in order, a repeated key left out, cut at 1,000 events or `jobBytes`.
-    public static func jobs(_ events: [KlaviyoEvent], maxEvents: Int = KlaviyoBulkEvents.maxEvents) -> [[KlaviyoEvent]]
-    {
-        var out: [[KlaviyoEvent]] = []
-        var current: [KlaviyoEvent] = []
+    /// One job: its events and its body, ready to send.
+    public struct Job: Sendable {
+        public var events: [KlaviyoEvent]
+        public var body: [UInt8]
+    }
+
+    /// The jobs `events` make: in order, a repeated key left out, cut at 1,000 events or
+    /// `jobBytes`. Pure (the export thread makes them while the sender sends the previous page's).
+    public static func jobs(_ events: [KlaviyoEvent], maxEvents: Int = KlaviyoBulkEvents.maxEvents) -> [Job] {
+        var out: [Job] = []
+        var current: [(event: KlaviyoEvent, bytes: [UInt8])] = []
         var keys: Set<String> = []
         var bytes = 0
+        func flush() {
+            guard !current.isEmpty else { return }
+            out.append(Job(events: current.map(\.event), body: KlaviyoBulkEvents.body(items: current)))
+            current = []
+            keys = []
+            bytes = 0
+        }
         for e in events {
             let key = KlaviyoBulkEvents.key(e)
             if keys.contains(key) { continue }
-            let size = e.body.serializedBytes().count
-            if !current.isEmpty && (current.count >= maxEvents || bytes + size > jobBytes) {
-                out.append(current)
-                current = []
-                keys = []
-                bytes = 0
-            }
-            current.append(e)
+            let item = KlaviyoBulkEvents.item(e)
+            // An entry's own bytes (type, profile) are at most a few hundred.
+            if current.count >= maxEvents || bytes + item.count + 400 > jobBytes { flush() }
+            current.append((e, item))
             keys.insert(key)
-            bytes += size
+            bytes += item.count + 400
         }
-        if !current.isEmpty { out.append(current) }
+        flush()
         return out
     }
 
@@ -73,14 +82,14 @@ public final class BulkEventSender {
     /// those are in `stats.refused`). Throws when Klaviyo stays unavailable or refuses the
     /// credentials.
     public func send(_ events: [KlaviyoEvent]) throws {
-        for job in Self.jobs(events) { try sendJob(job) }
+        for job in Self.jobs(events) { try send(job) }
     }
 
-    func sendJob(_ job: [KlaviyoEvent]) throws {
-        let body = KlaviyoBulkEvents.body(job).serializedBytes()
+    /// Sends one job (see the type's description for what each answer leads to).
+    public func send(_ job: Job) throws {
         while true {
             pacer.take()
-            let response = try klaviyo().createEventsInBulk(body)
+            let response = try klaviyo().createEventsInBulk(job.body)
             if pacer.observe(response) {
                 stats.throttled += 1
                 continue
@@ -88,16 +97,17 @@ public final class BulkEventSender {
             switch response.status {
             case 200..<300:
                 stats.jobs += 1
-                stats.events += job.count
+                stats.events += job.events.count
                 return
-            case 413 where job.count > 1:
-                let half = job.count / 2
-                try sendJob(Array(job[..<half]))
-                try sendJob(Array(job[half...]))
+            case 413 where job.events.count > 1:
+                let half = job.events.count / 2
+                for part in [Array(job.events[..<half]), Array(job.events[half...])] {
+                    for j in Self.jobs(part) { try send(j) }
+                }
                 return
             case 400, 409, 413:
                 stats.fallbackJobs += 1
-                try sendSingly(job)
+                try sendSingly(job.events)
                 return
             default:
                 throw ServiceError(service: "klaviyo", method: "POST", path: KlaviyoBulkEvents.path, response: response)

@@ -11,42 +11,54 @@ public enum KlaviyoBulkEvents {
     public static let maxBytes = 5_000_000
     public static let path = "/api/event-bulk-create-jobs"
 
-    /// The job body: one `event-bulk-create` entry per profile (by email, then phone, then
-    /// external id), each with its events, in first-seen order. `backfill` is set on the entry
-    /// and on each event that has it.
-    public static func body(_ events: [KlaviyoEvent]) -> JSON {
+    /// One event as an entry's item, `{"type":"event","attributes":{…}}`, without the profile
+    /// (the entry names it once).
+    public static func item(_ e: KlaviyoEvent) -> [UInt8] {
+        var a = e.body.at("data.attributes").object ?? [:]
+        a.removeValue(forKey: "profile")
+        return JSON.object(["type": "event", "attributes": .object(a)]).serializedBytes()
+    }
+
+    /// The job body from events and their serialized items (`item(_:)`): one `event-bulk-create`
+    /// entry per profile (by email, then phone, then external id), each with its events, in
+    /// first-seen order; `backfill` on the entry when every event of it has it. Written by
+    /// concatenation, so each event is serialized once.
+    public static func body(items: [(event: KlaviyoEvent, bytes: [UInt8])]) -> [UInt8] {
         var order: [String] = []
-        var byProfile: [String: [KlaviyoEvent]] = [:]
-        for e in events {
+        var byProfile: [String: [Int]] = [:]
+        for (i, x) in items.enumerated() {
+            let e = x.event
             let key = [e.email ?? "", e.phoneNumber ?? "", e.externalID ?? ""].joined(separator: "\u{1F}")
             if byProfile[key] == nil { order.append(key) }
-            byProfile[key, default: []].append(e)
+            byProfile[key, default: []].append(i)
         }
-        let entries: [JSON] = order.map { key in
-            let list = byProfile[key]!
-            let first = list[0]
+        var out = Array(#"{"data":{"type":"event-bulk-create-job","attributes":{"events-bulk-create":{"data":["#.utf8)
+        for (n, key) in order.enumerated() {
+            let members = byProfile[key]!
+            let first = items[members[0]].event
             var profile: JSON = [:]
             if let email = first.email { profile["email"] = .string(email) }
             if let phone = first.phoneNumber { profile["phone_number"] = .string(phone) }
             if let external = first.externalID { profile["external_id"] = .string(external) }
-            let items: [JSON] = list.map { e in
-                var a = e.body.at("data.attributes").object ?? [:]
-                a.removeValue(forKey: "profile")  // the entry names the profile once
-                return ["type": "event", "attributes": .object(a)]
+            if n > 0 { out.append(UInt8(ascii: ",")) }
+            out += Array(#"{"type":"event-bulk-create","attributes":{"profile":"#.utf8)
+            out += JSON.object(["data": ["type": "profile", "attributes": profile]]).serializedBytes()
+            out += Array(#","events":{"data":["#.utf8)
+            for (k, i) in members.enumerated() {
+                if k > 0 { out.append(UInt8(ascii: ",")) }
+                out += items[i].bytes
             }
-            var attributes: JSON = [
-                "profile": ["data": ["type": "profile", "attributes": profile]],
-                "events": ["data": .array(items)],
-            ]
-            if list.allSatisfy(\.backfill) { attributes["backfill"] = true }
-            return ["type": "event-bulk-create", "attributes": attributes]
+            out += Array("]}".utf8)
+            if members.allSatisfy({ items[$0].event.backfill }) { out += Array(#","backfill":true"#.utf8) }
+            out += Array("}}".utf8)
         }
-        return [
-            "data": [
-                "type": "event-bulk-create-job",
-                "attributes": ["events-bulk-create": ["data": .array(entries)]],
-            ]
-        ]
+        out += Array("]}}}}".utf8)
+        return out
+    }
+
+    /// The job body for `events` (see `body(items:)`), as JSON.
+    public static func body(_ events: [KlaviyoEvent]) -> JSON {
+        (try? JSON.parse(body(items: events.map { ($0, item($0)) }))) ?? .null
     }
 
     /// The dedupe key Klaviyo applies: profile, metric and `unique_id`.

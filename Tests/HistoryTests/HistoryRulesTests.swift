@@ -54,13 +54,15 @@ import Testing
         events.insert(Self.event(7), at: 100)  // a repeat of the same profile, metric and unique_id
         events.append(Self.event(7, email: "b@example.com"))  // another profile: not a repeat
         let jobs = BulkEventSender.jobs(events)
-        #expect(jobs.map(\.count) == [1000, 1000, 501])
-        #expect(jobs.allSatisfy { job in Set(job.map(KlaviyoBulkEvents.key)).count == job.count })
+        #expect(jobs.map(\.events.count) == [1000, 1000, 501])
+        #expect(jobs.allSatisfy { job in Set(job.events.map(KlaviyoBulkEvents.key)).count == job.events.count })
+        // The body written by concatenation is the JSON the events make.
+        let parsed = try? JSON.parse(jobs[2].body)
+        #expect(parsed == KlaviyoBulkEvents.body(jobs[2].events))
+        #expect((parsed?.at("data.attributes")["events-bulk-create"]["data"].array ?? []).count == 2)
         let big = (0..<20).map { Self.event($0, big: 400_000) }  // ~400 KB each
         let cut = BulkEventSender.jobs(big)
-        #expect(
-            cut.count == 2
-                && cut.allSatisfy { KlaviyoBulkEvents.body($0).serializedBytes().count < KlaviyoBulkEvents.maxBytes })
+        #expect(cut.count == 2 && cut.allSatisfy { $0.body.count < KlaviyoBulkEvents.maxBytes })
     }
 
     @Test func theBulkBodyGroupsEventsByProfileAsTheSpecShapesIt() {

@@ -214,15 +214,13 @@ extension ZendeskEmulator {
         let perPage = min(1000, max(1, Int(c.query("per_page") ?? "") ?? 1000))
         // Zendesk leaves out what changed in the last minute (it may still be changing).
         let horizon = Int64(c.now.timeIntervalSince1970) - 60
-        var remaining: [((Int64, Int64), Int64)] = []
-        for t in tickets.values {
-            let updated = Int64(Clock.parse(t.updatedAt)?.timeIntervalSince1970 ?? 0)
-            guard updated < horizon, (updated, t.id) > after else { continue }
-            remaining.append(((updated, t.id), t.id))
-        }
-        remaining.sort { $0.0 < $1.0 }
-        let slice = remaining.prefix(perPage).compactMap { tickets[$0.1] }
-        if let last = remaining.prefix(perPage).last { after = last.0 }
+        let index = exportOrder()
+        let lo = Self.firstIndex(index) { $0 > after }
+        let hi = max(lo, Self.firstIndex(index) { $0.0 >= horizon })
+        let page = index[lo..<min(hi, lo + perPage)]
+        let slice = page.compactMap { tickets[$0.1] }
+        if let last = page.last { after = last }
+        let remainingCount = hi - lo
         let cursor = Self.encodeCursor(after)
         var body: [String: JSON] = [
             "tickets": .array(slice.map { $0.view(baseURL: c.baseURL) }),
@@ -230,7 +228,7 @@ extension ZendeskEmulator {
             "after_url": .string(
                 "\(c.baseURL)/api/v2/incremental/tickets/cursor.json?cursor=\(FormDecoding.encode(cursor))"),
             "before_cursor": nil, "before_url": nil,
-            "end_of_stream": .bool(remaining.count <= perPage),
+            "end_of_stream": .bool(remainingCount <= perPage),
         ]
         let include = Set((c.query("include") ?? "").split(separator: ",").map { $0.trimmed() })
             .intersection(Self.exportSideloads)
@@ -251,6 +249,27 @@ extension ZendeskEmulator {
             body["metric_sets"] = .array(slice.map { metricSet($0, baseURL: c.baseURL) })
         }
         return .json(200, .object(body))
+    }
+
+    /// The tickets in export order, rebuilt only after they changed (a large account is read
+    /// page after page with nothing changing in between).
+    func exportOrder() -> [(Int64, Int64)] {
+        if exportIndexVersion != ticketsVersion {
+            exportIndex = tickets.values.map { (Int64(Clock.parse($0.updatedAt)?.timeIntervalSince1970 ?? 0), $0.id) }
+                .sorted { $0 < $1 }
+            exportIndexVersion = ticketsVersion
+        }
+        return exportIndex
+    }
+
+    /// The first position in sorted `list` where `isAfter` holds (it holds from there on).
+    static func firstIndex(_ list: [(Int64, Int64)], _ isAfter: ((Int64, Int64)) -> Bool) -> Int {
+        var lo = 0, hi = list.count
+        while lo < hi {
+            let mid = (lo + hi) / 2
+            if isAfter(list[mid]) { hi = mid } else { lo = mid + 1 }
+        }
+        return lo
     }
 
     static func encodeCursor(_ position: (Int64, Int64)) -> String {

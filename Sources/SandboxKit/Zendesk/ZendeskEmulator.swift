@@ -54,7 +54,12 @@ public final class ZendeskEmulator: Emulator {
     var users: [Int64: JSON] = [:]
     var groups: [Int64: JSON] = [:]
     var brands: [Int64: JSON] = [:]
-    var tickets: [Int64: ZendeskTicket] = [:]
+    var tickets: [Int64: ZendeskTicket] = [:] { didSet { ticketsVersion &+= 1 } }
+    /// Bumped by every change to `tickets` (the export's index is rebuilt when it moved).
+    var ticketsVersion = 0
+    /// The export's order: (updated_at seconds, id) ascending, as of `exportIndexVersion`.
+    var exportIndex: [(Int64, Int64)] = []
+    var exportIndexVersion = -1
     var jobs: [String: JSON] = [:]
     var idempotency: [String: IdempotencyEntry] = [:]
     /// Business rules by kind (`webhooks`, `triggers`, …), in creation order.
