@@ -39,15 +39,18 @@ extension SupportReport {
     /// The daily volume chart: created, solved and reopened side by side per day.
     func volumeChart() -> String {
         let width = 1140, height = 260, left = 40, bottom = 40, top = 14
-        let maximum = max(1, days.map { max($0.counts.created, $0.counts.solved, $0.counts.reopened) }.max() ?? 1)
+        let highest = max(1, days.map { max($0.counts.created, $0.counts.solved, $0.counts.reopened) }.max() ?? 1)
+        // Four whole-number steps up to at least the highest bar.
+        let step = (highest + 3) / 4
+        let maximum = step * 4
         let plotW = Double(width - left - 10), plotH = Double(height - bottom - top)
         let slot = plotW / Double(max(1, days.count))
         let bar = max(1, slot / 3.6)
         var out =
             "<svg id=\"volume-chart\" viewBox=\"0 0 \(width) \(height)\" width=\"\(width)\" height=\"\(height)\" role=\"img\" aria-label=\"Tickets created, solved and reopened per day\">"
-        for step in 0...4 {
-            let v = Double(maximum) * Double(step) / 4
-            let y = Double(top) + plotH - plotH * Double(step) / 4
+        for tick in 0...4 {
+            let v = Double(step * tick)
+            let y = Double(top) + plotH - plotH * Double(tick) / 4
             out += "<line class=\"grid\" x1=\"\(left)\" x2=\"\(width - 10)\" y1=\"\(Int(y))\" y2=\"\(Int(y))\"/>"
             out +=
                 "<text class=\"axis\" x=\"\(left - 6)\" y=\"\(Int(y) + 4)\" text-anchor=\"end\">\(Int(v.rounded()))</text>"

@@ -112,3 +112,28 @@ def test_a_revision_that_does_not_exist_is_refused(sandbox, revision):
     with pytest.raises(ApiException) as e:
         k.Accounts.get_accounts()
     assert e.value.status == 400
+
+
+def bulk_job(events):
+    """An event-bulk-create-job: one entry per (email, unique ids)."""
+    return {"data": {"type": "event-bulk-create-job", "attributes": {"events-bulk-create": {"data": [
+        {"type": "event-bulk-create", "attributes": {
+            "profile": {"data": {"type": "profile", "attributes": {"email": email}}},
+            "events": {"data": [{"type": "event", "attributes": {
+                "properties": {"Ticket_id": 601}, "unique_id": uid, "backfill": True, "time": "2026-11-01T10:00:00Z",
+                "metric": {"data": {"type": "metric", "attributes": {"name": "Opened Ticket"}}}}} for uid in ids]}}}
+        for email, ids in events]}}}}
+
+
+def test_bulk_create_events_and_the_repeated_unique_id_rule(sandbox):
+    k = client(sandbox)
+    assert k.Events.bulk_create_events(bulk_job([("bulk1@example.com", ["b-1", "b-2"])])) is None  # 202
+    metric = next(m for m in k.Metrics.get_metrics().data if m.attributes.name == "Opened Ticket")
+    profiles = k.Profiles.get_profiles(filter='equals(email,"bulk1@example.com")').data
+    events = k.Events.get_events(filter=f'equals(profile_id,"{profiles[0].id}"),equals(metric_id,"{metric.id}")')
+    assert len(events.data) == 2
+    # The spec: a unique_id repeated for the same profile and metric fails the whole request.
+    with pytest.raises(ApiException) as e:
+        k.Events.bulk_create_events(bulk_job([("bulk2@example.com", ["b-3"]), ("bulk1@example.com", ["b-2"])]))
+    assert e.value.status == 400
+    assert k.Profiles.get_profiles(filter='equals(email,"bulk2@example.com")').data == [], "nothing was processed"

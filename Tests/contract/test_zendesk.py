@@ -131,3 +131,16 @@ def test_merge_job_status_brands_groups(zd):
     assert zd.tickets(id=b).status == "closed"
     assert [x.id for x in zd.brands()]
     assert isinstance(list(zd.groups()), list)
+
+
+def test_cursor_incremental_export_with_sideloads(zd, sandbox):
+    # A ticket of its own, last changed two hours ago (other tests change theirs just now, and the
+    # export leaves out the last minute).
+    sandbox.ctl("POST", "/seed", {"zendesk": {"tickets": [
+        {"id": 650, "status": "solved", "requester_id": 2001, "subject": "Exported", "created_at": "now-4h",
+         "updated_at": "now-2h", "solved_at": "now-2h", "comments": [{"author_id": 2001, "body": "Hi", "public": True}]}]}})
+    start = int((datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(days=1)).timestamp())
+    tickets = list(zd.tickets.incremental(start_time=start, include=["users", "metric_sets"]))
+    solved = next(t for t in tickets if t.id == 650)
+    assert solved.requester.name == "Pat Doe", "the requester comes from the users sideload"
+    assert solved.status == "solved"
