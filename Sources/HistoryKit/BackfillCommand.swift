@@ -108,14 +108,14 @@ public final class BackfillCommand {
                 return 0
             }
         }
-        let export = QuotaPacer(name: "export", perMinute: options.exportRate)
-        let api = QuotaPacer(name: "zendesk", perMinute: options.zendeskRate)
+        let pacers = options.export.pacers()
+        let export = pacers[0]
         let bulk = QuotaPacer(name: "bulk", perMinute: options.bulkRate)
         let reader = ExportReader(
-            config: config, transport: transport, pacers: [export, api], include: BackfillRules.sideloads,
-            start: checkpoint.cursor.map { .cursor($0) } ?? .startTime(window.since), perPage: options.pageSize)
+            config: config, transport: transport, pacers: pacers, include: BackfillRules.sideloads,
+            start: checkpoint.cursor.map { .cursor($0) } ?? .startTime(window.since), perPage: options.export.pageSize)
         let sender = BulkEventSender(config: config, transport: transport, pacer: bulk)
-        let progress = ExportProgress(style: options.progress, window: window)
+        let progress = ExportProgress(style: options.export.progress, window: window)
         let queue = PageQueue<Delivery?>(capacity: 2)
         let brands = Set(options.brands)
         let makeJobs = options.apply
@@ -171,7 +171,7 @@ public final class BackfillCommand {
             )
         }
         let doc = summary(
-            checkpoint, sender: options.apply ? sender.stats : nil, pacers: [export, api, bulk], resumed: resumed,
+            checkpoint, sender: options.apply ? sender.stats : nil, pacers: pacers + [bulk], resumed: resumed,
             statePath: options.apply ? statePath : nil, started: started, sample: sample)
         if options.json {
             write(doc.serialized())

@@ -13,15 +13,9 @@ public struct BackfillOptions: Sendable, Equatable {
     /// Print each planned event (the Klaviyo event body) as one JSON line on standard output.
     public var list = false
     public var json = false
-    /// Quotas, requests a minute: the export (Zendesk: 10; 30 with the high-volume add-on), the
-    /// account's whole API (200–2,500 by plan; the export counts against it too), Klaviyo's bulk
-    /// jobs (150/min steady).
-    public var exportRate = 10
-    public var zendeskRate = 200
+    public var export = ExportSettings()
+    /// Klaviyo's bulk jobs a minute (150 steady).
     public var bulkRate = 150
-    public var progress: ExportProgress.Style?
-    /// Tickets per export page (1–1,000, Zendesk's `per_page`; default 1,000).
-    public var pageSize: Int?
 
     public static let usage = """
         Usage: ./invoke backfill --since DATE [--until DATE] [--brands ID,ID] [--apply] [--state FILE]
@@ -43,24 +37,13 @@ public struct BackfillOptions: Sendable, Equatable {
         var since: Int64?
         var until: Int64?
         var o = BackfillOptions(window: HistoryWindow(since: 0, until: now))
-        var i = 0
-        func value(_ name: String) throws -> String {
-            i += 1
-            guard i < arguments.count else { throw HistoryError(.usage, "\(name) needs a value\n\(usage)") }
-            return arguments[i]
-        }
-        func count(_ name: String) throws -> Int {
-            let v = try value(name)
-            guard let n = Int(v), n > 0 else { throw HistoryError(.usage, "\(name) \(v): a count per minute above 0") }
-            return n
-        }
-        while i < arguments.count {
-            let a = arguments[i]
+        var args = HistoryArguments(arguments, usage: usage, now: now)
+        while let a = args.next() {
             switch a {
-            case "--since": since = try HistoryWindow.parseTime(try value(a), now: now, option: a)
-            case "--until": until = try HistoryWindow.parseTime(try value(a), now: now, option: a)
+            case "--since": since = try args.time(a)
+            case "--until": until = try args.time(a)
             case "--brands":
-                let v = try value(a)
+                let v = try args.value(a)
                 if v != "all" {
                     let ids = v.split(separator: ",").map { Int64($0.trimmed()) }
                     guard !ids.isEmpty, ids.allSatisfy({ $0 != nil }) else {
@@ -69,28 +52,12 @@ public struct BackfillOptions: Sendable, Equatable {
                     o.brands = ids.compactMap { $0 }.sorted()
                 }
             case "--apply": o.apply = true
-            case "--state": o.statePath = try value(a)
+            case "--state": o.statePath = try args.value(a)
             case "--list": o.list = true
             case "--json": o.json = true
-            case "--export-rate": o.exportRate = try count(a)
-            case "--zendesk-rate": o.zendeskRate = try count(a)
-            case "--bulk-rate": o.bulkRate = try count(a)
-            case "--progress":
-                let v = try value(a)
-                guard let style = ExportProgress.Style(rawValue: v) else {
-                    throw HistoryError(.usage, "--progress \(v): live, plain or none")
-                }
-                o.progress = style
-            case "--page-size":
-                let v = try value(a)
-                guard let n = Int(v), (1...1000).contains(n) else {
-                    throw HistoryError(.usage, "--page-size \(v): 1 to 1000 tickets")
-                }
-                o.pageSize = n
-            case "-h", "--help": throw HistoryError(.help, usage)
-            default: throw HistoryError(.usage, "unknown option \(a)\n\(usage)")
+            case "--bulk-rate": o.bulkRate = try args.rate(a)
+            default: guard try args.export(a, into: &o.export) else { throw args.unknown(a) }
             }
-            i += 1
         }
         guard let since else { throw HistoryError(.usage, "--since is required\n\(usage)") }
         o.window = HistoryWindow(since: since, until: until ?? now)

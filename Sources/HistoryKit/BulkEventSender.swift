@@ -36,13 +36,8 @@ public final class BulkEventSender {
         self.pacer = pacer
     }
 
-    /// A client for one job: 120 s, 5xx retried by the client, 429 left to the pacer.
-    func klaviyo() throws -> Klaviyo {
-        var policy = RetryPolicy()
-        policy.retryStatuses = [502, 503, 504]
-        return try Klaviyo(
-            config: config, http: HTTPClient(deadline: Deadline(seconds: 120), policy: policy, transport: transport))
-    }
+    /// A client for one job (see `pacedClient`).
+    func klaviyo() throws -> Klaviyo { try Klaviyo(config: config, http: pacedClient(transport: transport)) }
 
     /// One job: its events and its body, ready to send.
     public struct Job: Sendable {

@@ -35,13 +35,8 @@ public final class ExportReader {
         self.sleeper = sleeper
     }
 
-    /// A client for one page: 120 s to answer, 5xx retried by the client, 429 left to the pacer.
-    func zendesk() throws -> Zendesk {
-        var policy = RetryPolicy()
-        policy.retryStatuses = [502, 503, 504]
-        return try Zendesk(
-            config: config, http: HTTPClient(deadline: Deadline(seconds: 120), policy: policy, transport: transport))
-    }
+    /// A client for one page (see `pacedClient`).
+    func zendesk() throws -> Zendesk { try Zendesk(config: config, http: pacedClient(transport: transport)) }
 
     /// The next page, or nil once a page said `end_of_stream`. Moves `position` to the page's
     /// `after_cursor`.

@@ -19,12 +19,12 @@ public final class ReportCommand {
 
     public func run() throws -> Int32 {
         var report = SupportReport(window: options.window, brand: options.brand, channel: options.channel)
-        let export = QuotaPacer(name: "export", perMinute: options.exportRate)
-        let api = QuotaPacer(name: "zendesk", perMinute: options.zendeskRate)
+        let pacers = options.export.pacers()
+        let export = pacers[0]
         let reader = ExportReader(
-            config: config, transport: HTTPTransport(), pacers: [export, api], include: SupportReport.sideloads,
-            start: .startTime(options.window.since), perPage: options.pageSize)
-        let progress = ExportProgress(style: options.progress, window: options.window)
+            config: config, transport: HTTPTransport(), pacers: pacers, include: SupportReport.sideloads,
+            start: .startTime(options.window.since), perPage: options.export.pageSize)
+        let progress = ExportProgress(style: options.export.progress, window: options.window)
         var pages = 0, tickets = 0
         while let page = try reader.next() {
             for t in page.tickets { report.add(t, page: page) }

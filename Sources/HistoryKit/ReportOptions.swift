@@ -12,11 +12,7 @@ public struct ReportOptions: Sendable, Equatable {
     public var channel: Channel = .all
     public var format: Format = .html
     public var out: String?
-    public var exportRate = 10
-    public var zendeskRate = 200
-    public var progress: ExportProgress.Style?
-    /// Tickets per export page (1–1,000, Zendesk's `per_page`; default 1,000).
-    public var pageSize: Int?
+    public var export = ExportSettings()
 
     public static let usage = """
         Usage: ./invoke report [--since 30d] [--until DATE] [--brand ID] [--channel sms|all]
@@ -35,55 +31,28 @@ public struct ReportOptions: Sendable, Equatable {
         var o = ReportOptions(window: HistoryWindow(since: now - 30 * 86400, until: now))
         var since: Int64?
         var until: Int64?
-        var i = 0
-        func value(_ name: String) throws -> String {
-            i += 1
-            guard i < arguments.count else { throw HistoryError(.usage, "\(name) needs a value\n\(usage)") }
-            return arguments[i]
-        }
-        func count(_ name: String) throws -> Int {
-            let v = try value(name)
-            guard let n = Int(v), n > 0 else { throw HistoryError(.usage, "\(name) \(v): a count per minute above 0") }
-            return n
-        }
-        while i < arguments.count {
-            let a = arguments[i]
+        var args = HistoryArguments(arguments, usage: usage, now: now)
+        while let a = args.next() {
             switch a {
-            case "--since": since = try HistoryWindow.parseTime(try value(a), now: now, option: a)
-            case "--until": until = try HistoryWindow.parseTime(try value(a), now: now, option: a)
+            case "--since": since = try args.time(a)
+            case "--until": until = try args.time(a)
             case "--brand":
-                let v = try value(a)
+                let v = try args.value(a)
                 guard let id = Int64(v), id > 0 else { throw HistoryError(.usage, "--brand \(v): a brand id") }
                 o.brand = id
             case "--channel":
-                let v = try value(a)
+                let v = try args.value(a)
                 guard let c = Channel(rawValue: v) else { throw HistoryError(.usage, "--channel \(v): sms or all") }
                 o.channel = c
             case "--format":
-                let v = try value(a)
+                let v = try args.value(a)
                 guard let f = Format(rawValue: v) else {
                     throw HistoryError(.usage, "--format \(v): html, json or csv")
                 }
                 o.format = f
-            case "--out": o.out = try value(a)
-            case "--export-rate": o.exportRate = try count(a)
-            case "--zendesk-rate": o.zendeskRate = try count(a)
-            case "--progress":
-                let v = try value(a)
-                guard let style = ExportProgress.Style(rawValue: v) else {
-                    throw HistoryError(.usage, "--progress \(v): live, plain or none")
-                }
-                o.progress = style
-            case "--page-size":
-                let v = try value(a)
-                guard let n = Int(v), (1...1000).contains(n) else {
-                    throw HistoryError(.usage, "--page-size \(v): 1 to 1000 tickets")
-                }
-                o.pageSize = n
-            case "-h", "--help": throw HistoryError(.help, usage)
-            default: throw HistoryError(.usage, "unknown option \(a)\n\(usage)")
+            case "--out": o.out = try args.value(a)
+            default: guard try args.export(a, into: &o.export) else { throw args.unknown(a) }
             }
-            i += 1
         }
         o.window = HistoryWindow(since: since ?? now - 30 * 86400, until: until ?? now)
         guard o.window.since < o.window.until else { throw HistoryError(.usage, "--since must be before --until") }
