@@ -117,7 +117,7 @@ public final class DemoStack: Sendable {
             throw DemoError(.setup, "setup left no Zendesk webhook pointing at \(invokerURL)")
         }
         var env = sandbox.functionEnvironment()
-        for key in ["PATH", "HOME", "LANG", "TZ", "INVOKER_MODE"] {
+        for key in ["PATH", "HOME", "LANG", "TZ", "INVOKER_MODE", "REPORT_TOKEN", "CONSOLE_TOKEN"] {
             if let v = options.processEnvironment[key] { env[key] = v }
         }
         if env["PATH"] == nil { env["PATH"] = "/usr/bin:/bin" }

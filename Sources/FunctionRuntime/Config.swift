@@ -177,8 +177,12 @@ public enum ConfigKey {
 
     public static func isBundleVariable(_ name: String) -> Bool { prefixes.contains { name.hasPrefix($0) } }
 
+    /// The invoker's own tokens: `GET /report` (`REPORT_TOKEN`) and `/console` (`CONSOLE_TOKEN`).
+    public static let reportToken = "REPORT_TOKEN"
+    public static let consoleToken = "CONSOLE_TOKEN"
+
     public static let secretNames = [
         zendeskAPIToken, zendeskOAuthToken, zendeskWebhookSecret, klaviyoAPIKey,
-        klaviyoWebhookSecret, twilioAuthToken, surveyToken,
+        klaviyoWebhookSecret, twilioAuthToken, surveyToken, reportToken, consoleToken,
     ]
 }

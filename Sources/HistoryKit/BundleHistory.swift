@@ -16,6 +16,10 @@ public enum BundleHistory {
     ) -> Int32 {
         let config = Config(environment: environment)
         let now = Int64(Clock.now().timeIntervalSince1970)
+        // Error lines are log lines: secrets, phone numbers and emails masked (a service's error
+        // body may quote a requester).
+        let redactor = Redactor(secrets: config.secrets)
+        func fail(_ text: String) { StandardStreams.writeError(redactor.redact("error: " + text) + "\n") }
         do {
             guard let command = arguments.first else { throw HistoryError(.usage, usage) }
             let rest = Array(arguments.dropFirst())
@@ -37,13 +41,13 @@ public enum BundleHistory {
             write(e.message)
             return 0
         } catch let e as RuntimeErrorConvertible {
-            StandardStreams.writeError("error: " + e.runtimeError.message + "\n")
+            fail(e.runtimeError.message)
             return e.runtimeError.code.exitStatus
         } catch let e as RuntimeError {
-            StandardStreams.writeError("error: " + e.message + "\n")
+            fail(e.message)
             return e.code.exitStatus
         } catch {
-            StandardStreams.writeError("error: \(error)\n")
+            fail("\(error)")
             return RuntimeError.Code.internal.exitStatus
         }
     }

@@ -9,7 +9,7 @@ import HTTPServer
 /// body is never logged — the access log carries the path and the query, which name no customer.
 struct ReportEndpoint: Sendable {
     static let path = "/report"
-    static let tokenVariable = "REPORT_TOKEN"
+    static let tokenVariable = ConfigKey.reportToken
     static let executableName = "bundle-history"
     /// A report reads the export within its quota (10 pages a minute): minutes for a busy account.
     static let timeoutMS = 300_000
