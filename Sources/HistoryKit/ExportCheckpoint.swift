@@ -1,8 +1,5 @@
 import FoundationEssentials
 import FunctionRuntime
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// Where a backfill stands, saved to its state file after each export page is fully handled (its
 /// events accepted by Klaviyo): the run's identity (window, brands), the cursor after the last
@@ -51,45 +48,21 @@ public struct ExportCheckpoint: Sendable, Equatable {
 
     /// The checkpoint in `path`, nil when there is none.
     public static func load(_ path: String) throws -> ExportCheckpoint? {
-        guard let f = fopen(path, "r") else {
-            if errno == ENOENT { return nil }
-            throw HistoryError(.state, "cannot read the state file \(path): \(String(cString: strerror(errno)))")
+        let bytes: [UInt8]
+        switch FileBytes.read(path) {
+        case .success(let b): bytes = b
+        case .failure(let why) where why.isMissing: return nil
+        case .failure(let why): throw HistoryError(.state, "cannot read the state file \(path): \(why.text)")
         }
-        var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 65536)
-        while true {
-            let n = fread(&chunk, 1, chunk.count, f)
-            if n <= 0 { break }
-            bytes += chunk[0..<n]
-        }
-        fclose(f)
         guard let doc = try? JSON.parse(bytes) else { throw HistoryError(.state, "the state file \(path) is not JSON") }
         return try ExportCheckpoint(json: doc)
     }
 
-    /// Writes the checkpoint to `path` atomically (a temporary file, fsync, rename): a crash leaves
-    /// the previous checkpoint or this one, never half of one.
+    /// Writes the checkpoint to `path` atomically (`FileBytes.writeAtomically`, mode 0600): a crash
+    /// leaves the previous checkpoint or this one, never half of one.
     public func save(_ path: String) throws {
-        let tmp = path + ".tmp"
-        let bytes = json.serializedBytes() + [0x0A]
-        let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
-        guard fd >= 0 else {
-            throw HistoryError(.state, "cannot write the state file \(tmp): \(String(cString: strerror(errno)))")
-        }
-        var offset = 0
-        while offset < bytes.count {
-            let n = bytes[offset...].withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
-            if n < 0 && errno == EINTR { continue }
-            guard n > 0 else {
-                close(fd)
-                throw HistoryError(.state, "cannot write the state file \(tmp): \(String(cString: strerror(errno)))")
-            }
-            offset += n
-        }
-        fsync(fd)
-        close(fd)
-        guard rename(tmp, path) == 0 else {
-            throw HistoryError(.state, "cannot replace the state file \(path): \(String(cString: strerror(errno)))")
+        if case .failure(let why) = FileBytes.writeAtomically(path, json.serializedBytes() + [0x0A], mode: 0o600) {
+            throw HistoryError(.state, "cannot write the state file \(path): \(why.text)")
         }
     }
 }

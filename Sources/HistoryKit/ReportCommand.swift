@@ -1,8 +1,5 @@
 import FoundationEssentials
 import FunctionRuntime
-#if canImport(Glibc)
-import Glibc
-#endif
 import ServiceClients
 
 /// `./invoke report`: reads the export over the window and writes the support report.
@@ -45,22 +42,13 @@ public final class ReportCommand {
         case .html: text = report.html(generated: Clock.iso8601(Clock.now()))
         }
         if let out = options.out {
-            guard ReportFile.write(out, Array(text.utf8)) else {
-                throw HistoryError(.state, "cannot write \(out)")
+            if case .failure(let why) = FileBytes.writeAtomically(out, Array(text.utf8)) {
+                throw HistoryError(.state, "cannot write \(out): \(why.text)")
             }
             write("report: \(out) (\(report.totals.created) tickets created, \(report.totals.solved) solved)")
         } else {
             write(text)
         }
         return 0
-    }
-}
-
-/// Writing a whole file (the report's `--out`).
-enum ReportFile {
-    static func write(_ path: String, _ bytes: [UInt8]) -> Bool {
-        guard let f = fopen(path, "w") else { return false }
-        defer { fclose(f) }
-        return fwrite(bytes, 1, bytes.count, f) == bytes.count
     }
 }

@@ -102,38 +102,6 @@ public enum EmulatorSupport {
 
     /// A JSON string array from a JSON value holding strings (other members skipped).
     public static func strings(_ value: JSON) -> [String] { (value.array ?? []).compactMap(\.string) }
-
-    /// The bytes of a file, or nil when it cannot be read.
-    public static func readFile(_ path: String) -> [UInt8]? {
-        let fd = open(path, O_RDONLY)
-        guard fd >= 0 else { return nil }
-        defer { close(fd) }
-        var out: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 65536)
-        while true {
-            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            if n < 0 { if errno == EINTR { continue }; return nil }
-            if n == 0 { break }
-            out.append(contentsOf: chunk[0..<n])
-        }
-        return out
-    }
-
-    /// Writes `bytes` to `path.tmp`, syncs it, and renames it over `path`.
-    public static func writeAtomically(_ path: String, _ bytes: [UInt8]) -> Bool {
-        let tmp = path + ".tmp"
-        let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        guard fd >= 0 else { return false }
-        var offset = 0
-        while offset < bytes.count {
-            let n = bytes[offset...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-            if n < 0 { if errno == EINTR { continue }; close(fd); unlink(tmp); return false }
-            offset += n
-        }
-        fsync(fd)
-        close(fd)
-        return rename(tmp, path) == 0
-    }
 }
 
 /// A sliding request window: `limit` requests per `window` seconds (a minute unless told), 0

@@ -105,7 +105,7 @@ extension Sandbox {
         try lock.withLock {
             guard !loaded else { return }
             loaded = true
-            guard let bytes = EmulatorSupport.readFile(path) else { return }
+            guard let bytes = try? FileBytes.read(path).get() else { return }
             let doc: JSON
             do { doc = try JSON.parse(bytes) } catch {
                 throw RuntimeError(.usage, "state file \(path) is not JSON: \(error)")
@@ -138,8 +138,8 @@ extension Sandbox {
             "faults": .array(faults.filter { $0.remaining != 0 }.map(\.persisted)),
             "clock_offset": .double(context.offset),
         ]
-        if !EmulatorSupport.writeAtomically(path, doc.serializedBytes()) {
-            emit("could not save the state to \(path): \(String(cString: strerror(errno)))", redactor: redactor)
+        if case .failure(let why) = FileBytes.writeAtomically(path, doc.serializedBytes()) {
+            emit("could not save the state to \(path): \(why.text)", redactor: redactor)
         }
     }
 }

@@ -73,7 +73,7 @@ let sandbox = Sandbox(options: options)
 do {
     try sandbox.loadState()
     if let seedPath {
-        guard let bytes = EmulatorSupport.readFile(seedPath) else {
+        guard let bytes = try? FileBytes.read(seedPath).get() else {
             fail("cannot read seed file \(seedPath)", status: 66)
         }
         try sandbox.seed(try JSON.parse(bytes))

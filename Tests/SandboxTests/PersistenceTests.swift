@@ -20,7 +20,7 @@ import Glibc
             headers: [Caller.twilioAuth])
         #expect(sent.status == 201)
         // Saved after the mutating request, before any stop: a crash keeps it.
-        let saved = EmulatorSupport.readFile(path).flatMap { try? JSON.parse($0) }
+        let saved = (try? FileBytes.read(path).get()).flatMap { try? JSON.parse($0) }
         #expect(saved?.at("services.twilio.messages").array?.count == 1)
         first.stop()
 
@@ -47,7 +47,7 @@ import Glibc
     @Test func aBrokenStateFileIsReported() throws {
         let path = "/tmp/sandbox-broken-\(getpid())-\(EmulatorSupport.randomHex(6)).json"
         defer { unlink(path) }
-        #expect(EmulatorSupport.writeAtomically(path, Array("{not json".utf8)))
+        #expect((try? FileBytes.writeAtomically(path, Array("{not json".utf8)).get()) != nil)
         let sandbox = Sandbox(options: SandboxOptions(statePath: path))
         #expect(throws: RuntimeError.self) { try sandbox.start(host: "127.0.0.1", port: 0) }
     }

@@ -49,7 +49,7 @@ import Testing
         process.waitUntilExit()
         #expect(process.terminationReason == .exit)
         #expect(process.terminationStatus == 0)
-        let saved = EmulatorSupport.readFile(state).flatMap { try? JSON.parse($0) }
+        let saved = (try? FileBytes.read(state).get()).flatMap { try? JSON.parse($0) }
         #expect(saved?.at("services.twilio.numbers") == ["+15559870000"])
     }
 
