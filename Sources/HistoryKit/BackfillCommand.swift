@@ -52,9 +52,7 @@ public final class BackfillCommand {
     ) -> PlannedPage {
         var planned = PlannedPage(
             tickets: page.tickets.count, afterCursor: page.afterCursor, endOfStream: page.endOfStream,
-            position: page.tickets.last?["updated_at"].string.flatMap(Clock.parse).map {
-                Int64($0.timeIntervalSince1970)
-            })
+            position: page.position)
         for t in page.tickets {
             for item in BackfillRules.items(
                 ticket: t, page: page, window: window, brands: brands, account: account,
@@ -182,15 +180,9 @@ public final class BackfillCommand {
         log.finish(
             outcome: outcome, durationMS: Clock.monotonicMS() - started, mode: .pipeline,
             extra: ["pages": .int(Int64(checkpoint.pages)), "tickets": .int(Int64(checkpoint.tickets))],
-            error: stop.map(Self.runtimeError))
+            error: stop.map(RuntimeError.from))
         if let stop { throw stop }
         return sender.stats.refused.isEmpty ? 0 : RuntimeError.Code.invalidEvent.exitStatus
-    }
-
-    static func runtimeError(_ e: Error) -> RuntimeError {
-        if let r = e as? RuntimeError { return r }
-        if let c = e as? RuntimeErrorConvertible { return c.runtimeError }
-        return RuntimeError(.internal, "\(e)")
     }
 
     /// The plan or the outcome as one JSON document.
@@ -212,10 +204,7 @@ public final class BackfillCommand {
         for (k, v) in c.counts where k.hasPrefix("skipped:") { skipped[String(k.dropFirst(8))] = .int(Int64(v)) }
         var doc: JSON = [
             "mode": options.apply ? "apply" : "dry_run",
-            "window": [
-                "since": .string(Clock.iso8601(Date(timeIntervalSince1970: Double(c.window.since)))),
-                "until": .string(Clock.iso8601(Date(timeIntervalSince1970: Double(c.window.until)))),
-            ],
+            "window": c.window.json,
             "brands": .array(c.brands.map { .int($0) }), "pages": .int(Int64(c.pages)),
             "tickets": .int(Int64(c.tickets)), "complete": .bool(c.done), "resumed": .bool(resumed),
             "events": .object(events), "skipped": .object(skipped),

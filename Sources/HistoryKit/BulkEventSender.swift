@@ -73,14 +73,9 @@ public final class BulkEventSender {
         return out
     }
 
-    /// Sends all of `events`; returns when Klaviyo has accepted each (or refused one by one —
-    /// those are in `stats.refused`). Throws when Klaviyo stays unavailable or refuses the
-    /// credentials.
-    public func send(_ events: [KlaviyoEvent]) throws {
-        for job in Self.jobs(events) { try send(job) }
-    }
-
-    /// Sends one job (see the type's description for what each answer leads to).
+    /// Sends one job; returns when Klaviyo has accepted it (or its events one by one — those it
+    /// refused are in `stats.refused`; see the type's description for what each answer leads to).
+    /// Throws when Klaviyo stays unavailable or refuses the credentials.
     public func send(_ job: Job) throws {
         while true {
             pacer.take()

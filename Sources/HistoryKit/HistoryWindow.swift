@@ -11,6 +11,12 @@ public struct HistoryWindow: Sendable, Equatable {
         self.until = until
     }
 
+    /// `2026-11-20T10:00:00Z` for Unix seconds.
+    public static func iso(_ seconds: Int64) -> String { Clock.iso8601(Date(timeIntervalSince1970: Double(seconds))) }
+
+    /// `{"since", "until"}` as ISO-8601 (in the backfill's summary and the report's JSON).
+    public var json: JSON { ["since": .string(Self.iso(since)), "until": .string(Self.iso(until))] }
+
     /// True when `time` (ISO-8601) falls in the window.
     public func contains(_ time: String?) -> Bool {
         guard let t = time.flatMap(Clock.parse) else { return false }

@@ -27,11 +27,8 @@ public final class ReportCommand {
             for t in page.tickets { report.add(t, page: page) }
             pages += 1
             tickets += page.tickets.count
-            let position = page.tickets.last?["updated_at"].string.flatMap(Clock.parse).map {
-                Int64($0.timeIntervalSince1970)
-            }
             progress.update(
-                pages: pages, tickets: tickets, position: position, quota: export,
+                pages: pages, tickets: tickets, position: page.position, quota: export,
                 now: Int64(Clock.now().timeIntervalSince1970))
         }
         progress.finish(pages: pages, tickets: tickets, quota: export, now: Int64(Clock.now().timeIntervalSince1970))

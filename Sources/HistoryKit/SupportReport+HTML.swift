@@ -125,9 +125,9 @@ extension SupportReport {
 
     /// The page. `generated`: when it was made (ISO-8601).
     public func html(generated: String) -> String {
-        let since = String(Clock.iso8601(Date(timeIntervalSince1970: Double(window.since))).prefix(16)).replacingAll(
+        let since = String(HistoryWindow.iso(window.since).prefix(16)).replacingAll(
             "T", with: " ")
-        let until = String(Clock.iso8601(Date(timeIntervalSince1970: Double(window.until))).prefix(16)).replacingAll(
+        let until = String(HistoryWindow.iso(window.until).prefix(16)).replacingAll(
             "T", with: " ")
         var filters = ["channel: \(channel == .sms ? "SMS" : "all")"]
         if let brand { filters.append("brand \(brand)") }

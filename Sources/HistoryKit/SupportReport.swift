@@ -73,7 +73,7 @@ public struct SupportReport: Sendable {
     }
 
     static func day(_ seconds: Int64) -> String {
-        String(Clock.iso8601(Date(timeIntervalSince1970: Double(seconds))).prefix(10))
+        String(HistoryWindow.iso(seconds).prefix(10))
     }
 
     static func day(_ iso: String?) -> String? {
@@ -159,10 +159,7 @@ public struct SupportReport: Sendable {
     /// The report as JSON (the same numbers as the HTML and the CSV).
     public var json: JSON {
         var doc: JSON = [
-            "window": [
-                "since": .string(Clock.iso8601(Date(timeIntervalSince1970: Double(window.since)))),
-                "until": .string(Clock.iso8601(Date(timeIntervalSince1970: Double(window.until)))),
-            ],
+            "window": window.json,
             "filters": ["brand": JSON(brand), "channel": .string(channel.rawValue)],
             "totals": Self.countsJSON(totals).merging(["reopens": .int(Int64(reopens))]),
             "days": .array(

@@ -18,6 +18,11 @@ public struct ZendeskExportPage: Sendable {
     public var afterCursor: String?
     public var endOfStream: Bool
 
+    /// How far the export has read with this page: its last ticket's `updated_at` (Unix seconds).
+    public var position: Int64? {
+        tickets.last?["updated_at"].string.flatMap(Clock.parse).map { Int64($0.timeIntervalSince1970) }
+    }
+
     /// Reads an export answer; `.internal` when it is not an export page.
     public init(_ body: JSON) throws {
         guard let tickets = body["tickets"].array, let end = body["end_of_stream"].bool else {
