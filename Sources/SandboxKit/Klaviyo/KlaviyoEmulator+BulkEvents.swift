@@ -99,15 +99,7 @@ extension KlaviyoEmulator {
 
     /// The id of the existing profile a bulk entry names (by id, email, phone_number or
     /// external_id, as `resolveProfile` finds it), nil when it would be created.
-    func existingProfileID(_ data: JSON) throws -> String? {
-        if let id = data["id"].string, let i = profileIndex("id", id) { return profiles[i]["id"].string }
-        for field in ["email", "phone_number", "external_id"] {
-            if let v = data.at("attributes")[field].string, let i = profileIndex(field, v) {
-                return profiles[i]["id"].string
-            }
-        }
-        return nil
-    }
+    func existingProfileID(_ data: JSON) -> String? { findProfile(data).flatMap { profiles[$0]["id"].string } }
 
     /// A stand-in id for a profile not created yet: its identifiers; 400 when it has none.
     func profileIdentity(_ data: JSON, pointer: String) throws -> String {

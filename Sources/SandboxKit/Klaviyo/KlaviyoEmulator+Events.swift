@@ -185,12 +185,7 @@ extension KlaviyoEmulator {
             }
         }
         given["meta"] = nil
-        var index: Int?
-        if let id = data["id"].string { index = profileIndex("id", id) }
-        for field in ["email", "phone_number", "external_id"] where index == nil {
-            if let v = given[field]?.string { index = profileIndex(field, v) }
-        }
-        if let index {
+        if let index = findProfile(data) {
             for (key, value) in given where Self.profileAttributes.contains(key) {
                 if profiles[index][key].isNull || !Self.filterFields.contains(key) { profiles[index][key] = value }
             }

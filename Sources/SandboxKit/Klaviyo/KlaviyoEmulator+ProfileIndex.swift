@@ -29,6 +29,16 @@ extension KlaviyoEmulator {
         for i in profiles.indices { indexProfile(i) }
     }
 
+    /// The profile a profile resource names: by `id`, else by its `email`, `phone_number` or
+    /// `external_id` attribute, in that order (how Klaviyo matches an event's profile).
+    func findProfile(_ data: JSON) -> Int? {
+        if let id = data["id"].string, let i = profileIndex("id", id) { return i }
+        for field in ["email", "phone_number", "external_id"] {
+            if let v = data["attributes"][field].string, let i = profileIndex(field, v) { return i }
+        }
+        return nil
+    }
+
     /// The index of the first profile whose `field` is `value`.
     func profileIndex(_ field: String, _ value: String) -> Int? {
         guard let i = profileLookup[Self.lookupKey(field, value)], i < profiles.count,
