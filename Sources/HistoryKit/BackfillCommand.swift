@@ -155,12 +155,10 @@ public final class BackfillCommand {
             if page.endOfStream { checkpoint.done = true }
             if options.apply { try checkpoint.save(statePath) }
             progress.update(
-                pages: checkpoint.pages, tickets: checkpoint.tickets, position: page.position, quota: export,
-                now: Int64(Clock.now().timeIntervalSince1970))
+                pages: checkpoint.pages, tickets: checkpoint.tickets, position: page.position, quota: export)
         }
         progress.finish(
-            pages: checkpoint.pages, tickets: checkpoint.tickets, quota: export,
-            now: Int64(Clock.now().timeIntervalSince1970))
+            pages: checkpoint.pages, tickets: checkpoint.tickets, quota: export)
         for r in sender.stats.refused {
             log.needsPerson(
                 "backfill_event_refused", ticketID: r.ticket, detail: "Klaviyo refused \"\(r.metric)\": \(r.reason)",

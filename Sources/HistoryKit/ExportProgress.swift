@@ -31,7 +31,10 @@ public final class ExportProgress {
 
     /// The line for the current counts. `position` is the `updated_at` (Unix seconds) the export
     /// has reached: the share of the window read so far gives the ETA.
-    public func line(pages: Int, tickets: Int, position: Int64?, quota: QuotaPacer, now: Int64) -> String {
+    public func line(
+        pages: Int, tickets: Int, position: Int64?, quota: QuotaPacer,
+        now: Int64 = Int64(Clock.now().timeIntervalSince1970)
+    ) -> String {
         let elapsed = max(0.001, (Clock.monotonicMS() - started) / 1000)
         let rate = Double(tickets) / elapsed
         let use = quota.usage
@@ -49,7 +52,10 @@ public final class ExportProgress {
     }
 
     /// Shows the counts (live: redrawn; plain: at most every `plainEvery` seconds).
-    public func update(pages: Int, tickets: Int, position: Int64?, quota: QuotaPacer, now: Int64) {
+    public func update(
+        pages: Int, tickets: Int, position: Int64?, quota: QuotaPacer,
+        now: Int64 = Int64(Clock.now().timeIntervalSince1970)
+    ) {
         switch style {
         case .none: return
         case .live:
@@ -63,7 +69,9 @@ public final class ExportProgress {
     }
 
     /// The last line, always written (the live line is ended with a newline).
-    public func finish(pages: Int, tickets: Int, quota: QuotaPacer, now: Int64) {
+    public func finish(
+        pages: Int, tickets: Int, quota: QuotaPacer, now: Int64 = Int64(Clock.now().timeIntervalSince1970)
+    ) {
         guard style != .none else { return }
         let text = line(pages: pages, tickets: tickets, position: nil, quota: quota, now: now)
         write((style == .live ? "\r\u{1B}[K" : "") + text + "\n")

@@ -28,10 +28,9 @@ public final class ReportCommand {
             pages += 1
             tickets += page.tickets.count
             progress.update(
-                pages: pages, tickets: tickets, position: page.position, quota: export,
-                now: Int64(Clock.now().timeIntervalSince1970))
+                pages: pages, tickets: tickets, position: page.position, quota: export)
         }
-        progress.finish(pages: pages, tickets: tickets, quota: export, now: Int64(Clock.now().timeIntervalSince1970))
+        progress.finish(pages: pages, tickets: tickets, quota: export)
         let text: String
         switch options.format {
         case .json: text = report.json.serialized()
