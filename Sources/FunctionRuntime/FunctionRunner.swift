@@ -172,14 +172,16 @@ public enum FunctionRunner {
         var pending: [UInt8] = []
         var output: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 1 << 16)
-        // Reading ahead: the prefetch GETs of the next `window` events go out together.
+        // Reading ahead: the prefetch GETs of the next `window` events go out together, and while
+        // one window's events are handled the next window's reads are already under way (on a
+        // thread of their own), so the services answer while this process works.
         let window = definition.prefetch == nil ? 1 : streamWindow(context.config)
+        let transport = context.http.transport
+        let readTimeout = min(context.budget, 10)
+        let connectTimeout = context.http.policy.connectTimeout
         var cooling = false
-        func readAhead(_ group: [ArraySlice<UInt8>]) {
-            guard let prefetch = definition.prefetch else { return }
-            // After an answer asking to slow down, one window goes one read at a time (with the
-            // client's own Retry-After handling) before reading ahead again.
-            if cooling { cooling = false; return }
+        func aheadRequests(_ group: [ArraySlice<UInt8>]) -> [HTTPRequest] {
+            guard let prefetch = definition.prefetch else { return [] }
             var requests: [HTTPRequest] = []
             var seen: Set<String> = []
             for line in group {
@@ -188,10 +190,15 @@ public enum FunctionRunner {
                 else { continue }
                 requests.append(request)
             }
-            guard requests.count > 1 else { return }
-            let limited = context.http.transport.prefetch(
-                requests, timeout: min(context.budget, 10), connectTimeout: context.http.policy.connectTimeout)
-            if limited { cooling = true }
+            return requests.count > 1 ? requests : []
+        }
+        /// The next window's reads, started while the current window is handled.
+        func startAhead(_ group: [ArraySlice<UInt8>]) -> Thread.Joined<HTTPTransport.ReadAhead>? {
+            let requests = aheadRequests(group)
+            guard !requests.isEmpty else { return nil }
+            return Thread.spawn {
+                transport.fetchAhead(requests, timeout: readTimeout, connectTimeout: connectTimeout)
+            }
         }
         func process(_ line: ArraySlice<UInt8>) {
             if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { return }
@@ -220,12 +227,27 @@ public enum FunctionRunner {
                 start = nl + 1
             }
             var next = 0
+            var started: Thread.Joined<HTTPTransport.ReadAhead>?
             while next < lines.count {
                 let group = lines[next..<min(lines.count, next + window)]
                 next = group.endIndex
-                readAhead(group.map { pending[$0] })
+                // After an answer asking to slow down, one window goes one read at a time (with
+                // the client's own Retry-After handling) and nothing is read ahead meanwhile.
+                let slowDown = cooling
+                cooling = false
+                if !slowDown {
+                    let ahead = started?.wait() ?? startAhead(group.map { pending[$0] })?.wait()
+                    if let ahead {
+                        transport.install(ahead)
+                        cooling = ahead.limited
+                    }
+                }
+                started = nil
+                if !slowDown && !cooling && next < lines.count {
+                    started = startAhead(lines[next..<min(lines.count, next + window)].map { pending[$0] })
+                }
                 for range in group { process(pending[range]) }
-                context.http.transport.clearPrefetched()
+                transport.clearPrefetched()
             }
             pending.removeSubrange(..<start)
             // Results leave once per read, in input order (and before the next read can block).

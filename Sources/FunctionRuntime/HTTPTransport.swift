@@ -30,6 +30,13 @@ public final class HTTPTransport: Sendable {
     /// How many reads one `prefetch` call runs together.
     public static let prefetchLimit = Int(CCURL_MANY_MAX)
 
+    /// Answers read ahead together (`fetchAhead`), by URL, with the milliseconds each took.
+    public struct ReadAhead: Sendable {
+        var answers: [String: (response: HTTPResponse, milliseconds: Double)] = [:]
+        /// True when a service asked to slow down (429 or 503).
+        public internal(set) var limited = false
+    }
+
     /// Reads `requests` (GETs; others are ignored) together — libcurl's multi interface, at most
     /// `prefetchLimit` at a time — and keeps each answer for `takePrefetched(_:)` (also a 429 or
     /// 503, whose `Retry-After` the caller's send then waits for). A read that got no answer keeps
@@ -37,7 +44,22 @@ public final class HTTPTransport: Sendable {
     /// asked to slow down (429 or 503).
     @discardableResult
     public func prefetch(_ requests: [HTTPRequest], timeout: Double, connectTimeout: Double) -> Bool {
-        var limited = false
+        let ahead = fetchAhead(requests, timeout: timeout, connectTimeout: connectTimeout)
+        install(ahead)
+        return ahead.limited
+    }
+
+    /// Replaces the answers kept for `takePrefetched(_:)` with `ahead`'s.
+    public func install(_ ahead: ReadAhead) {
+        self.ahead.withLock { $0 = ahead.answers }
+    }
+
+    /// Makes the reads of `prefetch` and returns their answers without keeping them: safe on any
+    /// thread, beside this transport's own transfers (it uses the multi handle of `ccurl_get_many`,
+    /// not the easy handle of `perform`), so a stream can read the next events ahead while it
+    /// handles the current ones.
+    public func fetchAhead(_ requests: [HTTPRequest], timeout: Double, connectTimeout: Double) -> ReadAhead {
+        var result = ReadAhead()
         let gets = requests.filter { $0.method == "GET" && $0.body == nil }
         var start = 0
         while start < gets.count {
@@ -61,22 +83,20 @@ public final class HTTPTransport: Sendable {
                 }
             }
             let milliseconds = Clock.monotonicMS() - began
-            var answers: [String: (response: HTTPResponse, milliseconds: Double)] = [:]
             for (i, r) in results.enumerated() {
-                if r.status == 429 || r.status == 503 { limited = true }
+                if r.status == 429 || r.status == 503 { result.limited = true }
                 if r.curl_code == 0 && r.status > 0 {
                     let headerText = String(
                         decoding: UnsafeRawBufferPointer(start: r.headers, count: r.headers_len), as: UTF8.self)
                     let body = Array(UnsafeRawBufferPointer(start: r.body, count: r.body_len))
-                    answers[batch[i].url] = (
+                    result.answers[batch[i].url] = (
                         HTTPResponse(status: r.status, headers: Self.parseHeaders(headerText), body: body), milliseconds
                     )
                 }
                 ccurl_result_free(&results[i])
             }
-            ahead.withLock { [answers] in $0.merge(answers) { $1 } }
         }
-        return limited
+        return result
     }
 
     /// The answer read ahead for `url`, if any (removed: each is used once).

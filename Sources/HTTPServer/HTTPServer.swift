@@ -188,27 +188,3 @@ public final class HTTPServer: Sendable {
         }
     }
 }
-
-/// Starting detached threads without Foundation's Thread (FoundationEssentials has none).
-public enum Thread {
-    private final class Box { let body: () -> Void; init(_ b: @escaping () -> Void) { body = b } }
-
-    /// Runs `body` on a new detached thread.
-    public static func detach(_ body: @escaping () -> Void) {
-        let box = Unmanaged.passRetained(Box(body)).toOpaque()
-        var thread = pthread_t()
-        var attr = pthread_attr_t()
-        pthread_attr_init(&attr)
-        pthread_attr_setdetachstate(&attr, Int32(PTHREAD_CREATE_DETACHED))
-        pthread_attr_setstacksize(&attr, 1 << 20)
-        let rc = pthread_create(
-            &thread, &attr,
-            { arg in
-                let b = Unmanaged<Box>.fromOpaque(arg!).takeRetainedValue()
-                b.body()
-                return nil
-            }, box)
-        pthread_attr_destroy(&attr)
-        if rc != 0 { Unmanaged<Box>.fromOpaque(box).release() }
-    }
-}

@@ -1,3 +1,4 @@
+import BundleCore
 import FunctionRuntime
 import HTTPServer
 

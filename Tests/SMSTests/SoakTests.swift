@@ -1,3 +1,4 @@
+import BundleCore
 import Foundation
 import HTTPServer
 import FunctionRuntime
