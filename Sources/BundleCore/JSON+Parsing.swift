@@ -70,9 +70,11 @@ struct JSONParser {
         defer { depth -= 1 }
         guard depth <= 512 else { throw Failure.unexpected("nesting too deep", offset: i) }
         i += 1
-        var o: [String: JSON] = [:]
+        // Members are collected in order and the dictionary built once at its final size (no
+        // rehashing as it grows); a repeated name keeps the last value.
+        var members: [(String, JSON)] = []
         skipSpace()
-        if i < bytes.count, bytes[i] == UInt8(ascii: "}") { i += 1; return .object(o) }
+        if i < bytes.count, bytes[i] == UInt8(ascii: "}") { i += 1; return .object([:]) }
         while true {
             skipSpace()
             guard i < bytes.count, bytes[i] == UInt8(ascii: "\"") else {
@@ -85,11 +87,14 @@ struct JSONParser {
             }
             i += 1
             skipSpace()
-            o[key] = try value()
+            members.append((key, try value()))
             skipSpace()
             guard i < bytes.count else { throw Failure.unexpected("unterminated object", offset: i) }
             if bytes[i] == UInt8(ascii: ",") { i += 1; continue }
-            if bytes[i] == UInt8(ascii: "}") { i += 1; return .object(o) }
+            if bytes[i] == UInt8(ascii: "}") {
+                i += 1
+                return .object(Dictionary(members, uniquingKeysWith: { _, last in last }))
+            }
             throw Failure.unexpected("expected ',' or '}'", offset: i)
         }
     }

@@ -34,13 +34,14 @@ struct JSONWriter {
         case .object(let o):
             if o.isEmpty { append("{}"); return }
             out.append(UInt8(ascii: "{"))
-            for (n, key) in o.keys.sorted().enumerated() {
+            // Sorted by key through the dictionary's indices: no member is copied, none hashed again.
+            for (n, index) in o.indices.sorted(by: { o[$0].key < o[$1].key }).enumerated() {
                 if n > 0 { out.append(UInt8(ascii: ",")) }
                 newline(indent + 1)
-                writeString(key)
+                writeString(o[index].key)
                 out.append(UInt8(ascii: ":"))
                 if pretty { out.append(UInt8(ascii: " ")) }
-                write(o[key]!, indent: indent + 1)
+                write(o[index].value, indent: indent + 1)
             }
             newline(indent)
             out.append(UInt8(ascii: "}"))
@@ -55,24 +56,35 @@ struct JSONWriter {
 
     private mutating func append(_ s: String) { out.append(contentsOf: s.utf8) }
 
+    /// A string in quotes; runs that need no escaping are copied whole.
     private mutating func writeString(_ s: String) {
         out.append(UInt8(ascii: "\""))
-        for b in s.utf8 {
-            switch b {
-            case 0x22: out.append(0x5C); out.append(0x22)
-            case 0x5C: out.append(0x5C); out.append(0x5C)
-            case 0x0A: out.append(0x5C); out.append(UInt8(ascii: "n"))
-            case 0x0D: out.append(0x5C); out.append(UInt8(ascii: "r"))
-            case 0x09: out.append(0x5C); out.append(UInt8(ascii: "t"))
-            case 0x08: out.append(0x5C); out.append(UInt8(ascii: "b"))
-            case 0x0C: out.append(0x5C); out.append(UInt8(ascii: "f"))
-            case 0..<0x20:
-                let hex = Array("0123456789abcdef".utf8)
-                out.append(contentsOf: Array("\\u00".utf8))
-                out.append(hex[Int(b >> 4)]); out.append(hex[Int(b & 0xF)])
-            default: out.append(b)
+        var text = s
+        text.withUTF8 { bytes in
+            var run = 0
+            for (k, b) in bytes.enumerated() where b == 0x22 || b == 0x5C || b < 0x20 {
+                out.append(contentsOf: bytes[run..<k])
+                escape(b)
+                run = k + 1
             }
+            out.append(contentsOf: bytes[run...])
         }
         out.append(UInt8(ascii: "\""))
+    }
+
+    private mutating func escape(_ b: UInt8) {
+        switch b {
+        case 0x22: out.append(0x5C); out.append(0x22)
+        case 0x5C: out.append(0x5C); out.append(0x5C)
+        case 0x0A: out.append(0x5C); out.append(UInt8(ascii: "n"))
+        case 0x0D: out.append(0x5C); out.append(UInt8(ascii: "r"))
+        case 0x09: out.append(0x5C); out.append(UInt8(ascii: "t"))
+        case 0x08: out.append(0x5C); out.append(UInt8(ascii: "b"))
+        case 0x0C: out.append(0x5C); out.append(UInt8(ascii: "f"))
+        default:
+            let hex = Array("0123456789abcdef".utf8)
+            out.append(contentsOf: Array("\\u00".utf8))
+            out.append(hex[Int(b >> 4)]); out.append(hex[Int(b & 0xF)])
+        }
     }
 }

@@ -1,4 +1,7 @@
 import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// A value shared between threads; every read, write and update happens under one
 /// `Synchronization.Mutex`, so the compiler checks that nothing reaches the value without it.
@@ -25,14 +28,31 @@ extension Locked where Value == [String] {
 }
 
 /// Mutual exclusion for a critical section that guards no single value (e.g. an external
-/// resource such as a file descriptor set), on a `Synchronization.Mutex`.
-public final class Lock: Sendable {
-    private let mutex = Mutex(())
+/// resource such as a file descriptor set, or the sandbox's emulator state), on a plain
+/// `pthread_mutex_t`.
+///
+/// Not `Synchronization.Mutex`: on Linux that one is a priority-inheritance futex that spins
+/// before it sleeps, and under contention (the sandbox's one lock, a dozen connection threads on
+/// two cores) the spinning and the kernel's PI bookkeeping cost more CPU than the critical
+/// sections themselves. A default glibc mutex sleeps on an ordinary futex at once.
+public final class Lock: @unchecked Sendable {
+    private let mutex: UnsafeMutablePointer<pthread_mutex_t>
 
-    public init() {}
+    public init() {
+        mutex = .allocate(capacity: 1)
+        mutex.initialize(to: pthread_mutex_t())
+        pthread_mutex_init(mutex, nil)
+    }
+
+    deinit {
+        pthread_mutex_destroy(mutex)
+        mutex.deallocate()
+    }
 
     /// Runs `body` while holding the lock.
     public func withLock<T>(_ body: () throws -> T) rethrows -> T {
-        try mutex.withLock { _ in try body() }
+        pthread_mutex_lock(mutex)
+        defer { pthread_mutex_unlock(mutex) }
+        return try body()
     }
 }

@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// Small string helpers that FoundationEssentials does not provide (it keeps process start fast;
 /// `trimmingCharacters(in:)` and `replacingOccurrences` live in the full Foundation).
 extension StringProtocol {
@@ -9,6 +13,8 @@ extension StringProtocol {
         while end > start, scalars[scalars.index(before: end)].properties.isWhitespace {
             end = scalars.index(before: end)
         }
+        // Most values have nothing to trim: no copy then.
+        if start == scalars.startIndex && end == scalars.endIndex { return String(self) }
         var out = String.UnicodeScalarView()
         out.append(contentsOf: scalars[start..<end])
         return String(out)
@@ -18,5 +24,26 @@ extension StringProtocol {
     public func replacingAll(_ target: String, with replacement: String) -> String {
         guard !target.isEmpty else { return String(self) }
         return String(self).replacing(target, with: replacement)
+    }
+}
+
+extension String {
+    /// True when `needle`'s UTF-8 bytes occur in the text's (an exact, byte-wise match — what a
+    /// secret or an id needs — and much cheaper than `contains`, which compares characters).
+    public func includes(_ needle: String) -> Bool {
+        if needle.isEmpty { return true }
+        var hay = self, pin = needle
+        return hay.withUTF8 { h in
+            pin.withUTF8 { n in
+                guard h.count >= n.count else { return false }
+                let first = n[0], last = h.count - n.count
+                var i = 0
+                while i <= last {
+                    if h[i] == first && memcmp(h.baseAddress! + i, n.baseAddress!, n.count) == 0 { return true }
+                    i += 1
+                }
+                return false
+            }
+        }
     }
 }

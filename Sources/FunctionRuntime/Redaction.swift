@@ -13,7 +13,7 @@ public struct Redactor: Sendable {
 
     public func redact(_ text: String) -> String {
         var s = text
-        for secret in secrets where s.contains(secret) {
+        for secret in secrets where s.includes(secret) {
             s = s.replacingAll(secret, with: "[secret]")
         }
         return maskEmails(maskPhones(s))
@@ -23,6 +23,13 @@ public struct Redactor: Sendable {
     /// between digits) are treated as phone numbers — unless they are part of a word (ids such
     /// as `SM…` or hex stay greppable).
     func maskPhones(_ s: String) -> String {
+        // A phone number needs 7 ASCII digits: text with fewer is returned as it is, unscanned.
+        var digits = 0
+        for b in s.utf8 where b >= 48 && b <= 57 {
+            digits += 1
+            if digits >= 7 { break }
+        }
+        guard digits >= 7 else { return s }
         let chars = Array(s)
         var out = ""
         var i = 0
@@ -77,7 +84,7 @@ public struct Redactor: Sendable {
     }
 
     func maskEmails(_ s: String) -> String {
-        guard s.contains("@") || s.contains("%40") else { return s }
+        guard s.includes("@") || s.includes("%40") else { return s }
         let chars = Array(s)
         var out = ""
         var i = 0

@@ -125,10 +125,9 @@ final class Connection {
             if buffer.count > limits.maxHeaderBytes { throw ReadError.tooLarge(431) }
             try fill(until: headDeadline)
         }
-        let head = String(decoding: buffer[0..<headEnd!], as: UTF8.self)
         if headEnd! > limits.maxHeaderBytes { throw ReadError.tooLarge(431) }
+        var lines = Self.lines(buffer[0..<headEnd!])
         buffer.removeSubrange(0..<(headEnd! + 4))
-        var lines = head.split(separator: "\r\n", omittingEmptySubsequences: false).map(String.init)
         let requestLine = lines.removeFirst().split(separator: " ", omittingEmptySubsequences: true)
         guard requestLine.count == 3, requestLine[2].hasPrefix("HTTP/1.") else {
             throw ReadError.bad("malformed request line")
@@ -176,6 +175,25 @@ final class Connection {
         return request
     }
 
+    /// The head's lines, split at each CR LF (a lone CR or LF stays inside its line, where the
+    /// header checks refuse it).
+    static func lines(_ head: ArraySlice<UInt8>) -> [String] {
+        var lines: [String] = []
+        var start = head.startIndex
+        var i = head.startIndex
+        while i + 1 < head.endIndex {
+            if head[i] == 13 && head[i + 1] == 10 {
+                lines.append(String(decoding: head[start..<i], as: UTF8.self))
+                i += 2
+                start = i
+            } else {
+                i += 1
+            }
+        }
+        lines.append(String(decoding: head[start..<head.endIndex], as: UTF8.self))
+        return lines
+    }
+
     static func find(_ haystack: [UInt8], _ needle: [UInt8]) -> Int? {
         guard haystack.count >= needle.count else { return nil }
         var i = 0
@@ -198,10 +216,11 @@ final class Connection {
             if k.lowercased() == "date" { hasDate = true }
             head += "\(k): \(v)\r\n"
         }
-        if !hasLength { head += "Content-Length: \(r.body.count)\r\n" }
+        let body = r.body
+        if !hasLength { head += "Content-Length: \(body.count)\r\n" }
         if !hasDate { head += "Date: \(Clock.httpDate(Clock.now()))\r\n" }
         head += keepAlive ? "Connection: keep-alive\r\n\r\n" : "Connection: close\r\n\r\n"
-        return Array(head.utf8) + (headOnly ? [] : r.body)
+        return Array(head.utf8) + (headOnly ? [] : body)
     }
 
     static func write(_ fd: Int32, _ bytes: [UInt8]) {

@@ -53,19 +53,31 @@ public struct ServerRequest: Sendable {
 public struct ServerResponse: Sendable {
     public var status: Int
     public var headers: [(String, String)]
-    public var body: [UInt8]
+    /// The body. A `json` response's bytes are written when first read — by the connection, after
+    /// the handler returned, so outside any lock the handler held (the value is immutable, so
+    /// when it is written changes nothing but where the time is spent). Read it once.
+    public var body: [UInt8] {
+        get { bytes ?? deferred.map { $0.serializedBytes() + [0x0A] } ?? [] }
+        set {
+            bytes = newValue
+            deferred = nil
+        }
+    }
+    private var bytes: [UInt8]?
+    private var deferred: JSON?
 
     public init(status: Int, headers: [(String, String)] = [], body: [UInt8] = []) {
         self.status = status
         self.headers = headers
-        self.body = body
+        self.bytes = body
     }
 
-    /// A JSON response (`Content-Type: application/json`).
+    /// A JSON response (`Content-Type: application/json`), the value written on first read of `body`.
     public static func json(_ status: Int, _ value: JSON, headers: [(String, String)] = []) -> ServerResponse {
-        ServerResponse(
-            status: status, headers: [("Content-Type", "application/json; charset=utf-8")] + headers,
-            body: value.serializedBytes() + [0x0A])
+        var r = ServerResponse(status: status, headers: [("Content-Type", "application/json; charset=utf-8")] + headers)
+        r.bytes = nil
+        r.deferred = value
+        return r
     }
 
     /// A plain-text response.

@@ -41,7 +41,7 @@ extension Sandbox {
     func stateDocument() -> JSON {
         var o: [String: JSON] = [:]
         for e in emulators { o[e.name] = e.snapshot() }
-        o["requests"] = .array(requests)
+        o["requests"] = .array(loggedRequests)
         o["deliveries"] = .array(deliveries)
         o["clock"] = clockDocument()
         return .object(o)
@@ -50,7 +50,7 @@ extension Sandbox {
     func clockDocument() -> JSON { ["offset_seconds": .double(context.offset), "now": .string(context.nowISO)] }
 
     /// The service requests recorded so far.
-    public func requestLog() -> [JSON] { lock.withLock { requests } }
+    public func requestLog() -> [JSON] { lock.withLock { loggedRequests } }
 
     /// Clears all state, configuration, the request log, faults, deliveries and the clock offset.
     public func reset() {

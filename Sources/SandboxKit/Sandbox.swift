@@ -1,3 +1,4 @@
+import BundleCore
 import FoundationEssentials
 import FunctionRuntime
 import HTTPServer
@@ -28,6 +29,8 @@ public final class Sandbox: @unchecked Sendable {
     var host = "127.0.0.1"
     public private(set) var port = 0
     var requests: [JSON] = []
+    /// The request log as readers see it: its last `requestLogLimit` entries. Call with the lock held.
+    var loggedRequests: [JSON] { Array(requests.suffix(Self.requestLogLimit)) }
     /// Answers per "service status" since the last reset (`GET /_ctl/counts`), beyond the log's 5,000.
     var statusCounts: [String: Int] = [:]
     var nextSeq = 1
@@ -37,7 +40,9 @@ public final class Sandbox: @unchecked Sendable {
     var faults: [FaultRule] = []
     var deliveries: [JSON] = []
     /// The configuration applied so far, per service, over the defaults.
-    var config: JSON = Sandbox.defaultConfig
+    var config: JSON = Sandbox.defaultConfig {
+        didSet { redactor = Self.redactor(for: config) }
+    }
     let deliveryQueue = DeliveryQueue()
 
     /// The most service requests kept in the log (the oldest are dropped beyond it).
@@ -136,10 +141,12 @@ public final class Sandbox: @unchecked Sendable {
         ]
     }
 
-    /// Masks the configured secrets, phone numbers and e-mail addresses in event-log lines.
-    var redactor: Redactor {
-        let c = config
-        return Redactor(
+    /// Masks the configured secrets, phone numbers and e-mail addresses in event-log lines
+    /// (follows `config`).
+    private(set) var redactor = Sandbox.redactor(for: Sandbox.defaultConfig)
+
+    static func redactor(for c: JSON) -> Redactor {
+        Redactor(
             secrets: [
                 c.at("zendesk.token").string, c.at("klaviyo.api_key").string,
                 c.at("twilio.auth_token").string, c.at("survey.token").string,
@@ -185,21 +192,22 @@ public final class Sandbox: @unchecked Sendable {
         // A test runner acting as a person (an agent adding a comment) is never faulted: its
         // actions are the scenario, not the system under test (`X-Sandbox-Actor: runner`).
         let isRunner = request.header("x-sandbox-actor") == "runner"
-        let rule = isRunner ? nil : lock.withLock { takeFault(service: service, method: request.method, path: sub) }
-        lock.withLock {
+        let (rule, redactor) = lock.withLock { () -> (FaultRule?, Redactor) in
+            let rule = isRunner ? nil : takeFault(service: service, method: request.method, path: sub)
             counters.requests += 1
             if rule != nil && rule?.mode != .delay { counters.faults += 1 }
+            return (rule, self.redactor)
         }
+        // The log entry is prepared outside the lock; only its numbering and appending need it.
+        let entry = LoggedRequest(request, service: service, path: sub, redactor: redactor)
         if let rule {
             switch rule.mode {
             case .status:
                 let response = Self.serviceError(service, status: rule.status, retryAfter: rule.retryAfter)
-                lock.withLock {
-                    record(request, service: service, path: sub, status: response.status, fault: rule.mode.rawValue)
-                }
+                lock.withLock { record(entry, status: response.status, fault: rule.mode.rawValue) }
                 return .respond(response)
             case .reset:
-                lock.withLock { record(request, service: service, path: sub, status: nil, fault: rule.mode.rawValue) }
+                lock.withLock { record(entry, status: nil, fault: rule.mode.rawValue) }
                 return .reset
             case .delay:
                 Clock.sleep(Double(rule.ms) / 1000)
@@ -214,7 +222,7 @@ public final class Sandbox: @unchecked Sendable {
             if response.header("date") == nil {
                 response.headers.append(("Date", Clock.httpDate(context.now)))
             }
-            record(request, service: service, path: sub, status: response.status, fault: rule?.mode.rawValue)
+            record(entry, status: response.status, fault: rule?.mode.rawValue)
             if !["GET", "HEAD", "OPTIONS"].contains(request.method) { persist() }
             return response
         }
@@ -225,45 +233,72 @@ public final class Sandbox: @unchecked Sendable {
     /// Service requests answered and faults injected (other than delays) since start.
     public var traffic: (requests: Int, faults: Int) { lock.withLock { counters } }
 
-    /// Appends a request to the log and prints its line. Call with the lock held.
-    func record(_ request: ServerRequest, service: String, path: String, status: Int?, fault: String?) {
-        var headers: [String: JSON] = [:]
-        for (name, value) in request.headerList {
-            let lower = name.lowercased()
-            headers[lower] = .string(lower == "authorization" ? Self.redactedAuthorization(value) : value)
-        }
-        var body: JSON = .null
-        if request.body.count > Self.loggedBodyLimit {
-            // A bulk job or an export page: kept as its size, not as a tree (the log holds 5,000).
-            body = ["omitted_bytes": .int(Int64(request.body.count))]
-        } else if !request.body.isEmpty {
-            if let parsed = try? JSON.parse(request.body) {
-                body = parsed
-            } else {
-                body = .string(String(decoding: request.body, as: UTF8.self))
+    /// What the request log keeps of a service request, and the start of its event-log line:
+    /// prepared from the request alone (headers with the credential masked, the body as JSON, the
+    /// path with secrets masked, the query redacted), so outside the lock.
+    struct LoggedRequest {
+        let service: String
+        let method: String
+        let path: String
+        let query: String
+        let headers: JSON
+        let body: JSON
+        /// `service METHOD path?query`, redacted.
+        let line: String
+
+        init(_ request: ServerRequest, service: String, path: String, redactor r: Redactor) {
+            var headers: [String: JSON] = [:]
+            for (name, value) in request.headerList {
+                let lower = name.lowercased()
+                headers[lower] = .string(lower == "authorization" ? Sandbox.redactedAuthorization(value) : value)
             }
+            var body: JSON = .null
+            if request.body.count > Sandbox.loggedBodyLimit {
+                // A bulk job or an export page: kept as its size, not as a tree (the log holds 5,000).
+                body = ["omitted_bytes": .int(Int64(request.body.count))]
+            } else if !request.body.isEmpty {
+                if let parsed = try? JSON.parse(request.body) {
+                    body = parsed
+                } else {
+                    body = .string(String(decoding: request.body, as: UTF8.self))
+                }
+            }
+            // The path names resources (no customer data): only secrets are masked there; the
+            // query (searches, filters) is fully redacted.
+            var safePath = path
+            for secret in r.secrets where safePath.includes(secret) {
+                safePath = safePath.replacingAll(secret, with: "[secret]")
+            }
+            let query = request.query.isEmpty ? "" : "?" + r.redact(FormDecoding.decode(Array(request.query.utf8)))
+            self.service = service
+            self.method = request.method
+            self.path = path
+            self.query = request.query
+            self.headers = .object(headers)
+            self.body = body
+            self.line = "\(service) \(request.method) \(safePath)\(query)"
         }
+    }
+
+    /// Appends a request to the log and prints its line. Call with the lock held.
+    func record(_ r: LoggedRequest, status: Int?, fault: String?) {
         let entry: JSON = [
-            "seq": .int(Int64(nextSeq)), "time": .string(context.nowISO), "service": .string(service),
-            "method": .string(request.method), "path": .string(path), "query": .string(request.query),
-            "headers": .object(headers), "body": body, "status": status.map { .int(Int64($0)) } ?? .null,
+            "seq": .int(Int64(nextSeq)), "time": .string(context.nowISO), "service": .string(r.service),
+            "method": .string(r.method), "path": .string(r.path), "query": .string(r.query),
+            "headers": r.headers, "body": r.body, "status": status.map { .int(Int64($0)) } ?? .null,
             "fault": JSON(fault),
         ]
         nextSeq += 1
-        statusCounts["\(service) \(status.map(String.init) ?? "none")", default: 0] += 1
+        statusCounts["\(r.service) \(status.map(String.init) ?? "none")", default: 0] += 1
         requests.append(entry)
-        if requests.count > Self.requestLogLimit { requests.removeFirst(requests.count - Self.requestLogLimit) }
-        // The path names resources (no customer data): only secrets are masked there; the query
-        // (searches, filters) is fully redacted.
-        let r = redactor
-        var safePath = path
-        for secret in r.secrets where safePath.contains(secret) {
-            safePath = safePath.replacingAll(secret, with: "[secret]")
+        // Trimmed a tenth at a time (not one entry per request: that moves the whole log each
+        // time); readers see the last `requestLogLimit` (`loggedRequests`).
+        if requests.count > Self.requestLogLimit + Self.requestLogLimit / 10 {
+            requests.removeFirst(requests.count - Self.requestLogLimit)
         }
-        let query = request.query.isEmpty ? "" : "?" + r.redact(FormDecoding.decode(Array(request.query.utf8)))
         let outcome = status.map(String.init) ?? "connection reset"
         options.eventLog?(
-            "\(Clock.iso8601(Date()).suffix(9).dropLast()) \(service) \(request.method) \(safePath)\(query) → \(outcome)\(fault.map { " [fault: \($0)]" } ?? "")"
+            "\(Clock.iso8601(Date()).suffix(9).dropLast()) \(r.line) → \(outcome)\(fault.map { " [fault: \($0)]" } ?? "")"
         )
     }
 

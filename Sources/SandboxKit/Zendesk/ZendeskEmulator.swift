@@ -201,7 +201,15 @@ public final class ZendeskEmulator: Emulator {
 
     /// 429 + `Retry-After` once more than `rate_limit` requests arrived within the last minute.
     func rateLimit(now: Date) -> ServerResponse? {
-        recentRequests.removeAll { now.timeIntervalSince($0) >= 60 || $0 > now }
+        // Kept in arrival order, so the expired ones are a prefix — unless the sandbox clock was
+        // moved back, which the full filter handles.
+        if let last = recentRequests.last, last > now {
+            recentRequests.removeAll { now.timeIntervalSince($0) >= 60 || $0 > now }
+        } else if let live = recentRequests.firstIndex(where: { now.timeIntervalSince($0) < 60 }) {
+            if live > 0 { recentRequests.removeFirst(live) }
+        } else {
+            recentRequests.removeAll()
+        }
         if settings.rateLimit > 0, recentRequests.count >= settings.rateLimit {
             let wait = max(1, Int((60 - now.timeIntervalSince(recentRequests[0])).rounded(.up)))
             return Self.throttled(
