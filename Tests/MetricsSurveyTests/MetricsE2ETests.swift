@@ -226,6 +226,32 @@ import TestSupport
         #expect(Clock.monotonicMS() - started >= 900, "the Retry-After was honoured")
     }
 
+    /// While one window's events are handled (here: each Klaviyo write takes 150 ms), the next
+    /// window's ticket reads are already made — before the window's last write, not after it.
+    @Test func streamReadsTheNextWindowWhileWriting() throws {
+        let bench = try Bench(seed: Self.seed)
+        try bench.sandbox.setFaults([["service": "klaviyo", "method": "POST", "mode": "delay", "ms": 150, "times": 0]])
+        let tickets = [1, 3, 1, 3, 1, 3, 1, 3]
+        let input = tickets.map { #"{"type":"ticket.created","ticket_id":"\#($0)"}"# }.joined(separator: "\n") + "\n"
+        let r = try Exec.run(
+            "ticket-metrics", ["--stream"], env: bench.env.merging(["FUNCTION_STREAM_PREFETCH": "4"]) { _, b in b },
+            stdin: input)
+        #expect(r.status == 0, "\(r.stdout) \(r.stderr)")
+        #expect(r.lines.map { $0["ticket_id"].int ?? 0 } == tickets.map(Int64.init))
+        #expect(r.lines.allSatisfy { $0["outcome"] == "emitted" || $0["outcome"] == "duplicate" }, "\(r.stdout)")
+        let log = bench.sandbox.requestLog()
+        let reads = log.filter { $0["service"] == "zendesk" && $0["method"] == "GET" }
+        let writes = log.filter { $0["service"] == "klaviyo" && $0["method"] == "POST" }
+        #expect(writes.count == tickets.count)
+        guard writes.count == tickets.count else { return }
+        // Window 1 reads tickets 1 and 3 ahead, and its events 3 and 4 read them again (an answer
+        // read ahead serves one event): 4 reads before its last write. Window 2's two reads ahead
+        // come on top while window 1 is still writing.
+        let lastWrite = writes[3]["seq"].int ?? 0
+        let readsBefore = reads.filter { ($0["seq"].int ?? .max) < lastWrite }.count
+        #expect(readsBefore == 6, "\(log.map { "\($0["seq"]) \($0["service"]) \($0["method"])" })")
+    }
+
     /// A service's 401 says the credentials were refused, not that something is missing.
     @Test func refusedCredentialsAreCalledThat() throws {
         let bench = try Bench(seed: Self.seed)
