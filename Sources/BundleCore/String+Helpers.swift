@@ -46,4 +46,16 @@ extension String {
             }
         }
     }
+
+    /// True when both are the same text but for the case of ASCII letters (header names: RFC 9110
+    /// §5.1), compared without allocating.
+    public func equalsIgnoringASCIICase(_ other: String) -> Bool {
+        guard utf8.count == other.utf8.count else { return false }
+        for (a, b) in zip(utf8, other.utf8) where a != b {
+            let la = a >= 65 && a <= 90 ? a + 32 : a
+            let lb = b >= 65 && b <= 90 ? b + 32 : b
+            if la != lb { return false }
+        }
+        return true
+    }
 }

@@ -120,20 +120,21 @@ public enum FunctionRunner {
 
     /// Handles one event: signature check (HTTP modes), parse, handler, output rendering, log line.
     /// Returns the bytes to write (for HTTP modes: the body only), the result object, and the exit status.
+    /// `parsed`: the event already parsed from `raw` (a stream's read-ahead did), not parsed again.
     public static func handle(
         _ definition: FunctionDefinition, raw: [UInt8], request: IncomingRequest?, mode: InputMode,
-        context: FunctionContext, budget: Double? = nil
+        context: FunctionContext, budget: Double? = nil, parsed: Event? = nil
     ) -> (bytes: [UInt8], result: JSON, status: Int32) {
         let e = evaluate(definition, context: context, budget: budget) { event in
             if mode.isHTTP, let request {
                 try SignatureCheck.verify(
                     definition.signatures, request: request, body: raw, config: event.config, log: event.log)
             }
-            let parsed =
+            let input =
                 definition.readsRawEvent
                 ? Event(raw: raw, json: .null, request: request, mode: mode)
-                : try Event.parse(raw: raw, contentType: request?.contentType, request: request, mode: mode)
-            return try definition.handler(parsed, event)
+                : try parsed ?? Event.parse(raw: raw, contentType: request?.contentType, request: request, mode: mode)
+            return try definition.handler(input, event)
         }
         let pipelineStage = context.config.flag("INVOKER_PIPELINE")
         // The result is serialized only when it is what gets written.
@@ -180,27 +181,33 @@ public enum FunctionRunner {
         let readTimeout = min(context.budget, 10)
         let connectTimeout = context.http.policy.connectTimeout
         var cooling = false
-        func aheadRequests(_ group: [ArraySlice<UInt8>]) -> [HTTPRequest] {
+        // Events parsed to name their reads ahead, by where their line starts: handled from that
+        // parse rather than a second one.
+        var parsed: [Int: Event] = [:]
+        func aheadRequests(_ group: ArraySlice<Range<Int>>) -> [HTTPRequest] {
             guard let prefetch = definition.prefetch else { return [] }
             var requests: [HTTPRequest] = []
             var seen: Set<String> = []
-            for line in group {
-                guard let event = try? Event.parse(raw: Array(line), contentType: nil, request: nil, mode: .stream),
-                    let request = prefetch(event, context), seen.insert(request.url).inserted
+            for range in group {
+                guard
+                    let event = try? Event.parse(
+                        raw: Array(pending[range]), contentType: nil, request: nil, mode: .stream)
                 else { continue }
+                parsed[range.lowerBound] = event
+                guard let request = prefetch(event, context), seen.insert(request.url).inserted else { continue }
                 requests.append(request)
             }
             return requests.count > 1 ? requests : []
         }
         /// The next window's reads, started while the current window is handled.
-        func startAhead(_ group: [ArraySlice<UInt8>]) -> Thread.Joined<HTTPTransport.ReadAhead>? {
+        func startAhead(_ group: ArraySlice<Range<Int>>) -> Thread.Joined<HTTPTransport.ReadAhead>? {
             let requests = aheadRequests(group)
             guard !requests.isEmpty else { return nil }
             return Thread.spawn {
                 transport.fetchAhead(requests, timeout: readTimeout, connectTimeout: connectTimeout)
             }
         }
-        func process(_ line: ArraySlice<UInt8>) {
+        func process(_ line: ArraySlice<UInt8>, parsed event: Event? = nil) {
             if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { return }
             let raw = Array(line)
             // An earlier stage's error line (`a --stream | b --stream`) goes on untouched: it is that
@@ -210,7 +217,8 @@ public enum FunctionRunner {
                 output.append(0x0A)
                 return
             }
-            let (bytes, _, status) = handle(definition, raw: raw, request: nil, mode: .stream, context: context)
+            let (bytes, _, status) = handle(
+                definition, raw: raw, request: nil, mode: .stream, context: context, parsed: event)
             output += bytes
             if status != 0 && firstFailure == 0 { firstFailure = status }
         }
@@ -236,7 +244,7 @@ public enum FunctionRunner {
                 let slowDown = cooling
                 cooling = false
                 if !slowDown {
-                    let ahead = started?.wait() ?? startAhead(group.map { pending[$0] })?.wait()
+                    let ahead = started?.wait() ?? startAhead(group)?.wait()
                     if let ahead {
                         transport.install(ahead)
                         cooling = ahead.limited
@@ -244,12 +252,13 @@ public enum FunctionRunner {
                 }
                 started = nil
                 if !slowDown && !cooling && next < lines.count {
-                    started = startAhead(lines[next..<min(lines.count, next + window)].map { pending[$0] })
+                    started = startAhead(lines[next..<min(lines.count, next + window)])
                 }
-                for range in group { process(pending[range]) }
+                for range in group { process(pending[range], parsed: parsed.removeValue(forKey: range.lowerBound)) }
                 transport.clearPrefetched()
             }
             pending.removeSubrange(..<start)
+            parsed.removeAll(keepingCapacity: true)
             // Results leave once per read, in input order (and before the next read can block).
             if !output.isEmpty {
                 StandardStreams.write(output)

@@ -4,7 +4,9 @@ import BundleCore
 public struct ServerRequest: Sendable {
     public var method: String
     /// The request target as sent (`/path?query`).
-    public var target: String
+    public var target: String {
+        didSet { (path, query) = Self.split(target) }
+    }
     public var version: String
     /// Headers in arrival order, names as sent.
     public var headerList: [(String, String)]
@@ -12,6 +14,10 @@ public struct ServerRequest: Sendable {
     /// The peer's address (IP text).
     public var remoteAddress: String
     public var remotePort: Int
+    /// The path part of the target, percent-escapes kept.
+    public private(set) var path: String
+    /// The query part of the target (without `?`), or "".
+    public private(set) var query: String
 
     public init(
         method: String, target: String, version: String = "HTTP/1.1", headerList: [(String, String)] = [],
@@ -24,16 +30,14 @@ public struct ServerRequest: Sendable {
         self.body = body
         self.remoteAddress = remoteAddress
         self.remotePort = remotePort
+        (path, query) = Self.split(target)
     }
 
-    /// The path part of the target, percent-escapes kept.
-    public var path: String {
-        String(target.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first ?? "")
-    }
-    /// The query part of the target (without `?`), or "".
-    public var query: String {
-        let parts = target.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)
-        return parts.count > 1 ? String(parts[1]) : ""
+    /// `/path?query` → (`/path`, `query`), split at the first `?` (read once per request, not
+    /// at every use).
+    private static func split(_ target: String) -> (String, String) {
+        guard let mark = target.utf8.firstIndex(of: UInt8(ascii: "?")) else { return (target, "") }
+        return (String(target[..<mark]), String(target[target.index(after: mark)...]))
     }
     /// Query parameters, decoded.
     public var queryItems: [(String, String)] { FormDecoding.pairs(Array(query.utf8)) }
@@ -41,7 +45,8 @@ public struct ServerRequest: Sendable {
 
     /// The value of a header (case-insensitive); repeated headers merged with ", ".
     public func header(_ name: String) -> String? {
-        let values = headerList.filter { $0.0.lowercased() == name.lowercased() }.map(\.1)
+        var values: [String] = []
+        for (key, value) in headerList where key.equalsIgnoringASCIICase(name) { values.append(value) }
         return values.isEmpty ? nil : values.joined(separator: ", ")
     }
 
@@ -86,7 +91,7 @@ public struct ServerResponse: Sendable {
             status: status, headers: [("Content-Type", "text/plain; charset=utf-8")] + headers, body: Array(text.utf8))
     }
 
-    public func header(_ name: String) -> String? { headers.last(where: { $0.0.lowercased() == name.lowercased() })?.1 }
+    public func header(_ name: String) -> String? { headers.last(where: { $0.0.equalsIgnoringASCIICase(name) })?.1 }
 }
 
 /// What a handler may do beyond answering: drop the connection without a response (used by the
