@@ -86,11 +86,10 @@ public final class HTTPTransport: Sendable {
             for (i, r) in results.enumerated() {
                 if r.status == 429 || r.status == 503 { result.limited = true }
                 if r.curl_code == 0 && r.status > 0 {
-                    let headerText = String(
-                        decoding: UnsafeRawBufferPointer(start: r.headers, count: r.headers_len), as: UTF8.self)
+                    let headers = Self.parseHeaders(UnsafeRawBufferPointer(start: r.headers, count: r.headers_len))
                     let body = Array(UnsafeRawBufferPointer(start: r.body, count: r.body_len))
                     result.answers[batch[i].url] = (
-                        HTTPResponse(status: r.status, headers: Self.parseHeaders(headerText), body: body), milliseconds
+                        HTTPResponse(status: r.status, headers: headers, body: body), milliseconds
                     )
                 }
                 ccurl_result_free(&results[i])
@@ -161,18 +160,31 @@ public final class HTTPTransport: Sendable {
             let sent = result.sent != 0 && rc != 6 && rc != 7
             return .failure(code: rc, message: message, sent: sent)
         }
-        let headerText = String(
-            decoding: UnsafeRawBufferPointer(start: result.headers, count: result.headers_len), as: UTF8.self)
+        let headers = Self.parseHeaders(UnsafeRawBufferPointer(start: result.headers, count: result.headers_len))
         let body = Array(UnsafeRawBufferPointer(start: result.body, count: result.body_len))
-        return .response(HTTPResponse(status: result.status, headers: Self.parseHeaders(headerText), body: body))
+        return .response(HTTPResponse(status: result.status, headers: headers, body: body))
     }
 
-    static func parseHeaders(_ text: String) -> [String: String] {
+    static func parseHeaders(_ raw: UnsafeRawBufferPointer) -> [String: String] {
         var h: [String: String] = [:]
-        for line in text.split(whereSeparator: { $0 == "\r\n" || $0 == "\n" || $0 == "\r" }) {
-            guard let colon = line.firstIndex(of: ":") else { continue }
-            let name = line[..<colon].trimmed().lowercased()
-            h[name] = line[line.index(after: colon)...].trimmed()
+        func isSpace(_ b: UInt8) -> Bool { b == 0x20 || b == 0x09 }
+        var start = 0
+        // Lines end at CR, LF or both; a line without a colon (the status line) is skipped; a
+        // repeated name keeps its last value (libcurl hands over every response's headers, in order).
+        while start < raw.count {
+            var end = start
+            while end < raw.count && raw[end] != 0x0D && raw[end] != 0x0A { end += 1 }
+            if let colon = raw[start..<end].firstIndex(of: UInt8(ascii: ":")) {
+                var n0 = start, n1 = colon
+                while n0 < n1 && isSpace(raw[n0]) { n0 += 1 }
+                while n1 > n0 && isSpace(raw[n1 - 1]) { n1 -= 1 }
+                var v0 = colon + 1, v1 = end
+                while v0 < v1 && isSpace(raw[v0]) { v0 += 1 }
+                while v1 > v0 && isSpace(raw[v1 - 1]) { v1 -= 1 }
+                let name = String(decoding: raw[n0..<n1].map { $0 >= 65 && $0 <= 90 ? $0 + 32 : $0 }, as: UTF8.self)
+                h[name] = String(decoding: UnsafeRawBufferPointer(rebasing: raw[v0..<v1]), as: UTF8.self)
+            }
+            start = end + 1
         }
         return h
     }
