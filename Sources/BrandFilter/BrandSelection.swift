@@ -1,3 +1,4 @@
+import BundleCore
 import FunctionRuntime
 import Synchronization
 
@@ -21,7 +22,7 @@ public enum BrandSelection: Sendable, Equatable {
         Self.parsed.withLock { $0 = (text, selection) }
     }
 
-    private static let parsed = Mutex<(text: String?, selection: BrandSelection)?>(nil)
+    private static let parsed = PlainMutex<(text: String?, selection: BrandSelection)?>(nil)
 
     public init(parsing value: String?) throws {
         let text = (value ?? "").trimmed()

@@ -3,12 +3,26 @@ import Synchronization
 import Glibc
 #endif
 
-/// A value shared between threads; every read, write and update happens under one
-/// `Synchronization.Mutex`, so the compiler checks that nothing reaches the value without it.
-public final class Locked<Value: Sendable>: Sendable {
-    private let mutex: Mutex<Value>
+/// A value reached only under a lock, in the shape of `Synchronization.Mutex` (`withLock` with
+/// the value `inout`), on a plain `pthread_mutex_t` (see `Lock` for why not `Mutex`).
+public final class PlainMutex<Value>: @unchecked Sendable {
+    private let lock = Lock()
+    private var value: Value
 
-    public init(_ value: Value) { mutex = Mutex(value) }
+    public init(_ value: Value) { self.value = value }
+
+    /// Runs `body` on the value while holding the lock.
+    public func withLock<T>(_ body: (inout Value) throws -> T) rethrows -> T {
+        try lock.withLock { try body(&value) }
+    }
+}
+
+/// A value shared between threads; every read, write and update happens under one lock, so the
+/// compiler checks that nothing reaches the value without it.
+public final class Locked<Value: Sendable>: Sendable {
+    private let mutex: PlainMutex<Value>
+
+    public init(_ value: Value) { mutex = PlainMutex(value) }
 
     /// The current value (a copy); setting replaces it.
     public var value: Value {

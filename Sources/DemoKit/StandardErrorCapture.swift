@@ -1,3 +1,4 @@
+import BundleCore
 import FoundationEssentials
 import FunctionRuntime
 import Synchronization
@@ -12,7 +13,7 @@ final class StandardErrorCapture: Sendable {
     private let saved: Int32
     private let file: Int32
     /// The captured text once `end()` has run.
-    private let text = Mutex<String?>(nil)
+    private let text = PlainMutex<String?>(nil)
 
     private init(saved: Int32, file: Int32) {
         self.saved = saved

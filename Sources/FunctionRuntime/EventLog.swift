@@ -1,3 +1,4 @@
+import BundleCore
 import Synchronization
 import FoundationEssentials
 #if canImport(Glibc)
@@ -37,7 +38,7 @@ public final class EventLog: Sendable {
         var warned = false
         var attention: [JSON] = []
     }
-    private let pending = Mutex(Pending())
+    private let pending = PlainMutex(Pending())
 
     /// What a summarizing log has counted instead of writing (see `summarizesPlainLines`).
     private struct Tally: Sendable {
@@ -46,7 +47,7 @@ public final class EventLog: Sendable {
         var written = 0
         var upstreamCalls = 0
     }
-    private let tally = Mutex(Tally())
+    private let tally = PlainMutex(Tally())
     /// In `--stream` (unless `--log-each`): a line that is plain `info` — no warning, no error, no
     /// attention entry — is counted rather than written; `writeSummary` writes the counts. Lines
     /// that need to be seen are always written.

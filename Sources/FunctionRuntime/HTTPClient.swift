@@ -1,3 +1,4 @@
+import BundleCore
 import FoundationEssentials
 import Synchronization
 #if canImport(Glibc)
@@ -27,7 +28,7 @@ public final class HTTPClient: Sendable {
     public let log: EventLog?
     public let dryRun: Bool
     public let transport: HTTPTransport
-    private let recorded = Mutex<[JSON]>([])
+    private let recorded = PlainMutex<[JSON]>([])
     private let sleeper: @Sendable (Double) -> Void
 
     public init(

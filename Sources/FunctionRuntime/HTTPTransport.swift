@@ -1,3 +1,4 @@
+import BundleCore
 import CShims
 import FoundationEssentials
 import Synchronization
@@ -20,10 +21,10 @@ public final class HTTPTransport: Sendable {
     struct Handle: @unchecked Sendable {
         var pointer: UnsafeMutableRawPointer?
     }
-    private let handle = Mutex(Handle())
+    private let handle = PlainMutex(Handle())
     /// Answers read ahead (`prefetch`), by URL, with the milliseconds each took; each is taken
     /// once.
-    private let ahead = Mutex<[String: (response: HTTPResponse, milliseconds: Double)]>([:])
+    private let ahead = PlainMutex<[String: (response: HTTPResponse, milliseconds: Double)]>([:])
 
     public init() {}
 

@@ -54,7 +54,7 @@ public final class HTTPServer: Sendable {
         var stopping = false
         var connectionFDs: Set<Int32> = []
     }
-    private let state = Mutex(State())
+    private let state = PlainMutex(State())
 
     /// The port listened on (after `start`; the one picked when started with port 0).
     public var port: Int { state.withLock { $0.port } }

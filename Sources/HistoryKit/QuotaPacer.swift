@@ -1,3 +1,4 @@
+import BundleCore
 import FoundationEssentials
 import FunctionRuntime
 import Synchronization
@@ -20,7 +21,7 @@ public final class QuotaPacer: Sendable {
         var firstStart: Double?
         var lastStart = 0.0
     }
-    private let state = Mutex(State())
+    private let state = PlainMutex(State())
     private let sleeper: @Sendable (Double) -> Void
     private let clock: @Sendable () -> Double
 

@@ -1,3 +1,4 @@
+import BundleCore
 import FoundationEssentials
 import FunctionRuntime
 import HTTPServer
@@ -46,7 +47,7 @@ public final class InvokerConsole: Sendable {
     /// How many invocations the page keeps.
     public static let capacity = 200
     public static let cookie = "bundle_console"
-    private let state = Mutex(State())
+    private let state = PlainMutex(State())
     private let token: String?
     private let redactor: Redactor
     private let attentionLog: String?

@@ -1,3 +1,4 @@
+import BundleCore
 import FoundationEssentials
 import FunctionRuntime
 import Synchronization
@@ -50,7 +51,7 @@ public final class InvokerMetrics: Sendable {
         var upstreamDurations: [String: Histogram] = [:]
     }
 
-    private let state = Mutex(State())
+    private let state = PlainMutex(State())
 
     public init() {}
 

@@ -1,3 +1,4 @@
+import BundleCore
 import FoundationEssentials
 import Synchronization
 
@@ -38,12 +39,12 @@ public final class RunGate: Sendable {
     public let width: Int
     /// How many may wait at once; one more is refused (`queueFull`).
     public let queueLimit: Int
-    private let state: Mutex<State>
+    private let state: PlainMutex<State>
 
     public init(width: Int, queueLimit: Int = .max) {
         self.width = width
         self.queueLimit = queueLimit
-        state = Mutex(State(free: width))
+        state = PlainMutex(State(free: width))
     }
 
     /// Waits up to `timeoutMS` for a turn, in arrival order. True: the caller holds a turn and

@@ -1,3 +1,4 @@
+import BundleCore
 import FoundationEssentials
 import FunctionRuntime
 import Synchronization
@@ -43,7 +44,7 @@ public final class Spool: Sendable {
 
     public let directory: String
     public var journalPath: String { directory + "/journal.jsonl" }
-    /// The open journal and what it says, touched only under one Mutex.
+    /// The open journal and what it says, touched only under one lock.
     private struct Journal: Sendable {
         var fd: Int32 = -1
         var lockFD: Int32 = -1
@@ -52,7 +53,7 @@ public final class Spool: Sendable {
         var applied = 0
         var doneSinceCompaction = 0
     }
-    private let journal: Mutex<Journal>
+    private let journal: PlainMutex<Journal>
 
     /// Opens (creating) the spool in `directory` and replays its journal. Throws when the
     /// directory cannot be used or another invoker holds it.
@@ -81,7 +82,7 @@ public final class Spool: Sendable {
         let now = Clock.now().timeIntervalSince1970
         // Everything pending is due now (a retry time from before the restart is not waited for).
         for id in j.state.pending.keys { j.state.pending[id]?.nextAt = now }
-        journal = Mutex(j)
+        journal = PlainMutex(j)
     }
 
     deinit { close() }

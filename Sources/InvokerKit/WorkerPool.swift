@@ -26,7 +26,7 @@ public final class WorkerPool: Sendable {
         var started = 0
         var replaced = 0
     }
-    private let state = Mutex(State())
+    private let state = PlainMutex(State())
     /// One slot per worker the pool may run: taking one guarantees an idle worker or room to start one.
     private let slots: RunGate
     private let environment: [String: String]

@@ -12,7 +12,7 @@ public final class DeliveryQueue: Sendable {
         var queues: [String: [Job]] = [:]
         var running = 0
     }
-    private let state = Mutex(State())
+    private let state = PlainMutex(State())
 
     public init() {}
 
