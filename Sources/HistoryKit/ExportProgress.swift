@@ -16,7 +16,8 @@ public final class ExportProgress {
     let started = Clock.monotonicMS()
     let window: HistoryWindow
     let write: (String) -> Void
-    var lastPlain = 0.0
+    /// When the last plain line was written (none yet: the first update writes one).
+    var lastPlain = -Double.infinity
     let plainEvery: Double
 
     public init(
