@@ -61,7 +61,8 @@ public final class HTTPClient: Sendable {
         if dryRun && request.isWrite {
             var step: JSON = ["method": .string(request.method), "url": .string(request.url)]
             if let body = request.body {
-                step["body"] = (try? JSON.parse(body)) ?? .string(String(decoding: body, as: UTF8.self))
+                step["body"] =
+                    request.bodyJSON ?? (try? JSON.parse(body)) ?? .string(String(decoding: body, as: UTF8.self))
             }
             recorded.withLock { [step] in $0.append(step) }
             log?.record(

@@ -14,6 +14,9 @@ public struct HTTPRequest: Sendable {
     public var idempotent: Bool
     /// The caller guarantees a repeat is harmless (e.g. an `Idempotency-Key` or a `unique_id`).
     public var retrySafe: Bool
+    /// The JSON value `body` was written from, when it was: a dry run's plan shows it as it is
+    /// instead of reading the bytes back (the writer's output parses back to the same value).
+    public var bodyJSON: JSON?
 
     public init(
         _ method: String, _ url: String, headers: [(String, String)] = [], body: [UInt8]? = nil,

@@ -40,9 +40,11 @@ public struct ServiceClient: Sendable {
         _ method: String, _ path: String, body: JSON? = nil, contentType: String = "application/json",
         extraHeaders: [(String, String)] = [], retrySafe: Bool = false
     ) throws -> JSON {
-        let response = try send(
+        var outgoing = request(
             method, path, body: body?.serializedBytes(), contentType: body == nil ? nil : contentType,
             extraHeaders: extraHeaders, retrySafe: retrySafe)
+        outgoing.bodyJSON = body
+        let response = try http.send(outgoing)
         guard response.isSuccess else {
             throw ServiceError(service: service, method: method, path: path, response: response)
         }
