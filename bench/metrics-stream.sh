@@ -4,7 +4,7 @@
 #   [REPS=3] bench/metrics-stream.sh [EVENTS]      (default 2000 ticket.created events)
 # Each event costs one Zendesk read (`GET /api/v2/tickets/{id}.json?include=users,groups`) and the
 # Klaviyo event body (not sent: --dry-run). The Python script reads one event at a time over one
-# keep-alive connection; ticket-metrics reads ahead (FUNCTION_STREAM_PREFETCH, default 8) on reused
+# keep-alive connection; ticket-metrics reads ahead (FUNCTION_STREAM_PREFETCH, default 16) on reused
 # connections. The outputs are compared (the same ticket ids, each with an "Opened Ticket" body of
 # 14 properties).
 set -euo pipefail

@@ -153,8 +153,8 @@ public enum ConfigKey {
     public static let allowUnsigned = "ALLOW_UNSIGNED"
     /// Total time one invocation may spend on outbound calls, in milliseconds (default 8000).
     public static let budgetMS = "FUNCTION_BUDGET_MS"
-    /// How many events `--stream` reads ahead for a function that declares a prefetch (default 8,
-    /// at most 16; 0 or 1: none).
+    /// How many events `--stream` reads ahead for a function that declares a prefetch (default
+    /// and most 16; 0 or 1: none).
     public static let streamPrefetch = "FUNCTION_STREAM_PREFETCH"
     /// Set by the invoker for a spooled request run after it arrived: its arrival time (Unix
     /// seconds), against which signature timestamps are judged fresh.

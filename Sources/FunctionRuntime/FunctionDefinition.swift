@@ -25,7 +25,7 @@ public struct FunctionDefinition: Sendable {
     /// JSON on its own (`JSONScanner` does).
     public var readsRawEvent: Bool
     /// In `--stream`, the runner reads ahead: for the next few events (`FUNCTION_STREAM_PREFETCH`,
-    /// default 8) it makes this GET of each together, and the handler's own GET of that URL is
+    /// default 16) it makes this GET of each together, and the handler's own GET of that URL is
     /// answered from it. Only for handlers that never write what they read ahead (a write of an
     /// earlier event would make the answer stale). Nil: no read-ahead.
     public var prefetch: Prefetch?
