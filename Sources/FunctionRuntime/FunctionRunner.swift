@@ -235,7 +235,10 @@ public enum FunctionRunner {
                 start = nl + 1
             }
             var next = 0
-            var started: Thread.Joined<HTTPTransport.ReadAhead>?
+            // The next window's reads as started while the current one is handled: nil when not
+            // tried yet, `.some(nil)` when tried and there was nothing to read ahead (so the
+            // window's lines are not parsed a second time to find that out again).
+            var following: Thread.Joined<HTTPTransport.ReadAhead>??
             while next < lines.count {
                 let group = lines[next..<min(lines.count, next + window)]
                 next = group.endIndex
@@ -244,15 +247,15 @@ public enum FunctionRunner {
                 let slowDown = cooling
                 cooling = false
                 if !slowDown {
-                    let ahead = started?.wait() ?? startAhead(group)?.wait()
+                    let ahead = (following ?? startAhead(group))?.wait()
                     if let ahead {
                         transport.install(ahead)
                         cooling = ahead.limited
                     }
                 }
-                started = nil
+                following = nil
                 if !slowDown && !cooling && next < lines.count {
-                    started = startAhead(lines[next..<min(lines.count, next + window)])
+                    following = startAhead(lines[next..<min(lines.count, next + window)])
                 }
                 for range in group { process(pending[range], parsed: parsed.removeValue(forKey: range.lowerBound)) }
                 transport.clearPrefetched()

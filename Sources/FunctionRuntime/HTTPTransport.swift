@@ -1,7 +1,6 @@
 import BundleCore
 import CShims
 import FoundationEssentials
-import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -22,13 +21,13 @@ public final class HTTPTransport: Sendable {
         var pointer: UnsafeMutableRawPointer?
     }
     private let handle = PlainMutex(Handle())
-    /// Answers read ahead (`prefetch`), by URL, with the milliseconds each took; each is taken
-    /// once.
+    /// Answers read ahead (`fetchAhead`, then `install`), by URL, with the milliseconds each
+    /// took; each is taken once.
     private let ahead = PlainMutex<[String: (response: HTTPResponse, milliseconds: Double)]>([:])
 
     public init() {}
 
-    /// How many reads one `prefetch` call runs together.
+    /// How many reads one `fetchAhead` call runs together.
     public static let prefetchLimit = Int(CCURL_MANY_MAX)
 
     /// Answers read ahead together (`fetchAhead`), by URL, with the milliseconds each took.
@@ -38,27 +37,18 @@ public final class HTTPTransport: Sendable {
         public internal(set) var limited = false
     }
 
-    /// Reads `requests` (GETs; others are ignored) together — libcurl's multi interface, at most
-    /// `prefetchLimit` at a time — and keeps each answer for `takePrefetched(_:)` (also a 429 or
-    /// 503, whose `Retry-After` the caller's send then waits for). A read that got no answer keeps
-    /// nothing: the caller's own send makes it (with its retries). Returns true when a service
-    /// asked to slow down (429 or 503).
-    @discardableResult
-    public func prefetch(_ requests: [HTTPRequest], timeout: Double, connectTimeout: Double) -> Bool {
-        let ahead = fetchAhead(requests, timeout: timeout, connectTimeout: connectTimeout)
-        install(ahead)
-        return ahead.limited
-    }
-
     /// Replaces the answers kept for `takePrefetched(_:)` with `ahead`'s.
     public func install(_ ahead: ReadAhead) {
         self.ahead.withLock { $0 = ahead.answers }
     }
 
-    /// Makes the reads of `prefetch` and returns their answers without keeping them: safe on any
-    /// thread, beside this transport's own transfers (it uses the multi handle of `ccurl_get_many`,
-    /// not the easy handle of `perform`), so a stream can read the next events ahead while it
-    /// handles the current ones.
+    /// Reads `requests` (GETs; others are ignored) together — libcurl's multi interface, at most
+    /// `prefetchLimit` at a time — and returns each answer (also a 429 or 503, whose `Retry-After`
+    /// the caller's send then waits for) without keeping it: `install` hands them to
+    /// `takePrefetched(_:)`. A read that got no answer gives nothing: the caller's own send makes
+    /// it (with its retries). Safe on any thread, beside this transport's own transfers (it uses
+    /// the multi handle of `ccurl_get_many`, not the easy handle of `perform`), so a stream can
+    /// read the next events ahead while it handles the current ones.
     public func fetchAhead(_ requests: [HTTPRequest], timeout: Double, connectTimeout: Double) -> ReadAhead {
         var result = ReadAhead()
         let gets = requests.filter { $0.method == "GET" && $0.body == nil }
