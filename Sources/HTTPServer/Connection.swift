@@ -152,7 +152,7 @@ final class Connection {
             if te.isEmpty { throw ReadError.bad("empty Transfer-Encoding") }
             throw ReadError.lengthRequired
         }
-        let lengths = Set(headers.filter { $0.0.lowercased() == "content-length" }.map(\.1))
+        let lengths = Set(headers.filter { $0.0.equalsIgnoringASCIICase("content-length") }.map(\.1))
         if lengths.count > 1 { throw ReadError.bad("conflicting Content-Length headers") }
         if let l = lengths.first {
             // Digits only: "+2", "0x10" or " 2 2" are not lengths (RFC 9110, 8.6).
@@ -211,9 +211,9 @@ final class Connection {
     static func serialize(_ r: ServerResponse, keepAlive: Bool, headOnly: Bool) -> [UInt8] {
         var head = "HTTP/1.1 \(r.status) \(ExitStatus.reason(r.status))\r\n"
         var hasLength = false, hasDate = false
-        for (k, v) in r.headers where k.lowercased() != "connection" {
-            if k.lowercased() == "content-length" { hasLength = true }
-            if k.lowercased() == "date" { hasDate = true }
+        for (k, v) in r.headers where !k.equalsIgnoringASCIICase("connection") {
+            if k.equalsIgnoringASCIICase("content-length") { hasLength = true }
+            if k.equalsIgnoringASCIICase("date") { hasDate = true }
             head += "\(k): \(v)\r\n"
         }
         let body = r.body
