@@ -1,6 +1,5 @@
 import BundleCore
 import FunctionRuntime
-import Synchronization
 
 /// Which Zendesk brands the bundle syncs (`ZENDESK_BRANDS`): `all` (the default) or a
 /// comma-separated list of brand ids. One brand per Klaviyo account is the recommended set-up.

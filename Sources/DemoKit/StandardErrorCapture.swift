@@ -1,7 +1,6 @@
 import BundleCore
 import FoundationEssentials
 import FunctionRuntime
-import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif

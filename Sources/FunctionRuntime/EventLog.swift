@@ -1,5 +1,4 @@
 import BundleCore
-import Synchronization
 import FoundationEssentials
 #if canImport(Glibc)
 import Glibc

@@ -1,6 +1,5 @@
 import FoundationEssentials
 import BundleCore
-import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif

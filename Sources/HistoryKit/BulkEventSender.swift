@@ -1,7 +1,6 @@
 import FoundationEssentials
 import FunctionRuntime
 import ServiceClients
-import Synchronization
 
 /// Sends events to Klaviyo in Bulk Create Events jobs, paced to the bulk quota: at most 1,000
 /// events and ~4.5 MB per job (the limit is 5 MB), never one `unique_id` twice for the same

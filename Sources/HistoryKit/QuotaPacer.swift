@@ -1,7 +1,6 @@
 import BundleCore
 import FoundationEssentials
 import FunctionRuntime
-import Synchronization
 
 /// Keeps requests to one quota (`perMinute`) evenly spaced, so a long run uses the quota without
 /// ever being told off: request k starts no earlier than `60 / perMinute / margin` seconds after

@@ -2,7 +2,6 @@ import BundleCore
 import FoundationEssentials
 import FunctionRuntime
 import HTTPServer
-import Synchronization
 
 /// `GET /console`: one HTML page of what the invoker did — the recent invocations (newest first,
 /// filterable by outcome, failures and "needs a person" highlighted), the list of what needs a

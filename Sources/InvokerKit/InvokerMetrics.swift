@@ -1,7 +1,6 @@
 import BundleCore
 import FoundationEssentials
 import FunctionRuntime
-import Synchronization
 
 /// What the invoker counts for `GET /metrics` (Prometheus text exposition format 0.0.4).
 ///

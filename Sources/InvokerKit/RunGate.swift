@@ -1,6 +1,5 @@
 import BundleCore
 import FoundationEssentials
-import Synchronization
 
 #if canImport(Glibc)
 import Glibc

@@ -2,7 +2,6 @@ import BundleCore
 import FoundationEssentials
 import FunctionRuntime
 import HTTPServer
-import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif

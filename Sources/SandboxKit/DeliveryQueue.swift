@@ -2,7 +2,6 @@ import BundleCore
 import FoundationEssentials
 import FunctionRuntime
 import HTTPServer
-import Synchronization
 
 /// Background work in order per key: jobs with the same key run one after another on one
 /// worker thread; different keys run in parallel.
