@@ -11,7 +11,7 @@ public protocol FunctionLauncher: Sendable {
     func run(_ function: FunctionSpec, environment: [String: String], input: [UInt8], timeoutMS: Int) -> ProcessResult
 }
 
-/// One process per invocation (`posix_spawn`, own process group), at most `gate.width` at once,
+/// One process per invocation (vfork + exec, own process group), at most `gate.width` at once,
 /// the others started in arrival order. The wait counts against the stage's time limit: a
 /// request whose turn does not come in time is not started (`notStarted`, answered 503).
 /// With `captureLog`, each function's log lines pass through the invoker (forwarded to its

@@ -44,7 +44,7 @@ public struct ProcessResult: Sendable {
     }
 }
 
-/// Runs one executable per call with `posix_spawn`: its own process group, a clean signal state,
+/// Runs one executable per call (`shim_spawn`, a vfork + exec): its own process group, a clean signal state,
 /// only fds 0–2 open (stdin and stdout are pipes; stderr is the invoker's, so the function's log
 /// lines join the invoker's — or, with `captureLog`, a pipe whose whole lines are forwarded to the
 /// invoker's stderr as they come and kept for `/metrics` and `/console`), `input` written to stdin
@@ -196,40 +196,22 @@ public enum FunctionProcess {
             return .failure(SpawnFailure(text: "pipe"))
         }
 
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        posix_spawn_file_actions_adddup2(&actions, inPipe[0], 0)
-        posix_spawn_file_actions_adddup2(&actions, outPipe[1], 1)
-        if captureLog { posix_spawn_file_actions_adddup2(&actions, errPipe[1], 2) }
-        // Connections, the listening socket and other requests' pipes must not leak into the child.
-        _ = spawnActionsAddCloseFrom(&actions, 3)
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        posix_spawnattr_setflags(
-            &attributes, Int16(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
-        posix_spawnattr_setpgroup(&attributes, 0)
-        var emptyMask = sigset_t()
-        sigemptyset(&emptyMask)
-        posix_spawnattr_setsigmask(&attributes, &emptyMask)
-        var defaults = sigset_t()
-        sigemptyset(&defaults)
-        for s in [SIGPIPE, SIGTERM, SIGINT, SIGHUP, SIGCHLD] { sigaddset(&defaults, s) }
-        posix_spawnattr_setsigdefault(&attributes, &defaults)
-
+        // shim_spawn: fds 0–2 from the pipes (connections, the listening socket and other
+        // requests' pipes do not leak: everything from 3 up is closed), its own process group,
+        // the signals the invoker handles or ignores back to their defaults, an empty mask.
+        let defaults: [Int32] = [SIGPIPE, SIGTERM, SIGINT, SIGHUP, SIGCHLD]
         let argv = ([executable] + arguments).map { strdup($0) } + [nil]
         let envp = environment.sorted { $0.key < $1.key }.map { strdup("\($0.key)=\($0.value)") } + [nil]
         var pid: pid_t = 0
         let rc = argv.withUnsafeBufferPointer { a in
             envp.withUnsafeBufferPointer { e in
-                posix_spawn(
-                    &pid, executable, &actions, &attributes, UnsafeMutablePointer(mutating: a.baseAddress!),
-                    UnsafeMutablePointer(mutating: e.baseAddress!))
+                shim_spawn(
+                    executable, a.baseAddress!, e.baseAddress!, inPipe[0], outPipe[1],
+                    captureLog ? errPipe[1] : -1, defaults, Int32(defaults.count), &pid)
             }
         }
         for p in argv { free(p) }
         for p in envp { free(p) }
-        posix_spawn_file_actions_destroy(&actions)
-        posix_spawnattr_destroy(&attributes)
         close(inPipe[0]); close(outPipe[1])
         if captureLog { close(errPipe[1]) }
         if rc != 0 {
@@ -238,9 +220,8 @@ public enum FunctionProcess {
             return .failure(SpawnFailure(text: String(cString: strerror(rc))))
         }
 
-        for fd in [inPipe[1], outPipe[0]] + (captureLog ? [errPipe[0]] : []) {
-            _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
-        }
+        // A pipe end's only status flag is its access mode, which F_SETFL leaves as it is.
+        for fd in [inPipe[1], outPipe[0]] + (captureLog ? [errPipe[0]] : []) { _ = fcntl(fd, F_SETFL, O_NONBLOCK) }
         // F_SETPIPE_SZ (1031, Linux; not in Swift's Glibc module): room for a chatty function (best effort).
         if captureLog { _ = fcntl(errPipe[0], 1031, Int32(1 << 20)) }
         return .success(Spawned(pid: pid, stdin: inPipe[1], stdout: outPipe[0], stderr: captureLog ? errPipe[0] : -1))
@@ -270,9 +251,3 @@ public enum FunctionProcess {
         ProcessResult(end: .spawnFailed(why), stdout: [], pid: 0, milliseconds: Clock.monotonicMS() - started)
     }
 }
-
-/// glibc's `posix_spawn_file_actions_addclosefrom_np` (2.34+): the child closes every fd from
-/// `from` up before `exec`. Swift's Glibc module does not declare it (it is a GNU extension), so it
-/// is bound by symbol name; its signature is `int (posix_spawn_file_actions_t *, int)`.
-@_silgen_name("posix_spawn_file_actions_addclosefrom_np")
-func spawnActionsAddCloseFrom(_ actions: UnsafeMutablePointer<posix_spawn_file_actions_t>, _ from: Int32) -> Int32
