@@ -26,15 +26,13 @@ int shim_spawn(const char *path, char *const argv[], char *const envp[], int in_
     volatile int child_errno = 0;
     pid_t pid = vfork();
     if (pid == 0) {
-        struct sigaction dfl;
+        struct sigaction dfl = {.sa_handler = SIG_DFL};
         sigset_t empty;
         int i;
         if (setpgid(0, 0) != 0) goto failed;
         if (dup2(in_fd, 0) < 0 || dup2(out_fd, 1) < 0) goto failed;
         if (err_fd >= 0 && dup2(err_fd, 2) < 0) goto failed;
         if (syscall(SYS_close_range, 3U, ~0U, 0) != 0) goto failed;
-        for (i = 0; i < (int)sizeof dfl; i++) ((char *)&dfl)[i] = 0;
-        dfl.sa_handler = SIG_DFL;
         for (i = 0; i < default_count; i++) sigaction(defaults[i], &dfl, NULL);
         sigemptyset(&empty);
         syscall(SYS_rt_sigprocmask, SIG_SETMASK, &empty, NULL, _NSIG / 8);

@@ -168,6 +168,9 @@ public enum FunctionProcess {
             end: end!, stdout: output, pid: pid, milliseconds: Clock.monotonicMS() - started, log: log.kept)
     }
 
+    /// The signals the invoker handles or ignores, back to their defaults in every child.
+    private static let resetSignals: [Int32] = [SIGPIPE, SIGTERM, SIGINT, SIGHUP, SIGCHLD]
+
     /// A started process: its pid (also its process group) and the invoker's ends of its pipes
     /// (non-blocking; `stderr` is -1 unless captured).
     struct Spawned {
@@ -199,7 +202,6 @@ public enum FunctionProcess {
         // shim_spawn: fds 0–2 from the pipes (connections, the listening socket and other
         // requests' pipes do not leak: everything from 3 up is closed), its own process group,
         // the signals the invoker handles or ignores back to their defaults, an empty mask.
-        let defaults: [Int32] = [SIGPIPE, SIGTERM, SIGINT, SIGHUP, SIGCHLD]
         let argv = ([executable] + arguments).map { strdup($0) } + [nil]
         let envp = environment.sorted { $0.key < $1.key }.map { strdup("\($0.key)=\($0.value)") } + [nil]
         var pid: pid_t = 0
@@ -207,7 +209,7 @@ public enum FunctionProcess {
             envp.withUnsafeBufferPointer { e in
                 shim_spawn(
                     executable, a.baseAddress!, e.baseAddress!, inPipe[0], outPipe[1],
-                    captureLog ? errPipe[1] : -1, defaults, Int32(defaults.count), &pid)
+                    captureLog ? errPipe[1] : -1, resetSignals, Int32(resetSignals.count), &pid)
             }
         }
         for p in argv { free(p) }
