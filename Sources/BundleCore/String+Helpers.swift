@@ -5,8 +5,26 @@ import Glibc
 /// Small string helpers that FoundationEssentials does not provide (it keeps process start fast;
 /// `trimmingCharacters(in:)` and `replacingOccurrences` live in the full Foundation).
 extension StringProtocol {
-    /// The text without leading and trailing white space and newlines.
+    /// The text without leading and trailing white space and newlines (Unicode's `White_Space`).
     public func trimmed() -> String {
+        // Most text (header values, lines of a file) starts and ends in ASCII: the ASCII white
+        // space is skipped byte by byte, and when the first and last bytes left are ASCII the text
+        // between them is the answer. A non-ASCII byte at either end takes the scalar walk.
+        let fast: String?? = utf8.withContiguousStorageIfAvailable { bytes in
+            var s = 0, e = bytes.count
+            while s < e, Self.isASCIIWhitespace(bytes[s]) { s += 1 }
+            while e > s, Self.isASCIIWhitespace(bytes[e - 1]) { e -= 1 }
+            if s == e { return "" }
+            guard bytes[s] < 0x80 && bytes[e - 1] < 0x80 else { return nil }
+            return String(decoding: UnsafeBufferPointer(rebasing: bytes[s..<e]), as: UTF8.self)
+        }
+        if let fast, let text = fast { return text }
+        return trimmedScalars()
+    }
+
+    private static func isASCIIWhitespace(_ b: UInt8) -> Bool { b == 0x20 || (b >= 0x09 && b <= 0x0D) }
+
+    private func trimmedScalars() -> String {
         let scalars = unicodeScalars
         var start = scalars.startIndex, end = scalars.endIndex
         while start < end, scalars[start].properties.isWhitespace { start = scalars.index(after: start) }
@@ -21,13 +39,60 @@ extension StringProtocol {
     }
 
     /// Every occurrence of `target` replaced by `replacement`.
+    /// Matches are whole characters, as `replacing(_:with:)` finds them; text that is all ASCII
+    /// without a carriage return (each byte a character of its own) is matched byte by byte.
     public func replacingAll(_ target: String, with replacement: String) -> String {
         guard !target.isEmpty else { return String(self) }
-        return String(self).replacing(target, with: replacement)
+        let text = String(self)
+        guard text.includes(target) else { return text }  // no bytes, no characters
+        if text.utf8.allSatisfy({ $0 < 0x80 && $0 != 0x0D }) && target.utf8.allSatisfy({ $0 < 0x80 }) {
+            return text.replacingASCII(Array(target.utf8), with: Array(replacement.utf8))
+        }
+        return text.replacing(target, with: replacement)
     }
 }
 
 extension String {
+    /// The non-empty pieces between the `separator` bytes (an ASCII character such as `/`), split
+    /// on the UTF-8 bytes — what `split(separator:)` gives for paths and patterns, without
+    /// building characters.
+    public func pieces(separatedBy separator: UInt8) -> [String] {
+        var out: [String] = []
+        var text = self
+        text.withUTF8 { b in
+            var start = 0
+            for i in 0...b.count where i == b.count || b[i] == separator {
+                if i > start {
+                    out.append(String(decoding: UnsafeBufferPointer(rebasing: b[start..<i]), as: UTF8.self))
+                }
+                start = i + 1
+            }
+        }
+        return out
+    }
+
+    /// Every byte-wise occurrence of `target` (non-empty) replaced, scanning left to right.
+    fileprivate func replacingASCII(_ target: [UInt8], with replacement: [UInt8]) -> String {
+        var out: [UInt8] = []
+        var text = self
+        text.withUTF8 { h in
+            out.reserveCapacity(h.count)
+            var i = 0
+            while i < h.count {
+                if h[i] == target[0] && h.count - i >= target.count
+                    && memcmp(h.baseAddress! + i, target, target.count) == 0
+                {
+                    out += replacement
+                    i += target.count
+                } else {
+                    out.append(h[i])
+                    i += 1
+                }
+            }
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
     /// True when `needle`'s UTF-8 bytes occur in the text's (an exact, byte-wise match — what a
     /// secret or an id needs — and much cheaper than `contains`, which compares characters).
     public func includes(_ needle: String) -> Bool {

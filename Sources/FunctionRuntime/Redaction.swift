@@ -22,6 +22,9 @@ public struct Redactor: Sendable {
     /// Runs of 7 or more digits (optionally led by `+` or `%2B`, with spaces, dots or dashes
     /// between digits) are treated as phone numbers — unless they are part of a word (ids such
     /// as `SM…` or hex stay greppable).
+    ///
+    /// Text that is all ASCII without a carriage return — each byte a character of its own, what
+    /// nearly every log line is — is scanned as bytes (`maskPhonesASCII`), the same rules.
     func maskPhones(_ s: String) -> String {
         // A phone number needs 7 ASCII digits: text with fewer is returned as it is, unscanned.
         var digits = 0
@@ -30,6 +33,15 @@ public struct Redactor: Sendable {
             if digits >= 7 { break }
         }
         guard digits >= 7 else { return s }
+        if Self.isPlainASCII(s) { return maskPhonesASCII(Array(s.utf8)) }
+        return maskPhonesCharacters(s)
+    }
+
+    /// True when every byte is ASCII and none a carriage return (`"\r\n"` is one character).
+    static func isPlainASCII(_ s: String) -> Bool { s.utf8.allSatisfy { $0 < 0x80 && $0 != 0x0D } }
+
+    /// `maskPhones` on text made of characters (any text).
+    func maskPhonesCharacters(_ s: String) -> String {
         let chars = Array(s)
         var out = ""
         var i = 0
@@ -85,6 +97,12 @@ public struct Redactor: Sendable {
 
     func maskEmails(_ s: String) -> String {
         guard s.includes("@") || s.includes("%40") else { return s }
+        if Self.isPlainASCII(s) { return maskEmailsASCII(Array(s.utf8)) }
+        return maskEmailsCharacters(s)
+    }
+
+    /// `maskEmails` on text made of characters (any text).
+    func maskEmailsCharacters(_ s: String) -> String {
         let chars = Array(s)
         var out = ""
         var i = 0

@@ -46,6 +46,8 @@ public struct UpstreamRecord: Sendable, Equatable {
 enum Label {
     /// A short lower-case word (`[a-z_]`, at most 32), else `other`: a label must stay bounded.
     static func word(_ text: String) -> String {
-        text.count <= 32 && !text.isEmpty && text.allSatisfy({ $0 == "_" || ("a"..."z").contains($0) }) ? text : "other"
+        let bytes = text.utf8
+        return bytes.count <= 32 && !bytes.isEmpty && bytes.allSatisfy({ $0 == 0x5F || ($0 >= 0x61 && $0 <= 0x7A) })
+            ? text : "other"
     }
 }

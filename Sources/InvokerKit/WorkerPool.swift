@@ -10,7 +10,8 @@ import Glibc
 /// time. A request takes an idle worker, else starts one while the pool is below `size`, else
 /// waits (within its time limit) for one to come free. A worker is replaced after it crashed,
 /// hung past a request's time limit (killed), served `maxRequests` requests (default 10,000) or
-/// grew past `maxResidentBytes` (default 256 MiB); workers idle for `idleSeconds` are retired,
+/// grew past `maxResidentBytes` (default 256 MiB; checked after its first request and every
+/// `memoryCheckEvery` after); workers idle for `idleSeconds` are retired,
 /// down to one.
 public final class WorkerPool: Sendable {
     public let spec: FunctionSpec
@@ -18,6 +19,8 @@ public final class WorkerPool: Sendable {
     public let maxRequests: Int
     public let maxResidentBytes: Int
     public static let idleSeconds = 60.0
+    /// How often (in requests served, from the first) a worker's resident memory is checked.
+    public static let memoryCheckEvery = 8
 
     private struct State: Sendable {
         var idle: [WarmWorker] = []
@@ -84,7 +87,11 @@ public final class WorkerPool: Sendable {
 
     /// Back to the idle list, or replaced when it died, served its share or grew too big.
     private func checkin(_ w: WarmWorker) {
-        let worn = w.served >= maxRequests || w.residentBytes > maxResidentBytes
+        // Resident memory is read every `memoryCheckEvery` requests (an open, a read and a close of
+        // `/proc/PID/statm` each time): a worker past the limit serves at most that many more.
+        let worn =
+            w.served >= maxRequests
+            || (w.served % Self.memoryCheckEvery == 1 % Self.memoryCheckEvery && w.residentBytes > maxResidentBytes)
         if w.isDead || worn {
             if worn { Thread.detach { w.retire() } }  // not on the request's time
             state.withLock {

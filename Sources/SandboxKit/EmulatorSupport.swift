@@ -37,8 +37,8 @@ public enum EmulatorSupport {
     /// Matches `path` against a pattern of literal segments and `{name}` captures
     /// (`/api/profiles/{id}/conversation`); a trailing slash on `path` is ignored.
     public static func match(_ path: String, _ pattern: String) -> [String: String]? {
-        let p = path.split(separator: "/", omittingEmptySubsequences: true)
-        let q = pattern.split(separator: "/", omittingEmptySubsequences: true)
+        let p = path.pieces(separatedBy: UInt8(ascii: "/"))
+        let q = pattern.pieces(separatedBy: UInt8(ascii: "/"))
         guard p.count == q.count else { return nil }
         var captures: [String: String] = [:]
         for (a, b) in zip(p, q) {

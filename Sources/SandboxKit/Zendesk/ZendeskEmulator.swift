@@ -247,7 +247,7 @@ struct ZendeskCall {
         self.request = request
         self.context = context
         self.baseURL = baseURL
-        var p = path.split(separator: "/").map(String.init)
+        var p = path.pieces(separatedBy: UInt8(ascii: "/"))
         if let last = p.last, last.hasSuffix(".json") { p[p.count - 1] = String(last.dropLast(5)) }
         if p.count >= 2, p[0] == "api", p[1] == "v2" { parts = Array(p.dropFirst(2)) } else { parts = ["-"] + p }
     }
@@ -259,7 +259,7 @@ struct ZendeskCall {
     /// The wildcards of `pattern` ("tickets/*/tags") when method and path match it.
     func match(_ method: String, _ pattern: String) -> [String]? {
         guard self.method == method else { return nil }
-        let p = pattern.split(separator: "/").map(String.init)
+        let p = pattern.pieces(separatedBy: UInt8(ascii: "/"))
         guard p.count == parts.count else { return nil }
         var captured: [String] = []
         for (want, got) in zip(p, parts) {
