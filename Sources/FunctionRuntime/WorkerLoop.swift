@@ -70,6 +70,8 @@ struct FrameReader {
     let fd: Int32
     private var buffer: [UInt8] = []
     private var start = 0
+    /// What one `read` reads into, allocated once (not zeroed anew for each read).
+    private var chunk = [UInt8](repeating: 0, count: 65536)
 
     init(fd: Int32) { self.fd = fd }
 
@@ -79,7 +81,6 @@ struct FrameReader {
             buffer.removeAll(keepingCapacity: true)
             start = 0
         }
-        var chunk = [UInt8](repeating: 0, count: 65536)
         while true {
             let n = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
             if n > 0 {

@@ -14,6 +14,8 @@ final class Connection {
     /// Admitted beyond `maxConnections`: serves only `limits.reservedPaths`.
     let reservedOnly: Bool
     private var buffer: [UInt8] = []
+    /// What one `recv` reads into, allocated once per connection (not zeroed anew for each read).
+    private var chunk = [UInt8](repeating: 0, count: 16384)
 
     init(
         fd: Int32, remote: String, remotePort: Int, limits: ServerLimits,
@@ -109,7 +111,6 @@ final class Connection {
         let rc = poll(&p, 1, Int32(max(1, remaining)))
         if rc == 0 { throw ReadError.timeout }
         if rc < 0 { if errno == EINTR { return }; throw ReadError.closed }
-        var chunk = [UInt8](repeating: 0, count: 16384)
         let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
         if n <= 0 { if n < 0 && errno == EINTR { return }; throw ReadError.closed }
         buffer.append(contentsOf: chunk[0..<n])
