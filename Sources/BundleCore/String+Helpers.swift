@@ -45,7 +45,7 @@ extension StringProtocol {
         guard !target.isEmpty else { return String(self) }
         let text = String(self)
         guard text.includes(target) else { return text }  // no bytes, no characters
-        if text.utf8.allSatisfy({ $0 < 0x80 && $0 != 0x0D }) && target.utf8.allSatisfy({ $0 < 0x80 }) {
+        if text.isOneBytePerCharacter && target.utf8.allSatisfy({ $0 < 0x80 }) {
             return text.replacingASCII(Array(target.utf8), with: Array(replacement.utf8))
         }
         return text.replacing(target, with: replacement)
@@ -53,6 +53,10 @@ extension StringProtocol {
 }
 
 extension String {
+    /// True when every byte is ASCII and none a carriage return (`"\r\n"` is one character): each
+    /// byte is then a character of its own, and byte-wise scans match what character-wise ones do.
+    public var isOneBytePerCharacter: Bool { utf8.allSatisfy { $0 < 0x80 && $0 != 0x0D } }
+
     /// The non-empty pieces between the `separator` bytes (an ASCII character such as `/`), split
     /// on the UTF-8 bytes — what `split(separator:)` gives for paths and patterns, without
     /// building characters.

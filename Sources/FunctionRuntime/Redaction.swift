@@ -33,12 +33,9 @@ public struct Redactor: Sendable {
             if digits >= 7 { break }
         }
         guard digits >= 7 else { return s }
-        if Self.isPlainASCII(s) { return maskPhonesASCII(Array(s.utf8)) }
+        if s.isOneBytePerCharacter { return maskPhonesASCII(Array(s.utf8)) }
         return maskPhonesCharacters(s)
     }
-
-    /// True when every byte is ASCII and none a carriage return (`"\r\n"` is one character).
-    static func isPlainASCII(_ s: String) -> Bool { s.utf8.allSatisfy { $0 < 0x80 && $0 != 0x0D } }
 
     /// `maskPhones` on text made of characters (any text).
     func maskPhonesCharacters(_ s: String) -> String {
@@ -97,7 +94,7 @@ public struct Redactor: Sendable {
 
     func maskEmails(_ s: String) -> String {
         guard s.includes("@") || s.includes("%40") else { return s }
-        if Self.isPlainASCII(s) { return maskEmailsASCII(Array(s.utf8)) }
+        if s.isOneBytePerCharacter { return maskEmailsASCII(Array(s.utf8)) }
         return maskEmailsCharacters(s)
     }
 

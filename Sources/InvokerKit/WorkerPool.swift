@@ -91,7 +91,7 @@ public final class WorkerPool: Sendable {
         // `/proc/PID/statm` each time): a worker past the limit serves at most that many more.
         let worn =
             w.served >= maxRequests
-            || (w.served % Self.memoryCheckEvery == 1 % Self.memoryCheckEvery && w.residentBytes > maxResidentBytes)
+            || ((w.served - 1) % Self.memoryCheckEvery == 0 && w.residentBytes > maxResidentBytes)
         if w.isDead || worn {
             if worn { Thread.detach { w.retire() } }  // not on the request's time
             state.withLock {
