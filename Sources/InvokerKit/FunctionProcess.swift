@@ -76,32 +76,44 @@ public enum FunctionProcess {
         let started = Clock.monotonicMS()
         let deadline = started + Double(timeoutMS)
         let spawned: Spawned
-        switch spawn(executable: executable, arguments: arguments, environment: environment, captureLog: captureLog) {
+        switch spawn(
+            executable: executable, arguments: arguments, environment: environment, captureLog: captureLog,
+            input: input)
+        {
         case .success(let s): spawned = s
         case .failure(let why): return failed(why.text, started)
         }
         let pid = spawned.pid
         register(pid)
         var stdinFD = spawned.stdin, stdoutFD = spawned.stdout, logFD = spawned.stderr
-        if input.isEmpty { close(stdinFD); stdinFD = -1 }
+        var written = spawned.inputWritten
         var log = LogCapture()
-        var written = 0
         var output: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 65536)
         var exited = false
         var end: ProcessEnd?
         // The exit is one more descriptor to poll: the loop sleeps until something happens
-        // (input accepted, output, the exit, the deadline) instead of waking every few ms.
+        // (input accepted, the exit, the deadline) instead of waking every few ms.
         let exitFD = shim_pidfd_open(pid)
         defer { if exitFD >= 0 { close(exitFD) } }
         var idleWait = 0.1  // ms between exit checks once stdout is closed
+        // Standard output is left in its pipe (room for `spawned.outputRoom` bytes) until the
+        // process ends — one wake-up per run instead of one for the answer and one for the exit —
+        // unless the process writes more than that room holds: a read that finds the pipe half
+        // full or more has stdout polled from then on, so a large answer streams. While it is not
+        // polled, a wait is at most `unpolledWaitMS`, so a process blocked on a full pipe waits
+        // at most that long once.
+        var pollOutput = exitFD < 0 || spawned.outputRoom == 0
 
         /// Reads what is available; returns false at end of file.
         func drain() -> Bool {
+            var got = 0
+            defer { if got >= spawned.outputRoom / 2 { pollOutput = true } }
             while true {
                 let n = chunk.withUnsafeMutableBytes { read(stdoutFD, $0.baseAddress, $0.count) }
                 if n > 0 {
                     output.append(contentsOf: chunk[0..<n])
+                    got += n
                     if output.count > maximumOutput { end = .outputTooLarge; return true }
                     continue
                 }
@@ -116,12 +128,13 @@ public enum FunctionProcess {
             if remaining <= 0 { end = .timedOut; break }
             var fds: [pollfd] = []
             if stdinFD >= 0 { fds.append(pollfd(fd: stdinFD, events: Int16(POLLOUT), revents: 0)) }
-            if stdoutFD >= 0 { fds.append(pollfd(fd: stdoutFD, events: Int16(POLLIN), revents: 0)) }
+            if stdoutFD >= 0 && pollOutput { fds.append(pollfd(fd: stdoutFD, events: Int16(POLLIN), revents: 0)) }
             // The log pipe is not polled: its line comes just before the answer, so waking for it
             // would cost a second wake-up per request. It is read at every wake-up instead (the
             // answer, the exit), and a wait is at most 1 s while it is open, so a function that
             // fills the pipe (1 MiB) before it answers is not held up for long.
-            let cap = logFD >= 0 ? 1000.0 : 60_000
+            var cap = logFD >= 0 ? 1000.0 : 60_000
+            if stdoutFD >= 0 && !pollOutput { cap = min(cap, unpolledWaitMS) }
             if exitFD >= 0 {
                 fds.append(pollfd(fd: exitFD, events: Int16(POLLIN), revents: 0))
                 _ = poll(&fds, nfds_t(fds.count), Int32(max(1, min(remaining, cap))))
@@ -131,17 +144,14 @@ public enum FunctionProcess {
             } else {
                 _ = poll(&fds, nfds_t(fds.count), Int32(max(1, min(remaining, 10))))
             }
-            for p in fds where p.revents != 0 && p.fd != exitFD {
-                if p.fd == stdinFD {
-                    let n = input[written...].withUnsafeBytes { write(stdinFD, $0.baseAddress, min($0.count, 65536)) }
-                    if n > 0 { written += n }
-                    if written >= input.count || (n < 0 && errno != EAGAIN && errno != EINTR) {
-                        close(stdinFD); stdinFD = -1  // done, or the function stopped reading (EPIPE)
-                    }
-                } else if p.fd == stdoutFD {
-                    if !drain() { close(stdoutFD); stdoutFD = -1 }
+            for p in fds where p.revents != 0 && p.fd == stdinFD {
+                let n = input[written...].withUnsafeBytes { write(stdinFD, $0.baseAddress, min($0.count, 65536)) }
+                if n > 0 { written += n }
+                if written >= input.count || (n < 0 && errno != EAGAIN && errno != EINTR) {
+                    close(stdinFD); stdinFD = -1  // done, or the function stopped reading (EPIPE)
                 }
             }
+            if stdoutFD >= 0 && !drain() { close(stdoutFD); stdoutFD = -1 }
             if logFD >= 0 && !log.read(logFD) { close(logFD); logFD = -1 }
             if end != nil { break }
             if !exited && hasExited(pid) {
@@ -168,6 +178,11 @@ public enum FunctionProcess {
             end: end!, stdout: output, pid: pid, milliseconds: Clock.monotonicMS() - started, log: log.kept)
     }
 
+    /// The longest wait while standard output is left in its pipe (see `run`).
+    static let unpolledWaitMS = 50.0
+    /// The room asked for in a run's stdout pipe (`F_SETPIPE_SZ`; the kernel may give less).
+    static let outputPipeBytes = Int32(1 << 20)
+
     /// The signals the invoker handles or ignores, back to their defaults in every child.
     private static let resetSignals: [Int32] = [SIGPIPE, SIGTERM, SIGINT, SIGHUP, SIGCHLD]
 
@@ -175,9 +190,14 @@ public enum FunctionProcess {
     /// (non-blocking; `stderr` is -1 unless captured).
     struct Spawned {
         var pid: pid_t
+        /// -1 when all of `input` was written before the start (then stdin is already closed).
         var stdin: Int32
         var stdout: Int32
         var stderr: Int32
+        /// How many bytes of `input` the pipe took before the process started.
+        var inputWritten = 0
+        /// The stdout pipe's capacity when `input` was given (see `run`), else 0.
+        var outputRoom = 0
     }
 
     struct SpawnFailure: Error {
@@ -186,8 +206,15 @@ public enum FunctionProcess {
 
     /// Starts `executable` in its own process group with a clean signal state and only fds 0–2
     /// (stdin and stdout pipes; stderr a pipe with `captureLog`, else the invoker's).
+    ///
+    /// With `input` (a run of one request), as much of it as the stdin pipe takes is written
+    /// before the process starts — all of it, for a body within the pipe's 64 KiB — and stdin is
+    /// closed when nothing is left, so the process never waits on the invoker for its input; and
+    /// the stdout pipe is given 1 MiB of room (best effort) for the answer to wait in. Without
+    /// `input` (a warm worker), both pipes stay open and as the kernel made them.
     static func spawn(
-        executable: String, arguments: [String], environment: [String: String], captureLog: Bool
+        executable: String, arguments: [String], environment: [String: String], captureLog: Bool,
+        input: [UInt8]? = nil
     ) -> Result<Spawned, SpawnFailure> {
         var inPipe: [Int32] = [-1, -1], outPipe: [Int32] = [-1, -1], errPipe: [Int32] = [-1, -1]
         guard pipe(&inPipe) == 0 else { return .failure(SpawnFailure(text: "pipe")) }
@@ -197,6 +224,19 @@ public enum FunctionProcess {
         if captureLog && pipe(&errPipe) != 0 {
             for fd in inPipe + outPipe { close(fd) }
             return .failure(SpawnFailure(text: "pipe"))
+        }
+
+        var inputWritten = 0, outputRoom = 0
+        var stdinEnd = inPipe[1]
+        if let input {
+            _ = fcntl(outPipe[0], 1031, outputPipeBytes)
+            outputRoom = Int(max(0, fcntl(outPipe[0], 1032)))
+            _ = fcntl(stdinEnd, F_SETFL, O_NONBLOCK)
+            while inputWritten < input.count {
+                let n = input[inputWritten...].withUnsafeBytes { write(stdinEnd, $0.baseAddress, $0.count) }
+                if n > 0 { inputWritten += n } else if n < 0 && errno == EINTR { continue } else { break }
+            }
+            if inputWritten == input.count { close(stdinEnd); stdinEnd = -1 }
         }
 
         // shim_spawn: fds 0–2 from the pipes (connections, the listening socket and other
@@ -217,16 +257,23 @@ public enum FunctionProcess {
         close(inPipe[0]); close(outPipe[1])
         if captureLog { close(errPipe[1]) }
         if rc != 0 {
-            close(inPipe[1]); close(outPipe[0])
+            if stdinEnd >= 0 { close(stdinEnd) }
+            close(outPipe[0])
             if captureLog { close(errPipe[0]) }
             return .failure(SpawnFailure(text: String(cString: strerror(rc))))
         }
 
         // A pipe end's only status flag is its access mode, which F_SETFL leaves as it is.
-        for fd in [inPipe[1], outPipe[0]] + (captureLog ? [errPipe[0]] : []) { _ = fcntl(fd, F_SETFL, O_NONBLOCK) }
-        // F_SETPIPE_SZ (1031, Linux; not in Swift's Glibc module): room for a chatty function (best effort).
-        if captureLog { _ = fcntl(errPipe[0], 1031, Int32(1 << 20)) }
-        return .success(Spawned(pid: pid, stdin: inPipe[1], stdout: outPipe[0], stderr: captureLog ? errPipe[0] : -1))
+        let nonBlocking =
+            (input == nil && stdinEnd >= 0 ? [stdinEnd] : []) + [outPipe[0]] + (captureLog ? [errPipe[0]] : [])
+        for fd in nonBlocking { _ = fcntl(fd, F_SETFL, O_NONBLOCK) }
+        // F_SETPIPE_SZ / F_GETPIPE_SZ (1031 / 1032, Linux; not in Swift's Glibc module): room for a
+        // chatty function's log, and for an answer to wait in (best effort: the kernel may refuse).
+        if captureLog { _ = fcntl(errPipe[0], 1031, outputPipeBytes) }
+        return .success(
+            Spawned(
+                pid: pid, stdin: stdinEnd, stdout: outPipe[0], stderr: captureLog ? errPipe[0] : -1,
+                inputWritten: inputWritten, outputRoom: outputRoom))
     }
 
     /// Adds a started process (a run's, or a warm worker that outlives one call) to those `killAll` ends.
