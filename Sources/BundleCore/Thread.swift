@@ -10,9 +10,11 @@ public enum Thread {
         init(_ b: @escaping () -> Void) { body = b }
     }
 
-    /// Runs `body` on a new detached thread.
-    public static func detach(_ body: @escaping () -> Void) {
-        _ = start(body, joinable: false)
+    /// Runs `body` on a new detached thread; false (and `body` never runs) when no thread could
+    /// be had.
+    @discardableResult
+    public static func detach(_ body: @escaping () -> Void) -> Bool {
+        start(body, joinable: false) != nil
     }
 
     /// Runs `body` on a new thread and returns at once; `Joined.wait()` gives its value. When no

@@ -21,6 +21,9 @@ public struct ServerLimits: Sendable {
     public var reservedPaths: Set<String> = []
     /// How many extra connections `reservedPaths` get.
     public var reservedConnections = 4
+    /// Threads kept waiting in `accept` when idle: a thread that finishes a connection goes back to
+    /// accepting unless this many already wait, so short connections do not each start a thread.
+    public var idleThreads = 4
 
     public init() {}
 }
@@ -28,6 +31,11 @@ public struct ServerLimits: Sendable {
 /// A small, strict HTTP/1.1 server on POSIX sockets: one thread per connection, keep-alive,
 /// Content-Length bodies (chunked request bodies are refused with 411), size and time limits, and
 /// a graceful stop that finishes the requests in flight.
+///
+/// Threads take turns at `accept` (leader/followers): the thread that accepts a connection serves
+/// it, first starting another thread to accept when none is left waiting, and afterwards goes
+/// back to accepting unless `ServerLimits.idleThreads` already wait. A new connection thus costs
+/// no thread start and no hand-off between threads, and at most that many threads sit idle.
 public final class HTTPServer: Sendable {
     public typealias Handler = @Sendable (ServerRequest) -> ServerAction
     /// Told about each request the server answered itself without calling the handler
@@ -52,6 +60,13 @@ public final class HTTPServer: Sendable {
         var inFlight = 0
         var stopping = false
         var connectionFDs: Set<Int32> = []
+        /// Threads that serve connections or wait to accept one.
+        var threads = 0
+        /// Of those, the ones not serving a connection (waiting in, or about to call, `accept`).
+        var idle = 0
+        /// Threads between deciding to call `accept` and its return: the listening socket is
+        /// closed only when none is left (its number could otherwise be reused under them).
+        var inAccept = 0
     }
     private let state = PlainMutex(State())
 
@@ -92,10 +107,18 @@ public final class HTTPServer: Sendable {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) }
         }
         let boundPort = Int(UInt16(bigEndian: actual.sin_port))
-        state.withLock {
+        let started: Bool = state.withLock {
             $0.listenFD = fd; $0.port = boundPort
+            $0.threads = 1; $0.idle = 1
+            return Thread.detach { [self] in serveLoop(fd) }
         }
-        Thread.detach { [self] in acceptLoop(fd) }
+        if !started {
+            state.withLock {
+                $0.listenFD = -1; $0.threads = 0; $0.idle = 0
+            }
+            close(fd)
+            throw RuntimeError(.internal, "no thread to accept connections on")
+        }
     }
 
     /// Stops accepting and waits up to `deadline` seconds for requests in flight, then closes all
@@ -110,10 +133,20 @@ public final class HTTPServer: Sendable {
     public func stopAccepting() {
         let fd: Int32 = state.withLock { s in
             s.stopping = true
-            defer { s.listenFD = -1 }
             return s.listenFD
         }
-        if fd >= 0 { shutdown(fd, Int32(SHUT_RDWR)); close(fd) }
+        guard fd >= 0 else { return }
+        // Shut down first: every `accept` on it, waiting or about to be called, returns at once;
+        // close it once no thread is left inside one.
+        shutdown(fd, Int32(SHUT_RDWR))
+        let until = Clock.monotonicMS() + 1000
+        while state.withLock({ $0.inAccept }) > 0 && Clock.monotonicMS() < until { Clock.sleep(0.001) }
+        let closeIt: Bool = state.withLock { s in
+            guard s.listenFD == fd else { return false }
+            s.listenFD = -1
+            return true
+        }
+        if closeIt { close(fd) }
     }
 
     /// Waits up to `deadline` seconds for the requests in flight, then closes every connection.
@@ -130,60 +163,102 @@ public final class HTTPServer: Sendable {
     /// Requests currently being handled.
     public var requestsInFlight: Int { state.withLock { $0.inFlight } }
 
-    /// Accepts on `listenFD` (the loop's own copy: `stopAccepting` shuts it down to end the loop).
-    private func acceptLoop(_ listenFD: Int32) {
+    /// The server's threads: all of them, and those waiting to accept a connection.
+    public var threadCounts: (total: Int, idle: Int) { state.withLock { ($0.threads, $0.idle) } }
+
+    /// One server thread: accepts on `listenFD`, serves what it accepted, and goes back to
+    /// accepting — or ends, when the server stops or enough threads already wait (see the type).
+    private func serveLoop(_ listenFD: Int32) {
         while true {
+            let go: Bool = state.withLock { s in
+                if s.stopping { s.threads -= 1; s.idle -= 1; return false }
+                s.inAccept += 1
+                return true
+            }
+            guard go else { return }
             var addr = sockaddr_in()
             var len = socklen_t(MemoryLayout<sockaddr_in>.size)
             let fd = withUnsafeMutablePointer(to: &addr) {
                 $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { accept(listenFD, $0, &len) }
             }
+            let acceptErrno = errno
+            state.withLock { $0.inAccept -= 1 }
             if fd < 0 {
-                if errno == EINTR { continue }
-                if state.withLock({ $0.stopping }) || errno == EBADF || errno == EINVAL { return }
-                continue
-            }
-            // A client that stops reading cannot pin a thread in send() beyond the read timeout.
-            var sendTimeout = timeval(
-                tv_sec: Int(limits.readTimeout),
-                tv_usec: Int((limits.readTimeout - Double(Int(limits.readTimeout))) * 1e6))
-            setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &sendTimeout, socklen_t(MemoryLayout<timeval>.size))
-            var ip = [CChar](repeating: 0, count: Int(INET_ADDRSTRLEN))
-            inet_ntop(AF_INET, &addr.sin_addr, &ip, socklen_t(INET_ADDRSTRLEN))
-            let remote = String(decoding: ip.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-            let remotePort = Int(UInt16(bigEndian: addr.sin_port))
-            // Beyond maxConnections, a few more connections are let in for the reserved paths only
-            // (health checks keep answering while slow clients hold every ordinary slot).
-            let admitted: (ok: Bool, reservedOnly: Bool) = state.withLock { s in
-                let reserve = limits.reservedPaths.isEmpty ? 0 : limits.reservedConnections
-                if s.openConnections >= limits.maxConnections + reserve || s.stopping { return (false, false) }
-                let reservedOnly = s.openConnections >= limits.maxConnections
-                s.openConnections += 1
-                s.connectionFDs.insert(fd)
-                return (true, reservedOnly)
-            }
-            if !admitted.ok {
-                let r = ServerResponse.json(
-                    503, ["error": ["code": "overloaded", "message": "too many connections"]],
-                    headers: [("Retry-After", "1")])
-                Connection.write(fd, Connection.serialize(r, keepAlive: false, headOnly: false))
-                close(fd)
-                continue
-            }
-            Thread.detach { [self] in
-                let connection = Connection(
-                    fd: fd, remote: remote, remotePort: remotePort, limits: limits, onRejected: onRejected,
-                    reservedOnly: admitted.reservedOnly)
-                connection.serve(
-                    shouldStop: { [self] in self.state.withLock { $0.stopping } },
-                    begin: { [self] in self.state.withLock { $0.inFlight += 1 } },
-                    end: { [self] in self.state.withLock { $0.inFlight -= 1 } },
-                    handler: handler)
-                state.withLock { s in
-                    s.openConnections -= 1; s.connectionFDs.remove(fd)
+                if acceptErrno == EINTR { continue }
+                if state.withLock({ $0.stopping }) || acceptErrno == EBADF || acceptErrno == EINVAL {
+                    state.withLock { s in
+                        s.threads -= 1; s.idle -= 1
+                    }
+                    return
                 }
-                close(fd)
+                // Out of descriptors or memory: wait a little instead of spinning on the error.
+                if [EMFILE, ENFILE, ENOBUFS, ENOMEM].contains(acceptErrno) { Clock.sleep(0.01) }
+                continue
+            }
+            serve(accepted: fd, addr, listenFD)
+            let leave: Bool = state.withLock { s in
+                if s.stopping || s.idle >= limits.idleThreads { s.threads -= 1; return true }
+                s.idle += 1
+                return false
+            }
+            if leave { return }
+        }
+    }
+
+    /// Serves one accepted connection on this thread (answering 503 beyond the connection limit),
+    /// after starting another thread to accept when no other one waits; closes `fd`.
+    private func serve(accepted fd: Int32, _ addr: sockaddr_in, _ listenFD: Int32) {
+        var addr = addr
+        // A client that stops reading cannot pin a thread in send() beyond the read timeout.
+        var sendTimeout = timeval(
+            tv_sec: Int(limits.readTimeout),
+            tv_usec: Int((limits.readTimeout - Double(Int(limits.readTimeout))) * 1e6))
+        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &sendTimeout, socklen_t(MemoryLayout<timeval>.size))
+        var ip = [CChar](repeating: 0, count: Int(INET_ADDRSTRLEN))
+        inet_ntop(AF_INET, &addr.sin_addr, &ip, socklen_t(INET_ADDRSTRLEN))
+        let remote = String(decoding: ip.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        let remotePort = Int(UInt16(bigEndian: addr.sin_port))
+        // Beyond maxConnections, a few more connections are let in for the reserved paths only
+        // (health checks keep answering while slow clients hold every ordinary slot).
+        let admitted: (ok: Bool, reservedOnly: Bool, newAcceptor: Bool) = state.withLock { s in
+            s.idle -= 1
+            let newAcceptor = s.idle == 0 && !s.stopping
+            if newAcceptor { s.idle += 1; s.threads += 1 }
+            let reserve = limits.reservedPaths.isEmpty ? 0 : limits.reservedConnections
+            if s.openConnections >= limits.maxConnections + reserve || s.stopping {
+                return (false, false, newAcceptor)
+            }
+            let reservedOnly = s.openConnections >= limits.maxConnections
+            s.openConnections += 1
+            s.connectionFDs.insert(fd)
+            return (true, reservedOnly, newAcceptor)
+        }
+        // When no thread can be started, this one accepts again once it is done; meanwhile new
+        // connections wait in the listen backlog.
+        if admitted.newAcceptor && !Thread.detach({ [self] in serveLoop(listenFD) }) {
+            state.withLock { s in
+                s.idle -= 1; s.threads -= 1
             }
         }
+        if !admitted.ok {
+            let r = ServerResponse.json(
+                503, ["error": ["code": "overloaded", "message": "too many connections"]],
+                headers: [("Retry-After", "1")])
+            Connection.write(fd, Connection.serialize(r, keepAlive: false, headOnly: false))
+            close(fd)
+            return
+        }
+        let connection = Connection(
+            fd: fd, remote: remote, remotePort: remotePort, limits: limits, onRejected: onRejected,
+            reservedOnly: admitted.reservedOnly)
+        connection.serve(
+            shouldStop: { [self] in self.state.withLock { $0.stopping } },
+            begin: { [self] in self.state.withLock { $0.inFlight += 1 } },
+            end: { [self] in self.state.withLock { $0.inFlight -= 1 } },
+            handler: handler)
+        state.withLock { s in
+            s.openConnections -= 1; s.connectionFDs.remove(fd)
+        }
+        close(fd)
     }
 }
