@@ -14,6 +14,11 @@ public struct HTTPRequest: Sendable {
     public var idempotent: Bool
     /// The caller guarantees a repeat is harmless (e.g. an `Idempotency-Key` or a `unique_id`).
     public var retrySafe: Bool
+    /// The caller guarantees more: a repeat the caller never sees is harmless and answered the
+    /// same way as the first (a Klaviyo event with a `unique_id`: recorded once, 202 either way).
+    /// Such a write may ride a reused connection, although libcurl re-sends a request whose
+    /// reused connection dies before any answer without telling (see `HTTPTransport`).
+    public var resendable = false
     /// The JSON value `body` was written from, when it was: a dry run's plan shows it as it is
     /// instead of reading the bytes back (the writer's output parses back to the same value).
     public var bodyJSON: JSON?

@@ -123,11 +123,13 @@ public final class HTTPTransport: Sendable {
         var result = ccurl_result()
         let timeoutMS = max(1, Int(timeout * 1000))
         let connectMS = min(timeoutMS, Int(connectTimeout * 1000))
-        // A write never rides a reused connection (see ccurl_perform): libcurl would re-send it
-        // unseen when the connection dies before the answer — also a PUT with a compare-and-set
+        // A write rides a fresh connection (see ccurl_perform): libcurl would re-send it unseen
+        // when a reused connection dies before the answer — also a PUT with a compare-and-set
         // (`safe_update`) or a write the service dedupes, whose repeat changes what the caller
-        // reads back. Only reads reuse connections (kept across requests by a warm worker).
-        let fresh: Int32 = request.method == "GET" || request.method == "HEAD" ? 0 : 1
+        // reads back. Reads reuse connections (kept across requests by a warm worker), and so do
+        // writes whose unseen repeat is harmless and answered alike (`resendable`).
+        let reusable = request.method == "GET" || request.method == "HEAD" || request.resendable
+        let fresh: Int32 = reusable ? 0 : 1
         let rc: Int32 = cStrings.withUnsafeMutableBufferPointer { hp in
             hp.baseAddress!.withMemoryRebound(to: UnsafePointer<CChar>?.self, capacity: max(1, hp.count)) { hptr in
                 if let body = request.body {

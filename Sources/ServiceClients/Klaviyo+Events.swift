@@ -51,11 +51,13 @@ public struct KlaviyoEvent: Sendable, Equatable {
 }
 
 extension Klaviyo {
-    /// `POST /api/events` (202, no body). With a `uniqueID` the request is marked safe to retry:
-    /// Klaviyo records a repeated event once. Refusals throw `ServiceError`.
+    /// `POST /api/events` (202, no body). With a `uniqueID` the request is marked safe to retry,
+    /// and to ride a reused connection (`HTTPRequest.resendable`): Klaviyo records an event with
+    /// the same profile, metric and `unique_id` once (Create Event, `unique_id`), and a repeat is
+    /// answered 202 with no body like the first. Refusals throw `ServiceError`.
     public func createEvent(_ event: KlaviyoEvent) throws {
         try client.json(
             "POST", "/api/events", body: event.body, contentType: Klaviyo.mediaType,
-            retrySafe: event.uniqueID != nil)
+            retrySafe: event.uniqueID != nil, resendable: event.uniqueID != nil)
     }
 }

@@ -35,15 +35,17 @@ public struct ServiceClient: Sendable {
     }
 
     /// Sends a request and returns the JSON body of a 2xx answer; throws `ServiceError` otherwise.
+    /// `resendable`: see `HTTPRequest.resendable`.
     @discardableResult
     public func json(
         _ method: String, _ path: String, body: JSON? = nil, contentType: String = "application/json",
-        extraHeaders: [(String, String)] = [], retrySafe: Bool = false
+        extraHeaders: [(String, String)] = [], retrySafe: Bool = false, resendable: Bool = false
     ) throws -> JSON {
         var outgoing = request(
             method, path, body: body?.serializedBytes(), contentType: body == nil ? nil : contentType,
             extraHeaders: extraHeaders, retrySafe: retrySafe)
         outgoing.bodyJSON = body
+        outgoing.resendable = resendable
         let response = try http.send(outgoing)
         guard response.isSuccess else {
             throw ServiceError(service: service, method: method, path: path, response: response)

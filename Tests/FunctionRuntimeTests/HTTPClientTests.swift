@@ -166,6 +166,20 @@ import HTTPServer
         #expect(ports[0] == ports[1])
     }
 
+    @Test func onlyAResendableWriteRidesAReusedConnection() throws {
+        let s = try ScriptedServer([])
+        let (c, _) = client()
+        _ = try c.send(HTTPRequest("GET", s.url, service: "svc"))
+        _ = try c.send(HTTPRequest("POST", s.url, json: ["a": 1], service: "svc", retrySafe: true))
+        var event = HTTPRequest("POST", s.url, json: ["b": 2], service: "svc", retrySafe: true)
+        event.resendable = true
+        _ = try c.send(event)
+        let ports = s.lock.withLock { s.requests.map(\.remotePort) }
+        #expect(ports.count == 3)
+        #expect(ports[1] != ports[0], "a write that is only retry-safe gets a fresh connection")
+        #expect(ports[2] == ports[0] || ports[2] == ports[1], "a resendable write reuses one")
+    }
+
     @Test func dryRunSuppressesWritesButNotReads() throws {
         let s = try ScriptedServer([])
         let log = EventLog(function: "test", redactor: Redactor())
