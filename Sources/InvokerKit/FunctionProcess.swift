@@ -102,8 +102,9 @@ public enum FunctionProcess {
         // unless the process writes more than that room holds: a read that finds the pipe half
         // full or more has stdout polled from then on, so a large answer streams. While it is not
         // polled, a wait is at most `unpolledWaitMS`, so a process blocked on a full pipe waits
-        // at most that long once.
-        var pollOutput = exitFD < 0 || spawned.outputRoom == 0
+        // at most that long once. A pipe the kernel kept small (a user over its pipe-buffer
+        // allowance, `pipe-user-pages-soft`, gets one page) is polled from the start.
+        var pollOutput = exitFD < 0 || spawned.outputRoom < 65536
 
         /// Reads what is available; returns false at end of file.
         func drain() -> Bool {
@@ -180,8 +181,11 @@ public enum FunctionProcess {
 
     /// The longest wait while standard output is left in its pipe (see `run`).
     static let unpolledWaitMS = 50.0
-    /// The room asked for in a run's stdout pipe (`F_SETPIPE_SZ`; the kernel may give less).
-    static let outputPipeBytes = Int32(1 << 20)
+    /// The room asked for in a run's stdout pipe (`F_SETPIPE_SZ`; the kernel may give less):
+    /// a function's answer is a few KiB; a larger one streams (see `run`).
+    static let outputPipeBytes = Int32(256 << 10)
+    /// The room asked for in a captured log pipe, for a chatty function.
+    static let logPipeBytes = Int32(1 << 20)
 
     /// The signals the invoker handles or ignores, back to their defaults in every child.
     private static let resetSignals: [Int32] = [SIGPIPE, SIGTERM, SIGINT, SIGHUP, SIGCHLD]
@@ -210,7 +214,7 @@ public enum FunctionProcess {
     /// With `input` (a run of one request), as much of it as the stdin pipe takes is written
     /// before the process starts — all of it, for a body within the pipe's 64 KiB — and stdin is
     /// closed when nothing is left, so the process never waits on the invoker for its input; and
-    /// the stdout pipe is given 1 MiB of room (best effort) for the answer to wait in. Without
+    /// the stdout pipe is given 256 KiB of room (best effort) for the answer to wait in. Without
     /// `input` (a warm worker), both pipes stay open and as the kernel made them.
     static func spawn(
         executable: String, arguments: [String], environment: [String: String], captureLog: Bool,
@@ -269,7 +273,7 @@ public enum FunctionProcess {
         for fd in nonBlocking { _ = fcntl(fd, F_SETFL, O_NONBLOCK) }
         // F_SETPIPE_SZ / F_GETPIPE_SZ (1031 / 1032, Linux; not in Swift's Glibc module): room for a
         // chatty function's log, and for an answer to wait in (best effort: the kernel may refuse).
-        if captureLog { _ = fcntl(errPipe[0], 1031, outputPipeBytes) }
+        if captureLog { _ = fcntl(errPipe[0], 1031, logPipeBytes) }
         return .success(
             Spawned(
                 pid: pid, stdin: stdinEnd, stdout: outPipe[0], stderr: captureLog ? errPipe[0] : -1,
