@@ -19,6 +19,8 @@ final class WarmWorker: @unchecked Sendable {
     /// When it last finished a request (monotonic ms).
     private(set) var idleSince = Clock.monotonicMS()
     private(set) var isDead = false
+    /// The buffer answers are read into, one per worker (it serves one request at a time).
+    private var chunk = [UInt8](repeating: 0, count: 65536)
 
     /// Starts a worker of `spec` (`--worker` before its own arguments) with `environment`.
     static func start(
@@ -65,7 +67,6 @@ final class WarmWorker: @unchecked Sendable {
         var written = 0
         var answer: [UInt8] = []
         var log = LogCapture()
-        var chunk = [UInt8](repeating: 0, count: 65536)
         func result(_ end: ProcessEnd, _ stdout: [UInt8] = []) -> ProcessResult {
             log.flush()
             return ProcessResult(
@@ -96,6 +97,18 @@ final class WarmWorker: @unchecked Sendable {
             idleSince = Clock.monotonicMS()
             return result(.exited(Int32(truncatingIfNeeded: status)), Array(answer[body...]))
         }
+        /// Writes what the pipe takes of the frame; false when the worker stopped reading.
+        func send() -> Bool {
+            let n = frame[written...].withUnsafeBytes { Glibc.write(stdinFD, $0.baseAddress, min($0.count, 65536)) }
+            if n > 0 { written += n }
+            return n >= 0 || errno == EAGAIN || errno == EINTR
+        }
+        // The frame goes out at once (the pipe is empty between requests, so a frame within
+        // 64 KiB fits); the loop then sleeps until the answer, the exit or the deadline.
+        if !send() {
+            kill()
+            return result(.workerLost("worker stopped reading (\(String(cString: strerror(errno))))"))
+        }
         while true {
             if let done = answered() { return done }
             let remaining = deadline - Clock.monotonicMS()
@@ -108,15 +121,12 @@ final class WarmWorker: @unchecked Sendable {
             if exitFD >= 0 { fds.append(pollfd(fd: exitFD, events: Int16(POLLIN), revents: 0)) }
             // As in fork mode the log pipe is read at each wake-up, not polled.
             _ = poll(&fds, nfds_t(fds.count), Int32(max(1, min(remaining, exitFD >= 0 ? 1000 : 10))))
-            if written < frame.count {
-                let n = frame[written...].withUnsafeBytes { Glibc.write(stdinFD, $0.baseAddress, min($0.count, 65536)) }
-                if n > 0 {
-                    written += n
-                } else if n < 0 && errno != EAGAIN && errno != EINTR {
-                    kill()
-                    return result(.workerLost("worker stopped reading (\(String(cString: strerror(errno))))"))
-                }
+            if written < frame.count && !send() {
+                kill()
+                return result(.workerLost("worker stopped reading (\(String(cString: strerror(errno))))"))
             }
+            // With a pidfd its readiness says whether the worker ended; without one, ask.
+            let ended = exitFD >= 0 ? fds.last!.revents != 0 : FunctionProcess.hasExited(pid)
             var closed = false
             while true {
                 let n = chunk.withUnsafeMutableBytes { Glibc.read(stdoutFD, $0.baseAddress, $0.count) }
@@ -133,7 +143,7 @@ final class WarmWorker: @unchecked Sendable {
                 break
             }
             _ = log.read(stderrFD)
-            if closed || FunctionProcess.hasExited(pid) {
+            if closed || ended {
                 if let done = answered() { return done }  // it answered, then ended
                 // A handler that called exit(N) with N > 0 ends as its own process would have:
                 // exit N, no output (an error answer). Status 0 without an answer frame is not a
