@@ -49,6 +49,19 @@ import TestSupport
         #expect(refused.header("x-function-exit") == "77")
     }
 
+    /// A request and an answer larger than a pipe holds (64 KiB) cross the frames whole: the
+    /// frame is written as far as the pipe takes it, then as the worker reads.
+    @Test func aRequestAndAnAnswerLargerThanAPipeCrossWhole() throws {
+        let t = try TestInvoker(Self.config); defer { t.stop() }
+        let blob = String((0..<300_000).map { Character(Unicode.Scalar(UInt8(97 + $0 % 26))) })
+        for n in 1...3 {
+            let r = try post("/echo", ["blob": .string(blob), "n": .int(Int64(n))], port: t.port)
+            #expect(r.status == 200)
+            #expect(r.json["event"]["blob"].string == blob)
+            #expect(r.json["event"]["n"].int == Int64(n))
+        }
+    }
+
     @Test func exitStatusesMapAsInForkMode() throws {
         let t = try TestInvoker(Self.config); defer { t.stop() }
         #expect(try post("/echo", ["fail": "invalid_event"], port: t.port).status == 400)
