@@ -182,15 +182,16 @@ public final class HTTPServer: Sendable {
                 $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { accept(listenFD, $0, &len) }
             }
             let acceptErrno = errno
-            state.withLock { $0.inAccept -= 1 }
+            // Leaving `accept`, and on a stop (or a socket that is gone) leaving the server.
+            let ends: Bool = state.withLock { s in
+                s.inAccept -= 1
+                guard fd < 0, s.stopping || acceptErrno == EBADF || acceptErrno == EINVAL else { return false }
+                s.threads -= 1; s.idle -= 1
+                return true
+            }
+            if ends { return }
             if fd < 0 {
                 if acceptErrno == EINTR { continue }
-                if state.withLock({ $0.stopping }) || acceptErrno == EBADF || acceptErrno == EINVAL {
-                    state.withLock { s in
-                        s.threads -= 1; s.idle -= 1
-                    }
-                    return
-                }
                 // Out of descriptors or memory: wait a little instead of spinning on the error.
                 if [EMFILE, ENFILE, ENOBUFS, ENOMEM].contains(acceptErrno) { Clock.sleep(0.01) }
                 continue

@@ -78,7 +78,7 @@ public enum FunctionProcess {
         let spawned: Spawned
         switch spawn(
             executable: executable, arguments: arguments, environment: environment, captureLog: captureLog,
-            input: input)
+            answerRoom: true)
         {
         case .success(let s): spawned = s
         case .failure(let why): return failed(why.text, started)
@@ -86,7 +86,7 @@ public enum FunctionProcess {
         let pid = spawned.pid
         register(pid)
         var stdinFD = spawned.stdin, stdoutFD = spawned.stdout, logFD = spawned.stderr
-        var written = spawned.inputWritten
+        var written = 0
         var log = LogCapture()
         var output: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 65536)
@@ -105,6 +105,22 @@ public enum FunctionProcess {
         // at most that long once. A pipe the kernel kept small (a user over its pipe-buffer
         // allowance, `pipe-user-pages-soft`, gets one page) is polled from the start.
         var pollOutput = exitFD < 0 || spawned.outputRoom < 65536
+
+        /// Writes what the stdin pipe takes of `input`; closes stdin once all of it is written or
+        /// the process stopped reading (EPIPE).
+        func feed() {
+            let n = input[written...].withUnsafeBytes { write(stdinFD, $0.baseAddress, min($0.count, 65536)) }
+            if n > 0 { written += n }
+            if written >= input.count || (n < 0 && errno != EAGAIN && errno != EINTR) {
+                close(stdinFD); stdinFD = -1
+            }
+        }
+        // The input goes out as soon as the process has started, without a wait for the pipe to
+        // have room (it is empty): all of a body within its 64 KiB, then stdin is closed; the rest
+        // of a larger one as the process reads. Written before the start instead, no process ever
+        // paused for its input, and at c=64 on two cores the latency tail widened (p99 64–79
+        // against 50–59 ms written after, six interleaved pairs; the same wake-ups at c=1).
+        feed()
 
         /// Reads what is available; returns false at end of file.
         func drain() -> Bool {
@@ -145,13 +161,7 @@ public enum FunctionProcess {
             } else {
                 _ = poll(&fds, nfds_t(fds.count), Int32(max(1, min(remaining, 10))))
             }
-            for p in fds where p.revents != 0 && p.fd == stdinFD {
-                let n = input[written...].withUnsafeBytes { write(stdinFD, $0.baseAddress, min($0.count, 65536)) }
-                if n > 0 { written += n }
-                if written >= input.count || (n < 0 && errno != EAGAIN && errno != EINTR) {
-                    close(stdinFD); stdinFD = -1  // done, or the function stopped reading (EPIPE)
-                }
-            }
+            if stdinFD >= 0 && fds.contains(where: { $0.fd == stdinFD && $0.revents != 0 }) { feed() }
             if stdoutFD >= 0 && !drain() { close(stdoutFD); stdoutFD = -1 }
             if logFD >= 0 && !log.read(logFD) { close(logFD); logFD = -1 }
             if end != nil { break }
@@ -194,13 +204,10 @@ public enum FunctionProcess {
     /// (non-blocking; `stderr` is -1 unless captured).
     struct Spawned {
         var pid: pid_t
-        /// -1 when all of `input` was written before the start (then stdin is already closed).
         var stdin: Int32
         var stdout: Int32
         var stderr: Int32
-        /// How many bytes of `input` the pipe took before the process started.
-        var inputWritten = 0
-        /// The stdout pipe's capacity when `input` was given (see `run`), else 0.
+        /// The stdout pipe's capacity with `answerRoom` (see `run`), else 0.
         var outputRoom = 0
     }
 
@@ -211,19 +218,12 @@ public enum FunctionProcess {
     /// Starts `executable` in its own process group with a clean signal state and only fds 0–2
     /// (stdin and stdout pipes; stderr a pipe with `captureLog`, else the invoker's).
     ///
-    /// With `input` (a run of one request), as much of it as the stdin pipe takes is written as
-    /// soon as the process has started — all of it, for a body within the pipe's 64 KiB — and
-    /// stdin is closed when nothing is left, so no wait is spent on it; and the stdout pipe is
-    /// given 256 KiB of room (best effort) for the answer to wait in. Without `input` (a warm
-    /// worker), both pipes stay open and as the kernel made them.
-    ///
-    /// The input is written after the start, not before it: written before, every process found
-    /// its input waiting and none ever paused for it, and at c=64 on two cores the latency tail
-    /// widened (p99 64–79 against 50–59 ms written after, six interleaved pairs; the same number
-    /// of wake-ups at c=1).
+    /// With `answerRoom` (a run of one request), the stdout pipe is given 256 KiB of room (best
+    /// effort) for the answer to wait in (see `run`). Without it (a warm worker), the pipes stay as
+    /// the kernel made them.
     static func spawn(
         executable: String, arguments: [String], environment: [String: String], captureLog: Bool,
-        input: [UInt8]? = nil
+        answerRoom: Bool = false
     ) -> Result<Spawned, SpawnFailure> {
         var inPipe: [Int32] = [-1, -1], outPipe: [Int32] = [-1, -1], errPipe: [Int32] = [-1, -1]
         guard pipe(&inPipe) == 0 else { return .failure(SpawnFailure(text: "pipe")) }
@@ -235,9 +235,8 @@ public enum FunctionProcess {
             return .failure(SpawnFailure(text: "pipe"))
         }
 
-        var inputWritten = 0, outputRoom = 0
-        var stdinEnd = inPipe[1]
-        if let input {
+        var outputRoom = 0
+        if answerRoom {
             _ = fcntl(outPipe[0], 1031, outputPipeBytes)
             outputRoom = Int(max(0, fcntl(outPipe[0], 1032)))
         }
@@ -260,31 +259,20 @@ public enum FunctionProcess {
         close(inPipe[0]); close(outPipe[1])
         if captureLog { close(errPipe[1]) }
         if rc != 0 {
-            if stdinEnd >= 0 { close(stdinEnd) }
-            close(outPipe[0])
+            close(inPipe[1]); close(outPipe[0])
             if captureLog { close(errPipe[0]) }
             return .failure(SpawnFailure(text: String(cString: strerror(rc))))
         }
 
-        if let input {
-            _ = fcntl(stdinEnd, F_SETFL, O_NONBLOCK)
-            while inputWritten < input.count {
-                let n = input[inputWritten...].withUnsafeBytes { write(stdinEnd, $0.baseAddress, $0.count) }
-                if n > 0 { inputWritten += n } else if n < 0 && errno == EINTR { continue } else { break }
-            }
-            if inputWritten == input.count { close(stdinEnd); stdinEnd = -1 }
-        }
         // A pipe end's only status flag is its access mode, which F_SETFL leaves as it is.
-        let nonBlocking =
-            (input == nil && stdinEnd >= 0 ? [stdinEnd] : []) + [outPipe[0]] + (captureLog ? [errPipe[0]] : [])
-        for fd in nonBlocking { _ = fcntl(fd, F_SETFL, O_NONBLOCK) }
+        for fd in [inPipe[1], outPipe[0]] + (captureLog ? [errPipe[0]] : []) { _ = fcntl(fd, F_SETFL, O_NONBLOCK) }
         // F_SETPIPE_SZ / F_GETPIPE_SZ (1031 / 1032, Linux; not in Swift's Glibc module): room for a
         // chatty function's log, and for an answer to wait in (best effort: the kernel may refuse).
         if captureLog { _ = fcntl(errPipe[0], 1031, logPipeBytes) }
         return .success(
             Spawned(
-                pid: pid, stdin: stdinEnd, stdout: outPipe[0], stderr: captureLog ? errPipe[0] : -1,
-                inputWritten: inputWritten, outputRoom: outputRoom))
+                pid: pid, stdin: inPipe[1], stdout: outPipe[0], stderr: captureLog ? errPipe[0] : -1,
+                outputRoom: outputRoom))
     }
 
     /// Adds a started process (a run's, or a warm worker that outlives one call) to those `killAll` ends.
