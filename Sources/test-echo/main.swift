@@ -15,7 +15,8 @@ import Glibc
 /// - `{"pid_file":"PATH"}` writes `<pid> <process group>` (and the sleeper's pid, see below) to PATH;
 /// - `{"spawn_sleeper":true}` starts `/bin/sleep 60` in the function's process group first (a straggler
 ///   that keeps standard output open, as a careless function's child would);
-/// - `{"echo_env":["NAME",…]}` reports those environment variables under `"env"` (null when unset);
+/// - `{"echo_env":["NAME",…]}` reports those environment variables under `"env"` (null when unset),
+///   as the process has them once any `fetch` is done;
 /// - `{"answer":{…}}` merges those members into the result (e.g. an `outcome` or a `reason`);
 /// - `{"in_<mode>":{…}}` overrides any of these fields when running in that input mode
 ///   (`cgi`, `pipeline`, `stream`, `watchdog`), so one event can behave differently per pipeline stage.
@@ -76,17 +77,17 @@ FunctionRunner.main(
         if knobs["filter"].bool == true { return .filtered(result: ["outcome": "filtered"]) }
         if knobs["pass"].bool == true { return .passthrough(result: ["outcome": "passed"]) }
         var result: JSON = ["outcome": "echoed", "event": event.json, "mode": .string(event.mode.rawValue)]
+        if let url = knobs["fetch"].string {
+            let response = try context.http.send(HTTPRequest("GET", url, service: "test"))
+            result["fetch_status"] = .int(Int64(response.status))
+            result["fetch_body"] = .string(response.text)
+        }
         if let names = knobs["echo_env"].array {
             var env: [String: JSON] = [:]
             for name in names.compactMap(\.string) {
                 env[name] = getenv(name).map { .string(String(cString: $0)) } ?? .null
             }
             result["env"] = .object(env)
-        }
-        if let url = knobs["fetch"].string {
-            let response = try context.http.send(HTTPRequest("GET", url, service: "test"))
-            result["fetch_status"] = .int(Int64(response.status))
-            result["fetch_body"] = .string(response.text)
         }
         for (key, value) in knobs["answer"].object ?? [:] { result[key] = value }
         if let request = event.request {

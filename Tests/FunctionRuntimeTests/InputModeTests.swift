@@ -233,6 +233,26 @@ import HTTPServer
         #expect(try JSON.parse(r.stdout)["fetch_status"] == 200)
     }
 
+    @Test func loadingLibcurlTurnsOffGnuTLSsImplicitInitUnlessTheOperatorSetIt() throws {
+        // libcurl drags in GnuTLS (through librtmp and OpenLDAP) but is only used for http/https
+        // over OpenSSL: the loader sets GnuTLS's documented switch before dlopen, once libcurl is
+        // needed, and keeps a value the operator set.
+        let server = try HTTPServer { _ in .respond(.json(200, ["ok": true])) }
+        try server.start(port: 0)
+        defer { server.stop(deadline: 0) }
+        let fetch = #"{"fetch":"http://127.0.0.1:\#(server.port)/","echo_env":["GNUTLS_NO_IMPLICIT_INIT"]}"#
+        let loaded = try JSON.parse(ProcessRunner.run("test-echo", stdin: fetch).stdout)
+        #expect(loaded["fetch_status"] == 200)
+        #expect(loaded["env"]["GNUTLS_NO_IMPLICIT_INIT"] == "1")
+        let kept = try JSON.parse(
+            ProcessRunner.run("test-echo", environment: ["GNUTLS_NO_IMPLICIT_INIT": "0"], stdin: fetch).stdout)
+        #expect(kept["fetch_status"] == 200)
+        #expect(kept["env"]["GNUTLS_NO_IMPLICIT_INIT"] == "0")
+        let noCall = try JSON.parse(
+            ProcessRunner.run("test-echo", stdin: #"{"echo_env":["GNUTLS_NO_IMPLICIT_INIT"]}"#).stdout)
+        #expect(noCall["env"]["GNUTLS_NO_IMPLICIT_INIT"] == .null)
+    }
+
     @Test func helpAndUsage() throws {
         let help = try ProcessRunner.run("test-echo", arguments: ["--help"])
         #expect(help.status == 0)
