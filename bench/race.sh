@@ -8,7 +8,9 @@
 # (default 3) for SECONDS each (default 5). Prints per runner and concurrency the median req/s,
 # p50 and p99 latency, and — from /proc/stat over each run, machine-wide, so the same for every
 # runner — context switches and CPU milliseconds per request; then the invoker's ratios to the
-# others. Then real functions, the same way:
+# others, and the floor at c=1 measured in each repetition (the program started back to back by a
+# bare C loop; an HTTP round trip to the invoker's /healthz) against what a request took.
+# Then real functions, the same way:
 #   - brand-filter on a ticket.created event of a brand it drops (filtered, no call out), unsigned:
 #     the invoker forking a process per request, the invoker on warm workers, lighttpd mod_cgi;
 #   - the signed `POST /zendesk/tickets` pipeline (brand-filter | ticket-metrics: one Zendesk read
@@ -37,6 +39,7 @@ fi
 
 mkdir -p "$WORK/fn" "$WORK/docroot"
 cc -O2 -o "$WORK/fn/hello" "$ROOT/bench/cgi-hello.c"
+cc -O2 -o "$WORK/spawnbench" "$ROOT/bench/spawnbench.c"
 ln -s "$WORK/fn/hello" "$WORK/docroot/hello"
 for f in brand-filter ticket-metrics; do ln -s "$BIN/$f" "$WORK/fn/$f"; done
 ln -s "$BIN/brand-filter" "$WORK/docroot/brand-filter"
@@ -152,7 +155,15 @@ results="$WORK/results"
 : > "$results"
 if [[ "$PARTS" == *cgi* ]]; then
 for r in "${RUNNERS[@]}"; do run "${URL[$r]}" 8 >/dev/null; done   # warm up
+printf '%s' '{"type":"ping","id":"1"}' > "$WORK/body"
 for rep in $(seq "$REPS"); do
+    # The floor at c=1, in the same repetition: the program started back to back by a bare C loop
+    # (posix_spawn, its stdin the body, CGI variables set) and an HTTP round trip to the invoker
+    # without a program (GET /healthz).
+    floor=$(env -i PATH="$PATH" REQUEST_METHOD=POST CONTENT_LENGTH="$(wc -c < "$WORK/body")" \
+        "$WORK/spawnbench" 2000 "$WORK/body" "$WORK/fn/hello" | sed -n 's/^p50_ms=\([0-9.]*\).*/\1/p')
+    health=$(wrk -t1 -c1 -d"${DUR}s" "http://127.0.0.1:$P_INV/healthz" 2>&1 | awk '/Requests\/sec/ {print $2}')
+    echo "floor $floor $health" >> "$WORK/floor"
     for c in "${LEVELS[@]}"; do
         for r in "${RUNNERS[@]}"; do
             echo "$r $c $(run "${URL[$r]}" "$c")" >> "$results"
@@ -280,7 +291,7 @@ wait_port "$P_SHIP"
 read -r s_rps s_p50 s_p99 s_cs s_cpu s_err < <(run "http://127.0.0.1:$P_SHIP/hello" 128)
 echo "shipped $s_rps $s_p50 $s_p99 $s_cs $s_cpu $s_err" > "$WORK/shipped"
 
-python3 - "$results" <<'PY'
+python3 - "$results" "$WORK/floor" <<'PY'
 import sys, statistics
 rows = {}
 for line in open(sys.argv[1]):
@@ -297,6 +308,17 @@ for c in sorted({k[1] for k in med}):
     for other in ("lighttpd", "webhook"):
         o = med[(other, c)]
         print(f"c={c:<3} invoker vs {other:8}: req/s {inv[0] / o[0]:.2f}x, p99 {inv[2]:.1f} vs {o[2]:.1f} ms")
+# At c=1 a request is one start of the program after another: what each runner adds to that start.
+floors = [line.split()[1:] for line in open(sys.argv[2]) if len(line.split()) == 3]
+if floors and ("invoker", 1) in med and ("webhook", 1) in med:
+    start = statistics.median(float(f[0]) for f in floors) * 1000
+    trip = statistics.median(1e6 / float(f[1]) for f in floors)
+    inv, wh = 1e6 / med[("invoker", 1)][0], 1e6 / med[("webhook", 1)][0]
+    print()
+    print(f"c=1: the program's start (bare C loop, p50) {start:.0f} us; an HTTP round trip to the invoker "
+          f"without a program (GET /healthz) {trip:.0f} us; a request took {inv:.0f} us on the invoker "
+          f"(start {inv - start:+.0f} us) and {wh:.0f} us on webhook (start {wh - start:+.0f} us); "
+          f"1.3x webhook needs <= {wh / 1.3:.0f} us (start {wh / 1.3 - start:+.0f} us)")
 PY
 read -r _ s_rps s_p50 s_p99 _ _ s_err < "$WORK/shipped"
 echo

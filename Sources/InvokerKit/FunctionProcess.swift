@@ -89,7 +89,8 @@ public enum FunctionProcess {
         var written = 0
         var log = LogCapture()
         var output: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 65536)
+        // Only ever read into: left uninitialised (zeroing 64 KiB per run showed in the profile).
+        var chunk = [UInt8](unsafeUninitializedCapacity: 65536) { _, count in count = 65536 }
         var exited = false
         var end: ProcessEnd?
         // The exit is one more descriptor to poll: the loop sleeps until something happens
@@ -237,8 +238,9 @@ public enum FunctionProcess {
 
         var outputRoom = 0
         if answerRoom {
-            _ = fcntl(outPipe[0], 1031, outputPipeBytes)
-            outputRoom = Int(max(0, fcntl(outPipe[0], 1032)))
+            // F_SETPIPE_SZ answers the room it gave; refused (EPERM), the pipe keeps what it had.
+            let given = fcntl(outPipe[0], 1031, outputPipeBytes)
+            outputRoom = Int(max(0, given >= 0 ? given : fcntl(outPipe[0], 1032)))
         }
 
         // shim_spawn: fds 0–2 from the pipes (connections, the listening socket and other
