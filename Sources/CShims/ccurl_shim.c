@@ -45,12 +45,6 @@ static void do_load(void) {
         {"curl_multi_perform", (void **)&p_multi_perform}, {"curl_multi_poll", (void **)&p_multi_poll},
         {"curl_multi_info_read", (void **)&p_multi_info_read},
     };
-    /* Debian's libcurl links librtmp and OpenLDAP, and through them GnuTLS, whose library
-       constructor initialises it on load (~0.5 ms of a process's start here) although libcurl is
-       only ever used here with CURLOPT_PROTOCOLS_STR "http,https" over OpenSSL. The variable is
-       GnuTLS's documented switch for that constructor (gnutls_global_init(3)); one the operator set
-       is kept. Only this process sees it: programs the invoker starts get an allowlisted env. */
-    setenv("GNUTLS_NO_IMPLICIT_INIT", "1", 0);
     lib = shim_open("libcurl", "libcurl4-openssl-dev", names, symbols, sizeof symbols / sizeof *symbols,
                     load_error, sizeof load_error);
     if (lib && p_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
@@ -64,8 +58,23 @@ static void load_job(void *arg) { pthread_once(&load_once, do_load); *(int *)arg
 /* Set once libcurl is loaded: later calls skip the hand-off to the foreign thread. */
 static _Atomic int loaded;
 
+/* Debian's libcurl links librtmp and OpenLDAP, and through them GnuTLS, whose library constructor
+   initialises it on load (~1 ms of a one-call process start here) although libcurl is only ever
+   used here with CURLOPT_PROTOCOLS_STR "http,https" over OpenSSL. The variable is GnuTLS's
+   documented switch for that constructor (gnutls_global_init(3)); one the operator set is kept.
+   Only this process sees it: programs the invoker starts get an allowlisted environment.
+   setenv may move the environment: the glibc libcrypto loaded (a signature checked before the
+   first call) must be pointed at the new one before libcurl is opened (foreign_sync_environment;
+   without it a warm worker read a freed array and died on its first signed request). */
+static pthread_once_t environment_once = PTHREAD_ONCE_INIT;
+static void set_environment(void) {
+    setenv("GNUTLS_NO_IMPLICIT_INIT", "1", 0);
+    foreign_sync_environment();
+}
+
 int ccurl_load(void) {
     if (loaded) return 0;
+    pthread_once(&environment_once, set_environment);
     int rc;
     foreign_run(load_job, &rc);
     if (rc == 0) loaded = 1;

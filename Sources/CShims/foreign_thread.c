@@ -1,10 +1,12 @@
 #define _GNU_SOURCE
 #include "foreign_thread.h"
+#include <dlfcn.h>
 #include <linux/futex.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
 #include <stddef.h>
+#include <stdlib.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -12,6 +14,42 @@
 extern char _DYNAMIC[] __attribute__((weak));
 
 int foreign_is_static(void) { return _DYNAMIC == NULL; }
+
+extern char **environ;
+/* The dlopen'ed glibc's `environ` and `getenv` (static executables, once a library is loaded). */
+typedef char *(*getenv_function)(const char *);
+static _Atomic(char ***) loaded_environ;
+static _Atomic(getenv_function) loaded_getenv;
+
+void foreign_note_library(void *handle) {
+    if (!foreign_is_static() || loaded_environ) return;
+    /* Looked up through the library's own dependencies: their glibc, not the static one. */
+    loaded_getenv = (getenv_function)dlsym(handle, "getenv");
+    loaded_environ = (char ***)dlsym(handle, "environ");
+}
+
+void foreign_sync_environment(void) {
+    char ***target = loaded_environ;
+    if (target) *target = environ;
+}
+
+typedef struct getenv_job {
+    const char *name;
+    const char *value;
+} getenv_job;
+
+static void run_getenv(void *arg) {
+    getenv_job *job = arg;
+    getenv_function loaded = loaded_getenv;
+    job->value = loaded(job->name);
+}
+
+const char *foreign_getenv(const char *name) {
+    if (!loaded_getenv) return getenv(name);
+    getenv_job job = {.name = name, .value = NULL};
+    foreign_run(run_getenv, &job);
+    return job.value;
+}
 
 /* The hand-off is two futex words, no condition variables: the caller publishes the job and bumps
    `submitted`, the thread runs it and sets `finished` to the same count. Each side sleeps on the

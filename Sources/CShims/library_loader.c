@@ -1,4 +1,5 @@
 #include "library_loader.h"
+#include "foreign_thread.h"
 #include <dlfcn.h>
 #include <stdio.h>
 
@@ -12,6 +13,7 @@ void *shim_open(const char *what, const char *package, const char *const *names,
         snprintf(error, error_len, "cannot load %s (install %s): %s", what, package, e ? e : "unknown");
         return NULL;
     }
+    foreign_note_library(lib);
     for (size_t i = 0; i < count; i++) {
         *symbols[i].slot = dlsym(lib, symbols[i].name);
         if (!*symbols[i].slot) {

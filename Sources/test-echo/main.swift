@@ -16,7 +16,8 @@ import Glibc
 /// - `{"spawn_sleeper":true}` starts `/bin/sleep 60` in the function's process group first (a straggler
 ///   that keeps standard output open, as a careless function's child would);
 /// - `{"echo_env":["NAME",…]}` reports those environment variables under `"env"` (null when unset),
-///   as the process has them once any `fetch` is done;
+///   as the process has them once any `fetch` is done; `{"echo_loaded_env":[…]}` the same as the
+///   loaded system libraries (libcurl, libcrypto) see them, under `"loaded_env"`;
 /// - `{"answer":{…}}` merges those members into the result (e.g. an `outcome` or a `reason`);
 /// - `{"in_<mode>":{…}}` overrides any of these fields when running in that input mode
 ///   (`cgi`, `pipeline`, `stream`, `watchdog`), so one event can behave differently per pipeline stage.
@@ -88,6 +89,13 @@ FunctionRunner.main(
                 env[name] = getenv(name).map { .string(String(cString: $0)) } ?? .null
             }
             result["env"] = .object(env)
+        }
+        if let names = knobs["echo_loaded_env"].array {
+            var env: [String: JSON] = [:]
+            for name in names.compactMap(\.string) {
+                env[name] = LoadedLibraries.environmentValue(name).map { .string($0) } ?? .null
+            }
+            result["loaded_env"] = .object(env)
         }
         for (key, value) in knobs["answer"].object ?? [:] { result[key] = value }
         if let request = event.request {

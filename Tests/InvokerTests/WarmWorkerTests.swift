@@ -99,6 +99,38 @@ import TestSupport
         #expect(clean.status == 0, "end of input between frames ends the worker normally")
     }
 
+    /// One request frame of the worker protocol.
+    static func frame(_ env: [String: JSON], _ input: String) -> String {
+        let header: JSON = [
+            "env": .object(env.merging(["ALLOW_UNSIGNED": "1"]) { a, _ in a }),
+            "input": .int(Int64(input.utf8.count)),
+        ]
+        return header.serialized() + "\n" + input
+    }
+
+    /// In the static executable the libraries loaded with dlopen keep their own glibc and its own
+    /// `environ`, set when they were loaded. A later request bringing variables the last one lacked
+    /// moves the environment array (`setenv`) and frees the old one: the libraries must be pointed
+    /// at the new one, or they read freed memory (a worker died so on its first signed request).
+    @Test func theLoadedLibrariesSeeEachRequestsEnvironment() throws {
+        var padded: [String: JSON] = ["X_NEW_VARIABLE": "present"]
+        for i in 0..<200 { padded["X_PAD_\(i)"] = .string(String(repeating: "v", count: 40)) }
+        let frames =
+            Self.frame([:], #"{"hmac":"msg"}"#)  // loads libcrypto, and with it the second glibc
+            + Self.frame(padded, #"{"echo_loaded_env":["X_NEW_VARIABLE","ALLOW_UNSIGNED"]}"#)
+            + Self.frame([:], #"{"echo_loaded_env":["X_NEW_VARIABLE","X_PAD_7"]}"#)
+        let run = try Exec.run("test-echo", [WorkerLoop.flag], env: [:], stdin: frames)
+        #expect(run.status == 0, "\(run.status) \(run.stderr)")
+        let answers = run.lines.filter { $0["output"].isNull }
+        #expect(answers.count == 3)
+        guard answers.count == 3 else { return }
+        #expect(answers[0]["hmac"].string?.count == 64)
+        #expect(answers[1]["loaded_env"]["X_NEW_VARIABLE"] == "present")
+        #expect(answers[1]["loaded_env"]["ALLOW_UNSIGNED"] == "1")
+        #expect(answers[2]["loaded_env"]["X_NEW_VARIABLE"] == .null)
+        #expect(answers[2]["loaded_env"]["X_PAD_7"] == .null)
+    }
+
     @Test func aWorkerKilledMidRequestAnswers503AndIsReplaced() throws {
         let t = try TestInvoker(Self.config); defer { t.stop() }
         let dir = TempDir(); defer { dir.remove() }
