@@ -131,6 +131,30 @@ import TestSupport
         #expect(answers[2]["loaded_env"]["X_PAD_7"] == .null)
     }
 
+    /// The same through libcurl, which reads its proxy variables on every transfer: a call after
+    /// the environment moved goes out, and honours `no_proxy`/`http_proxy` as the request has them.
+    @Test func aWorkerCallsOutAfterItsEnvironmentMoved() throws {
+        let service = HTTPServer { _ in .respond(.json(200, ["ok": true])) }
+        try service.start(port: 0)
+        defer { service.stop(deadline: 0) }
+        let fetch = #"{"fetch":"http://127.0.0.1:\#(service.port)/"}"#
+        var padded: [String: JSON] = [:]
+        for i in 0..<200 { padded["X_PAD_\(i)"] = .string(String(repeating: "v", count: 40)) }
+        // A proxy that refuses connections: honoured only if libcurl sees this request's variables.
+        var proxied = padded
+        proxied["http_proxy"] = "http://127.0.0.1:1"
+        let frames = Self.frame([:], fetch) + Self.frame(padded, fetch) + Self.frame(proxied, fetch)
+        let run = try Exec.run("test-echo", [WorkerLoop.flag], env: [:], stdin: frames)
+        #expect(run.status == 0, "\(run.status) \(run.stderr)")
+        let answers = run.lines.filter { $0["output"].isNull }
+        #expect(answers.count == 3)
+        guard answers.count == 3 else { return }
+        #expect(answers[0]["fetch_status"] == 200)
+        #expect(answers[1]["fetch_status"] == 200)
+        #expect(answers[2]["fetch_status"].isNull, "the third call went through the refusing proxy")
+        #expect(answers[2]["error"]["code"] == "upstream_unavailable")
+    }
+
     @Test func aWorkerKilledMidRequestAnswers503AndIsReplaced() throws {
         let t = try TestInvoker(Self.config); defer { t.stop() }
         let dir = TempDir(); defer { dir.remove() }
