@@ -1,11 +1,16 @@
 import FoundationEssentials
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Every function executable is also an AWS Lambda `bootstrap` for the `provided.al2023` runtime:
 /// when `AWS_LAMBDA_RUNTIME_API` is set it loops on Lambda's Runtime API (version 2018-06-01,
 /// "AWS Lambda runtime API" in the Lambda developer guide):
 ///
 /// - `GET /2018-06-01/runtime/invocation/next` waits for an event; the answer carries
-///   `Lambda-Runtime-Aws-Request-Id` and `Lambda-Runtime-Deadline-Ms` (Unix milliseconds);
+///   `Lambda-Runtime-Aws-Request-Id`, `Lambda-Runtime-Deadline-Ms` (Unix milliseconds) and, with
+///   X-Ray tracing, `Lambda-Runtime-Trace-Id`, which is `_X_AMZN_TRACE_ID` in the process's
+///   environment while that event runs (AWS: "Propagate the tracing header");
 /// - `POST /2018-06-01/runtime/invocation/{id}/response` with the answer (202);
 /// - `POST /2018-06-01/runtime/invocation/{id}/error` with `{"errorMessage","errorType","stackTrace"}`
 ///   and `Lambda-Runtime-Function-Error-Type` (202);
@@ -22,6 +27,8 @@ import FoundationEssentials
 /// answer). The process ends (exit 70) when the Runtime API itself fails.
 enum LambdaRuntime {
     static let apiVariable = "AWS_LAMBDA_RUNTIME_API"
+    /// Where a custom runtime puts the invocation's X-Ray tracing header (the X-Ray SDKs read it).
+    static let traceVariable = "_X_AMZN_TRACE_ID"
     static let version = "2018-06-01"
     /// Kept back from the invocation's deadline to send the answer.
     static let answerMargin = 0.3
@@ -58,6 +65,7 @@ enum LambdaRuntime {
             let budget = invocation.headers["lambda-runtime-deadline-ms"].flatMap(Double.init).map {
                 max(0.05, ($0 / 1000 - Date().timeIntervalSince1970) - answerMargin)
             }
+            propagateTrace(invocation.headers["lambda-runtime-trace-id"])
             let event = (try? JSON.parse(invocation.body)) ?? .null
             let path = "/invocation/\(id)"
             if let http = LambdaHTTPEvent(event) {
@@ -79,6 +87,14 @@ enum LambdaRuntime {
                     ], errorType: "Function.\(code)")
             }
         }
+    }
+
+    /// Sets `_X_AMZN_TRACE_ID` to the invocation's tracing header, or unsets it when the
+    /// invocation has none (nothing of one invocation carries over to the next); the loaded
+    /// libraries see the change too.
+    static func propagateTrace(_ header: String?) {
+        if let header, !header.isEmpty { setenv(traceVariable, header, 1) } else { unsetenv(traceVariable) }
+        LoadedLibraries.environmentChanged()
     }
 
     /// Runs an HTTP event in the function's HTTP mode and builds the API Gateway / Function URL

@@ -15,6 +15,8 @@ final class RuntimeAPIStandIn: Sendable {
         var id: String
         var deadlineMS: Double
         var event: JSON
+        /// `Lambda-Runtime-Trace-Id` (nil: the header is left out, as without X-Ray tracing).
+        var traceID: String? = "Root=1-5bef4de7-ad49b0e87f6ef6c87fc2e700;Parent=9a9197af755a6419;Sampled=1"
     }
 
     private let queue: Locked<[Invocation]>
@@ -36,18 +38,13 @@ final class RuntimeAPIStandIn: Sendable {
                 guard let next = queue.withValue({ $0.isEmpty ? nil : $0.removeFirst() }) else {
                     return .respond(.json(500, ["errorMessage": "no more invocations", "errorType": "Test.Done"]))
                 }
-                return .respond(
-                    ServerResponse(
-                        status: 200,
-                        headers: [
-                            ("Content-Type", "application/json"), ("Lambda-Runtime-Aws-Request-Id", next.id),
-                            ("Lambda-Runtime-Deadline-Ms", String(Int64(next.deadlineMS))),
-                            ("Lambda-Runtime-Invoked-Function-Arn", "arn:aws:lambda:us-east-1:123456789012:function:t"),
-                            (
-                                "Lambda-Runtime-Trace-Id",
-                                "Root=1-5bef4de7-ad49b0e87f6ef6c87fc2e700;Parent=9a9197af755a6419"
-                            ),
-                        ], body: next.event.serializedBytes()))
+                var headers = [
+                    ("Content-Type", "application/json"), ("Lambda-Runtime-Aws-Request-Id", next.id),
+                    ("Lambda-Runtime-Deadline-Ms", String(Int64(next.deadlineMS))),
+                    ("Lambda-Runtime-Invoked-Function-Arn", "arn:aws:lambda:us-east-1:123456789012:function:t"),
+                ]
+                if let trace = next.traceID { headers.append(("Lambda-Runtime-Trace-Id", trace)) }
+                return .respond(ServerResponse(status: 200, headers: headers, body: next.event.serializedBytes()))
             case ("POST", base + "/init/error"):
                 initErrors.append((type, body))
                 return .respond(.json(202, ["status": "OK"]))
@@ -154,6 +151,31 @@ extension Locked where Value == [(type: String?, body: JSON)] {
         #expect(bad?.type == "Function.invalid_event", "\(String(describing: bad))")
         #expect(bad?.body["errorType"] == "Function.invalid_event")
         #expect(bad?.body["errorMessage"].string?.isEmpty == false)
+    }
+
+    /// "Propagate the tracing header" (AWS, *Building a custom runtime*): each invocation's
+    /// `Lambda-Runtime-Trace-Id` is `_X_AMZN_TRACE_ID` while it runs — for the X-Ray SDK, and for
+    /// the loaded libraries too — and an invocation without one does not inherit the last one's.
+    @Test func eachInvocationsTraceHeaderIsItsTraceVariable() throws {
+        let names: JSON = ["_X_AMZN_TRACE_ID"]
+        let first = "Root=1-65f0a1b2-0123456789abcdef01234567;Parent=53995c3f42cd8ad8;Sampled=1"
+        let api = try RuntimeAPIStandIn([
+            .init(
+                id: "traced", deadlineMS: RuntimeAPIStandIn.inAMinute(),
+                event: ["echo_env": names, "echo_loaded_env": names], traceID: first),
+            .init(
+                id: "untraced", deadlineMS: RuntimeAPIStandIn.inAMinute(),
+                event: ["echo_env": names, "echo_loaded_env": names], traceID: nil),
+        ])
+        defer { api.stop() }
+        let r = try Exec.run("test-echo", env: ["AWS_LAMBDA_RUNTIME_API": api.address], stdin: "")
+        #expect(r.status == 70, "\(r.stderr)")
+        let traced = api.responses.value["traced"] ?? .null
+        #expect(traced["env"]["_X_AMZN_TRACE_ID"].string == first, "\(traced)")
+        #expect(traced["loaded_env"]["_X_AMZN_TRACE_ID"].string == first)
+        let untraced = api.responses.value["untraced"] ?? .null
+        #expect(untraced["env"]["_X_AMZN_TRACE_ID"] == .null, "\(untraced)")
+        #expect(untraced["loaded_env"]["_X_AMZN_TRACE_ID"] == .null)
     }
 
     /// The invocation's deadline bounds the event's budget: a call to a service slower than the
