@@ -257,7 +257,9 @@ final class SMSBench: @unchecked Sendable {
     }
 
     /// A Zendesk event-subscription payload signed with the invoker's Zendesk secret, posted to `path`.
-    func postZendesk(_ path: String, _ payload: JSON, secret: String? = nil) throws -> Answer {
+    func postZendesk(
+        _ path: String, _ payload: JSON, secret: String? = nil, extraHeaders: [(String, String)] = []
+    ) throws -> Answer {
         let bytes = payload.serializedBytes()
         let timestamp = Clock.iso8601(Date())
         let signature = try WebhookSignature.zendesk(secret: secret ?? zendeskSecret, timestamp: timestamp, body: bytes)
@@ -266,7 +268,7 @@ final class SMSBench: @unchecked Sendable {
             headers: [
                 ("Content-Type", "application/json"), ("X-Zendesk-Webhook-Signature", signature),
                 ("X-Zendesk-Webhook-Signature-Timestamp", timestamp),
-            ], body: bytes)
+            ] + extraHeaders, body: bytes)
     }
 
     /// The signed `ticket.comment_added` event of `comment` (rendered by the sandbox's Zendesk)

@@ -138,10 +138,18 @@ final class Soak: @unchecked Sendable {
         ]
     }
 
+    /// What proxies in front of the bundle add, a different few on each delivery: each one a CGI
+    /// variable the warm worker's last request may have lacked (which moves its environment).
+    static let proxyHeaders = [
+        ("X-Forwarded-For", "203.0.113.7"), ("X-Forwarded-Proto", "https"), ("Via", "1.1 edge"),
+        ("X-Request-Id", "soak-request"), ("X-Amzn-Trace-Id", "Root=1-65f0a1b2-0123456789abcdef01234567"),
+    ]
+
     /// Zendesk's webhook retries: 409, 429, 503 and dropped connections, up to three more times.
     func zendeskDelivery(_ path: String, _ payload: JSON) {
         for attempt in 0..<4 {
-            let r = try? bench.postZendesk(path, payload)
+            let extra = Self.proxyHeaders.filter { _ in Bool.random() }
+            let r = try? bench.postZendesk(path, payload, extraHeaders: extra)
             if let r, ![409, 429, 503].contains(r.status) { return }
             Clock.sleep(0.2 * Double(attempt + 1))
         }
