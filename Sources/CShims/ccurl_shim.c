@@ -63,14 +63,10 @@ static _Atomic int loaded;
    used here with CURLOPT_PROTOCOLS_STR "http,https" over OpenSSL. The variable is GnuTLS's
    documented switch for that constructor (gnutls_global_init(3)); one the operator set is kept.
    Only this process sees it: programs the invoker starts get an allowlisted environment.
-   setenv may move the environment: the glibc libcrypto loaded (a signature checked before the
-   first call) must be pointed at the new one before libcurl is opened (foreign_sync_environment;
-   without it a warm worker read a freed array and died on its first signed request). */
+   Set here, on the calling thread: the glibc a loaded libcrypto brought is pointed at the moved
+   environment by foreign_run, before libcurl is opened. */
 static pthread_once_t environment_once = PTHREAD_ONCE_INIT;
-static void set_environment(void) {
-    setenv("GNUTLS_NO_IMPLICIT_INIT", "1", 0);
-    foreign_sync_environment();
-}
+static void set_environment(void) { setenv("GNUTLS_NO_IMPLICIT_INIT", "1", 0); }
 
 int ccurl_load(void) {
     if (loaded) return 0;

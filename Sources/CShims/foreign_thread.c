@@ -94,6 +94,9 @@ static void *worker(void *unused) {
 void foreign_run(void (*job)(void *), void *arg) {
     if (!foreign_is_static()) { job(arg); return; }
     pthread_mutex_lock(&callers);
+    /* The environment may have moved since the last job (see foreign_note_library). */
+    char ***loaded = loaded_environ;
+    if (loaded && *loaded != environ) *loaded = environ;
     if (!started) {
         pthread_attr_t attr;
         pthread_attr_init(&attr);

@@ -91,10 +91,9 @@ enum LambdaRuntime {
 
     /// Sets `_X_AMZN_TRACE_ID` to the invocation's tracing header, or unsets it when the
     /// invocation has none (nothing of one invocation carries over to the next); the loaded
-    /// libraries see the change too.
+    /// libraries see the change too (`LoadedLibraries`).
     static func propagateTrace(_ header: String?) {
         if let header, !header.isEmpty { setenv(traceVariable, header, 1) } else { unsetenv(traceVariable) }
-        LoadedLibraries.environmentChanged()
     }
 
     /// Runs an HTTP event in the function's HTTP mode and builds the API Gateway / Function URL

@@ -57,15 +57,12 @@ public enum WorkerLoop {
     }
 
     /// Makes `environment` the whole process environment (for code that reads `getenv`, the loaded
-    /// libraries' included): the variables it lacks are unset, the others set. Not `clearenv`: it
-    /// frees the array a library may still be reading (the workers crashed on their second request
-    /// with it). A `setenv` of a variable the last request lacked may move the array and free the
-    /// old one, which the loaded libraries' own glibc still points at in a static executable:
-    /// `LoadedLibraries.environmentChanged` points it at the new one.
+    /// libraries' included — see `LoadedLibraries`): the variables it lacks are unset, the others
+    /// set. Not `clearenv`: it frees the array a library may still be reading (the workers crashed
+    /// on their second request with it).
     static func replaceProcessEnvironment(_ environment: [String: String]) {
         for (name, _) in Config.processEnvironment() where environment[name] == nil { unsetenv(name) }
         for (k, v) in environment where getenv(k).map({ String(cString: $0) }) != v { setenv(k, v, 1) }
-        LoadedLibraries.environmentChanged()
     }
 }
 

@@ -17,17 +17,13 @@ int foreign_is_static(void);
 
 /// Records a library just opened with dlopen (on the foreign thread): in a static executable, the
 /// first one gives the dlopen'ed glibc's own `environ` and `getenv`.
-void foreign_note_library(void *handle);
-
-/// Points the dlopen'ed glibc's `environ` at the process's current environment.
 ///
-/// In a static executable the dlopen'ed glibc keeps its own `environ`, set once, when it is loaded,
-/// to the array the process had then. `setenv` may later move that array and free the old one, so
-/// every change of the environment (a warm worker's per-request environment, a variable set before
-/// a library is loaded) must be followed by this call, before the libraries run again: else they
-/// read a stale or freed array (libcurl's proxy variables, OpenSSL's configuration). Call it on the
-/// process's own thread with no foreign job running; a no-op where there is one glibc.
-void foreign_sync_environment(void);
+/// That glibc keeps its own `environ`, set once, when it is loaded, to the array the process had
+/// then; `setenv` may later move the array and free the old one (a warm worker's per-request
+/// environment, a variable set before another library is loaded). So `foreign_run` points it at
+/// the process's current array before every job: the libraries never read a stale or freed one
+/// (libcurl's proxy variables, OpenSSL's configuration).
+void foreign_note_library(void *handle);
 
 /// `getenv` as the dlopen'ed libraries see it (the process's own `getenv` where there is one glibc,
 /// or before any library is loaded). The pointer is valid until the environment changes.
