@@ -28,11 +28,6 @@ void foreign_note_library(void *handle) {
     loaded_environ = (char ***)dlsym(handle, "environ");
 }
 
-void foreign_sync_environment(void) {
-    char ***target = loaded_environ;
-    if (target) *target = environ;
-}
-
 typedef struct getenv_job {
     const char *name;
     const char *value;
