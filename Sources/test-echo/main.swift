@@ -83,20 +83,15 @@ FunctionRunner.main(
             result["fetch_status"] = .int(Int64(response.status))
             result["fetch_body"] = .string(response.text)
         }
-        if let names = knobs["echo_env"].array {
+        /// The variables `knob` names, as `lookup` finds them (null when unset).
+        func report(_ knob: String, _ lookup: (String) -> String?) -> JSON? {
+            guard let names = knobs[knob].array else { return nil }
             var env: [String: JSON] = [:]
-            for name in names.compactMap(\.string) {
-                env[name] = getenv(name).map { .string(String(cString: $0)) } ?? .null
-            }
-            result["env"] = .object(env)
+            for name in names.compactMap(\.string) { env[name] = lookup(name).map { .string($0) } ?? .null }
+            return .object(env)
         }
-        if let names = knobs["echo_loaded_env"].array {
-            var env: [String: JSON] = [:]
-            for name in names.compactMap(\.string) {
-                env[name] = LoadedLibraries.environmentValue(name).map { .string($0) } ?? .null
-            }
-            result["loaded_env"] = .object(env)
-        }
+        if let env = report("echo_env", { getenv($0).map { String(cString: $0) } }) { result["env"] = env }
+        if let env = report("echo_loaded_env", LoadedLibraries.environmentValue) { result["loaded_env"] = env }
         for (key, value) in knobs["answer"].object ?? [:] { result[key] = value }
         if let request = event.request {
             result["method"] = .string(request.method)

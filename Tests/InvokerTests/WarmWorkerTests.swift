@@ -108,13 +108,17 @@ import TestSupport
         return header.serialized() + "\n" + input
     }
 
+    /// 200 variables no earlier request had: setting them moves the worker's environment array.
+    static let padding: [String: JSON] = Dictionary(
+        uniqueKeysWithValues: (0..<200).map { ("X_PAD_\($0)", .string(String(repeating: "v", count: 40))) })
+
     /// In the static executable the libraries loaded with dlopen keep their own glibc and its own
     /// `environ`, set when they were loaded. A later request bringing variables the last one lacked
     /// moves the environment array (`setenv`) and frees the old one: the libraries must be pointed
     /// at the new one, or they read freed memory (a worker died so on its first signed request).
     @Test func theLoadedLibrariesSeeEachRequestsEnvironment() throws {
-        var padded: [String: JSON] = ["X_NEW_VARIABLE": "present"]
-        for i in 0..<200 { padded["X_PAD_\(i)"] = .string(String(repeating: "v", count: 40)) }
+        var padded = Self.padding
+        padded["X_NEW_VARIABLE"] = "present"
         let frames =
             Self.frame([:], #"{"hmac":"msg"}"#)  // loads libcrypto, and with it the second glibc
             + Self.frame(padded, #"{"echo_loaded_env":["X_NEW_VARIABLE","ALLOW_UNSIGNED"]}"#)
@@ -138,8 +142,7 @@ import TestSupport
         try service.start(port: 0)
         defer { service.stop(deadline: 0) }
         let fetch = #"{"fetch":"http://127.0.0.1:\#(service.port)/"}"#
-        var padded: [String: JSON] = [:]
-        for i in 0..<200 { padded["X_PAD_\(i)"] = .string(String(repeating: "v", count: 40)) }
+        let padded = Self.padding
         // A proxy that refuses connections: honoured only if libcurl sees this request's variables.
         var proxied = padded
         proxied["http_proxy"] = "http://127.0.0.1:1"
