@@ -128,3 +128,11 @@ extension String {
         return true
     }
 }
+
+extension String {
+    /// The text of a C character buffer (`fgets`, `strftime`, `inet_ntop`) up to its first NUL, or
+    /// all of it without one, as UTF-8 (invalid bytes replaced).
+    public init(cBuffer: [CChar]) {
+        self.init(decoding: cBuffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+}

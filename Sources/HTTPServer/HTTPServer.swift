@@ -217,7 +217,7 @@ public final class HTTPServer: Sendable {
         setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &sendTimeout, socklen_t(MemoryLayout<timeval>.size))
         var ip = [CChar](repeating: 0, count: Int(INET_ADDRSTRLEN))
         inet_ntop(AF_INET, &addr.sin_addr, &ip, socklen_t(INET_ADDRSTRLEN))
-        let remote = String(decoding: ip.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        let remote = String(cBuffer: ip)
         let remotePort = Int(UInt16(bigEndian: addr.sin_port))
         // Beyond maxConnections, a few more connections are let in for the reserved paths only
         // (health checks keep answering while slow clients hold every ordinary slot).

@@ -49,8 +49,7 @@ final class WarmWorker: @unchecked Sendable {
         defer { fclose(f) }
         var line = [CChar](repeating: 0, count: 128)
         guard fgets(&line, 128, f) != nil else { return 0 }
-        let text = String(decoding: line.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-        let parts = text.split(separator: " ")
+        let parts = String(cBuffer: line).split(separator: " ")
         guard parts.count >= 2, let pages = Int(parts[1]) else { return 0 }
         return pages * Int(sysconf(Int32(_SC_PAGESIZE)))
     }

@@ -94,7 +94,7 @@ public enum EmulatorSupport {
         gmtime_r(&t, &tmv)
         var buf = [CChar](repeating: 0, count: 64)
         strftime(&buf, buf.count, "%a, %d %b %Y %H:%M:%S +0000", &tmv)
-        return String(decoding: buf.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        return String(cBuffer: buf)
     }
 
     /// The UTC calendar day (`2026-11-20`) of a date.

@@ -39,7 +39,7 @@ FunctionRunner.main(
                 if fgets(&buffer, 32, f) != nil {
                     count =
                         Int(
-                            String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+                            String(cBuffer: buffer)
                                 .trimmed()) ?? 0
                 }
                 fclose(f)

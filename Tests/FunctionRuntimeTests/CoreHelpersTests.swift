@@ -17,6 +17,13 @@ import FunctionRuntime
         #expect("aaab".includes("aab"))
     }
 
+    @Test func aCBufferEndsAtItsFirstNUL() {
+        #expect(String(cBuffer: [104, 105, 0, 120, 0]) == "hi")
+        #expect(String(cBuffer: [104, 105]) == "hi")
+        #expect(String(cBuffer: [0, 104]) == "")
+        #expect(String(cBuffer: [104, -1, 0]) == "h\u{FFFD}")
+    }
+
     @Test func trimmedRemovesOnlyTheEdges() {
         #expect("plain".trimmed() == "plain")
         #expect("  two words \n".trimmed() == "two words")
