@@ -34,6 +34,7 @@ final class Connection {
     private func reject(_ response: ServerResponse) {
         Self.write(fd, Self.serialize(response, keepAlive: false, headOnly: false))
         onRejected?(response.status, remote)
+        Self.drain(fd, seconds: limits.lingerSeconds)
     }
 
     enum ReadError: Error { case closed, timeout, tooLarge(Int), bad(String), lengthRequired }
@@ -222,6 +223,30 @@ final class Connection {
         if !hasDate { head += "Date: \(Clock.httpDate(Clock.now()))\r\n" }
         head += keepAlive ? "Connection: keep-alive\r\n\r\n" : "Connection: close\r\n\r\n"
         return Array(head.utf8) + (headOnly ? [] : body)
+    }
+
+    /// Ends the server's side of a connection it answered before reading the whole request (a
+    /// refusal: 413, 400, 503 …), then reads and discards what the client still sends until the
+    /// client closes, an error, or `seconds` pass; the caller closes the socket after. A socket
+    /// closed with unread bytes in it sends a reset, and a reset makes the client's kernel drop
+    /// the answer before the client reads it: a client that sends its whole body before reading
+    /// (Python's http.client does) would see "connection reset" where it should see 413.
+    /// RFC 9112, 9.6 (Tear-down): a server closes in stages, half-close first, then reads on.
+    static func drain(_ fd: Int32, seconds: Double) {
+        guard shutdown(fd, Int32(SHUT_WR)) == 0 else { return }
+        let deadline = Clock.monotonicMS() + seconds * 1000
+        var scratch = [UInt8](repeating: 0, count: 16384)
+        while true {
+            let remaining = deadline - Clock.monotonicMS()
+            if remaining <= 0 { return }
+            var p = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+            let rc = poll(&p, 1, Int32(max(1, remaining)))
+            if rc < 0 && errno == EINTR { continue }
+            if rc <= 0 { return }
+            let n = scratch.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            if n < 0 && errno == EINTR { continue }
+            if n <= 0 { return }
+        }
     }
 
     static func write(_ fd: Int32, _ bytes: [UInt8]) {

@@ -24,6 +24,9 @@ public struct ServerLimits: Sendable {
     /// Threads kept waiting in `accept` when idle: a thread that finishes a connection goes back to
     /// accepting unless this many already wait, so short connections do not each start a thread.
     public var idleThreads = 4
+    /// Seconds a connection the server refused keeps reading, and discarding, what the client
+    /// still sends after the answer, before it is closed (see `Connection.drain`).
+    public var lingerSeconds = 2.0
 
     public init() {}
 }
@@ -246,6 +249,7 @@ public final class HTTPServer: Sendable {
                 503, ["error": ["code": "overloaded", "message": "too many connections"]],
                 headers: [("Retry-After", "1")])
             Connection.write(fd, Connection.serialize(r, keepAlive: false, headOnly: false))
+            Connection.drain(fd, seconds: limits.lingerSeconds)
             close(fd)
             return
         }

@@ -47,6 +47,25 @@ import Glibc
         }
     }
 
+    /// Beyond every connection, reserved ones included, a client that sends its whole request
+    /// before reading still reads the 503 and its Retry-After (no reset under its send).
+    @Test func aConnectionBeyondEveryLimitReadsIts503() throws {
+        let t = try TestInvoker(Self.config); defer { t.stop() }
+        let held = try (0..<8).map { _ in try TestConnection(port: t.port) }  // 4 ordinary + 4 reserved
+        try withExtendedLifetime(held) {
+            for c in held { c.send("POST /echo HTTP/1.1\r\nHost: h\r\n") }
+            Clock.sleep(0.2)
+            let c = try TestConnection(port: t.port)
+            let body = [UInt8](repeating: 0x61, count: 4 << 20)
+            let sent = c.send(
+                Array("POST /echo HTTP/1.1\r\nHost: h\r\nContent-Length: \(body.count)\r\n\r\n".utf8) + body)
+            #expect(sent, "the connection was reset while the client was still sending")
+            let r = try c.readResponse(timeout: 10)
+            #expect(r.status == 503, "\(r.text)")
+            #expect(r.header("Retry-After") == "1")
+        }
+    }
+
     /// A body that overran its Content-Length becomes the "next request"; its first word is
     /// customer data and must not reach the log as a method.
     @Test func aMalformedMethodIsNotLogged() throws {

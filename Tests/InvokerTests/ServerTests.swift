@@ -95,6 +95,21 @@ import Glibc
         #expect(try c.readResponse().status == 413)
     }
 
+    /// A client that sends its whole body before it reads (Python's http.client, many webhook
+    /// senders) still gets the 413: the listener reads and discards the rest instead of closing
+    /// on it, which would reset the connection under the client's send.
+    @Test func aClientSendingItsWholeOversizedBodyReadsThe413() throws {
+        let t = try TestInvoker(Self.config); defer { t.stop() }
+        let c = try TestConnection(port: t.port)
+        let body = [UInt8](repeating: 0x61, count: 4 << 20)
+        let sent = c.send(Array("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: \(body.count)\r\n\r\n".utf8) + body)
+        #expect(sent, "the connection was reset while the client was still sending its body")
+        let r = try c.readResponse()
+        #expect(r.status == 413)
+        #expect(r.json["error"]["code"] == "body_too_large")
+        #expect(c.closedByPeer(within: 5), "the listener closes once the client has sent everything")
+    }
+
     @Test func hungFunctionIsKilledWithItsProcessGroup() throws {
         let t = try TestInvoker(Self.config); defer { t.stop() }
         let dir = TempDir(); defer { dir.remove() }

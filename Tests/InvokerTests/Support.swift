@@ -70,16 +70,19 @@ final class TestConnection {
 
     deinit { close(fd) }
 
-    func send(_ bytes: [UInt8]) {
+    /// Sends every byte (blocking, as most HTTP clients do before they read); false when the
+    /// peer closed or reset the connection first.
+    @discardableResult func send(_ bytes: [UInt8]) -> Bool {
         var offset = 0
         while offset < bytes.count {
             let n = bytes[offset...].withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
-            if n <= 0 { return }
+            if n <= 0 { return false }
             offset += n
         }
+        return true
     }
 
-    func send(_ text: String) { send(Array(text.utf8)) }
+    @discardableResult func send(_ text: String) -> Bool { send(Array(text.utf8)) }
 
     /// Sends one request with `Content-Length` and the given headers.
     func request(_ method: String, _ target: String, headers: [(String, String)] = [], body: [UInt8] = []) {
