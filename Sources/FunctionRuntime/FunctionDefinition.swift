@@ -4,6 +4,9 @@ public struct FunctionDefinition: Sendable {
     public typealias Command = @Sendable (FunctionContext) throws -> Int32
     /// The GET a handler will make first for an event, for stream mode to read ahead.
     public typealias Prefetch = @Sendable (Event, FunctionContext) -> HTTPRequest?
+    /// The body to answer over HTTP instead of the JSON result, given the request, the result and
+    /// the exit status; nil keeps the JSON result.
+    public typealias Answer = @Sendable (IncomingRequest, JSON, Int32) -> HTTPAnswerBody?
 
     /// Kebab-case name, as in functions.json (`sms-inbound`).
     public var name: String
@@ -29,13 +32,18 @@ public struct FunctionDefinition: Sendable {
     /// answered from it. Only for handlers that never write what they read ahead (a write of an
     /// earlier event would make the answer stale). Nil: no read-ahead.
     public var prefetch: Prefetch?
+    /// Over HTTP (CGI, the watchdog, a Lambda HTTP event; not as a pipeline's inner stage), the
+    /// body answered in place of the JSON result, for senders that read the answer in a format of
+    /// their own (`sms-inbound` answers Twilio with TwiML). The result still goes to the log line,
+    /// and its `outcome` to the `X-Function-Outcome` header. Nil: the JSON result.
+    public var answer: Answer?
     public var handler: Handler
 
     public init(
         name: String, summary: String, details: String = "", signatures: [SignatureScheme],
         commands: [String: Command] = [:], commandHelp: [String: String] = [:], confirmations: [String] = [],
         readsRawEvent: Bool = false,
-        prefetch: Prefetch? = nil, handler: @escaping Handler
+        prefetch: Prefetch? = nil, answer: Answer? = nil, handler: @escaping Handler
     ) {
         self.name = name
         self.summary = summary
@@ -46,6 +54,7 @@ public struct FunctionDefinition: Sendable {
         self.confirmations = confirmations
         self.readsRawEvent = readsRawEvent
         self.prefetch = prefetch
+        self.answer = answer
         self.handler = handler
     }
 }

@@ -59,7 +59,7 @@ public enum FunctionRunner {
         case .pipeline:
             let raw = io.read(nil)
             if raw.allSatisfy({ [0x20, 0x09, 0x0A, 0x0D].contains($0) }) { return 0 }  // no event
-            let (bytes, _, status) = handle(definition, raw: raw, request: nil, mode: mode, context: context)
+            let (bytes, _, status, _) = handle(definition, raw: raw, request: nil, mode: mode, context: context)
             io.write(bytes)
             return status
         case .stream:
@@ -119,12 +119,14 @@ public enum FunctionRunner {
     }
 
     /// Handles one event: signature check (HTTP modes), parse, handler, output rendering, log line.
-    /// Returns the bytes to write (for HTTP modes: the body only), the result object, and the exit status.
+    /// Returns the bytes to write (for HTTP modes: the body only), the result object, the exit
+    /// status, and the bytes' media type (over HTTP the definition's `answer` may replace the JSON
+    /// result).
     /// `parsed`: the event already parsed from `raw` (a stream's read-ahead did), not parsed again.
     public static func handle(
         _ definition: FunctionDefinition, raw: [UInt8], request: IncomingRequest?, mode: InputMode,
         context: FunctionContext, budget: Double? = nil, parsed: Event? = nil
-    ) -> (bytes: [UInt8], result: JSON, status: Int32) {
+    ) -> (bytes: [UInt8], result: JSON, status: Int32, contentType: String) {
         let e = evaluate(definition, context: context, budget: budget) { event in
             if mode.isHTTP, let request {
                 try SignatureCheck.verify(
@@ -139,14 +141,29 @@ public enum FunctionRunner {
         let pipelineStage = context.config.flag("INVOKER_PIPELINE")
         // The result is serialized only when it is what gets written.
         let answersWithResult = mode.isHTTP && !pipelineStage
+        if answersWithResult, let request, let answer = definition.answer?(request, e.result, e.status) {
+            return (answer.bytes, e.result, e.status, answer.contentType)
+        }
         switch e.output {
         case .passthrough? where !answersWithResult:
-            return (raw.last == 0x0A ? raw : raw + [0x0A], e.result, e.status)
+            return (raw.last == 0x0A ? raw : raw + [0x0A], e.result, e.status, jsonType)
         case .filtered? where !answersWithResult:
-            return ([], e.result, e.status)
+            return ([], e.result, e.status, jsonType)
         default:
-            return (e.result.serializedBytes() + [0x0A], e.result, e.status)
+            return (e.result.serializedBytes() + [0x0A], e.result, e.status, jsonType)
         }
+    }
+
+    /// The media type of a JSON result.
+    static let jsonType = "application/json"
+
+    /// `X-Function-Outcome` for an answer whose body is not the JSON result: the result's
+    /// `outcome` (a snake_case word), so the sender's own request log still shows what came of it.
+    static func outcomeHeader(_ result: JSON, contentType: String) -> String? {
+        guard contentType != jsonType, let outcome = result["outcome"].string, !outcome.isEmpty,
+            outcome.utf8.allSatisfy({ ($0 >= 97 && $0 <= 122) || ($0 >= 48 && $0 <= 57) || $0 == 95 || $0 == 45 })
+        else { return nil }
+        return outcome
     }
 
     static func finish(_ result: JSON, definition: FunctionDefinition, context: FunctionContext) -> JSON {
@@ -217,7 +234,7 @@ public enum FunctionRunner {
                 output.append(0x0A)
                 return
             }
-            let (bytes, _, status) = handle(
+            let (bytes, _, status, _) = handle(
                 definition, raw: raw, request: nil, mode: .stream, context: context, parsed: event)
             output += bytes
             if status != 0 && firstFailure == 0 { firstFailure = status }
@@ -305,11 +322,15 @@ public enum FunctionRunner {
             request = watchdogRequest(env)
             raw = io.read(nil)
         }
-        let (body, result, status) = handle(definition, raw: raw, request: request, mode: mode, context: context)
+        let (body, result, status, contentType) = handle(
+            definition, raw: raw, request: request, mode: mode, context: context)
         var bytes = body
         if mode == .cgi {
             let http = ExitStatus.httpStatus(for: status)
-            var head = "Status: \(http) \(ExitStatus.reason(http))\r\nContent-Type: application/json\r\n"
+            var head = "Status: \(http) \(ExitStatus.reason(http))\r\nContent-Type: \(contentType)\r\n"
+            if let outcome = outcomeHeader(result, contentType: contentType) {
+                head += "X-Function-Outcome: \(outcome)\r\n"
+            }
             if status == RuntimeError.Code.upstreamUnavailable.exitStatus {
                 head += "Retry-After: \(retryAfter(result))\r\n"
             }

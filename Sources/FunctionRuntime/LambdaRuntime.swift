@@ -72,7 +72,7 @@ enum LambdaRuntime {
                 _ = post(path + "/response", answer(definition, http, context: context, budget: budget))
                 continue
             }
-            let (bytes, result, status) = FunctionRunner.handle(
+            let (bytes, result, status, _) = FunctionRunner.handle(
                 definition, raw: invocation.body, request: nil, mode: .pipeline, context: context, budget: budget)
             if status == 0 {
                 let body = (try? JSON.parse(bytes)) ?? result
@@ -105,15 +105,21 @@ enum LambdaRuntime {
             let error = RuntimeError(.invalidEvent, "the event's body is marked base64 but is not valid base64")
             return response(status: error.code.exitStatus, body: error.json.serializedBytes(), retryAfter: nil)
         }
-        let (bytes, result, status) = FunctionRunner.handle(
+        let (bytes, result, status, contentType) = FunctionRunner.handle(
             definition, raw: body, request: http.request, mode: .lambda, context: context, budget: budget)
         let retry = status == RuntimeError.Code.upstreamUnavailable.exitStatus ? FunctionRunner.retryAfter(result) : nil
-        return response(status: status, body: bytes, retryAfter: retry)
+        return response(
+            status: status, body: bytes, retryAfter: retry, contentType: contentType,
+            outcome: FunctionRunner.outcomeHeader(result, contentType: contentType))
     }
 
     /// `{"statusCode","headers","body","isBase64Encoded":false}` for an exit status.
-    static func response(status: Int32, body: [UInt8], retryAfter: Int?) -> JSON {
-        var headers: JSON = ["content-type": "application/json", "x-function-exit": .string(String(status))]
+    static func response(
+        status: Int32, body: [UInt8], retryAfter: Int?, contentType: String = FunctionRunner.jsonType,
+        outcome: String? = nil
+    ) -> JSON {
+        var headers: JSON = ["content-type": .string(contentType), "x-function-exit": .string(String(status))]
+        if let outcome { headers["x-function-outcome"] = .string(outcome) }
         if let retryAfter { headers["retry-after"] = .string(String(retryAfter)) }
         return [
             "statusCode": .int(Int64(ExitStatus.httpStatus(for: status))), "headers": headers,

@@ -70,11 +70,24 @@ extension Invoker {
             runSpooled(item)
         }
         trace.note = "spooled \(item.id)"
-        return acknowledged(item)
+        return acknowledged(item, request: request)
     }
 
-    func acknowledged(_ item: Spool.Item) -> ServerResponse {
-        .json(200, ["outcome": "spooled", "spool_id": .string(item.id)], headers: [("X-Spool-Id", item.id)])
+    /// The acknowledgement of a spooled request: `200 {"outcome":"spooled","spool_id"}`; to a
+    /// Twilio webhook (it carries `X-Twilio-Signature`) an empty TwiML document instead, which is
+    /// the only 2xx answer Twilio reads without recording error 12300 (`HTTPAnswerBody.emptyTwiML`),
+    /// unless the request's `Accept` names `application/json`. Both carry `X-Spool-Id`.
+    func acknowledged(_ item: Spool.Item, request: ServerRequest) -> ServerResponse {
+        let accept = request.header("accept")?.lowercased() ?? ""
+        if request.header("x-twilio-signature") != nil && !accept.contains("application/json") {
+            let twiml = HTTPAnswerBody.emptyTwiML
+            return ServerResponse(
+                status: 200,
+                headers: [
+                    ("Content-Type", twiml.contentType), ("X-Spool-Id", item.id), ("X-Function-Outcome", "spooled"),
+                ], body: twiml.bytes)
+        }
+        return .json(200, ["outcome": "spooled", "spool_id": .string(item.id)], headers: [("X-Spool-Id", item.id)])
     }
 
     /// Records what one run of `item` means: done, a later attempt, or a dead letter (listed
@@ -190,7 +203,7 @@ extension Invoker {
         console.record(
             route: routeKey + " (spooled)", function: route.target, status: response.status, exit: exit,
             body: response.body, milliseconds: Clock.monotonicMS() - started, note: "spooled \(item.id): \(verdict)",
-            upstream: trace.upstream)
+            upstream: trace.upstream, outcomeHeader: response.header("x-function-outcome"))
         accessLog.record(
             method: request.method, target: request.target, status: response.status,
             milliseconds: Clock.monotonicMS() - started, function: route.target, exit: exit,

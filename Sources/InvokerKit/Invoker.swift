@@ -170,7 +170,7 @@ public final class Invoker: Sendable {
             console.record(
                 route: route ?? "unrouted \(request.method)", function: trace.function, status: response.status,
                 exit: trace.exit, body: response.body, milliseconds: milliseconds, note: trace.note,
-                upstream: trace.upstream)
+                upstream: trace.upstream, outcomeHeader: response.header("x-function-outcome"))
         }
         return response
     }

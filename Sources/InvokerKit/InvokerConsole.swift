@@ -57,10 +57,12 @@ public final class InvokerConsole: Sendable {
         self.attentionLog = attentionLog
     }
 
-    /// Records an answered request (its outcome, reason and ticket read from a JSON answer).
+    /// Records an answered request (its outcome, reason and ticket read from a JSON answer; from
+    /// `outcomeHeader`, the answer's `X-Function-Outcome`, when the answer is not the JSON result:
+    /// Twilio's TwiML).
     func record(
         route: String, function: String?, status: Int, exit: Int32?, body: [UInt8], milliseconds: Double,
-        note: String?, upstream: [UpstreamRecord] = []
+        note: String?, upstream: [UpstreamRecord] = [], outcomeHeader: String? = nil
     ) {
         // Four members of the answer, read without building it.
         let v =
@@ -69,7 +71,7 @@ public final class InvokerConsole: Sendable {
         func member(_ i: Int) -> JSON { i < v.count ? v[i] ?? .null : .null }
         let entry = Entry(
             time: Date(), route: route, function: function ?? "-", status: status, exit: exit.map(String.init) ?? "-",
-            outcome: member(0).string ?? (status < 400 ? "ok" : "error"),
+            outcome: member(0).string ?? outcomeHeader ?? (status < 400 ? "ok" : "error"),
             reason: member(1).string ?? member(2).string ?? "",
             ticketID: member(3).int.map(String.init) ?? member(3).string ?? "",
             milliseconds: Int(milliseconds.rounded()), note: note ?? "", upstream: Self.summary(upstream))

@@ -18,8 +18,11 @@ public enum SMSInboundFunction {
             SMS_ATTRIBUTION_HOURS (default 24), SMS_CONTEXT_NOTE (1|0, default 1),
             SMS_AUTORESPONDER_TEXT with SMS_ORGANIZATION / SMS_SUPPORT_EMAIL (Twilio provider), KLAVIYO_SMS_AUTOREPLY_METRIC.
             A text on a ticket adds "attributed_to" (or "attribution": {"reason"}) and "notes"; an ignored not_consented text may add "autoresponder".
+            Over HTTP, Twilio's webhook is answered with empty TwiML (text/xml) once handled, the outcome in X-Function-Outcome
+            (the JSON result when the request's Accept names application/json).
             """,
         signatures: [.twilio, .klaviyo],
+        answer: { request, _, status in InboundRules.answer(to: request, status: status) },
         handler: { event, context in try handle(event, context: context) })
 
     /// Handles one event (one item, or a Klaviyo batch of several).

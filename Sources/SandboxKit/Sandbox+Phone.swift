@@ -10,8 +10,10 @@ import HTTPServer
 /// `SmsStatus` (received), `ApiVersion`, `MediaUrl{N}`, `MediaContentType{N}`, and `OptOutType`
 /// when the body is an opt-out keyword (Twilio then updates its opt-out list itself), signed with
 /// `X-Twilio-Signature` over the URL it posts to. It answers `{"delivered", "status", "message_sid",
-/// "url", "response"}` once the endpoint answered (outside the sandbox lock, so the endpoint may
-/// call the sandbox back).
+/// "url", "response", "response_headers", "read_as"}` once the endpoint answered (outside the sandbox lock, so the
+/// endpoint may call the sandbox back); `read_as` is how Twilio read the answer — TwiML, a
+/// text/plain reply, or a Debugger alert (12300 for a JSON answer; see
+/// `TwilioEmulator.readWebhookAnswer`), the alerts also in the state's `twilio.alerts`.
 extension Sandbox {
     func phoneText(_ doc: JSON) throws -> ServerResponse {
         guard let from = doc["from"].string, EmulatorSupport.isE164(from) else {
@@ -88,14 +90,30 @@ extension Sandbox {
             let response = try client.send(request)
             emit("phone \(from) texted \(to) → \(prepared.url) answered \(response.status)", redactor: redactor)
             let answer: JSON = (try? JSON.parse(response.body)) ?? .string(response.text)
+            let read = lock.withLock {
+                let read = twilio.readWebhookAnswer(
+                    status: response.status, contentType: response.headers["content-type"],
+                    body: response.body, url: prepared.url, messageSID: prepared.sid, customer: from, number: to,
+                    context: context)
+                persist()
+                return read
+            }
             return .json(
                 200,
                 [
                     "delivered": .bool((200..<300).contains(response.status)), "status": .int(Int64(response.status)),
                     "message_sid": .string(prepared.sid), "url": .string(prepared.url), "response": answer,
+                    "response_headers": .object(response.headers.mapValues { .string($0) }), "read_as": read,
                 ])
         } catch {
             emit("phone \(from) texted \(to) → \(prepared.url) unreachable", redactor: redactor)
+            lock.withLock {
+                _ = twilio.readWebhookAnswer(
+                    status: nil, contentType: nil, body: [], url: prepared.url, messageSID: prepared.sid,
+                    customer: from,
+                    number: to, context: context)
+                persist()
+            }
             return .json(
                 200,
                 [

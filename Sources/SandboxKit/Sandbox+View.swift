@@ -74,10 +74,18 @@ extension Sandbox {
         }
         let r = answer["response"]
         var said = "text delivered; sms-inbound answered \(answer["status"].int ?? 0)"
-        if let outcome = r["outcome"].string { said += ": \(outcome)" }
+        // A JSON result names its outcome; Twilio's TwiML answer carries it in X-Function-Outcome.
+        let outcome = r["outcome"].string ?? answer.at("response_headers.x-function-outcome").string
+        if let outcome { said += ": \(outcome)" }
         if let ticket = r["ticket_id"].int { said += " ticket \(ticket)" }
         if let reason = r["reason"].string { said += " (\(reason))" }
-        if r["outcome"].string == "spooled" {
+        if let code = answer.at("read_as.error_code").int { said += "; Twilio recorded alert \(code)" }
+        if r["ticket_id"].isNull, outcome != "spooled", outcome != "ignored",
+            let ticket = waitForComment(containing: body, from: from, timeout: 0)
+        {
+            said += " on ticket \(ticket)"
+        }
+        if outcome == "spooled" {
             // The invoker acknowledged first and runs sms-inbound in the background: wait for the text.
             if let ticket = waitForComment(containing: body, from: from, timeout: 10) {
                 said += "; then on ticket \(ticket)"

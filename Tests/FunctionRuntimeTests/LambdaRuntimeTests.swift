@@ -137,6 +137,33 @@ extension Locked where Value == [(type: String?, body: JSON)] {
         #expect(api.errors.value.isEmpty)
     }
 
+    /// Twilio's inbound-message webhook through a Function URL gets what Twilio reads: empty
+    /// TwiML as `text/xml`, the outcome in `x-function-outcome` (a JSON body would be Twilio's
+    /// error 12300).
+    @Test func aTwilioWebhookIsAnsweredWithTwiML() throws {
+        let form = "MessageSid=SM0123456789abcdef0123456789abcdef&From=%2B15551230000&To=%2B15559870000&Body=STOP"
+        let event: JSON = [
+            "version": "2.0", "rawPath": "/sms/inbound", "rawQueryString": "",
+            "headers": ["content-type": "application/x-www-form-urlencoded"],
+            "requestContext": ["http": ["method": "POST", "path": "/sms/inbound"]],
+            "body": .string(Crypto.base64(Array(form.utf8))), "isBase64Encoded": true,
+        ]
+        let api = try RuntimeAPIStandIn([.init(id: "sms-1", deadlineMS: RuntimeAPIStandIn.inAMinute(), event: event)])
+        defer { api.stop() }
+        let r = try Exec.run(
+            "sms-inbound",
+            env: [
+                "AWS_LAMBDA_RUNTIME_API": api.address, "ALLOW_UNSIGNED": "1", "SMS_PROVIDER": "twilio",
+                "ZENDESK_URL": "http://127.0.0.1:9", "ZENDESK_EMAIL": "agent@example.com", "ZENDESK_API_TOKEN": "t",
+            ], stdin: "")
+        #expect(r.status == 70, "\(r.stderr)")
+        let answer = api.responses.value["sms-1"] ?? .null
+        #expect(answer["statusCode"] == 200, "\(answer) \(r.stderr)")
+        #expect(answer["headers"]["content-type"].string?.hasPrefix("text/xml") == true, "\(answer)")
+        #expect(answer["headers"]["x-function-outcome"] == "ignored", "\(answer)")
+        #expect(answer["body"].string?.contains("<Response></Response>") == true, "\(answer)")
+    }
+
     @Test func directInvocationsAnswerOrReportTheError() throws {
         let api = try RuntimeAPIStandIn([
             .init(id: "ok", deadlineMS: RuntimeAPIStandIn.inAMinute(), event: ["hello": "lambda"]),

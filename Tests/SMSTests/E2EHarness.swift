@@ -198,20 +198,21 @@ final class SMSBench: @unchecked Sendable {
         return params
     }
 
-    /// A customer's text delivered as Twilio's signed webhook to `/sms/inbound`.
+    /// A customer's text delivered as Twilio's signed webhook to `/sms/inbound`. With `asJSON`
+    /// (the default) the request's `Accept: application/json` asks for the JSON result, as an
+    /// operator's curl can; without it the request is Twilio's own and is answered with TwiML.
     @discardableResult
     func text(
         _ body: String, from: String = SMSBench.pat, to: String = SMSBench.brandA, sid: String = SMSBench.messageSID(),
-        media: [String] = [], signature: String? = nil
+        media: [String] = [], signature: String? = nil, asJSON: Bool = true
     ) throws -> Answer {
         let params = Self.twilioParams(sid: sid, from: from, to: to, body: body, media: media)
         let signed =
             try signature
             ?? WebhookSignature.twilio(authToken: Self.twilioToken, url: invokerURL + "/sms/inbound", params: params)
-        return try post(
-            "/sms/inbound",
-            headers: [("Content-Type", "application/x-www-form-urlencoded"), ("X-Twilio-Signature", signed)],
-            body: Array(FormDecoding.body(params).utf8))
+        var headers = [("Content-Type", "application/x-www-form-urlencoded"), ("X-Twilio-Signature", signed)]
+        if asJSON { headers.append(("Accept", "application/json")) }
+        return try post("/sms/inbound", headers: headers, body: Array(FormDecoding.body(params).utf8))
     }
 
     /// A Klaviyo system-webhook batch of `items`, signed with `secret` as Klaviyo signs, posted to

@@ -130,6 +130,26 @@ import Testing
         #expect(bench.tickets.isEmpty)
     }
 
+    /// Twilio's own delivery (no `Accept` naming JSON) is answered as Twilio reads an answer:
+    /// empty TwiML as `text/xml`, the outcome in `X-Function-Outcome` — a JSON answer would be
+    /// Twilio's error 12300. A refusal keeps its JSON error (Twilio records any non-2xx as 11200).
+    @Test func twilioIsAnsweredWithEmptyTwiML() throws {
+        let bench = try SMSBench()
+        let r = try bench.text("Is my order on its way?", asJSON: false)
+        #expect(r.status == 200, "\(r.text)")
+        #expect(r.headers["content-type"]?.hasPrefix("text/xml") == true, "\(r.headers)")
+        #expect(r.text == #"<?xml version="1.0" encoding="UTF-8"?><Response></Response>"# + "\n")
+        #expect(r.headers["x-function-outcome"] == "created")
+        #expect(r.exit == "0")
+        #expect(bench.tickets(customer: B.pat, brand: B.brandA).count == 1)
+        let ignored = try bench.text("STOP", asJSON: false)
+        #expect(ignored.status == 200 && ignored.headers["x-function-outcome"] == "ignored", "\(ignored.headers)")
+        let refused = try bench.text("Hello", signature: "AAAAAAAAAAAAAAAAAAAAAAAAAAA=", asJSON: false)
+        #expect(refused.status == 401)
+        #expect(refused.headers["content-type"]?.hasPrefix("application/json") == true)
+        #expect(refused.json["error"]["code"] == "bad_signature", "\(refused.text)")
+    }
+
     /// open → commented, solved → reopened, closed → follow-up, none → created, each comment
     /// authored by the requester.
     @Test func eachTicketState() throws {
@@ -414,8 +434,12 @@ import Testing
         #expect(r.status == 200, "\(r.text)")
         #expect(r.json["delivered"].bool == true, "\(r.text)")
         #expect(r.json["status"].int == 200)
-        #expect(r.json.at("response.outcome").string == "created", "\(r.text)")
-        #expect(r.json.at("response.message_id") == r.json["message_sid"])
+        // Twilio reads the answer as TwiML: nothing to send back, no Debugger alert.
+        #expect(r.json.at("read_as.kind") == "twiml", "\(r.text)")
+        #expect(r.json.at("read_as.replies") == [])
+        #expect(r.json["response"].string?.contains("<Response></Response>") == true, "\(r.text)")
+        #expect(r.json.at("response_headers.content-type").string?.hasPrefix("text/xml") == true)
+        #expect(r.json.at("response_headers.x-function-outcome") == "created", "\(r.text)")
         let tickets = bench.tickets(customer: B.pat, brand: B.brandA)
         #expect(tickets.count == 1)
         #expect(tickets.first?["comments"][0]["body"].string == "Texting from my phone")
@@ -424,9 +448,10 @@ import Testing
         // STOP from the phone: Twilio opts the number out, the function opens nothing.
         let stop = try bench.sandboxCall(
             "POST", "/_ctl/phone/text", json: ["from": .string(B.pat), "to": .string(B.brandA), "body": "STOP"])
-        #expect(stop.json.at("response.outcome").string == "ignored")
-        #expect(stop.json.at("response.reason").string == "keyword")
+        #expect(stop.json.at("response_headers.x-function-outcome") == "ignored", "\(stop.text)")
+        #expect(stop.json.at("read_as.kind") == "twiml")
         #expect(bench.comments(tickets.first?["id"].int ?? -1).count == 1)
+        #expect(bench.state().at("twilio.alerts") == [], "Twilio recorded no Debugger alert")
     }
 
     /// Twilio signs a JSON body through the URL: `bodySHA256` in the query, no parameters. A JSON

@@ -1,5 +1,6 @@
 import FoundationEssentials
 import FunctionRuntime
+import HTTPServer
 import SandboxKit
 import Testing
 
@@ -154,6 +155,56 @@ import Testing
                 params: params)
         }
         #expect(sandbox.state()["twilio"]["inbound"].array?.count == 1)
+    }
+
+    /// Twilio reads the answer to its webhook by media type: TwiML (its `<Message>` texts are sent
+    /// back), `text/plain` (texted back as it is), anything else — JSON included — Debugger alert
+    /// 12300; a non-2xx answer is alert 11200, a TwiML document without `<Response>` 12100.
+    @Test(arguments: [
+        (200, "text/xml", #"<?xml version="1.0" encoding="UTF-8"?><Response></Response>"#, "twiml", 0, [String]()),
+        (200, "application/xml", "<Response/>", "twiml", 0, []),
+        (
+            200, "text/xml", "<Response><Message><Body>Got it &amp; thanks</Body></Message></Response>", "twiml", 0,
+            ["Got it & thanks"]
+        ),
+        (200, "text/plain", "We will call you back", "reply", 0, ["We will call you back"]),
+        (200, "application/json", #"{"outcome":"created"}"#, "alert", 12300, []),
+        (200, "text/xml", "<Reply>no</Reply>", "alert", 12100, []),
+        (500, "application/json", #"{"error":{}}"#, "alert", 11200, []),
+        (204, "", "", "none", 0, []),
+    ])
+    func twilioReadsTheAnswerByItsMediaType(
+        status: Int, type: String, body: String, kind: String, alert: Int, replies: [String]
+    ) throws {
+        let endpoint = HTTPServer { _ in
+            .respond(
+                ServerResponse(
+                    status: status, headers: type.isEmpty ? [] : [("Content-Type", type)], body: Array(body.utf8)))
+        }
+        try endpoint.start(host: "127.0.0.1", port: 0)
+        defer { _ = endpoint.stop(deadline: 1) }
+        let sandbox = try startSandbox()
+        defer { sandbox.stop() }
+        try sandbox.seed([
+            "twilio": [
+                "numbers": [["number": "+15559870000", "sms_url": .string("http://127.0.0.1:\(endpoint.port)/sms")]]
+            ]
+        ])
+        let r = try Caller(sandbox).ctl(
+            "POST", "/phone/text", ["from": "+15551230000", "to": "+15559870000", "body": "hi"])
+        #expect(r.json.at("read_as.kind").string == kind, "\(r.text)")
+        let twilio = sandbox.state()["twilio"]
+        let alerts = twilio["alerts"].array ?? []
+        if alert == 0 {
+            #expect(alerts.isEmpty, "\(alerts)")
+        } else {
+            #expect(alerts.count == 1 && alerts.first?["error_code"] == .string(String(alert)), "\(alerts)")
+            #expect(alerts.first?["resource_sid"] == r.json["message_sid"])
+            #expect(alerts.first?["sid"].string?.hasPrefix("NO") == true)
+        }
+        let sent = (twilio["messages"].array ?? []).filter { $0["direction"] == "outbound-reply" }
+        #expect(sent.compactMap { $0["body"].string } == replies)
+        #expect(sent.allSatisfy { $0["from"] == "+15559870000" && $0["to"] == "+15551230000" })
     }
 
     @Test func stopKeywordOptsOutAndUnknownNumbersAreRefused() throws {

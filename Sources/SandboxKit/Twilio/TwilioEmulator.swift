@@ -29,6 +29,9 @@ public final class TwilioEmulator: Emulator {
     var messages: [JSON] = []
     /// Messages customers texted to owned numbers (played through the control API).
     var inbound: [JSON] = []
+    /// Debugger alerts: what Twilio records when a webhook's answer is an error or unreadable
+    /// (see `readWebhookAnswer`).
+    var alerts: [JSON] = []
 
     public init() {}
 
@@ -114,7 +117,7 @@ public final class TwilioEmulator: Emulator {
         [
             "numbers": JSON(numbers), "sms_urls": .object(smsURLs.mapValues { .string($0) }),
             "opted_out": JSON(optedOut),
-            "messages": .array(messages), "inbound": .array(inbound),
+            "messages": .array(messages), "inbound": .array(inbound), "alerts": .array(alerts),
         ]
     }
 
@@ -125,6 +128,7 @@ public final class TwilioEmulator: Emulator {
         optedOut = EmulatorSupport.strings(snapshot["opted_out"])
         messages = snapshot["messages"].array ?? []
         inbound = snapshot["inbound"].array ?? []
+        alerts = snapshot["alerts"].array ?? []
         if snapshot["config"].object != nil { try configure(snapshot["config"]) }
     }
 
@@ -136,6 +140,7 @@ public final class TwilioEmulator: Emulator {
         optedOut = []
         messages = []
         inbound = []
+        alerts = []
     }
 
     public func configure(_ document: JSON) throws {
