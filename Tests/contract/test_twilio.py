@@ -6,12 +6,14 @@ import os
 import subprocess
 import time
 import urllib.parse
+from xml.etree import ElementTree
 
 import pytest
 from twilio.base.exceptions import TwilioRestException
 from twilio.http.http_client import TwilioHttpClient
 from twilio.request_validator import RequestValidator
 from twilio.rest import Client
+from twilio.twiml.messaging_response import MessagingResponse
 
 from conftest import BIN
 
@@ -117,3 +119,25 @@ def test_a_request_signed_by_twilios_validator_is_accepted_and_a_tampered_one_re
     assert run_inbound(params, signature) == 503, "verified, then Zendesk (unreachable) was tried"
     tampered = dict(params, Body="Hello from someone else")
     assert run_inbound(tampered, signature) == 401
+
+
+def test_a_handled_text_is_answered_with_the_twiml_the_sdk_writes_for_no_reply():
+    """Twilio reads the answer as TwiML (a JSON one is its error 12300): the answer to a handled text
+    must be the document the SDK's MessagingResponse() writes when nothing is sent back."""
+    params = {"MessageSid": "SM" + "b" * 32, "From": "+15551230000", "To": "+15559870000", "Body": "STOP", "NumMedia": "0"}
+    body = urllib.parse.urlencode(params).encode()
+    signature = RequestValidator(TOKEN).compute_signature("https://bundle.example.com/sms/inbound", params)
+    env = {"PATH": "/usr/bin:/bin", "REQUEST_METHOD": "POST", "CONTENT_TYPE": "application/x-www-form-urlencoded",
+           "CONTENT_LENGTH": str(len(body)), "SCRIPT_NAME": "/sms/inbound", "PATH_INFO": "", "QUERY_STRING": "",
+           "GATEWAY_INTERFACE": "CGI/1.1", "SERVER_PROTOCOL": "HTTP/1.1", "HTTP_X_TWILIO_SIGNATURE": signature,
+           "PUBLIC_URL": "https://bundle.example.com", "TWILIO_AUTH_TOKEN": TOKEN, "SMS_PROVIDER": "twilio",
+           "ZENDESK_URL": "http://127.0.0.1:9/zendesk", "ZENDESK_EMAIL": "a@example.com", "ZENDESK_API_TOKEN": "t"}
+    out = subprocess.run([os.path.join(BIN, "sms-inbound")], input=body, env=env, capture_output=True, timeout=30).stdout
+    head, _, answer = out.partition(b"\r\n\r\n")
+    headers = dict(line.split(": ", 1) for line in head.decode().split("\r\n"))
+    assert headers["Status"].startswith("200"), head
+    assert headers["Content-Type"].startswith("text/xml"), head
+    assert headers["X-Function-Outcome"] == "ignored", head
+    ours = ElementTree.fromstring(answer)
+    sdk = ElementTree.fromstring(str(MessagingResponse()).encode())
+    assert (ours.tag, list(ours), ours.attrib) == (sdk.tag, list(sdk), sdk.attrib) == ("Response", [], {})
