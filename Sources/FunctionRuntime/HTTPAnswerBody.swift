@@ -16,6 +16,12 @@ public struct HTTPAnswerBody: Sendable, Equatable {
     /// records error 12300 (Invalid Content-Type) for any other, JSON included (Twilio docs,
     /// "Messaging Webhooks" and "TwiML Message: Your Response"; Twilio support, "Error 12300
     /// Invalid Content-Type for Incoming Webhooks").
+    /// True when a request's `Accept` header names `application/json`: such a caller (an
+    /// operator's curl, a test) gets the JSON result even where the sender's own format is another.
+    public static func asksForJSON(_ accept: String?) -> Bool {
+        accept?.lowercased().contains("application/json") == true
+    }
+
     public static let emptyTwiML = HTTPAnswerBody(
         contentType: "text/xml; charset=utf-8",
         bytes: Array(#"<?xml version="1.0" encoding="UTF-8"?><Response></Response>"#.utf8) + [0x0A])

@@ -78,8 +78,7 @@ extension Invoker {
     /// the only 2xx answer Twilio reads without recording error 12300 (`HTTPAnswerBody.emptyTwiML`),
     /// unless the request's `Accept` names `application/json`. Both carry `X-Spool-Id`.
     func acknowledged(_ item: Spool.Item, request: ServerRequest) -> ServerResponse {
-        let accept = request.header("accept")?.lowercased() ?? ""
-        if request.header("x-twilio-signature") != nil && !accept.contains("application/json") {
+        if request.header("x-twilio-signature") != nil && !HTTPAnswerBody.asksForJSON(request.header("accept")) {
             let twiml = HTTPAnswerBody.emptyTwiML
             return ServerResponse(
                 status: 200,

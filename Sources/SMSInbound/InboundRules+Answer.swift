@@ -14,7 +14,6 @@ extension InboundRules {
         guard status == 0, request.contentType.lowercased().hasPrefix("application/x-www-form-urlencoded") else {
             return nil
         }
-        if let accept = request.header("accept")?.lowercased(), accept.contains("application/json") { return nil }
-        return .emptyTwiML
+        return HTTPAnswerBody.asksForJSON(request.header("accept")) ? nil : .emptyTwiML
     }
 }

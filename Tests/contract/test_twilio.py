@@ -100,7 +100,13 @@ def test_wrong_from_and_wrong_credentials(sandbox, tw):
 
 
 def run_inbound(params, signature, public_url="https://bundle.example.com"):
-    """sms-inbound in CGI mode, as a CGI server or the invoker runs it, on a signed Twilio form."""
+    """The HTTP status sms-inbound answers in CGI mode on a signed Twilio form."""
+    out = cgi_inbound(params, signature, public_url).decode()
+    return int(out.split("\r\n", 1)[0].split()[1])
+
+
+def cgi_inbound(params, signature, public_url="https://bundle.example.com"):
+    """sms-inbound in CGI mode, as a CGI server or the invoker runs it, on a signed Twilio form: its output."""
     body = urllib.parse.urlencode(params).encode()
     env = {"PATH": "/usr/bin:/bin", "REQUEST_METHOD": "POST", "CONTENT_TYPE": "application/x-www-form-urlencoded",
            "CONTENT_LENGTH": str(len(body)), "SCRIPT_NAME": "/sms/inbound", "PATH_INFO": "", "QUERY_STRING": "",
@@ -109,8 +115,7 @@ def run_inbound(params, signature, public_url="https://bundle.example.com"):
            # Nothing listens here: a verified request gets as far as Zendesk (503), a refused one never does.
            "ZENDESK_URL": "http://127.0.0.1:9/zendesk", "ZENDESK_EMAIL": "a@example.com", "ZENDESK_API_TOKEN": "t",
            "FUNCTION_BUDGET_MS": "300"}
-    out = subprocess.run([os.path.join(BIN, "sms-inbound")], input=body, env=env, capture_output=True, timeout=30).stdout.decode()
-    return int(out.split("\r\n", 1)[0].split()[1])
+    return subprocess.run([os.path.join(BIN, "sms-inbound")], input=body, env=env, capture_output=True, timeout=30).stdout
 
 
 def test_a_request_signed_by_twilios_validator_is_accepted_and_a_tampered_one_refused():
@@ -125,14 +130,8 @@ def test_a_handled_text_is_answered_with_the_twiml_the_sdk_writes_for_no_reply()
     """Twilio reads the answer as TwiML (a JSON one is its error 12300): the answer to a handled text
     must be the document the SDK's MessagingResponse() writes when nothing is sent back."""
     params = {"MessageSid": "SM" + "b" * 32, "From": "+15551230000", "To": "+15559870000", "Body": "STOP", "NumMedia": "0"}
-    body = urllib.parse.urlencode(params).encode()
     signature = RequestValidator(TOKEN).compute_signature("https://bundle.example.com/sms/inbound", params)
-    env = {"PATH": "/usr/bin:/bin", "REQUEST_METHOD": "POST", "CONTENT_TYPE": "application/x-www-form-urlencoded",
-           "CONTENT_LENGTH": str(len(body)), "SCRIPT_NAME": "/sms/inbound", "PATH_INFO": "", "QUERY_STRING": "",
-           "GATEWAY_INTERFACE": "CGI/1.1", "SERVER_PROTOCOL": "HTTP/1.1", "HTTP_X_TWILIO_SIGNATURE": signature,
-           "PUBLIC_URL": "https://bundle.example.com", "TWILIO_AUTH_TOKEN": TOKEN, "SMS_PROVIDER": "twilio",
-           "ZENDESK_URL": "http://127.0.0.1:9/zendesk", "ZENDESK_EMAIL": "a@example.com", "ZENDESK_API_TOKEN": "t"}
-    out = subprocess.run([os.path.join(BIN, "sms-inbound")], input=body, env=env, capture_output=True, timeout=30).stdout
+    out = cgi_inbound(params, signature)
     head, _, answer = out.partition(b"\r\n\r\n")
     headers = dict(line.split(": ", 1) for line in head.decode().split("\r\n"))
     assert headers["Status"].startswith("200"), head
