@@ -32,7 +32,7 @@ public struct ServerLimits: Sendable {
 }
 
 /// A small, strict HTTP/1.1 server on POSIX sockets: one thread per connection, keep-alive,
-/// Content-Length bodies (chunked request bodies are refused with 411), size and time limits, and
+/// Content-Length and chunked request bodies, size and time limits, and
 /// a graceful stop that finishes the requests in flight.
 ///
 /// Threads take turns at `accept` (leader/followers): the thread that accepts a connection serves
@@ -42,7 +42,7 @@ public struct ServerLimits: Sendable {
 public final class HTTPServer: Sendable {
     public typealias Handler = @Sendable (ServerRequest) -> ServerAction
     /// Told about each request the server answered itself without calling the handler
-    /// (400, 408, 411, 413, 431): the status and the client's address.
+    /// (400, 408, 413, 431, 501): the status and the client's address.
     public typealias RejectionObserver = @Sendable (_ status: Int, _ remoteAddress: String) -> Void
 
     /// Set before `start` to see the requests refused by the server's own limits (e.g. to log them).

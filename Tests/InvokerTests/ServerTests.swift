@@ -95,6 +95,54 @@ import Glibc
         #expect(try c.readResponse().status == 413)
     }
 
+    /// Chunked request bodies (RFC 9112, 7.1: every HTTP/1.1 recipient must parse them) reach
+    /// the function decoded — chunk extensions and trailers dropped — and the connection stays
+    /// usable for the next request.
+    @Test func aChunkedBodyReachesTheFunctionDecoded() throws {
+        let t = try TestInvoker(Self.config); defer { t.stop() }
+        let c = try TestConnection(port: t.port)
+        c.send(
+            "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
+                + "7\r\n{\"hello\r\n" + "8;note=\"x\"\r\n\":\"world\r\n" + "2\r\n\"}\r\n" + "0\r\nX-Trailer: t\r\n\r\n")
+        let r = try c.readResponse()
+        #expect(r.status == 200, "\(r.text)")
+        #expect(r.json["event"] == ["hello": "world"], "\(r.text)")
+        // Upper-case hex, no trailers, on the same connection.
+        let body = "{\"n\":\"" + String(repeating: "z", count: 20) + "\"}"
+        c.send(
+            "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: Chunked\r\n\r\n"
+                + String(body.utf8.count, radix: 16, uppercase: true) + "\r\n" + body + "\r\n0\r\n\r\n")
+        let second = try c.readResponse()
+        #expect(second.status == 200, "\(second.text)")
+        #expect(second.json["event"]["n"].string?.count == 20, "\(second.text)")
+        // The route's own limit applies to the decoded body.
+        let small = try TestConnection(port: t.port)
+        let pad = String(repeating: "a", count: 150)
+        small.send(
+            "POST /small HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+                + String(pad.count, radix: 16) + "\r\n" + pad + "\r\n0\r\n\r\n")
+        #expect(try small.readResponse().status == 413)
+    }
+
+    /// Framings a proxy in front might read differently are refused before any function runs.
+    @Test(arguments: [
+        ("Transfer-Encoding: gzip, chunked\r\n", "5\r\nhello\r\n0\r\n\r\n", 501),
+        ("Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n", "0\r\n\r\n", 501),
+        ("Transfer-Encoding: chunked\r\nContent-Length: 5\r\n", "5\r\nhello\r\n0\r\n\r\n", 400),
+        ("Transfer-Encoding: chunked\r\n", "zz\r\nhello\r\n0\r\n\r\n", 400),
+        ("Transfer-Encoding: chunked\r\n", "-5\r\nhello\r\n0\r\n\r\n", 400),
+        ("Transfer-Encoding: chunked\r\n", "5\r\nhelloXX0\r\n\r\n", 400),
+        ("Transfer-Encoding: chunked\r\n", "fffffff\r\n", 413),
+    ])
+    func chunkedFramingsThatAreRefused(head: String, body: String, status: Int) throws {
+        let t = try TestInvoker(Self.config); defer { t.stop() }
+        let c = try TestConnection(port: t.port)
+        c.send("POST /echo HTTP/1.1\r\nHost: x\r\n" + head + "\r\n" + body)
+        let r = try c.readResponse()
+        #expect(r.status == status, "\(r.text)")
+        #expect(!t.accessLog.contains { $0["function"].string == "test-echo" }, "no function ran")
+    }
+
     /// A client that sends its whole body before it reads (Python's http.client, many webhook
     /// senders) still gets the 413: the listener reads and discards the rest instead of closing
     /// on it, which would reset the connection under the client's send.
