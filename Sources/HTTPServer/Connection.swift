@@ -188,7 +188,10 @@ final class Connection {
     /// and a `Content-Length` in place of `Transfer-Encoding` (7.1.3). Refused: any coding but
     /// `chunked` alone (501), `Transfer-Encoding` next to `Content-Length` or in an HTTP/1.0
     /// request (400: the framing a proxy in front might read otherwise, RFC 9112 6.1 and 6.3), a
-    /// malformed chunk (400), a body over the limit (413), trailers over the head limit (431).
+    /// malformed chunk (400), a body over the limit or framing over twice that (413: a million
+    /// one-byte chunks is not a body), trailers over the head limit (431). The framing is read
+    /// with a cursor into the buffer, compacted now and then, so many small chunks cost no more
+    /// than a few large ones.
     private func readChunkedBody(of request: inout ServerRequest, coding: String, hasContentLength: Bool) throws {
         let trimmed = coding.trimmed()
         if trimmed.isEmpty { throw ReadError.bad("empty Transfer-Encoding") }
@@ -197,10 +200,40 @@ final class Connection {
         if request.version == "HTTP/1.0" { throw ReadError.bad("Transfer-Encoding in an HTTP/1.0 request") }
         sendContinueIfAsked(request)
         let deadline = Clock.monotonicMS() + limits.readTimeout * 1000
+        let maxFraming = 2 * limits.maxBodyBytes + 65536
         var body: [UInt8] = []
+        var cursor = 0, consumed = 0
+        /// Drops what the cursor passed once it is a good part of the buffer (amortized O(n)).
+        func compact() {
+            guard cursor > 65536 && cursor * 2 > buffer.count else { return }
+            buffer.removeSubrange(0..<cursor)
+            consumed += cursor
+            cursor = 0
+        }
+        /// The next line from the cursor (without CR LF), reading more until it is there.
+        func line(limit: Int) throws -> ArraySlice<UInt8> {
+            var from = cursor
+            while true {
+                var i = from
+                while i + 1 < buffer.count {
+                    if buffer[i] == 13 && buffer[i + 1] == 10 {
+                        let found = buffer[cursor..<i]
+                        cursor = i + 2
+                        return found
+                    }
+                    i += 1
+                }
+                if buffer.count - cursor > limit { throw ReadError.bad("line too long in a chunked body") }
+                if consumed + buffer.count > maxFraming { throw ReadError.tooLarge(413) }
+                from = max(cursor, buffer.count - 1)
+                try fill(until: deadline)
+            }
+        }
         while true {
-            let line = try readLine(until: deadline, limit: 1024)
-            let size = line.split(separator: UInt8(ascii: ";"), maxSplits: 1, omittingEmptySubsequences: false)[0]
+            let sizeLine = try line(limit: 1024)
+            let size =
+                (sizeLine.split(separator: UInt8(ascii: ";"), maxSplits: 1, omittingEmptySubsequences: false)
+                .first ?? [])
                 .filter { $0 != 0x20 && $0 != 0x09 }
             guard !size.isEmpty, size.count <= 15,
                 size.allSatisfy({ ($0 >= 48 && $0 <= 57) || ($0 | 0x20 >= 97 && $0 | 0x20 <= 102) }),
@@ -208,45 +241,30 @@ final class Connection {
             else { throw ReadError.bad("invalid chunk size") }
             if count == 0 { break }
             if body.count + count > limits.maxBodyBytes { throw ReadError.tooLarge(413) }
-            while buffer.count < count + 2 { try fill(until: deadline) }
-            guard buffer[count] == 13, buffer[count + 1] == 10 else {
+            while buffer.count - cursor < count + 2 {
+                if consumed + buffer.count > maxFraming { throw ReadError.tooLarge(413) }
+                try fill(until: deadline)
+            }
+            guard buffer[cursor + count] == 13, buffer[cursor + count + 1] == 10 else {
                 throw ReadError.bad("chunk data not followed by CR LF")
             }
-            body.append(contentsOf: buffer[0..<count])
-            buffer.removeSubrange(0..<(count + 2))
+            body.append(contentsOf: buffer[cursor..<(cursor + count)])
+            cursor += count + 2
+            compact()
         }
         var trailers = 0
         while true {
-            let line = try readLine(until: deadline, limit: limits.maxHeaderBytes)
-            if line.isEmpty { break }
-            trailers += line.count + 2
+            let field = try line(limit: limits.maxHeaderBytes)
+            if field.isEmpty { break }
+            trailers += field.count + 2
             if trailers > limits.maxHeaderBytes { throw ReadError.tooLarge(431) }
         }
+        buffer.removeSubrange(0..<cursor)
         request.headerList.removeAll {
             $0.0.equalsIgnoringASCIICase("transfer-encoding") || $0.0.equalsIgnoringASCIICase("content-length")
         }
         request.headerList.append(("Content-Length", String(body.count)))
         request.body = body
-    }
-
-    /// The next line of the buffer (without its CR LF), reading more until it is there; a line
-    /// longer than `limit` is malformed.
-    private func readLine(until deadline: Double, limit: Int) throws -> [UInt8] {
-        var from = 0
-        while true {
-            if buffer.count >= 2,
-                let i = (max(0, from - 1)..<(buffer.count - 1)).first(where: {
-                    buffer[$0] == 13 && buffer[$0 + 1] == 10
-                })
-            {
-                let line = Array(buffer[0..<i])
-                buffer.removeSubrange(0..<(i + 2))
-                return line
-            }
-            if buffer.count > limit { throw ReadError.bad("line too long in a chunked body") }
-            from = buffer.count
-            try fill(until: deadline)
-        }
     }
 
     /// The head's lines, split at each CR LF (a lone CR or LF stays inside its line, where the

@@ -124,6 +124,30 @@ import Glibc
         #expect(try small.readResponse().status == 413)
     }
 
+    /// Many one-byte chunks make the same body as one chunk (read with a cursor, not by moving
+    /// the buffer for each); framing over twice the body limit is refused.
+    @Test func manySmallChunksAndTooMuchFraming() throws {
+        let t = try TestInvoker(Self.config); defer { t.stop() }
+        let body = Array(("{\"p\":\"" + String(repeating: "z", count: 19_990) + "\"}").utf8)
+        var wire = Array(
+            "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
+                .utf8)
+        for byte in body { wire += Array("1\r\n".utf8) + [byte] + [13, 10] }
+        wire += Array("0\r\n\r\n".utf8)
+        let c = try TestConnection(port: t.port)
+        #expect(c.send(wire))
+        let r = try c.readResponse()
+        #expect(r.status == 200, "\(r.text.prefix(300))")
+        #expect(r.json["event"]["p"].string?.count == 19_990)
+        // 1-byte chunks each with a 1,000-byte extension: 4 MB of framing for a 4 KB body.
+        var padded = Array("POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n".utf8)
+        let chunk = Array(("1;" + String(repeating: "e", count: 1000) + "\r\nz\r\n").utf8)
+        for _ in 0..<4000 { padded += chunk }
+        let f = try TestConnection(port: t.port)
+        #expect(f.send(padded + Array("0\r\n\r\n".utf8)), "reset under the client's send")
+        #expect(try f.readResponse().status == 413)
+    }
+
     /// Framings a proxy in front might read differently are refused before any function runs.
     @Test(arguments: [
         ("Transfer-Encoding: gzip, chunked\r\n", "5\r\nhello\r\n0\r\n\r\n", 501),
