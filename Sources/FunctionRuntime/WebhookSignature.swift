@@ -77,18 +77,50 @@ public enum WebhookSignature {
         return try Crypto.base64(Crypto.hmac(.sha1, key: Array(authToken.utf8), message: Array(message.utf8)))
     }
 
-    /// Throws `.badSignature` unless `signature` is Twilio's signature of the request.
+    /// Throws `.badSignature` unless `signature` is Twilio's signature of the request, over the URL
+    /// as given, without its port, or with the scheme's default port — the three forms Twilio's
+    /// own validators accept, "since sig generation on back end is inconsistent" (twilio-python
+    /// `RequestValidator.validate`; twilio-node and twilio-java do the same): Twilio sometimes
+    /// signs `https://host:443/…` for a webhook configured as `https://host/…`.
     public static func verifyTwilio(
         authToken: String, signature: String?, url: String, params: [(String, String)]
     ) throws {
         guard let signature, !signature.isEmpty else {
             throw RuntimeError(.badSignature, "missing X-Twilio-Signature header")
         }
-        let expected = try twilio(authToken: authToken, url: url, params: params)
-        guard try Crypto.constantTimeEqual(Array(expected.utf8), Array(signature.trimmed().utf8)) else {
+        let given = Array(signature.trimmed().utf8)
+        var matched = false
+        for form in twilioURLForms(url) {
+            // Every form is compared, so the time taken does not tell which one matched.
+            let expected = try twilio(authToken: authToken, url: form, params: params)
+            if try Crypto.constantTimeEqual(Array(expected.utf8), given) { matched = true }
+        }
+        guard matched else {
             throw RuntimeError(
                 .badSignature, "X-Twilio-Signature does not match the URL and parameters", detail: .signatureMismatch)
         }
+    }
+
+    /// `url` as given, without the port of its authority, and with the scheme's default port
+    /// (443 for https, 80 for http) when it names none; duplicates dropped.
+    static func twilioURLForms(_ url: String) -> [String] {
+        guard let schemeEnd = url.firstRange(of: "://") else { return [url] }
+        let scheme = url[..<schemeEnd.lowerBound].lowercased()
+        let rest = url[schemeEnd.upperBound...]
+        let authorityEnd = rest.firstIndex(where: { $0 == "/" || $0 == "?" || $0 == "#" }) ?? rest.endIndex
+        let authority = rest[..<authorityEnd], tail = rest[authorityEnd...]
+        let head = url[..<schemeEnd.upperBound]
+        // The port follows the last ":" — after the "]" of an IPv6 literal, if there is one.
+        let hostEnd = authority.lastIndex(of: "]") ?? authority.startIndex
+        var forms = [url]
+        if let colon = authority[hostEnd...].lastIndex(of: ":"),
+            authority[authority.index(after: colon)...].allSatisfy(\.isNumber)
+        {
+            forms.append(String(head) + authority[..<colon] + tail)
+        } else if let port = scheme == "https" ? "443" : scheme == "http" ? "80" : nil {
+            forms.append(String(head) + authority + ":" + port + tail)
+        }
+        return forms
     }
 
     // MARK: Klaviyo

@@ -64,6 +64,28 @@ import FunctionRuntime
         }
     }
 
+    /// Twilio's back end signs with or without the default port; its SDKs accept both, and so
+    /// does the bundle — but never another port.
+    @Test(arguments: [
+        ("https://bundle.example.com/sms/inbound", "https://bundle.example.com:443/sms/inbound", true),
+        ("https://bundle.example.com:443/sms/inbound", "https://bundle.example.com/sms/inbound", true),
+        ("http://bundle.example.com/sms?x=1", "http://bundle.example.com:80/sms?x=1", true),
+        ("https://bundle.example.com:8443/sms", "https://bundle.example.com/sms", true),
+        ("https://[2001:db8::1]/sms", "https://[2001:db8::1]:443/sms", true),
+        ("https://bundle.example.com/sms/inbound", "https://bundle.example.com:8443/sms/inbound", false),
+        ("https://bundle.example.com/sms/inbound", "http://bundle.example.com:443/sms/inbound", false),
+        ("https://bundle.example.com/sms/inbound", "https://bundle.example.com:443/sms/inbound/", false),
+    ])
+    func twilioSignaturesWithAndWithoutTheDefaultPort(configured: String, signedOver: String, accepted: Bool) throws {
+        let params = [("Body", "hi"), ("From", "+15551230000"), ("MessageSid", "SM1"), ("To", "+15559870000")]
+        let signature = try WebhookSignature.twilio(authToken: "tw-token", url: signedOver, params: params)
+        let outcome = Result {
+            try WebhookSignature.verifyTwilio(
+                authToken: "tw-token", signature: signature, url: configured, params: params)
+        }
+        #expect(((try? outcome.get()) != nil) == accepted, "\(configured) signed over \(signedOver)")
+    }
+
     @Test func klaviyoMatchesIndependentVector() throws {
         let secret = "klaviyo-secret-0123456789", ts = "1763719200"
         let expected = "ceecf544b8d38e2535e607366cc24f4d541952b42abe82317ce5bef44223a6bc"

@@ -140,3 +140,17 @@ def test_a_handled_text_is_answered_with_the_twiml_the_sdk_writes_for_no_reply()
     ours = ElementTree.fromstring(answer)
     sdk = ElementTree.fromstring(str(MessagingResponse()).encode())
     assert (ours.tag, list(ours), ours.attrib) == (sdk.tag, list(sdk), sdk.attrib) == ("Response", [], {})
+
+
+def test_a_signature_over_the_url_with_the_default_port_is_accepted_as_the_sdk_accepts_it():
+    """Twilio's back end sometimes signs https://host:443/… for a webhook set as https://host/…;
+    the SDK's validator tries both forms, and so must sms-inbound (a refused text is lost: Twilio
+    does not re-deliver)."""
+    params = {"MessageSid": "SM" + "c" * 32, "From": "+15551230000", "To": "+15559870000", "Body": "Port test", "NumMedia": "0"}
+    validator = RequestValidator(TOKEN)
+    with_port = validator.compute_signature("https://bundle.example.com:443/sms/inbound", params)
+    assert validator.validate("https://bundle.example.com/sms/inbound", params, with_port)
+    assert run_inbound(params, with_port) == 503, "verified, then Zendesk (unreachable) was tried"
+    other_port = validator.compute_signature("https://bundle.example.com:8443/sms/inbound", params)
+    assert not validator.validate("https://bundle.example.com/sms/inbound", params, other_port)
+    assert run_inbound(params, other_port) == 401
