@@ -10,18 +10,18 @@ public struct HTTPAnswerBody: Sendable, Equatable {
         self.bytes = bytes
     }
 
-    /// The answer to a Twilio inbound-message webhook that asks Twilio to do nothing more: an empty
-    /// TwiML document, `text/xml`. Twilio reads a 2xx answer by its media type — `text/xml`,
-    /// `application/xml` or `text/html` as TwiML, `text/plain` as a reply to text back — and
-    /// records error 12300 (Invalid Content-Type) for any other, JSON included (Twilio docs,
-    /// "Messaging Webhooks" and "TwiML Message: Your Response"; Twilio support, "Error 12300
-    /// Invalid Content-Type for Incoming Webhooks").
     /// True when a request's `Accept` header names `application/json`: such a caller (an
     /// operator's curl, a test) gets the JSON result even where the sender's own format is another.
     public static func asksForJSON(_ accept: String?) -> Bool {
         accept?.lowercased().contains("application/json") == true
     }
 
+    /// The answer to a Twilio inbound-message webhook that asks Twilio to do nothing more: an empty
+    /// TwiML document, `text/xml`. Twilio reads a 2xx answer by its media type — `text/xml`,
+    /// `application/xml` or `text/html` as TwiML, `text/plain` as a reply to text back — and
+    /// records error 12300 (Invalid Content-Type) for any other, JSON included (Twilio docs,
+    /// "Messaging Webhooks" and "TwiML Message: Your Response"; Twilio support, "Error 12300
+    /// Invalid Content-Type for Incoming Webhooks").
     public static let emptyTwiML = HTTPAnswerBody(
         contentType: "text/xml; charset=utf-8",
         bytes: Array(#"<?xml version="1.0" encoding="UTF-8"?><Response></Response>"#.utf8) + [0x0A])

@@ -101,8 +101,8 @@ public enum WebhookSignature {
         }
     }
 
-    /// `url` as given, without the port of its authority, and with the scheme's default port
-    /// (443 for https, 80 for http) when it names none; duplicates dropped.
+    /// `url` as given, then `url` without the port of its authority when it names one, else with
+    /// the scheme's default port (443 for https, 80 for http); only `url` for another scheme.
     static func twilioURLForms(_ url: String) -> [String] {
         guard let schemeEnd = url.firstRange(of: "://") else { return [url] }
         let scheme = url[..<schemeEnd.lowerBound].lowercased()

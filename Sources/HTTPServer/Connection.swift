@@ -214,14 +214,10 @@ final class Connection {
         func line(limit: Int) throws -> ArraySlice<UInt8> {
             var from = cursor
             while true {
-                var i = from
-                while i + 1 < buffer.count {
-                    if buffer[i] == 13 && buffer[i + 1] == 10 {
-                        let found = buffer[cursor..<i]
-                        cursor = i + 2
-                        return found
-                    }
-                    i += 1
+                if let i = Self.find(buffer, [13, 10], from: from) {
+                    let found = buffer[cursor..<i]
+                    cursor = i + 2
+                    return found
                 }
                 if buffer.count - cursor > limit { throw ReadError.bad("line too long in a chunked body") }
                 if consumed + buffer.count > maxFraming { throw ReadError.tooLarge(413) }
@@ -286,13 +282,12 @@ final class Connection {
         return lines
     }
 
-    static func find(_ haystack: [UInt8], _ needle: [UInt8]) -> Int? {
-        guard haystack.count >= needle.count else { return nil }
-        var i = 0
+    /// Where `needle` (not empty) first occurs in `haystack` at or after `from`.
+    static func find(_ haystack: [UInt8], _ needle: [UInt8], from: Int = 0) -> Int? {
+        guard let first = needle.first, haystack.count >= needle.count else { return nil }
+        var i = max(0, from)
         while i <= haystack.count - needle.count {
-            if haystack[i] == needle[0] && haystack[i + 1] == needle[1] && haystack[i + 2] == needle[2]
-                && haystack[i + 3] == needle[3]
-            {
+            if haystack[i] == first && haystack[(i + 1)..<(i + needle.count)].elementsEqual(needle.dropFirst()) {
                 return i
             }
             i += 1

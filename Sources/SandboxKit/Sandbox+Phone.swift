@@ -86,18 +86,22 @@ extension Sandbox {
                 ("User-Agent", "TwilioProxy/1.1"), ("I-Twilio-Idempotency-Token", EmulatorSupport.uuid()),
             ],
             body: Array(FormDecoding.body(prepared.params).utf8), service: "twilio-webhook")
+        /// How Twilio reads the endpoint's answer (nil: none came), recorded under the lock.
+        func readAnswer(_ response: HTTPResponse?) -> JSON {
+            lock.withLock {
+                let read = twilio.readWebhookAnswer(
+                    status: response?.status, contentType: response?.headers["content-type"],
+                    body: response?.body ?? [], url: prepared.url, messageSID: prepared.sid, customer: from,
+                    number: to, context: context)
+                persist()
+                return read
+            }
+        }
         do {
             let response = try client.send(request)
             emit("phone \(from) texted \(to) → \(prepared.url) answered \(response.status)", redactor: redactor)
             let answer: JSON = (try? JSON.parse(response.body)) ?? .string(response.text)
-            let read = lock.withLock {
-                let read = twilio.readWebhookAnswer(
-                    status: response.status, contentType: response.headers["content-type"],
-                    body: response.body, url: prepared.url, messageSID: prepared.sid, customer: from, number: to,
-                    context: context)
-                persist()
-                return read
-            }
+            let read = readAnswer(response)
             return .json(
                 200,
                 [
@@ -107,13 +111,7 @@ extension Sandbox {
                 ])
         } catch {
             emit("phone \(from) texted \(to) → \(prepared.url) unreachable", redactor: redactor)
-            lock.withLock {
-                _ = twilio.readWebhookAnswer(
-                    status: nil, contentType: nil, body: [], url: prepared.url, messageSID: prepared.sid,
-                    customer: from,
-                    number: to, context: context)
-                persist()
-            }
+            _ = readAnswer(nil)
             return .json(
                 200,
                 [

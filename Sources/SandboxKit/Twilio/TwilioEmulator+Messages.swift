@@ -45,22 +45,33 @@ extension TwilioEmulator {
             throw TwilioError(400, 21617, "The concatenated message body exceeds the 1600 character limit.")
         }
         if optedOut.contains(to) { throw TwilioError(400, 21610, "Attempt to send to unsubscribed recipient") }
+        let message = queueMessage(
+            from: from?.isEmpty == false ? from : nil, to: to, body: body, mediaCount: mediaURLs.count,
+            direction: "outbound-api", service: service, context: context)
+        context.log("twilio message queued (\(message["num_segments"].string ?? "1") segment(s))")
+        return .json(201, message)
+    }
+
+    /// Records a new outbound message, `queued`, and returns its resource: `direction`
+    /// `outbound-api` for one the Messages API created, `outbound-reply` for a reply to a webhook.
+    func queueMessage(
+        from: String?, to: String, body: String, mediaCount: Int, direction: String, service: String?,
+        context: EmulatorContext
+    ) -> JSON {
         let sid = "SM" + EmulatorSupport.randomHex(16)
         let now = EmulatorSupport.rfc2822(context.now)
         let uri = "/2010-04-01/Accounts/\(accountSID)/Messages/\(sid).json"
         let message: JSON = [
             "sid": .string(sid), "account_sid": .string(accountSID), "api_version": "2010-04-01",
-            "from": JSON(from?.isEmpty == false ? from : nil), "to": .string(to), "body": .string(body),
-            "status": "queued",
-            "num_segments": .string(String(TwilioSegments.count(body))), "num_media": .string(String(mediaURLs.count)),
-            "direction": "outbound-api", "messaging_service_sid": JSON(service), "date_created": .string(now),
+            "from": JSON(from), "to": .string(to), "body": .string(body), "status": "queued",
+            "num_segments": .string(String(TwilioSegments.count(body))), "num_media": .string(String(mediaCount)),
+            "direction": .string(direction), "messaging_service_sid": JSON(service), "date_created": .string(now),
             "date_updated": .string(now), "date_sent": .null, "error_code": .null, "error_message": .null,
             "price": .null, "price_unit": "USD", "uri": .string(uri),
             "subresource_uris": ["media": .string(uri.replacingAll(".json", with: "/Media.json"))],
         ]
         messages.append(message)
-        context.log("twilio message queued (\(message["num_segments"].string ?? "1") segment(s))")
-        return .json(201, message)
+        return message
     }
 
     /// A sent message as Twilio reports it later: `queued` at first, `sent` (with `date_sent`)

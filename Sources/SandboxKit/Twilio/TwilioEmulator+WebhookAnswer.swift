@@ -56,16 +56,9 @@ extension TwilioEmulator {
 
     /// A reply Twilio sends for the webhook's answer, recorded as an outbound message.
     private func reply(_ body: String, to customer: String, from number: String, _ context: EmulatorContext) -> JSON {
-        let now = EmulatorSupport.rfc2822(context.now)
-        let message: JSON = [
-            "sid": .string("SM" + EmulatorSupport.randomHex(16)), "account_sid": .string(accountSID),
-            "from": .string(number), "to": .string(customer), "body": .string(body), "status": "queued",
-            "num_segments": .string(String(TwilioSegments.count(body))), "num_media": "0",
-            "direction": "outbound-reply", "date_created": .string(now), "date_updated": .string(now),
-            "date_sent": .null, "error_code": .null,
-        ]
-        messages.append(message)
-        return message["sid"]
+        queueMessage(
+            from: number, to: customer, body: body, mediaCount: 0, direction: "outbound-reply", service: nil,
+            context: context)["sid"]
     }
 
     /// The texts of a TwiML document's `<Message>` verbs (bare text or `<Body>`), or nil when the
