@@ -187,7 +187,12 @@ extension AgentReplyHandler {
                 guard let t = twilio, let from = relay.plan.brandNumber else {
                     throw SMSError(.badConfiguration, "Twilio is not configured")
                 }
-                switch try t.sendMessage(to: relay.plan.customer, from: from, body: part) {
+                switch try t.sendMessage(
+                    to: relay.plan.customer, from: from, body: part,
+                    statusCallback: ReplyRules.statusCallback(
+                        settings.statusCallbackURL, ticketID: relay.ticketID, commentID: relay.commentID,
+                        part: relay.plan.parts.count > 1 ? index + 1 : nil))
+                {
                 case .success(let message): return .sent(message["sid"])
                 case .failure(let r): return .refused(code: .int(Int64(r.code)), message: r.message)
                 }

@@ -79,7 +79,18 @@ int ccurl_load(void) {
 
 const char *ccurl_load_error(void) { return load_error; }
 
-static void new_job(void *arg) { *(void **)arg = p_easy_init(); }
+/* A handle has CURLOPT_NOSIGNAL from its creation (each transfer sets it again after its reset):
+   libcurl saves, replaces and restores the process's SIGPIPE action around the calls of a handle
+   without it — curl_easy_cleanup of one never used included — and a restore racing another
+   thread's change of that action (a server ignoring SIGPIPE) can put back the default, after
+   which one write to a closed pipe kills the process. */
+static CURL *new_handle(void) {
+    CURL *c = p_easy_init();
+    if (c) p_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    return c;
+}
+
+static void new_job(void *arg) { *(void **)arg = new_handle(); }
 
 void *ccurl_handle_new(void) {
     if (ccurl_load() != 0) return NULL;
@@ -244,7 +255,7 @@ static void many_job(void *arg) {
         memset(&a->outs[i], 0, sizeof a->outs[i]);
         codes[i] = CURLE_FAILED_INIT;
         errbufs[i][0] = 0;
-        if (!many_easy[i]) many_easy[i] = p_easy_init();
+        if (!many_easy[i]) many_easy[i] = new_handle();
         CURL *c = many_easy[i];
         if (!multi || !c) { offset += a->nheaders[i]; continue; }
         p_easy_reset(c);

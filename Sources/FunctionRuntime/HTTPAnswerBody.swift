@@ -25,4 +25,15 @@ public struct HTTPAnswerBody: Sendable, Equatable {
     public static let emptyTwiML = HTTPAnswerBody(
         contentType: "text/xml; charset=utf-8",
         bytes: Array(#"<?xml version="1.0" encoding="UTF-8"?><Response></Response>"#.utf8) + [0x0A])
+
+    /// The answer to a Twilio webhook `request` (a form-encoded body: what Twilio posts) that was
+    /// handled (`status` 0): `emptyTwiML`. Nil — the JSON result — for a refusal or a failure
+    /// (Twilio records any non-2xx as error 11200, and its request inspector shows the JSON
+    /// error), for JSON bodies, and for a caller whose `Accept` names `application/json`.
+    public static func twilioAnswer(to request: IncomingRequest, status: Int32) -> HTTPAnswerBody? {
+        guard status == 0, request.contentType.lowercased().hasPrefix("application/x-www-form-urlencoded") else {
+            return nil
+        }
+        return asksForJSON(request.header("accept")) ? nil : .emptyTwiML
+    }
 }

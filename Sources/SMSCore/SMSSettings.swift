@@ -19,6 +19,9 @@ extension ConfigKey {
     public static let smsAttributionHours = "SMS_ATTRIBUTION_HOURS"
     /// `0` (or false/no/off) turns off the customer-context note on new SMS tickets (default on).
     public static let smsContextNote = "SMS_CONTEXT_NOTE"
+    /// Where Twilio posts the delivery status of each reply it sends (its `StatusCallback`):
+    /// default `PUBLIC_URL` + `/sms/status` when `PUBLIC_URL` is set; `off` (or 0) sends none.
+    public static let smsStatusCallbackURL = "SMS_STATUS_CALLBACK_URL"
 }
 
 /// Which service sends SMS (`SMS_PROVIDER`).
@@ -47,6 +50,8 @@ public struct SMSSettings: Sendable {
     public var contextNote: Bool = true
     /// The auto-responder for non-consented senders, when `SMS_AUTORESPONDER_TEXT` is set.
     public var autoResponder: SMSAutoResponder?
+    /// Where Twilio reports each reply's delivery (`ConfigKey.smsStatusCallbackURL`); nil: nowhere.
+    public var statusCallbackURL: String?
 
     public init(
         provider: SMSProvider = .klaviyo, keywords: SMSKeywords = SMSKeywords(), brandID: Int64? = nil,
@@ -123,6 +128,7 @@ public struct SMSSettings: Sendable {
         case let other?:
             throw SMSError(.badConfiguration, "SMS_CONTEXT_NOTE must be 1 or 0, got \(other.debugDescription)")
         }
+        statusCallbackURL = try Self.statusCallbackURL(config)
         if let template = config.value(ConfigKey.smsAutoresponderText), !template.trimmed().isEmpty {
             let text = try SMSAutoResponder.render(
                 template: template, organization: config.value(ConfigKey.smsOrganization),
@@ -131,5 +137,26 @@ public struct SMSSettings: Sendable {
                 text: text,
                 metric: config.value(ConfigKey.klaviyoAutoreplyMetric, default: SMSAutoResponder.defaultMetric))
         }
+    }
+
+    /// The path of the delivery-status route in functions.json.
+    public static let statusCallbackPath = "/sms/status"
+
+    /// `SMS_STATUS_CALLBACK_URL` as given (an http(s) URL), nil for `off`/`0`, else `PUBLIC_URL` +
+    /// `/sms/status`, or nil without a `PUBLIC_URL` (Twilio could not reach the bundle).
+    static func statusCallbackURL(_ config: Config) throws -> String? {
+        if let v = config.value(ConfigKey.smsStatusCallbackURL)?.trimmed(), !v.isEmpty {
+            if ["off", "0", "false", "no"].contains(v.lowercased()) { return nil }
+            guard v.hasPrefix("https://") || v.hasPrefix("http://"), !v.contains("?"), !v.contains("#") else {
+                throw SMSError(
+                    .badConfiguration,
+                    "SMS_STATUS_CALLBACK_URL must be an http(s) URL without query or fragment (or off), got \(v.debugDescription)"
+                )
+            }
+            return v
+        }
+        guard var base = config.value(ConfigKey.publicURL)?.trimmed(), !base.isEmpty else { return nil }
+        while base.hasSuffix("/") { base.removeLast() }
+        return base + statusCallbackPath
     }
 }

@@ -11,9 +11,6 @@ extension InboundRules {
     /// error), Klaviyo's JSON batches, normalized events, and a caller whose `Accept` names
     /// `application/json` (an operator's curl; Twilio sends no such header).
     public static func answer(to request: IncomingRequest, status: Int32) -> HTTPAnswerBody? {
-        guard status == 0, request.contentType.lowercased().hasPrefix("application/x-www-form-urlencoded") else {
-            return nil
-        }
-        return HTTPAnswerBody.asksForJSON(request.header("accept")) ? nil : .emptyTwiML
+        HTTPAnswerBody.twilioAnswer(to: request, status: status)
     }
 }

@@ -49,6 +49,10 @@ public final class EmulatorContext: @unchecked Sendable {
     /// of a metric it recorded; the sandbox posts it, signed, to the webhooks subscribed to its topic.
     public var emitKlaviyoWebhook: (_ item: JSON) -> Void = { _ in }
 
+    /// Called by the Twilio emulator when it created a message with a `StatusCallback`: the
+    /// sandbox posts the message's later statuses there, signed, as Twilio does.
+    public var emitTwilioStatusCallback: (_ messageSID: String, _ url: String) -> Void = { _, _ in }
+
     /// Writes one readable line to the sandbox's event log (stdout).
     public var log: (String) -> Void = { _ in }
 

@@ -78,6 +78,9 @@ public final class Sandbox: @unchecked Sendable {
         }
         context.deliverRuleWebhooks = { [weak self] calls in self?.queueRuleDeliveries(calls) }
         context.emitKlaviyoWebhook = { [weak self] item in self?.queueKlaviyoWebhook(item) }
+        context.emitTwilioStatusCallback = { [weak self] sid, url in
+            self?.queueTwilioStatusCallbacks(sid: sid, url: url)
+        }
     }
 
     /// Binds `host:port` (0 picks a free port) and starts serving; returns the bound port.

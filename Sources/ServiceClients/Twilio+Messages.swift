@@ -9,11 +9,16 @@ public struct TwilioRefusal: Error, Sendable, Equatable {
 }
 
 extension Twilio {
-    /// Sends one SMS (`POST …/Messages.json`, form-encoded `To`, `From`, `Body`). Returns the
+    /// Sends one SMS (`POST …/Messages.json`, form-encoded `To`, `From`, `Body`, and
+    /// `StatusCallback`: where Twilio posts the message's later statuses). Returns the
     /// message resource (`sid`, `num_segments`, …) or the refusal. Not retried once sent: a lost
     /// answer surfaces as `RuntimeError` `.upstreamUnavailable` with `outcomeUnknown`.
-    public func sendMessage(to: String, from: String, body: String) throws -> Result<JSON, TwilioRefusal> {
-        let form = FormDecoding.body([("To", to), ("From", from), ("Body", body)])
+    public func sendMessage(
+        to: String, from: String, body: String, statusCallback: String? = nil
+    ) throws -> Result<JSON, TwilioRefusal> {
+        var params = [("To", to), ("From", from), ("Body", body)]
+        if let statusCallback { params.append(("StatusCallback", statusCallback)) }
+        let form = FormDecoding.body(params)
         let response = try client.send(
             "POST", messagesPath, body: Array(form.utf8), contentType: "application/x-www-form-urlencoded")
         if response.isSuccess { return .success(response.json) }

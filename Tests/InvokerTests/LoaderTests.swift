@@ -201,6 +201,7 @@ import Glibc
                 "POST /zendesk/tickets -> pipeline brand-filter | ticket-metrics",
                 "POST /zendesk/comments -> agent-reply",
                 "POST /sms/inbound -> sms-inbound",
+                "POST /sms/status -> agent-reply",
                 "POST /klaviyo/webhooks -> sms-inbound",
                 "POST /survey/dispatch -> survey-dispatch",
             ])

@@ -154,3 +154,48 @@ def test_a_signature_over_the_url_with_the_default_port_is_accepted_as_the_sdk_a
     other_port = validator.compute_signature("https://bundle.example.com:8443/sms/inbound", params)
     assert not validator.validate("https://bundle.example.com/sms/inbound", params, other_port)
     assert run_inbound(params, other_port) == 401
+
+
+def test_status_callbacks_are_signed_as_the_sdks_validator_expects(sandbox, tw):
+    """A message sent with status_callback gets its later statuses posted there: each post must pass
+    Twilio's own RequestValidator over the callback URL as given (query included), and a handset
+    that cannot be reached ends undelivered with its ErrorCode, as the SDK then fetches it."""
+    import http.server
+    import threading
+
+    got = []
+
+    class Receiver(http.server.BaseHTTPRequestHandler):
+        def do_POST(self):
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            got.append((self.path, dict(urllib.parse.parse_qsl(body.decode(), keep_blank_values=True)),
+                        self.headers["X-Twilio-Signature"], self.headers["Content-Type"]))
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        sandbox.ctl("POST", "/seed", {"twilio": {"unreachable": [{"number": "+15551230077", "error_code": 30005}]}})
+        base = f"http://127.0.0.1:{server.server_address[1]}"
+        m = tw.messages.create(to="+15551230077", from_="+15559870000", body="Will not arrive",
+                               status_callback=base + "/sms/status?ticket=5&comment=6")
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and len(got) < 2:
+            time.sleep(0.05)
+        assert [p["MessageStatus"] for _, p, _, _ in got] == ["sent", "undelivered"]
+        validator = RequestValidator(TOKEN)
+        for path, params, signature, content_type in got:
+            assert path == "/sms/status?ticket=5&comment=6"
+            assert content_type == "application/x-www-form-urlencoded"
+            assert params["MessageSid"] == m.sid and params["AccountSid"] == SID
+            assert validator.validate(base + path, params, signature)
+            assert not validator.validate(base + "/sms/status?ticket=5&comment=7", params, signature)
+        assert got[1][1]["ErrorCode"] == "30005" and "ErrorCode" not in got[0][1]
+        fetched = tw.messages(m.sid).fetch()
+        assert (fetched.status, fetched.error_code) == ("undelivered", 30005)
+    finally:
+        server.shutdown()

@@ -41,6 +41,7 @@ link() { ln -sfn "$bin/$1" "$root/docroot/$2"; }
 link ticket-metrics  zendesk/tickets
 link agent-reply     zendesk/comments
 link sms-inbound     sms/inbound
+link agent-reply     sms/status
 link sms-inbound     klaviyo/webhooks
 link survey-dispatch survey/dispatch
 cat > "$root/docroot/healthz" <<'HEALTH'

@@ -45,10 +45,15 @@ extension TwilioEmulator {
             throw TwilioError(400, 21617, "The concatenated message body exceeds the 1600 character limit.")
         }
         if optedOut.contains(to) { throw TwilioError(400, 21610, "Attempt to send to unsubscribed recipient") }
+        let callback = value("StatusCallback").flatMap { $0.isEmpty ? nil : $0 }
+        if let callback, !Self.isCallbackURL(callback) {
+            throw TwilioError(400, 21609, "Invalid StatusCallback: \(callback)")
+        }
         let message = queueMessage(
             from: from?.isEmpty == false ? from : nil, to: to, body: body, mediaCount: mediaURLs.count,
             direction: "outbound-api", service: service, context: context)
         context.log("twilio message queued (\(message["num_segments"].string ?? "1") segment(s))")
+        if let callback, let sid = message["sid"].string { context.emitTwilioStatusCallback(sid, callback) }
         return .json(201, message)
     }
 
@@ -74,9 +79,32 @@ extension TwilioEmulator {
         return message
     }
 
+    /// Twilio's delivery errors the sandbox plays for unreachable handsets (Twilio Docs, Error and
+    /// Warning Dictionary).
+    static let deliveryErrors: [Int: String] = [
+        30003: "Unreachable destination handset", 30005: "Unknown destination handset",
+        30006: "Landline or unreachable carrier", 30007: "Message filtered", 30008: "Unknown error",
+    ]
+
+    /// A `StatusCallback` Twilio accepts: an http(s) URL with a host name, no underscore in it
+    /// (Create Message, `StatusCallback`: "URL must contain a valid hostname and underscores are
+    /// not allowed").
+    static func isCallbackURL(_ url: String) -> Bool {
+        guard let scheme = ["https://", "http://"].first(where: { url.lowercased().hasPrefix($0) }) else {
+            return false
+        }
+        let rest = url.dropFirst(scheme.count)
+        let host = rest.prefix { $0 != "/" && $0 != "?" && $0 != ":" && $0 != "#" }
+        return !host.isEmpty && !host.contains("_")
+    }
+
+    /// A message's later status at `now`, as the sandbox plays it (see `lifecycle`).
+    func laterStatus(_ message: JSON, now: Date) -> JSON { Self.lifecycle(message, now: now, unreachable: unreachable) }
+
     /// A sent message as Twilio reports it later: `queued` at first, `sent` (with `date_sent`)
-    /// half a second after it was created, `delivered` after one second — the carrier's receipt.
-    static func lifecycle(_ message: JSON, now: Date) -> JSON {
+    /// half a second after it was created, `delivered` after one second — the carrier's receipt —
+    /// or, to a number in `unreachable`, `undelivered` with that error code.
+    static func lifecycle(_ message: JSON, now: Date, unreachable: [String: Int] = [:]) -> JSON {
         guard message["direction"].string == "outbound-api", message["status"].string == "queued",
             let created = message["date_created"].string.flatMap(Clock.parseRFC2822)
         else { return message }
@@ -84,7 +112,12 @@ extension TwilioEmulator {
         guard age >= 0.5 else { return message }
         var m = message
         let sent = EmulatorSupport.rfc2822(created.addingTimeInterval(0.5))
-        m["status"] = age >= 1 ? "delivered" : "sent"
+        let failure = message["to"].string.flatMap { unreachable[$0] }
+        m["status"] = age >= 1 ? (failure == nil ? "delivered" : "undelivered") : "sent"
+        if age >= 1, let failure {
+            m["error_code"] = .int(Int64(failure))
+            m["error_message"] = JSON(deliveryErrors[failure])
+        }
         m["date_sent"] = .string(sent)
         m["date_updated"] = .string(age >= 1 ? EmulatorSupport.rfc2822(created.addingTimeInterval(1)) : sent)
         m["price"] = "-0.00790"
@@ -96,7 +129,7 @@ extension TwilioEmulator {
     /// in pages of `PageSize` (default 50, at most 1000) numbered by `Page` from 0, with
     /// `next_page_uri` while more remain.
     func listMessages(_ request: ServerRequest, path: String, now: Date) throws -> ServerResponse {
-        var found = Array(messages.reversed()).map { Self.lifecycle($0, now: now) }
+        var found = Array(messages.reversed()).map { laterStatus($0, now: now) }
         if let to = request.queryValue("To") { found = found.filter { $0["to"].string == to } }
         if let from = request.queryValue("From") { found = found.filter { $0["from"].string == from } }
         for (key, keep) in [

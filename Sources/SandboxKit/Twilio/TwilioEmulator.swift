@@ -32,6 +32,12 @@ public final class TwilioEmulator: Emulator {
     /// Debugger alerts: what Twilio records when a webhook's answer is an error or unreadable
     /// (see `readWebhookAnswer`).
     var alerts: [JSON] = []
+    /// Numbers whose handset cannot be reached: a message to one is `sent`, then `undelivered`
+    /// with this Twilio error code (30003 unless seeded otherwise).
+    var unreachable: [String: Int] = [:]
+    /// The status callbacks posted: `{message_sid, status, url, answer}` (answer: the HTTP status,
+    /// null when the endpoint could not be reached).
+    var statusCallbacks: [JSON] = []
 
     public init() {}
 
@@ -80,7 +86,7 @@ public final class TwilioEmulator: Emulator {
                 guard let m = messages.first(where: { $0["sid"].string == sid }) else {
                     throw TwilioError(404, 20404, "The requested resource \(path) was not found")
                 }
-                return .json(200, Self.lifecycle(m, now: context.now))
+                return .json(200, laterStatus(m, now: context.now))
             }
             if let c = EmulatorSupport.match(path, "/2010-04-01/Accounts/{sid}/IncomingPhoneNumbers.json") {
                 try checkAccount(c["sid"]!, path: path)
@@ -118,6 +124,8 @@ public final class TwilioEmulator: Emulator {
             "numbers": JSON(numbers), "sms_urls": .object(smsURLs.mapValues { .string($0) }),
             "opted_out": JSON(optedOut),
             "messages": .array(messages), "inbound": .array(inbound), "alerts": .array(alerts),
+            "unreachable": .object(unreachable.mapValues { .int(Int64($0)) }),
+            "status_callbacks": .array(statusCallbacks),
         ]
     }
 
@@ -129,6 +137,8 @@ public final class TwilioEmulator: Emulator {
         messages = snapshot["messages"].array ?? []
         inbound = snapshot["inbound"].array ?? []
         alerts = snapshot["alerts"].array ?? []
+        unreachable = (snapshot["unreachable"].object ?? [:]).compactMapValues { $0.int.map { Int($0) } }
+        statusCallbacks = snapshot["status_callbacks"].array ?? []
         if snapshot["config"].object != nil { try configure(snapshot["config"]) }
     }
 
@@ -141,6 +151,8 @@ public final class TwilioEmulator: Emulator {
         messages = []
         inbound = []
         alerts = []
+        unreachable = [:]
+        statusCallbacks = []
     }
 
     public func configure(_ document: JSON) throws {
@@ -162,10 +174,11 @@ public final class TwilioEmulator: Emulator {
         }
     }
 
-    /// Seeds `numbers` (E.164 strings, or `{"number","sms_url"}`) and `opted_out`.
+    /// Seeds `numbers` (E.164 strings, or `{"number","sms_url"}`), `opted_out`, and `unreachable`
+    /// (E.164 strings, or `{"number","error_code"}`: handsets a message never reaches).
     public func seed(_ document: JSON, context: EmulatorContext) throws {
         guard let o = document.object else { throw RuntimeError(.usage, "seed.twilio must be an object") }
-        for key in o.keys where !["numbers", "opted_out"].contains(key) {
+        for key in o.keys where !["numbers", "opted_out", "unreachable"].contains(key) {
             throw RuntimeError(.usage, "unknown seed.twilio key \(key)")
         }
         for entry in document["numbers"].array ?? [] { try addNumber(entry) }
@@ -174,6 +187,18 @@ public final class TwilioEmulator: Emulator {
                 throw RuntimeError(.usage, "seed.twilio.opted_out: numbers must be E.164")
             }
             if !optedOut.contains(n) { optedOut.append(n) }
+        }
+        for entry in document["unreachable"].array ?? [] {
+            guard let n = entry.string ?? entry["number"].string, EmulatorSupport.isE164(n) else {
+                throw RuntimeError(.usage, "seed.twilio.unreachable: numbers must be E.164")
+            }
+            let code = entry["error_code"].int.map { Int($0) } ?? 30003
+            guard Self.deliveryErrors[code] != nil else {
+                throw RuntimeError(
+                    .usage,
+                    "seed.twilio.unreachable: error_code must be one of \(Self.deliveryErrors.keys.sorted())")
+            }
+            unreachable[n] = code
         }
     }
 

@@ -1,0 +1,218 @@
+import BundleCore
+import Foundation
+import FunctionRuntime
+import InvokerKit
+import SandboxKit
+import AgentReply
+import Testing
+import TestSupport
+
+/// A reply Twilio accepted but could not deliver, end to end: `agent-reply` sends each part with
+/// a `StatusCallback` (`PUBLIC_URL` + `/sms/status?ticket=…&comment=…`), the sandbox's Twilio
+/// posts the message's later statuses there, signed, and an `undelivered` one comes back to the
+/// agent as an internal note on a reopened ticket, listed for a person.
+@Suite struct E2EDeliveryTests {
+    typealias B = SMSBench
+
+    /// E2EReplyTests' tickets (601: Pat's conversation on brand number B), Pat's handset seeded
+    /// as unreachable when `unreachable`.
+    static func bench(unreachable: Bool, env: [String: String] = [:]) throws -> (SMSBench, String) {
+        let extra: JSON =
+            unreachable ? ["twilio": ["unreachable": [["number": .string(B.pat), "error_code": 30003]]]] : [:]
+        let bench = try SMSBench(seed: E2EReplyTests.seed(extra))
+        let attention = FileManager.default.temporaryDirectory.path + "/attention-\(SMSBench.randomHex(6)).jsonl"
+        var e = env
+        e[ConfigKey.attentionLog] = attention
+        bench.configure(e)
+        return (bench, attention)
+    }
+
+    /// The agent answers on ticket 601 and sets it pending, then the comment event is delivered.
+    static func replyAndPend(_ bench: SMSBench, body: String) throws -> (comment: Int64, answer: SMSBench.Answer) {
+        let r = try bench.zendesk(
+            "PUT", "/api/v2/tickets/601.json",
+            ["ticket": ["comment": ["body": .string(body), "public": true, "author_id": 3002], "status": "pending"]])
+        guard r.status == 200, let c = bench.comments(601).last?["id"].int else {
+            throw RuntimeError(.internal, "reply: \(r.status) \(r.text)")
+        }
+        return (c, try bench.commentAdded(ticket: 601, comment: c))
+    }
+
+    /// Waits until the sandbox's Twilio has posted `count` status callbacks (at most 10 s).
+    static func callbacks(_ bench: SMSBench, count: Int) -> [JSON] {
+        for _ in 0..<200 {
+            let posted = bench.state().at("twilio.status_callbacks").array ?? []
+            if posted.count >= count { return posted }
+            Clock.sleep(0.05)
+        }
+        return bench.state().at("twilio.status_callbacks").array ?? []
+    }
+
+    /// The form parameters of the sandbox's logged Twilio sends.
+    static func sends(_ bench: SMSBench) -> [[(String, String)]] {
+        bench.requests.filter { $0["service"].string == "twilio" && $0["method"].string == "POST" }.map {
+            FormDecoding.pairs(Array(($0["body"].string ?? "").utf8))
+        }
+    }
+
+    /// A status callback for `sid`, signed as Twilio signs it, posted to `/sms/status` + `query`.
+    static func statusCallback(
+        _ bench: SMSBench, sid: String, status: String, errorCode: String?, query: String,
+        signedURL: String? = nil, token: String = SMSBench.twilioToken
+    ) throws -> SMSBench.Answer {
+        var params: [(String, String)] = [
+            ("SmsSid", sid), ("SmsStatus", status), ("MessageStatus", status), ("To", B.pat), ("MessageSid", sid),
+            ("AccountSid", "AC_test"), ("From", B.brandB), ("ApiVersion", "2010-04-01"),
+        ]
+        if let errorCode { params.append(("ErrorCode", errorCode)) }
+        let url = signedURL ?? bench.invokerURL + "/sms/status" + query
+        let signature = try WebhookSignature.twilio(authToken: token, url: url, params: params)
+        return try bench.post(
+            "/sms/status" + query,
+            headers: [
+                ("Content-Type", "application/x-www-form-urlencoded"), ("X-Twilio-Signature", signature),
+                ("Accept", "application/json"),
+            ], body: Array(FormDecoding.body(params).utf8))
+    }
+
+    @Test func anUndeliveredReplyComesBackToTheAgentAsANoteOnTheReopenedTicket() throws {
+        let (bench, attention) = try Self.bench(unreachable: true)
+        let before = bench.comments(601).count
+        let (c, r) = try Self.replyAndPend(bench, body: "Your order ships today.")
+        #expect(r.outcome == "sent", "\(r.text)")
+        // The send names where Twilio reports the message's statuses.
+        let callback = Self.sends(bench).last?.last { $0.0 == "StatusCallback" }?.1
+        #expect(callback == bench.invokerURL + "/sms/status?ticket=601&comment=\(c)")
+
+        let posted = Self.callbacks(bench, count: 2)
+        #expect(posted.map { $0["status"].string } == ["sent", "undelivered"], "\(posted)")
+        #expect(posted.allSatisfy { $0["answer"].int == 200 }, "\(posted)")
+
+        let ticket = bench.ticket(601)
+        let tags = (ticket["tags"].array ?? []).compactMap(\.string)
+        #expect(tags.contains("sms_reply_\(c)_undelivered"), "\(tags)")
+        #expect(tags.contains("sms_reply_\(c)"), "the relay itself stays recorded as done")
+        #expect(ticket["status"].string == "open", "the failed reply comes back to an agent")
+        let notes = bench.comments(601).dropFirst(before).filter { $0["public"].bool == false }
+        #expect(notes.count == 1, "\(notes)")
+        let note = notes.first?["body"].string ?? ""
+        #expect(note.contains("SMS not delivered"), "\(note)")
+        #expect(note.contains("comment \(c)"))
+        #expect(note.contains("error 30003 (unreachable destination handset)"), "\(note)")
+        #expect(!note.contains(B.pat), "the note needs no phone number")
+
+        // Listed for a person, about this very comment.
+        let listed = JSONLines.read(attention).lines
+        #expect(
+            listed.contains {
+                $0["ticket_id"].int == 601 && ($0["detail"].string ?? "").contains("comment \(c)")
+                    && ($0["detail"].string ?? "").contains("30003")
+            }, "\(listed)")
+        try? FileManager.default.removeItem(atPath: attention)
+
+        // Twilio's callback of the same message again (or the spool's re-run): one note still.
+        let sid = bench.sentSMS.last?["sid"].string ?? ""
+        let again = try Self.statusCallback(
+            bench, sid: sid, status: "undelivered", errorCode: "30003", query: "?ticket=601&comment=\(c)")
+        #expect(again.status == 200)
+        #expect(again.outcome == "duplicate", "\(again.text)")
+        #expect(bench.comments(601).dropFirst(before).filter { $0["public"].bool == false }.count == 1)
+    }
+
+    @Test func aDeliveredReplyChangesNothing() throws {
+        let (bench, attention) = try Self.bench(unreachable: false)
+        let (c, r) = try Self.replyAndPend(bench, body: "Delivered fine.")
+        #expect(r.outcome == "sent", "\(r.text)")
+        let posted = Self.callbacks(bench, count: 2)
+        #expect(posted.map { $0["status"].string } == ["sent", "delivered"], "\(posted)")
+        #expect(posted.allSatisfy { $0["answer"].int == 200 }, "\(posted)")
+        let before = bench.requests.filter { $0["service"].string == "zendesk" }.count
+        // A status that is no failure is settled without a call.
+        let sid = bench.sentSMS.last?["sid"].string ?? ""
+        let late = try Self.statusCallback(
+            bench, sid: sid, status: "delivered", errorCode: nil, query: "?ticket=601&comment=\(c)")
+        #expect(late.outcome == "ignored", "\(late.text)")
+        #expect(late.exit == "0")
+        #expect(bench.requests.filter { $0["service"].string == "zendesk" }.count == before)
+        let ticket = bench.ticket(601)
+        #expect(ticket["status"].string == "pending")
+        #expect(!(ticket["tags"].array ?? []).contains(.string("sms_reply_\(c)_undelivered")))
+        #expect(JSONLines.read(attention).lines.isEmpty)
+        try? FileManager.default.removeItem(atPath: attention)
+    }
+
+    @Test func twilioIsAnsweredWithEmptyTwiMLAndForgedOrIncompleteCallbacksAreRefused() throws {
+        let (bench, _) = try Self.bench(unreachable: false)
+        let sid = SMSBench.messageSID()
+        // Twilio's own request (no Accept): empty TwiML, the outcome in a header.
+        var params: [(String, String)] = [("MessageSid", sid), ("MessageStatus", "sent"), ("AccountSid", "AC_test")]
+        let url = bench.invokerURL + "/sms/status?ticket=601&comment=1"
+        let twiml = try bench.post(
+            "/sms/status?ticket=601&comment=1",
+            headers: [
+                ("Content-Type", "application/x-www-form-urlencoded"),
+                ("X-Twilio-Signature", WebhookSignature.twilio(authToken: B.twilioToken, url: url, params: params)),
+            ], body: Array(FormDecoding.body(params).utf8))
+        #expect(twiml.status == 200)
+        #expect(twiml.headers["content-type"]?.hasPrefix("text/xml") == true, "\(twiml.headers)")
+        #expect(twiml.headers["x-function-outcome"] == "ignored")
+
+        // Signed for another ticket than the URL names: the query is part of what Twilio signs.
+        let moved = try Self.statusCallback(
+            bench, sid: sid, status: "undelivered", errorCode: "30003", query: "?ticket=602&comment=1",
+            signedURL: bench.invokerURL + "/sms/status?ticket=601&comment=1")
+        #expect(moved.status == 401, "\(moved.text)")
+        // Signed with another token.
+        let forged = try Self.statusCallback(
+            bench, sid: sid, status: "undelivered", errorCode: "30003", query: "?ticket=601&comment=1",
+            token: "not-the-token")
+        #expect(forged.status == 401, "\(forged.text)")
+        // No ticket in the URL: a callback this bundle did not ask for.
+        let bare = try Self.statusCallback(bench, sid: sid, status: "undelivered", errorCode: "30003", query: "")
+        #expect(bare.status == 400, "\(bare.text)")
+        #expect(bare.json["error"]["code"].string == "invalid_event", "\(bare.text)")
+        params.removeAll()
+        #expect(bench.ticket(601)["comments"].array?.count == 1, "nothing was written")
+    }
+
+    @Test func aFailureWhileZendeskIsDownIsNotedOnceItIsBack() throws {
+        let (bench, _) = try Self.bench(unreachable: true)
+        let state = NSTemporaryDirectory() + "delivery-spool-" + SMSBench.randomHex(6)
+        defer { try? FileManager.default.removeItem(atPath: state) }
+        bench.configure([ConfigKey.attentionLog: state + ".attention.jsonl"], state: try InvokerState(directory: state))
+        defer { try? FileManager.default.removeItem(atPath: state + ".attention.jsonl") }
+        let before = bench.comments(601).count
+        let (c, r) = try Self.replyAndPend(bench, body: "Sent while Zendesk is about to fail.")
+        #expect(r.outcome == "spooled", "\(r.text)")
+        // The spool relays the reply; once it is recorded, Zendesk answers 503 to everything before the undelivered status arrives (after ~1 s).
+        for _ in 0..<500 where !(bench.ticket(601)["tags"].array ?? []).contains(.string("sms_reply_\(c)")) {
+            Clock.sleep(0.01)
+        }
+        try bench.faults([
+            "rules": [["service": "zendesk", "mode": "status", "status": 503, "retry_after": 1, "times": 0]]
+        ])
+        let posted = Self.callbacks(bench, count: 2)
+        #expect(posted.last?["status"].string == "undelivered", "\(posted)")
+        #expect(posted.last?["answer"].int == 200, "the spool acknowledged it: \(posted)")
+        Clock.sleep(1)
+        #expect(!(bench.ticket(601)["tags"].array ?? []).contains(.string("sms_reply_\(c)_undelivered")))
+        try bench.faults(["rules": []])
+        var noted = false
+        for _ in 0..<300 where !noted {
+            noted = (bench.ticket(601)["tags"].array ?? []).contains(.string("sms_reply_\(c)_undelivered"))
+            if !noted { Clock.sleep(0.1) }
+        }
+        #expect(noted, "the spool ran the callback again once Zendesk was back")
+        #expect(bench.comments(601).dropFirst(before).filter { $0["public"].bool == false }.count == 1)
+        #expect(bench.ticket(601)["status"].string == "open")
+    }
+
+    @Test func statusCallbacksCanBeTurnedOff() throws {
+        let (bench, _) = try Self.bench(unreachable: true, env: ["SMS_STATUS_CALLBACK_URL": "off"])
+        let (_, r) = try Self.replyAndPend(bench, body: "No callback please.")
+        #expect(r.outcome == "sent", "\(r.text)")
+        #expect(Self.sends(bench).last?.contains { $0.0 == "StatusCallback" } == false)
+        Clock.sleep(1.2)
+        #expect((bench.state().at("twilio.status_callbacks").array ?? []).isEmpty)
+    }
+}
