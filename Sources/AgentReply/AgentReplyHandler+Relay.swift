@@ -223,8 +223,8 @@ extension AgentReplyHandler {
     // MARK: - Provider record
 
     /// The parts of the relay that the provider's own record shows since `since` (part index →
-    /// message id): Twilio's messages To/From; Klaviyo's "Received SMS" events of the profile
-    /// that name no campaign or flow. Ids in `excluding` are not matched again.
+    /// message id): Twilio's messages To/From; Klaviyo's "Received SMS" (and "Failed to Deliver
+    /// SMS") events of the profile that name no campaign or flow. Ids in `excluding` are not matched again.
     func providerRecord(_ relay: Relay, since: Date, excluding: Set<String> = []) throws -> [Int: JSON] {
         let from = since.addingTimeInterval(-providerClockSkew)
         var records: [(body: String, id: JSON)] = []
@@ -238,10 +238,17 @@ extension AgentReplyHandler {
                 records.append((m["body"].string ?? "", m["sid"]))
             }
         case .klaviyo:
-            guard let klaviyo, let profile = relay.profile,
-                let metric = try klaviyo.metricID(named: KlaviyoSMSMetric.received)
-            else { return [:] }
-            for e in try klaviyo.events(profileID: profile.id, metricID: metric, since: from) {
+            guard let klaviyo, let profile = relay.profile else { return [:] }
+            // A reply Klaviyo sent is recorded as "Received SMS", or as "Failed to Deliver SMS" when
+            // it did not reach the phone: sent either way (the failure comes back as a note).
+            var found: [JSON] = []
+            for name in [KlaviyoSMSMetric.received, KlaviyoSMSMetric.failed] {
+                guard let metric = try klaviyo.metricID(named: name) else { continue }
+                found += try klaviyo.events(profileID: profile.id, metricID: metric, since: from)
+            }
+            // Newest first, as each list is.
+            found.sort { ($0["attributes"]["datetime"].string ?? "") > ($1["attributes"]["datetime"].string ?? "") }
+            for e in found {
                 let props = e["attributes"]["event_properties"]
                 if ReplyRules.namesCampaignOrFlow(props) { continue }
                 records.append((ReplyRules.messageBody(props) ?? "", e["id"]))

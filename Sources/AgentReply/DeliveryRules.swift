@@ -1,4 +1,5 @@
 import FunctionRuntime
+import SMSCore
 
 extension ReplyRules {
     /// The `StatusCallback` of one part of a reply: `base` (`SMS_STATUS_CALLBACK_URL`) with the
@@ -56,13 +57,11 @@ public enum DeliveryRules {
         return """
             SMS not delivered: the reply in comment \(report.commentID)\(part) did not reach the customer. \
             Twilio reported the message \(report.messageSID) \(report.status), \(errorText(report.errorCode)). \
-            Reply by another channel, or by SMS once the customer's phone can receive it.
+            \(SMSDeliveryFailure.advice)
             """
     }
 
     /// The status the ticket takes so the failed reply comes back to an agent: `open` when it
     /// was `pending`, `hold` or `solved` (the agent thought it answered); otherwise unchanged.
-    public static func reopenedStatus(_ current: String?) -> String? {
-        ["pending", "hold", "solved"].contains(current ?? "") ? "open" : nil
-    }
+    public static func reopenedStatus(_ current: String?) -> String? { SMSDeliveryFailure.reopenedStatus(current) }
 }

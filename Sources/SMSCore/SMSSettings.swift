@@ -9,6 +9,9 @@ extension ConfigKey {
     /// Klaviyo system-webhook topic of an SMS of ours that reached the customer — campaign, flow or
     /// conversation reply (default `event:klaviyo.received_sms`, "Received SMS").
     public static let klaviyoSentSMSTopic = "KLAVIYO_SMS_SENT_TOPIC"
+    /// Klaviyo system-webhook topic of an SMS of ours that did not reach the customer (default
+    /// `event:klaviyo.failed_to_deliver_sms`, "Failed to Deliver SMS").
+    public static let klaviyoFailedSMSTopic = "KLAVIYO_SMS_FAILED_TOPIC"
     /// Seconds a delivery's claim on a reply protects it from being sent by another delivery
     /// (default 60; longer than any one invocation's time budget).
     public static let smsReplyLeaseSeconds = "SMS_REPLY_LEASE_SECONDS"
@@ -40,6 +43,9 @@ public struct SMSSettings: Sendable {
     public var inboundTopic: String
     public var sentTopic: String
     public var replyMetric: String
+    /// "Failed to Deliver SMS": a conversation reply that did not reach the customer comes back to
+    /// the agent.
+    public var failedTopic: String = SMSSettings.defaultFailedTopic
     /// True when a Klaviyo API key is configured (consent checks, profile names, reply events).
     public var hasKlaviyo: Bool
     /// See `ConfigKey.smsReplyLeaseSeconds`.
@@ -73,8 +79,12 @@ public struct SMSSettings: Sendable {
     /// "Received SMS": a message of the brand reached the customer ("your recipient has received
     /// an SMS").
     public static let defaultSentTopic = "event:klaviyo.received_sms"
-    /// The topics a Klaviyo webhook subscribes for this bundle: inbound texts and outbound messages.
-    public var klaviyoTopics: [String] { [inboundTopic, sentTopic] }
+    /// "Failed to Deliver SMS": a message of the brand was sent but did not reach the customer
+    /// (help centre, "SMS Metrics").
+    public static let defaultFailedTopic = "event:klaviyo.failed_to_deliver_sms"
+    /// The topics a Klaviyo webhook subscribes for this bundle: inbound texts, outbound messages
+    /// and outbound messages that failed.
+    public var klaviyoTopics: [String] { [inboundTopic, sentTopic, failedTopic] }
 
     public static let defaultReplyMetric = "Zendesk SMS Reply"
 
@@ -128,6 +138,7 @@ public struct SMSSettings: Sendable {
         case let other?:
             throw SMSError(.badConfiguration, "SMS_CONTEXT_NOTE must be 1 or 0, got \(other.debugDescription)")
         }
+        failedTopic = config.value(ConfigKey.klaviyoFailedSMSTopic, default: SMSSettings.defaultFailedTopic)
         statusCallbackURL = try Self.statusCallbackURL(config)
         if let template = config.value(ConfigKey.smsAutoresponderText), !template.trimmed().isEmpty {
             let text = try SMSAutoResponder.render(

@@ -9,7 +9,8 @@ import SMSCore
 /// - a Klaviyo system-webhook batch `{"data":[{"external_id","topic","payload"}],"meta":{…}}`:
 ///   items of the inbound topic ("Sent SMS": the customer texted) are texts, items of the
 ///   outbound topic ("Received SMS": a message of the brand reached the customer) are campaign/flow
-///   SMS — or, naming neither, the brand's own conversation reply (ignored) — others are reported
+///   SMS — or, naming neither, the brand's own conversation reply (ignored) — items of the failed
+///   topic ("Failed to Deliver SMS") are messages that did not reach the customer, others are reported
 ///   as `ignored` (`topic`). `payload` has the shape of Klaviyo's Get Event answer
 ///   (`data.id`, `data.attributes.event_properties`, `data.relationships.profile.data.id`,
 ///   optionally `included` profiles); the fields are looked up by several usual names (see
@@ -142,6 +143,17 @@ public enum InboundEvent {
                 CampaignSMS(
                     messageID: id, customer: customer.map(PhoneNumber.normalize), profileID: profileID, body: body,
                     source: "\(source.kind.rawValue): \(source.name)"))
+        }
+        if topic == settings.failedTopic {
+            guard let id else { throw SMSError(.invalidMessage, "a Klaviyo \(topic) item has no event id") }
+            let customer =
+                field(props, ["to_number", "to", "phone_number", "recipient", "customer_phone_number"]) ?? profilePhone
+            let source = InboundRules.campaignOrFlow(props).map { "\($0.kind.rawValue): \($0.name)" }
+            return .undelivered(
+                UndeliveredSMS(
+                    messageID: id, customer: customer.map(PhoneNumber.normalize), profileID: profileID, body: body,
+                    failureType: field(props, ["failure_type", "failure_reason", "failed_reason", "reason"]),
+                    source: source))
         }
         return .otherTopic(id: id, topic: topic)
     }

@@ -63,10 +63,37 @@ public struct CampaignSMS: Sendable, Equatable {
     }
 }
 
+/// A message of the brand that Klaviyo could not deliver ("Failed to Deliver SMS").
+public struct UndeliveredSMS: Sendable, Equatable {
+    /// The "Failed to Deliver SMS" event id.
+    public var messageID: String
+    public var customer: String?
+    public var profileID: String?
+    public var body: String
+    /// Klaviyo's `Failure Type` (Device unreachable, Device disconnected, Carrier violation,
+    /// Message blocked, Device incapable of receiving SMS, Unknown), when named.
+    public var failureType: String?
+    /// "Campaign: <name>" or "Flow: <name>" for marketing; nil for a conversation reply.
+    public var source: String?
+
+    public init(
+        messageID: String, customer: String?, profileID: String?, body: String, failureType: String?, source: String?
+    ) {
+        self.messageID = messageID
+        self.customer = customer
+        self.profileID = profileID
+        self.body = body
+        self.failureType = failureType
+        self.source = source
+    }
+}
+
 /// One unit of work of `sms-inbound`.
 public enum InboundItem: Sendable, Equatable {
     case message(InboundMessage)
     case campaign(CampaignSMS)
+    /// A message of the brand Klaviyo could not deliver.
+    case undelivered(UndeliveredSMS)
     /// A Klaviyo webhook item of a topic this function does not handle.
     case otherTopic(id: String?, topic: String)
     /// An outbound item naming no campaign or flow: the brand's own conversation reply.
@@ -81,6 +108,7 @@ extension InboundItem {
         switch self {
         case .message(let m): return m.messageID
         case .campaign(let c): return c.messageID
+        case .undelivered(let u): return u.messageID
         case .otherTopic(let id, _), .invalid(let id, _): return id
         case .conversationReply(let id): return id
         }

@@ -143,4 +143,12 @@ public enum InboundRules {
     public static func campaignNote(_ sms: CampaignSMS) -> String {
         "Klaviyo sent this SMS to the customer (\(sms.source)):\n\n" + SMSText.clean(sms.body)
     }
+
+    /// The internal note of a reply Klaviyo could not deliver.
+    public static func undeliveredNote(_ sms: UndeliveredSMS) -> String {
+        let why = sms.failureType.map { " (Klaviyo's failure type: \($0))" } ?? ""
+        let text = SMSText.clean(sms.body)
+        return "SMS not delivered: Klaviyo could not deliver this reply to the customer\(why)."
+            + (text.isEmpty ? "" : "\n\n" + text) + "\n\n" + SMSDeliveryFailure.advice
+    }
 }

@@ -10,11 +10,12 @@ public enum SMSInboundFunction {
         details: """
             Input: normalized JSON {"message_id","from","to","body","media_urls":[…],"received_at","profile_id"?,"conversation_id"?},
             a Twilio inbound webhook (form-encoded), or a Klaviyo system-webhook batch {"data":[{"topic","payload",…}]}.
-            Output: {"function":"sms-inbound","outcome":"created|commented|reopened|followup|duplicate|ignored","reason"?,"ticket_id"?,"message_id"};
+            Output: {"function":"sms-inbound","outcome":"created|commented|reopened|followup|duplicate|ignored|undelivered","reason"?,"ticket_id"?,"message_id"};
             a Klaviyo batch answers {"function":"sms-inbound","outcome":"batch","results":[one object per item, in order]}.
             Configuration: SMS_PROVIDER (klaviyo|twilio), SMS_KEYWORDS (comma-separated automation keywords),
             SMS_OPTOUT_MATCH (contains|exact), ZENDESK_SMS_BRAND_ID, KLAVIYO_SMS_INBOUND_TOPIC (default event:klaviyo.sent_sms, "Sent SMS": the customer texted),
             KLAVIYO_SMS_SENT_TOPIC (default event:klaviyo.received_sms, "Received SMS": campaign/flow SMS become private notes),
+            KLAVIYO_SMS_FAILED_TOPIC (default event:klaviyo.failed_to_deliver_sms: an undelivered conversation reply → note, reopen, attention),
             SMS_ATTRIBUTION_HOURS (default 24), SMS_CONTEXT_NOTE (1|0, default 1),
             SMS_AUTORESPONDER_TEXT with SMS_ORGANIZATION / SMS_SUPPORT_EMAIL (Twilio provider), KLAVIYO_SMS_AUTOREPLY_METRIC.
             A text on a ticket adds "attributed_to" (or "attribution": {"reason"}) and "notes"; an ignored not_consented text may add "autoresponder".

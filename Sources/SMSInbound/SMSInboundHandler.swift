@@ -52,6 +52,7 @@ public struct SMSInboundHandler {
         switch item {
         case .message(let m): return try handle(m)
         case .campaign(let c): return try handle(c)
+        case .undelivered(let u): return try handle(u)
         case .otherTopic(let id, let topic):
             return result(.ignore(.topic), messageID: id, extra: ["topic": .string(topic)])
         case .conversationReply(let id):

@@ -175,8 +175,9 @@ public struct CheckCommand {
         )
     }
 
-    /// The Klaviyo webhook for SMS (Klaviyo provider): present and subscribed to both topics —
-    /// inbound texts ("Sent SMS") and the brand's messages ("Received SMS"). Nil when not
+    /// The Klaviyo webhook for SMS (Klaviyo provider): present and subscribed to every topic —
+    /// inbound texts ("Sent SMS"), the brand's messages ("Received SMS") and those that failed ("Failed
+    /// to Deliver SMS"). Nil when not
     /// applicable; a row saying so when the account cannot use the Webhooks API, and a missing row
     /// when the public URL is not https (Klaviyo calls only https endpoints, so setup skips it and
     /// nothing could arrive).

@@ -215,4 +215,77 @@ import TestSupport
         Clock.sleep(1.2)
         #expect((bench.state().at("twilio.status_callbacks").array ?? []).isEmpty)
     }
+
+    /// The Klaviyo provider: Klaviyo records a reply it could not deliver as "Failed to Deliver
+    /// SMS" and posts it to the system webhook; `sms-inbound` notes it on the customer's open SMS
+    /// ticket, reopens it and lists it for a person, once.
+    @Test func klaviyoFailedToDeliverComesBackToTheAgent() throws {
+        let secret = "kl-webhook-secret"
+        let bench = try SMSBench(
+            seed: E2EReplyTests.seed([
+                "klaviyo": [
+                    "conversations": [
+                        ["id": "CONV-PAT", "profile_id": "01PATPROFILE0000000000000A", "number": .string(B.brandB)]
+                    ],
+                    "unreachable": [["phone_number": .string(B.pat), "failure_type": "Device disconnected"]],
+                ]
+            ]))
+        try bench.subscribeKlaviyoWebhook(secret: secret)
+        let attention = FileManager.default.temporaryDirectory.path + "/attention-\(SMSBench.randomHex(6)).jsonl"
+        defer { try? FileManager.default.removeItem(atPath: attention) }
+        bench.configure([
+            "SMS_PROVIDER": "klaviyo", "KLAVIYO_WEBHOOK_SECRET": secret, ConfigKey.attentionLog: attention,
+        ])
+        let before = bench.comments(601).count
+        let (c, r) = try Self.replyAndPend(bench, body: "Your refund is on its way.")
+        #expect(r.outcome == "sent", "\(r.text)")
+        #expect(bench.klaviyoMessages.count == 1)
+        let failed = bench.klaviyoEvents.filter { $0["metric"].string == "Failed to Deliver SMS" }
+        #expect(failed.count == 1, "\(bench.klaviyoEvents.map { $0["metric"] })")
+        var noted = false
+        for _ in 0..<200 where !noted {
+            noted = bench.comments(601).dropFirst(before).contains { $0["public"].bool == false }
+            if !noted { Clock.sleep(0.05) }
+        }
+        let notes = bench.comments(601).dropFirst(before).filter { $0["public"].bool == false }
+        #expect(notes.count == 1, "\(notes) \(bench.accessLines.value)")
+        let note = notes.first?["body"].string ?? ""
+        #expect(note.hasPrefix("SMS not delivered"), "\(note)")
+        #expect(note.contains("Device disconnected"), "\(note)")
+        #expect(note.contains("Your refund is on its way."), "\(note)")
+        #expect(bench.ticket(601)["status"].string == "open")
+        #expect((bench.ticket(601)["tags"].array ?? []).contains(.string("sms_reply_\(c)")), "the relay stays done")
+        let listed = JSONLines.read(attention).lines
+        #expect(listed.contains { $0["ticket_id"].int == 601 && $0["kind"].string == "reply_undelivered" }, "\(listed)")
+
+        // Klaviyo re-delivers the same item: noted once.
+        let id = failed.first?["id"].string ?? ""
+        let item: JSON = [
+            "external_id": .string(id), "topic": "event:klaviyo.failed_to_deliver_sms",
+            "payload": [
+                "data": [
+                    "type": "event", "id": .string(id),
+                    "attributes": [
+                        "datetime": .string(Clock.iso8601(Date())),
+                        "event_properties": [
+                            "Message Body": "Your refund is on its way.", "To Number": .string(B.pat),
+                            "Failure Type": "Device disconnected",
+                        ],
+                    ],
+                    "relationships": ["profile": ["data": ["type": "profile", "id": "01PATPROFILE0000000000000A"]]],
+                ]
+            ],
+        ]
+        let again = try bench.postKlaviyoBatch([item], secret: secret)
+        #expect(again.status == 200, "\(again.text)")
+        #expect(again.json["results"][0]["outcome"].string == "duplicate", "\(again.text)")
+        // A campaign that failed is no agent's reply: nothing is noted.
+        var campaign = item
+        campaign["external_id"] = "01CAMPAIGNFAIL000000000000"
+        campaign["payload"]["data"]["id"] = "01CAMPAIGNFAIL000000000000"
+        campaign["payload"]["data"]["attributes"]["event_properties"]["Campaign Name"] = "Black Friday"
+        let marketing = try bench.postKlaviyoBatch([campaign], secret: secret)
+        #expect(marketing.json["results"][0]["reason"].string == "not_a_reply", "\(marketing.text)")
+        #expect(bench.comments(601).dropFirst(before).filter { $0["public"].bool == false }.count == 1)
+    }
 }

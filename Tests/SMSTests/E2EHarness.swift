@@ -241,7 +241,9 @@ final class SMSBench: @unchecked Sendable {
                     [
                         "id": "WH1", "name": "bundle", "endpoint_url": .string(invokerURL + "/klaviyo/webhooks"),
                         "secret_key": .string(secret),
-                        "topics": ["event:klaviyo.sent_sms", "event:klaviyo.received_sms"],
+                        "topics": [
+                            "event:klaviyo.sent_sms", "event:klaviyo.received_sms", "event:klaviyo.failed_to_deliver_sms",
+                        ],
                     ]
                 ]
             ]

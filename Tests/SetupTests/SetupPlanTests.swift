@@ -56,9 +56,13 @@ import SMSCore
         )
         #expect(try objects(["--sms"], klaviyo: false).contains { $0.kind == .klaviyoWebhook } == false)
         // Klaviyo only calls https endpoints.
-        // Both SMS topics, with Klaviyo's meaning: "Sent SMS" is the customer's text (inbound),
-        // "Received SMS" a message of the brand that reached the customer (outbound).
-        #expect(list[4].body["topics"] == ["event:klaviyo.sent_sms", "event:klaviyo.received_sms"])
+        // The SMS topics, with Klaviyo's meaning: "Sent SMS" is the customer's text (inbound),
+        // "Received SMS" a message of the brand that reached the customer (outbound), "Failed to
+        // Deliver SMS" one that did not.
+        #expect(
+            list[4].body["topics"] == [
+                "event:klaviyo.sent_sms", "event:klaviyo.received_sms", "event:klaviyo.failed_to_deliver_sms",
+            ])
         let http = DesiredObjects.objects(
             for: try SetupOptions.parse(["setup", "--public-url", "http://h", "--sms"]), klaviyo: true, surveyTag: "t",
             smsTopics: ["x"])

@@ -7,7 +7,9 @@ import HTTPServer
 /// Klaviyo names SMS metrics from the profile's side (help centre, "SMS Metrics"):
 /// - **Sent SMS** (`event:klaviyo.sent_sms`): someone texted the brand's number — inbound;
 /// - **Received SMS** (`event:klaviyo.received_sms`): a message of the brand (campaign, flow, or a
-///   conversation reply) reached the recipient — outbound.
+///   conversation reply) reached the recipient — outbound;
+/// - **Failed to Deliver SMS** (`event:klaviyo.failed_to_deliver_sms`): such a message was sent but
+///   did not reach the recipient, with its `Failure Type`.
 ///
 /// Each is recorded as an event of the profile (so `GET /api/events` finds it) and posted to the
 /// system webhooks subscribed to its topic, as an item whose `payload` has the shape of a Get
@@ -17,6 +19,8 @@ extension KlaviyoEmulator {
     public static let receivedSMSMetric = "Received SMS"
     public static let sentSMSTopic = "event:klaviyo.sent_sms"
     public static let receivedSMSTopic = "event:klaviyo.received_sms"
+    public static let failedSMSMetric = "Failed to Deliver SMS"
+    public static let failedSMSTopic = "event:klaviyo.failed_to_deliver_sms"
 
     /// The stable metric id of a metric name (Klaviyo ids are six alphanumerics).
     static func metricID(_ name: String) -> String {
@@ -59,7 +63,9 @@ extension KlaviyoEmulator {
             ],
             "included": [["type": "profile", "id": .string(profileID), "attributes": .object(attributes)]],
         ]
-        let topic = metric == Self.sentSMSMetric ? Self.sentSMSTopic : Self.receivedSMSTopic
+        let topic =
+            [Self.sentSMSMetric: Self.sentSMSTopic, Self.failedSMSMetric: Self.failedSMSTopic][metric]
+            ?? Self.receivedSMSTopic
         return ["external_id": .string(eventID), "topic": .string(topic), "payload": payload]
     }
 
@@ -83,8 +89,10 @@ extension KlaviyoEmulator {
         return item
     }
 
-    /// A message of the brand reached the customer: "Received SMS". `source` names the campaign
-    /// (`["Campaign Name": …]`) or flow (`["Flow Name": …]`); a conversation reply names neither.
+    /// A message of the brand reached the customer: "Received SMS" — or, to a phone seeded as
+    /// unreachable, "Failed to Deliver SMS" with its `Failure Type` (help centre, "SMS Metrics").
+    /// `source` names the campaign (`["Campaign Name": …]`) or flow (`["Flow Name": …]`); a
+    /// conversation reply names neither.
     func recordDelivered(
         profile: JSON, from number: JSON, body: String, source: JSON, at date: Date? = nil, context: EmulatorContext
     ) -> JSON {
@@ -92,8 +100,11 @@ extension KlaviyoEmulator {
             "Message Body": .string(body), "From Number": number, "To Number": profile["phone_number"],
         ]
         for (k, v) in source.object ?? [:] { properties[k] = v }
+        let failure = profile["phone_number"].string.flatMap { unreachable[$0] }
+        if let failure { properties["Failure Type"] = .string(failure) }
         let item = recordSMSMetric(
-            Self.receivedSMSMetric, profile: profile, properties: properties, at: date, context: context)
+            failure == nil ? Self.receivedSMSMetric : Self.failedSMSMetric, profile: profile, properties: properties,
+            at: date, context: context)
         context.emitKlaviyoWebhook(item)
         return item
     }
@@ -133,7 +144,7 @@ extension KlaviyoEmulator {
 
     /// `GET /api/metrics`: the metrics that have events.
     func listMetrics(_ request: ServerRequest) -> ServerResponse {
-        var names: [String] = [Self.sentSMSMetric, Self.receivedSMSMetric]
+        var names: [String] = [Self.sentSMSMetric, Self.receivedSMSMetric, Self.failedSMSMetric]
         for e in events { if let m = e["metric"].string, !names.contains(m) { names.append(m) } }
         let base = "http://\(request.header("host") ?? "127.0.0.1")\(prefix)"
         let data: [JSON] = names.map { metricResource($0, base: base) }
@@ -145,7 +156,7 @@ extension KlaviyoEmulator {
     /// The JSON:API resource of the metric `name`.
     func metricResource(_ name: String, base: String) -> JSON {
         let id = Self.metricID(name)
-        let klaviyoOwned = name == Self.sentSMSMetric || name == Self.receivedSMSMetric
+        let klaviyoOwned = [Self.sentSMSMetric, Self.receivedSMSMetric, Self.failedSMSMetric].contains(name)
         return [
             "type": "metric", "id": .string(id),
             "attributes": [

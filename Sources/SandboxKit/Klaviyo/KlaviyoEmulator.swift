@@ -30,6 +30,8 @@ public final class KlaviyoEmulator: Emulator {
     var webhooks: [JSON] = []
     /// Texts customers sent into conversations (played through the control API).
     var received: [JSON] = []
+    /// Phone numbers a message never reaches, with the `Failure Type` Klaviyo records for them.
+    var unreachable: [String: String] = [:]
     /// Dedupe keys of recorded events: profile id + metric + (unique_id or time to the second).
     var eventKeys: Set<String> = []
     /// Profile index by identifier (`field` + value → the first profile holding it); see
@@ -216,7 +218,7 @@ public final class KlaviyoEmulator: Emulator {
         [
             "profiles": .array(profiles), "events": .array(events), "conversations": .array(conversations),
             "conversation_messages": .array(messages), "webhooks": .array(webhooks),
-            "received_sms": .array(received),
+            "received_sms": .array(received), "unreachable": .object(unreachable.mapValues { .string($0) }),
         ]
     }
 
@@ -228,6 +230,7 @@ public final class KlaviyoEmulator: Emulator {
         messages = snapshot["conversation_messages"].array ?? []
         webhooks = snapshot["webhooks"].array ?? []
         received = snapshot["received_sms"].array ?? []
+        unreachable = (snapshot["unreachable"].object ?? [:]).compactMapValues(\.string)
         reindexProfiles()
         if snapshot["config"].object != nil { try configure(snapshot["config"]) }
         for e in events {
@@ -251,6 +254,7 @@ public final class KlaviyoEmulator: Emulator {
         messages = []
         webhooks = []
         received = []
+        unreachable = [:]
         eventKeys = []
     }
 
@@ -285,7 +289,7 @@ public final class KlaviyoEmulator: Emulator {
 
     public func seed(_ document: JSON, context: EmulatorContext) throws {
         guard let o = document.object else { throw RuntimeError(.usage, "seed.klaviyo must be an object") }
-        for key in o.keys where !["profiles", "conversations", "webhooks", "events"].contains(key) {
+        for key in o.keys where !["profiles", "conversations", "webhooks", "events", "unreachable"].contains(key) {
             throw RuntimeError(.usage, "unknown seed.klaviyo key \(key)")
         }
         for spec in document["profiles"].array ?? [] {
@@ -332,6 +336,13 @@ public final class KlaviyoEmulator: Emulator {
                 id: id, metric: metric, profileID: profileID,
                 properties: spec["properties"].object == nil ? [:] : spec["properties"], time: time, uniqueID: id,
                 backfill: true, received: context.nowISO)
+        }
+        // Phones a message never reaches: E.164 strings, or {"phone_number","failure_type"}.
+        for spec in document["unreachable"].array ?? [] {
+            guard let phone = spec.string ?? spec["phone_number"].string, EmulatorSupport.isE164(phone) else {
+                throw RuntimeError(.usage, "seed.klaviyo.unreachable: phone numbers must be E.164")
+            }
+            unreachable[phone] = spec["failure_type"].nonEmptyString ?? "Device unreachable"
         }
         // Webhooks seeded directly may use any URL (the API itself requires https).
         for spec in document["webhooks"].array ?? [] {
