@@ -78,6 +78,8 @@ final class Soak: @unchecked Sendable {
     let customers: [String]
     let bench: SMSBench
     let state: String
+    /// Customers whose handset never receives a text.
+    let unreachable: Set<String>
 
     init(events: Int) throws {
         self.events = events
@@ -115,10 +117,14 @@ final class Soak: @unchecked Sendable {
                 "comments": [["author_id": .int(Int64(5000 + i % 60)), "body": "Question", "public": true]],
             ])
         }
+        // Every tenth customer's handset cannot be reached: Twilio accepts the replies, then
+        // reports them undelivered through the status callback (spooled like the webhooks).
+        unreachable = Set(customers.enumerated().filter { $0.offset % 10 == 3 }.map(\.element))
         bench = try SMSBench(
             seed: B.seed([
                 "klaviyo": ["profiles": .array(profiles)],
                 "zendesk": ["users": .array(users), "tickets": .array(tickets)],
+                "twilio": ["unreachable": JSON(unreachable.sorted())],
             ]))
         state = NSTemporaryDirectory() + "soak-" + SMSBench.randomHex(6)
         // The product's default: new SMS tickets get the customer-context note.
@@ -247,10 +253,14 @@ final class Soak: @unchecked Sendable {
         }
         deliver(jobs, report: &report)
         drain()
+        // Twilio's status callbacks of the replies sent meanwhile, still under the faults.
+        _ = bench.sandbox.waitForDeliveries(timeout: 60)
+        drain()
         try bench.faults(["rules": []])
         after = bench.sandbox.traffic
         report.serviceCalls += after.requests - before.requests
         report.faultsFired += after.faults - before.faults
+        _ = bench.sandbox.waitForDeliveries(timeout: 60)
         drain()
         // The survey backstop a deployment runs from cron.
         var env = bench.sandbox.functionEnvironment()
@@ -302,6 +312,22 @@ final class Soak: @unchecked Sendable {
             report.count(
                 "agent reply → Zendesk SMS Reply event", happened: recorded, flagged: listed,
                 what: "comment \(r.comment)")
+        }
+        // A reply the customer's handset never got: one internal note about it on its ticket.
+        let tickets = st.at("zendesk.tickets").array ?? []
+        for r in replies where unreachable.contains(r.customer) {
+            let comments = tickets.first { $0["id"].int == r.ticket }?["comments"].array ?? []
+            let notes = comments.filter {
+                $0["public"].bool == false && ($0["body"].string ?? "").hasPrefix("SMS not delivered")
+                    && ($0["body"].string ?? "").contains("comment \(r.comment)")
+            }.count
+            let listed = attention.contains {
+                $0["kind"].string == "reply_undelivered" && $0["ticket_id"].int == r.ticket
+                    && ($0["detail"].string ?? "").contains("comment \(r.comment)")
+            }
+            report.count(
+                "undelivered reply → note on its ticket", happened: notes, flagged: listed,
+                what: "ticket \(r.ticket) comment \(r.comment)")
         }
         for i in 0..<closes {
             let id = Int64(1900 + i)
