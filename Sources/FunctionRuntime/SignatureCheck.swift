@@ -1,19 +1,22 @@
 import FoundationEssentials
 /// Applies a function's signature policy to a request that arrived over HTTP.
 public enum SignatureCheck {
-    /// Verifies `request` against the first accepted scheme whose signature header is present.
+    /// Verifies `request` against the first of its candidate schemes (`candidates`: the accepted
+    /// schemes whose sender signs such a body) whose signature header is present.
     ///
     /// - No accepted scheme: nothing to verify.
     /// - Header present, secret set: verified (`.badSignature` on mismatch or stale timestamp).
-    /// - No secret configured for any accepted scheme: allowed only with `ALLOW_UNSIGNED=1`
-    ///   (noted in the log); otherwise `.configMissing` naming the secret variable.
+    /// - No secret configured for any candidate scheme: allowed only with `ALLOW_UNSIGNED=1`
+    ///   (noted in the log); otherwise `.configMissing` naming the secret variable — or
+    ///   `.badSignature` when the function has a secret for another kind of request.
     /// - A secret is configured but the request carries no signature: `.badSignature`.
     /// - `ZENDESK_WEBHOOK_SECRET` / `KLAVIYO_WEBHOOK_SECRET` may list several secrets separated by
     ///   commas; the request passes when any of them verifies it.
     public static func verify(
-        _ schemes: [SignatureScheme], request: IncomingRequest, body: [UInt8], config: Config, log: EventLog?
+        _ accepted: [SignatureScheme], request: IncomingRequest, body: [UInt8], config: Config, log: EventLog?
     ) throws {
-        guard !schemes.isEmpty else { return }
+        guard !accepted.isEmpty else { return }
+        let schemes = candidates(accepted, request: request)
         let configured = schemes.filter { config.value($0.secretVariable) != nil }
         if configured.isEmpty {
             if config.flag(ConfigKey.allowUnsigned) {
@@ -22,10 +25,14 @@ public enum SignatureCheck {
                 )
                 return
             }
+            let missing = schemes.map(\.secretVariable).joined(separator: " or ")
+            // The function verifies other senders: a request of this kind cannot be verified, and
+            // one that is forged must not read as a configuration fault (401, not 5xx).
+            if accepted.contains(where: { config.value($0.secretVariable) != nil }) {
+                throw RuntimeError(.badSignature, "\(missing) is not set: a request of this kind cannot be verified")
+            }
             throw RuntimeError(
-                .configMissing,
-                "\(schemes.map(\.secretVariable).joined(separator: " or ")) is not set; set it (or ALLOW_UNSIGNED=1 for local testing only)"
-            )
+                .configMissing, "\(missing) is not set; set it (or ALLOW_UNSIGNED=1 for local testing only)")
         }
         guard let scheme = configured.first(where: { request.header($0.signatureHeader) != nil }) else {
             throw RuntimeError(
@@ -50,6 +57,17 @@ public enum SignatureCheck {
             }
         }
         throw lastError ?? RuntimeError(.badSignature, "no secret to verify with")
+    }
+
+    /// The accepted schemes that can have signed `request`, by what each sender signs: Twilio
+    /// form-encoded bodies (any other body through `bodySHA256` in the URL), Zendesk and Klaviyo
+    /// JSON. All of `accepted` when none fits. So a function that takes Zendesk's JSON and
+    /// Twilio's forms (`agent-reply`) judges each request by its own sender's secret alone.
+    public static func candidates(_ accepted: [SignatureScheme], request: IncomingRequest) -> [SignatureScheme] {
+        let form = request.contentType.lowercased().hasPrefix("application/x-www-form-urlencoded")
+        let bodyHash = FormDecoding.pairs(Array(request.query.utf8)).contains { $0.0 == "bodySHA256" }
+        let fit = accepted.filter { $0 == .twilio ? form || bodyHash : !form }
+        return fit.isEmpty ? accepted : fit
     }
 
     /// The secrets that may sign a request to `path`: an entry `/route=secret` only for that

@@ -195,6 +195,47 @@ import FunctionRuntime
         #expect(SignatureCheck.secrets(entries, path: "/zendesk/tickets") == ["def", "legacy"])
         #expect(SignatureCheck.secrets(["/zendesk/comments=abc"], path: "/survey/dispatch").isEmpty)
     }
+
+    /// A function that takes Zendesk's JSON and Twilio's forms (`agent-reply`) judges each
+    /// request by its own sender's secret.
+    @Test func eachKindOfRequestIsJudgedByItsOwnSendersSecret() throws {
+        let json = IncomingRequest(method: "POST", path: "/zendesk/comments", contentType: "application/json")
+        let form = IncomingRequest(
+            method: "POST", path: "/sms/status", query: "ticket=1&comment=2",
+            contentType: "application/x-www-form-urlencoded")
+        let hashed = IncomingRequest(
+            method: "POST", path: "/x", query: "bodySHA256=ab", contentType: "application/json")
+        let both: [SignatureScheme] = [.zendesk, .twilio]
+        #expect(SignatureCheck.candidates(both, request: json) == [.zendesk])
+        #expect(SignatureCheck.candidates(both, request: form) == [.twilio])
+        #expect(SignatureCheck.candidates(both, request: hashed) == [.zendesk, .twilio])
+        #expect(SignatureCheck.candidates([.zendesk], request: form) == [.zendesk], "none fits: all")
+        #expect(SignatureCheck.candidates([.twilio, .klaviyo], request: json) == [.klaviyo])
+
+        func verify(_ r: IncomingRequest, _ env: [String: String]) throws {
+            try SignatureCheck.verify(both, request: r, body: [], config: Config(environment: env), log: nil)
+        }
+        // Only Twilio's token set: an unsigned Zendesk event may run with ALLOW_UNSIGNED (local
+        // testing), as before the function took Twilio's callbacks; without it, it is refused 401.
+        try verify(json, ["TWILIO_AUTH_TOKEN": "t", "ALLOW_UNSIGNED": "1"])
+        let refused = #expect(throws: RuntimeError.self) { try verify(json, ["TWILIO_AUTH_TOKEN": "t"]) }
+        #expect(refused?.code == .badSignature)
+        #expect(refused?.message.contains("ZENDESK_WEBHOOK_SECRET") == true)
+        // Nothing set at all: a configuration fault, as for any function.
+        #expect(throws: RuntimeError.self) { try verify(json, [:]) }.map { #expect($0.code == .configMissing) }
+        // Twilio's form without its signature, the token set: refused.
+        let unsigned = #expect(throws: RuntimeError.self) {
+            try verify(form, ["TWILIO_AUTH_TOKEN": "t", "PUBLIC_URL": "https://h"])
+        }
+        #expect(unsigned?.code == .badSignature)
+        // A Zendesk signature on a form is not Twilio's: refused, whatever Zendesk's secret.
+        var forged = form
+        forged.headers["x-zendesk-webhook-signature"] = "abc"
+        forged.headers["x-zendesk-webhook-signature-timestamp"] = Clock.iso8601(Date())
+        #expect(throws: RuntimeError.self) {
+            try verify(forged, ["TWILIO_AUTH_TOKEN": "t", "ZENDESK_WEBHOOK_SECRET": "z", "PUBLIC_URL": "https://h"])
+        }
+    }
 }
 
 @Suite struct RedactionFalsePositiveTests {
