@@ -53,6 +53,12 @@ extension SMSInboundHandler {
             } catch let e as ServiceError where e.code == .conflict || e.isClosedTicketError {
                 conflicted = true
                 continue
+            } catch let e as RuntimeError where e.code == .upstreamUnavailable && e.outcomeUnknown {
+                // The note may have landed: the audits say so.
+                guard
+                    (try? zendesk.audits(ticketID: active.id)).map({ InboundRules.records($0, messageID: u.messageID) })
+                        == true
+                else { throw e }
             }
             var r = base.merging(["outcome": "undelivered", "ticket_id": .int(active.id), "noted": true])
             if reopened != nil { r["reopened"] = true }

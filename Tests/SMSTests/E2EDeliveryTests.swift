@@ -288,4 +288,70 @@ import TestSupport
         #expect(marketing.json["results"][0]["reason"].string == "not_a_reply", "\(marketing.text)")
         #expect(bench.comments(601).dropFirst(before).filter { $0["public"].bool == false }.count == 1)
     }
+
+    /// The note's own write answered nothing (processed, answer lost): the re-read or the retry's
+    /// 409 finds the note, so it is listed once and never written twice — for Twilio's callback
+    /// and for Klaviyo's "Failed to Deliver SMS".
+    @Test func aLostAnswerToTheNoteIsSettledWithoutASecondNote() throws {
+        let (bench, attention) = try Self.bench(unreachable: false)
+        defer { try? FileManager.default.removeItem(atPath: attention) }
+        let lose: JSON = [
+            "rules": [
+                [
+                    "service": "zendesk", "method": "PUT", "path_regex": "/tickets/601\\.json$", "mode": "lose_response",
+                    "times": 1,
+                ]
+            ]
+        ]
+        let before = bench.comments(601).count
+        try bench.faults(lose)
+        let twilio = try Self.statusCallback(
+            bench, sid: SMSBench.messageSID(), status: "undelivered", errorCode: "30006",
+            query: "?ticket=601&comment=77")
+        #expect(bench.requests.contains { $0["fault"].string == "lose_response" }, "the fault fired")
+        #expect(twilio.outcome == "undelivered" || twilio.exit == "75", "\(twilio.text)")
+        if twilio.exit == "75" {
+            // Settled by the re-run the spool (or Twilio's sender) makes.
+            let again = try Self.statusCallback(
+                bench, sid: SMSBench.messageSID(), status: "undelivered", errorCode: "30006",
+                query: "?ticket=601&comment=77")
+            #expect(again.outcome == "duplicate" || again.outcome == "undelivered", "\(again.text)")
+        }
+        let notes = { bench.comments(601).dropFirst(before).filter { $0["public"].bool == false } }
+        #expect(notes().count == 1, "\(notes())")
+        #expect(JSONLines.read(attention).lines.contains { ($0["detail"].string ?? "").contains("comment 77") })
+
+        // Klaviyo's item for the same customer, its note's answer lost too.
+        let secret = "kl-webhook-secret"
+        bench.configure([
+            "SMS_PROVIDER": "klaviyo", "KLAVIYO_WEBHOOK_SECRET": secret, ConfigKey.attentionLog: attention,
+        ])
+        try bench.faults(lose)
+        let item: JSON = [
+            "external_id": "01FAILEDREPLY0000000000000", "topic": "event:klaviyo.failed_to_deliver_sms",
+            "payload": [
+                "data": [
+                    "type": "event", "id": "01FAILEDREPLY0000000000000",
+                    "attributes": [
+                        "datetime": .string(Clock.iso8601(Date())),
+                        "event_properties": [
+                            "Message Body": "We shipped it.", "To Number": .string(B.pat),
+                            "Failure Type": "Device unreachable",
+                        ],
+                    ],
+                    "relationships": ["profile": ["data": ["type": "profile", "id": "01PATPROFILE0000000000000A"]]],
+                ]
+            ],
+        ]
+        let first = try bench.postKlaviyoBatch([item], secret: secret)
+        let outcome = first.json["results"][0]["outcome"].string
+        #expect(outcome == "undelivered" || first.status == 503, "\(first.text)")
+        if first.status == 503 {
+            let again = try bench.postKlaviyoBatch([item], secret: secret)
+            #expect(again.json["results"][0]["outcome"].string == "duplicate", "\(again.text)")
+        }
+        #expect(notes().filter { ($0["body"].string ?? "").contains("We shipped it.") }.count == 1, "\(notes())")
+        #expect(JSONLines.read(attention).lines.contains { ($0["detail"].string ?? "").contains("01FAILEDREPLY") })
+    }
 }
+
