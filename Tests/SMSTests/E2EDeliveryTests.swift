@@ -75,6 +75,27 @@ import TestSupport
             ], body: Array(FormDecoding.body(params).utf8))
     }
 
+    /// Klaviyo's "Failed to Deliver SMS" webhook item of a reply to Pat, as Klaviyo posts it (the
+    /// payload in the shape of a Get Event answer).
+    static func failedItem(id: String, body: String, failure: String) -> JSON {
+        [
+            "external_id": .string(id), "topic": "event:klaviyo.failed_to_deliver_sms",
+            "payload": [
+                "data": [
+                    "type": "event", "id": .string(id),
+                    "attributes": [
+                        "datetime": .string(Clock.iso8601(Date())),
+                        "event_properties": [
+                            "Message Body": .string(body), "To Number": .string(B.pat),
+                            "Failure Type": .string(failure),
+                        ],
+                    ],
+                    "relationships": ["profile": ["data": ["type": "profile", "id": "01PATPROFILE0000000000000A"]]],
+                ]
+            ],
+        ]
+    }
+
     @Test func anUndeliveredReplyComesBackToTheAgentAsANoteOnTheReopenedTicket() throws {
         let (bench, attention) = try Self.bench(unreachable: true)
         let before = bench.comments(601).count
@@ -260,22 +281,7 @@ import TestSupport
 
         // Klaviyo re-delivers the same item: noted once.
         let id = failed.first?["id"].string ?? ""
-        let item: JSON = [
-            "external_id": .string(id), "topic": "event:klaviyo.failed_to_deliver_sms",
-            "payload": [
-                "data": [
-                    "type": "event", "id": .string(id),
-                    "attributes": [
-                        "datetime": .string(Clock.iso8601(Date())),
-                        "event_properties": [
-                            "Message Body": "Your refund is on its way.", "To Number": .string(B.pat),
-                            "Failure Type": "Device disconnected",
-                        ],
-                    ],
-                    "relationships": ["profile": ["data": ["type": "profile", "id": "01PATPROFILE0000000000000A"]]],
-                ]
-            ],
-        ]
+        let item = Self.failedItem(id: id, body: "Your refund is on its way.", failure: "Device disconnected")
         let again = try bench.postKlaviyoBatch([item], secret: secret)
         #expect(again.status == 200, "\(again.text)")
         #expect(again.json["results"][0]["outcome"].string == "duplicate", "\(again.text)")
@@ -298,7 +304,8 @@ import TestSupport
         let lose: JSON = [
             "rules": [
                 [
-                    "service": "zendesk", "method": "PUT", "path_regex": "/tickets/601\\.json$", "mode": "lose_response",
+                    "service": "zendesk", "method": "PUT", "path_regex": "/tickets/601\\.json$",
+                    "mode": "lose_response",
                     "times": 1,
                 ]
             ]
@@ -327,22 +334,8 @@ import TestSupport
             "SMS_PROVIDER": "klaviyo", "KLAVIYO_WEBHOOK_SECRET": secret, ConfigKey.attentionLog: attention,
         ])
         try bench.faults(lose)
-        let item: JSON = [
-            "external_id": "01FAILEDREPLY0000000000000", "topic": "event:klaviyo.failed_to_deliver_sms",
-            "payload": [
-                "data": [
-                    "type": "event", "id": "01FAILEDREPLY0000000000000",
-                    "attributes": [
-                        "datetime": .string(Clock.iso8601(Date())),
-                        "event_properties": [
-                            "Message Body": "We shipped it.", "To Number": .string(B.pat),
-                            "Failure Type": "Device unreachable",
-                        ],
-                    ],
-                    "relationships": ["profile": ["data": ["type": "profile", "id": "01PATPROFILE0000000000000A"]]],
-                ]
-            ],
-        ]
+        let item = Self.failedItem(
+            id: "01FAILEDREPLY0000000000000", body: "We shipped it.", failure: "Device unreachable")
         let first = try bench.postKlaviyoBatch([item], secret: secret)
         let outcome = first.json["results"][0]["outcome"].string
         #expect(outcome == "undelivered" || first.status == 503, "\(first.text)")
@@ -354,4 +347,3 @@ import TestSupport
         #expect(JSONLines.read(attention).lines.contains { ($0["detail"].string ?? "").contains("01FAILEDREPLY") })
     }
 }
-
