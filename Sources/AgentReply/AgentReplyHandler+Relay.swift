@@ -267,13 +267,17 @@ extension AgentReplyHandler {
     /// the SMS is out, the claim stays, and the re-delivery finishes the effects.
     func commit(_ relay: Relay, claims: [ReplyClaim], messageIDs: [Int: JSON], base: JSON) throws -> JSON {
         var r = try finishEffects(relay, messageIDs: messageIDs, base: base)
+        let fields: JSON = [
+            "additional_tags": [.string(ReplyClaim.doneTag(commentID: relay.commentID))],
+            "remove_tags": JSON(claims.map(\.tag)),
+        ]
         do {
-            try zendesk.updateTicket(
-                id: relay.ticketID,
-                fields: [
-                    "additional_tags": [.string(ReplyClaim.doneTag(commentID: relay.commentID))],
-                    "remove_tags": JSON(claims.map(\.tag)),
-                ])
+            if relay.plan.attachmentsNotSent > 0 {
+                try commitWithNote(relay, fields: fields)
+                r["attachments_noted"] = true
+            } else {
+                try zendesk.updateTicket(id: relay.ticketID, fields: fields)
+            }
         } catch {
             throw RuntimeError(
                 .upstreamUnavailable,
@@ -282,6 +286,36 @@ extension AgentReplyHandler {
         }
         r["provider_confirmed"] = true
         return r
+    }
+
+    /// The commit of a reply whose attachments did not go out (SMS carries text only): the done
+    /// tag and an internal note telling the agent so, in one update with `safe_update` — the note
+    /// is written exactly when the relay is recorded as done, so once. A 409 or a lost answer is
+    /// settled by re-reading: the done tag present means the commit (this one or another
+    /// delivery's) landed.
+    func commitWithNote(_ relay: Relay, fields: JSON) throws {
+        let done = ReplyClaim.doneTag(commentID: relay.commentID)
+        var update = fields
+        update["comment"] = [
+            "body": .string(
+                ReplyRules.attachmentsNote(commentID: relay.commentID, count: relay.plan.attachmentsNotSent)),
+            "public": false,
+        ]
+        for _ in 0..<8 {
+            let ticket = try zendesk.ticket(id: relay.ticketID).ticket
+            if (ticket["tags"].array ?? []).contains(.string(done)) { return }
+            do {
+                try zendesk.updateTicket(
+                    id: relay.ticketID, fields: update, safeUpdateStamp: ticket["updated_at"].string ?? "")
+                return
+            } catch let err as ServiceError where err.code == .conflict {
+                continue
+            } catch let err as RuntimeError where err.code == .upstreamUnavailable && err.outcomeUnknown {
+                guard (try? zendesk.tags(ticketID: relay.ticketID))?.contains(done) == true else { throw err }
+                return
+            }
+        }
+        throw SMSError(.unsettled, "ticket \(relay.ticketID) kept changing while recording the reply")
     }
 
     /// Records the reply in Klaviyo as `KLAVIYO_SMS_REPLY_METRIC` (Twilio provider with a Klaviyo

@@ -126,3 +126,16 @@ public enum ReplyRules {
             attachmentsNotSent: attachments)
     }
 }
+
+extension ReplyRules {
+    /// The internal note of a reply sent without its attachments: an SMS carries text only, and
+    /// no MMS can be sent from Zendesk (Klaviyo help centre, the integration's own article).
+    public static func attachmentsNote(commentID: Int64, count: Int) -> String {
+        let files = count == 1 ? "its attachment was" : "its \(count) attachments were"
+        return """
+            SMS sent as text only: the reply in comment \(commentID) reached the customer, but \(files) not \
+            sent (an SMS carries text; no MMS can be sent from Zendesk). Share them by another channel if the \
+            customer needs them.
+            """
+    }
+}

@@ -346,4 +346,52 @@ import TestSupport
         #expect(notes().filter { ($0["body"].string ?? "").contains("We shipped it.") }.count == 1, "\(notes())")
         #expect(JSONLines.read(attention).lines.contains { ($0["detail"].string ?? "").contains("01FAILEDREPLY") })
     }
+
+    /// An agent's reply with attachments goes out as text (no MMS from Zendesk), and the agent is
+    /// told so by one internal note, written with the relay's done tag — also when that write's
+    /// answer is lost and when the comment event comes again.
+    @Test func attachmentsThatCannotGoOutAreNotedOnce() throws {
+        let seed = E2EReplyTests.seed([
+            "zendesk": [
+                "tickets": [
+                    [
+                        "id": 640, "status": "open", "requester_id": .int(B.patID), "subject": "SMS conversation",
+                        "external_id": .string("sms:\(B.pat):\(B.brandB)"), "tags": ["sms"],
+                        "comments": [
+                            ["author_id": .int(B.patID), "body": "Can I see the invoice?", "public": true],
+                            [
+                                "author_id": 3002, "body": "Here it is.", "public": true,
+                                "attachments": [["file_name": "invoice.pdf", "content_type": "application/pdf"]],
+                            ],
+                        ],
+                    ]
+                ]
+            ]
+        ])
+        let bench = try SMSBench(seed: seed)
+        let comment = bench.comments(640).last?["id"].int ?? -1
+        #expect(bench.comments(640).last?["attachments"].array?.count == 1)
+        try bench.faults([
+            "rules": [
+                [
+                    "service": "zendesk", "method": "PUT", "path_regex": "/tickets/640\\.json$",
+                    "mode": "lose_response",
+                    "times": 1,
+                ]
+            ]
+        ])
+        let r = try bench.commentAdded(ticket: 640, comment: comment)
+        #expect(r.outcome == "sent", "\(r.text)")
+        #expect(r.json["attachments_not_sent"].int == 1)
+        #expect(bench.requests.contains { $0["fault"].string == "lose_response" }, "the fault fired")
+        #expect(bench.sentSMS.map { $0["body"].string } == ["Here it is."])
+        let again = try bench.commentAdded(ticket: 640, comment: comment)
+        #expect(again.outcome == "duplicate", "\(again.text)")
+        let notes = bench.comments(640).filter { $0["public"].bool == false }
+        #expect(notes.count == 1, "\(notes)")
+        #expect(notes.first?["body"].string?.hasPrefix("SMS sent as text only") == true, "\(notes)")
+        #expect(notes.first?["body"].string?.contains("comment \(comment)") == true)
+        #expect((bench.ticket(640)["tags"].array ?? []).contains(.string("sms_reply_\(comment)")))
+        #expect(bench.sentSMS.count == 1)
+    }
 }

@@ -159,6 +159,20 @@ extension ZendeskEmulator {
             let at = comment["created_at"].string ?? created
             let audit = newAudit(&ticket, author: author, stamp: at)
             addComment(&ticket, comment, author: author, auditIndex: audit, isPublic: comment["public"].bool ?? true)
+            // Seeded attachments: `{"file_name", "content_type"?, "size"?}` each, given an id and a URL.
+            for a in comment["attachments"].array ?? [] {
+                guard let name = a["file_name"].nonEmptyString else {
+                    throw RuntimeError(.usage, "seeded comment attachments need a file_name")
+                }
+                let index = ticket.comments.count - 1
+                let id = Int64(ticket.comments[index].id * 100 + Int64(ticket.comments[index].attachments.count + 1))
+                ticket.comments[index].attachments.append([
+                    "id": .int(id), "file_name": .string(name),
+                    "content_url": .string("https://sandbox.zendesk.example/attachments/token/\(id)/?name=\(name)"),
+                    "content_type": a["content_type"].isNull ? "application/octet-stream" : a["content_type"],
+                    "size": a["size"].isNull ? 1024 : a["size"],
+                ])
+            }
         }
         if let description = spec["description"].string, ticket.comments.isEmpty { ticket.description = description }
         ticket.updatedAt = spec["updated_at"].string ?? ticket.comments.last?.createdAt ?? created

@@ -11,13 +11,16 @@ struct ZendeskComment {
     var auditID: Int64
     var createdAt: String
     var via: JSON
+    /// Attachment objects (`{id, file_name, content_url, content_type, size}`); only seeded
+    /// comments have any (the sandbox emulates no uploads).
+    var attachments: [JSON] = []
 
     /// The REST representation (`GET /api/v2/tickets/{id}/comments`).
     var json: JSON {
         [
             "id": .int(id), "type": "Comment", "author_id": .int(authorID), "body": .string(body),
             "html_body": .string(htmlBody), "plain_body": .string(body), "public": .bool(isPublic),
-            "attachments": [], "audit_id": .int(auditID), "via": via,
+            "attachments": .array(attachments), "audit_id": .int(auditID), "via": via,
             "metadata": ["system": [:], "custom": [:]], "created_at": .string(createdAt),
         ]
     }
@@ -40,6 +43,7 @@ struct ZendeskComment {
             htmlBody: json["html_body"].string ?? "", isPublic: json["public"].bool ?? true,
             auditID: json["audit_id"].int ?? 0, createdAt: json["created_at"].string ?? "",
             via: json["via"].isNull ? ZendeskEmulator.apiVia : json["via"])
+        attachments = json["attachments"].array ?? []
     }
 }
 
