@@ -9,7 +9,7 @@ import SMSCore
 /// - a Klaviyo system-webhook batch `{"data":[{"external_id","topic","payload"}],"meta":{…}}`:
 ///   items of the inbound topic ("Sent SMS": the customer texted) are texts, items of the
 ///   outbound topic ("Received SMS": a message of the brand reached the customer) are campaign/flow
-///   SMS — or, naming neither, the brand's own conversation reply (ignored) — items of the failed
+///   SMS — or, naming neither, a conversation reply (from Zendesk, or from Klaviyo's inbox) — items of the failed
 ///   topic ("Failed to Deliver SMS") are messages that did not reach the customer, others are reported
 ///   as `ignored` (`topic`). `payload` has the shape of Klaviyo's Get Event answer
 ///   (`data.id`, `data.attributes.event_properties`, `data.relationships.profile.data.id`,
@@ -136,9 +136,13 @@ public enum InboundEvent {
             guard let id else { throw SMSError(.invalidMessage, "a Klaviyo \(topic) item has no event id") }
             let customer =
                 field(props, ["to_number", "to", "phone_number", "recipient", "customer_phone_number"]) ?? profilePhone
-            // Neither a campaign nor a flow: the brand's own conversation reply, which is on the
-            // ticket already (it was sent from there). Never noted: no echo.
-            guard let source = InboundRules.campaignOrFlow(props) else { return .conversationReply(id: id) }
+            // Neither a campaign nor a flow: a conversation reply — from Zendesk (on the ticket
+            // already: never noted, no echo) or from Klaviyo's inbox (the handler tells which).
+            guard let source = InboundRules.campaignOrFlow(props) else {
+                return .conversationReply(
+                    ConversationReply(
+                        messageID: id, customer: customer.map(PhoneNumber.normalize), profileID: profileID, body: body))
+            }
             return .campaign(
                 CampaignSMS(
                     messageID: id, customer: customer.map(PhoneNumber.normalize), profileID: profileID, body: body,

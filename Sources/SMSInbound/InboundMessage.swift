@@ -63,6 +63,23 @@ public struct CampaignSMS: Sendable, Equatable {
     }
 }
 
+/// A message of the brand that reached the customer naming no campaign or flow ("Received SMS"):
+/// a conversation reply — sent from Zendesk (relayed by `agent-reply`) or typed in Klaviyo's inbox.
+public struct ConversationReply: Sendable, Equatable {
+    /// The "Received SMS" event id.
+    public var messageID: String
+    public var customer: String?
+    public var profileID: String?
+    public var body: String
+
+    public init(messageID: String, customer: String?, profileID: String?, body: String) {
+        self.messageID = messageID
+        self.customer = customer
+        self.profileID = profileID
+        self.body = body
+    }
+}
+
 /// A message of the brand that Klaviyo could not deliver ("Failed to Deliver SMS").
 public struct UndeliveredSMS: Sendable, Equatable {
     /// The "Failed to Deliver SMS" event id.
@@ -97,7 +114,7 @@ public enum InboundItem: Sendable, Equatable {
     /// A Klaviyo webhook item of a topic this function does not handle.
     case otherTopic(id: String?, topic: String)
     /// An outbound item naming no campaign or flow: the brand's own conversation reply.
-    case conversationReply(id: String)
+    case conversationReply(ConversationReply)
     /// A batch item that cannot be read (its own error entry; the rest of the batch goes on).
     case invalid(id: String?, error: SMSError)
 }
@@ -110,7 +127,7 @@ extension InboundItem {
         case .campaign(let c): return c.messageID
         case .undelivered(let u): return u.messageID
         case .otherTopic(let id, _), .invalid(let id, _): return id
-        case .conversationReply(let id): return id
+        case .conversationReply(let r): return r.messageID
         }
     }
 }

@@ -16,8 +16,8 @@ public enum IgnoreReason: String, Sendable, Equatable {
     case noOpenTicket = "no_open_ticket"
     /// A Klaviyo webhook item of another topic.
     case topic
-    /// An outbound Klaviyo item that names no campaign or flow: the brand's own conversation
-    /// reply, already on the ticket (never noted again: no echo).
+    /// An outbound Klaviyo item that names no campaign or flow and is the text of an agent's
+    /// public comment on the ticket: the reply `agent-reply` relayed (never noted again: no echo).
     case conversationReply = "conversation_reply"
 }
 
@@ -142,6 +142,27 @@ public enum InboundRules {
     /// The private note for a campaign/flow SMS.
     public static func campaignNote(_ sms: CampaignSMS) -> String {
         "Klaviyo sent this SMS to the customer (\(sms.source)):\n\n" + SMSText.clean(sms.body)
+    }
+
+    /// True when `body` (a conversation reply Klaviyo delivered) is the text, or a part of the
+    /// text, of one of `agentComments` (the ticket's public comments by others than the customer):
+    /// a reply sent from Zendesk. Compared with runs of white space made one space; either way
+    /// round, so a part of a long reply matches, and so does a reply Klaviyo added a line to.
+    public static func sentFromZendesk(_ body: String, agentComments: [String]) -> Bool {
+        func squeezed(_ s: String) -> String {
+            s.split(whereSeparator: { $0.isWhitespace }).joined(separator: " ")
+        }
+        let text = squeezed(SMSText.clean(body))
+        guard !text.isEmpty else { return true }
+        return agentComments.contains { comment in
+            let c = squeezed(SMSText.plainText(comment))
+            return !c.isEmpty && (c.contains(text) || text.contains(c))
+        }
+    }
+
+    /// The internal note of a conversation reply sent from Klaviyo's inbox, not from Zendesk.
+    public static func inboxReplyNote(_ reply: ConversationReply) -> String {
+        "Sent to the customer from Klaviyo (not from Zendesk):\n\n" + SMSText.clean(reply.body)
     }
 
     /// The internal note of a reply Klaviyo could not deliver.

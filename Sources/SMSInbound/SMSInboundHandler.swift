@@ -55,8 +55,7 @@ public struct SMSInboundHandler {
         case .undelivered(let u): return try handle(u)
         case .otherTopic(let id, let topic):
             return result(.ignore(.topic), messageID: id, extra: ["topic": .string(topic)])
-        case .conversationReply(let id):
-            return result(.ignore(.conversationReply), messageID: id)
+        case .conversationReply(let r): return try handle(r)
         case .invalid(_, let error):
             // Only batches hold unreadable items: the batch turns this into the item's error entry.
             throw error

@@ -185,12 +185,30 @@ import Testing
                     InboundMessage(
                         messageID: "EV4", from: "", to: "klaviyo", body: "only my profile",
                         receivedAt: "2026-11-20T10:00:00+00:00", profileID: "P4")))
-        // Outbound with neither campaign nor flow: the brand's own conversation reply.
-        #expect(items[4] == .conversationReply(id: "EV5"))
+        // Outbound with neither campaign nor flow: a conversation reply (from Zendesk or Klaviyo's inbox).
+        #expect(
+            items[4]
+                == .conversationReply(
+                    ConversationReply(messageID: "EV5", customer: nil, profileID: "P1", body: "Thanks, on its way")))
         // Unreadable items are their own error entries; the batch still parses.
         guard case .invalid(let id, let error) = items[5] else { Issue.record("\(items[5])"); return }
         #expect(id == "e6" && error.code == .invalidMessage)
         guard case .invalid(nil, _) = items[6] else { Issue.record("\(items[6])"); return }
+    }
+
+    /// A conversation reply is Zendesk's own when its text is (a part of) an agent's public
+    /// comment — compared with white space squeezed, either way round.
+    @Test func aConversationReplyIsZendesksWhenAnAgentCommentHoldsItsText() {
+        let comments = ["<p>Thanks Pat,</p><p>your parcel ships   today.</p>", "Second answer"]
+        #expect(InboundRules.sentFromZendesk("Thanks Pat,\nyour parcel ships today.", agentComments: comments))
+        #expect(InboundRules.sentFromZendesk("your parcel ships today.", agentComments: comments), "a part")
+        #expect(InboundRules.sentFromZendesk("Second answer\nReply STOP to opt out", agentComments: comments))
+        #expect(!InboundRules.sentFromZendesk("We refunded you from the inbox", agentComments: comments))
+        #expect(!InboundRules.sentFromZendesk("Anything", agentComments: []))
+        #expect(!InboundRules.sentFromZendesk("Anything", agentComments: ["", "  "]), "an empty comment holds nothing")
+        let note = InboundRules.inboxReplyNote(
+            ConversationReply(messageID: "EV", customer: nil, profileID: nil, body: "Refund sent"))
+        #expect(note == "Sent to the customer from Klaviyo (not from Zendesk):\n\nRefund sent")
     }
 
     /// The topics can be configured, and the defaults carry Klaviyo's meaning.
