@@ -187,12 +187,20 @@ extension AgentReplyHandler {
                 guard let t = twilio, let from = relay.plan.brandNumber else {
                     throw SMSError(.badConfiguration, "Twilio is not configured")
                 }
-                switch try t.sendMessage(
-                    to: relay.plan.customer, from: from, body: part,
-                    statusCallback: ReplyRules.statusCallback(
-                        settings.statusCallbackURL, ticketID: relay.ticketID, commentID: relay.commentID,
-                        part: relay.plan.parts.count > 1 ? index + 1 : nil))
-                {
+                let callback = ReplyRules.statusCallback(
+                    settings.statusCallbackURL, ticketID: relay.ticketID, commentID: relay.commentID,
+                    part: relay.plan.parts.count > 1 ? index + 1 : nil)
+                var outcome = try t.sendMessage(
+                    to: relay.plan.customer, from: from, body: part, statusCallback: callback)
+                // Twilio refused the StatusCallback (21609, a 400: nothing was created): the reply
+                // matters more than its delivery report, so it goes out without one.
+                if case .failure(let r) = outcome, r.code == TwilioRefusal.invalidStatusCallback, callback != nil {
+                    log?.warn(
+                        "Twilio refused the StatusCallback \(callback ?? "") (21609): sending part \(index + 1) without it"
+                    )
+                    outcome = try t.sendMessage(to: relay.plan.customer, from: from, body: part)
+                }
+                switch outcome {
                 case .success(let message): return .sent(message["sid"])
                 case .failure(let r): return .refused(code: .int(Int64(r.code)), message: r.message)
                 }

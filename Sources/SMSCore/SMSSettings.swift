@@ -158,16 +158,27 @@ public struct SMSSettings: Sendable {
     static func statusCallbackURL(_ config: Config) throws -> String? {
         if let v = config.value(ConfigKey.smsStatusCallbackURL)?.trimmed(), !v.isEmpty {
             if ["off", "0", "false", "no"].contains(v.lowercased()) { return nil }
-            guard v.hasPrefix("https://") || v.hasPrefix("http://"), !v.contains("?"), !v.contains("#") else {
+            guard isCallbackURL(v), !v.contains("?"), !v.contains("#") else {
                 throw SMSError(
                     .badConfiguration,
-                    "SMS_STATUS_CALLBACK_URL must be an http(s) URL without query or fragment (or off), got \(v.debugDescription)"
+                    "SMS_STATUS_CALLBACK_URL must be an http(s) URL with a host name without underscores, and no query or fragment (or off), got \(v.debugDescription)"
                 )
             }
             return v
         }
         guard var base = config.value(ConfigKey.publicURL)?.trimmed(), !base.isEmpty else { return nil }
         while base.hasSuffix("/") { base.removeLast() }
-        return base + statusCallbackPath
+        // A PUBLIC_URL Twilio would refuse as a StatusCallback (21609) gets none.
+        return isCallbackURL(base) && !base.contains("?") ? base + statusCallbackPath : nil
+    }
+
+    /// A URL Twilio takes as a `StatusCallback`: http(s) with a host name, no underscore in it
+    /// (Create Message, `StatusCallback`: "URL must contain a valid hostname and underscores are
+    /// not allowed").
+    public static func isCallbackURL(_ url: String) -> Bool {
+        let lower = url.lowercased()
+        guard let scheme = ["https://", "http://"].first(where: { lower.hasPrefix($0) }) else { return false }
+        let host = url.dropFirst(scheme.count).prefix { $0 != "/" && $0 != "?" && $0 != ":" && $0 != "#" }
+        return !host.isEmpty && !host.contains("_")
     }
 }

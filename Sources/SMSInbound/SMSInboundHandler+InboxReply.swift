@@ -13,9 +13,7 @@ extension SMSInboundHandler {
     /// in the audit's metadata (`sms_message_id`: a re-delivery is a `duplicate`). No open SMS
     /// ticket → `ignored`, `no_open_ticket`.
     func handle(_ reply: ConversationReply) throws -> JSON {
-        var phone = reply.customer
-        if phone == nil, let id = reply.profileID, let klaviyo { phone = try klaviyo.profile(id: id)?.phoneNumber }
-        guard let phone else {
+        guard let phone = try customerPhone(reply.customer, profileID: reply.profileID) else {
             return result(.ignore(.noOpenTicket, detail: "no customer phone"), messageID: reply.messageID)
         }
         let metadata: JSON = ["sms_message_id": .string(reply.messageID), "sms_direction": "inbox_reply"]

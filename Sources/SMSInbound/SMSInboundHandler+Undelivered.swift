@@ -19,8 +19,7 @@ extension SMSInboundHandler {
         if let source = u.source {
             return base.merging(["outcome": "ignored", "reason": "not_a_reply", "detail": .string(source)])
         }
-        var phone = u.customer
-        if phone == nil, let id = u.profileID, let klaviyo { phone = try klaviyo.profile(id: id)?.phoneNumber }
+        let phone = try customerPhone(u.customer, profileID: u.profileID)
         let action = "Klaviyo could not deliver an SMS reply to the customer: reply by another channel"
         guard let phone else {
             return listed(

@@ -233,10 +233,16 @@ public struct SMSInboundHandler {
 
     // MARK: - Campaign and flow SMS
 
+    /// The customer's phone of an outbound Klaviyo item: as the payload names it, or read from
+    /// the profile it names.
+    func customerPhone(_ customer: String?, profileID: String?) throws -> String? {
+        if let customer { return customer }
+        guard let id = profileID, let klaviyo else { return nil }
+        return try klaviyo.profile(id: id)?.phoneNumber
+    }
+
     func handle(_ c: CampaignSMS) throws -> JSON {
-        var phone = c.customer
-        if phone == nil, let id = c.profileID, let klaviyo { phone = try klaviyo.profile(id: id)?.phoneNumber }
-        guard let phone else {
+        guard let phone = try customerPhone(c.customer, profileID: c.profileID) else {
             return result(.ignore(.noOpenTicket, detail: "no customer phone"), messageID: c.messageID)
         }
         let metadata: JSON = ["sms_message_id": .string(c.messageID), "sms_direction": "campaign"]

@@ -29,6 +29,9 @@ public struct FaultRule: Sendable {
     public var status: Int
     public var retryAfter: Int
     public var ms: Int
+    /// Twilio only: the error code of a `status` answer (`{"code","message",…}` as Twilio writes
+    /// it), e.g. 21609 for a refused `StatusCallback`.
+    public var code: Int?
     /// The chance (0…1) that a matching request is hit; a miss uses up no firing.
     public var probability: Double
 
@@ -36,7 +39,7 @@ public struct FaultRule: Sendable {
     public init(_ json: JSON) throws {
         guard let o = json.object else { throw RuntimeError(.usage, "a fault rule must be an object") }
         let known: Set<String> = [
-            "service", "method", "path_regex", "times", "mode", "status", "retry_after", "ms", "probability",
+            "service", "method", "path_regex", "times", "mode", "status", "retry_after", "ms", "probability", "code",
         ]
         for key in o.keys where !known.contains(key) { throw RuntimeError(.usage, "unknown fault rule key \(key)") }
         guard let modeText = json["mode"].string, let mode = Mode(rawValue: modeText) else {
@@ -61,6 +64,8 @@ public struct FaultRule: Sendable {
         retryAfter = Int(json["retry_after"].int ?? 1)
         ms = Int(json["ms"].int ?? 0)
         guard ms >= 0, retryAfter >= 0 else { throw RuntimeError(.usage, "ms and retry_after must not be negative") }
+        code = json["code"].int.map { Int($0) }
+        if code != nil, service != "twilio" { throw RuntimeError(.usage, "code is for twilio faults only") }
         probability = json["probability"].double ?? 1
         guard (0...1).contains(probability) else { throw RuntimeError(.usage, "probability must lie between 0 and 1") }
     }
@@ -81,7 +86,7 @@ public struct FaultRule: Sendable {
             "service": JSON(service), "method": JSON(method), "path_regex": JSON(pathRegex),
             "times": .int(Int64(remaining ?? 0)), "always": .bool(remaining == nil), "mode": .string(mode.rawValue),
             "status": .int(Int64(status)), "retry_after": .int(Int64(retryAfter)), "ms": .int(Int64(ms)),
-            "probability": .double(probability),
+            "probability": .double(probability), "code": JSON(code.map { Int64($0) }),
         ]
     }
 }

@@ -28,7 +28,7 @@ extension Sandbox {
     }
 
     /// An error answer in the service's own format; 429 and 503 carry `Retry-After`.
-    static func serviceError(_ service: String, status: Int, retryAfter: Int?) -> ServerResponse {
+    static func serviceError(_ service: String, status: Int, retryAfter: Int?, code: Int? = nil) -> ServerResponse {
         let after = (status == 429 || status == 503) ? (retryAfter ?? 1) : nil
         switch service {
         case "klaviyo":
@@ -37,6 +37,7 @@ extension Sandbox {
                 ? KlaviyoError.throttled(after ?? 1)
                 : KlaviyoError(status, ExitStatus.reason(status) + ".", retryAfter: after)).response
         case "twilio":
+            if let code { return TwilioError(status, code, "Fault rule: error \(code)", retryAfter: after).response }
             return TwilioError.generic(status, retryAfter: after).response
         case "survey":
             return SurveyEmulator.error(status, ExitStatus.reason(status), retryAfter: after)

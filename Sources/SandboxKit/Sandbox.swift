@@ -206,7 +206,8 @@ public final class Sandbox: @unchecked Sendable {
         if let rule {
             switch rule.mode {
             case .status:
-                let response = Self.serviceError(service, status: rule.status, retryAfter: rule.retryAfter)
+                let response = Self.serviceError(
+                    service, status: rule.status, retryAfter: rule.retryAfter, code: rule.code)
                 lock.withLock { record(entry, status: response.status, fault: rule.mode.rawValue) }
                 return .respond(response)
             case .reset:

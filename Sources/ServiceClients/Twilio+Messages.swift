@@ -6,6 +6,9 @@ public struct TwilioRefusal: Error, Sendable, Equatable {
     /// Twilio's error code (21610 opted out, 21211 invalid To, 21606 From not owned, 21617 too long).
     public let code: Int
     public let message: String
+
+    /// 21609: the `StatusCallback` is not a URL Twilio accepts (a host name, no underscore).
+    public static let invalidStatusCallback = 21609
 }
 
 extension Twilio {

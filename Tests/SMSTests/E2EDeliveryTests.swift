@@ -394,4 +394,25 @@ import TestSupport
         #expect((bench.ticket(640)["tags"].array ?? []).contains(.string("sms_reply_\(comment)")))
         #expect(bench.sentSMS.count == 1)
     }
+
+    /// Twilio refusing the StatusCallback (21609; nothing created) costs the reply nothing: the
+    /// part goes out without one.
+    @Test func aRefusedStatusCallbackStillSendsTheReply() throws {
+        let (bench, _) = try Self.bench(unreachable: false)
+        try bench.faults([
+            "rules": [
+                [
+                    "service": "twilio", "method": "POST", "path_regex": "Messages\\.json$", "mode": "status",
+                    "status": 400, "code": 21609, "times": 1,
+                ]
+            ]
+        ])
+        let (_, r) = try Self.replyAndPend(bench, body: "Sent without a delivery report.")
+        #expect(r.outcome == "sent", "\(r.text)")
+        let sends = Self.sends(bench)
+        #expect(sends.count == 2, "the refused send, then the one without a callback")
+        #expect(sends.first?.contains { $0.0 == "StatusCallback" } == true)
+        #expect(sends.last?.contains { $0.0 == "StatusCallback" } == false)
+        #expect(bench.sentSMS.map { $0["body"].string } == ["Sent without a delivery report."])
+    }
 }
