@@ -139,15 +139,11 @@ extension AgentReplyHandler {
             switch outcome {
             case .sent(let id): ids[i] = id
             case .refused(let code, let message):
-                _ = try? zendesk.updateTicket(
-                    id: relay.ticketID,
-                    fields: [
-                        "additional_tags": [.string(ReplyClaimState.refusedTag(commentID: relay.commentID))],
-                        "remove_tags": [.string(claim.tag)],
-                    ])
-                let r = failed(
+                let noted = recordRefusal(relay, claim: claim, code: code, message: message, partsSent: ids.count)
+                var r = failed(
                     base.merging(["parts_sent": .int(Int64(ids.count))]), reason: "provider_refused", code: code,
                     message: message)
+                if noted { r["noted"] = true }
                 return needsPerson(
                     relay, r,
                     action:
@@ -226,6 +222,41 @@ extension AgentReplyHandler {
             .upstreamUnavailable,
             "Twilio kept losing its answers to part \(index + 1); the claim stays and the re-delivery settles it",
             retryAfter: settings.replyLeaseSeconds, outcomeUnknown: true)
+    }
+
+    /// Records a refused relay on the ticket, in one update with `safe_update`: the tag
+    /// `sms_reply_<comment>_refused` (a re-delivery answers `duplicate` and never sends), the claim
+    /// removed, an internal note telling the agent the customer did not get the reply and why, and
+    /// the ticket back to `open` when it was pending, on hold or solved — so the note is written
+    /// once, with the tag. A 409 or a lost answer is settled by re-reading the tag. Best effort
+    /// beyond that (Zendesk unavailable, a closed ticket): the refusal is listed for a person
+    /// either way. Returns whether the note is on the ticket.
+    func recordRefusal(_ relay: Relay, claim: ReplyClaim, code: JSON, message: String, partsSent: Int) -> Bool {
+        let tag = ReplyClaimState.refusedTag(commentID: relay.commentID)
+        let note = ReplyRules.refusalNote(
+            commentID: relay.commentID, provider: settings.provider.rawValue, code: code.string ?? code.serialized(),
+            message: message, partsSent: partsSent, parts: relay.plan.parts.count)
+        for _ in 0..<8 {
+            guard let ticket = try? zendesk.ticket(id: relay.ticketID).ticket else { return false }
+            if (ticket["tags"].array ?? []).contains(.string(tag)) { return true }
+            var fields: JSON = [
+                "comment": ["body": .string(note), "public": false], "additional_tags": [.string(tag)],
+                "remove_tags": [.string(claim.tag)],
+            ]
+            if let status = SMSDeliveryFailure.reopenedStatus(ticket["status"].string) {
+                fields["status"] = .string(status)
+            }
+            do {
+                try zendesk.updateTicket(
+                    id: relay.ticketID, fields: fields, safeUpdateStamp: ticket["updated_at"].string ?? "")
+                return true
+            } catch let err as ServiceError where err.code == .conflict {
+                continue
+            } catch {
+                return (try? zendesk.tags(ticketID: relay.ticketID))?.contains(tag) == true
+            }
+        }
+        return false
     }
 
     // MARK: - Provider record

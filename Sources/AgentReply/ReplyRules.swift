@@ -138,4 +138,18 @@ extension ReplyRules {
             customer needs them.
             """
     }
+
+    /// The internal note of a reply the provider refused (Twilio 21610 opted out, 21211 invalid
+    /// number, Klaviyo's consent refusal, …): it never went out, and a retry cannot help.
+    public static func refusalNote(
+        commentID: Int64, provider: String, code: String, message: String, partsSent: Int, parts: Int
+    ) -> String {
+        let name = provider == "twilio" ? "Twilio" : "Klaviyo"
+        let what = message.isEmpty ? "" : ": \(message)"
+        let sent = partsSent > 0 ? " (\(partsSent) of its \(parts) parts went out before)" : ""
+        return """
+            SMS not sent: \(name) refused the reply in comment \(commentID)\(sent) — error \(code)\(what). \
+            The customer has not received it; check their number or SMS consent, and reply by another channel.
+            """
+    }
 }

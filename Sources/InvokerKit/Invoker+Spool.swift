@@ -110,7 +110,8 @@ extension Invoker {
                 item.id, attempts: attempts, nextAt: now + SpoolRules.backoff(attempts: attempts),
                 status: response.status, exit: exit)
         case .dead(let reason):
-            spool.bury(item.id, reason: reason, answer: answer, status: response.status, exit: exit)
+            // Listed first, then buried: a stop in between leaves the item pending, so it is run
+            // (and listed) again, never buried unlisted.
             if let attentionLog {
                 JSONLines.append(
                     [
@@ -125,6 +126,7 @@ extension Invoker {
                     ],
                     to: attentionLog)
             }
+            spool.bury(item.id, reason: reason, answer: answer, status: response.status, exit: exit)
             accessLog.warn("spooled request \(item.id) is a dead letter: \(reason)")
         }
         return verdict

@@ -219,11 +219,19 @@ import TestSupport
         #expect(r.outcome == "failed", "\(r.text)")
         #expect(r.json["provider_code"].int == 21610)
         #expect(bench.sentSMS.isEmpty)
-        // A re-delivery does not try again.
+        // The agent is told on the ticket, once; the ticket stays with an agent.
+        #expect(r.json["noted"].bool == true, "\(r.text)")
+        let notes = { bench.comments(601).filter { $0["public"].bool == false } }
+        #expect(notes().count == 1, "\(notes())")
+        let note = notes().first?["body"].string ?? ""
+        #expect(note.hasPrefix("SMS not sent: Twilio refused the reply in comment \(c) — error 21610"), "\(note)")
+        #expect(bench.ticket(601)["status"].string == "open")
+        // A re-delivery does not try again, nor note again.
         let again = try bench.commentAdded(ticket: 601, comment: c)
         #expect(again.status == 200)
         #expect(again.outcome != "sent")
         #expect(bench.requests.filter { $0["service"].string == "twilio" && $0["method"].string == "POST" }.count == 1)
+        #expect(notes().count == 1)
     }
 
     @Test func lostSendResponseIsNotSentTwice() throws {
