@@ -30,7 +30,7 @@ extension AgentReplyHandler {
                 return try finishEffects(
                     relay, messageIDs: [:], base: base.merging(["outcome": "duplicate", "provider_confirmed": true]))
             case .refused:
-                return base.merging(["outcome": "duplicate", "reason": "provider_refused"])
+                return base.merging(["outcome": "duplicate", "reason": "not_sent"])
             case .claimed(let claims):
                 if claims.contains(mine) { return try send(relay, claim: mine, replacing: [], found: [:], base: base) }
                 let oldest = claims[0]
@@ -112,15 +112,15 @@ extension AgentReplyHandler {
         var conversation: String?
         if settings.provider == .klaviyo {
             guard let klaviyo, let profile = relay.profile else {
-                release(claim, relay: relay)
-                return needsPerson(
-                    relay, failed(base, reason: "no_profile", code: nil),
+                return notSent(
+                    relay, claim: claim, failed(base, reason: "no_profile", code: nil),
+                    why: "the customer has no Klaviyo profile",
                     action: "the customer has no Klaviyo profile: reply by another channel")
             }
             guard let id = try klaviyo.conversationID(profileID: profile.id) else {
-                release(claim, relay: relay)
-                return needsPerson(
-                    relay, failed(base, reason: "no_conversation", code: nil),
+                return notSent(
+                    relay, claim: claim, failed(base, reason: "no_conversation", code: nil),
+                    why: "the customer's Klaviyo profile has no SMS conversation",
                     action:
                         "the profile has no Klaviyo SMS conversation: reply from Klaviyo's inbox or by another channel")
             }
@@ -139,7 +139,12 @@ extension AgentReplyHandler {
             switch outcome {
             case .sent(let id): ids[i] = id
             case .refused(let code, let message):
-                let noted = recordRefusal(relay, claim: claim, code: code, message: message, partsSent: ids.count)
+                let noted = recordNotSent(
+                    relay, claim: claim,
+                    note: ReplyRules.refusalNote(
+                        commentID: relay.commentID, provider: settings.provider.rawValue,
+                        code: code.string ?? code.serialized(), message: message, partsSent: ids.count,
+                        parts: relay.plan.parts.count))
                 var r = failed(
                     base.merging(["parts_sent": .int(Int64(ids.count))]), reason: "provider_refused", code: code,
                     message: message)
@@ -224,25 +229,23 @@ extension AgentReplyHandler {
             retryAfter: settings.replyLeaseSeconds, outcomeUnknown: true)
     }
 
-    /// Records a refused relay on the ticket, in one update with `safe_update`: the tag
+    /// Records a relay that cannot go out (the provider refused it, or the ticket or profile lacks
+    /// what a send needs) on the ticket, in one update with `safe_update`: the tag
     /// `sms_reply_<comment>_refused` (a re-delivery answers `duplicate` and never sends), the claim
-    /// removed, an internal note telling the agent the customer did not get the reply and why, and
+    /// (if any) removed, an internal note telling the agent the customer did not get the reply and why, and
     /// the ticket back to `open` when it was pending, on hold or solved — so the note is written
     /// once, with the tag. A 409 or a lost answer is settled by re-reading the tag. Best effort
     /// beyond that (Zendesk unavailable, a closed ticket): the refusal is listed for a person
     /// either way. Returns whether the note is on the ticket.
-    func recordRefusal(_ relay: Relay, claim: ReplyClaim, code: JSON, message: String, partsSent: Int) -> Bool {
+    func recordNotSent(_ relay: Relay, claim: ReplyClaim?, note: String) -> Bool {
         let tag = ReplyClaimState.refusedTag(commentID: relay.commentID)
-        let note = ReplyRules.refusalNote(
-            commentID: relay.commentID, provider: settings.provider.rawValue, code: code.string ?? code.serialized(),
-            message: message, partsSent: partsSent, parts: relay.plan.parts.count)
         for _ in 0..<8 {
             guard let ticket = try? zendesk.ticket(id: relay.ticketID).ticket else { return false }
             if (ticket["tags"].array ?? []).contains(.string(tag)) { return true }
             var fields: JSON = [
                 "comment": ["body": .string(note), "public": false], "additional_tags": [.string(tag)],
-                "remove_tags": [.string(claim.tag)],
             ]
+            if let claim { fields["remove_tags"] = [.string(claim.tag)] }
             if let status = SMSDeliveryFailure.reopenedStatus(ticket["status"].string) {
                 fields["status"] = .string(status)
             }
@@ -399,6 +402,19 @@ extension AgentReplyHandler {
         do { try zendesk.removeTags(ticketID: relay.ticketID, [claim.tag]) } catch {
             log?.note("releasing the reply claim failed: \(error); it is taken over after its lease")
         }
+    }
+
+    /// A relay that cannot go out for a reason of the ticket or the profile: recorded and noted on
+    /// the ticket (`recordNotSent`) — or, when that write fails, the claim released so a
+    /// re-delivery tries again — and listed for a person.
+    func notSent(_ relay: Relay, claim: ReplyClaim?, _ result: JSON, why: String, action: String) -> JSON {
+        var r = result
+        if recordNotSent(relay, claim: claim, note: ReplyRules.notSentNote(commentID: relay.commentID, why: why)) {
+            r["noted"] = true
+        } else if let claim {
+            release(claim, relay: relay)
+        }
+        return needsPerson(relay, r, action: action)
     }
 
     /// Marks `result` as needing a person: counted and listed (`./invoke attention`).

@@ -99,8 +99,13 @@ public struct AgentReplyHandler {
         if plan.attachmentsNotSent > 0 { base["attachments_not_sent"] = .int(Int64(plan.attachmentsNotSent)) }
         let relay = Relay(plan: plan, ticketID: e.ticketID, commentID: commentID, profile: facts.profile)
         if settings.provider == .twilio && plan.brandNumber == nil {
-            return needsPerson(
-                relay, failed(base, reason: "no_brand_number", code: nil),
+            // Settled by an earlier delivery: noted and listed once.
+            if ReplyClaimState(tags: facts.tags, commentID: commentID) == .refused {
+                return base.merging(["outcome": "duplicate", "reason": "not_sent"])
+            }
+            return notSent(
+                relay, claim: nil, failed(base, reason: "no_brand_number", code: nil),
+                why: "the ticket does not say which number the customer texted (external_id sms:<customer>:<number>)",
                 action:
                     "the ticket does not say which number the customer texted (external_id sms:<customer>:<number>): reply by another channel"
             )

@@ -152,4 +152,11 @@ extension ReplyRules {
             The customer has not received it; check their number or SMS consent, and reply by another channel.
             """
     }
+
+    /// The internal note of a reply that cannot go out by SMS for a reason of the ticket or the
+    /// customer's profile (`why`).
+    public static func notSentNote(commentID: Int64, why: String) -> String {
+        "SMS not sent: the reply in comment \(commentID) cannot go out by SMS — \(why). The customer has not "
+            + "received it; reply by another channel."
+    }
 }

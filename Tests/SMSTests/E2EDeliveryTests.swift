@@ -415,4 +415,55 @@ import TestSupport
         #expect(sends.last?.contains { $0.0 == "StatusCallback" } == false)
         #expect(bench.sentSMS.map { $0["body"].string } == ["Sent without a delivery report."])
     }
+
+    /// A reply that cannot go out for a reason of the ticket or the profile is told to the agent
+    /// on the ticket, once: no brand number recorded (Twilio), no Klaviyo SMS conversation.
+    @Test func aReplyThatCannotGoOutIsNotedOnce() throws {
+        let seed = E2EReplyTests.seed([
+            "zendesk": [
+                "tickets": [
+                    [
+                        "id": 650, "status": "pending", "requester_id": .int(B.patID), "subject": "SMS, number unknown",
+                        "tags": ["sms"],
+                        "comments": [
+                            ["author_id": .int(B.patID), "body": "Hi", "public": true],
+                            ["author_id": 3002, "body": "Hello Pat", "public": true],
+                        ],
+                    ]
+                ]
+            ]
+        ])
+        let bench = try SMSBench(seed: seed)
+        let c = bench.comments(650).last?["id"].int ?? -1
+        for round in 0..<2 {
+            let r = try bench.commentAdded(ticket: 650, comment: c)
+            #expect(r.status == 200, "\(r.text)")
+            #expect(r.outcome == (round == 0 ? "failed" : "duplicate"), "\(r.text)")
+            if round == 0 {
+                #expect(r.reason == "no_brand_number")
+                #expect(r.json["noted"].bool == true)
+            } else {
+                #expect(r.reason == "not_sent")
+            }
+        }
+        let notes = bench.comments(650).filter { $0["public"].bool == false }
+        #expect(notes.count == 1, "\(notes)")
+        #expect(notes.first?["body"].string?.hasPrefix("SMS not sent: the reply in comment \(c)") == true, "\(notes)")
+        #expect(bench.ticket(650)["status"].string == "open")
+        #expect(bench.sentSMS.isEmpty)
+
+        // Klaviyo provider, Pat's profile without an SMS conversation.
+        bench.configure(["SMS_PROVIDER": "klaviyo"])
+        let c2 = try bench.addComment(ticket: 601, body: "Through Klaviyo, please", author: 3002)
+        let k = try bench.commentAdded(ticket: 601, comment: c2)
+        #expect(k.outcome == "failed" && k.reason == "no_conversation", "\(k.text)")
+        #expect(k.json["noted"].bool == true)
+        #expect(try bench.commentAdded(ticket: 601, comment: c2).outcome == "duplicate")
+        let kNotes = bench.comments(601).filter {
+            $0["public"].bool == false && ($0["body"].string ?? "").contains("comment \(c2)")
+        }
+        #expect(kNotes.count == 1, "\(kNotes)")
+        #expect(kNotes.first?["body"].string?.contains("no SMS conversation") == true)
+        #expect(bench.klaviyoMessages.isEmpty)
+    }
 }
