@@ -118,10 +118,7 @@ extension Sandbox {
                     (try? WebhookSignature.zendesk(secret: job.secret, timestamp: timestamp, body: job.body)) ?? ""
                 ),
             ]
-            var policy = RetryPolicy()
-            policy.maxAttempts = 1
-            policy.retryStatuses = []
-            let client = HTTPClient(deadline: Deadline(seconds: options.webhookTimeout), policy: policy)
+            let client = Self.oneAttemptClient(seconds: options.webhookTimeout)
             var wait: Double?
             do {
                 let response = try client.send(

@@ -73,19 +73,9 @@ extension Sandbox {
                     ]
                 ])
         }
-        let signature = try WebhookSignature.twilio(
-            authToken: prepared.token, url: prepared.url, params: prepared.params)
-        var policy = RetryPolicy()
-        policy.maxAttempts = 1
-        policy.retryStatuses = []
-        let client = HTTPClient(deadline: Deadline(seconds: options.twilioWebhookTimeout), policy: policy)
-        let request = HTTPRequest(
-            "POST", prepared.url,
-            headers: [
-                ("Content-Type", "application/x-www-form-urlencoded"), ("X-Twilio-Signature", signature),
-                ("User-Agent", "TwilioProxy/1.1"), ("I-Twilio-Idempotency-Token", EmulatorSupport.uuid()),
-            ],
-            body: Array(FormDecoding.body(prepared.params).utf8), service: "twilio-webhook")
+        let client = Self.oneAttemptClient(seconds: options.twilioWebhookTimeout)
+        let request = try Self.twilioRequest(
+            url: prepared.url, params: prepared.params, token: prepared.token, service: "twilio-webhook")
         /// How Twilio reads the endpoint's answer (nil: none came), recorded under the lock.
         func readAnswer(_ response: HTTPResponse?) -> JSON {
             lock.withLock {
@@ -169,10 +159,7 @@ extension Sandbox {
         // Without libcrypto nothing can be signed: the delivery counts as not made.
         guard let signature = try? WebhookSignature.klaviyo(secret: target.secret, timestamp: timestamp, body: bytes)
         else { return nil }
-        var policy = RetryPolicy()
-        policy.maxAttempts = 1
-        policy.retryStatuses = []
-        let client = HTTPClient(deadline: Deadline(seconds: options.twilioWebhookTimeout), policy: policy)
+        let client = Self.oneAttemptClient(seconds: options.twilioWebhookTimeout)
         let request = HTTPRequest(
             "POST", target.endpoint,
             headers: [

@@ -44,20 +44,10 @@ extension Sandbox {
             return (params, twilio.authToken, status)
         }
         guard let prepared,
-            let signature = try? WebhookSignature.twilio(
-                authToken: prepared.token, url: url, params: prepared.params)
+            let request = try? Self.twilioRequest(
+                url: url, params: prepared.params, token: prepared.token, service: "twilio-status-callback")
         else { return }
-        var policy = RetryPolicy()
-        policy.maxAttempts = 1
-        policy.retryStatuses = []
-        let client = HTTPClient(deadline: Deadline(seconds: options.twilioWebhookTimeout), policy: policy)
-        let request = HTTPRequest(
-            "POST", url,
-            headers: [
-                ("Content-Type", "application/x-www-form-urlencoded"), ("X-Twilio-Signature", signature),
-                ("User-Agent", "TwilioProxy/1.1"), ("I-Twilio-Idempotency-Token", EmulatorSupport.uuid()),
-            ],
-            body: Array(FormDecoding.body(prepared.params).utf8), service: "twilio-status-callback")
+        let client = Self.oneAttemptClient(seconds: options.twilioWebhookTimeout)
         let answer = (try? client.send(request))?.status
         lock.withLock {
             twilio.statusCallbacks.append([

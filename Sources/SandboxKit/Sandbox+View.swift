@@ -169,15 +169,12 @@ extension Sandbox {
         let env = functionEnvironment()  // the credentials a function of this sandbox gets
         let email = env[ConfigKey.zendeskEmail] ?? "", token = env[ConfigKey.zendeskAPIToken] ?? ""
         let credentials = Crypto.base64(Array("\(email)/token:\(token)".utf8))
-        var policy = RetryPolicy()
-        policy.maxAttempts = 1
-        policy.retryStatuses = []
         let request = HTTPRequest(
             "PUT", baseURL + "/zendesk/api/v2/tickets/\(id).json",
             headers: [
                 ("Authorization", "Basic " + credentials), ("Content-Type", "application/json"),
                 ("X-Sandbox-Actor", "runner"),
             ], body: update.serializedBytes())
-        return try HTTPClient(deadline: Deadline(seconds: 10), policy: policy).send(request).status
+        return try Self.oneAttemptClient(seconds: 10).send(request).status
     }
 }
