@@ -27,48 +27,27 @@ extension AgentReplyHandler {
         base["detail"] = .string(DeliveryRules.errorText(report.errorCode))
         let tag = DeliveryRules.undeliveredTag(commentID: report.commentID)
         let action = "the customer did not get the SMS reply of comment \(report.commentID): reply by another channel"
-        var conflicted = false
-        for _ in 0..<8 {
-            let ticket: JSON
-            do { ticket = try zendesk.ticket(id: report.ticketID).ticket } catch let err as ServiceError
-                where err.code == .notFound
-            {
-                return listed(report, base.merging(["outcome": "undelivered", "reason": "ticket_not_found"]), action)
-            }
-            let tags = (ticket["tags"].array ?? []).compactMap(\.string)
-            if tags.contains(tag) {
-                // After a 409 the note may be this delivery's own (the client repeated a PUT whose
-                // answer was lost): its text names this message.
-                if conflicted, try noteNames(report) {
-                    return listed(report, base.merging(["outcome": "undelivered", "noted": true]), action)
-                }
-                return base.merging(["outcome": "duplicate", "reason": "already_noted"])
-            }
-            if ticket["status"].string == "closed" {
-                return listed(report, base.merging(["outcome": "undelivered", "reason": "ticket_closed"]), action)
-            }
-            var fields: JSON = [
-                "comment": ["body": .string(DeliveryRules.note(report)), "public": false],
-                "additional_tags": [.string(tag)],
-            ]
-            if let status = DeliveryRules.reopenedStatus(ticket["status"].string) { fields["status"] = .string(status) }
-            do {
-                _ = try zendesk.updateTicket(
-                    id: report.ticketID, fields: fields, safeUpdateStamp: ticket["updated_at"].string ?? "")
-            } catch let err as ServiceError where err.code == .conflict {
-                conflicted = true
-                continue  // changed meanwhile, or our own write landed: the re-read tells
-            } catch let err as ServiceError where err.isClosedTicketError {
-                return listed(report, base.merging(["outcome": "undelivered", "reason": "ticket_closed"]), action)
-            } catch let err as RuntimeError where err.code == .upstreamUnavailable && err.outcomeUnknown {
-                // The note may have landed: the tag says so.
-                guard (try? zendesk.tags(ticketID: report.ticketID))?.contains(tag) == true else { throw err }
-            }
-            var r = base.merging(["outcome": "undelivered", "noted": true])
-            if fields["status"].string != nil { r["reopened"] = true }
-            return listed(report, r, action)
+        let written: TaggedNote
+        do {
+            written = try writeTaggedNote(
+                ticketID: report.ticketID, tag: tag, note: DeliveryRules.note(report), reopen: true)
+        } catch let err as ServiceError where err.code == .notFound {
+            return listed(report, base.merging(["outcome": "undelivered", "reason": "ticket_not_found"]), action)
         }
-        throw SMSError(.unsettled, "ticket \(report.ticketID) kept changing while noting the undelivered reply")
+        switch written {
+        case .written(let reopened):
+            var r = base.merging(["outcome": "undelivered", "noted": true])
+            if reopened { r["reopened"] = true }
+            return listed(report, r, action)
+        case .found(let afterConflict):
+            // After a 409 the note may be this delivery's own: its text names this message.
+            if afterConflict, try noteNames(report) {
+                return listed(report, base.merging(["outcome": "undelivered", "noted": true]), action)
+            }
+            return base.merging(["outcome": "duplicate", "reason": "already_noted"])
+        case .closed:
+            return listed(report, base.merging(["outcome": "undelivered", "reason": "ticket_closed"]), action)
+        }
     }
 
     /// True when an internal note of the ticket names the report's message.

@@ -239,27 +239,15 @@ extension AgentReplyHandler {
     /// either way. Returns whether the note is on the ticket.
     func recordNotSent(_ relay: Relay, claim: ReplyClaim?, note: String) -> Bool {
         let tag = ReplyClaimState.refusedTag(commentID: relay.commentID)
-        for _ in 0..<8 {
-            guard let ticket = try? zendesk.ticket(id: relay.ticketID).ticket else { return false }
-            if (ticket["tags"].array ?? []).contains(.string(tag)) { return true }
-            var fields: JSON = [
-                "comment": ["body": .string(note), "public": false], "additional_tags": [.string(tag)],
-            ]
-            if let claim { fields["remove_tags"] = [.string(claim.tag)] }
-            if let status = SMSDeliveryFailure.reopenedStatus(ticket["status"].string) {
-                fields["status"] = .string(status)
+        do {
+            let extra: JSON = claim.map { ["remove_tags": [.string($0.tag)]] } ?? [:]
+            switch try writeTaggedNote(ticketID: relay.ticketID, tag: tag, note: note, reopen: true, extra: extra) {
+            case .written, .found: return true
+            case .closed: return false
             }
-            do {
-                try zendesk.updateTicket(
-                    id: relay.ticketID, fields: fields, safeUpdateStamp: ticket["updated_at"].string ?? "")
-                return true
-            } catch let err as ServiceError where err.code == .conflict {
-                continue
-            } catch {
-                return (try? zendesk.tags(ticketID: relay.ticketID))?.contains(tag) == true
-            }
+        } catch {
+            return (try? zendesk.tags(ticketID: relay.ticketID))?.contains(tag) == true
         }
-        return false
     }
 
     // MARK: - Provider record
@@ -283,9 +271,11 @@ extension AgentReplyHandler {
             guard let klaviyo, let profile = relay.profile else { return [:] }
             // A reply Klaviyo sent is recorded as "Received SMS", or as "Failed to Deliver SMS" when
             // it did not reach the phone: sent either way (the failure comes back as a note).
+            // One read of the metrics list for both names.
+            let metrics = try klaviyo.metricIDs(named: [KlaviyoSMSMetric.received, KlaviyoSMSMetric.failed])
             var found: [JSON] = []
             for name in [KlaviyoSMSMetric.received, KlaviyoSMSMetric.failed] {
-                guard let metric = try klaviyo.metricID(named: name) else { continue }
+                guard let metric = metrics[name] else { continue }
                 found += try klaviyo.events(profileID: profile.id, metricID: metric, since: from)
             }
             // Newest first, as each list is.
@@ -309,16 +299,17 @@ extension AgentReplyHandler {
     /// the SMS is out, the claim stays, and the re-delivery finishes the effects.
     func commit(_ relay: Relay, claims: [ReplyClaim], messageIDs: [Int: JSON], base: JSON) throws -> JSON {
         var r = try finishEffects(relay, messageIDs: messageIDs, base: base)
-        let fields: JSON = [
-            "additional_tags": [.string(ReplyClaim.doneTag(commentID: relay.commentID))],
-            "remove_tags": JSON(claims.map(\.tag)),
-        ]
         do {
             if relay.plan.attachmentsNotSent > 0 {
-                try commitWithNote(relay, fields: fields)
+                try commitWithNote(relay, claims: claims)
                 r["attachments_noted"] = true
             } else {
-                try zendesk.updateTicket(id: relay.ticketID, fields: fields)
+                try zendesk.updateTicket(
+                    id: relay.ticketID,
+                    fields: [
+                        "additional_tags": [.string(ReplyClaim.doneTag(commentID: relay.commentID))],
+                        "remove_tags": JSON(claims.map(\.tag)),
+                    ])
             }
         } catch {
             throw RuntimeError(
@@ -335,29 +326,14 @@ extension AgentReplyHandler {
     /// is written exactly when the relay is recorded as done, so once. A 409 or a lost answer is
     /// settled by re-reading: the done tag present means the commit (this one or another
     /// delivery's) landed.
-    func commitWithNote(_ relay: Relay, fields: JSON) throws {
-        let done = ReplyClaim.doneTag(commentID: relay.commentID)
-        var update = fields
-        update["comment"] = [
-            "body": .string(
-                ReplyRules.attachmentsNote(commentID: relay.commentID, count: relay.plan.attachmentsNotSent)),
-            "public": false,
-        ]
-        for _ in 0..<8 {
-            let ticket = try zendesk.ticket(id: relay.ticketID).ticket
-            if (ticket["tags"].array ?? []).contains(.string(done)) { return }
-            do {
-                try zendesk.updateTicket(
-                    id: relay.ticketID, fields: update, safeUpdateStamp: ticket["updated_at"].string ?? "")
-                return
-            } catch let err as ServiceError where err.code == .conflict {
-                continue
-            } catch let err as RuntimeError where err.code == .upstreamUnavailable && err.outcomeUnknown {
-                guard (try? zendesk.tags(ticketID: relay.ticketID))?.contains(done) == true else { throw err }
-                return
-            }
+    func commitWithNote(_ relay: Relay, claims: [ReplyClaim]) throws {
+        let note = ReplyRules.attachmentsNote(commentID: relay.commentID, count: relay.plan.attachmentsNotSent)
+        let written = try writeTaggedNote(
+            ticketID: relay.ticketID, tag: ReplyClaim.doneTag(commentID: relay.commentID), note: note, reopen: false,
+            extra: ["remove_tags": JSON(claims.map(\.tag))])
+        if written == .closed {
+            throw SMSError(.unsettled, "ticket \(relay.ticketID) is closed: the reply cannot be recorded on it")
         }
-        throw SMSError(.unsettled, "ticket \(relay.ticketID) kept changing while recording the reply")
     }
 
     /// Records the reply in Klaviyo as `KLAVIYO_SMS_REPLY_METRIC` (Twilio provider with a Klaviyo

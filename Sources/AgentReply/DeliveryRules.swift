@@ -60,8 +60,4 @@ public enum DeliveryRules {
             \(SMSDeliveryFailure.advice)
             """
     }
-
-    /// The status the ticket takes so the failed reply comes back to an agent: `open` when it
-    /// was `pending`, `hold` or `solved` (the agent thought it answered); otherwise unchanged.
-    public static func reopenedStatus(_ current: String?) -> String? { SMSDeliveryFailure.reopenedStatus(current) }
 }

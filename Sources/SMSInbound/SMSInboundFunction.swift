@@ -23,7 +23,9 @@ public enum SMSInboundFunction {
             (the JSON result when the request's Accept names application/json).
             """,
         signatures: [.twilio, .klaviyo],
-        answer: { request, _, status in InboundRules.answer(to: request, status: status) },
+        // Twilio reads the answer to its inbound-message webhook as TwiML (a JSON one is its error
+        // 12300): empty TwiML once handled; the auto-responder's text goes through the Messages API.
+        answer: { request, _, status in HTTPAnswerBody.twilioAnswer(to: request, status: status) },
         handler: { event, context in try handle(event, context: context) })
 
     /// Handles one event (one item, or a Klaviyo batch of several).

@@ -16,33 +16,22 @@ extension SMSInboundHandler {
         guard let phone = try customerPhone(reply.customer, profileID: reply.profileID) else {
             return result(.ignore(.noOpenTicket, detail: "no customer phone"), messageID: reply.messageID)
         }
-        let metadata: JSON = ["sms_message_id": .string(reply.messageID), "sms_direction": "inbox_reply"]
-        var attempt = 0
-        while another(&attempt) {
-            guard let active = try openSMSTicket(customer: phone) else {
-                return result(.ignore(.noOpenTicket), messageID: reply.messageID)
-            }
+        let written = try noteOnce(
+            phone: phone, messageID: reply.messageID, direction: "inbox_reply",
+            note: InboundRules.inboxReplyNote(reply), reopen: false
+        ) { active in
             let comments = try zendesk.comments(ticketID: active.id, sortOrder: .descending)
             let agents = comments.filter { $0["public"].bool == true && $0["author_id"].int != active.requesterID }
                 .map { $0["plain_body"].string ?? $0["body"].string ?? "" }
-            if InboundRules.sentFromZendesk(reply.body, agentComments: agents) {
-                return result(.ignore(.conversationReply), messageID: reply.messageID, ticketID: active.id)
-            }
-            if InboundRules.records(try zendesk.audits(ticketID: active.id), messageID: reply.messageID) {
-                return result(.duplicate(ticketID: active.id), messageID: reply.messageID)
-            }
-            do {
-                try zendesk.updateTicket(
-                    id: active.id,
-                    fields: [
-                        "comment": ["body": .string(InboundRules.inboxReplyNote(reply)), "public": false],
-                        "metadata": metadata,
-                    ], safeUpdateStamp: active.updatedAt)
-                return result(.note(ticketID: active.id, stamp: nil), messageID: reply.messageID, ticketID: active.id)
-            } catch let e as ServiceError where e.code == .conflict || e.isClosedTicketError {
-                continue
-            }
+            guard InboundRules.sentFromZendesk(reply.body, agentComments: agents) else { return nil }
+            return result(.ignore(.conversationReply), messageID: reply.messageID, ticketID: active.id)
         }
-        throw SMSError(.unsettled, "the SMS ticket kept changing; giving up for now so the delivery is retried")
+        switch written {
+        case .noTicket: return result(.ignore(.noOpenTicket), messageID: reply.messageID)
+        case .skipped(let answer): return answer
+        case .found(let id, _): return result(.duplicate(ticketID: id), messageID: reply.messageID)
+        case .written(let id, _):
+            return result(.note(ticketID: id, stamp: nil), messageID: reply.messageID, ticketID: id)
+        }
     }
 }

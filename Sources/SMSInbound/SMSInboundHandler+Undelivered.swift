@@ -25,45 +25,28 @@ extension SMSInboundHandler {
             return listed(
                 u, ticketID: nil, base.merging(["outcome": "undelivered", "reason": "no_customer_phone"]), action)
         }
-        let metadata: JSON = ["sms_message_id": .string(u.messageID), "sms_direction": "undelivered"]
-        var conflicted = false
-        var attempt = 0
-        while another(&attempt) {
-            guard let active = try openSMSTicket(customer: phone) else {
+        switch try noteOnce(
+            phone: phone, messageID: u.messageID, direction: "undelivered", note: InboundRules.undeliveredNote(u),
+            reopen: true)
+        {
+        case .noTicket:
+            return listed(
+                u, ticketID: nil, base.merging(["outcome": "undelivered", "reason": "no_open_ticket"]), action)
+        case .skipped(let answer):
+            return answer
+        case .found(let id, let afterConflict):
+            // After a 409 the note may be this delivery's own (a PUT repeated after a lost answer).
+            if afterConflict {
                 return listed(
-                    u, ticketID: nil, base.merging(["outcome": "undelivered", "reason": "no_open_ticket"]), action)
+                    u, ticketID: id, base.merging(["outcome": "undelivered", "ticket_id": .int(id), "noted": true]),
+                    action)
             }
-            if InboundRules.records(try zendesk.audits(ticketID: active.id), messageID: u.messageID) {
-                // After a 409 the note may be this delivery's own (a PUT repeated after a lost answer).
-                if conflicted {
-                    return listed(
-                        u, ticketID: active.id,
-                        base.merging(["outcome": "undelivered", "ticket_id": .int(active.id), "noted": true]), action)
-                }
-                return base.merging(["outcome": "duplicate", "ticket_id": .int(active.id)])
-            }
-            var fields: JSON = [
-                "comment": ["body": .string(InboundRules.undeliveredNote(u)), "public": false], "metadata": metadata,
-            ]
-            let reopened = SMSDeliveryFailure.reopenedStatus(active.status)
-            if let reopened { fields["status"] = .string(reopened) }
-            do {
-                try zendesk.updateTicket(id: active.id, fields: fields, safeUpdateStamp: active.updatedAt)
-            } catch let e as ServiceError where e.code == .conflict || e.isClosedTicketError {
-                conflicted = true
-                continue
-            } catch let e as RuntimeError where e.code == .upstreamUnavailable && e.outcomeUnknown {
-                // The note may have landed: the audits say so.
-                guard
-                    (try? zendesk.audits(ticketID: active.id)).map({ InboundRules.records($0, messageID: u.messageID) })
-                        == true
-                else { throw e }
-            }
-            var r = base.merging(["outcome": "undelivered", "ticket_id": .int(active.id), "noted": true])
-            if reopened != nil { r["reopened"] = true }
-            return listed(u, ticketID: active.id, r, action)
+            return base.merging(["outcome": "duplicate", "ticket_id": .int(id)])
+        case .written(let id, let reopened):
+            var r = base.merging(["outcome": "undelivered", "ticket_id": .int(id), "noted": true])
+            if reopened { r["reopened"] = true }
+            return listed(u, ticketID: id, r, action)
         }
-        throw SMSError(.unsettled, "the SMS ticket kept changing; giving up for now so the delivery is retried")
     }
 
     /// Lists an undelivered reply for a person (counted, logged as a warning, `./invoke attention`).

@@ -59,7 +59,7 @@ import Testing
         #expect(DeliveryRules.errorText(nil) == "no error code")
         #expect(DeliveryRules.undeliveredTag(commentID: 9) == "sms_reply_9_undelivered")
         for (from, to) in [("pending", "open"), ("hold", "open"), ("solved", "open"), ("open", nil), ("new", nil)] {
-            #expect(DeliveryRules.reopenedStatus(from) == to, "\(from)")
+            #expect(SMSDeliveryFailure.reopenedStatus(from) == to, "\(from)")
         }
         #expect(
             ReplyRules.statusCallback("https://h/sms/status", ticketID: 7, commentID: 9, part: nil)
