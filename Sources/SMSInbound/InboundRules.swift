@@ -27,21 +27,31 @@ public struct ConversationTicket: Sendable, Equatable {
     public var status: String
     public var updatedAt: String?
     public var requesterID: Int64?
+    public var tags: [String]
 
-    public init(id: Int64, status: String, updatedAt: String? = nil, requesterID: Int64? = nil) {
+    public init(id: Int64, status: String, updatedAt: String? = nil, requesterID: Int64? = nil, tags: [String] = []) {
         self.id = id
         self.status = status
         self.updatedAt = updatedAt
         self.requesterID = requesterID
+        self.tags = tags
     }
 
     public init?(ticket: JSON) {
         guard let id = ticket["id"].int, let status = ticket["status"].string?.lowercased() else { return nil }
         self.init(
-            id: id, status: status, updatedAt: ticket["updated_at"].string, requesterID: ticket["requester_id"].int)
+            id: id, status: status, updatedAt: ticket["updated_at"].string, requesterID: ticket["requester_id"].int,
+            tags: (ticket["tags"].array ?? []).compactMap(\.string))
     }
 
     public var isClosed: Bool { status == "closed" }
+
+    /// Tagged `InboundRules.fullTag`: the ticket holds Zendesk's maximum of comments, so the
+    /// conversation goes on in a new ticket.
+    public var isFull: Bool { tags.contains(InboundRules.fullTag) }
+
+    /// Takes the conversation's next text: neither closed nor full.
+    public var takesTexts: Bool { !isClosed && !isFull }
 }
 
 /// What `sms-inbound` does with one item: the plan the orchestrator executes.
@@ -55,6 +65,9 @@ public enum InboundDecision: Sendable, Equatable {
     case comment(ticketID: Int64, stamp: String?, reopen: Bool)
     /// The conversation's last ticket is closed: open a follow-up of it.
     case followUp(closedTicketID: Int64)
+    /// The conversation's last ticket holds Zendesk's maximum of comments: open a new ticket that
+    /// continues it (Zendesk links follow-ups to closed tickets only).
+    case continuation(fullTicketID: Int64)
     /// No ticket yet: create one.
     case create
     /// Add a campaign/flow SMS as a private note (by the API agent) on this ticket.
@@ -67,6 +80,7 @@ public enum InboundDecision: Sendable, Equatable {
         case .duplicate: return "duplicate"
         case .comment(_, _, let reopen): return reopen ? "reopened" : "commented"
         case .followUp: return "followup"
+        case .continuation: return "continued"
         case .create: return "created"
         case .note: return "noted"
         }
@@ -102,23 +116,29 @@ public enum InboundRules {
         return nil
     }
 
-    /// The conversation's current ticket: the non-closed ticket with the lowest id (a
-    /// deterministic winner when a race left more than one).
+    /// The tag that marks a conversation's ticket full (Zendesk's `Zendesk.commentLimit`
+    /// comments): texts go to a new ticket from then on.
+    public static let fullTag = "sms_ticket_full"
+
+    /// True when a ticket with `commentCount` comments takes no more (Zendesk's cap).
+    public static func isFull(commentCount: Int) -> Bool { commentCount >= Zendesk.commentLimit }
+
+    /// The conversation's current ticket: the one with the lowest id that takes texts (neither
+    /// closed nor full; a deterministic winner when a race left more than one).
     public static func activeTicket(_ tickets: [ConversationTicket]) -> ConversationTicket? {
-        tickets.filter { !$0.isClosed }.min { $0.id < $1.id }
+        tickets.filter(\.takesTexts).min { $0.id < $1.id }
     }
 
     /// Where a text goes, given the conversation's tickets (live) and the ticket that already
-    /// records this message id, if any.
+    /// records this message id, if any. With no ticket taking texts, the newest ticket decides:
+    /// closed → a follow-up of it, full → a continuation of it.
     public static func route(tickets: [ConversationTicket], handledBy: Int64?) -> InboundDecision {
         if let handledBy { return .duplicate(ticketID: handledBy) }
         if let active = activeTicket(tickets) {
             return .comment(ticketID: active.id, stamp: active.updatedAt, reopen: active.status == "solved")
         }
-        if let closed = tickets.filter(\.isClosed).max(by: { $0.id < $1.id }) {
-            return .followUp(closedTicketID: closed.id)
-        }
-        return .create
+        guard let last = tickets.max(by: { $0.id < $1.id }) else { return .create }
+        return last.isClosed ? .followUp(closedTicketID: last.id) : .continuation(fullTicketID: last.id)
     }
 
     /// Where a campaign/flow SMS goes: a private note on the open SMS ticket, if there is one.
@@ -133,10 +153,12 @@ public enum InboundRules {
         audits.contains { $0.at("metadata.custom.sms_message_id").string == messageID }
     }
 
-    /// The subject of a new SMS ticket.
-    public static func subject(customerName: String?, phone: String) -> String {
-        if let name = customerName?.trimmed(), !name.isEmpty { return "SMS conversation with \(name)" }
-        return "SMS conversation with \(phone)"
+    /// The subject of a new SMS ticket; one that continues a full ticket names it.
+    public static func subject(customerName: String?, phone: String, continuing full: Int64? = nil) -> String {
+        let name = customerName?.trimmed() ?? ""
+        let who = name.isEmpty ? phone : name
+        guard let full else { return "SMS conversation with \(who)" }
+        return "SMS conversation with \(who) (continued from #\(full), which reached Zendesk's comment limit)"
     }
 
     /// The private note for a campaign/flow SMS.

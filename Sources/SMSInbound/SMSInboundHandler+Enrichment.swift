@@ -13,7 +13,9 @@ import SMSCore
 /// repeated delivery (outcome `duplicate`) finishes what an earlier one left undone.
 extension SMSInboundHandler {
     /// The outcomes after which the text is on a ticket.
-    static let landedOutcomes: Set<String> = ["created", "commented", "reopened", "followup", "duplicate"]
+    static let landedOutcomes: Set<String> = [
+        "created", "commented", "reopened", "followup", "continued", "duplicate",
+    ]
 
     /// Adds the attribution and context to `landed` (the text's result) and to its ticket.
     func enrich(_ landed: JSON, message m: InboundMessage, profile: KlaviyoProfile?) throws -> JSON {
@@ -134,7 +136,8 @@ extension SMSInboundHandler {
     // MARK: - Notes
 
     /// Writes the private note `key` on the ticket once. Returns `added`, `exists` (an earlier or
-    /// concurrent delivery wrote it) or `ticket_closed` (a closed ticket takes no notes).
+    /// concurrent delivery wrote it), `ticket_closed` (a closed ticket takes no notes) or
+    /// `ticket_full` (the ticket holds Zendesk's maximum of comments; it is tagged so).
     ///
     /// The stamp is read before the audits: a note written after the audits were read moved
     /// `updated_at` past the stamp, so this write gets 409 and re-reads; a note written before
@@ -157,6 +160,10 @@ extension SMSInboundHandler {
                 log?.note("ticket \(ticketID) changed while adding the \(key) note; re-reading")
             } catch let e as ServiceError where e.isClosedTicketError {
                 return "ticket_closed"
+            } catch let e as ServiceError where e.code == .rejected {
+                // The text itself filled the ticket: it is there; the note cannot be.
+                guard try markedFull(ticketID, after: e) else { throw e }
+                return "ticket_full"
             }
         }
         throw SMSError(.unsettled, "ticket \(ticketID) kept changing while adding the \(key) note")

@@ -18,8 +18,8 @@ enum ItemNote {
 extension SMSInboundHandler {
     /// Puts the internal note of an outbound Klaviyo item on the customer's open SMS ticket, once:
     /// recorded with `messageID` in the audit's metadata (`sms_message_id`, `sms_direction`) and
-    /// checked there before every write; written with `safe_update` (a 409 or a ticket closed
-    /// meanwhile looks again); an answer lost after the request went out is settled by the audits.
+    /// checked there before every write; written with `safe_update` (a 409, a ticket closed
+    /// meanwhile or one found full looks again); an answer lost after the request went out is settled by the audits.
     /// With `reopen` the ticket goes back to `open` when it was pending, on hold or solved.
     /// `skip` may answer for a ticket before anything is written.
     func noteOnce(
@@ -42,6 +42,10 @@ extension SMSInboundHandler {
                 try zendesk.updateTicket(id: active.id, fields: fields, safeUpdateStamp: active.updatedAt)
             } catch let e as ServiceError where e.code == .conflict || e.isClosedTicketError {
                 conflicted = true
+                continue
+            } catch let e as ServiceError where e.code == .rejected {
+                // A full ticket is tagged and left: the next open SMS ticket, if any, takes the note.
+                guard try markedFull(active.id, after: e) else { throw e }
                 continue
             } catch let e as RuntimeError where e.code == .upstreamUnavailable && e.outcomeUnknown {
                 guard

@@ -127,13 +127,23 @@ public struct SMSInboundHandler {
                 } catch let e as ServiceError where e.code == .conflict || e.isClosedTicketError {
                     log?.note("ticket \(id) changed or closed while commenting (\(e.status)); re-reading")
                     continue
+                } catch let e as ServiceError where e.code == .rejected {
+                    guard try markedFull(id, after: e) else { throw e }
+                    // This text may be the comment that filled it, its answer lost: the newest audits say.
+                    if InboundRules.records(try zendesk.recentAudits(ticketID: id), messageID: m.messageID) {
+                        return result(.duplicate(ticketID: id), messageID: m.messageID)
+                    }
+                    continue
                 }
-            case .followUp, .create:
+            case .followUp, .create, .continuation:
                 if requesterID == nil { requesterID = try requester(for: m, profile: profile) }
                 var predecessor: Int64?
+                var full: Int64?
                 if case .followUp(let closed) = decision { predecessor = closed }
+                if case .continuation(let filled) = decision { predecessor = filled; full = filled }
+                let subject = InboundRules.subject(customerName: profile?.displayName, phone: m.from, continuing: full)
                 var fields: JSON = [
-                    "subject": .string(InboundRules.subject(customerName: profile?.displayName, phone: m.from)),
+                    "subject": .string(subject),
                     "comment": ["body": .string(comment), "public": true, "author_id": JSON(requesterID)],
                     "requester_id": JSON(requesterID),
                     "submitter_id": JSON(requesterID),
@@ -142,7 +152,7 @@ public struct SMSInboundHandler {
                     "metadata": metadata,
                 ]
                 if let brand = settings.brandID { fields["brand_id"] = .int(brand) }
-                if let predecessor { fields["via_followup_source_id"] = .int(predecessor) }
+                if case .followUp(let closed) = decision { fields["via_followup_source_id"] = .int(closed) }
                 let created: ZendeskCreatedTicket
                 do {
                     created = try zendesk.createTicket(fields, idempotencyKey: key.idempotencyKey(after: predecessor))
@@ -210,7 +220,29 @@ public struct SMSInboundHandler {
                 handledBy = active.id
             }
         }
+        // A text that filled the newest full ticket (its answer lost) is among that ticket's
+        // newest audits, beyond what a full listing reads.
+        if handledBy == nil, let full = listed.filter(\.isFull).max(by: { $0.id < $1.id }),
+            InboundRules.records(try zendesk.recentAudits(ticketID: full.id), messageID: messageID)
+        {
+            handledBy = full.id
+        }
         return (tickets, handledBy)
+    }
+
+    /// After Zendesk refused a write with a comment on `ticketID` (a 4xx other than the closed
+    /// ticket's 422): true when the ticket holds Zendesk's maximum of comments
+    /// (`Zendesk.commentLimit`). It is then tagged `InboundRules.fullTag`, so the conversation's
+    /// texts go to a new ticket from then on (the tags endpoint takes no comment).
+    func markedFull(_ ticketID: Int64, after error: ServiceError) throws -> Bool {
+        guard error.status == 422, !error.isClosedTicketError,
+            let count = try zendesk.commentCount(ticketID: ticketID), InboundRules.isFull(commentCount: count)
+        else { return false }
+        try zendesk.addTags(ticketID: ticketID, [InboundRules.fullTag], safeUpdateStamp: nil)
+        log?.note(
+            "ticket \(ticketID) holds Zendesk's maximum of \(Zendesk.commentLimit) comments: tagged \(InboundRules.fullTag); the conversation goes on in a new ticket"
+        )
+        return true
     }
 
     /// The Zendesk end-user for the sender: found by phone, else created (or matched by email)
@@ -264,22 +296,26 @@ public struct SMSInboundHandler {
                 return result(decision, messageID: c.messageID, ticketID: id)
             } catch let e as ServiceError where e.code == .conflict || e.isClosedTicketError {
                 continue
+            } catch let e as ServiceError where e.code == .rejected {
+                guard try markedFull(id, after: e) else { throw e }
+                continue
             }
         }
         throw SMSError(.unsettled, "the SMS ticket kept changing; giving up for now so the delivery is retried")
     }
 
     /// The customer's open SMS ticket on any brand number: requested by the end-user with that
-    /// phone, tagged `sms`, not closed (found by search, then re-read by id).
+    /// phone, tagged `sms`, taking texts — neither closed nor full (found by search, then re-read
+    /// by id).
     func openSMSTicket(customer phone: String) throws -> ConversationTicket? {
         guard let user = try zendesk.user(phone: phone), let userID = user["id"].int else { return nil }
         let found = try zendesk.searchTickets("type:ticket tags:sms requester:\(userID) status<closed", limit: 100)
             .tickets
-        let candidates = found.compactMap(ConversationTicket.init(ticket:)).filter { !$0.isClosed }.sorted {
+        let candidates = found.compactMap(ConversationTicket.init(ticket:)).filter(\.takesTexts).sorted {
             $0.id < $1.id
         }
         for c in candidates {
-            if let live = ConversationTicket(ticket: try zendesk.ticket(id: c.id).ticket), !live.isClosed {
+            if let live = ConversationTicket(ticket: try zendesk.ticket(id: c.id).ticket), live.takesTexts {
                 return live
             }
         }
@@ -297,6 +333,7 @@ public struct SMSInboundHandler {
         case .duplicate(let id): r["ticket_id"] = .int(id)
         case .comment(let id, _, _), .note(let id, _): r["ticket_id"] = .int(id)
         case .followUp(let closed): r["followup_source_id"] = .int(closed)
+        case .continuation(let full): r["continues_ticket_id"] = .int(full)
         case .create: break
         }
         if let ticketID { r["ticket_id"] = .int(ticketID) }

@@ -1,12 +1,12 @@
 import FunctionRuntime
 
 extension Zendesk {
-    /// Adds `tags` (`PUT /api/v2/tickets/{id}/tags.json`) only if the ticket is still at
-    /// `safeUpdateStamp` (its `updated_at` as read): Zendesk answers 409, thrown as `ServiceError`
-    /// `.conflict`, when it changed meanwhile. A closed ticket answers 422. Returns the ticket's
-    /// tags after the change.
+    /// Adds `tags` (`PUT /api/v2/tickets/{id}/tags.json`); with `safeUpdateStamp` (its
+    /// `updated_at` as read) only if the ticket is still at it: Zendesk answers 409, thrown as
+    /// `ServiceError` `.conflict`, when it changed meanwhile. A closed ticket answers 422. Returns
+    /// the ticket's tags after the change.
     @discardableResult
-    public func addTags(ticketID: Int64, _ tags: [String], safeUpdateStamp: String) throws -> [String] {
+    public func addTags(ticketID: Int64, _ tags: [String], safeUpdateStamp: String?) throws -> [String] {
         try changeTags("PUT", ticketID: ticketID, tags, safeUpdateStamp: safeUpdateStamp)
     }
 

@@ -71,6 +71,19 @@ extension Zendesk {
         return result
     }
 
+    /// How many comments the ticket holds (`GET /api/v2/tickets/{id}/comments/count.json`,
+    /// `count.value`). Zendesk calls the count approximate only above 100,000; a ticket takes at
+    /// most `Zendesk.commentLimit`. Nil when the answer carries no count.
+    public func commentCount(ticketID: Int64) throws -> Int? {
+        let doc = try client.json("GET", "/api/v2/tickets/\(ticketID)/comments/count.json")
+        return doc["count"]["value"].int.map(Int.init)
+    }
+
+    /// Zendesk's cap on a ticket's comments (public and private): a write adding one more is
+    /// refused with 422, while other updates still go through. Source: Zendesk developer docs,
+    /// "Ticket Comments" ("A ticket can contain up to 5000 comments in total").
+    public static let commentLimit = 5000
+
     /// `PUT /api/v2/tickets/{id}.json` with `{"ticket": fields}`. With `safeUpdateStamp` (the
     /// ticket's `updated_at` as read) the update is a collision-guarded `safe_update`: Zendesk answers
     /// 409 (thrown as `ServiceError` `.conflict`) when the ticket changed meanwhile. A closed ticket
@@ -125,6 +138,13 @@ extension Zendesk {
             page += 1
         }
         return result
+    }
+
+    /// The ticket's newest audits, newest first: one page of 100 (`sort_order=desc`) — for a
+    /// ticket whose full history is longer than `audits(ticketID:)` reads.
+    public func recentAudits(ticketID: Int64) throws -> [JSON] {
+        let doc = try client.json("GET", "/api/v2/tickets/\(ticketID)/audits.json?sort_order=desc&per_page=100")
+        return doc["audits"].array ?? []
     }
 
     /// Merges `sourceIDs` into `targetID` (`POST /api/v2/tickets/{id}/merge.json`); asynchronous on

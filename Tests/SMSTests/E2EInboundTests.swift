@@ -1,6 +1,7 @@
 import FoundationEssentials
 import FunctionRuntime
 import SandboxKit
+import SMSInbound
 import Testing
 
 /// `sms-inbound` end to end: signed Twilio webhooks through the invoker, against the sandbox.
@@ -214,6 +215,57 @@ import Testing
         #expect(created["comments"][0]["author_id"].int == B.kimID)
         #expect(created["comments"][0]["body"].string == "First text on this number")
         #expect(bench.tickets.count == 5)
+    }
+
+    /// Zendesk refuses a 5001st comment with 422 but still takes other updates: the full ticket is
+    /// tagged and the conversation goes on in a new ticket that names it; no text is lost or
+    /// landed twice, also when the text that filled the ticket is delivered again.
+    @Test func aFullTicketIsContinuedInANewTicket() throws {
+        let earlier: [JSON] = (1..<5000).map {
+            ["author_id": .int(B.patID), "body": .string("text \($0)"), "public": true]
+        }
+        let bench = try SMSBench(
+            seed: B.seed([
+                "zendesk": [
+                    "tickets": [
+                        [
+                            "id": 601, "status": "open", "requester_id": .int(B.patID), "subject": "SMS conversation",
+                            "external_id": .string("sms:\(B.pat):\(B.brandA)"), "tags": ["sms"],
+                            "comments": .array(earlier),
+                        ]
+                    ]
+                ]
+            ]))
+        let fillingSID = B.messageSID()
+        let filling = try bench.text("The 5000th comment", sid: fillingSID)
+        #expect(filling.outcome == "commented" && filling.json["ticket_id"].int == 601, "\(filling.text)")
+
+        let nextSID = B.messageSID()
+        let next = try bench.text("One text too many for #601", sid: nextSID)
+        #expect(next.status == 200)
+        #expect(next.outcome == "continued", "\(next.text)")
+        #expect(next.json["continues_ticket_id"].int == 601)
+        let id = next.json["ticket_id"].int ?? -1
+        #expect(id > 601)
+
+        let more = try bench.text("And one more")
+        #expect(more.outcome == "commented" && more.json["ticket_id"].int == id, "\(more.text)")
+        #expect(try bench.text("One text too many for #601", sid: nextSID).outcome == "duplicate")
+        let again = try bench.text("The 5000th comment", sid: fillingSID)
+        #expect(again.outcome == "duplicate" && again.json["ticket_id"].int == 601, "\(again.text)")
+
+        let tickets = bench.tickets
+        let full = tickets.first { $0["id"].int == 601 } ?? .null
+        let continued = tickets.first { $0["id"].int == id } ?? .null
+        #expect(full["comments"].array?.count == 5000)
+        #expect(full["status"].string == "open", "a full ticket is left as it was, only tagged")
+        #expect((full["tags"].array ?? []).contains(.string(InboundRules.fullTag)))
+        #expect((continued["subject"].string ?? "").contains("continued from #601"), "\(continued["subject"])")
+        #expect(continued["external_id"].string == "sms:\(B.pat):\(B.brandA)")
+        #expect(continued["requester_id"].int == B.patID)
+        let bodies = (continued["comments"].array ?? []).filter { $0["public"].bool == true }.map { $0["body"].string }
+        #expect(bodies == ["One text too many for #601", "And one more"])
+        #expect(tickets.count == 2)
     }
 
     /// A customer unknown to Zendesk becomes an end-user named from the Klaviyo profile; the

@@ -64,6 +64,27 @@ import Testing
         #expect(d.outcome == "followup")
     }
 
+    @Test func aFullTicketIsContinuedInANewOneAndNeverCommentedAgain() {
+        let full = ConversationTicket(id: 7, status: "open", tags: ["sms", InboundRules.fullTag])
+        #expect(full.isFull && !full.takesTexts)
+        let d = InboundRules.route(tickets: [ConversationTicket(id: 3, status: "closed"), full], handledBy: nil)
+        #expect(d == .continuation(fullTicketID: 7))
+        #expect(d.outcome == "continued")
+        // Its continuation takes the texts; a closed ticket after a full one gets a follow-up.
+        let next = ConversationTicket(id: 12, status: "pending")
+        #expect(
+            InboundRules.route(tickets: [full, next], handledBy: nil)
+                == .comment(ticketID: 12, stamp: nil, reopen: false))
+        let closedAfter = ConversationTicket(id: 12, status: "closed")
+        #expect(InboundRules.route(tickets: [full, closedAfter], handledBy: nil) == .followUp(closedTicketID: 12))
+        #expect(InboundRules.activeTicket([full]) == nil)
+        #expect(InboundRules.isFull(commentCount: 5000) && !InboundRules.isFull(commentCount: 4999))
+        #expect(
+            InboundRules.subject(customerName: "Pat", phone: "+15550001111", continuing: 7)
+                == "SMS conversation with Pat (continued from #7, which reached Zendesk's comment limit)")
+        #expect(InboundRules.subject(customerName: " ", phone: "+15550001111") == "SMS conversation with +15550001111")
+    }
+
     @Test func noTicketCreatesOne() {
         #expect(InboundRules.route(tickets: [], handledBy: nil) == .create)
     }

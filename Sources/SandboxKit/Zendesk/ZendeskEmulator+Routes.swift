@@ -26,6 +26,7 @@ extension ZendeskEmulator {
         if let m = c.match("GET", "tickets/*") { return try showTicket(c, try ticketID(m[0])) }
         if let m = c.match("PUT", "tickets/*") { return try updateTicket(c, try ticketID(m[0])) }
         if let m = c.match("GET", "tickets/*/comments") { return try listComments(c, try ticketID(m[0])) }
+        if let m = c.match("GET", "tickets/*/comments/count") { return try countComments(c, try ticketID(m[0])) }
         if let m = c.match("GET", "tickets/*/audits") { return try listAudits(c, try ticketID(m[0])) }
         if let m = c.match("GET", "tickets/*/metrics") { return try ticketMetrics(c, try ticketID(m[0])) }
         if let m = c.match("GET", "ticket_metrics/*") { return try ticketMetrics(c, try ticketID(m[0])) }

@@ -468,6 +468,15 @@ extension ZendeskEmulator {
         return page(c, "comments", comments, extra: extra)
     }
 
+    /// `GET /api/v2/tickets/{id}/comments/count`: `{"count": {"value", "refreshed_at"}}` (Zendesk
+    /// calls it approximate above 100,000; here it is exact).
+    func countComments(_ c: ZendeskCall, _ id: Int64) throws -> ServerResponse {
+        guard let ticket = tickets[id] else { throw ZendeskRefusal.notFound }
+        return .json(
+            200,
+            ["count": ["value": .int(Int64(ticket.comments.count)), "refreshed_at": .string(Clock.iso8601(c.now))]])
+    }
+
     func listAudits(_ c: ZendeskCall, _ id: Int64) throws -> ServerResponse {
         guard let ticket = tickets[id] else { throw ZendeskRefusal.notFound }
         var audits = ticket.audits
