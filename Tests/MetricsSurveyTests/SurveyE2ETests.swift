@@ -237,6 +237,23 @@ import TestSupport
         #expect(bench.surveySubmissions().count == 2)
     }
 
+    /// Tickets skipped for good stay solved and untagged; a thousand of them must not hide a
+    /// ticket that just came due behind Zendesk's 1000 search results.
+    @Test func scanChecksTheMostRecentlyUpdatedFirst() throws {
+        let skippedForGood = (1...1000).map { Self.solved($0, ago: "now-5h", publicReply: false) }
+        let bench = try Bench(seed: Self.seed(skippedForGood + [Self.solved(5000, ago: "now-3h")]))
+        let r = try bench.run("survey-dispatch", ["--scan"], event: .null)
+        #expect(r.status == 0)
+        let summary = r.lines.last ?? .null
+        #expect(summary["outcome"] == "scanned")
+        #expect(summary["found"] == 1000)
+        #expect(summary["not_returned"] == 1, "\(summary)")
+        #expect(summary["dispatched"] == 1, "\(summary)")
+        #expect(r.lines.first?["ticket_id"] == 5000)
+        #expect(bench.surveySubmissions().compactMap { $0["body"]["ticket_id"].int } == [5000])
+        #expect(r.stderr.contains("not checked in this scan"), "the cap is logged")
+    }
+
     /// `--scan --dry-run` says what it would do for each due ticket and does none of it.
     @Test func scanDryRunReportsIntentNotEffects() throws {
         let bench = try Bench(seed: Self.seed([Self.solved(1), Self.solved(4, ago: "now-4h")]))
