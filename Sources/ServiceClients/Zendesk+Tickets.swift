@@ -125,19 +125,27 @@ extension Zendesk {
         return doc["tickets"].array ?? []
     }
 
-    /// The ticket's audits (`GET /api/v2/tickets/{id}/audits.json`), following `next_page`. Each
-    /// audit's `metadata.custom` holds the `metadata` object sent with the write that made it.
+    /// The ticket's audits (`GET /api/v2/tickets/{id}/audits.json`), oldest first, following
+    /// `next_page` for up to 5,000. Each audit's `metadata.custom` holds the `metadata` object sent
+    /// with the write that made it. A longer history (a busy ticket has more audits than comments)
+    /// ends with its newest 100 (`recentAudits`), so that what was written last — what a repeated
+    /// delivery looks for — is always seen.
     public func audits(ticketID: Int64) throws -> [JSON] {
         var result: [JSON] = []
         var page = 1
-        while page <= 50 {
+        while true {
             let doc = try client.json("GET", "/api/v2/tickets/\(ticketID)/audits.json?page=\(page)")
             let items = doc["audits"].array ?? []
             result += items
-            if items.isEmpty || doc["next_page"].nonEmptyString == nil { break }
+            if items.isEmpty || doc["next_page"].nonEmptyString == nil { return result }
+            if page == 50 { break }
             page += 1
         }
+        let seen = Set(result.compactMap { $0["id"].int })
         return result
+            + (try recentAudits(ticketID: ticketID)).reversed().filter { a in
+                a["id"].int.map { !seen.contains($0) } ?? true
+            }
     }
 
     /// The ticket's newest audits, newest first: one page of 100 (`sort_order=desc`) — for a

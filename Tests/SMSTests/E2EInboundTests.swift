@@ -268,6 +268,39 @@ import Testing
         #expect(tickets.count == 2)
     }
 
+    /// A busy ticket has more audits than comments; beyond the 5,000 oldest a repeated delivery is
+    /// still found among the newest, never landed twice.
+    @Test func aRepeatedTextIsFoundBeyondTheFirst5000Audits() throws {
+        let earlier: [JSON] = (1...4990).map {
+            ["author_id": .int(B.patID), "body": .string("text \($0)"), "public": true]
+        }
+        let bench = try SMSBench(
+            seed: B.seed([
+                "zendesk": [
+                    "tickets": [
+                        [
+                            "id": 701, "status": "open", "requester_id": .int(B.patID), "subject": "SMS conversation",
+                            "external_id": .string("sms:\(B.pat):\(B.brandA)"), "tags": ["sms"],
+                            "comments": .array(earlier),
+                        ]
+                    ]
+                ]
+            ]))
+        for n in 1...20 {  // updates without a comment: an audit each
+            #expect(
+                try bench.zendesk(
+                    "PUT", "/api/v2/tickets/701.json", ["ticket": ["priority": n % 2 == 0 ? "high" : "low"]]
+                ).status == 200)
+        }
+        let sid = B.messageSID()
+        #expect(try bench.text("Late at night", sid: sid).outcome == "commented")
+        let again = try bench.text("Late at night", sid: sid)
+        #expect(again.outcome == "duplicate" && again.json["ticket_id"].int == 701, "\(again.text)")
+        let landed = bench.comments(701).filter { $0["body"].string == "Late at night" }
+        #expect(landed.count == 1)
+        #expect((bench.ticket(701)["audits"].array?.count ?? 0) == 4990 + 20 + 1, "the history is past 5,000")
+    }
+
     /// A customer unknown to Zendesk becomes an end-user named from the Klaviyo profile; the
     /// comment is theirs, never the API agent's, so it neither echoes back nor looks like a reply.
     @Test func commentAuthorIsTheRequesterNeverTheAPIAgent() throws {
