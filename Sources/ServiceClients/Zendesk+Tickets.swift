@@ -119,10 +119,21 @@ extension Zendesk {
     }
 
     /// Tickets whose `external_id` is exactly `externalID` (`GET /api/v2/tickets.json?external_id=`).
-    /// External ids are not unique: several tickets may come back, oldest first as Zendesk lists them.
+    /// External ids are not unique: several tickets may come back, oldest first as Zendesk lists them,
+    /// 100 a page; `next_page` is followed (up to 5,000), so a customer's 101st follow-up is seen.
     public func tickets(externalID: String) throws -> [JSON] {
-        let doc = try client.json("GET", "/api/v2/tickets.json?external_id=" + ServiceClient.query(externalID))
-        return doc["tickets"].array ?? []
+        var result: [JSON] = []
+        var page = 1
+        while page <= 50 {
+            let doc = try client.json(
+                "GET",
+                "/api/v2/tickets.json?external_id=" + ServiceClient.query(externalID) + "&per_page=100&page=\(page)")
+            let items = doc["tickets"].array ?? []
+            result += items
+            if items.isEmpty || doc["next_page"].nonEmptyString == nil { break }
+            page += 1
+        }
+        return result
     }
 
     /// The ticket's audits (`GET /api/v2/tickets/{id}/audits.json`), oldest first, following

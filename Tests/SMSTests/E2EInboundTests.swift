@@ -301,6 +301,23 @@ import Testing
         #expect((bench.ticket(701)["audits"].array?.count ?? 0) == 4990 + 20 + 1, "the history is past 5,000")
     }
 
+    /// A long-standing customer's conversation spans more tickets than one page of Zendesk's
+    /// listing (100): the open one on page two still takes the text, no new follow-up is opened.
+    @Test func theOpenTicketBeyondTheFirstPageOfTheConversationTakesTheText() throws {
+        func ticket(_ id: Int64, _ status: String) -> JSON {
+            [
+                "id": .int(id), "status": .string(status), "requester_id": .int(B.patID), "subject": "SMS conversation",
+                "external_id": .string("sms:\(B.pat):\(B.brandA)"), "tags": ["sms"],
+                "comments": [["author_id": .int(B.patID), "body": "earlier text", "public": true]],
+            ]
+        }
+        let closed = (1...120).map { ticket(Int64(1000 + $0), "closed") }
+        let bench = try SMSBench(seed: B.seed(["zendesk": ["tickets": .array(closed + [ticket(1200, "pending")])]]))
+        let r = try bench.text("Still waiting for my refund")
+        #expect(r.outcome == "commented" && r.json["ticket_id"].int == 1200, "\(r.text)")
+        #expect(bench.tickets.count == 121)
+    }
+
     /// A customer unknown to Zendesk becomes an end-user named from the Klaviyo profile; the
     /// comment is theirs, never the API agent's, so it neither echoes back nor looks like a reply.
     @Test func commentAuthorIsTheRequesterNeverTheAPIAgent() throws {
