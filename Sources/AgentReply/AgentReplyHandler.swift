@@ -81,15 +81,20 @@ public struct AgentReplyHandler {
         // The rules that need no Klaviyo first; then the profile (consent, same email).
         var noKlaviyo = settings
         noKlaviyo.hasKlaviyo = false
-        if case .skip(let reason) = ReplyRules.decide(facts, settings: noKlaviyo) { return skipped(reason, base) }
-        if settings.hasKlaviyo, let klaviyo,
-            let conv = ReplyRules.conversation(
-                tags: facts.tags, externalID: facts.externalID, requesterPhone: facts.requesterPhone)
-        {
+        let conv = ReplyRules.conversation(
+            tags: facts.tags, externalID: facts.externalID, requesterPhone: facts.requesterPhone)
+        if case .skip(let reason) = ReplyRules.decide(facts, settings: noKlaviyo) {
+            return unsent(
+                reason, facts: facts, conversation: conv, ticketID: e.ticketID, commentID: commentID, base: base)
+        }
+        if settings.hasKlaviyo, let klaviyo, let conv {
             facts.profile = try klaviyo.profile(phone: conv.customer)
         }
         guard case .send(let plan) = ReplyRules.decide(facts, settings: settings) else {
-            if case .skip(let reason) = ReplyRules.decide(facts, settings: settings) { return skipped(reason, base) }
+            if case .skip(let reason) = ReplyRules.decide(facts, settings: settings) {
+                return unsent(
+                    reason, facts: facts, conversation: conv, ticketID: e.ticketID, commentID: commentID, base: base)
+            }
             return skipped(.noComment, base)
         }
         base["provider"] = .string(settings.provider.rawValue)
@@ -111,6 +116,28 @@ public struct AgentReplyHandler {
             )
         }
         return try claimAndSend(relay, ticket: ticket, base: base)
+    }
+
+    /// A skip rule's answer. An agent's public reply on an SMS ticket that will not reach the
+    /// customer (`ReplyRules.unsent`: no SMS consent, no text) is not a quiet skip: recorded and
+    /// noted on the ticket like a refusal (`notSent`: the refused tag, an internal note, the ticket
+    /// reopened) and listed for a person; a re-delivery answers `duplicate`, reason `not_sent`.
+    func unsent(
+        _ reason: SkipReason, facts: ReplyFacts, conversation conv: (customer: String, brandNumber: String?)?,
+        ticketID: Int64, commentID: Int64, base: JSON
+    ) -> JSON {
+        guard let conv, let unsent = ReplyRules.unsent(reason, hasProfile: facts.profile != nil) else {
+            return skipped(reason, base)
+        }
+        if ReplyClaimState(tags: facts.tags, commentID: commentID) == .refused {
+            return base.merging(["outcome": "duplicate", "reason": "not_sent"])
+        }
+        let plan = ReplyRules.plan(
+            text: SMSText.clean(facts.commentText).trimmed(), customer: conv.customer, brandNumber: conv.brandNumber,
+            attachments: facts.attachmentCount)
+        let relay = Relay(plan: plan, ticketID: ticketID, commentID: commentID, profile: facts.profile)
+        return notSent(
+            relay, claim: nil, failed(base, reason: reason.rawValue, code: nil), why: unsent.why, action: unsent.action)
     }
 
     // MARK: - Results

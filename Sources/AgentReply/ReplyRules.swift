@@ -153,6 +153,32 @@ extension ReplyRules {
             """
     }
 
+    /// Why an agent's public reply on an SMS ticket that a rule keeps from being sent is one the
+    /// agent must hear of (the customer will not get it), with what a person should do; nil for
+    /// the skips that are no reply to a customer (private, by the customer, not an SMS ticket, …).
+    /// Klaviyo allows replies only to SMS subscribers (help centre, Klaviyo Inbox: "reply rules").
+    public static func unsent(_ reason: SkipReason, hasProfile: Bool) -> (why: String, action: String)? {
+        switch reason {
+        case .notConsented where hasProfile:
+            return (
+                "the customer is not subscribed to SMS in Klaviyo (no marketing or transactional SMS consent), "
+                    + "and replies go only to subscribers",
+                "the customer has no SMS consent: reply by another channel"
+            )
+        case .notConsented:
+            return (
+                "Klaviyo has no profile with the customer's phone number, so their SMS consent cannot be confirmed",
+                "no Klaviyo profile confirms the customer's SMS consent: reply by another channel"
+            )
+        case .empty:
+            return (
+                "it has no text, and attachments cannot be sent by SMS",
+                "a reply without text cannot go by SMS: add the text, or reply by another channel"
+            )
+        default: return nil
+        }
+    }
+
     /// The internal note of a reply that cannot go out by SMS for a reason of the ticket or the
     /// customer's profile (`why`).
     public static func notSentNote(commentID: Int64, why: String) -> String {

@@ -157,9 +157,40 @@ import TestSupport
                 ]
             ]))
         let c = try bench.addComment(ticket: 604, body: "Hello Lee")
+        #expect(try bench.zendesk("PUT", "/api/v2/tickets/604.json", ["ticket": ["status": "pending"]]).status == 200)
         let r = try bench.commentAdded(ticket: 604, comment: c)
-        #expect(r.outcome == "skipped" && r.reason == "not_consented", "\(r.text)")
+        // Not a quiet skip: the agent is told on the ticket, and a person sees it in the list.
+        #expect(r.outcome == "failed" && r.reason == "not_consented", "\(r.text)")
+        #expect(r.json["noted"] == true && r.json["attention"].string != nil, "\(r.text)")
         #expect(bench.sentSMS.isEmpty)
+        let notes = bench.comments(604).filter { $0["public"].bool == false }
+        #expect(notes.count == 1)
+        #expect(notes.first?["body"].string?.contains("not subscribed to SMS") == true, "\(notes)")
+        #expect(bench.ticket(604)["status"].string == "open", "reopened for the agent")
+        #expect((bench.ticket(604)["tags"].array ?? []).contains(.string("sms_reply_\(c)_refused")))
+        // Zendesk re-delivers: nothing more is written.
+        let again = try bench.commentAdded(ticket: 604, comment: c)
+        #expect(again.outcome == "duplicate" && again.reason == "not_sent", "\(again.text)")
+        #expect(bench.comments(604).filter { $0["public"].bool == false }.count == 1)
+    }
+
+    /// A public reply of attachments only has nothing an SMS can carry: the agent is told.
+    @Test func aReplyWithoutTextIsNotedNotQuietlySkipped() throws {
+        let imageOnly: JSON = [
+            "id": 605, "status": "open", "requester_id": .int(B.patID), "subject": "SMS conversation with Pat Doe",
+            "external_id": .string("sms:\(B.pat):\(B.brandA)"), "tags": ["sms"],
+            "comments": [
+                ["author_id": .int(B.patID), "body": "Can you show me?", "public": true],
+                ["author_id": 3002, "body": "", "public": true, "attachments": [["file_name": "label.png"]]],
+            ],
+        ]
+        let bench = try SMSBench(seed: Self.seed(["zendesk": ["tickets": [imageOnly]]]))
+        let c = bench.comments(605).last?["id"].int ?? -1
+        let r = try bench.commentAdded(ticket: 605, comment: c)
+        #expect(r.outcome == "failed" && r.reason == "empty", "\(r.text)")
+        #expect(bench.sentSMS.isEmpty)
+        let notes = bench.comments(605).filter { $0["public"].bool == false }.compactMap { $0["body"].string }
+        #expect(notes.count == 1 && notes.first?.contains("has no text") == true, "\(notes)")
     }
 
     @Test func longReplyIsSplitIntoOrderedParts() throws {

@@ -46,6 +46,18 @@ import Testing
         #expect(ReplyRules.decide(facts(text: "  "), settings: settings) == .skip(.empty))
     }
 
+    /// The skips an agent must hear of (the customer will not get the reply), and only those.
+    @Test func unsentRepliesAreTheOnesTheCustomerWillNotGet() {
+        #expect(ReplyRules.unsent(.notConsented, hasProfile: true)?.why.contains("not subscribed") == true)
+        #expect(ReplyRules.unsent(.notConsented, hasProfile: false)?.why.contains("no profile") == true)
+        #expect(ReplyRules.unsent(.empty, hasProfile: true)?.why.contains("no text") == true)
+        for quiet: SkipReason in [
+            .private, .notAgent, .notSMSTicket, .requester, .sameEmail, .notCommentEvent, .noComment, .ticketNotFound,
+        ] {
+            #expect(ReplyRules.unsent(quiet, hasProfile: true) == nil, "\(quiet)")
+        }
+    }
+
     @Test func noKlaviyoMeansNoConsentCheck() {
         var twilioOnly = settings
         twilioOnly.hasKlaviyo = false
