@@ -217,25 +217,24 @@ import Testing
         #expect(bench.tickets.count == 5)
     }
 
+    /// The standard seed plus Pat's open conversation ticket `id` on brand number A holding
+    /// `comments` earlier texts.
+    func longConversation(_ id: Int64, comments: Int) -> JSON {
+        let earlier: [JSON] = (1...comments).map {
+            ["author_id": .int(B.patID), "body": .string("text \($0)"), "public": true]
+        }
+        let ticket: JSON = [
+            "id": .int(id), "status": "open", "requester_id": .int(B.patID), "subject": "SMS conversation",
+            "external_id": .string("sms:\(B.pat):\(B.brandA)"), "tags": ["sms"], "comments": .array(earlier),
+        ]
+        return B.seed(["zendesk": ["tickets": [ticket]]])
+    }
+
     /// Zendesk refuses a 5001st comment with 422 but still takes other updates: the full ticket is
     /// tagged and the conversation goes on in a new ticket that names it; no text is lost or
     /// landed twice, also when the text that filled the ticket is delivered again.
     @Test func aFullTicketIsContinuedInANewTicket() throws {
-        let earlier: [JSON] = (1..<5000).map {
-            ["author_id": .int(B.patID), "body": .string("text \($0)"), "public": true]
-        }
-        let bench = try SMSBench(
-            seed: B.seed([
-                "zendesk": [
-                    "tickets": [
-                        [
-                            "id": 601, "status": "open", "requester_id": .int(B.patID), "subject": "SMS conversation",
-                            "external_id": .string("sms:\(B.pat):\(B.brandA)"), "tags": ["sms"],
-                            "comments": .array(earlier),
-                        ]
-                    ]
-                ]
-            ]))
+        let bench = try SMSBench(seed: longConversation(601, comments: 4999))
         let fillingSID = B.messageSID()
         let filling = try bench.text("The 5000th comment", sid: fillingSID)
         #expect(filling.outcome == "commented" && filling.json["ticket_id"].int == 601, "\(filling.text)")
@@ -271,21 +270,7 @@ import Testing
     /// A busy ticket has more audits than comments; beyond the 5,000 oldest a repeated delivery is
     /// still found among the newest, never landed twice.
     @Test func aRepeatedTextIsFoundBeyondTheFirst5000Audits() throws {
-        let earlier: [JSON] = (1...4990).map {
-            ["author_id": .int(B.patID), "body": .string("text \($0)"), "public": true]
-        }
-        let bench = try SMSBench(
-            seed: B.seed([
-                "zendesk": [
-                    "tickets": [
-                        [
-                            "id": 701, "status": "open", "requester_id": .int(B.patID), "subject": "SMS conversation",
-                            "external_id": .string("sms:\(B.pat):\(B.brandA)"), "tags": ["sms"],
-                            "comments": .array(earlier),
-                        ]
-                    ]
-                ]
-            ]))
+        let bench = try SMSBench(seed: longConversation(701, comments: 4990))
         for n in 1...20 {  // updates without a comment: an audit each
             #expect(
                 try bench.zendesk(
