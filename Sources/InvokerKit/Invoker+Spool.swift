@@ -56,6 +56,10 @@ extension Invoker {
     func respondSpooled(
         _ route: Route, spool: Spool, limits: RouteLimits, request: ServerRequest, trace: inout RequestTrace
     ) -> ServerResponse {
+        if let refused = intakeRefusal(request, limits: limits) {
+            trace.note = "signature refused at intake; not spooled"
+            return refused
+        }
         let item: Spool.Item
         do { item = try spool.add(request, holdingFor: Double(limits.timeoutMS) / 1000 + 30) } catch {
             trace.note = "spool unavailable (\(error)); answered directly"
@@ -71,6 +75,36 @@ extension Invoker {
         }
         trace.note = "spooled \(item.id)"
         return acknowledged(item, request: request)
+    }
+
+    /// A signed request whose signature does not verify, refused before it is journaled: 401, as
+    /// the function would answer, so the sender (and its webhook log) sees the refusal at once and
+    /// a forged or stale request never becomes a dead letter. Judged with the function's own
+    /// check (`SignatureCheck`) for the signatures the request carries whose secret the first
+    /// stage's environment holds; anything else (no signature, no secret, a setting missing such
+    /// as `PUBLIC_URL`) is left to the function, as before.
+    func intakeRefusal(_ request: ServerRequest, limits: RouteLimits) -> ServerResponse? {
+        let config = Config(environment: baseEnvironment.merging(limits.stageEnv.first ?? [:]) { $1 })
+        let present = SignatureScheme.allCases.filter {
+            request.header($0.signatureHeader) != nil && config.value($0.secretVariable) != nil
+        }
+        guard !present.isEmpty else { return nil }
+        var headers: [String: String] = [:]
+        for (name, value) in request.headerList {
+            let key = name.lowercased()
+            headers[key] = headers[key].map { $0 + ", " + value } ?? value
+        }
+        let incoming = IncomingRequest(
+            method: request.method, path: request.path, query: request.query, headers: headers,
+            contentType: request.header("content-type") ?? "")
+        do {
+            try SignatureCheck.verify(present, request: incoming, body: request.body, config: config, log: nil)
+            return nil
+        } catch let e as RuntimeError where e.code == .badSignature {
+            return Outcome.error(401, "bad_signature", e.message)
+        } catch {
+            return nil
+        }
     }
 
     /// The acknowledgement of a spooled request: `200 {"outcome":"spooled","spool_id"}`; to a

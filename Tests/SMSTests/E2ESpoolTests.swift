@@ -55,6 +55,33 @@ import TestSupport
         }
     }
 
+    /// A forged or wrongly signed request to a spooled route is refused at once with 401, as the
+    /// function would refuse it, and never journaled; a good one is acknowledged and lands.
+    @Test func aBadSignatureIsRefusedAtIntakeNotSpooled() throws {
+        let bench = try SMSBench()
+        let state = NSTemporaryDirectory() + "intake-spool-" + SMSBench.randomHex(6)
+        defer { try? FileManager.default.removeItem(atPath: state) }
+        let invokerState = try InvokerState(directory: state)
+        bench.configure([:], state: invokerState)
+
+        let forged = try bench.text("Forged", signature: "bm90IGEgc2lnbmF0dXJl")
+        #expect(forged.status == 401, "\(forged.text)")
+        #expect(forged.json["error"]["code"] == "bad_signature", "\(forged.text)")
+        let event: JSON = ["type": "zen:event-type:ticket.comment_added", "detail": ["id": "1"]]
+        let wrongSecret = try bench.postZendesk("/zendesk/comments", event, secret: "not-the-webhook-secret")
+        #expect(wrongSecret.status == 401, "\(wrongSecret.text)")
+        #expect(invokerState.spool.pendingItems.isEmpty && invokerState.spool.deadLetters.isEmpty)
+
+        let good = try bench.text("Signed for real")
+        #expect(good.status == 200 && good.outcome == "spooled", "\(good.text)")
+        for _ in 0..<500
+        where !bench.tickets.contains(where: { t in
+            (t["comments"].array ?? []).contains { $0["body"] == "Signed for real" }
+        }) { Clock.sleep(0.01) }
+        #expect(bench.tickets.count == 1)
+        #expect(!bench.tickets.contains { t in (t["comments"].array ?? []).contains { $0["body"] == "Forged" } })
+    }
+
     @Test func twentyFirstTextsLandOnOneTicketAcrossAKillAndRestart() throws {
         let sandbox = Sandbox(options: SandboxOptions())
         try sandbox.start(host: "127.0.0.1", port: 0)
