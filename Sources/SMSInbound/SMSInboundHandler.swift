@@ -240,8 +240,8 @@ public struct SMSInboundHandler {
         else { return false }
         try zendesk.addTags(ticketID: ticketID, [InboundRules.fullTag], safeUpdateStamp: nil)
         log?.note(
-            "ticket \(ticketID) holds Zendesk's maximum of \(Zendesk.commentLimit) comments: tagged \(InboundRules.fullTag); the conversation goes on in a new ticket"
-        )
+            "ticket \(ticketID) holds Zendesk's maximum of \(Zendesk.commentLimit) comments: tagged "
+                + "\(InboundRules.fullTag); the conversation goes on in a new ticket")
         return true
     }
 

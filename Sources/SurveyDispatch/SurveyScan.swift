@@ -30,8 +30,8 @@ public enum SurveyScan {
         let ids = search.tickets.compactMap { $0["id"].int }
         if search.notReturned > 0 {
             context.log.warn(
-                "the search matched \(search.total ?? 0) tickets and returned \(ids.count) (Zendesk's limit): the \(search.notReturned) least recently updated are not checked in this scan"
-            )
+                "the search matched \(search.total ?? 0) tickets and returned \(ids.count) (Zendesk's limit): "
+                    + "the \(search.notReturned) least recently updated are not checked in this scan")
             context.log.finish(
                 outcome: "searched", durationMS: Clock.monotonicMS() - started, mode: context.mode,
                 extra: ["found": .int(Int64(ids.count)), "not_returned": .int(Int64(search.notReturned))])
