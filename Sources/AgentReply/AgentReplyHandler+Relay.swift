@@ -113,13 +113,15 @@ extension AgentReplyHandler {
         if settings.provider == .klaviyo {
             guard let klaviyo, let profile = relay.profile else {
                 return notSent(
-                    relay, claim: claim, failed(base, reason: "no_profile", code: nil),
+                    ticketID: relay.ticketID, commentID: relay.commentID, claim: claim,
+                    failed(base, reason: "no_profile", code: nil),
                     why: "the customer has no Klaviyo profile",
                     action: "the customer has no Klaviyo profile: reply by another channel")
             }
             guard let id = try klaviyo.conversationID(profileID: profile.id) else {
                 return notSent(
-                    relay, claim: claim, failed(base, reason: "no_conversation", code: nil),
+                    ticketID: relay.ticketID, commentID: relay.commentID, claim: claim,
+                    failed(base, reason: "no_conversation", code: nil),
                     why: "the customer's Klaviyo profile has no SMS conversation",
                     action:
                         "the profile has no Klaviyo SMS conversation: reply from Klaviyo's inbox or by another channel")
@@ -133,14 +135,14 @@ extension AgentReplyHandler {
             } catch let err as RuntimeError where err.code == .upstreamUnavailable && !err.outcomeUnknown && ids.isEmpty
             {
                 // Nothing went out: free the relay so the re-delivery sends it.
-                release(claim, relay: relay)
+                release(claim, ticketID: relay.ticketID)
                 throw err
             }
             switch outcome {
             case .sent(let id): ids[i] = id
             case .refused(let code, let message):
                 let noted = recordNotSent(
-                    relay, claim: claim,
+                    ticketID: relay.ticketID, commentID: relay.commentID, claim: claim,
                     note: ReplyRules.refusalNote(
                         commentID: relay.commentID, provider: settings.provider.rawValue,
                         code: code.string ?? code.serialized(), message: message, partsSent: ids.count,
@@ -150,7 +152,7 @@ extension AgentReplyHandler {
                     message: message)
                 if noted { r["noted"] = true }
                 return needsPerson(
-                    relay, r,
+                    ticketID: relay.ticketID, commentID: relay.commentID, r,
                     action:
                         "the provider refused the reply (\(code.serialized())): check the customer's number or opt-out, then reply by another channel"
                 )
@@ -237,16 +239,16 @@ extension AgentReplyHandler {
     /// once, with the tag. A 409 or a lost answer is settled by re-reading the tag. Best effort
     /// beyond that (Zendesk unavailable, a closed ticket): the refusal is listed for a person
     /// either way. Returns whether the note is on the ticket.
-    func recordNotSent(_ relay: Relay, claim: ReplyClaim?, note: String) -> Bool {
-        let tag = ReplyClaimState.refusedTag(commentID: relay.commentID)
+    func recordNotSent(ticketID: Int64, commentID: Int64, claim: ReplyClaim?, note: String) -> Bool {
+        let tag = ReplyClaimState.refusedTag(commentID: commentID)
         do {
             let extra: JSON = claim.map { ["remove_tags": [.string($0.tag)]] } ?? [:]
-            switch try writeTaggedNote(ticketID: relay.ticketID, tag: tag, note: note, reopen: true, extra: extra) {
+            switch try writeTaggedNote(ticketID: ticketID, tag: tag, note: note, reopen: true, extra: extra) {
             case .written, .found: return true
             case .closed: return false
             }
         } catch {
-            return (try? zendesk.tags(ticketID: relay.ticketID))?.contains(tag) == true
+            return (try? zendesk.tags(ticketID: ticketID))?.contains(tag) == true
         }
     }
 
@@ -374,30 +376,33 @@ extension AgentReplyHandler {
 
     /// Removes the claim so a re-delivery may send (best effort: a claim left behind is taken
     /// over once its lease is over).
-    func release(_ claim: ReplyClaim, relay: Relay) {
-        do { try zendesk.removeTags(ticketID: relay.ticketID, [claim.tag]) } catch {
+    func release(_ claim: ReplyClaim, ticketID: Int64) {
+        do { try zendesk.removeTags(ticketID: ticketID, [claim.tag]) } catch {
             log?.note("releasing the reply claim failed: \(error); it is taken over after its lease")
         }
     }
 
-    /// A relay that cannot go out for a reason of the ticket or the profile: recorded and noted on
+    /// A reply that cannot go out for a reason of the ticket or the profile: recorded and noted on
     /// the ticket (`recordNotSent`) — or, when that write fails, the claim released so a
     /// re-delivery tries again — and listed for a person.
-    func notSent(_ relay: Relay, claim: ReplyClaim?, _ result: JSON, why: String, action: String) -> JSON {
+    func notSent(
+        ticketID: Int64, commentID: Int64, claim: ReplyClaim?, _ result: JSON, why: String, action: String
+    ) -> JSON {
         var r = result
-        if recordNotSent(relay, claim: claim, note: ReplyRules.notSentNote(commentID: relay.commentID, why: why)) {
+        let note = ReplyRules.notSentNote(commentID: commentID, why: why)
+        if recordNotSent(ticketID: ticketID, commentID: commentID, claim: claim, note: note) {
             r["noted"] = true
         } else if let claim {
-            release(claim, relay: relay)
+            release(claim, ticketID: ticketID)
         }
-        return needsPerson(relay, r, action: action)
+        return needsPerson(ticketID: ticketID, commentID: commentID, r, action: action)
     }
 
     /// Marks `result` as needing a person: counted and listed (`./invoke attention`).
-    func needsPerson(_ relay: Relay, _ result: JSON, action: String) -> JSON {
+    func needsPerson(ticketID: Int64, commentID: Int64, _ result: JSON, action: String) -> JSON {
         log?.needsPerson(
-            result["reason"].string ?? "reply_failed", ticketID: relay.ticketID,
-            detail: "comment \(relay.commentID): \(result["detail"].string ?? result["reason"].string ?? "")",
+            result["reason"].string ?? "reply_failed", ticketID: ticketID,
+            detail: "comment \(commentID): \(result["detail"].string ?? result["reason"].string ?? "")",
             action: action)
         return result.merging(["attention": .string(action)])
     }

@@ -81,21 +81,20 @@ public struct AgentReplyHandler {
         // The rules that need no Klaviyo first; then the profile (consent, same email).
         var noKlaviyo = settings
         noKlaviyo.hasKlaviyo = false
-        let conv = ReplyRules.conversation(
-            tags: facts.tags, externalID: facts.externalID, requesterPhone: facts.requesterPhone)
         if case .skip(let reason) = ReplyRules.decide(facts, settings: noKlaviyo) {
-            return unsent(
-                reason, facts: facts, conversation: conv, ticketID: e.ticketID, commentID: commentID, base: base)
+            return unsent(reason, facts: facts, ticketID: e.ticketID, commentID: commentID, base: base)
         }
-        if settings.hasKlaviyo, let klaviyo, let conv {
+        if settings.hasKlaviyo, let klaviyo,
+            let conv = ReplyRules.conversation(
+                tags: facts.tags, externalID: facts.externalID, requesterPhone: facts.requesterPhone)
+        {
             facts.profile = try klaviyo.profile(phone: conv.customer)
         }
-        guard case .send(let plan) = ReplyRules.decide(facts, settings: settings) else {
-            if case .skip(let reason) = ReplyRules.decide(facts, settings: settings) {
-                return unsent(
-                    reason, facts: facts, conversation: conv, ticketID: e.ticketID, commentID: commentID, base: base)
-            }
-            return skipped(.noComment, base)
+        let plan: ReplyPlan
+        switch ReplyRules.decide(facts, settings: settings) {
+        case .skip(let reason):
+            return unsent(reason, facts: facts, ticketID: e.ticketID, commentID: commentID, base: base)
+        case .send(let p): plan = p
         }
         base["provider"] = .string(settings.provider.rawValue)
         base["segments"] = .int(Int64(plan.segments))
@@ -104,12 +103,10 @@ public struct AgentReplyHandler {
         if plan.attachmentsNotSent > 0 { base["attachments_not_sent"] = .int(Int64(plan.attachmentsNotSent)) }
         let relay = Relay(plan: plan, ticketID: e.ticketID, commentID: commentID, profile: facts.profile)
         if settings.provider == .twilio && plan.brandNumber == nil {
-            // Settled by an earlier delivery: noted and listed once.
-            if ReplyClaimState(tags: facts.tags, commentID: commentID) == .refused {
-                return base.merging(["outcome": "duplicate", "reason": "not_sent"])
-            }
+            if let settled = settledNotSent(facts, commentID: commentID, base: base) { return settled }
             return notSent(
-                relay, claim: nil, failed(base, reason: "no_brand_number", code: nil),
+                ticketID: e.ticketID, commentID: commentID, claim: nil,
+                failed(base, reason: "no_brand_number", code: nil),
                 why: "the ticket does not say which number the customer texted (external_id sms:<customer>:<number>)",
                 action:
                     "the ticket does not say which number the customer texted (external_id sms:<customer>:<number>): reply by another channel"
@@ -122,22 +119,21 @@ public struct AgentReplyHandler {
     /// customer (`ReplyRules.unsent`: no SMS consent, no text) is not a quiet skip: recorded and
     /// noted on the ticket like a refusal (`notSent`: the refused tag, an internal note, the ticket
     /// reopened) and listed for a person; a re-delivery answers `duplicate`, reason `not_sent`.
-    func unsent(
-        _ reason: SkipReason, facts: ReplyFacts, conversation conv: (customer: String, brandNumber: String?)?,
-        ticketID: Int64, commentID: Int64, base: JSON
-    ) -> JSON {
-        guard let conv, let unsent = ReplyRules.unsent(reason, hasProfile: facts.profile != nil) else {
+    func unsent(_ reason: SkipReason, facts: ReplyFacts, ticketID: Int64, commentID: Int64, base: JSON) -> JSON {
+        guard let unsent = ReplyRules.unsent(reason, hasProfile: facts.profile != nil) else {
             return skipped(reason, base)
         }
-        if ReplyClaimState(tags: facts.tags, commentID: commentID) == .refused {
-            return base.merging(["outcome": "duplicate", "reason": "not_sent"])
-        }
-        let plan = ReplyRules.plan(
-            text: SMSText.clean(facts.commentText).trimmed(), customer: conv.customer, brandNumber: conv.brandNumber,
-            attachments: facts.attachmentCount)
-        let relay = Relay(plan: plan, ticketID: ticketID, commentID: commentID, profile: facts.profile)
+        if let settled = settledNotSent(facts, commentID: commentID, base: base) { return settled }
         return notSent(
-            relay, claim: nil, failed(base, reason: reason.rawValue, code: nil), why: unsent.why, action: unsent.action)
+            ticketID: ticketID, commentID: commentID, claim: nil, failed(base, reason: reason.rawValue, code: nil),
+            why: unsent.why, action: unsent.action)
+    }
+
+    /// `duplicate` (reason `not_sent`) when an earlier delivery already recorded that this reply
+    /// cannot go out (the refused tag): it was noted and listed once then.
+    func settledNotSent(_ facts: ReplyFacts, commentID: Int64, base: JSON) -> JSON? {
+        guard ReplyClaimState(tags: facts.tags, commentID: commentID) == .refused else { return nil }
+        return base.merging(["outcome": "duplicate", "reason": "not_sent"])
     }
 
     // MARK: - Results
