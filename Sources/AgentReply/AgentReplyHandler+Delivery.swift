@@ -59,11 +59,10 @@ extension AgentReplyHandler {
 
     /// Lists a failed delivery for a person (counted, logged as a warning, `./invoke attention`).
     func listed(_ report: DeliveryReport, _ result: JSON, _ action: String) -> JSON {
-        log?.needsPerson(
-            "reply_undelivered", ticketID: report.ticketID,
-            detail:
-                "comment \(report.commentID): message \(report.messageSID) \(report.status), \(DeliveryRules.errorText(report.errorCode))",
+        listed(
+            result, kind: "reply_undelivered", ticketID: report.ticketID,
+            detail: "comment \(report.commentID): message \(report.messageSID) \(report.status), "
+                + DeliveryRules.errorText(report.errorCode),
             action: action)
-        return result.merging(["attention": .string(action)])
     }
 }

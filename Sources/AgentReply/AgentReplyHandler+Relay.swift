@@ -398,12 +398,19 @@ extension AgentReplyHandler {
         return needsPerson(ticketID: ticketID, commentID: commentID, r, action: action)
     }
 
-    /// Marks `result` as needing a person: counted and listed (`./invoke attention`).
+    /// Marks `result` as needing a person, its `reason` the kind: counted and listed
+    /// (`./invoke attention`).
     func needsPerson(ticketID: Int64, commentID: Int64, _ result: JSON, action: String) -> JSON {
-        log?.needsPerson(
-            result["reason"].string ?? "reply_failed", ticketID: ticketID,
+        listed(
+            result, kind: result["reason"].string ?? "reply_failed", ticketID: ticketID,
             detail: "comment \(commentID): \(result["detail"].string ?? result["reason"].string ?? "")",
             action: action)
+    }
+
+    /// Lists `result` for a person (counted, logged as a warning, `./invoke attention`); the result
+    /// says so in `attention`, naming what to do.
+    func listed(_ result: JSON, kind: String, ticketID: Int64, detail: String, action: String) -> JSON {
+        log?.needsPerson(kind, ticketID: ticketID, detail: detail, action: action)
         return result.merging(["attention": .string(action)])
     }
 }

@@ -132,32 +132,29 @@ public enum InboundEvent {
                         profileID: profileID, conversationID: field(props, ["conversation_id"]),
                         klaviyoAttribution: KlaviyoAttributionRef(payload: payload))))
         }
-        if topic == settings.sentTopic {
+        if topic == settings.sentTopic || topic == settings.failedTopic {
             guard let id else { throw SMSError(.invalidMessage, "a Klaviyo \(topic) item has no event id") }
+            // A message of the brand: the customer it went to, and the campaign or flow it was
+            // part of — none for a conversation reply.
             let customer =
-                field(props, ["to_number", "to", "phone_number", "recipient", "customer_phone_number"]) ?? profilePhone
+                (field(props, ["to_number", "to", "phone_number", "recipient", "customer_phone_number"])
+                ?? profilePhone).map(PhoneNumber.normalize)
+            let source = InboundRules.campaignOrFlow(props).map { "\($0.kind.rawValue): \($0.name)" }
+            guard topic == settings.sentTopic else {
+                return .undelivered(
+                    UndeliveredSMS(
+                        messageID: id, customer: customer, profileID: profileID, body: body,
+                        failureType: field(props, ["failure_type", "failure_reason", "failed_reason", "reason"]),
+                        source: source))
+            }
             // Neither a campaign nor a flow: a conversation reply — from Zendesk (on the ticket
             // already: never noted, no echo) or from Klaviyo's inbox (the handler tells which).
-            guard let source = InboundRules.campaignOrFlow(props) else {
+            guard let source else {
                 return .conversationReply(
-                    ConversationReply(
-                        messageID: id, customer: customer.map(PhoneNumber.normalize), profileID: profileID, body: body))
+                    ConversationReply(messageID: id, customer: customer, profileID: profileID, body: body))
             }
             return .campaign(
-                CampaignSMS(
-                    messageID: id, customer: customer.map(PhoneNumber.normalize), profileID: profileID, body: body,
-                    source: "\(source.kind.rawValue): \(source.name)"))
-        }
-        if topic == settings.failedTopic {
-            guard let id else { throw SMSError(.invalidMessage, "a Klaviyo \(topic) item has no event id") }
-            let customer =
-                field(props, ["to_number", "to", "phone_number", "recipient", "customer_phone_number"]) ?? profilePhone
-            let source = InboundRules.campaignOrFlow(props).map { "\($0.kind.rawValue): \($0.name)" }
-            return .undelivered(
-                UndeliveredSMS(
-                    messageID: id, customer: customer.map(PhoneNumber.normalize), profileID: profileID, body: body,
-                    failureType: field(props, ["failure_type", "failure_reason", "failed_reason", "reason"]),
-                    source: source))
+                CampaignSMS(messageID: id, customer: customer, profileID: profileID, body: body, source: source))
         }
         return .otherTopic(id: id, topic: topic)
     }
