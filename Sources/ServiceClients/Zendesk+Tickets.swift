@@ -57,18 +57,9 @@ extension Zendesk {
     /// The ticket's comments (`GET /api/v2/tickets/{id}/comments.json`), following `next_page`
     /// until the listing ends (at most 5000 comments, Zendesk's cap per ticket).
     public func comments(ticketID: Int64, sortOrder: SortOrder = .ascending) throws -> [JSON] {
-        var result: [JSON] = []
-        var page = 1
-        while page <= 50 {
-            let doc = try client.json(
-                "GET",
-                "/api/v2/tickets/\(ticketID)/comments.json?sort_order=\(sortOrder.rawValue)&per_page=100&page=\(page)")
-            let items = doc["comments"].array ?? []
-            result += items
-            if items.isEmpty || doc["next_page"].nonEmptyString == nil { break }
-            page += 1
-        }
-        return result
+        try offsetPages(
+            "/api/v2/tickets/\(ticketID)/comments.json?sort_order=\(sortOrder.rawValue)&per_page=100", key: "comments"
+        ).items
     }
 
     /// How many comments the ticket holds (`GET /api/v2/tickets/{id}/comments/count.json`,
@@ -122,18 +113,9 @@ extension Zendesk {
     /// External ids are not unique: several tickets may come back, oldest first as Zendesk lists them,
     /// 100 a page; `next_page` is followed (up to 5,000), so a customer's 101st follow-up is seen.
     public func tickets(externalID: String) throws -> [JSON] {
-        var result: [JSON] = []
-        var page = 1
-        while page <= 50 {
-            let doc = try client.json(
-                "GET",
-                "/api/v2/tickets.json?external_id=" + ServiceClient.query(externalID) + "&per_page=100&page=\(page)")
-            let items = doc["tickets"].array ?? []
-            result += items
-            if items.isEmpty || doc["next_page"].nonEmptyString == nil { break }
-            page += 1
-        }
-        return result
+        try offsetPages(
+            "/api/v2/tickets.json?external_id=" + ServiceClient.query(externalID) + "&per_page=100", key: "tickets"
+        ).items
     }
 
     /// The ticket's audits (`GET /api/v2/tickets/{id}/audits.json`), oldest first, following
@@ -142,21 +124,27 @@ extension Zendesk {
     /// ends with its newest 100 (`recentAudits`), so that what was written last — what a repeated
     /// delivery looks for — is always seen.
     public func audits(ticketID: Int64) throws -> [JSON] {
-        var result: [JSON] = []
-        var page = 1
-        while true {
-            let doc = try client.json("GET", "/api/v2/tickets/\(ticketID)/audits.json?page=\(page)")
-            let items = doc["audits"].array ?? []
-            result += items
-            if items.isEmpty || doc["next_page"].nonEmptyString == nil { return result }
-            if page == 50 { break }
-            page += 1
-        }
+        let (result, complete) = try offsetPages("/api/v2/tickets/\(ticketID)/audits.json", key: "audits")
+        if complete { return result }
         let seen = Set(result.compactMap { $0["id"].int })
         return result
             + (try recentAudits(ticketID: ticketID)).reversed().filter { a in
                 a["id"].int.map { !seen.contains($0) } ?? true
             }
+    }
+
+    /// The items under `key` of an offset-paginated listing (`path`, then `page=N`), following
+    /// `next_page` for up to 50 pages (5,000 items at 100 a page); `complete` is false when pages
+    /// were left.
+    func offsetPages(_ path: String, key: String) throws -> (items: [JSON], complete: Bool) {
+        var items: [JSON] = []
+        for page in 1...50 {
+            let doc = try client.json("GET", path + (path.contains("?") ? "&" : "?") + "page=\(page)")
+            let got = doc[key].array ?? []
+            items += got
+            if got.isEmpty || doc["next_page"].nonEmptyString == nil { return (items, true) }
+        }
+        return (items, false)
     }
 
     /// The ticket's newest audits, newest first: one page of 100 (`sort_order=desc`) — for a

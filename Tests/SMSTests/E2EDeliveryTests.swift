@@ -205,7 +205,8 @@ import TestSupport
         let before = bench.comments(601).count
         let (c, r) = try Self.replyAndPend(bench, body: "Sent while Zendesk is about to fail.")
         #expect(r.outcome == "spooled", "\(r.text)")
-        // The spool relays the reply; once it is recorded, Zendesk answers 503 to everything before the undelivered status arrives (after ~1 s).
+        // The spool relays the reply; once it is recorded, Zendesk answers 503 to everything
+        // before the undelivered status arrives (after ~1 s).
         for _ in 0..<500 where !(bench.ticket(601)["tags"].array ?? []).contains(.string("sms_reply_\(c)")) {
             Clock.sleep(0.01)
         }

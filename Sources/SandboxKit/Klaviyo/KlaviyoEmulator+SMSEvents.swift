@@ -21,6 +21,8 @@ extension KlaviyoEmulator {
     public static let receivedSMSTopic = "event:klaviyo.received_sms"
     public static let failedSMSMetric = "Failed to Deliver SMS"
     public static let failedSMSTopic = "event:klaviyo.failed_to_deliver_sms"
+    /// Klaviyo's own SMS metrics: listed even before they have events, and marked as Klaviyo's.
+    static let klaviyoSMSMetrics = [sentSMSMetric, receivedSMSMetric, failedSMSMetric]
 
     /// The stable metric id of a metric name (Klaviyo ids are six alphanumerics).
     static func metricID(_ name: String) -> String {
@@ -144,7 +146,7 @@ extension KlaviyoEmulator {
 
     /// `GET /api/metrics`: the metrics that have events.
     func listMetrics(_ request: ServerRequest) -> ServerResponse {
-        var names: [String] = [Self.sentSMSMetric, Self.receivedSMSMetric, Self.failedSMSMetric]
+        var names = Self.klaviyoSMSMetrics
         for e in events { if let m = e["metric"].string, !names.contains(m) { names.append(m) } }
         let base = "http://\(request.header("host") ?? "127.0.0.1")\(prefix)"
         let data: [JSON] = names.map { metricResource($0, base: base) }
@@ -156,7 +158,7 @@ extension KlaviyoEmulator {
     /// The JSON:API resource of the metric `name`.
     func metricResource(_ name: String, base: String) -> JSON {
         let id = Self.metricID(name)
-        let klaviyoOwned = [Self.sentSMSMetric, Self.receivedSMSMetric, Self.failedSMSMetric].contains(name)
+        let klaviyoOwned = Self.klaviyoSMSMetrics.contains(name)
         return [
             "type": "metric", "id": .string(id),
             "attributes": [
